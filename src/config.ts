@@ -1,0 +1,95 @@
+/**
+ * Every environment variable the server reads, parsed and validated in one
+ * place. Nothing else in `src/` reads `process.env`.
+ */
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const optionalUrl = (protocols: string[], example: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => {
+      if (value === undefined) return true
+      try {
+        return protocols.includes(new URL(value).protocol)
+      } catch {
+        return false
+      }
+    }, `must be a URL like ${example}`)
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .optional()
+  .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value)))
+
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().trim().min(1).optional(),
+  DATA_DIR: z.string().trim().min(1).default('./.data'),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'postgresql://user@127.0.0.1:5432/db'),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SEED_DEMO_DATA: booleanFlag,
+})
+
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  port: number
+  /** Undefined: listen on every interface (Node's default). */
+  host: string | undefined
+  /** Where PGlite keeps its files when no DATABASE_URL is set. */
+  dataDir: string
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  nodeEnv: 'development' | 'production' | 'test'
+  logLevel: LogLevel
+  /** Seed the demo user when the database has no user; on by default outside production. */
+  seedDemoData: boolean
+}
+
+/** A configuration error; its message names every offending variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses the environment. Throws a {@link ConfigError} naming each bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = environmentSchema.safeParse(env)
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment')
+      return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`
+    })
+    throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`)
+  }
+  const parsed = result.data
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    dataDir: parsed.DATA_DIR,
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    nodeEnv: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    seedDemoData: parsed.SEED_DEMO_DATA ?? parsed.NODE_ENV !== 'production',
+  }
+}
+
+/** For command-line entry points: the config, or a clear message on stderr and exit code 1. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return parseConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Keyset streams over a user's contacts. Each page is
+ * `WHERE (key, id) > (lastKey, lastId) ORDER BY key, id LIMIT n` (written so the
+ * `(userId, key, id)` index bounds the scan), never OFFSET and never Prisma's
+ * `cursor`+`skip`. Nullable keys are walked in two phases (values, then NULLs
+ * ascending; NULLs, then values descending: PostgreSQL's own NULL order), so
+ * every phase stays an index range. Pages yield to the event loop, and no page
+ * is read before the consumer asks for it: `break` or `return()` stops the walk.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
+import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
+import { badUserInput } from '../errors.ts'
+
+export type ContactOrderKey = 'id' | 'name' | 'lastContactDate' | 'nextDueAt'
+export type SortDirection = 'asc' | 'desc'
+
+export const DEFAULT_PAGE_SIZE = 100
+export const MAX_PAGE_SIZE = 1000
+
+const ORDER_KEYS: readonly ContactOrderKey[] = ['id', 'name', 'lastContactDate', 'nextDueAt']
+const NULLABLE_KEYS: ReadonlySet<ContactOrderKey> = new Set(['lastContactDate'])
+const DATE_KEYS: ReadonlySet<ContactOrderKey> = new Set(['lastContactDate', 'nextDueAt'])
+
+type KeyValue = string | Date | null
+
+/** The decoded form of an opaque cursor: the position after which a walk resumes. */
+interface CursorPosition {
+  orderBy: ContactOrderKey
+  direction: SortDirection
+  key: KeyValue
+  id: string
+}
+
+export interface KeysetOptions {
+  userId: string
+  orderBy?: ContactOrderKey
+  direction?: SortDirection
+  /** Rows per page, 1..1000 (default 100); a function is asked before every page (the memory guard shrinks pages). */
+  pageSize?: number | (() => number)
+  /** An opaque cursor from an earlier walk with the same ordering: resume right after it. */
+  after?: string | null
+  /** Archived contacts are left out unless this is true. */
+  includeArchived?: boolean
+  /** Further conditions (filters), ANDed with the user and archive conditions. */
+  where?: Prisma.ContactWhereInput
+  /** Stops the walk before the next page. */
+  signal?: AbortSignal
+}
+
+export interface Page<Row> {
+  rows: Row[]
+  /** Cursor of the last row; resuming from it continues with the next row. Undefined for an empty page. */
+  endCursor: string | undefined
+  /** False when the walk has reached the end. */
+  hasMore: boolean
+}
+
+type WithKeys = { id: true; name: true; lastContactDate: true; nextDueAt: true }
+
+/** Validates a page size: an integer in 1..1000, else BAD_USER_INPUT naming `field`. */
+export function validatePageSize(size: number, field = 'pageSize'): number {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badUserInput(`${field} must be an integer between 1 and ${MAX_PAGE_SIZE}, got ${size}`, field)
+  }
+  return size
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  const key = position.key instanceof Date ? position.key.toISOString() : position.key
+  return Buffer.from(JSON.stringify([position.orderBy, position.direction, key, position.id])).toString('base64url')
+}
+
+/** The cursor that points at `row` in a walk ordered by `orderBy`/`direction`. */
+export function cursorOf(
+  row: { id: string } & Partial<Record<ContactOrderKey, KeyValue>>,
+  orderBy: ContactOrderKey = 'id',
+  direction: SortDirection = 'asc',
+): string {
+  return encodeCursor({ orderBy, direction, key: orderBy === 'id' ? row.id : (row[orderBy] ?? null), id: row.id })
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction: SortDirection, field = 'after'): CursorPosition {
+  const invalid = () => badUserInput('invalid cursor', field)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    throw invalid()
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid()
+  const [cursorOrder, cursorDirection, rawKey, id] = parsed as unknown[]
+  if (typeof id !== 'string' || !UUID.test(id)) throw invalid()
+  if (cursorOrder !== orderBy || cursorDirection !== direction) {
+    throw badUserInput(`the cursor belongs to a walk ordered by ${String(cursorOrder)} ${String(cursorDirection)}`, field)
+  }
+  if (!ORDER_KEYS.includes(orderBy)) throw invalid()
+  let key: KeyValue
+  if (rawKey === null) {
+    if (!NULLABLE_KEYS.has(orderBy)) throw invalid()
+    key = null
+  } else if (typeof rawKey !== 'string') {
+    throw invalid()
+  } else if (DATE_KEYS.has(orderBy)) {
+    key = new Date(rawKey)
+    if (Number.isNaN(key.getTime())) throw invalid()
+  } else {
+    key = rawKey
+  }
+  return { orderBy, direction, key, id }
+}
+
+type Phase = 'values' | 'nulls'
+
+/** The phases of a walk in order, and the condition that selects each, starting after `position`. */
+function phaseCondition(
+  phase: Phase,
+  orderBy: ContactOrderKey,
+  direction: SortDirection,
+  position: CursorPosition | undefined,
+): Prisma.ContactWhereInput {
+  const after = direction === 'asc' ? 'gt' : 'lt'
+  const atOrAfter = direction === 'asc' ? 'gte' : 'lte'
+  if (phase === 'nulls') {
+    return position ? { [orderBy]: null, id: { [after]: position.id } } : { [orderBy]: null }
+  }
+  if (!position) return NULLABLE_KEYS.has(orderBy) ? { [orderBy]: { not: null } } : {}
+  if (orderBy === 'id') return { id: { [after]: position.id } }
+  // (key, id) > (k, i) as `key >= k AND (key > k OR id > i)`: the first term bounds the index range.
+  return {
+    [orderBy]: { [atOrAfter]: position.key },
+    OR: [{ [orderBy]: { [after]: position.key } }, { id: { [after]: position.id } }],
+  }
+}
+
+function phasesOf(orderBy: ContactOrderKey, direction: SortDirection): Phase[] {
+  if (!NULLABLE_KEYS.has(orderBy)) return ['values']
+  return direction === 'asc' ? ['values', 'nulls'] : ['nulls', 'values']
+}
+
+/**
+ * Reads one page of at most `limit` rows after `after` (a cursor or nothing).
+ * The building block of the walks below and of the GraphQL connection.
+ */
+export async function readContactPage<S extends Prisma.ContactSelect>(
+  prisma: PrismaClient,
+  options: Omit<KeysetOptions, 'pageSize' | 'signal'> & { limit: number },
+  select: S,
+): Promise<Page<Prisma.ContactGetPayload<{ select: S & WithKeys }>>> {
+  const orderBy = options.orderBy ?? 'id'
+  const direction = options.direction ?? 'asc'
+  const limit = validatePageSize(options.limit, 'limit')
+  let position = options.after ? decodeCursor(options.after, orderBy, direction) : undefined
+  const base: Prisma.ContactWhereInput = {
+    userId: options.userId,
+    ...(options.includeArchived ? {} : { archived: false }),
+    ...(options.where ? { AND: [options.where] } : {}),
+  }
+  const fullSelect = { ...select, id: true, name: true, lastContactDate: true, nextDueAt: true } as S & WithKeys
+  const nulls = direction === 'asc' ? 'last' : 'first'
+  const order: Prisma.ContactOrderByWithRelationInput[] =
+    orderBy === 'id'
+      ? [{ id: direction }]
+      : [NULLABLE_KEYS.has(orderBy) ? { [orderBy]: { sort: direction, nulls } } : { [orderBy]: direction }, { id: direction }]
+
+  const phases = phasesOf(orderBy, direction)
+  const startPhase = position?.key === null ? 'nulls' : phases[0]
+  const rows: Prisma.ContactGetPayload<{ select: S & WithKeys }>[] = []
+  // Ask for one row more than needed to learn whether the walk goes on.
+  for (const phase of phases.slice(phases.indexOf(startPhase as Phase))) {
+    const found = (await prisma.contact.findMany({
+      where: { ...base, ...phaseCondition(phase, orderBy, direction, position) },
+      orderBy: order,
+      take: limit + 1 - rows.length,
+      select: fullSelect,
+    })) as Prisma.ContactGetPayload<{ select: S & WithKeys }>[]
+    rows.push(...found)
+    if (rows.length > limit) break
+    position = undefined // the next phase starts at its beginning
+  }
+  const hasMore = rows.length > limit
+  if (hasMore) rows.length = limit
+  const last = rows.at(-1)
+  const keys = last as ({ id: string } & Partial<Record<ContactOrderKey, KeyValue>>) | undefined
+  return { rows, endCursor: keys ? cursorOf(keys, orderBy, direction) : undefined, hasMore }
+}
+
+/**
+ * The general keyset walk: yields pages in `orderBy`/`direction` order, each
+ * with the cursor to resume after it. Reads a page only when the consumer asks.
+ */
+export async function* streamWithCursor<S extends Prisma.ContactSelect>(
+  prisma: PrismaClient,
+  options: KeysetOptions,
+  select: S,
+): AsyncGenerator<Page<Prisma.ContactGetPayload<{ select: S & WithKeys }>>, void, undefined> {
+  const { pageSize = DEFAULT_PAGE_SIZE } = options
+  const sizeOf = typeof pageSize === 'function' ? pageSize : () => pageSize
+  validatePageSize(sizeOf())
+  let after = options.after ?? undefined
+  if (after) decodeCursor(after, options.orderBy ?? 'id', options.direction ?? 'asc') // fail before the first read
+  for (;;) {
+    options.signal?.throwIfAborted()
+    const page = await readContactPage(prisma, { ...options, after, limit: validatePageSize(sizeOf()) }, select)
+    if (page.rows.length > 0) yield page
+    if (!page.hasMore) return
+    after = page.endCursor
+    await yieldToEventLoop()
+  }
+}
+
+/** Full contact rows, with their group ids, page by page. */
+export function streamContacts(prisma: PrismaClient, options: KeysetOptions) {
+  return streamWithCursor(prisma, options, fullContactSelect)
+}
+
+const fullContactSelect = {
+  id: true,
+  userId: true,
+  name: true,
+  email: true,
+  phone: true,
+  linkedIn: true,
+  instagram: true,
+  xHandle: true,
+  otherSocialMedia: true,
+  location: true,
+  timezone: true,
+  customNotes: true,
+  lastContactDate: true,
+  frequencyPreference: true,
+  tags: true,
+  archived: true,
+  source: true,
+  googleResourceName: true,
+  googleEtag: true,
+  lastSyncedAt: true,
+  dunbarCircle: true,
+  circleAssignedAt: true,
+  circleConfidence: true,
+  aiSuggestedCircle: true,
+  nextDueAt: true,
+  createdAt: true,
+  updatedAt: true,
+  groups: { select: { groupId: true } },
+} satisfies Prisma.ContactSelect
+
+const minimalContactSelect = {
+  id: true,
+  name: true,
+  lastContactDate: true,
+  frequencyPreference: true,
+  dunbarCircle: true,
+  nextDueAt: true,
+  archived: true,
+  groups: { select: { groupId: true } },
+} satisfies Prisma.ContactSelect
+
+/** What scoring needs of a contact, and nothing more. */
+export interface MinimalContact {
+  id: string
+  name: string
+  lastContactDate: Date | null
+  frequencyPreference: FrequencyPreference | null
+  dunbarCircle: DunbarCircle | null
+  nextDueAt: Date
+  archived: boolean
+  groupIds: string[]
+}
+
+export interface MinimalPage extends Page<MinimalContact> {}
+
+/** Minimal contact rows (the columns scoring needs), page by page. */
+export async function* streamMinimalContacts(
+  prisma: PrismaClient,
+  options: KeysetOptions,
+): AsyncGenerator<MinimalPage, void, undefined> {
+  for await (const page of streamWithCursor(prisma, options, minimalContactSelect)) {
+    yield {
+      ...page,
+      rows: page.rows.map(({ groups, ...row }) => ({ ...row, groupIds: groups.map((group) => group.groupId) })),
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Opens the database: PGlite in-process (the embedded default, files under
+ * DATA_DIR) or PostgreSQL when a URL is given. Both speak the same SQL and
+ * take the same migrations; the rest of the code sees one {@link Database}.
+ */
+import { mkdir } from 'node:fs/promises'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import pg from 'pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaClient } from '../generated/prisma/client.ts'
+
+export type { PrismaClient }
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres'
+  readonly prisma: PrismaClient
+  /** The adapter factory Prisma uses; migrations run through it too. */
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory
+  /** The PostgreSQL schema the tables live in (`public` unless isolated, e.g. in tests). */
+  readonly schema: string
+  /** Raw parameterized SQL on the same connection(s), for bulk paths and the engine's own queries. */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  /** Runs a multi-statement script atomically: all of it or none. */
+  executeScriptAtomically(script: string): Promise<void>
+  /** The underlying pg pool (PostgreSQL only), for COPY. */
+  readonly pool?: pg.Pool
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** postgres(ql):// URL; when absent, PGlite. */
+  databaseUrl?: string | undefined
+  /** PGlite's data directory, or `memory://` for an in-memory database. */
+  dataDir?: string
+  /** PostgreSQL schema to use (created if missing; PostgreSQL only). Default `public`. */
+  schema?: string
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const schema = options.schema ?? 'public'
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`)
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, schema, options.maxConnections ?? 10)
+    : openPGlite(options.dataDir ?? 'memory://')
+}
+
+async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: schema === 'public' ? undefined : `-c search_path=${schema}`,
+  })
+  // An idle client's error (e.g. the server restarting) must not crash the process.
+  pool.on('error', () => {})
+  if (schema !== 'public') await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+  const adapterFactory = new PrismaPg(pool, { schema: schema === 'public' ? undefined : schema })
+  const prisma = new PrismaClient({ adapter: adapterFactory })
+  return {
+    kind: 'postgres',
+    prisma,
+    adapterFactory,
+    schema,
+    pool,
+    async query<Row>(sql: string, params: unknown[] = []) {
+      return (await pool.query(sql, params)).rows as Row[]
+    },
+    async executeScriptAtomically(script: string) {
+      const client = await pool.connect()
+      try {
+        // The simple query protocol runs a multi-statement script (and `$$` bodies) as the server parses it.
+        await client.query(`BEGIN;\n${script}\n;COMMIT;`)
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    async close() {
+      await prisma.$disconnect()
+      await pool.end()
+    },
+  }
+}
+
+/** PGlite is one database per process (or per `memory://` instance), so it needs no schema isolation. */
+async function openPGlite(dataDir: string): Promise<Database> {
+  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true })
+  const pglite = await PGlite.create(dataDir)
+  const adapterFactory = new PrismaPGlite(pglite)
+  const prisma = new PrismaClient({ adapter: adapterFactory })
+  return {
+    kind: 'pglite',
+    prisma,
+    adapterFactory,
+    schema: 'public',
+    async query<Row>(sql: string, params: unknown[] = []) {
+      return (await pglite.query<Row>(sql, params)).rows
+    },
+    async executeScriptAtomically(script: string) {
+      await pglite.transaction(async (tx) => {
+        await tx.exec(script)
+      })
+    },
+    async close() {
+      await prisma.$disconnect()
+      await pglite.close()
+    },
+  }
+}
