@@ -140,15 +140,18 @@ function phasesOf(orderBy: ContactOrderKey, direction: SortDirection): Phase[] {
   return direction === 'asc' ? ['values', 'nulls'] : ['nulls', 'values']
 }
 
+/** What a page reads besides the keys: a Prisma `select`, or an `include` (all scalars plus relations). */
+export type ContactQuery = { select: Prisma.ContactSelect } | { include?: Prisma.ContactInclude }
+
 /**
  * Reads one page of at most `limit` rows after `after` (a cursor or nothing).
  * The building block of the walks below and of the GraphQL connection.
  */
-export async function readContactPage<S extends Prisma.ContactSelect>(
+export async function readContactPage<Row>(
   prisma: PrismaClient,
   options: Omit<KeysetOptions, 'pageSize' | 'signal'> & { limit: number },
-  select: S,
-): Promise<Page<Prisma.ContactGetPayload<{ select: S & WithKeys }>>> {
+  query: ContactQuery,
+): Promise<Page<Row>> {
   const orderBy = options.orderBy ?? 'id'
   const direction = options.direction ?? 'asc'
   const limit = validatePageSize(options.limit, 'limit')
@@ -158,7 +161,10 @@ export async function readContactPage<S extends Prisma.ContactSelect>(
     ...(options.includeArchived ? {} : { archived: false }),
     ...(options.where ? { AND: [options.where] } : {}),
   }
-  const fullSelect = { ...select, id: true, name: true, lastContactDate: true, nextDueAt: true } as S & WithKeys
+  const shape: { select: Prisma.ContactSelect } | { include: Prisma.ContactInclude | undefined } =
+    'select' in query
+      ? { select: { ...query.select, id: true, name: true, lastContactDate: true, nextDueAt: true } }
+      : { include: query.include }
   const nulls = direction === 'asc' ? 'last' : 'first'
   const order: Prisma.ContactOrderByWithRelationInput[] =
     orderBy === 'id'
@@ -166,25 +172,24 @@ export async function readContactPage<S extends Prisma.ContactSelect>(
       : [NULLABLE_KEYS.has(orderBy) ? { [orderBy]: { sort: direction, nulls } } : { [orderBy]: direction }, { id: direction }]
 
   const phases = phasesOf(orderBy, direction)
-  const startPhase = position?.key === null ? 'nulls' : phases[0]
-  const rows: Prisma.ContactGetPayload<{ select: S & WithKeys }>[] = []
+  const startPhase: Phase = position === undefined ? (phases[0] as Phase) : position.key === null ? 'nulls' : 'values'
+  const rows: Row[] = []
   // Ask for one row more than needed to learn whether the walk goes on.
-  for (const phase of phases.slice(phases.indexOf(startPhase as Phase))) {
+  for (const phase of phases.slice(phases.indexOf(startPhase))) {
     const found = (await prisma.contact.findMany({
       where: { ...base, ...phaseCondition(phase, orderBy, direction, position) },
       orderBy: order,
       take: limit + 1 - rows.length,
-      select: fullSelect,
-    })) as Prisma.ContactGetPayload<{ select: S & WithKeys }>[]
+      ...(shape as { select: Prisma.ContactSelect }),
+    })) as unknown as Row[]
     rows.push(...found)
     if (rows.length > limit) break
     position = undefined // the next phase starts at its beginning
   }
   const hasMore = rows.length > limit
   if (hasMore) rows.length = limit
-  const last = rows.at(-1)
-  const keys = last as ({ id: string } & Partial<Record<ContactOrderKey, KeyValue>>) | undefined
-  return { rows, endCursor: keys ? cursorOf(keys, orderBy, direction) : undefined, hasMore }
+  const last = rows.at(-1) as unknown as ({ id: string } & Partial<Record<ContactOrderKey, KeyValue>>) | undefined
+  return { rows, endCursor: last ? cursorOf(last, orderBy, direction) : undefined, hasMore }
 }
 
 /**
@@ -203,7 +208,11 @@ export async function* streamWithCursor<S extends Prisma.ContactSelect>(
   if (after) decodeCursor(after, options.orderBy ?? 'id', options.direction ?? 'asc') // fail before the first read
   for (;;) {
     options.signal?.throwIfAborted()
-    const page = await readContactPage(prisma, { ...options, after, limit: validatePageSize(sizeOf()) }, select)
+    const page = await readContactPage<Prisma.ContactGetPayload<{ select: S & WithKeys }>>(
+      prisma,
+      { ...options, after, limit: validatePageSize(sizeOf()) },
+      { select },
+    )
     if (page.rows.length > 0) yield page
     if (!page.hasMore) return
     after = page.endCursor

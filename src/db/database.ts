@@ -38,6 +38,15 @@ export interface DatabaseOptions {
   schema?: string
   /** Pool size for PostgreSQL. */
   maxConnections?: number
+  /** Called with every SQL statement Prisma sends (tests count queries with it). */
+  onQuery?: (sql: string) => void
+}
+
+function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery: DatabaseOptions['onQuery']): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter })
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+  prisma.$on('query', (event) => onQuery(event.query))
+  return prisma
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -46,11 +55,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const schema = options.schema ?? 'public'
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`)
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, schema, options.maxConnections ?? 10)
-    : openPGlite(options.dataDir ?? 'memory://')
+    ? openPostgres(options.databaseUrl, schema, options.maxConnections ?? 10, options.onQuery)
+    : openPGlite(options.dataDir ?? 'memory://', options.onQuery)
 }
 
-async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
+async function openPostgres(url: string, schema: string, max: number, onQuery: DatabaseOptions['onQuery']): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -60,7 +69,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   pool.on('error', () => {})
   if (schema !== 'public') await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
   const adapterFactory = new PrismaPg(pool, { schema: schema === 'public' ? undefined : schema })
-  const prisma = new PrismaClient({ adapter: adapterFactory })
+  const prisma = createPrismaClient(adapterFactory, onQuery)
   return {
     kind: 'postgres',
     prisma,
@@ -90,11 +99,11 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
 }
 
 /** PGlite is one database per process (or per `memory://` instance), so it needs no schema isolation. */
-async function openPGlite(dataDir: string): Promise<Database> {
+async function openPGlite(dataDir: string, onQuery: DatabaseOptions['onQuery']): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir)
   const adapterFactory = new PrismaPGlite(pglite)
-  const prisma = new PrismaClient({ adapter: adapterFactory })
+  const prisma = createPrismaClient(adapterFactory, onQuery)
   return {
     kind: 'pglite',
     prisma,

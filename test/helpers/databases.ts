@@ -45,12 +45,15 @@ export interface TestDatabase extends Database {
   destroy(): Promise<void>
 }
 
-export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+export async function openTestDatabase(
+  kind: DatabaseKind,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<TestDatabase> {
   const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
   const db =
     kind === 'pglite'
-      ? await openDatabase({ dataDir: 'memory://' })
-      : await openDatabase({ databaseUrl: TEST_DATABASE_URL, schema, maxConnections: 4 })
+      ? await openDatabase({ dataDir: 'memory://', ...options })
+      : await openDatabase({ databaseUrl: TEST_DATABASE_URL, schema, maxConnections: 4, ...options })
   await applyMigrations(db)
   return Object.assign(db, {
     async destroy() {

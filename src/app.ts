@@ -1,0 +1,92 @@
+/**
+ * Wires the server: graphql-yoga over Node's HTTP server, the Pothos schema,
+ * auth from the bearer token, the error vocabulary. `buildApp` is shared by
+ * `main.ts` and the tests, so both run the same wiring.
+ */
+import { randomUUID } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
+import { createYoga, type YogaServerInstance } from 'graphql-yoga'
+import { bearerToken, userIdForToken } from './auth/tokens.ts'
+import type { Config } from './config.ts'
+import type { Database } from './db/database.ts'
+import type { GraphQLContext } from './graphql/context.ts'
+import { maskError, useClientErrors } from './graphql/errors.ts'
+import { schema } from './graphql/schema.ts'
+import type { Logger } from './logger.ts'
+
+export interface AppOptions {
+  config: Pick<Config, 'port' | 'host' | 'nodeEnv'>
+  db: Database
+  logger: Logger
+  /** Filled into GraphiQL's headers tab (development only). */
+  demoToken?: string | undefined
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, never>, GraphQLContext>
+  server: Server
+  /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
+  start(): Promise<{ url: string; port: number }>
+  /** Stops accepting connections and waits for open requests. Leaves the database to its owner. */
+  stop(): Promise<void>
+}
+
+const GRAPHIQL_DEFAULT_QUERY = `# Your contacts, most overdue first. Press the run button.
+query MostOverdue {
+  me { email }
+  contacts(first: 20, orderBy: { field: NEXT_DUE_AT }) {
+    edges { node { id name dunbarCircle frequencyPreference lastContactDate nextDueAt groups { name } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`
+
+export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
+  const development = config.nodeEnv === 'development'
+  const yoga = createYoga<Record<string, never>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: logger.child({ component: 'yoga' }),
+    maskedErrors: { maskError: maskError(logger), isDev: false },
+    plugins: [useClientErrors(logger)],
+    // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
+    renderGraphiQL,
+    graphiql: development
+      ? {
+          title: 'Suggestions server',
+          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+          ...(demoToken ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) } : {}),
+        }
+      : false,
+    context: async ({ request }): Promise<GraphQLContext> => {
+      const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
+      const token = bearerToken(request.headers.get('authorization'))
+      const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }) }
+    },
+  })
+
+  const server = createServer(yoga)
+  return {
+    yoga,
+    server,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject)
+          const { port } = server.address() as AddressInfo
+          const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'
+          resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql` })
+        })
+      }),
+    stop: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeIdleConnections()
+      }),
+  }
+}

@@ -1,0 +1,67 @@
+/** Reading a user's contacts: filters and the keyset-paginated list behind the GraphQL connection. */
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
+import type { DunbarCircle } from '../generated/prisma/enums.ts'
+import { badUserInput } from '../errors.ts'
+import { decodeCursor, readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
+
+export interface ContactFilter {
+  circle?: DunbarCircle | null
+  groupId?: string | null
+  tag?: string | null
+  /** Case-insensitive substring of the name or email. */
+  search?: string | null
+  /** true: only archived contacts; false or absent: only active ones. */
+  archived?: boolean | null
+}
+
+export interface ListContactsArgs {
+  first: number
+  after?: string | null
+  filter?: ContactFilter | null
+  orderBy?: ContactOrderKey
+  direction?: SortDirection
+}
+
+const MAX_SEARCH_LENGTH = 200
+
+export function contactFilterWhere(filter: ContactFilter | null | undefined): Prisma.ContactWhereInput {
+  if (!filter) return {}
+  const where: Prisma.ContactWhereInput = {}
+  if (filter.circle) where.dunbarCircle = filter.circle
+  if (filter.groupId) where.groups = { some: { groupId: filter.groupId } }
+  if (filter.tag) where.tags = { has: filter.tag }
+  if (filter.archived) where.archived = true
+  const search = filter.search?.trim()
+  if (search) {
+    if (search.length > MAX_SEARCH_LENGTH) throw badUserInput(`search is longer than ${MAX_SEARCH_LENGTH} characters`, 'filter.search')
+    where.OR = [
+      { name: { contains: search, mode: 'insensitive' } },
+      { email: { contains: search, mode: 'insensitive' } },
+    ]
+  }
+  return where
+}
+
+/** One page of the user's contacts, in keyset order; the other users' contacts never match. */
+export function listContacts<Row>(
+  prisma: PrismaClient,
+  userId: string,
+  args: ListContactsArgs,
+  query: ContactQuery,
+): Promise<Page<Row>> {
+  validatePageSize(args.first, 'first')
+  if (args.after) decodeCursor(args.after, args.orderBy ?? 'name', args.direction ?? 'asc', 'after')
+  return readContactPage<Row>(
+    prisma,
+    {
+      userId,
+      limit: args.first,
+      after: args.after,
+      orderBy: args.orderBy ?? 'name',
+      direction: args.direction ?? 'asc',
+      includeArchived: Boolean(args.filter?.archived),
+      where: contactFilterWhere(args.filter),
+    },
+    query,
+  )
+}

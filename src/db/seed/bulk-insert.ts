@@ -1,0 +1,322 @@
+/**
+ * Fast bulk writes for seeding: `COPY ... FROM STDIN` (text format) through
+ * pg-copy-streams on PostgreSQL, multi-row parameterized INSERTs on PGlite.
+ * Rows arrive as an (async) iterable of chunks and are streamed with
+ * backpressure, so memory stays flat however many rows pass through.
+ *
+ * Every value is turned into PostgreSQL's text input form first (the same for
+ * COPY and for INSERT parameters); COPY then adds its own escaping.
+ */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import type { Database } from '../database.ts'
+import type {
+  SeedAvailability,
+  SeedCalendarEvent,
+  SeedContact,
+  SeedContactGroup,
+  SeedGroup,
+  SeedUser,
+} from './generate.ts'
+
+/** How a column's value is written. */
+type ColumnType = 'text' | 'uuid' | 'int' | 'float' | 'bool' | 'timestamp' | 'json' | 'textArray'
+
+interface Column<Row> {
+  /** The column's name, unquoted (camelCase, as Prisma names it). */
+  name: string
+  type: ColumnType
+  value: (row: Row) => unknown
+}
+
+/** A table and how to read its columns from a row object. */
+export interface TableSpec<Row> {
+  /** The table's name, unquoted ("Contact"). */
+  table: string
+  columns: readonly Column<Row>[]
+}
+
+const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+/** A timestamp(3) column stores UTC wall-clock time (as Prisma writes it): `2026-11-25 06:19:47.123`. */
+function formatTimestamp(date: Date): string {
+  const iso = date.toISOString()
+  if (iso.length !== 24) throw new RangeError(`timestamp out of range: ${iso}`)
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+}
+
+/** An array literal, every element quoted: `{"a","b \"c\""}`. */
+function formatTextArray(items: readonly string[]): string {
+  let literal = '{'
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) literal += ','
+    literal += `"${(items[i] as string).replace(/[\\"]/g, '\\$&')}"`
+  }
+  return `${literal}}`
+}
+
+/** The text input form of a value, or null for SQL NULL. */
+function toText(type: ColumnType, value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  switch (type) {
+    case 'text':
+    case 'uuid':
+      return value as string
+    case 'int':
+    case 'float': {
+      const number = value as number
+      if (!Number.isFinite(number)) throw new RangeError(`not a finite number: ${number}`)
+      return String(number)
+    }
+    case 'bool':
+      return value ? 't' : 'f'
+    case 'timestamp':
+      return formatTimestamp(value as Date)
+    case 'json':
+      return JSON.stringify(value)
+    case 'textArray':
+      return formatTextArray(value as string[])
+  }
+}
+
+/** COPY text format: backslash, newline, carriage return and tab are escaped; NULL is `\N`. */
+function escapeCopy(text: string): string {
+  return /[\\\n\r\t]/.test(text)
+    ? text.replace(/[\\\n\r\t]/g, (char) => (char === '\\' ? '\\\\' : char === '\n' ? '\\n' : char === '\r' ? '\\r' : '\\t'))
+    : text
+}
+
+/** One row in COPY text format, newline-terminated. */
+function copyLine<Row>(spec: TableSpec<Row>, row: Row): string {
+  let line = ''
+  const { columns } = spec
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i] as Column<Row>
+    const text = toText(column.type, column.value(row))
+    if (i > 0) line += '\t'
+    line += text === null ? '\\N' : escapeCopy(text)
+  }
+  return `${line}\n`
+}
+
+const columnList = (spec: TableSpec<unknown>) => spec.columns.map((column) => quoteIdentifier(column.name)).join(', ')
+
+/** PostgreSQL's limit on bind parameters in one statement. */
+const MAX_PARAMETERS = 65_535
+const MAX_ROWS_PER_INSERT = 1000
+
+/** Writes rows of seed tables, on one connection (and on PostgreSQL in one transaction). */
+export interface BulkWriter {
+  readonly kind: Database['kind']
+  /** A parameterized statement on the writer's connection. */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  /**
+   * Writes every row of every chunk; returns the number of rows. PostgreSQL:
+   * one COPY streamed with backpressure (the next chunk is pulled only when
+   * the socket drains); PGlite: multi-row INSERTs.
+   */
+  write<Row>(spec: TableSpec<Row>, chunks: Iterable<readonly Row[]> | AsyncIterable<readonly Row[]>): Promise<number>
+  /** Inserts one row unless it conflicts on `conflictColumn` (a unique column); true when it was inserted. */
+  insertIfAbsent<Row>(spec: TableSpec<Row>, row: Row, conflictColumn: string): Promise<boolean>
+}
+
+async function insertIfAbsent<Row>(
+  run: (sql: string, params: unknown[]) => Promise<unknown[]>,
+  spec: TableSpec<Row>,
+  row: Row,
+  conflictColumn: string,
+): Promise<boolean> {
+  const params = spec.columns.map((column) => toText(column.type, column.value(row)))
+  const placeholders = params.map((_, index) => `$${index + 1}`).join(', ')
+  const inserted = await run(
+    `INSERT INTO ${quoteIdentifier(spec.table)} (${columnList(spec as TableSpec<unknown>)}) VALUES (${placeholders}) ` +
+      `ON CONFLICT (${quoteIdentifier(conflictColumn)}) DO NOTHING RETURNING 1 AS inserted`,
+    params,
+  )
+  return inserted.length === 1
+}
+
+async function insertRows<Row>(
+  run: (sql: string, params: unknown[]) => Promise<unknown>,
+  spec: TableSpec<Row>,
+  rows: readonly Row[],
+): Promise<void> {
+  const width = spec.columns.length
+  const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)))
+  const head = `INSERT INTO ${quoteIdentifier(spec.table)} (${columnList(spec as TableSpec<unknown>)}) VALUES `
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const batch = rows.slice(start, start + perStatement)
+    const params: (string | null)[] = []
+    const tuples: string[] = []
+    for (const row of batch) {
+      const placeholders: string[] = []
+      for (const column of spec.columns) {
+        params.push(toText(column.type, column.value(row)))
+        placeholders.push(`$${params.length}`)
+      }
+      tuples.push(`(${placeholders.join(', ')})`)
+    }
+    await run(head + tuples.join(', '), params)
+  }
+}
+
+async function writeByInsert<Row>(
+  run: (sql: string, params: unknown[]) => Promise<unknown>,
+  spec: TableSpec<Row>,
+  chunks: Iterable<readonly Row[]> | AsyncIterable<readonly Row[]>,
+): Promise<number> {
+  let count = 0
+  for await (const chunk of chunks) {
+    await insertRows(run, spec, chunk)
+    count += chunk.length
+  }
+  return count
+}
+
+async function writeByCopy<Row>(
+  client: pg.PoolClient,
+  spec: TableSpec<Row>,
+  chunks: Iterable<readonly Row[]> | AsyncIterable<readonly Row[]>,
+): Promise<number> {
+  let count = 0
+  async function* lines(): AsyncGenerator<string> {
+    for await (const chunk of chunks) {
+      let text = ''
+      for (const row of chunk) text += copyLine(spec, row)
+      count += chunk.length
+      if (text !== '') yield text
+    }
+  }
+  const copy = client.query(copyFrom(`COPY ${quoteIdentifier(spec.table)} (${columnList(spec as TableSpec<unknown>)}) FROM STDIN`))
+  // pipeline pulls a chunk only when the COPY stream asks for more, and tears both down on an error.
+  await pipeline(Readable.from(lines(), { objectMode: false, highWaterMark: 1 << 20 }), copy)
+  return count
+}
+
+/**
+ * Runs `work` with a {@link BulkWriter}. On PostgreSQL it holds one pooled
+ * connection inside a transaction: all of `work` is committed, or none of it.
+ * PGlite has no separate connection to hold (the Prisma client shares it), so
+ * there the writes are not wrapped: callers undo a failed seed themselves.
+ */
+export async function withBulkWriter<T>(db: Database, work: (writer: BulkWriter) => Promise<T>): Promise<T> {
+  if (db.kind === 'pglite' || !db.pool) {
+    const run = (sql: string, params: unknown[]) => db.query(sql, params)
+    return work({
+      kind: db.kind,
+      query: (sql, params = []) => db.query(sql, params),
+      write: (spec, chunks) => writeByInsert(run, spec, chunks),
+      insertIfAbsent: (spec, row, conflictColumn) => insertIfAbsent(run, spec, row, conflictColumn),
+    })
+  }
+  const client = await db.pool.connect()
+  let failed = false
+  try {
+    await client.query('BEGIN')
+    const run = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows as unknown[]
+    const result = await work({
+      kind: db.kind,
+      query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[],
+      write: (spec, chunks) => writeByCopy(client, spec, chunks),
+      insertIfAbsent: (spec, row, conflictColumn) => insertIfAbsent(run, spec, row, conflictColumn),
+    })
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    failed = true
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    // A connection whose COPY broke off may be in an unknown state: do not reuse it.
+    client.release(failed)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The seed tables
+
+export const userTable: TableSpec<SeedUser> = {
+  table: 'User',
+  columns: [
+    { name: 'id', type: 'uuid', value: (row) => row.id },
+    { name: 'email', type: 'text', value: (row) => row.email },
+    { name: 'name', type: 'text', value: (row) => row.name },
+    { name: 'timezone', type: 'text', value: (row) => row.timezone },
+    { name: 'createdAt', type: 'timestamp', value: (row) => row.createdAt },
+    { name: 'updatedAt', type: 'timestamp', value: (row) => row.updatedAt },
+  ],
+}
+
+export const groupTable: TableSpec<SeedGroup> = {
+  table: 'Group',
+  columns: [
+    { name: 'id', type: 'uuid', value: (row) => row.id },
+    { name: 'userId', type: 'uuid', value: (row) => row.userId },
+    { name: 'name', type: 'text', value: (row) => row.name },
+    { name: 'createdAt', type: 'timestamp', value: (row) => row.createdAt },
+    { name: 'updatedAt', type: 'timestamp', value: (row) => row.updatedAt },
+  ],
+}
+
+export const contactTable: TableSpec<SeedContact> = {
+  table: 'Contact',
+  columns: [
+    { name: 'id', type: 'uuid', value: (row) => row.id },
+    { name: 'userId', type: 'uuid', value: (row) => row.userId },
+    { name: 'name', type: 'text', value: (row) => row.name },
+    { name: 'email', type: 'text', value: (row) => row.email },
+    { name: 'phone', type: 'text', value: (row) => row.phone },
+    { name: 'linkedIn', type: 'text', value: (row) => row.linkedIn },
+    { name: 'instagram', type: 'text', value: (row) => row.instagram },
+    { name: 'xHandle', type: 'text', value: (row) => row.xHandle },
+    { name: 'otherSocialMedia', type: 'json', value: (row) => row.otherSocialMedia },
+    { name: 'location', type: 'text', value: (row) => row.location },
+    { name: 'timezone', type: 'text', value: (row) => row.timezone },
+    { name: 'customNotes', type: 'text', value: (row) => row.customNotes },
+    { name: 'lastContactDate', type: 'timestamp', value: (row) => row.lastContactDate },
+    { name: 'frequencyPreference', type: 'text', value: (row) => row.frequencyPreference },
+    { name: 'tags', type: 'textArray', value: (row) => row.tags },
+    { name: 'archived', type: 'bool', value: (row) => row.archived },
+    { name: 'source', type: 'text', value: (row) => row.source },
+    { name: 'dunbarCircle', type: 'text', value: (row) => row.dunbarCircle },
+    { name: 'circleAssignedAt', type: 'timestamp', value: (row) => row.circleAssignedAt },
+    { name: 'nextDueAt', type: 'timestamp', value: (row) => row.nextDueAt },
+    { name: 'createdAt', type: 'timestamp', value: (row) => row.createdAt },
+    { name: 'updatedAt', type: 'timestamp', value: (row) => row.updatedAt },
+  ],
+}
+
+export const contactGroupTable: TableSpec<SeedContactGroup> = {
+  table: 'ContactGroup',
+  columns: [
+    { name: 'contactId', type: 'uuid', value: (row) => row.contactId },
+    { name: 'groupId', type: 'uuid', value: (row) => row.groupId },
+  ],
+}
+
+export const availabilityTable: TableSpec<SeedAvailability> = {
+  table: 'Availability',
+  columns: [
+    { name: 'id', type: 'uuid', value: (row) => row.id },
+    { name: 'userId', type: 'uuid', value: (row) => row.userId },
+    { name: 'weekday', type: 'int', value: (row) => row.weekday },
+    { name: 'startMinute', type: 'int', value: (row) => row.startMinute },
+    { name: 'endMinute', type: 'int', value: (row) => row.endMinute },
+  ],
+}
+
+export const calendarEventTable: TableSpec<SeedCalendarEvent> = {
+  table: 'CalendarEvent',
+  columns: [
+    { name: 'id', type: 'uuid', value: (row) => row.id },
+    { name: 'userId', type: 'uuid', value: (row) => row.userId },
+    { name: 'title', type: 'text', value: (row) => row.title },
+    { name: 'startsAt', type: 'timestamp', value: (row) => row.startsAt },
+    { name: 'endsAt', type: 'timestamp', value: (row) => row.endsAt },
+  ],
+}
+
+/** For tests: the COPY line of one row. */
+export const formatCopyLine = copyLine

@@ -1,0 +1,47 @@
+/** The Pothos schema builder: Prisma-backed object types and Relay nodes/connections. */
+import SchemaBuilder from '@pothos/core'
+import PrismaPlugin from '@pothos/plugin-prisma'
+import RelayPlugin from '@pothos/plugin-relay'
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
+import type PrismaTypes from '../generated/pothos-types.ts'
+import { getDatamodel } from '../generated/pothos-types.ts'
+import { notFound } from '../errors.ts'
+import { requireUser, type GraphQLContext } from './context.ts'
+
+export const builder = new SchemaBuilder<{
+  PrismaTypes: PrismaTypes
+  Context: GraphQLContext
+  DefaultFieldNullability: false
+  Scalars: {
+    DateTime: { Input: Date; Output: Date }
+    JSON: { Input: unknown; Output: unknown }
+  }
+}>({
+  plugins: [PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    // One schema serves many databases (PGlite, PostgreSQL, one per test): the client comes with the request.
+    client: (context) => context.prisma,
+    dmmf: getDatamodel(),
+    onUnusedQuery: null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // Every node type loads with the viewer's userId in its `where`. An unknown
+    // id and another user's id give the same NOT_FOUND: existence never leaks.
+    nodeQueryOptions: {
+      resolve: async (_root, args, context, _info, resolveNode) => {
+        requireUser(context)
+        const node = await resolveNode(args.id)
+        if (node === null || node === undefined) throw notFound('node')
+        return node
+      },
+    },
+    nodesQueryOptions: false,
+  },
+})
+
+builder.addScalarType('DateTime', DateTimeResolver)
+builder.addScalarType('JSON', JSONResolver)
+builder.queryType({})

@@ -1,0 +1,69 @@
+/**
+ * One error vocabulary: a {@link ClientError} becomes a GraphQL error with its
+ * `extensions.code`; anything else is logged with the request id and masked
+ * (no message, stack or SQL reaches the client).
+ */
+import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core'
+import { GraphQLError } from 'graphql'
+import { createGraphQLError } from 'graphql-yoga'
+import { ClientError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import type { GraphQLContext } from './context.ts'
+
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.'
+
+function coded(error: GraphQLError | undefined, clientError: ClientError): GraphQLError {
+  return createGraphQLError(clientError.message, {
+    nodes: error?.nodes,
+    path: error?.path,
+    extensions: { code: clientError.code, ...clientError.details },
+  })
+}
+
+function masked(error: GraphQLError | undefined, requestId: string | undefined): GraphQLError {
+  return createGraphQLError(UNEXPECTED_ERROR_MESSAGE, {
+    nodes: error?.nodes,
+    path: error?.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  })
+}
+
+/** What the client may see of an error raised while executing. */
+export function toClientError(error: GraphQLError, context: Partial<GraphQLContext>, logger: Logger): GraphQLError {
+  const original = error.originalError
+  if (original instanceof ClientError) return coded(error, original)
+  // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client.
+  if (original === undefined || original === null || original instanceof GraphQLError) return error
+  ;(context.logger ?? logger).error({ err: original, requestId: context.requestId, path: error.path }, 'unexpected error')
+  return masked(error, context.requestId)
+}
+
+/** Envelop plugin applying {@link toClientError} to every query, mutation and subscription result. */
+export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
+  const hook =
+    (context: Partial<GraphQLContext>) =>
+    ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
+      if (!result.errors?.length) return
+      setResult({ ...result, errors: result.errors.map((error) => toClientError(error, context, logger)) } as never)
+    }
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, hook(args.contextValue)),
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, hook(args.contextValue)),
+    }),
+  }
+}
+
+/** Yoga's last line: errors raised outside execution (e.g. while building the context). */
+export function maskError(logger: Logger) {
+  return (error: unknown): Error => {
+    const graphQLError = error instanceof GraphQLError ? error : undefined
+    const original = graphQLError ? graphQLError.originalError : error
+    if (original instanceof ClientError) return coded(graphQLError, original)
+    if (graphQLError && (original === undefined || original === null || original instanceof GraphQLError)) return graphQLError
+    logger.error({ err: original }, 'unexpected error')
+    return masked(graphQLError, undefined)
+  }
+}

@@ -1,0 +1,14 @@
+/** The GraphQL schema: one file per domain type, imported for their side effects. */
+import { lexicographicSortSchema, printSchema } from 'graphql'
+import { builder } from './builder.ts'
+import './types/enums.ts'
+import './types/user.ts'
+import './types/group.ts'
+import './types/contact.ts'
+
+export const schema = builder.toSchema()
+
+/** The SDL as committed in schema.graphql. */
+export function printSchemaSDL(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`
+}

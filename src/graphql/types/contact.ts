@@ -1,0 +1,118 @@
+import { queryFromInfo } from '@pothos/plugin-prisma'
+import { listContacts } from '../../contacts/contact-service.ts'
+import { cursorOf, DEFAULT_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
+import type { Contact } from '../../generated/prisma/client.ts'
+import { builder } from '../builder.ts'
+import { requireUser } from '../context.ts'
+import { ContactSourceEnum, DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
+import { GroupNode } from './group.ts'
+
+export const ContactNode = builder.prismaNode('Contact', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, context) => ({ id, userId: requireUser(context) }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    email: t.exposeString('email', { nullable: true }),
+    phone: t.exposeString('phone', { nullable: true }),
+    linkedIn: t.exposeString('linkedIn', { nullable: true }),
+    instagram: t.exposeString('instagram', { nullable: true }),
+    xHandle: t.exposeString('xHandle', { nullable: true }),
+    otherSocialMedia: t.expose('otherSocialMedia', { type: 'JSON', nullable: true }),
+    location: t.exposeString('location', { nullable: true }),
+    timezone: t.exposeString('timezone', { nullable: true, description: 'IANA time zone' }),
+    customNotes: t.exposeString('customNotes', { nullable: true }),
+    lastContactDate: t.expose('lastContactDate', { type: 'DateTime', nullable: true }),
+    nextDueAt: t.expose('nextDueAt', {
+      type: 'DateTime',
+      description: 'When the contact is due: last contact (or when added) plus the cadence.',
+    }),
+    frequencyPreference: t.expose('frequencyPreference', { type: FrequencyPreferenceEnum, nullable: true }),
+    dunbarCircle: t.expose('dunbarCircle', { type: DunbarCircleEnum, nullable: true }),
+    circleAssignedAt: t.expose('circleAssignedAt', { type: 'DateTime', nullable: true }),
+    circleConfidence: t.exposeFloat('circleConfidence', { nullable: true }),
+    aiSuggestedCircle: t.expose('aiSuggestedCircle', { type: DunbarCircleEnum, nullable: true }),
+    archived: t.exposeBoolean('archived'),
+    source: t.expose('source', { type: ContactSourceEnum }),
+    lastSyncedAt: t.expose('lastSyncedAt', { type: 'DateTime', nullable: true }),
+    tags: t.exposeStringList('tags'),
+    groups: t.field({
+      type: [GroupNode],
+      select: { groups: { select: { group: true }, orderBy: { group: { name: 'asc' } } } },
+      resolve: (contact) => contact.groups.map((membership) => membership.group),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+})
+
+const ContactFilterInput = builder.inputType('ContactFilter', {
+  fields: (t) => ({
+    circle: t.field({ type: DunbarCircleEnum }),
+    group: t.globalID({ for: GroupNode, description: 'Only members of this group.' }),
+    tag: t.string(),
+    search: t.string({ description: 'Case-insensitive part of the name or email.' }),
+    archived: t.boolean({ description: 'true: only archived contacts. Default: only active ones.' }),
+  }),
+})
+
+const ContactOrderField = builder.enumType('ContactOrderField', {
+  values: { NAME: { value: 'name' }, NEXT_DUE_AT: { value: 'nextDueAt' }, LAST_CONTACT_DATE: { value: 'lastContactDate' }, ID: { value: 'id' } } as const,
+})
+const OrderDirection = builder.enumType('OrderDirection', {
+  values: { ASC: { value: 'asc' }, DESC: { value: 'desc' } } as const,
+})
+const ContactOrderInput = builder.inputType('ContactOrder', {
+  fields: (t) => ({
+    field: t.field({ type: ContactOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, defaultValue: 'asc' }),
+  }),
+})
+
+const ContactConnection = builder.connectionObject({ type: ContactNode, name: 'ContactConnection' })
+
+builder.queryField('contacts', (t) =>
+  t.field({
+    type: ContactConnection,
+    description: "The viewer's contacts, a page at a time (keyset pagination: stable under inserts and deletes).",
+    args: {
+      first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE, description: '1..1000' }),
+      after: t.arg.string({ description: 'endCursor of the previous page' }),
+      filter: t.arg({ type: ContactFilterInput }),
+      orderBy: t.arg({ type: ContactOrderInput, description: 'Default: by name, ascending' }),
+    },
+    resolve: async (_root, args, context, info) => {
+      const userId = requireUser(context)
+      const orderBy = (args.orderBy?.field ?? 'name') as ContactOrderKey
+      const direction = args.orderBy?.direction ?? 'asc'
+      const page = await listContacts<Contact>(
+        context.prisma,
+        userId,
+        {
+          first: args.first ?? DEFAULT_PAGE_SIZE,
+          after: args.after,
+          orderBy,
+          direction,
+          filter: args.filter && {
+            circle: args.filter.circle,
+            groupId: args.filter.group?.id,
+            tag: args.filter.tag,
+            search: args.filter.search,
+            archived: args.filter.archived,
+          },
+        },
+        queryFromInfo({ context, info, typeName: 'Contact', path: ['edges', 'node'] }) as ContactQuery,
+      )
+      const edges = page.rows.map((node) => ({ node, cursor: cursorOf(node, orderBy, direction) }))
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: page.hasMore,
+          hasPreviousPage: Boolean(args.after),
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: page.endCursor ?? null,
+        },
+      }
+    },
+  }),
+)

@@ -1,0 +1,27 @@
+import { builder } from '../builder.ts'
+import { requireUser } from '../context.ts'
+import { notFound } from '../../errors.ts'
+
+export const UserNode = builder.prismaNode('User', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, context) => ({ id, AND: [{ id: requireUser(context) }] }),
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    name: t.exposeString('name', { nullable: true }),
+    timezone: t.exposeString('timezone', { description: 'IANA time zone of the availability windows' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+})
+
+builder.queryField('me', (t) =>
+  t.prismaField({
+    type: 'User',
+    description: 'The signed-in user.',
+    resolve: async (query, _root, _args, context) => {
+      const user = await context.prisma.user.findUnique({ ...query, where: { id: requireUser(context) } })
+      if (!user) throw notFound('user')
+      return user
+    },
+  }),
+)

@@ -1,0 +1,58 @@
+/**
+ * Entry point: config -> database (migrated) -> demo data (outside production)
+ * -> app -> listen. SIGINT/SIGTERM stop it gracefully.
+ */
+import { issueToken } from './auth/tokens.ts'
+import { buildApp } from './app.ts'
+import { loadConfigOrExit } from './config.ts'
+import { applyMigrations } from './db/migrate.ts'
+import { openConfiguredDatabase } from './db/open-configured.ts'
+import { DEMO_EMAIL, seedDemoData } from './db/seed/seed.ts'
+import { createLogger } from './logger.ts'
+
+const STARTUP_TOKEN_NAME = 'development start-up token'
+
+const config = loadConfigOrExit()
+const logger = createLogger(config.logLevel)
+
+const db = await openConfiguredDatabase(config)
+const applied = await applyMigrations(db)
+if (applied.length > 0) logger.info({ applied }, 'migrations applied')
+
+let demoToken: string | undefined
+if (config.seedDemoData) {
+  const { userId, created } = await seedDemoData(db, { now: new Date() })
+  if (created) logger.info({ email: DEMO_EMAIL }, 'demo data seeded')
+  if (config.nodeEnv === 'development') {
+    // One start-up token at a time: replace the previous one.
+    await db.prisma.authToken.deleteMany({ where: { userId, name: STARTUP_TOKEN_NAME } })
+    demoToken = await issueToken(db.prisma, userId, STARTUP_TOKEN_NAME)
+  }
+}
+
+const app = buildApp({ config, db, logger, demoToken })
+const { url } = await app.start()
+logger.info({ url, database: db.kind }, `GraphQL and GraphiQL on ${url}`)
+if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
+
+let stopping = false
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return
+  stopping = true
+  logger.info({ signal }, 'shutting down')
+  const timer = setTimeout(() => {
+    logger.error('shutdown took too long; exiting')
+    process.exit(1)
+  }, 10_000)
+  timer.unref()
+  try {
+    await app.stop()
+    await db.close()
+    process.exit(0)
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  }
+}
+process.on('SIGINT', () => void shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))

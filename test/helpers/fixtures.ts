@@ -1,0 +1,54 @@
+/** Small, explicit test data written through Prisma (the seed generator has its own tests). */
+import { issueToken } from '../../src/auth/tokens.ts'
+import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import type { PrismaClient } from '../../src/generated/prisma/client.ts'
+import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
+
+const CIRCLES: (DunbarCircle | null)[] = ['INNER', 'CLOSE', 'ACTIVE', 'CASUAL', 'ACQUAINTANCE', null]
+const FREQUENCIES: (FrequencyPreference | null)[] = ['WEEKLY', 'MONTHLY', 'QUARTERLY', 'FLEXIBLE', null, 'YEARLY']
+
+export const FIXTURE_NOW = new Date('2026-11-25T12:00:00.000Z')
+
+export interface FixtureUser {
+  id: string
+  email: string
+  token: string
+  groupIds: string[]
+}
+
+/**
+ * A user with `count` contacts whose keys collide on purpose (names repeat,
+ * several share a lastContactDate and so a nextDueAt, some were never
+ * contacted), every seventh archived, tags and groups spread over them.
+ */
+export async function createUserWithContacts(prisma: PrismaClient, email: string, count: number): Promise<FixtureUser> {
+  const user = await prisma.user.create({ data: { email, name: email.split('@')[0] ?? email } })
+  const groups = await Promise.all(
+    ['Family', 'Work', 'Climbing'].map((name) => prisma.group.create({ data: { userId: user.id, name } })),
+  )
+  const createdAt = new Date(FIXTURE_NOW.getTime() - 400 * 86_400_000)
+  const rows = Array.from({ length: count }, (_, i) => {
+    const frequencyPreference = FREQUENCIES[i % FREQUENCIES.length] ?? null
+    const dunbarCircle = CIRCLES[i % CIRCLES.length] ?? null
+    const lastContactDate = i % 5 === 0 ? null : new Date(FIXTURE_NOW.getTime() - (i % 23) * 86_400_000)
+    return {
+      userId: user.id,
+      name: `${['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara'][i % 5]} ${String(i % 17).padStart(2, '0')}`,
+      email: `contact${i}@${email.split('@')[1]}`,
+      frequencyPreference,
+      dunbarCircle,
+      lastContactDate,
+      archived: i % 7 === 3,
+      tags: i % 4 === 0 ? ['friend'] : i % 4 === 1 ? ['work', 'mentor'] : [],
+      createdAt,
+      nextDueAt: computeNextDueAt({ frequencyPreference, dunbarCircle, lastContactDate, createdAt }),
+    }
+  })
+  const contacts = await prisma.contact.createManyAndReturn({ data: rows, select: { id: true } })
+  await prisma.contactGroup.createMany({
+    data: contacts.flatMap((contact, i) =>
+      groups.filter((_, g) => (i + g) % 3 === 0).map((group) => ({ contactId: contact.id, groupId: group.id })),
+    ),
+  })
+  return { id: user.id, email, token: await issueToken(prisma, user.id, 'test'), groupIds: groups.map((g) => g.id) }
+}

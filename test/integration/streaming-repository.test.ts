@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  streamContacts,
+  streamMinimalContacts,
+  streamWithCursor,
+  type ContactOrderKey,
+  type SortDirection,
+} from '../../src/contacts/streaming-repository.ts'
+import { ClientError } from '../../src/errors.ts'
+import type { PrismaClient } from '../../src/generated/prisma/client.ts'
+import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
+
+const kinds = await availableDatabaseKinds()
+const ORDERS: [ContactOrderKey, SortDirection][] = (['id', 'name', 'lastContactDate', 'nextDueAt'] as const).flatMap(
+  (key) => (['asc', 'desc'] as const).map((direction): [ContactOrderKey, SortDirection] => [key, direction]),
+)
+
+describe.each(kinds)('keyset streams on %s', (kind) => {
+  let db: TestDatabase
+  let alice: FixtureUser
+  let bob: FixtureUser
+  let findManyCalls = 0
+  /** The client with contact.findMany counted: the repository's only query. */
+  let counted: PrismaClient
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind)
+    alice = await createUserWithContacts(db.prisma, 'alice@example.com', 240)
+    bob = await createUserWithContacts(db.prisma, 'bob@example.org', 60)
+    counted = new Proxy(db.prisma, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver)
+        if (property !== 'contact') return value
+        return new Proxy(value as object, {
+          get(model, method, modelReceiver) {
+            const fn = Reflect.get(model, method, modelReceiver)
+            if (method !== 'findMany') return fn
+            return (...args: unknown[]) => {
+              findManyCalls++
+              return (fn as (...a: unknown[]) => unknown).apply(model, args)
+            }
+          },
+        })
+      },
+    })
+  })
+  afterAll(() => db?.destroy())
+
+  /** The naive oracle: PostgreSQL's own ORDER BY over every row. */
+  async function expectedIds(userId: string, key: ContactOrderKey, direction: SortDirection, archived = false) {
+    const nulls = direction === 'asc' ? 'NULLS LAST' : 'NULLS FIRST'
+    const order = key === 'id' ? `id ${direction}` : `"${key}" ${direction} ${nulls}, id ${direction}`
+    const rows = await db.query<{ id: string }>(
+      `SELECT id FROM "Contact" WHERE "userId" = $1 ${archived ? '' : 'AND NOT archived'} ORDER BY ${order}`,
+      [userId],
+    )
+    return rows.map((row) => row.id)
+  }
+
+  async function walk(options: Parameters<typeof streamWithCursor>[1]) {
+    const ids: string[] = []
+    const cursors: string[] = []
+    for await (const page of streamWithCursor(db.prisma, options, { id: true })) {
+      expect(page.rows.length).toBeGreaterThan(0)
+      ids.push(...page.rows.map((row) => row.id))
+      cursors.push(page.endCursor as string)
+    }
+    return { ids, cursors }
+  }
+
+  it.each(ORDERS)('walks every non-archived row once, in order, by %s %s', async (key, direction) => {
+    const expected = await expectedIds(alice.id, key, direction)
+    expect(expected.length).toBeGreaterThan(150)
+    const { ids } = await walk({ userId: alice.id, orderBy: key, direction, pageSize: 7 })
+    expect(ids).toEqual(expected)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it.each(ORDERS)('resumes exactly after a cursor, by %s %s', async (key, direction) => {
+    const expected = await expectedIds(alice.id, key, direction)
+    const first = await walk({ userId: alice.id, orderBy: key, direction, pageSize: 13 })
+    for (const pageIndex of [0, 4, 9]) {
+      const after = first.cursors[pageIndex]
+      const rest = await walk({ userId: alice.id, orderBy: key, direction, pageSize: 50, after })
+      expect(rest.ids).toEqual(expected.slice((pageIndex + 1) * 13))
+    }
+  })
+
+  it('includes archived contacts only when asked', async () => {
+    const { ids } = await walk({ userId: alice.id, orderBy: 'name', includeArchived: true, pageSize: 100 })
+    expect(ids).toEqual(await expectedIds(alice.id, 'name', 'asc', true))
+    expect(ids.length).toBe(240)
+  })
+
+  it("never returns another user's contacts", async () => {
+    const bobIds = new Set(await expectedIds(bob.id, 'id', 'asc', true))
+    const { ids } = await walk({ userId: alice.id, includeArchived: true, pageSize: 1000 })
+    expect(ids.some((id) => bobIds.has(id))).toBe(false)
+  })
+
+  it('survives inserts and deletes during the walk without duplicates', async () => {
+    const user = await createUserWithContacts(db.prisma, `churn-${kind}@example.com`, 120)
+    const before = await expectedIds(user.id, 'nextDueAt', 'asc')
+    const seen: string[] = []
+    const deleted = new Set(before.slice(60, 70))
+    let pages = 0
+    for await (const page of streamMinimalContacts(db.prisma, { userId: user.id, orderBy: 'nextDueAt', pageSize: 20 })) {
+      seen.push(...page.rows.map((row) => row.id))
+      if (++pages === 2) {
+        await db.prisma.contact.deleteMany({ where: { id: { in: [...deleted] } } })
+        // New rows on both sides of the cursor.
+        await db.prisma.contact.createMany({
+          data: [new Date('2000-01-01T00:00:00Z'), new Date('2099-01-01T00:00:00Z')].map((nextDueAt, i) => ({
+            userId: user.id,
+            name: `inserted ${i}`,
+            nextDueAt,
+          })),
+        })
+      }
+    }
+    expect(new Set(seen).size).toBe(seen.length)
+    const survivors = before.filter((id) => !deleted.has(id))
+    expect(seen.filter((id) => before.includes(id))).toEqual(survivors)
+    const after = await expectedIds(user.id, 'nextDueAt', 'asc')
+    expect(seen).toContain(after.at(-1)) // the row inserted past the cursor is read; the one before it is not
+    expect(seen).not.toContain(after[0])
+  })
+
+  it('reads no further page once the consumer breaks or returns', async () => {
+    findManyCalls = 0
+    for await (const page of streamMinimalContacts(counted, { userId: alice.id, pageSize: 10 })) {
+      expect(page.rows).toHaveLength(10)
+      break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(findManyCalls).toBe(1)
+
+    findManyCalls = 0
+    const stream = streamContacts(counted, { userId: alice.id, pageSize: 10 })
+    await stream.next()
+    await stream.next()
+    await stream.return(undefined)
+    expect((await stream.next()).done).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(findManyCalls).toBe(2)
+  })
+
+  it('stops at an aborted signal before reading the next page', async () => {
+    const controller = new AbortController()
+    findManyCalls = 0
+    const stream = streamMinimalContacts(counted, { userId: alice.id, pageSize: 10, signal: controller.signal })
+    await stream.next()
+    controller.abort()
+    await expect(stream.next()).rejects.toThrow()
+    expect(findManyCalls).toBe(1)
+  })
+
+  it('yields only the minimal columns, with group ids', async () => {
+    const stream = streamMinimalContacts(db.prisma, { userId: alice.id, orderBy: 'id', pageSize: 30 })
+    const { value } = await stream.next()
+    await stream.return(undefined)
+    const row = value!.rows[0]!
+    expect(Object.keys(row).sort()).toEqual(
+      ['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt'].sort(),
+    )
+    const memberships = await db.prisma.contactGroup.findMany({ where: { contactId: { in: value!.rows.map((r) => r.id) } } })
+    const grouped = value!.rows.reduce((sum, r) => sum + r.groupIds.length, 0)
+    expect(grouped).toBe(memberships.length)
+    expect(grouped).toBeGreaterThan(0)
+    for (const membership of memberships) {
+      expect(value!.rows.find((r) => r.id === membership.contactId)!.groupIds).toContain(membership.groupId)
+    }
+  })
+
+  it('streams full rows with streamContacts', async () => {
+    const { value } = await streamContacts(db.prisma, { userId: alice.id, pageSize: 5 }).next()
+    expect(value!.rows[0]).toMatchObject({ userId: alice.id, tags: expect.any(Array), createdAt: expect.any(Date) })
+  })
+
+  it.each([0, 1001, 2.5, -1])('rejects page size %s with BAD_USER_INPUT', async (pageSize) => {
+    const stream = streamMinimalContacts(db.prisma, { userId: alice.id, pageSize })
+    await expect(stream.next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'pageSize' } })
+  })
+
+  it('rejects a malformed cursor and a cursor of another ordering with BAD_USER_INPUT', async () => {
+    const { cursors } = await walk({ userId: alice.id, orderBy: 'name', pageSize: 100 })
+    for (const [after, orderBy] of [
+      ['not-a-cursor', 'name'],
+      [Buffer.from('["name","asc",1,2]').toString('base64url'), 'name'],
+      [cursors[0], 'nextDueAt'],
+    ] as const) {
+      const stream = streamWithCursor(db.prisma, { userId: alice.id, orderBy, after }, { id: true })
+      const error = await stream.next().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ClientError)
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT' })
+    }
+  })
+})
