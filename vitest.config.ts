@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module'
 import { defineConfig } from 'vitest/config'
 
+const require = createRequire(import.meta.url)
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module) twins. Node loads the CJS one for
+    // the externalized libraries (Pothos, Yoga); make the code Vite transforms use it too,
+    // or schemas built on one are "from another module or realm" for the other.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // PGlite's first start and the wasm schema engine take seconds; PostgreSQL tests share one server.

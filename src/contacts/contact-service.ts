@@ -1,6 +1,7 @@
 /** Reading a user's contacts: filters and the keyset-paginated list behind the GraphQL connection. */
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
+import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
 import { decodeCursor, readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
 
@@ -28,6 +29,7 @@ export function contactFilterWhere(filter: ContactFilter | null | undefined): Pr
   if (!filter) return {}
   const where: Prisma.ContactWhereInput = {}
   if (filter.circle) where.dunbarCircle = filter.circle
+  if (filter.groupId && !isUuid(filter.groupId)) throw badUserInput('not a group id', 'filter.group')
   if (filter.groupId) where.groups = { some: { groupId: filter.groupId } }
   if (filter.tag) where.tags = { has: filter.tag }
   if (filter.archived) where.archived = true

@@ -10,6 +10,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
+import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
 
 export type ContactOrderKey = 'id' | 'name' | 'lastContactDate' | 'nextDueAt'
@@ -80,8 +81,6 @@ export function cursorOf(
   return encodeCursor({ orderBy, direction, key: orderBy === 'id' ? row.id : (row[orderBy] ?? null), id: row.id })
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction: SortDirection, field = 'after'): CursorPosition {
   const invalid = () => badUserInput('invalid cursor', field)
   let parsed: unknown
@@ -92,7 +91,7 @@ export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction
   }
   if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid()
   const [cursorOrder, cursorDirection, rawKey, id] = parsed as unknown[]
-  if (typeof id !== 'string' || !UUID.test(id)) throw invalid()
+  if (typeof id !== 'string' || !isUuid(id)) throw invalid()
   if (cursorOrder !== orderBy || cursorDirection !== direction) {
     throw badUserInput(`the cursor belongs to a walk ordered by ${String(cursorOrder)} ${String(cursorDirection)}`, field)
   }
@@ -279,7 +278,7 @@ export interface MinimalContact {
   groupIds: string[]
 }
 
-export interface MinimalPage extends Page<MinimalContact> {}
+export type MinimalPage = Page<MinimalContact>
 
 /** Minimal contact rows (the columns scoring needs), page by page. */
 export async function* streamMinimalContacts(

@@ -5,8 +5,11 @@ import RelayPlugin from '@pothos/plugin-relay'
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import type PrismaTypes from '../generated/pothos-types.ts'
 import { getDatamodel } from '../generated/pothos-types.ts'
+import { isUuid } from '../db/uuid.ts'
 import { notFound } from '../errors.ts'
 import { requireUser, type GraphQLContext } from './context.ts'
+
+const NODE_TYPES = new Set(['Contact', 'Group', 'User'])
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes
@@ -33,6 +36,8 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       resolve: async (_root, args, context, _info, resolveNode) => {
         requireUser(context)
+        // A malformed id or an unknown type identifies nothing: NOT_FOUND, like a missing row.
+        if (!NODE_TYPES.has(args.id.typename) || !isUuid(args.id.id)) throw notFound('node')
         const node = await resolveNode(args.id)
         if (node === null || node === undefined) throw notFound('node')
         return node

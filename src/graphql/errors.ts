@@ -4,6 +4,7 @@
  * (no message, stack or SQL reaches the client).
  */
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core'
+import { PothosSchemaError, PothosValidationError } from '@pothos/core'
 import { GraphQLError } from 'graphql'
 import { createGraphQLError } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
@@ -28,12 +29,22 @@ function masked(error: GraphQLError | undefined, requestId: string | undefined):
   })
 }
 
+/** The client-facing form of a known error, or undefined for an unexpected one. */
+function known(error: GraphQLError | undefined, original: unknown): GraphQLError | undefined {
+  if (original instanceof ClientError) return coded(error, original)
+  // Pothos rejects malformed input (e.g. an undecodable global ID) with a validation error.
+  if (original instanceof PothosValidationError) return coded(error, new ClientError('BAD_USER_INPUT', original.message))
+  // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client;
+  // a Pothos schema error is a bug of ours.
+  if (error && !(original instanceof PothosSchemaError) && (original == null || original instanceof GraphQLError)) return error
+  return undefined
+}
+
 /** What the client may see of an error raised while executing. */
 export function toClientError(error: GraphQLError, context: Partial<GraphQLContext>, logger: Logger): GraphQLError {
   const original = error.originalError
-  if (original instanceof ClientError) return coded(error, original)
-  // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client.
-  if (original === undefined || original === null || original instanceof GraphQLError) return error
+  const visible = known(error, original)
+  if (visible) return visible
   ;(context.logger ?? logger).error({ err: original, requestId: context.requestId, path: error.path }, 'unexpected error')
   return masked(error, context.requestId)
 }
@@ -60,9 +71,8 @@ export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
 export function maskError(logger: Logger) {
   return (error: unknown): Error => {
     const graphQLError = error instanceof GraphQLError ? error : undefined
-    const original = graphQLError ? graphQLError.originalError : error
-    if (original instanceof ClientError) return coded(graphQLError, original)
-    if (graphQLError && (original === undefined || original === null || original instanceof GraphQLError)) return graphQLError
+    const visible = known(graphQLError, graphQLError ? graphQLError.originalError : error)
+    if (visible) return visible
     logger.error({ err: original }, 'unexpected error')
     return masked(graphQLError, undefined)
   }

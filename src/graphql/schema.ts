@@ -1,5 +1,5 @@
 /** The GraphQL schema: one file per domain type, imported for their side effects. */
-import { lexicographicSortSchema, printSchema } from 'graphql'
+import { printSchema } from 'graphql'
 import { builder } from './builder.ts'
 import './types/enums.ts'
 import './types/user.ts'
@@ -10,5 +10,5 @@ export const schema = builder.toSchema()
 
 /** The SDL as committed in schema.graphql. */
 export function printSchemaSDL(): string {
-  return `${printSchema(lexicographicSortSchema(schema))}\n`
+  return `${printSchema(schema)}\n`
 }

@@ -1,0 +1,47 @@
+/** A real server on port 0 over a test database, and a tiny GraphQL-over-HTTP client. */
+import { buildApp, type App } from '../../src/app.ts'
+import { createLogger } from '../../src/logger.ts'
+import type { Database } from '../../src/db/database.ts'
+
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  data?: Data | null
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[]
+}
+
+export interface TestServer {
+  app: App
+  url: string
+  query<Data = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GraphQLResponse<Data>>
+  close(): Promise<void>
+}
+
+export async function startTestServer(db: Database, options: { demoToken?: string } = {}): Promise<TestServer> {
+  const app = buildApp({
+    config: { port: 0, host: '127.0.0.1', nodeEnv: 'development' },
+    db,
+    logger: createLogger('silent'),
+    demoToken: options.demoToken,
+  })
+  const { url } = await app.start()
+  return {
+    app,
+    url,
+    async query(query, variables, token) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      })
+      return (await response.json()) as GraphQLResponse<any>
+    },
+    close: () => app.stop(),
+  }
+}

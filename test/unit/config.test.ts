@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig } from '../../src/config.ts'
+
+describe('parseConfig', () => {
+  it('has working defaults', () => {
+    expect(parseConfig({})).toEqual({
+      port: 4000,
+      host: undefined,
+      dataDir: './.data',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      nodeEnv: 'development',
+      logLevel: 'info',
+      seedDemoData: true,
+    })
+  })
+
+  it('reads every variable', () => {
+    const config = parseConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/tmp/x',
+      DATABASE_URL: 'postgresql://u@h:5432/db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+    })
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', nodeEnv: 'production', seedDemoData: false })
+    expect(parseConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined()
+  })
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['SEED_DEMO_DATA', 'maybe'],
+  ])('names the variable when %s=%s is bad', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
+  })
+
+  it('lists every bad variable at once', () => {
+    expect(() => parseConfig({ PORT: '-1', LOG_LEVEL: 'x' })).toThrow(/PORT=[\s\S]*LOG_LEVEL=/)
+  })
+})
+
+describe('the server with a bad configuration', () => {
+  it('exits with code 1 and a clear message naming the variable', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: 'not-a-port', LOG_LEVEL: 'info' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('PORT="not-a-port"')
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/) // no stack trace
+  })
+})
