@@ -1,0 +1,119 @@
+/**
+ * The README's front door: `npm start` on an empty data directory migrates,
+ * seeds the demo user, serves GraphQL and GraphiQL and prints a working demo
+ * token; `npm run token` prints a token alone on stdout. Real processes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+interface Started {
+  child: ChildProcess
+  url: string
+  token: string
+  logs: Record<string, unknown>[]
+  exited: Promise<number | null>
+}
+
+function startServer(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const logs: Record<string, unknown>[] = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  return new Promise((resolve, reject) => {
+    let url: string | undefined
+    const timer = setTimeout(() => reject(new Error(`no start within 90 s; stderr: ${stderr}`)), 90_000)
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>
+      logs.push(entry)
+      if (typeof entry.url === 'string') url = entry.url
+      const token = /Bearer <token>"\): (\S+)/.exec(String(entry.msg))?.[1]
+      if (url && token) {
+        clearTimeout(timer)
+        resolve({ child, url, token, logs, exited })
+      }
+    })
+  })
+}
+
+async function graphql(url: string, token: string, query: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  })
+  return (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] }
+}
+
+describe('npm start and npm run token on a fresh data directory', () => {
+  let dataDir: string
+  let cliToken: string
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'suggestions-data-'))
+  })
+  afterAll(() => rm(dataDir, { recursive: true, force: true }))
+
+  it('npm run token creates the user and prints only the token', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--user', 'Partner@Example.com'], {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 90_000,
+    })
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(/^prm_[\w-]{40,}\n$/)
+    cliToken = result.stdout.trim()
+  })
+
+  it('npm run token without --user explains its usage and exits 1', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts'], {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir },
+      encoding: 'utf8',
+    })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('usage: npm run token -- --user <email>')
+    expect(result.stdout).toBe('')
+  })
+
+  it('starts, seeds the demo user, serves GraphiQL, and stops cleanly on SIGTERM; a restart does not seed again', async () => {
+    const first = await startServer({ DATA_DIR: dataDir })
+    try {
+      expect(first.logs.some((entry) => entry.msg === 'demo data seeded')).toBe(true)
+      const me = await graphql(first.url, first.token, '{ me { email } contacts(first: 1000) { edges { cursor } pageInfo { hasNextPage } } }')
+      expect(me.data.me.email).toBe('demo@example.com')
+      expect(me.data.contacts.edges).toHaveLength(1000)
+      expect(me.data.contacts.pageInfo.hasNextPage).toBe(true)
+      const partner = await graphql(first.url, cliToken, '{ me { email } }')
+      expect(partner.data.me.email).toBe('partner@example.com')
+
+      const page = await fetch(first.url, { headers: { accept: 'text/html' } })
+      expect(await page.text()).toContain(first.token) // GraphiQL with the demo token in its headers
+    } finally {
+      first.child.kill('SIGTERM')
+    }
+    expect(await first.exited).toBe(0)
+
+    const second = await startServer({ DATA_DIR: dataDir })
+    try {
+      expect(second.logs.some((entry) => entry.msg === 'demo data seeded')).toBe(false)
+      expect((await graphql(second.url, second.token, '{ me { email } }')).data.me.email).toBe('demo@example.com')
+      // The previous start-up token was replaced.
+      expect((await graphql(second.url, first.token, '{ me { email } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+    } finally {
+      second.child.kill('SIGTERM')
+    }
+    expect(await second.exited).toBe(0)
+  }, 180_000)
+})
