@@ -15,7 +15,10 @@ const STARTUP_TOKEN_NAME = 'development start-up token'
 const config = loadConfigOrExit()
 const logger = createLogger(config.logLevel)
 
-const db = await openConfiguredDatabase(config)
+const db = await openConfiguredDatabase(config).catch((error: unknown) => {
+  logger.fatal({ err: error }, `cannot open the database: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})
 const applied = await applyMigrations(db)
 if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 

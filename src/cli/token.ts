@@ -23,7 +23,7 @@ try {
 if (!values.user) fail('--user is required')
 
 const config = loadConfigOrExit()
-const db = await openConfiguredDatabase(config)
+const db = await openConfiguredDatabase(config).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))
 try {
   await applyMigrations(db)
   const user = await ensureUser(db.prisma, values.user)

@@ -10,6 +10,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.ts'
+import { lockDataDir } from './data-dir-lock.ts'
 
 export type { PrismaClient }
 
@@ -100,8 +101,15 @@ async function openPostgres(url: string, schema: string, max: number, onQuery: D
 
 /** PGlite is one database per process (or per `memory://` instance), so it needs no schema isolation. */
 async function openPGlite(dataDir: string, onQuery: DatabaseOptions['onQuery']): Promise<Database> {
-  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true })
-  const pglite = await PGlite.create(dataDir)
+  let unlock = () => {}
+  if (!dataDir.includes('://')) {
+    await mkdir(dataDir, { recursive: true })
+    unlock = lockDataDir(dataDir)
+  }
+  const pglite = await PGlite.create(dataDir).catch((error: unknown) => {
+    unlock()
+    throw error
+  })
   const adapterFactory = new PrismaPGlite(pglite)
   const prisma = createPrismaClient(adapterFactory, onQuery)
   return {
@@ -120,6 +128,7 @@ async function openPGlite(dataDir: string, onQuery: DatabaseOptions['onQuery']):
     async close() {
       await prisma.$disconnect()
       await pglite.close()
+      unlock()
     },
   }
 }

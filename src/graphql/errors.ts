@@ -71,7 +71,8 @@ export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
 export function maskError(logger: Logger) {
   return (error: unknown): Error => {
     const graphQLError = error instanceof GraphQLError ? error : undefined
-    const visible = known(graphQLError, graphQLError ? graphQLError.originalError : error)
+    const original = graphQLError ? graphQLError.originalError : error
+    const visible = known(graphQLError, original)
     if (visible) return visible
     logger.error({ err: original }, 'unexpected error')
     return masked(graphQLError, undefined)

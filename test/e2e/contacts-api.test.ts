@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
-import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
 
 const kinds = await availableDatabaseKinds()
 
@@ -39,9 +39,9 @@ describe.each(kinds)('contacts API on %s', (kind) => {
     const nodes: Edge['node'][] = []
     let after: string | null = null
     for (let page = 0; page < 100; page++) {
-      const result = await server.query<ContactsData>(CONTACTS, { ...variables, after }, token)
+      const result: GraphQLResponse<ContactsData> = await server.query<ContactsData>(CONTACTS, { ...variables, after }, token)
       expect(result.errors).toBeUndefined()
-      const connection = result.data!.contacts
+      const connection: ContactsData['contacts'] = result.data!.contacts
       nodes.push(...connection.edges.map((edge) => edge.node))
       if (!connection.pageInfo.hasNextPage) return nodes
       after = connection.pageInfo.endCursor

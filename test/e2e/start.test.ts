@@ -98,6 +98,15 @@ describe('npm start and npm run token on a fresh data directory', () => {
       const partner = await graphql(first.url, cliToken, '{ me { email } }')
       expect(partner.data.me.email).toBe('partner@example.com')
 
+      // A second process must not open the same PGlite files.
+      const locked = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--user', 'x@example.com'], {
+        cwd: root,
+        env: { ...process.env, DATA_DIR: dataDir },
+        encoding: 'utf8',
+      })
+      expect(locked.status).toBe(1)
+      expect(locked.stderr).toMatch(/in use by process \d+/)
+
       const page = await fetch(first.url, { headers: { accept: 'text/html' } })
       expect(await page.text()).toContain(first.token) // GraphiQL with the demo token in its headers
     } finally {
