@@ -1,10 +1,8 @@
 /**
  * Keyset streams over a user's contacts. Each page is
- * `WHERE (key, id) > (lastKey, lastId) ORDER BY key, id LIMIT n` (written so the
- * `(userId, key, id)` index bounds the scan), never OFFSET and never Prisma's
- * `cursor`+`skip`. Nullable keys are walked in two phases (values, then NULLs
- * ascending; NULLs, then values descending: PostgreSQL's own NULL order), so
- * every phase stays an index range. Pages yield to the event loop, and no page
+ * `WHERE (key, id) > (lastKey, lastId) ORDER BY key, id LIMIT n`, read as index
+ * ranges of `(userId, key, id)` (see {@link remainingRanges}), never OFFSET and
+ * never Prisma's `cursor`+`skip`. Pages yield to the event loop, and no page
  * is read before the consumer asks for it: `break` or `return()` stops the walk.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
@@ -31,6 +29,8 @@ interface CursorPosition {
   direction: SortDirection
   key: KeyValue
   id: string
+  /** Rows with the same key may follow (false when the row after it was seen to have another key). */
+  tiesAfter: boolean
 }
 
 export interface KeysetOptions {
@@ -69,16 +69,34 @@ export function validatePageSize(size: number, field = 'pageSize'): number {
 
 export function encodeCursor(position: CursorPosition): string {
   const key = position.key instanceof Date ? position.key.toISOString() : position.key
-  return Buffer.from(JSON.stringify([position.orderBy, position.direction, key, position.id])).toString('base64url')
+  const fields = [position.orderBy, position.direction, key, position.id, position.tiesAfter ? 1 : 0]
+  return Buffer.from(JSON.stringify(fields)).toString('base64url')
 }
 
-/** The cursor that points at `row` in a walk ordered by `orderBy`/`direction`. */
+type KeyedRow = { id: string } & Partial<Record<ContactOrderKey, KeyValue>>
+
+function keyOf(row: KeyedRow, orderBy: ContactOrderKey): KeyValue {
+  return orderBy === 'id' ? row.id : (row[orderBy] ?? null)
+}
+
+function sameKey(a: KeyValue, b: KeyValue): boolean {
+  return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b
+}
+
+/**
+ * The cursor that points at `row` in a walk ordered by `orderBy`/`direction`.
+ * `next` is the row that follows it, when known: if its key differs, the cursor
+ * records that no row with the same key follows, and the next page is one range.
+ */
 export function cursorOf(
-  row: { id: string } & Partial<Record<ContactOrderKey, KeyValue>>,
+  row: KeyedRow,
   orderBy: ContactOrderKey = 'id',
   direction: SortDirection = 'asc',
+  next?: KeyedRow,
 ): string {
-  return encodeCursor({ orderBy, direction, key: orderBy === 'id' ? row.id : (row[orderBy] ?? null), id: row.id })
+  const key = keyOf(row, orderBy)
+  const tiesAfter = orderBy !== 'id' && key !== null && (next === undefined || sameKey(keyOf(next, orderBy), key))
+  return encodeCursor({ orderBy, direction, key, id: row.id, tiesAfter })
 }
 
 export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction: SortDirection, field = 'after'): CursorPosition {
@@ -89,9 +107,9 @@ export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction
   } catch {
     throw invalid()
   }
-  if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid()
-  const [cursorOrder, cursorDirection, rawKey, id] = parsed as unknown[]
-  if (typeof id !== 'string' || !isUuid(id)) throw invalid()
+  if (!Array.isArray(parsed) || parsed.length !== 5) throw invalid()
+  const [cursorOrder, cursorDirection, rawKey, id, ties] = parsed as unknown[]
+  if (typeof id !== 'string' || !isUuid(id) || (ties !== 0 && ties !== 1)) throw invalid()
   if (cursorOrder !== orderBy || cursorDirection !== direction) {
     throw badUserInput(`the cursor belongs to a walk ordered by ${String(cursorOrder)} ${String(cursorDirection)}`, field)
   }
@@ -108,35 +126,42 @@ export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction
   } else {
     key = rawKey
   }
-  return { orderBy, direction, key, id }
+  if (orderBy === 'id' && key !== id) throw invalid()
+  return { orderBy, direction, key, id, tiesAfter: ties === 1 }
 }
 
-type Phase = 'values' | 'nulls'
-
-/** The phases of a walk in order, and the condition that selects each, starting after `position`. */
-function phaseCondition(
-  phase: Phase,
+/**
+ * The rest of a walk after `position`, as a list of conditions each of which
+ * is one index range of `(userId, key, id)` in walk order. `(key, id) > (k, i)`
+ * is split into `key = k AND id > i` (only when rows with key k may follow) and
+ * `key > k`: the single-statement form `key >= k AND (key > k OR id > i)` scans
+ * and discards every tie before `i`, quadratic over a long run of equal keys.
+ * Nullable keys follow PostgreSQL's NULL order: values then NULLs ascending,
+ * NULLs then values descending.
+ */
+function remainingRanges(
   orderBy: ContactOrderKey,
   direction: SortDirection,
   position: CursorPosition | undefined,
-): Prisma.ContactWhereInput {
+): Prisma.ContactWhereInput[] {
   const after = direction === 'asc' ? 'gt' : 'lt'
-  const atOrAfter = direction === 'asc' ? 'gte' : 'lte'
-  if (phase === 'nulls') {
-    return position ? { [orderBy]: null, id: { [after]: position.id } } : { [orderBy]: null }
+  const nullable = NULLABLE_KEYS.has(orderBy)
+  const values = nullable ? { [orderBy]: { not: null } } : {}
+  const nulls = { [orderBy]: null }
+  if (!position) {
+    if (!nullable) return [{}]
+    return direction === 'asc' ? [values, nulls] : [nulls, values]
   }
-  if (!position) return NULLABLE_KEYS.has(orderBy) ? { [orderBy]: { not: null } } : {}
-  if (orderBy === 'id') return { id: { [after]: position.id } }
-  // (key, id) > (k, i) as `key >= k AND (key > k OR id > i)`: the first term bounds the index range.
-  return {
-    [orderBy]: { [atOrAfter]: position.key },
-    OR: [{ [orderBy]: { [after]: position.key } }, { id: { [after]: position.id } }],
+  if (orderBy === 'id') return [{ id: { [after]: position.id } }]
+  if (position.key === null) {
+    const restOfNulls = { [orderBy]: null, id: { [after]: position.id } }
+    return direction === 'asc' ? [restOfNulls] : [restOfNulls, values]
   }
-}
-
-function phasesOf(orderBy: ContactOrderKey, direction: SortDirection): Phase[] {
-  if (!NULLABLE_KEYS.has(orderBy)) return ['values']
-  return direction === 'asc' ? ['values', 'nulls'] : ['nulls', 'values']
+  const ranges: Prisma.ContactWhereInput[] = []
+  if (position.tiesAfter) ranges.push({ [orderBy]: position.key, id: { [after]: position.id } })
+  ranges.push({ [orderBy]: { [after]: position.key } }) // excludes NULLs
+  if (nullable && direction === 'asc') ranges.push(nulls)
+  return ranges
 }
 
 /** What a page reads besides the keys: a Prisma `select`, or an `include` (all scalars plus relations). */
@@ -154,7 +179,7 @@ export async function readContactPage<Row>(
   const orderBy = options.orderBy ?? 'id'
   const direction = options.direction ?? 'asc'
   const limit = validatePageSize(options.limit, 'limit')
-  let position = options.after ? decodeCursor(options.after, orderBy, direction) : undefined
+  const position = options.after ? decodeCursor(options.after, orderBy, direction) : undefined
   const base: Prisma.ContactWhereInput = {
     userId: options.userId,
     ...(options.includeArchived ? {} : { archived: false }),
@@ -170,25 +195,22 @@ export async function readContactPage<Row>(
       ? [{ id: direction }]
       : [NULLABLE_KEYS.has(orderBy) ? { [orderBy]: { sort: direction, nulls } } : { [orderBy]: direction }, { id: direction }]
 
-  const phases = phasesOf(orderBy, direction)
-  const startPhase: Phase = position === undefined ? (phases[0] as Phase) : position.key === null ? 'nulls' : 'values'
   const rows: Row[] = []
-  // Ask for one row more than needed to learn whether the walk goes on.
-  for (const phase of phases.slice(phases.indexOf(startPhase))) {
+  // One row more than asked for tells whether the walk goes on, and whether the
+  // next page must look for more rows with the last row's key.
+  for (const range of remainingRanges(orderBy, direction, position)) {
     const found = (await prisma.contact.findMany({
-      where: { ...base, ...phaseCondition(phase, orderBy, direction, position) },
+      where: { ...base, ...range },
       orderBy: order,
       take: limit + 1 - rows.length,
       ...(shape as { select: Prisma.ContactSelect }),
     })) as unknown as Row[]
     rows.push(...found)
     if (rows.length > limit) break
-    position = undefined // the next phase starts at its beginning
   }
-  const hasMore = rows.length > limit
-  if (hasMore) rows.length = limit
-  const last = rows.at(-1) as unknown as ({ id: string } & Partial<Record<ContactOrderKey, KeyValue>>) | undefined
-  return { rows, endCursor: last ? cursorOf(last, orderBy, direction) : undefined, hasMore }
+  const lookahead = rows.length > limit ? (rows.pop() as KeyedRow) : undefined
+  const last = rows.at(-1) as KeyedRow | undefined
+  return { rows, endCursor: last ? cursorOf(last, orderBy, direction, lookahead) : undefined, hasMore: lookahead !== undefined }
 }
 
 /**

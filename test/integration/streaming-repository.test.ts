@@ -87,6 +87,24 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     }
   })
 
+  it('walks a long run of equal keys in one index range per page, with no repeat', async () => {
+    const user = await db.prisma.user.create({ data: { email: `ties-${kind}@example.com` } })
+    const nextDueAt = new Date('2026-01-01T00:00:00.000Z')
+    await db.prisma.contact.createMany({
+      data: Array.from({ length: 300 }, (_, i) => ({ userId: user.id, name: `Same ${i % 2}`, nextDueAt })),
+    })
+    for (const [key, direction] of [['nextDueAt', 'asc'], ['nextDueAt', 'desc'], ['name', 'asc']] as const) {
+      findManyCalls = 0
+      const ids: string[] = []
+      for await (const page of streamWithCursor(counted, { userId: user.id, orderBy: key, direction, pageSize: 25 }, { id: true })) {
+        ids.push(...page.rows.map((row) => row.id))
+      }
+      expect(ids).toEqual(await expectedIds(user.id, key, direction))
+      // 12 pages: the first is one range; inside the run each page reads the ties, at most one more range at its end.
+      expect(findManyCalls).toBeLessThanOrEqual(14)
+    }
+  })
+
   it('includes archived contacts only when asked', async () => {
     const { ids } = await walk({ userId: alice.id, orderBy: 'name', includeArchived: true, pageSize: 100 })
     expect(ids).toEqual(await expectedIds(alice.id, 'name', 'asc', true))

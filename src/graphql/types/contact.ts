@@ -103,14 +103,17 @@ builder.queryField('contacts', (t) =>
         },
         queryFromInfo({ context, info, typeName: 'Contact', path: ['edges', 'node'] }) as ContactQuery,
       )
-      const edges = page.rows.map((node) => ({ node, cursor: cursorOf(node, orderBy, direction) }))
+      const edges = page.rows.map((node, index) => ({
+        node,
+        cursor: cursorOf(node, orderBy, direction, page.rows[index + 1]),
+      }))
       return {
         edges,
         pageInfo: {
           hasNextPage: page.hasMore,
           hasPreviousPage: Boolean(args.after),
           startCursor: edges[0]?.cursor ?? null,
-          endCursor: page.endCursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
         },
       }
     },
