@@ -1,5 +1,5 @@
 /** Reading a user's contacts: filters and the keyset-paginated list behind the GraphQL connection. */
-import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
+import type { Group, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
@@ -30,7 +30,7 @@ export function contactFilterWhere(filter: ContactFilter | null | undefined): Pr
   const where: Prisma.ContactWhereInput = {}
   if (filter.circle) where.dunbarCircle = filter.circle
   if (filter.groupId && !isUuid(filter.groupId)) throw badUserInput('not a group id', 'filter.group')
-  if (filter.groupId) where.groups = { some: { groupId: filter.groupId } }
+  if (filter.groupId) where.groupIds = { has: filter.groupId }
   if (filter.tag) where.tags = { has: filter.tag }
   if (filter.archived) where.archived = true
   const search = filter.search?.trim()
@@ -42,6 +42,12 @@ export function contactFilterWhere(filter: ContactFilter | null | undefined): Pr
     ]
   }
   return where
+}
+
+/** The user's groups by id: a contact page resolves every contact's `groupIds` from one query. */
+export async function groupsOfUser(prisma: PrismaClient, userId: string): Promise<Map<string, Group>> {
+  const groups = await prisma.group.findMany({ where: { userId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] })
+  return new Map(groups.map((group) => [group.id, group]))
 }
 
 /** One page of the user's contacts, in keyset order; the other users' contacts never match. */

@@ -262,6 +262,7 @@ const fullContactSelect = {
   lastContactDate: true,
   frequencyPreference: true,
   tags: true,
+  groupIds: true,
   archived: true,
   source: true,
   googleResourceName: true,
@@ -274,7 +275,6 @@ const fullContactSelect = {
   nextDueAt: true,
   createdAt: true,
   updatedAt: true,
-  groups: { select: { groupId: true } },
 } satisfies Prisma.ContactSelect
 
 const minimalContactSelect = {
@@ -285,7 +285,7 @@ const minimalContactSelect = {
   dunbarCircle: true,
   nextDueAt: true,
   archived: true,
-  groups: { select: { groupId: true } },
+  groupIds: true,
 } satisfies Prisma.ContactSelect
 
 /** What scoring needs of a contact, and nothing more. */
@@ -302,15 +302,10 @@ export interface MinimalContact {
 
 export type MinimalPage = Page<MinimalContact>
 
-/** Minimal contact rows (the columns scoring needs), page by page. */
-export async function* streamMinimalContacts(
+/** Minimal contact rows (the columns scoring needs), page by page: one table, one query per page. */
+export function streamMinimalContacts(
   prisma: PrismaClient,
   options: KeysetOptions,
 ): AsyncGenerator<MinimalPage, void, undefined> {
-  for await (const page of streamWithCursor(prisma, options, minimalContactSelect)) {
-    yield {
-      ...page,
-      rows: page.rows.map(({ groups, ...row }) => ({ ...row, groupIds: groups.map((group) => group.groupId) })),
-    }
-  }
+  return streamWithCursor(prisma, options, minimalContactSelect)
 }

@@ -27,6 +27,7 @@ export async function createUserWithContacts(prisma: PrismaClient, email: string
     ['Family', 'Work', 'Climbing'].map((name) => prisma.group.create({ data: { userId: user.id, name } })),
   )
   const createdAt = new Date(FIXTURE_NOW.getTime() - 400 * 86_400_000)
+  const groupIds = groups.map((group) => group.id)
   const rows = Array.from({ length: count }, (_, i) => {
     const frequencyPreference = FREQUENCIES[i % FREQUENCIES.length] ?? null
     const dunbarCircle = CIRCLES[i % CIRCLES.length] ?? null
@@ -40,15 +41,11 @@ export async function createUserWithContacts(prisma: PrismaClient, email: string
       lastContactDate,
       archived: i % 7 === 3,
       tags: i % 4 === 0 ? ['friend'] : i % 4 === 1 ? ['work', 'mentor'] : [],
+      groupIds: groupIds.filter((_, g) => (i + g) % 3 === 0),
       createdAt,
       nextDueAt: computeNextDueAt({ frequencyPreference, dunbarCircle, lastContactDate, createdAt }),
     }
   })
-  const contacts = await prisma.contact.createManyAndReturn({ data: rows, select: { id: true } })
-  await prisma.contactGroup.createMany({
-    data: contacts.flatMap((contact, i) =>
-      groups.filter((_, g) => (i + g) % 3 === 0).map((group) => ({ contactId: contact.id, groupId: group.id })),
-    ),
-  })
-  return { id: user.id, email, token: await issueToken(prisma, user.id, 'test'), groupIds: groups.map((g) => g.id) }
+  await prisma.contact.createMany({ data: rows })
+  return { id: user.id, email, token: await issueToken(prisma, user.id, 'test'), groupIds }
 }

@@ -1,9 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma'
-import { listContacts } from '../../contacts/contact-service.ts'
+import { groupsOfUser, listContacts } from '../../contacts/contact-service.ts'
 import { cursorOf, DEFAULT_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
-import type { Contact } from '../../generated/prisma/client.ts'
+import type { Contact, Group } from '../../generated/prisma/client.ts'
 import { builder } from '../builder.ts'
-import { requireUser } from '../context.ts'
+import { requireUser, type GraphQLContext } from '../context.ts'
 import { ContactSourceEnum, DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
 import { GroupNode } from './group.ts'
 
@@ -38,13 +38,28 @@ export const ContactNode = builder.prismaNode('Contact', {
     tags: t.exposeStringList('tags'),
     groups: t.field({
       type: [GroupNode],
-      select: { groups: { select: { group: true }, orderBy: { group: { name: 'asc' } } } },
-      resolve: (contact) => contact.groups.map((membership) => membership.group),
+      description: 'By name.',
+      select: { groupIds: true, userId: true },
+      resolve: async (contact, _args, context) => {
+        const groups = await groupsFor(context, contact.userId)
+        return [...groups.values()].filter((group) => contact.groupIds.includes(group.id))
+      },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 })
+
+// One query for the viewer's groups per request, however many contacts a page has.
+const groupsByRequest = new WeakMap<GraphQLContext, Promise<Map<string, Group>>>()
+function groupsFor(context: GraphQLContext, userId: string): Promise<Map<string, Group>> {
+  let groups = groupsByRequest.get(context)
+  if (!groups) {
+    groups = groupsOfUser(context.prisma, userId)
+    groupsByRequest.set(context, groups)
+  }
+  return groups
+}
 
 const ContactFilterInput = builder.inputType('ContactFilter', {
   fields: (t) => ({

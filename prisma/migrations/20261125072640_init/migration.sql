@@ -42,6 +42,7 @@ CREATE TABLE "Contact" (
     "lastContactDate" TIMESTAMP(3),
     "frequencyPreference" "FrequencyPreference",
     "tags" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "groupIds" UUID[] DEFAULT ARRAY[]::UUID[],
     "archived" BOOLEAN NOT NULL DEFAULT false,
     "source" "ContactSource" NOT NULL DEFAULT 'MANUAL',
     "googleResourceName" TEXT,
@@ -67,14 +68,6 @@ CREATE TABLE "Group" (
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "Group_pkey" PRIMARY KEY ("id")
-);
-
--- CreateTable
-CREATE TABLE "ContactGroup" (
-    "contactId" UUID NOT NULL,
-    "groupId" UUID NOT NULL,
-
-    CONSTRAINT "ContactGroup_pkey" PRIMARY KEY ("contactId","groupId")
 );
 
 -- CreateTable
@@ -168,9 +161,6 @@ CREATE INDEX "Group_userId_id_idx" ON "Group"("userId", "id");
 CREATE UNIQUE INDEX "Group_userId_name_key" ON "Group"("userId", "name");
 
 -- CreateIndex
-CREATE INDEX "ContactGroup_groupId_contactId_idx" ON "ContactGroup"("groupId", "contactId");
-
--- CreateIndex
 CREATE INDEX "Interaction_contactId_occurredAt_idx" ON "Interaction"("contactId", "occurredAt");
 
 -- CreateIndex
@@ -199,12 +189,6 @@ ALTER TABLE "Contact" ADD CONSTRAINT "Contact_userId_fkey" FOREIGN KEY ("userId"
 
 -- AddForeignKey
 ALTER TABLE "Group" ADD CONSTRAINT "Group_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "ContactGroup" ADD CONSTRAINT "ContactGroup_contactId_fkey" FOREIGN KEY ("contactId") REFERENCES "Contact"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "ContactGroup" ADD CONSTRAINT "ContactGroup_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "Interaction" ADD CONSTRAINT "Interaction_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
