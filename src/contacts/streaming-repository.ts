@@ -286,6 +286,7 @@ const minimalContactSelect = {
   nextDueAt: true,
   archived: true,
   groupIds: true,
+  timezone: true,
 } satisfies Prisma.ContactSelect
 
 /** What scoring needs of a contact, and nothing more. */
@@ -298,6 +299,8 @@ export interface MinimalContact {
   nextDueAt: Date
   archived: boolean
   groupIds: string[]
+  /** IANA zone: suggestions are fitted into the contact's own waking hours. */
+  timezone: string | null
 }
 
 export type MinimalPage = Page<MinimalContact>

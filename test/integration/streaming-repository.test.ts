@@ -180,7 +180,7 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     await stream.return(undefined)
     const row = value!.rows[0]!
     expect(Object.keys(row).sort()).toEqual(
-      ['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt'].sort(),
+      ['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt', 'timezone'].sort(),
     )
     const stored = await db.query<{ id: string; groupIds: string[] }>(
       'SELECT id, "groupIds" FROM "Contact" WHERE id = ANY($1::uuid[])',
