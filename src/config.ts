@@ -35,6 +35,11 @@ const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SEED_DEMO_DATA: booleanFlag,
+  MEMORY_THROTTLE_RATIO: z.coerce.number().gt(0).lt(1).default(0.7),
+  MEMORY_OPEN_RATIO: z.coerce.number().gt(0).max(1).default(0.85),
+  MEMORY_OPEN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  SLOT_CAPACITY: z.coerce.number().int().min(1).max(100).default(1),
+  SUGGESTION_HORIZON_DAYS: z.coerce.number().int().min(1).max(90).default(7),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -51,6 +56,15 @@ export interface Config {
   logLevel: LogLevel
   /** Seed the demo user when the database has no user; on by default outside production. */
   seedDemoData: boolean
+  /** Heap used / heap limit at which generation slows down, and at which it pauses. */
+  memoryThrottleRatio: number
+  memoryOpenRatio: number
+  /** How long a generation may stay paused before it fails with a retryable MEMORY_PRESSURE. */
+  memoryOpenTimeoutMs: number
+  /** How many suggestions may share one free slot. */
+  slotCapacity: number
+  /** How far ahead free slots are looked for, and how long a dismissal lasts. */
+  suggestionHorizonDays: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -69,6 +83,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`)
   }
   const parsed = result.data
+  if (parsed.MEMORY_THROTTLE_RATIO >= parsed.MEMORY_OPEN_RATIO) {
+    throw new ConfigError(
+      `Invalid environment configuration:\n  MEMORY_THROTTLE_RATIO=${JSON.stringify(env.MEMORY_THROTTLE_RATIO ?? '')}: must be below MEMORY_OPEN_RATIO (${parsed.MEMORY_OPEN_RATIO})`,
+    )
+  }
   return {
     port: parsed.PORT,
     host: parsed.HOST,
@@ -78,6 +97,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     nodeEnv: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
     seedDemoData: parsed.SEED_DEMO_DATA ?? parsed.NODE_ENV !== 'production',
+    memoryThrottleRatio: parsed.MEMORY_THROTTLE_RATIO,
+    memoryOpenRatio: parsed.MEMORY_OPEN_RATIO,
+    memoryOpenTimeoutMs: parsed.MEMORY_OPEN_TIMEOUT_MS,
+    slotCapacity: parsed.SLOT_CAPACITY,
+    suggestionHorizonDays: parsed.SUGGESTION_HORIZON_DAYS,
   }
 }
 

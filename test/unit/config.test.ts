@@ -13,6 +13,11 @@ describe('parseConfig', () => {
       nodeEnv: 'development',
       logLevel: 'info',
       seedDemoData: true,
+      memoryThrottleRatio: 0.7,
+      memoryOpenRatio: 0.85,
+      memoryOpenTimeoutMs: 5000,
+      slotCapacity: 1,
+      suggestionHorizonDays: 7,
     })
   })
 
@@ -38,9 +43,17 @@ describe('parseConfig', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['SEED_DEMO_DATA', 'maybe'],
+    ['MEMORY_THROTTLE_RATIO', '1.5'],
+    ['MEMORY_OPEN_RATIO', '0'],
+    ['SLOT_CAPACITY', '0'],
+    ['SUGGESTION_HORIZON_DAYS', 'week'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
+  })
+
+  it('wants the throttle ratio below the open ratio', () => {
+    expect(() => parseConfig({ MEMORY_THROTTLE_RATIO: '0.9', MEMORY_OPEN_RATIO: '0.8' })).toThrow(/MEMORY_THROTTLE_RATIO=/)
   })
 
   it('lists every bad variable at once', () => {
