@@ -1,7 +1,7 @@
 /**
  * `npm run bench:seed [-- --contacts N --users M]`: times the bulk load of
  * seedBenchUsers (COPY streamed with backpressure) into a fresh PostgreSQL
- * schema, with the table's indexes in place, and prints seconds, rows/s and
+ * schema, with the tables' indexes in place, and prints seconds, contacts/s and
  * peak RSS. The schema is dropped at the end.
  *
  * DATABASE_URL names the server (default postgresql://postgres@127.0.0.1:5432/test).
@@ -65,19 +65,20 @@ try {
   })
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)
-  const [{ count } = { count: '0' }] = await db.query<{ count: string }>(`SELECT count(*)::text AS count FROM "Contact"`)
+  // After the timing: what the load wrote (group ids live on the contact rows).
+  const [{ count, groupIds } = { count: '0', groupIds: '0' }] = await db.query<{ count: string; groupIds: string }>(
+    `SELECT count(*)::text AS count, coalesce(sum(cardinality("groupIds")), 0)::text AS "groupIds" FROM "Contact"`,
+  )
   if (Number(count) !== users * contacts) throw new Error(`expected ${users * contacts} contacts, found ${count}`)
   const peakRss = process.resourceUsage().maxRSS * 1024
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
-  const rows = result.contacts + result.memberships
   const lines = [
     `bulk load into PostgreSQL (schema ${schema}, indexes in place)`,
     `  users              ${users}`,
     `  contacts           ${result.contacts.toLocaleString('en-US')}`,
-    `  group memberships  ${result.memberships.toLocaleString('en-US')}`,
-    `  total              ${seconds.toFixed(1)} s (contacts COPY done after ${((contactsDoneAt - started) / 1000).toFixed(1)} s, then memberships and ANALYZE)`,
+    `  group ids          ${Number(groupIds).toLocaleString('en-US')} (in "Contact"."groupIds")`,
+    `  total              ${seconds.toFixed(1)} s (the last contact was handed to COPY after ${((contactsDoneAt - started) / 1000).toFixed(1)} s; then commit, ANALYZE)`,
     `  contacts/s         ${Math.round(result.contacts / seconds).toLocaleString('en-US')}`,
-    `  rows/s (all)       ${Math.round(rows / seconds).toLocaleString('en-US')}`,
     `  peak RSS           ${mb(peakRss)} (before the load: ${mb(rssBefore)}); peak heap used ${mb(peakHeap)}`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

@@ -114,7 +114,7 @@ describe.each(kinds)('contacts API on %s', (kind) => {
     queries.length = 0
     const result = await server.query<ContactsData>(CONTACTS, { first: 100 }, alice.token)
     expect(result.data!.contacts.edges).toHaveLength(100)
-    // token lookup + contacts page + group memberships (+ at most one for the second nulls phase)
+    // token lookup + contacts page + the viewer's groups (+ at most one more range of the keyset)
     expect(queries.length).toBeLessThanOrEqual(4)
   })
 

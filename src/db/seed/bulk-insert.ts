@@ -12,17 +12,10 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import type {
-  SeedAvailability,
-  SeedCalendarEvent,
-  SeedContact,
-  SeedContactGroup,
-  SeedGroup,
-  SeedUser,
-} from './generate.ts'
+import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './generate.ts'
 
 /** How a column's value is written. */
-type ColumnType = 'text' | 'uuid' | 'int' | 'float' | 'bool' | 'timestamp' | 'json' | 'textArray'
+type ColumnType = 'text' | 'uuid' | 'int' | 'float' | 'bool' | 'timestamp' | 'json' | 'textArray' | 'uuidArray'
 
 interface Column<Row> {
   /** The column's name, unquoted (camelCase, as Prisma names it). */
@@ -40,11 +33,37 @@ export interface TableSpec<Row> {
 
 const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`
 
-/** A timestamp(3) column stores UTC wall-clock time (as Prisma writes it): `2026-11-25 06:19:47.123`. */
-function formatTimestamp(date: Date): string {
-  const iso = date.toISOString()
-  if (iso.length !== 24) throw new RangeError(`timestamp out of range: ${iso}`)
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'))
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'))
+
+/**
+ * A timestamp(3) column stores UTC wall-clock time (as Prisma writes it):
+ * `2026-11-25 06:19:47.123`. Computed by hand (civil-from-days), about five
+ * times faster than slicing `toISOString()`, which dominated COPY formatting.
+ */
+export function formatTimestamp(date: Date): string {
+  const ms = date.getTime()
+  if (!Number.isFinite(ms)) throw new RangeError('invalid date')
+  const days = Math.floor(ms / 86_400_000)
+  let rest = ms - days * 86_400_000
+  // Howard Hinnant's days-to-civil algorithm.
+  const z = days + 719_468
+  const era = Math.floor(z / 146_097)
+  const dayOfEra = z - era * 146_097
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365)
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  if (year < 1000 || year > 9999) throw new RangeError(`timestamp out of range: ${date.toISOString()}`)
+  const hours = Math.floor(rest / 3_600_000)
+  rest -= hours * 3_600_000
+  const minutes = Math.floor(rest / 60_000)
+  rest -= minutes * 60_000
+  const seconds = Math.floor(rest / 1000)
+  const millis = rest - seconds * 1000
+  return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}`
 }
 
 /** An array literal, every element quoted: `{"a","b \"c\""}`. */
@@ -55,6 +74,11 @@ function formatTextArray(items: readonly string[]): string {
     literal += `"${(items[i] as string).replace(/[\\"]/g, '\\$&')}"`
   }
   return `${literal}}`
+}
+
+/** A uuid[] literal, `{id1,id2}`: UUIDs need no quotes, and nothing in it needs COPY escaping. */
+function formatUuidArray(ids: readonly string[]): string {
+  return `{${ids.join(',')}}`
 }
 
 /** The text input form of a value, or null for SQL NULL. */
@@ -78,15 +102,25 @@ function toText(type: ColumnType, value: unknown): string | null {
       return JSON.stringify(value)
     case 'textArray':
       return formatTextArray(value as string[])
+    case 'uuidArray':
+      return formatUuidArray(value as string[])
   }
 }
 
 /** COPY text format: backslash, newline, carriage return and tab are escaped; NULL is `\N`. */
 function escapeCopy(text: string): string {
-  return /[\\\n\r\t]/.test(text)
-    ? text.replace(/[\\\n\r\t]/g, (char) => (char === '\\' ? '\\\\' : char === '\n' ? '\\n' : char === '\r' ? '\\r' : '\\t'))
-    : text
+  // A plain loop: most values need nothing, and this is the hot path of COPY formatting.
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code === 92 || code === 10 || code === 13 || code === 9) {
+      return text.replace(/[\\\n\r\t]/g, (char) => (char === '\\' ? '\\\\' : char === '\n' ? '\\n' : char === '\r' ? '\\r' : '\\t'))
+    }
+  }
+  return text
 }
+
+/** Types whose text form never holds a character COPY escapes. */
+const NEVER_ESCAPED: ReadonlySet<ColumnType> = new Set(['uuid', 'uuidArray', 'int', 'float', 'bool', 'timestamp'])
 
 /** One row in COPY text format, newline-terminated. */
 function copyLine<Row>(spec: TableSpec<Row>, row: Row): string {
@@ -96,7 +130,7 @@ function copyLine<Row>(spec: TableSpec<Row>, row: Row): string {
     const column = columns[i] as Column<Row>
     const text = toText(column.type, column.value(row))
     if (i > 0) line += '\t'
-    line += text === null ? '\\N' : escapeCopy(text)
+    line += text === null ? '\\N' : NEVER_ESCAPED.has(column.type) ? text : escapeCopy(text)
   }
   return `${line}\n`
 }
@@ -278,6 +312,7 @@ export const contactTable: TableSpec<SeedContact> = {
     { name: 'lastContactDate', type: 'timestamp', value: (row) => row.lastContactDate },
     { name: 'frequencyPreference', type: 'text', value: (row) => row.frequencyPreference },
     { name: 'tags', type: 'textArray', value: (row) => row.tags },
+    { name: 'groupIds', type: 'uuidArray', value: (row) => row.groupIds },
     { name: 'archived', type: 'bool', value: (row) => row.archived },
     { name: 'source', type: 'text', value: (row) => row.source },
     { name: 'dunbarCircle', type: 'text', value: (row) => row.dunbarCircle },
@@ -285,14 +320,6 @@ export const contactTable: TableSpec<SeedContact> = {
     { name: 'nextDueAt', type: 'timestamp', value: (row) => row.nextDueAt },
     { name: 'createdAt', type: 'timestamp', value: (row) => row.createdAt },
     { name: 'updatedAt', type: 'timestamp', value: (row) => row.updatedAt },
-  ],
-}
-
-export const contactGroupTable: TableSpec<SeedContactGroup> = {
-  table: 'ContactGroup',
-  columns: [
-    { name: 'contactId', type: 'uuid', value: (row) => row.contactId },
-    { name: 'groupId', type: 'uuid', value: (row) => row.groupId },
   ],
 }
 
