@@ -1,0 +1,117 @@
+/** Free time: weekly availability windows, minus busy events, cut into slots. Pure (luxon for time zones). */
+import { DateTime, IANAZone } from 'luxon'
+
+/** Half-open `[start, end)`. */
+export interface Interval {
+  start: Date
+  end: Date
+}
+
+/** ISO weekday 1 = Monday ... 7 = Sunday; minutes after local midnight, 0 <= start < end <= 1440. */
+export interface WeeklyWindow {
+  weekday: number
+  startMinute: number
+  endMinute: number
+}
+
+export interface FreeSlotsInput {
+  windows: readonly WeeklyWindow[]
+  /** IANA zone of the windows (the user's). */
+  timezone: string
+  busy: readonly Interval[]
+  from: Date
+  to: Date
+  /** Default 30. */
+  slotMinutes?: number
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone)
+}
+
+/** Throws a RangeError naming the first bad window. */
+export function validateWeeklyWindows(windows: readonly WeeklyWindow[]): void {
+  windows.forEach((w, i) => {
+    const ok =
+      Number.isInteger(w.weekday) && w.weekday >= 1 && w.weekday <= 7 &&
+      Number.isInteger(w.startMinute) && Number.isInteger(w.endMinute) &&
+      w.startMinute >= 0 && w.endMinute <= 1440 && w.startMinute < w.endMinute
+    if (!ok) throw new RangeError(`window ${i}: weekday must be 1..7 and 0 <= startMinute < endMinute <= 1440`)
+  })
+}
+
+
+/**
+ * Free slots of `slotMinutes` over `[from, to)`: every local date's windows as
+ * instants (a window across a DST change is as long as the clock says), minus
+ * busy time, each free stretch cut on the local slot grid (:00, :30 for 30
+ * minutes), a remainder shorter than a slot dropped. Sorted, non-overlapping.
+ */
+export function freeSlots(input: FreeSlotsInput): Interval[] {
+  validateWeeklyWindows(input.windows)
+  const slotMs = (input.slotMinutes ?? 30) * 60_000
+  const zone = input.timezone
+  const from = input.from.getTime()
+  const to = input.to.getTime()
+  if (!(to > from)) return []
+
+  // 1. Windows as instants, for every local date that overlaps the horizon.
+  const stretches: [number, number][] = []
+  let day = DateTime.fromMillis(from, { zone }).startOf('day').minus({ days: 1 })
+  const lastDay = DateTime.fromMillis(to, { zone }).startOf('day')
+  while (day <= lastDay) {
+    const midnight = day.startOf('day')
+    for (const w of input.windows) {
+      if (w.weekday !== midnight.weekday) continue
+      // Minutes are wall-clock: 18:00 is midnight's date at 18:00 local, whatever the offset did in between.
+      const start = midnight.set({ hour: Math.floor(w.startMinute / 60), minute: w.startMinute % 60 }).toMillis()
+      const end =
+        w.endMinute === 1440
+          ? midnight.plus({ days: 1 }).toMillis()
+          : midnight.set({ hour: Math.floor(w.endMinute / 60), minute: w.endMinute % 60 }).toMillis()
+      const s = Math.max(start, from)
+      const e = Math.min(end, to)
+      if (e > s) stretches.push([s, e])
+    }
+    day = day.plus({ days: 1 })
+  }
+  stretches.sort((a, b) => a[0] - b[0])
+
+  // 2. Merge, then subtract busy time.
+  const merged: [number, number][] = []
+  for (const [s, e] of stretches) {
+    const last = merged.at(-1)
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e)
+    else merged.push([s, e])
+  }
+  const busy = input.busy
+    .map((b) => [b.start.getTime(), b.end.getTime()] as [number, number])
+    .filter(([s, e]) => e > s)
+    .sort((a, b) => a[0] - b[0])
+  const free: [number, number][] = []
+  for (const [s, e] of merged) {
+    let cursor = s
+    for (const [bs, be] of busy) {
+      if (be <= cursor || bs >= e) continue
+      if (bs > cursor) free.push([cursor, bs])
+      cursor = Math.max(cursor, be)
+    }
+    if (cursor < e) free.push([cursor, e])
+  }
+
+  // 3. Cut on the local grid.
+  const slots: Interval[] = []
+  for (const [s, e] of free) {
+    const local = DateTime.fromMillis(s, { zone })
+    const minutesIntoDay = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000
+    const slotMinutes = slotMs / 60_000
+    const aligned = Math.ceil(minutesIntoDay / slotMinutes) * slotMinutes
+    let start = s + (aligned - minutesIntoDay) * 60_000
+    while (start + slotMs <= e) {
+      slots.push({ start: new Date(start), end: new Date(start + slotMs) })
+      start += slotMs
+    }
+  }
+  return slots
+}
+

@@ -1,0 +1,334 @@
+/**
+ * The suggestion engine: the exact top-K contacts by priority, streamed in rank
+ * order as soon as each is certain, with a slot for each, in memory
+ * O(classes x pageSize + K) whatever the number of contacts.
+ *
+ * How: the priority depends on a contact's class (Dunbar circle x frequency
+ * preference: 6 x 8 = 48 classes) and, within a class, only decreases as
+ * `nextDueAt` grows (priority.ts). So each class is one keyset stream ordered
+ * by `nextDueAt` over the index `(userId, dunbarCircle, frequencyPreference,
+ * nextDueAt, id)`, and the head of a class bounds every unread contact of it.
+ * The engine always takes the next contact from the class whose bound is
+ * highest (a threshold-algorithm merge); a contact whose priority is above
+ * every bound is final and is emitted. A class is read again only when its
+ * page runs dry and it holds the highest bound; the walk stops once K are final.
+ */
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
+import { ClientError, badUserInput } from '../errors.ts'
+import type { PrismaClient } from '../generated/prisma/client.ts'
+import { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
+import type { Interval } from '../calendar/free-slots.ts'
+import type { BreakerReading, MemoryCircuitBreaker } from '../memory/circuit-breaker.ts'
+import { calculatePriority } from './priority.ts'
+import { compareRanked } from './ranking.ts'
+import { describeReason } from './reason.ts'
+import { SlotFitter } from './slot-fitting.ts'
+
+export const DEFAULT_MAX_SUGGESTIONS = 50
+export const MAX_SUGGESTIONS = 500
+export const DEFAULT_BATCH_SIZE = 100
+export const MAX_BATCH_SIZE = 1000
+const INITIAL_FILL_CONCURRENCY = 8
+
+export interface Suggestion {
+  /** Stable for the same user, contact and slot. */
+  id: string
+  contact: MinimalContact
+  priority: number
+  reason: string
+  slot: Interval | null
+}
+
+export type SuggestionEvent =
+  | { kind: 'batch'; suggestions: Suggestion[]; cursor: string; scanned: number }
+  | { kind: 'throttled'; reason: string; heapUsedBytes: number }
+  | { kind: 'complete'; total: number; scanned: number; durationMs: number }
+
+export interface GenerateOptions {
+  /** Free time to fit suggestions into; default: the user's (see `defaultSlots`). */
+  slots?: readonly Interval[]
+  maxSuggestions?: number
+  /** Contacts per page, 1..1000. */
+  batchSize?: number
+  /** The cursor of the last batch received: continue after it. */
+  resumeFrom?: string | null
+  signal?: AbortSignal
+}
+
+export interface EngineDependencies {
+  prisma: PrismaClient
+  /** The clock; called once per generation (a resumed one reuses its first call's time). */
+  now: () => Date
+  /** Free slots of the user when the caller passes none. */
+  defaultSlots: (userId: string, now: Date) => Promise<Interval[]>
+  breaker?: MemoryCircuitBreaker
+  /** Per-slot capacity, default 1. */
+  slotCapacity?: number
+  /** How long dismissed suggestions keep their contact out, default 7 days. */
+  dismissForMs?: number
+  /** Pause per page while throttled (default 50 ms), and how long an open breaker may last (default 5 s). */
+  throttleDelayMs?: number
+  openTimeoutMs?: number
+  /** The user's time zone, for contacts without one. */
+  userTimezone: (userId: string) => Promise<string>
+}
+
+interface ResumePosition {
+  now: number
+  emitted: number
+  priority: number
+  id: string
+}
+
+function encodeResume(position: ResumePosition): string {
+  return Buffer.from(JSON.stringify(['s1', position.now, position.emitted, position.priority, position.id])).toString('base64url')
+}
+
+function decodeResume(cursor: string): ResumePosition {
+  const invalid = () => badUserInput('invalid resume cursor', 'resumeFrom')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    throw invalid()
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 5 || parsed[0] !== 's1') throw invalid()
+  const [, now, emitted, priority, id] = parsed as unknown[]
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw invalid()
+  if (typeof emitted !== 'number' || !Number.isInteger(emitted) || emitted < 1) throw invalid()
+  if (typeof priority !== 'number' || !Number.isFinite(priority) || typeof id !== 'string') throw invalid()
+  return { now, emitted, priority, id }
+}
+
+/** A stable id for a suggestion: the same user, contact and slot give the same id. */
+export function suggestionId(userId: string, contactId: string, slot: Interval | null): string {
+  const key = `${userId}:${contactId}:${slot ? slot.start.toISOString() : 'none'}`
+  return `sg_${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`
+}
+
+function validateInt(value: number, min: number, max: number, field: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badUserInput(`${field} must be an integer between ${min} and ${max}, got ${value}`, field)
+  }
+  return value
+}
+
+type Row = MinimalContact
+
+/** One class's keyset stream and what has been read of it. */
+interface ClassStream {
+  pages: AsyncGenerator<MinimalPage, void, undefined>
+  rows: Row[]
+  position: number
+  /** Priority of the last row taken: an upper bound for the unread rest while the page is empty. */
+  bound: number
+  exhausted: boolean
+}
+
+const CIRCLES: (DunbarCircle | null)[] = [...Object.values(DunbarCircle), null]
+const FREQUENCIES: (FrequencyPreference | null)[] = [...Object.values(FrequencyPreference), null]
+
+/** Contacts that must not be suggested now, and slots already promised. */
+async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, dismissForMs: number) {
+  const rows = await prisma.suggestion.findMany({
+    where: {
+      userId,
+      OR: [
+        { status: 'DISMISSED', updatedAt: { gt: new Date(now.getTime() - dismissForMs) } },
+        { status: 'SNOOZED', snoozedUntil: { gt: now } },
+        { status: 'ACCEPTED', OR: [{ slotEnd: { gt: now } }, { slotEnd: null }] },
+      ],
+    },
+    select: { contactId: true, status: true, slotStart: true, slotEnd: true },
+  })
+  const excluded = new Set(rows.map((row) => row.contactId))
+  const taken = rows.flatMap((row) =>
+    row.status === 'ACCEPTED' && row.slotStart && row.slotEnd ? [{ start: row.slotStart, end: row.slotEnd }] : [],
+  )
+  return { excluded, taken }
+}
+
+/** Builds the engine over its dependencies (database, clock, memory breaker). */
+export function createSuggestionEngine(deps: EngineDependencies) {
+  const throttleDelayMs = deps.throttleDelayMs ?? 50
+  const openTimeoutMs = deps.openTimeoutMs ?? 5000
+
+  /**
+   * Streams the user's top suggestions: `batch` events in rank order (each
+   * with the cursor to resume after it), `throttled` events under memory
+   * pressure, then `complete`. Stops reading the moment the consumer stops.
+   */
+  async function* generateTimeboundSuggestionsStreaming(
+    userId: string,
+    options: GenerateOptions = {},
+  ): AsyncGenerator<SuggestionEvent, void, undefined> {
+    const started = performance.now()
+    const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
+    const batchSize = validateInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'batchSize')
+    const resume = options.resumeFrom ? decodeResume(options.resumeFrom) : undefined
+    const now = resume ? new Date(resume.now) : deps.now()
+    const signal = options.signal
+
+    const [{ excluded, taken }, slots, timezone] = await Promise.all([
+      loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? 7 * 86_400_000),
+      options.slots ? Promise.resolve([...options.slots]) : deps.defaultSlots(userId, now),
+      deps.userTimezone(userId),
+    ])
+    const fitter = new SlotFitter({ slots, taken, capacityPerSlot: deps.slotCapacity ?? 1, defaultTimezone: timezone })
+
+    let throttled = false
+    let initialFill = true
+    // The first page of each class only needs to cover the top K; later pages are full, or a quarter when throttled.
+    const pageSize = () => {
+      const size = throttled ? Math.max(1, Math.floor(batchSize / 4)) : batchSize
+      return initialFill ? Math.min(size, maxSuggestions) : size
+    }
+    let scanned = 0
+    let emitted = resume?.emitted ?? 0
+    let last: ResumePosition | undefined = resume
+    let batch: Suggestion[] = []
+    const pending: SuggestionEvent[] = [] // throttle notices raised while reading, delivered before the next batch
+
+    /** Consults the breaker before a page: throttle (smaller pages, a pause, a notice) or wait while open. */
+    async function guard(): Promise<void> {
+      if (!deps.breaker) return
+      let reading: BreakerReading = deps.breaker.check()
+      if (reading.state === 'open') {
+        pending.push({ kind: 'throttled', reason: 'memory pressure: paused', heapUsedBytes: reading.heapUsed })
+        try {
+          reading = await deps.breaker.waitUntilClosed({ timeoutMs: openTimeoutMs, signal })
+        } catch (error) {
+          signal?.throwIfAborted()
+          throw new ClientError('MEMORY_PRESSURE', 'The server is short of memory; retry with resumeFrom', {
+            retryable: true,
+            ...(last ? { resumeFrom: encodeResume(last) } : {}),
+            cause: error instanceof Error ? error.message : String(error),
+          })
+        }
+      }
+      if (reading.state === 'throttle') {
+        if (!throttled) {
+          pending.push({ kind: 'throttled', reason: 'memory pressure: slowing down', heapUsedBytes: reading.heapUsed })
+        }
+        throttled = true
+        await sleep(throttleDelayMs, undefined, { signal })
+      } else {
+        throttled = false
+      }
+    }
+
+    async function readPage(stream: ClassStream): Promise<void> {
+      signal?.throwIfAborted()
+      const next = await stream.pages.next()
+      if (next.done) {
+        stream.exhausted = true
+        stream.rows = []
+      } else {
+        stream.rows = next.value.rows
+        scanned += stream.rows.length
+      }
+      stream.position = 0
+    }
+
+    const classes: ClassStream[] = CIRCLES.flatMap((dunbarCircle) =>
+      FREQUENCIES.map((frequencyPreference) => ({
+        pages: streamMinimalContacts(deps.prisma, {
+          userId,
+          orderBy: 'nextDueAt',
+          pageSize,
+          where: { dunbarCircle, frequencyPreference },
+          signal,
+        }),
+        rows: [],
+        position: 0,
+        bound: Number.POSITIVE_INFINITY,
+        exhausted: false,
+      })),
+    )
+
+    const headPriority = (stream: ClassStream): number => {
+      const row = stream.rows[stream.position]
+      return row ? calculatePriority(row, now) : stream.bound
+    }
+
+    // Candidates read but not yet final: ties of the highest bound only, so a handful.
+    const candidates: (Row & { priority: number })[] = []
+
+    function takeFinal(row: Row & { priority: number }): Suggestion | undefined {
+      const slot = fitter.assign(row.timezone)
+      const ranked = { id: row.id, priority: row.priority }
+      // Resuming: everything up to the cursor was delivered; its slots were still taken above.
+      if (resume && compareRanked(ranked, { id: resume.id, priority: resume.priority }) <= 0) return undefined
+      return {
+        id: suggestionId(userId, row.id, slot),
+        contact: row,
+        priority: row.priority,
+        reason: describeReason(row, now),
+        slot,
+      }
+    }
+
+    try {
+      // The first page of every class, a few at a time, asking the breaker before each group.
+      for (let i = 0; i < classes.length; i += INITIAL_FILL_CONCURRENCY) {
+        await guard()
+        yield* pending.splice(0)
+        await Promise.all(classes.slice(i, i + INITIAL_FILL_CONCURRENCY).map(readPage))
+      }
+      initialFill = false
+      for (;;) {
+        // The highest bound over every class not yet exhausted.
+        let best: ClassStream | undefined
+        let bound = Number.NEGATIVE_INFINITY
+        for (const stream of classes) {
+          if (stream.exhausted) continue
+          const priority = headPriority(stream)
+          if (priority > bound) {
+            bound = priority
+            best = stream
+          }
+        }
+        // Emit every candidate strictly above the bound (all of them once the classes are exhausted).
+        candidates.sort(compareRanked)
+        while (candidates.length > 0 && (best === undefined || candidates[0]!.priority > bound)) {
+          const suggestion = takeFinal(candidates.shift()!)
+          if (!suggestion) continue
+          batch.push(suggestion)
+          emitted++
+          last = { now: now.getTime(), emitted, priority: suggestion.priority, id: suggestion.contact.id }
+          if (emitted >= maxSuggestions) break
+        }
+        if (emitted >= maxSuggestions || (best === undefined && candidates.length === 0)) break
+        if (!best) continue
+
+        const row = best.rows[best.position]
+        if (row) {
+          best.position++
+          const priority = calculatePriority(row, now)
+          best.bound = priority
+          if (!excluded.has(row.id)) candidates.push({ ...row, priority })
+          continue
+        }
+        // The best class ran dry: deliver what is final, then read its next page.
+        if (batch.length > 0 && last) {
+          yield* pending.splice(0)
+          yield { kind: 'batch', suggestions: batch, cursor: encodeResume(last), scanned }
+          batch = []
+        }
+        await guard()
+        yield* pending.splice(0)
+        await readPage(best)
+      }
+      yield* pending.splice(0)
+      if (batch.length > 0 && last) yield { kind: 'batch', suggestions: batch, cursor: encodeResume(last), scanned }
+      yield { kind: 'complete', total: emitted, scanned, durationMs: performance.now() - started }
+    } finally {
+      // The consumer left or the walk ended: close every class stream (no further page is read).
+      await Promise.all(classes.map((stream) => stream.pages.return(undefined)))
+    }
+  }
+
+  return { generateTimeboundSuggestionsStreaming }
+}

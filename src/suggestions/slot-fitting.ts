@@ -1,0 +1,69 @@
+/** Gives each suggestion, in rank order, the earliest free slot in the contact's waking hours. Pure. */
+import { DateTime, IANAZone } from 'luxon'
+import type { Interval } from '../calendar/free-slots.ts'
+
+export interface SlotFitterOptions {
+  /** Free slots, sorted by start. */
+  slots: readonly Interval[]
+  /** How many suggestions may share one slot; default 1, so suggestions spread over the week. */
+  capacityPerSlot?: number
+  /** In the contact's local time; default 09:00-21:00. */
+  wakingHours?: { startMinute: number; endMinute: number }
+  /** For contacts without a (valid) zone: the user's. */
+  defaultTimezone: string
+  /** Slots already promised (accepted suggestions): each takes one unit of the slot with the same start. */
+  taken?: readonly Interval[]
+}
+
+/** Deterministic: the same calls in the same order give the same slots. */
+export class SlotFitter {
+  private readonly slots: readonly Interval[]
+  private readonly remaining: number[]
+  private readonly waking: { startMinute: number; endMinute: number }
+  private readonly defaultTimezone: string
+  private readonly fitsByZone = new Map<string, boolean[]>()
+  /** Index of the first slot with capacity left. */
+  private firstOpen = 0
+
+  constructor(options: SlotFitterOptions) {
+    this.slots = options.slots
+    const capacity = options.capacityPerSlot ?? 1
+    this.remaining = options.slots.map(() => capacity)
+    this.waking = options.wakingHours ?? { startMinute: 540, endMinute: 1260 }
+    this.defaultTimezone = options.defaultTimezone
+    const index = new Map(options.slots.map((slot, i) => [slot.start.getTime(), i]))
+    for (const slot of options.taken ?? []) {
+      const i = index.get(slot.start.getTime())
+      if (i !== undefined) this.remaining[i] = Math.max(0, this.remaining[i]! - 1)
+    }
+  }
+
+  private fits(zone: string): boolean[] {
+    let fits = this.fitsByZone.get(zone)
+    if (!fits) {
+      fits = this.slots.map((slot) => {
+        const start = DateTime.fromJSDate(slot.start, { zone })
+        const end = DateTime.fromJSDate(slot.end, { zone })
+        const startMinute = start.hour * 60 + start.minute
+        const endMinute = end.hasSame(start, 'day') ? end.hour * 60 + end.minute : 1440 + end.hour * 60 + end.minute
+        return startMinute >= this.waking.startMinute && endMinute <= this.waking.endMinute
+      })
+      this.fitsByZone.set(zone, fits)
+    }
+    return fits
+  }
+
+  /** The earliest slot with capacity left inside the contact's waking hours, taking one unit of it; null when none fits. */
+  assign(contactTimezone: string | null): Interval | null {
+    const zone = contactTimezone && IANAZone.isValidZone(contactTimezone) ? contactTimezone : this.defaultTimezone
+    const fits = this.fits(zone)
+    while (this.firstOpen < this.slots.length && this.remaining[this.firstOpen] === 0) this.firstOpen++
+    for (let i = this.firstOpen; i < this.slots.length; i++) {
+      if (this.remaining[i]! > 0 && fits[i]) {
+        this.remaining[i]!--
+        return this.slots[i]!
+      }
+    }
+    return null
+  }
+}

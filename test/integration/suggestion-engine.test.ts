@@ -1,0 +1,217 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
+import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
+import { createSuggestionEngine, suggestionId, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
+import { rankNaively } from '../../src/suggestions/ranking.ts'
+import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+
+const kinds = await availableDatabaseKinds()
+const NOW = new Date('2026-11-25T12:00:00.000Z')
+const CIRCLES: (DunbarCircle | null)[] = ['INNER', 'CLOSE', 'ACTIVE', 'CASUAL', 'ACQUAINTANCE', null]
+const FREQUENCIES: (FrequencyPreference | null)[] = ['WEEKLY', 'BIWEEKLY', 'MONTHLY', 'QUARTERLY', 'BIANNUAL', 'YEARLY', 'FLEXIBLE', null]
+
+const contactArbitrary = fc.record({
+  circle: fc.constantFrom(...CIRCLES),
+  frequency: fc.constantFrom(...FREQUENCIES),
+  // A few distinct values, so equal nextDueAt (ties) and equal priorities across classes happen.
+  lastContactDaysAgo: fc.option(fc.constantFrom(0, 1, 7, 14, 30, 45, 90, 200, 400, 800), { nil: null }),
+  createdDaysAgo: fc.constantFrom(0, 10, 500),
+  archived: fc.boolean(),
+})
+
+type GeneratedContact = {
+  circle: DunbarCircle | null
+  frequency: FrequencyPreference | null
+  lastContactDaysAgo: number | null
+  createdDaysAgo: number
+  archived: boolean
+}
+
+async function collect(events: AsyncGenerator<SuggestionEvent>) {
+  const batches: Extract<SuggestionEvent, { kind: 'batch' }>[] = []
+  let complete: Extract<SuggestionEvent, { kind: 'complete' }> | undefined
+  for await (const event of events) {
+    if (event.kind === 'batch') batches.push(event)
+    if (event.kind === 'complete') complete = event
+  }
+  return { batches, complete, suggestions: batches.flatMap((batch) => batch.suggestions) }
+}
+
+describe.each(kinds)('suggestion engine on %s', (kind) => {
+  let db: TestDatabase
+  let users = 0
+  let contactQueries = 0
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind, { onQuery: (sql) => void (sql.includes('FROM "') && sql.includes('"Contact"') && contactQueries++) })
+  })
+  afterAll(() => db?.destroy())
+
+  function engine() {
+    return createSuggestionEngine({
+      prisma: db.prisma,
+      now: () => NOW,
+      defaultSlots: async () => [],
+      userTimezone: async () => 'UTC',
+    })
+  }
+
+  async function userWith(contacts: GeneratedContact[]) {
+    const user = await db.prisma.user.create({ data: { email: `u${++users}@example.com` } })
+    await db.prisma.contact.createMany({
+      data: contacts.map((c, i) => {
+        const createdAt = new Date(NOW.getTime() - c.createdDaysAgo * DAY_MS)
+        const lastContactDate = c.lastContactDaysAgo === null ? null : new Date(NOW.getTime() - c.lastContactDaysAgo * DAY_MS)
+        return {
+          userId: user.id,
+          name: `c${i}`,
+          dunbarCircle: c.circle,
+          frequencyPreference: c.frequency,
+          lastContactDate,
+          createdAt,
+          archived: c.archived,
+          nextDueAt: computeNextDueAt({ lastContactDate, createdAt, frequencyPreference: c.frequency, dunbarCircle: c.circle }),
+        }
+      }),
+    })
+    const rows = await db.prisma.contact.findMany({ where: { userId: user.id, archived: false } })
+    return { userId: user.id, rows }
+  }
+
+  it('equals the naive full scan, in order, for every input (oracle property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(contactArbitrary, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 25 }),
+        async (contacts, k, batchSize) => {
+          const { userId, rows } = await userWith(contacts)
+          const expected = rankNaively(rows, NOW, k)
+          const { suggestions, complete } = await collect(
+            engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: k, batchSize, slots: [] }),
+          )
+          expect(suggestions.map((s) => s.contact.id)).toEqual(expected.map((c) => c.id))
+          expect(suggestions.map((s) => s.priority)).toEqual(expected.map((c) => c.priority))
+          expect(complete?.total).toBe(expected.length)
+        },
+      ),
+      { numRuns: kind === 'pglite' ? 40 : 25 },
+    )
+  })
+
+  it('equals the naive full scan with few, long classes and tiny pages (refills across classes)', async () => {
+    const crowded = fc.record({
+      circle: fc.constantFrom<DunbarCircle | null>('INNER', 'CASUAL'),
+      frequency: fc.constantFrom<FrequencyPreference | null>('WEEKLY', null),
+      lastContactDaysAgo: fc.option(fc.integer({ min: 0, max: 400 }), { nil: null }),
+      createdDaysAgo: fc.constantFrom(0, 10, 500),
+      archived: fc.constant(false),
+    })
+    await fc.assert(
+      fc.asyncProperty(fc.array(crowded, { maxLength: 100 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 4 }), async (contacts, k, batchSize) => {
+        const { userId, rows } = await userWith(contacts)
+        const { suggestions } = await collect(
+          engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: k, batchSize, slots: [] }),
+        )
+        expect(suggestions.map((s) => s.contact.id)).toEqual(rankNaively(rows, NOW, k).map((c) => c.id))
+      }),
+      { numRuns: kind === 'pglite' ? 30 : 15 },
+    )
+  })
+
+  it('resumes from any batch cursor with no duplicate and no gap', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(contactArbitrary, { minLength: 20, maxLength: 80 }), fc.nat(), async (contacts, pick) => {
+        const { userId } = await userWith(contacts)
+        const full = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 40, batchSize: 3, slots: [] }))
+        if (full.batches.length < 2) return
+        const index = pick % (full.batches.length - 1)
+        const delivered = full.batches.slice(0, index + 1).flatMap((batch) => batch.suggestions)
+        const rest = await collect(
+          engine().generateTimeboundSuggestionsStreaming(userId, {
+            maxSuggestions: 40,
+            batchSize: 3,
+            slots: [],
+            resumeFrom: full.batches[index]!.cursor,
+          }),
+        )
+        expect([...delivered, ...rest.suggestions].map((s) => s.id)).toEqual(full.suggestions.map((s) => s.id))
+      }),
+      { numRuns: 10 },
+    )
+  })
+
+  it('emits batches before the walk ends and stops early once K are final', async () => {
+    const { userId, rows } = await userWith(
+      Array.from({ length: 600 }, (_, i) => ({
+        circle: CIRCLES[i % 6]!,
+        frequency: FREQUENCIES[i % 8]!,
+        lastContactDaysAgo: (i * 7) % 400,
+        createdDaysAgo: 500,
+        archived: false,
+      })),
+    )
+    const { batches, complete } = await collect(
+      engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 10, batchSize: 5, slots: [] }),
+    )
+    expect(batches.length).toBeGreaterThan(1)
+    expect(complete!.total).toBe(10)
+    expect(complete!.scanned).toBeLessThan(rows.length / 2)
+  })
+
+  it('reads nothing more once the consumer leaves', async () => {
+    const { userId } = await userWith(
+      Array.from({ length: 300 }, (_, i) => ({ circle: 'INNER' as const, frequency: 'WEEKLY' as const, lastContactDaysAgo: i % 50, createdDaysAgo: 500, archived: false })),
+    )
+    const stream = engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 200, batchSize: 5, slots: [] })
+    await stream.next()
+    await stream.return(undefined)
+    const before = contactQueries
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await stream.next()).done).toBe(true)
+    expect(contactQueries).toBe(before)
+  })
+
+  it('skips dismissed and snoozed contacts, keeps accepted slots taken, and gives stable ids', async () => {
+    const { userId, rows } = await userWith(
+      Array.from({ length: 12 }, (_, i) => ({ circle: 'CLOSE' as const, frequency: 'MONTHLY' as const, lastContactDaysAgo: 30 + i * 10, createdDaysAgo: 500, archived: false })),
+    )
+    const ranked = rankNaively(rows, NOW, 12)
+    const slots = Array.from({ length: 4 }, (_, i) => ({
+      start: new Date(Date.UTC(2026, 10, 26 + i, 12)),
+      end: new Date(Date.UTC(2026, 10, 26 + i, 12, 30)),
+    }))
+    const first = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 5, slots }))
+    const again = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 5, slots }))
+    expect(again.suggestions.map((s) => s.id)).toEqual(first.suggestions.map((s) => s.id))
+    expect(first.suggestions[0]!.id).toBe(suggestionId(userId, ranked[0]!.id, slots[0]!))
+    expect(first.suggestions.slice(0, 4).map((s) => s.slot?.start)).toEqual(slots.map((slot) => slot.start))
+    expect(first.suggestions[4]!.slot).toBeNull() // four slots, capacity one each
+
+    const [dismissed, snoozed, accepted] = ranked
+    const base = (s: Suggestion) => ({ id: s.id, userId, contactId: s.contact.id, priority: s.priority, reason: s.reason })
+    await db.prisma.suggestion.createMany({
+      data: [
+        { ...base(first.suggestions[0]!), status: 'DISMISSED' },
+        { ...base(first.suggestions[1]!), status: 'SNOOZED', snoozedUntil: new Date(NOW.getTime() + DAY_MS) },
+        { ...base(first.suggestions[2]!), status: 'ACCEPTED', slotStart: slots[0]!.start, slotEnd: slots[0]!.end },
+      ],
+    })
+    const after = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 5, slots }))
+    const ids = after.suggestions.map((s) => s.contact.id)
+    expect(ids).not.toContain(dismissed!.id)
+    expect(ids).not.toContain(snoozed!.id)
+    expect(ids).not.toContain(accepted!.id)
+    expect(ids).toEqual(ranked.slice(3, 8).map((c) => c.id))
+    expect(after.suggestions.map((s) => s.slot?.start ?? null)).not.toContainEqual(slots[0]!.start)
+  })
+
+  it('rejects bad sizes and cursors with BAD_USER_INPUT', async () => {
+    const { userId } = await userWith([])
+    for (const options of [{ maxSuggestions: 0 }, { maxSuggestions: 501 }, { batchSize: 0 }, { batchSize: 1001 }, { resumeFrom: 'nope' }]) {
+      const stream = engine().generateTimeboundSuggestionsStreaming(userId, { slots: [], ...options })
+      await expect(stream.next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' })
+    }
+  })
+})
