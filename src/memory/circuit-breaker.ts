@@ -66,7 +66,10 @@ export class MemoryCircuitBreaker {
       const reading = this.check()
       if (reading.state !== 'open') return reading
       if (waited >= timeoutMs) throw new MemoryPressureTimeout(reading)
-      await sleep(pollMs, undefined, { signal })
+      await sleep(pollMs, undefined, { signal }).catch((error: unknown) => {
+        signal?.throwIfAborted() // the caller's reason, not a generic AbortError
+        throw error
+      })
       waited += pollMs
     }
   }

@@ -21,6 +21,8 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 import type { Interval } from '../calendar/free-slots.ts'
 import type { BreakerReading, MemoryCircuitBreaker } from '../memory/circuit-breaker.ts'
+import type { MemoryMonitor } from '../memory/memory-monitor.ts'
+import type { GenerationStats } from '../metrics/metrics.ts'
 import { calculatePriority } from './priority.ts'
 import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
@@ -73,6 +75,9 @@ export interface EngineDependencies {
   openTimeoutMs?: number
   /** The user's time zone, for contacts without one. */
   userTimezone: (userId: string) => Promise<string>
+  /** Peak heap and duration of each generation, recorded into `metrics` when both are given. */
+  monitor?: MemoryMonitor
+  metrics?: { recordGeneration(stats: GenerationStats): void }
 }
 
 interface ResumePosition {
@@ -160,9 +165,27 @@ export function createSuggestionEngine(deps: EngineDependencies) {
    * with the cursor to resume after it), `throttled` events under memory
    * pressure, then `complete`. Stops reading the moment the consumer stops.
    */
-  async function* generateTimeboundSuggestionsStreaming(
+  function generateTimeboundSuggestionsStreaming(
     userId: string,
     options: GenerateOptions = {},
+  ): AsyncGenerator<SuggestionEvent, void, undefined> {
+    const progress = { scanned: 0 }
+    const events = generate(userId, options, progress)
+    const { monitor, metrics } = deps
+    if (!monitor || !metrics) return events
+    return monitor.wrapGenerator('suggestion.generation', events, (stats) =>
+      metrics.recordGeneration({
+        durationMs: stats.durationMs,
+        peakHeapUsedBytes: stats.peakHeapUsedBytes,
+        contactsProcessed: progress.scanned,
+      }),
+    )
+  }
+
+  async function* generate(
+    userId: string,
+    options: GenerateOptions,
+    progress: { scanned: number },
   ): AsyncGenerator<SuggestionEvent, void, undefined> {
     const started = performance.now()
     const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
@@ -228,6 +251,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       } else {
         stream.rows = next.value.rows
         scanned += stream.rows.length
+        progress.scanned = scanned
       }
       stream.position = 0
     }

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
 import { createSuggestionEngine, suggestionId, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
+import { MemoryCircuitBreaker } from '../../src/memory/circuit-breaker.ts'
+import { MemoryMonitor } from '../../src/memory/memory-monitor.ts'
+import { createMetrics } from '../../src/metrics/metrics.ts'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
@@ -205,6 +208,73 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     expect(ids).not.toContain(accepted!.id)
     expect(ids).toEqual(ranked.slice(3, 8).map((c) => c.id))
     expect(after.suggestions.map((s) => s.slot?.start ?? null)).not.toContainEqual(slots[0]!.start)
+  })
+
+  it('records each generation in the metrics, also when the consumer leaves early', async () => {
+    const { userId } = await userWith(
+      Array.from({ length: 50 }, (_, i) => ({ circle: 'ACTIVE' as const, frequency: null, lastContactDaysAgo: i, createdDaysAgo: 500, archived: false })),
+    )
+    const metrics = createMetrics()
+    const measured = createSuggestionEngine({
+      prisma: db.prisma,
+      now: () => NOW,
+      defaultSlots: async () => [],
+      userTimezone: async () => 'UTC',
+      monitor: new MemoryMonitor(),
+      metrics,
+    })
+    const { complete } = await collect(measured.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 10, slots: [] }))
+    const early = measured.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 10, batchSize: 2, slots: [] })
+    await early.next()
+    await early.return(undefined)
+    const text = await metrics.registry.metrics()
+    expect(text).toMatch(/^suggestion_generation_duration_seconds_count 2$/m)
+    const processed = Number(/^suggestion_generation_contacts_processed_total (\d+)$/m.exec(text)?.[1])
+    expect(processed).toBeGreaterThan(complete!.scanned)
+  })
+
+  it('throttles under memory pressure, and fails with a retryable MEMORY_PRESSURE carrying the cursor when it stays open', async () => {
+    const { userId, rows } = await userWith(
+      Array.from({ length: 200 }, (_, i) => ({ circle: 'CLOSE' as const, frequency: 'MONTHLY' as const, lastContactDaysAgo: i, createdDaysAgo: 500, archived: false })),
+    )
+    let heapUsed = 75 // of 100: throttle
+    const guarded = createSuggestionEngine({
+      prisma: db.prisma,
+      now: () => NOW,
+      defaultSlots: async () => [],
+      userTimezone: async () => 'UTC',
+      breaker: new MemoryCircuitBreaker({ readHeap: () => ({ heapUsed, heapLimit: 100, rss: 0 }) }),
+      throttleDelayMs: 1,
+      openTimeoutMs: 50,
+    })
+    const throttled = await collect(guarded.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 30, batchSize: 8, slots: [] }))
+    expect(throttled.suggestions.map((s) => s.contact.id)).toEqual(rankNaively(rows, NOW, 30).map((c) => c.id))
+
+    const events: SuggestionEvent[] = []
+    const stream = guarded.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 30, batchSize: 4, slots: [] })
+    const error = await (async () => {
+      try {
+        for await (const event of stream) {
+          events.push(event)
+          if (event.kind === 'batch') heapUsed = 95 // open from now on
+        }
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(events.some((e) => e.kind === 'throttled')).toBe(true)
+    expect(error).toMatchObject({ code: 'MEMORY_PRESSURE', details: { retryable: true, resumeFrom: expect.any(String) } })
+    heapUsed = 10
+    const delivered = events.flatMap((e) => (e.kind === 'batch' ? e.suggestions : []))
+    const rest = await collect(
+      guarded.generateTimeboundSuggestionsStreaming(userId, {
+        maxSuggestions: 30,
+        batchSize: 4,
+        slots: [],
+        resumeFrom: (error as { details: { resumeFrom: string } }).details.resumeFrom,
+      }),
+    )
+    expect([...delivered, ...rest.suggestions].map((s) => s.contact.id)).toEqual(rankNaively(rows, NOW, 30).map((c) => c.id))
   })
 
   it('rejects bad sizes and cursors with BAD_USER_INPUT', async () => {

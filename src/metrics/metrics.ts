@@ -1,0 +1,79 @@
+/**
+ * The project's Prometheus metrics (prom-client), one registry per call so
+ * tests and several apps in one process never share state.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { readProcessHeap, type ReadHeap } from '../memory/memory-monitor.ts'
+
+/**
+ * The original (OpenTelemetry-style) names and their Prometheus spelling:
+ * Prometheus names cannot contain dots, and carry their unit.
+ */
+export const METRIC_NAMES = {
+  'nodejs.heap.used.bytes': 'nodejs_heap_used_bytes',
+  'nodejs.heap.percent': 'nodejs_heap_percent',
+  'suggestion.generation.memory.peak': 'suggestion_generation_memory_peak_bytes',
+  'suggestion.generation.duration': 'suggestion_generation_duration_seconds',
+  'suggestion.generation.contacts.processed': 'suggestion_generation_contacts_processed_total',
+} as const
+
+export interface GenerationStats {
+  durationMs: number
+  peakHeapUsedBytes: number
+  contactsProcessed: number
+}
+
+export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const heapUsedBytes = new Gauge({
+    name: METRIC_NAMES['nodejs.heap.used.bytes'],
+    help: 'V8 heap used, in bytes',
+    registers: [registry],
+    collect() {
+      this.set(readHeap().heapUsed)
+    },
+  })
+  const heapPercent = new Gauge({
+    name: METRIC_NAMES['nodejs.heap.percent'],
+    help: 'V8 heap used, in percent of the heap limit',
+    registers: [registry],
+    collect() {
+      const heap = readHeap()
+      this.set((heap.heapUsed / heap.heapLimit) * 100)
+    },
+  })
+  // A histogram, not a gauge of the last value: concurrent generations would overwrite each other.
+  const generationMemoryPeakBytes = new Histogram({
+    name: METRIC_NAMES['suggestion.generation.memory.peak'],
+    help: 'Peak heap used while a suggestion generation ran, in bytes',
+    buckets: [16, 32, 64, 128, 256, 512, 1024, 2048].map((mb) => mb * 1024 * 1024),
+    registers: [registry],
+  })
+  const generationDurationSeconds = new Histogram({
+    name: METRIC_NAMES['suggestion.generation.duration'],
+    help: 'Duration of a suggestion generation, in seconds',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  })
+  const generationContactsProcessedTotal = new Counter({
+    name: METRIC_NAMES['suggestion.generation.contacts.processed'],
+    help: 'Contacts read by suggestion generations',
+    registers: [registry],
+  })
+  return {
+    registry,
+    heapUsedBytes,
+    heapPercent,
+    generationMemoryPeakBytes,
+    generationDurationSeconds,
+    generationContactsProcessedTotal,
+    recordGeneration(stats: GenerationStats): void {
+      generationDurationSeconds.observe(stats.durationMs / 1000)
+      generationMemoryPeakBytes.observe(stats.peakHeapUsedBytes)
+      generationContactsProcessedTotal.inc(stats.contactsProcessed)
+    },
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
