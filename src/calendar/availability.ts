@@ -1,8 +1,7 @@
 /** The user's free time from the database: weekly availability minus calendar events, over a horizon. */
 import type { PrismaClient } from '../generated/prisma/client.ts'
+import { DAY_MS } from '../contacts/cadence.ts'
 import { freeSlots, type Interval } from './free-slots.ts'
-
-export const DAY_MS = 86_400_000
 
 /** Free slots of the user from `now` to `now + horizonDays`, in the user's time zone. */
 export async function loadFreeSlots(prisma: PrismaClient, userId: string, now: Date, horizonDays: number): Promise<Interval[]> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
 import { createSuggestionEngine, suggestionId, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
+import { loadFreeSlots, userTimezone } from '../../src/calendar/availability.ts'
 import { MemoryCircuitBreaker } from '../../src/memory/circuit-breaker.ts'
 import { MemoryMonitor } from '../../src/memory/memory-monitor.ts'
 import { createMetrics } from '../../src/metrics/metrics.ts'
@@ -275,6 +276,24 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
       }),
     )
     expect([...delivered, ...rest.suggestions].map((s) => s.contact.id)).toEqual(rankNaively(rows, NOW, 30).map((c) => c.id))
+  })
+
+  it("fits suggestions into the user's availability minus calendar events by default", async () => {
+    const { userId } = await userWith(
+      Array.from({ length: 6 }, (_, i) => ({ circle: 'INNER' as const, frequency: 'WEEKLY' as const, lastContactDaysAgo: 10 + i, createdDaysAgo: 500, archived: false })),
+    )
+    await db.prisma.user.update({ where: { id: userId }, data: { timezone: 'Europe/Berlin' } })
+    // Thursday 26 Nov, 18:00-20:00 Berlin (17:00-19:00Z); busy 17:00-18:00Z.
+    await db.prisma.availability.create({ data: { userId, weekday: 4, startMinute: 18 * 60, endMinute: 20 * 60 } })
+    await db.prisma.calendarEvent.create({ data: { userId, startsAt: new Date('2026-11-26T17:00:00Z'), endsAt: new Date('2026-11-26T18:00:00Z') } })
+    const withCalendar = createSuggestionEngine({
+      prisma: db.prisma,
+      now: () => NOW,
+      defaultSlots: (user, now) => loadFreeSlots(db.prisma, user, now, 7),
+      userTimezone: (user) => userTimezone(db.prisma, user),
+    })
+    const { suggestions } = await collect(withCalendar.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 3 }))
+    expect(suggestions.map((s) => s.slot?.start.toISOString() ?? null)).toEqual(['2026-11-26T18:00:00.000Z', '2026-11-26T18:30:00.000Z', null])
   })
 
   it('rejects bad sizes and cursors with BAD_USER_INPUT', async () => {
