@@ -14,10 +14,17 @@ import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
 import { maskError, useClientErrors } from './graphql/errors.ts'
 import { schema } from './graphql/schema.ts'
+import { attachGraphQLWs } from './graphql/websocket.ts'
+import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
+import { DAY_MS } from './contacts/cadence.ts'
+import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
+import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
+import { createMetrics } from './metrics/metrics.ts'
+import { createSuggestionEngine } from './suggestions/generator.ts'
 import type { Logger } from './logger.ts'
 
 export interface AppOptions {
-  config: Pick<Config, 'port' | 'host' | 'nodeEnv'>
+  config: Config
   db: Database
   logger: Logger
   /** Filled into GraphiQL's headers tab (development only). */
@@ -45,6 +52,23 @@ query MostOverdue {
 
 export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
   const development = config.nodeEnv === 'development'
+  const metrics = createMetrics()
+  const suggestions = createSuggestionEngine({
+    prisma: db.prisma,
+    now: () => new Date(),
+    defaultSlots: (userId, now) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays),
+    userTimezone: (userId) => userTimezone(db.prisma, userId),
+    breaker: new MemoryCircuitBreaker({
+      readHeap: readProcessHeap,
+      throttleRatio: config.memoryThrottleRatio,
+      openRatio: config.memoryOpenRatio,
+    }),
+    openTimeoutMs: config.memoryOpenTimeoutMs,
+    slotCapacity: config.slotCapacity,
+    dismissForMs: config.suggestionHorizonDays * DAY_MS,
+    monitor: new MemoryMonitor(),
+    metrics,
+  })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -61,15 +85,26 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
           ...(demoToken ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) } : {}),
         }
       : false,
-    context: async ({ request }): Promise<GraphQLContext> => {
-      const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
-      const token = bearerToken(request.headers.get('authorization'))
+    // Over HTTP the token comes in the Authorization header; over graphql-ws in connectionParams.
+    context: async (initial: { request?: Request; connectionParams?: Record<string, unknown> }): Promise<GraphQLContext> => {
+      const { request, connectionParams } = initial
+      const requestId = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
+      const header = request?.headers.get('authorization') ?? connectionParams?.authorization
+      const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }) }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions }
     },
   })
 
-  const server = createServer(yoga)
+  const server = createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      res.setHeader('content-type', metrics.registry.contentType)
+      res.end(await metrics.registry.metrics())
+      return
+    }
+    return yoga(req, res)
+  })
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger)
   return {
     yoga,
     server,
@@ -83,10 +118,12 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
           resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql` })
         })
       }),
-    stop: () =>
-      new Promise((resolve, reject) => {
+    stop: async () => {
+      await closeWebSockets()
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
         server.closeIdleConnections()
-      }),
+      })
+    },
   }
 }

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
+import type { SuggestionEngine } from '../suggestions/generator.ts'
 import { ClientError } from '../errors.ts'
 
 /** What every resolver sees. `userId` is null for an anonymous request. */
@@ -8,6 +9,7 @@ export interface GraphQLContext {
   userId: string | null
   requestId: string
   logger: Logger
+  suggestions: SuggestionEngine
 }
 
 /** The signed-in user's id, or UNAUTHENTICATED. */

@@ -5,6 +5,7 @@ import './types/enums.ts'
 import './types/user.ts'
 import './types/group.ts'
 import './types/contact.ts'
+import './types/suggestion.ts'
 
 export const schema = builder.toSchema()
 

@@ -356,3 +356,5 @@ export function createSuggestionEngine(deps: EngineDependencies) {
 
   return { generateTimeboundSuggestionsStreaming }
 }
+
+export type SuggestionEngine = ReturnType<typeof createSuggestionEngine>

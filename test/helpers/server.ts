@@ -1,5 +1,6 @@
 /** A real server on port 0 over a test database, and a tiny GraphQL-over-HTTP client. */
 import { buildApp, type App } from '../../src/app.ts'
+import { parseConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
 
@@ -21,7 +22,7 @@ export interface TestServer {
 
 export async function startTestServer(db: Database, options: { demoToken?: string } = {}): Promise<TestServer> {
   const app = buildApp({
-    config: { port: 0, host: '127.0.0.1', nodeEnv: 'development' },
+    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' }), port: 0, host: '127.0.0.1' },
     db,
     logger: createLogger('silent'),
     demoToken: options.demoToken,

@@ -1,0 +1,101 @@
+import type { Interval } from '../../calendar/free-slots.ts'
+import { ClientError } from '../../errors.ts'
+import type { Suggestion, SuggestionEvent } from '../../suggestions/generator.ts'
+import { builder } from '../builder.ts'
+import { requireUser } from '../context.ts'
+
+const TimeSlot = builder.objectRef<Interval>('TimeSlot').implement({
+  fields: (t) => ({
+    start: t.expose('start', { type: 'DateTime' }),
+    end: t.expose('end', { type: 'DateTime' }),
+  }),
+})
+
+const TimeSlotInput = builder.inputType('TimeSlotInput', {
+  fields: (t) => ({
+    start: t.field({ type: 'DateTime', required: true }),
+    end: t.field({ type: 'DateTime', required: true }),
+  }),
+})
+
+const SuggestionRef = builder.objectRef<Suggestion>('Suggestion').implement({
+  description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    priority: t.exposeFloat('priority'),
+    reason: t.exposeString('reason'),
+    slot: t.field({ type: TimeSlot, nullable: true, resolve: (s) => s.slot }),
+    // Prisma batches the findUnique calls of one tick into one query: one per batch of suggestions.
+    contact: t.prismaField({
+      type: 'Contact',
+      resolve: (query, s, _args, context) =>
+        context.prisma.contact.findUniqueOrThrow({ ...query, where: { id: s.contact.id } }),
+    }),
+  }),
+})
+
+type Batch = Extract<SuggestionEvent, { kind: 'batch' }>
+type Throttled = Extract<SuggestionEvent, { kind: 'throttled' }>
+type Complete = Extract<SuggestionEvent, { kind: 'complete' }>
+
+const SuggestionBatch = builder.objectRef<Batch>('SuggestionBatch').implement({
+  description: 'Suggestions that became final, in rank order; resume after them with `cursor`.',
+  isTypeOf: (event) => (event as SuggestionEvent).kind === 'batch',
+  fields: (t) => ({
+    suggestions: t.field({ type: [SuggestionRef], resolve: (e) => e.suggestions }),
+    cursor: t.exposeString('cursor'),
+    scanned: t.exposeInt('scanned', { description: 'Contacts read so far' }),
+  }),
+})
+const SuggestionsThrottled = builder.objectRef<Throttled>('SuggestionsThrottled').implement({
+  description: 'The server is short of memory and slows this stream down.',
+  isTypeOf: (event) => (event as SuggestionEvent).kind === 'throttled',
+  fields: (t) => ({
+    reason: t.exposeString('reason'),
+    heapUsedBytes: t.exposeFloat('heapUsedBytes'),
+  }),
+})
+const SuggestionsComplete = builder.objectRef<Complete>('SuggestionsComplete').implement({
+  isTypeOf: (event) => (event as SuggestionEvent).kind === 'complete',
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    scanned: t.exposeInt('scanned'),
+    durationMs: t.exposeFloat('durationMs'),
+  }),
+})
+
+const SuggestionEventUnion = builder.unionType('SuggestionEvent', {
+  types: [SuggestionBatch, SuggestionsThrottled, SuggestionsComplete],
+})
+
+const SuggestionsInput = builder.inputType('SuggestionsInput', {
+  fields: (t) => ({
+    maxSuggestions: t.int({ defaultValue: 50, description: '1..500' }),
+    batchSize: t.int({ defaultValue: 100, description: '1..1000 contacts per page' }),
+    slots: t.field({ type: [TimeSlotInput], description: "Default: the user's availability over the horizon" }),
+    resumeFrom: t.string({ description: 'Cursor of the last SuggestionBatch received' }),
+  }),
+})
+
+builder.subscriptionType({})
+builder.subscriptionField('suggestions', (t) =>
+  t.field({
+    type: SuggestionEventUnion,
+    description: 'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
+    args: { input: t.arg({ type: SuggestionsInput }) },
+    subscribe: (_root, { input }, context) => {
+      const userId = requireUser(context)
+      const slots = input?.slots?.map((slot, index) => {
+        if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `input.slots.${index}` })
+        return { start: slot.start, end: slot.end }
+      })
+      return context.suggestions.generateTimeboundSuggestionsStreaming(userId, {
+        maxSuggestions: input?.maxSuggestions ?? undefined,
+        batchSize: input?.batchSize ?? undefined,
+        resumeFrom: input?.resumeFrom,
+        ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
+      })
+    },
+    resolve: (event) => event,
+  }),
+)

@@ -1,0 +1,119 @@
+import { createClient } from 'graphql-ws'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { rankNaively } from '../../src/suggestions/ranking.ts'
+import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+
+const kinds = await availableDatabaseKinds()
+
+const SUBSCRIPTION = /* GraphQL */ `
+  subscription Suggestions($input: SuggestionsInput) {
+    suggestions(input: $input) {
+      __typename
+      ... on SuggestionBatch { cursor scanned suggestions { id priority reason slot { start end } contact { id name } } }
+      ... on SuggestionsComplete { total scanned }
+    }
+  }
+`
+
+type Event = {
+  __typename: string
+  suggestions?: { id: string; priority: number; contact: { id: string } }[]
+  total?: number
+}
+
+const contactId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!
+
+describe.each(kinds)('suggestions subscription on %s', (kind) => {
+  let db: TestDatabase
+  let server: TestServer
+  let alice: FixtureUser
+  let expected: string[]
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind)
+    alice = await createUserWithContacts(db.prisma, 'alice@example.com', 150)
+    await createUserWithContacts(db.prisma, 'bob@example.org', 50)
+    server = await startTestServer(db)
+    const rows = await db.prisma.contact.findMany({ where: { userId: alice.id, archived: false } })
+    // The server's clock runs; rank with a `now` a moment later, far from any tie that could flip.
+    expected = rankNaively(rows, new Date(), 20).map((row) => row.id)
+  })
+  afterAll(async () => {
+    await server?.close()
+    await db?.destroy()
+  })
+
+  it('streams the oracle top-K over graphql-ws, batch by batch, then completes', async () => {
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const events: Event[] = []
+    try {
+      for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, batchSize: 3, slots: [] } } })) {
+        expect(result.errors).toBeUndefined()
+        events.push(result.data!.suggestions)
+      }
+    } finally {
+      await client.dispose()
+    }
+    const batches = events.filter((e) => e.__typename === 'SuggestionBatch')
+    expect(batches.length).toBeGreaterThan(0)
+    expect(events.at(-1)).toMatchObject({ __typename: 'SuggestionsComplete', total: 20 })
+    expect(batches.flatMap((b) => b.suggestions!).map((s) => contactId(s.contact.id))).toEqual(expected)
+  })
+
+  it('streams the same over SSE', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } }),
+    })
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const text = await response.text()
+    const events = text
+      .split('\n')
+      .filter((line) => line.startsWith('data: ') && line.length > 6)
+      .map((line) => (JSON.parse(line.slice(6)) as { data: { suggestions: Event } }).data.suggestions)
+    expect(events.at(-1)).toMatchObject({ __typename: 'SuggestionsComplete', total: 20 })
+    expect(events.flatMap((e) => e.suggestions ?? []).map((s) => contactId(s.contact.id))).toEqual(expected)
+  })
+
+  it('closes a socket with a bad token with 4403', async () => {
+    const code = await new Promise<number>((resolve) => {
+      const client = createClient({
+        url: server.url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: 'Bearer prm_wrong' },
+        retryAttempts: 0,
+        on: { closed: (event) => resolve((event as { code: number }).code) },
+      })
+      client.subscribe({ query: SUBSCRIPTION }, { next: () => {}, error: () => {}, complete: () => {} })
+    })
+    expect(code).toBe(4403)
+  })
+
+  it('refuses bad input and missing auth with codes, over SSE', async () => {
+    const firstPayload = async (variables: Record<string, unknown>, token?: string) => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query: SUBSCRIPTION, variables }),
+      })
+      const line = (await response.text()).split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!
+      return JSON.parse(line.slice(6)) as { errors?: { extensions?: Record<string, unknown> }[] }
+    }
+    expect((await firstPayload({ input: { maxSuggestions: 0 } }, alice.token)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'maxSuggestions',
+    })
+    expect((await firstPayload({ input: { resumeFrom: 'garbage' } }, alice.token)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+    expect((await firstPayload({})).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+  })
+
+  it('serves the engine metrics at /metrics', async () => {
+    const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text()
+    expect(text).toMatch(/^suggestion_generation_duration_seconds_count [1-9]/m)
+    expect(text).toMatch(/^nodejs_heap_used_bytes \d+/m)
+  })
+})
