@@ -6,6 +6,7 @@ import './types/user.ts'
 import './types/group.ts'
 import './types/contact.ts'
 import './types/suggestion.ts'
+import './types/mutations.ts'
 
 export const schema = builder.toSchema()
 

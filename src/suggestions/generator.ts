@@ -13,7 +13,6 @@
  * every bound is final and is emitted. A class is read again only when its
  * page runs dry and it holds the highest bound; the walk stops once K are final.
  */
-import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
 import { ClientError, badUserInput } from '../errors.ts'
@@ -107,10 +106,22 @@ function decodeResume(cursor: string): ResumePosition {
   return { now, emitted, priority, id }
 }
 
-/** A stable id for a suggestion: the same user, contact and slot give the same id. */
-export function suggestionId(userId: string, contactId: string, slot: Interval | null): string {
-  const key = `${userId}:${contactId}:${slot ? slot.start.toISOString() : 'none'}`
-  return `sg_${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`
+/**
+ * A suggestion's id: the same contact and slot give the same id, and the id
+ * says which contact and slot it is, so accept/dismiss/snooze need nothing else.
+ */
+export function suggestionId(contactId: string, slot: Interval | null): string {
+  return `sg_${contactId}_${slot ? `${slot.start.getTime()}_${slot.end.getTime()}` : 'none'}`
+}
+
+/** The contact and slot of a suggestion id, or undefined when it is not one. */
+export function parseSuggestionId(id: string): { contactId: string; slot: Interval | null } | undefined {
+  const match = /^sg_([0-9a-f-]{36})_(?:none|(\d{1,15})_(\d{1,15}))$/i.exec(id)
+  if (!match) return undefined
+  const [, contactId, start, end] = match
+  if (start === undefined || end === undefined) return { contactId: contactId!, slot: null }
+  if (!(Number(end) > Number(start))) return undefined
+  return { contactId: contactId!, slot: { start: new Date(Number(start)), end: new Date(Number(end)) } }
 }
 
 function validateInt(value: number, min: number, max: number, field: string): number {
@@ -286,7 +297,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       // Resuming: everything up to the cursor was delivered; its slots were still taken above.
       if (resume && compareRanked(ranked, { id: resume.id, priority: resume.priority }) <= 0) return undefined
       return {
-        id: suggestionId(userId, row.id, slot),
+        id: suggestionId(row.id, slot),
         contact: row,
         priority: row.priority,
         reason: describeReason(row, now),

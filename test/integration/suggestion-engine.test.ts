@@ -189,7 +189,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     const first = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 5, slots }))
     const again = await collect(engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 5, slots }))
     expect(again.suggestions.map((s) => s.id)).toEqual(first.suggestions.map((s) => s.id))
-    expect(first.suggestions[0]!.id).toBe(suggestionId(userId, ranked[0]!.id, slots[0]!))
+    expect(first.suggestions[0]!.id).toBe(suggestionId(ranked[0]!.id, slots[0]!))
     expect(first.suggestions.slice(0, 4).map((s) => s.slot?.start)).toEqual(slots.map((slot) => slot.start))
     expect(first.suggestions[4]!.slot).toBeNull() // four slots, capacity one each
 

@@ -18,13 +18,22 @@ const TimeSlotInput = builder.inputType('TimeSlotInput', {
   }),
 })
 
-const SuggestionRef = builder.objectRef<Suggestion>('Suggestion').implement({
+/** An engine suggestion (PENDING), or a stored one with its status. */
+export type SuggestionView = Pick<Suggestion, 'id' | 'priority' | 'reason' | 'slot'> & {
+  contact: { id: string }
+  status?: 'PENDING' | 'ACCEPTED' | 'DISMISSED' | 'SNOOZED'
+}
+
+const SuggestionStatusEnum = builder.enumType('SuggestionStatus', { values: ['PENDING', 'ACCEPTED', 'DISMISSED', 'SNOOZED'] as const })
+
+export const SuggestionRef = builder.objectRef<SuggestionView>('Suggestion').implement({
   description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
   fields: (t) => ({
     id: t.exposeID('id'),
     priority: t.exposeFloat('priority'),
     reason: t.exposeString('reason'),
     slot: t.field({ type: TimeSlot, nullable: true, resolve: (s) => s.slot }),
+    status: t.field({ type: SuggestionStatusEnum, resolve: (s) => s.status ?? 'PENDING' }),
     // Prisma batches the findUnique calls of one tick into one query: one per batch of suggestions.
     contact: t.prismaField({
       type: 'Contact',

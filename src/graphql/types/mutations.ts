@@ -1,0 +1,151 @@
+/** Mutations: thin resolvers over the domain writes (validation and ownership live there). */
+import { addCalendarEvent, removeCalendarEvent, setAvailability } from '../../calendar/calendar-writes.ts'
+import { archiveContact, createContact, createGroup, logInteraction, setContactGroups, updateContact } from '../../contacts/contact-writes.ts'
+import { badUserInput } from '../../errors.ts'
+import { InteractionKind } from '../../generated/prisma/enums.ts'
+import { setSuggestionStatus } from '../../suggestions/suggestion-status.ts'
+import { builder } from '../builder.ts'
+import { requireUser } from '../context.ts'
+import { ContactNode } from './contact.ts'
+import { DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
+import { GroupNode } from './group.ts'
+import { SuggestionRef } from './suggestion.ts'
+
+const InteractionKindEnum = builder.enumType(InteractionKind, { name: 'InteractionKind' })
+
+const contactInputFields = (required: boolean) => (t: any) => ({
+  name: t.string({ required }),
+  email: t.string(),
+  phone: t.string(),
+  linkedIn: t.string(),
+  instagram: t.string(),
+  xHandle: t.string(),
+  location: t.string(),
+  timezone: t.string({ description: 'IANA time zone' }),
+  customNotes: t.string(),
+  tags: t.stringList(),
+  frequencyPreference: t.field({ type: FrequencyPreferenceEnum }),
+  dunbarCircle: t.field({ type: DunbarCircleEnum }),
+  lastContactDate: t.field({ type: 'DateTime' }),
+})
+const CreateContactInput = builder.inputType('CreateContactInput', { fields: contactInputFields(true) })
+const UpdateContactInput = builder.inputType('UpdateContactInput', { fields: contactInputFields(false) })
+const LogInteractionInput = builder.inputType('LogInteractionInput', {
+  fields: (t) => ({
+    occurredAt: t.field({ type: 'DateTime', description: 'Default: now' }),
+    kind: t.field({ type: InteractionKindEnum }),
+    note: t.string(),
+  }),
+})
+const AvailabilityWindowInput = builder.inputType('AvailabilityWindowInput', {
+  fields: (t) => ({
+    weekday: t.int({ required: true, description: 'ISO: 1 = Monday ... 7 = Sunday' }),
+    startMinute: t.int({ required: true, description: 'Minutes after local midnight' }),
+    endMinute: t.int({ required: true }),
+  }),
+})
+const AvailabilityWindow = builder.prismaObject('Availability', {
+  fields: (t) => ({ weekday: t.exposeInt('weekday'), startMinute: t.exposeInt('startMinute'), endMinute: t.exposeInt('endMinute') }),
+})
+const CalendarEventNode = builder.prismaObject('CalendarEvent', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title', { nullable: true }),
+    startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    endsAt: t.expose('endsAt', { type: 'DateTime' }),
+  }),
+})
+const CalendarEventInput = builder.inputType('CalendarEventInput', {
+  fields: (t) => ({
+    title: t.string(),
+    startsAt: t.field({ type: 'DateTime', required: true }),
+    endsAt: t.field({ type: 'DateTime', required: true }),
+  }),
+})
+
+const contactId = (id: { typename: string; id: string }) => id.id
+
+builder.mutationType({
+  fields: (t) => ({
+    createContact: t.field({
+      type: ContactNode,
+      args: { input: t.arg({ type: CreateContactInput, required: true }) },
+      resolve: (_r, { input }, ctx) => createContact(ctx.prisma, requireUser(ctx), input as never, new Date()),
+    }),
+    updateContact: t.field({
+      type: ContactNode,
+      args: { id: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: UpdateContactInput, required: true }) },
+      resolve: (_r, { id, input }, ctx) => {
+        if (input.name === null) throw badUserInput('name cannot be null', 'input.name')
+        return updateContact(ctx.prisma, requireUser(ctx), contactId(id), input as never, new Date())
+      },
+    }),
+    archiveContact: t.field({
+      type: ContactNode,
+      args: { id: t.arg.globalID({ required: true, for: ContactNode }), archived: t.arg.boolean({ defaultValue: true }) },
+      resolve: (_r, { id, archived }, ctx) => archiveContact(ctx.prisma, requireUser(ctx), contactId(id), archived ?? true),
+    }),
+    logInteraction: t.field({
+      type: ContactNode,
+      description: 'Records a touch; the latest one moves lastContactDate and nextDueAt.',
+      args: { contactId: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: LogInteractionInput }) },
+      resolve: (_r, args, ctx) =>
+        logInteraction(ctx.prisma, requireUser(ctx), contactId(args.contactId), (args.input ?? {}) as never, new Date()),
+    }),
+    createGroup: t.field({
+      type: GroupNode,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (_r, { name }, ctx) => createGroup(ctx.prisma, requireUser(ctx), name),
+    }),
+    setContactGroups: t.field({
+      type: ContactNode,
+      args: {
+        contactId: t.arg.globalID({ required: true, for: ContactNode }),
+        groupIds: t.arg.globalIDList({ required: true, for: GroupNode }),
+      },
+      resolve: (_r, args, ctx) =>
+        setContactGroups(ctx.prisma, requireUser(ctx), contactId(args.contactId), args.groupIds.map((g) => g.id)),
+    }),
+    setAvailability: t.field({
+      type: [AvailabilityWindow],
+      args: { windows: t.arg({ type: [AvailabilityWindowInput], required: true }), timezone: t.arg.string() },
+      resolve: (_r, args, ctx) => setAvailability(ctx.prisma, requireUser(ctx), args.windows, args.timezone),
+    }),
+    addCalendarEvent: t.field({
+      type: CalendarEventNode,
+      args: { input: t.arg({ type: CalendarEventInput, required: true }) },
+      resolve: (_r, { input }, ctx) => addCalendarEvent(ctx.prisma, requireUser(ctx), input),
+    }),
+    removeCalendarEvent: t.boolean({
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_r, { id }, ctx) => removeCalendarEvent(ctx.prisma, requireUser(ctx), String(id)),
+    }),
+    acceptSuggestion: t.field({
+      type: SuggestionRef,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_r, { id }, ctx) => setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'ACCEPTED', new Date()).then(toView),
+    }),
+    dismissSuggestion: t.field({
+      type: SuggestionRef,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_r, { id }, ctx) => setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'DISMISSED', new Date()).then(toView),
+    }),
+    snoozeSuggestion: t.field({
+      type: SuggestionRef,
+      args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
+      resolve: (_r, { id, until }, ctx) =>
+        setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'SNOOZED', new Date(), until).then(toView),
+    }),
+  }),
+})
+
+function toView(row: { id: string; contactId: string; priority: number; reason: string; slotStart: Date | null; slotEnd: Date | null; status: 'PENDING' | 'ACCEPTED' | 'DISMISSED' | 'SNOOZED' }) {
+  return {
+    id: row.id,
+    contact: { id: row.contactId },
+    priority: row.priority,
+    reason: row.reason,
+    slot: row.slotStart && row.slotEnd ? { start: row.slotStart, end: row.slotEnd } : null,
+    status: row.status,
+  }
+}
