@@ -21,6 +21,7 @@ import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
+import { createChangePubSub } from './pubsub/changes.ts'
 import type { Logger } from './logger.ts'
 
 export interface AppOptions {
@@ -40,12 +41,16 @@ export interface App {
   stop(): Promise<void>
 }
 
-const GRAPHIQL_DEFAULT_QUERY = `# Your contacts, most overdue first. Press the run button.
-query MostOverdue {
-  me { email }
-  contacts(first: 20, orderBy: { field: NEXT_DUE_AT }) {
-    edges { node { id name dunbarCircle frequencyPreference lastContactDate nextDueAt groups { name } } }
-    pageInfo { hasNextPage endCursor }
+const GRAPHIQL_DEFAULT_QUERY = `# Whom to reach out to, and when: press the run button.
+# Batches arrive as each suggestion becomes final; the stream stays open and sends
+# SuggestionsUpdated when your contacts change (try logInteraction in another tab).
+subscription Suggestions {
+  suggestions(input: { maxSuggestions: 20 }) {
+    __typename
+    ... on SuggestionBatch { scanned cursor suggestions { id priority reason slot { start end } contact { name dunbarCircle } } }
+    ... on SuggestionsThrottled { reason }
+    ... on SuggestionsComplete { total scanned durationMs }
+    ... on SuggestionsUpdated { suggestions { priority reason contact { name } } }
   }
 }
 `
@@ -53,6 +58,7 @@ query MostOverdue {
 export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
+  const pubsub = createChangePubSub()
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => new Date(),
@@ -92,7 +98,7 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub }
     },
   })
 

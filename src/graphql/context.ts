@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
+import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
 import { ClientError } from '../errors.ts'
 
@@ -10,6 +11,15 @@ export interface GraphQLContext {
   requestId: string
   logger: Logger
   suggestions: SuggestionEngine
+  pubsub: ChangePubSub
+}
+
+/** Tells the user's live subscriptions that their data changed; passes the value through. */
+export function announceChange<T>(context: GraphQLContext, userId: string, what: string): (value: T) => T {
+  return (value) => {
+    context.pubsub.publish('user-changed', userId, { what })
+    return value
+  }
 }
 
 /** The signed-in user's id, or UNAUTHENTICATED. */

@@ -136,7 +136,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
       const response = await fetch(server.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-        body: JSON.stringify({ query: 'subscription { suggestions(input: { maxSuggestions: 10, slots: [] }) { ... on SuggestionBatch { suggestions { id status contact { id } } } } }' }),
+        body: JSON.stringify({ query: 'subscription { suggestions(input: { maxSuggestions: 10, slots: [], live: false }) { ... on SuggestionBatch { suggestions { id status contact { id } } } } }' }),
       })
       return (await response.text())
         .split('\n')

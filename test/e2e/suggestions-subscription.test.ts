@@ -14,6 +14,7 @@ const SUBSCRIPTION = /* GraphQL */ `
       __typename
       ... on SuggestionBatch { cursor scanned suggestions { id priority reason slot { start end } contact { id name } } }
       ... on SuggestionsComplete { total scanned }
+      ... on SuggestionsUpdated { suggestions { id contact { id } } }
     }
   }
 `
@@ -50,7 +51,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
     const events: Event[] = []
     try {
-      for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, batchSize: 3, slots: [] } } })) {
+      for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, batchSize: 3, slots: [], live: false } } })) {
         expect(result.errors).toBeUndefined()
         events.push(result.data!.suggestions)
       }
@@ -67,7 +68,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     const response = await fetch(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } }),
+      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [], live: false } } }),
     })
     expect(response.headers.get('content-type')).toContain('text/event-stream')
     const text = await response.text()
@@ -77,6 +78,46 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       .map((line) => (JSON.parse(line.slice(6)) as { data: { suggestions: Event } }).data.suggestions)
     expect(events.at(-1)).toMatchObject({ __typename: 'SuggestionsComplete', total: 20 })
     expect(events.flatMap((e) => e.suggestions ?? []).map((s) => contactId(s.contact.id))).toEqual(expected)
+  })
+
+  it('stays open and sends one coalesced SuggestionsUpdated after changes, without the contact just talked to', async () => {
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const events: Event[] = []
+    let onEvent: () => void = () => {}
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe<{ suggestions: Event }>(
+        { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } },
+        { next: (result) => { events.push(result.data!.suggestions); onEvent() }, error: reject, complete: resolve },
+      )
+    })
+    const waitFor = (predicate: () => boolean, ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out')), ms)
+        const check = () => predicate() && (clearTimeout(timer), resolve())
+        onEvent = check
+        check()
+      })
+    try {
+      await waitFor(() => events.some((e) => e.__typename === 'SuggestionsComplete'), 10_000)
+      const top = events.flatMap((e) => e.suggestions ?? [])[0]!
+      const started = Date.now()
+      // A burst: three writes close together give one update.
+      for (let i = 0; i < 3; i++) {
+        const result = await server.query('mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id: top.contact.id }, alice.token)
+        expect(result.errors).toBeUndefined()
+      }
+      await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 1000 + 250)
+      const elapsed = Date.now() - started
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      const updates = events.filter((e) => e.__typename === 'SuggestionsUpdated')
+      expect(updates).toHaveLength(1)
+      expect(elapsed).toBeLessThan(1000)
+      expect(updates[0]!.suggestions!.map((s) => s.contact.id)).not.toContain(top.contact.id)
+      expect(updates[0]!.suggestions).toHaveLength(20)
+    } finally {
+      await client.dispose()
+      await done.catch(() => {})
+    }
   })
 
   it('closes a socket with a bad token with 4403', async () => {

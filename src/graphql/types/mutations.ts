@@ -5,7 +5,7 @@ import { badUserInput } from '../../errors.ts'
 import { InteractionKind } from '../../generated/prisma/enums.ts'
 import { setSuggestionStatus } from '../../suggestions/suggestion-status.ts'
 import { builder } from '../builder.ts'
-import { requireUser } from '../context.ts'
+import { announceChange, requireUser, type GraphQLContext } from '../context.ts'
 import { ContactNode } from './contact.ts'
 import { DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
 import { GroupNode } from './group.ts'
@@ -65,32 +65,38 @@ const CalendarEventInput = builder.inputType('CalendarEventInput', {
 
 const contactId = (id: { typename: string; id: string }) => id.id
 
+/** Runs a write for the signed-in user and announces the change to their live subscriptions. */
+async function write<T>(ctx: GraphQLContext, what: string, run: (userId: string) => Promise<T>): Promise<T> {
+  const userId = requireUser(ctx)
+  return run(userId).then(announceChange<T>(ctx, userId, what))
+}
+
 builder.mutationType({
   fields: (t) => ({
     createContact: t.field({
       type: ContactNode,
       args: { input: t.arg({ type: CreateContactInput, required: true }) },
-      resolve: (_r, { input }, ctx) => createContact(ctx.prisma, requireUser(ctx), input as never, new Date()),
+      resolve: (_r, { input }, ctx) => write(ctx, 'contact', (u) => createContact(ctx.prisma, u, input as never, new Date())),
     }),
     updateContact: t.field({
       type: ContactNode,
       args: { id: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: UpdateContactInput, required: true }) },
       resolve: (_r, { id, input }, ctx) => {
         if (input.name === null) throw badUserInput('name cannot be null', 'input.name')
-        return updateContact(ctx.prisma, requireUser(ctx), contactId(id), input as never, new Date())
+        return write(ctx, 'contact', (u) => updateContact(ctx.prisma, u, contactId(id), input as never, new Date()))
       },
     }),
     archiveContact: t.field({
       type: ContactNode,
       args: { id: t.arg.globalID({ required: true, for: ContactNode }), archived: t.arg.boolean({ defaultValue: true }) },
-      resolve: (_r, { id, archived }, ctx) => archiveContact(ctx.prisma, requireUser(ctx), contactId(id), archived ?? true),
+      resolve: (_r, { id, archived }, ctx) => write(ctx, 'contact', (u) => archiveContact(ctx.prisma, u, contactId(id), archived ?? true)),
     }),
     logInteraction: t.field({
       type: ContactNode,
       description: 'Records a touch; the latest one moves lastContactDate and nextDueAt.',
       args: { contactId: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: LogInteractionInput }) },
       resolve: (_r, args, ctx) =>
-        logInteraction(ctx.prisma, requireUser(ctx), contactId(args.contactId), (args.input ?? {}) as never, new Date()),
+        write(ctx, 'interaction', (u) => logInteraction(ctx.prisma, u, contactId(args.contactId), (args.input ?? {}) as never, new Date())),
     }),
     createGroup: t.field({
       type: GroupNode,
@@ -104,37 +110,37 @@ builder.mutationType({
         groupIds: t.arg.globalIDList({ required: true, for: GroupNode }),
       },
       resolve: (_r, args, ctx) =>
-        setContactGroups(ctx.prisma, requireUser(ctx), contactId(args.contactId), args.groupIds.map((g) => g.id)),
+        write(ctx, 'groups', (u) => setContactGroups(ctx.prisma, u, contactId(args.contactId), args.groupIds.map((g) => g.id))),
     }),
     setAvailability: t.field({
       type: [AvailabilityWindow],
       args: { windows: t.arg({ type: [AvailabilityWindowInput], required: true }), timezone: t.arg.string() },
-      resolve: (_r, args, ctx) => setAvailability(ctx.prisma, requireUser(ctx), args.windows, args.timezone),
+      resolve: (_r, args, ctx) => write(ctx, 'availability', (u) => setAvailability(ctx.prisma, u, args.windows, args.timezone)),
     }),
     addCalendarEvent: t.field({
       type: CalendarEventNode,
       args: { input: t.arg({ type: CalendarEventInput, required: true }) },
-      resolve: (_r, { input }, ctx) => addCalendarEvent(ctx.prisma, requireUser(ctx), input),
+      resolve: (_r, { input }, ctx) => write(ctx, 'calendar', (u) => addCalendarEvent(ctx.prisma, u, input)),
     }),
     removeCalendarEvent: t.boolean({
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_r, { id }, ctx) => removeCalendarEvent(ctx.prisma, requireUser(ctx), String(id)),
+      resolve: (_r, { id }, ctx) => write(ctx, 'calendar', (u) => removeCalendarEvent(ctx.prisma, u, String(id))),
     }),
     acceptSuggestion: t.field({
       type: SuggestionRef,
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_r, { id }, ctx) => setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'ACCEPTED', new Date()).then(toView),
+      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'ACCEPTED', new Date())).then(toView),
     }),
     dismissSuggestion: t.field({
       type: SuggestionRef,
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_r, { id }, ctx) => setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'DISMISSED', new Date()).then(toView),
+      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'DISMISSED', new Date())).then(toView),
     }),
     snoozeSuggestion: t.field({
       type: SuggestionRef,
       args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
       resolve: (_r, { id, until }, ctx) =>
-        setSuggestionStatus(ctx.prisma, requireUser(ctx), String(id), 'SNOOZED', new Date(), until).then(toView),
+        write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'SNOOZED', new Date(), until)).then(toView),
     }),
   }),
 })

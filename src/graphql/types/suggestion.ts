@@ -1,6 +1,7 @@
 import type { Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
 import type { Suggestion, SuggestionEvent } from '../../suggestions/generator.ts'
+import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
 import { builder } from '../builder.ts'
 import { requireUser } from '../context.ts'
 
@@ -73,8 +74,15 @@ const SuggestionsComplete = builder.objectRef<Complete>('SuggestionsComplete').i
   }),
 })
 
+type Updated = Extract<LiveEvent, { kind: 'updated' }>
+const SuggestionsUpdated = builder.objectRef<Updated>('SuggestionsUpdated').implement({
+  description: "The new full ranked list, after the user's data changed (live subscriptions).",
+  isTypeOf: (event) => (event as LiveEvent).kind === 'updated',
+  fields: (t) => ({ suggestions: t.field({ type: [SuggestionRef], resolve: (e) => e.suggestions }) }),
+})
+
 const SuggestionEventUnion = builder.unionType('SuggestionEvent', {
-  types: [SuggestionBatch, SuggestionsThrottled, SuggestionsComplete],
+  types: [SuggestionBatch, SuggestionsThrottled, SuggestionsComplete, SuggestionsUpdated],
 })
 
 const SuggestionsInput = builder.inputType('SuggestionsInput', {
@@ -83,6 +91,7 @@ const SuggestionsInput = builder.inputType('SuggestionsInput', {
     batchSize: t.int({ defaultValue: 100, description: '1..1000 contacts per page' }),
     slots: t.field({ type: [TimeSlotInput], description: "Default: the user's availability over the horizon" }),
     resumeFrom: t.string({ description: 'Cursor of the last SuggestionBatch received' }),
+    live: t.boolean({ defaultValue: true, description: 'Stay open after SuggestionsComplete and push SuggestionsUpdated' }),
   }),
 })
 
@@ -98,13 +107,15 @@ builder.subscriptionField('suggestions', (t) =>
         if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `input.slots.${index}` })
         return { start: slot.start, end: slot.end }
       })
-      return context.suggestions.generateTimeboundSuggestionsStreaming(userId, {
+      const options = {
         maxSuggestions: input?.maxSuggestions ?? undefined,
         batchSize: input?.batchSize ?? undefined,
         resumeFrom: input?.resumeFrom,
         ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
-      })
+      }
+      if (input?.live === false) return context.suggestions.generateTimeboundSuggestionsStreaming(userId, options)
+      return liveSuggestions(context.suggestions, userId, options, context.pubsub.subscribe('user-changed', userId))
     },
-    resolve: (event) => event,
+    resolve: (event: LiveEvent) => event,
   }),
 )

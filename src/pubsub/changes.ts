@@ -1,0 +1,18 @@
+/**
+ * Per-user change notices: every write that can change a user's suggestions
+ * publishes on the user's topic; live subscriptions listen there. In-process
+ * (graphql-yoga's pubsub over an EventTarget); a Redis EventTarget plugs in for
+ * several processes.
+ */
+import { createPubSub, type PubSub } from 'graphql-yoga'
+
+export interface ChangeNotice {
+  /** What changed, e.g. "contact", "interaction", "availability". */
+  what: string
+}
+
+export type ChangePubSub = PubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>
+
+export function createChangePubSub(): ChangePubSub {
+  return createPubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>()
+}
