@@ -22,6 +22,7 @@ import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
 import { createChangePubSub } from './pubsub/changes.ts'
+import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import type { Logger } from './logger.ts'
 
 export interface AppOptions {
@@ -59,6 +60,7 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
   const pubsub = createChangePubSub()
+  const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => new Date(),
@@ -98,11 +100,19 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter }
     },
   })
 
   const server = createServer(async (req, res) => {
+    if (req.url === '/health') {
+      // Liveness is answering at all; readiness includes the database.
+      const ready = await db.query('SELECT 1').then(() => true, () => false)
+      res.statusCode = ready ? 200 : 503
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ status: ready ? 'ok' : 'unavailable', database: ready ? 'up' : 'down' }))
+      return
+    }
     if (req.url === '/metrics') {
       res.setHeader('content-type', metrics.registry.contentType)
       res.end(await metrics.registry.metrics())

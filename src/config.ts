@@ -40,6 +40,7 @@ const environmentSchema = z.object({
   MEMORY_OPEN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   SLOT_CAPACITY: z.coerce.number().int().min(1).max(100).default(1),
   SUGGESTION_HORIZON_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -65,6 +66,8 @@ export interface Config {
   slotCapacity: number
   /** How far ahead free slots are looked for, and how long a dismissal lasts. */
   suggestionHorizonDays: number
+  /** Concurrent `suggestions` subscriptions one user may hold in this process; past it, RATE_LIMITED. */
+  subscriptionsPerUser: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -102,6 +105,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     memoryOpenTimeoutMs: parsed.MEMORY_OPEN_TIMEOUT_MS,
     slotCapacity: parsed.SLOT_CAPACITY,
     suggestionHorizonDays: parsed.SUGGESTION_HORIZON_DAYS,
+    subscriptionsPerUser: parsed.SUBSCRIPTIONS_PER_USER,
   }
 }
 

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
+import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
 
 /** What every resolver sees. `userId` is null for an anonymous request. */
@@ -12,6 +13,7 @@ export interface GraphQLContext {
   logger: Logger
   suggestions: SuggestionEngine
   pubsub: ChangePubSub
+  subscriptionLimiter: SubscriptionLimiter
 }
 
 /** Tells the user's live subscriptions that their data changed; passes the value through. */

@@ -32,9 +32,10 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
   let server: TestServer
   let alice: FixtureUser
   let expected: string[]
+  let contactQueries = 0
 
   beforeAll(async () => {
-    db = await openTestDatabase(kind)
+    db = await openTestDatabase(kind, { onQuery: (sql) => void (sql.includes('"Contact"') && contactQueries++) })
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 150)
     await createUserWithContacts(db.prisma, 'bob@example.org', 50)
     server = await startTestServer(db)
@@ -118,6 +119,56 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       await client.dispose()
       await done.catch(() => {})
     }
+  })
+
+  it('stops reading the database as soon as the client leaves mid-stream', async () => {
+    const input = { maxSuggestions: 120, batchSize: 1, slots: [], live: false }
+    const full = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const beforeFull = contactQueries
+    for await (const _ of full.iterate({ query: SUBSCRIPTION, variables: { input } })) void _
+    await full.dispose()
+    const fullRunQueries = contactQueries - beforeFull
+    expect(fullRunQueries).toBeGreaterThan(60)
+    const beforeLeft = contactQueries
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const iterator = client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input } })
+    const first = await iterator.next()
+    expect(first.value?.data?.suggestions.__typename).toBe('SuggestionBatch')
+    await iterator.return?.(undefined)
+    await client.dispose()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const settled = contactQueries
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(contactQueries).toBe(settled)
+    expect(settled - beforeLeft).toBeLessThan(fullRunQueries / 2)
+  })
+
+  it('limits concurrent streams per user with RATE_LIMITED, and frees the place when one ends', async () => {
+    const clients = Array.from({ length: 6 }, () =>
+      createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0, lazy: false }),
+    )
+    try {
+      const iterators = clients.map((client) => client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } }))
+      const firsts = []
+      for (const iterator of iterators.slice(0, 5)) firsts.push(await iterator.next())
+      expect(firsts.every((r) => r.value?.data?.suggestions.__typename === 'SuggestionBatch')).toBe(true)
+      const sixth = await iterators[5]!.next().then((r) => r.value, (errors: unknown) => ({ errors }))
+      expect(JSON.stringify(sixth)).toContain('RATE_LIMITED')
+      await iterators[0]!.return?.(undefined)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const again = clients[0]!.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } })
+      expect((await again.next()).value?.data?.suggestions.__typename).toBe('SuggestionBatch')
+      await again.return?.(undefined)
+      for (const iterator of iterators.slice(1, 5)) await iterator.return?.(undefined)
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()))
+    }
+  })
+
+  it('answers /health with the database state', async () => {
+    const response = await fetch(server.url.replace('/graphql', '/health'))
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ status: 'ok', database: 'up' })
   })
 
   it('closes a socket with a bad token with 4403', async () => {

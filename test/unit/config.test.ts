@@ -18,6 +18,7 @@ describe('parseConfig', () => {
       memoryOpenTimeoutMs: 5000,
       slotCapacity: 1,
       suggestionHorizonDays: 7,
+      subscriptionsPerUser: 5,
     })
   })
 

@@ -113,8 +113,11 @@ builder.subscriptionField('suggestions', (t) =>
         resumeFrom: input?.resumeFrom,
         ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
       }
-      if (input?.live === false) return context.suggestions.generateTimeboundSuggestionsStreaming(userId, options)
-      return liveSuggestions(context.suggestions, userId, options, context.pubsub.subscribe('user-changed', userId))
+      const stream =
+        input?.live === false
+          ? context.suggestions.generateTimeboundSuggestionsStreaming(userId, options)
+          : liveSuggestions(context.suggestions, userId, options, context.pubsub.subscribe('user-changed', userId))
+      return context.subscriptionLimiter.wrap(userId, stream)
     },
     resolve: (event: LiveEvent) => event,
   }),

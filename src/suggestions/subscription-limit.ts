@@ -1,0 +1,55 @@
+/** At most N concurrent streams per user in this process; a stream frees its place however it ends. */
+import { ClientError } from '../errors.ts'
+
+export class SubscriptionLimiter {
+  private readonly active = new Map<string, number>()
+  constructor(private readonly perUser: number) {}
+
+  /** Runs `stream` under the user's limit, or throws RATE_LIMITED before it starts. */
+  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>): AsyncGenerator<T, void, undefined> {
+    const count = this.active.get(userId) ?? 0
+    if (count >= this.perUser) {
+      void stream.return(undefined)
+      throw new ClientError('RATE_LIMITED', `at most ${this.perUser} suggestion streams at once per user`, { retryAfterSeconds: 1 })
+    }
+    this.active.set(userId, count + 1)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      const left = (this.active.get(userId) ?? 1) - 1
+      if (left > 0) this.active.set(userId, left)
+      else this.active.delete(userId)
+    }
+    // A plain iterator, not a generator: `return()` on a generator never started skips its `finally`.
+    const wrapped: AsyncGenerator<T, void, undefined> = {
+      async next() {
+        try {
+          const result = await stream.next()
+          if (result.done) release()
+          return result
+        } catch (error) {
+          release()
+          throw error
+        }
+      },
+      async return() {
+        release()
+        return stream.return(undefined)
+      },
+      async throw(error: unknown) {
+        release()
+        return stream.throw(error)
+      },
+      [Symbol.asyncIterator]() {
+        return wrapped
+      },
+    }
+    return wrapped
+  }
+
+  /** Streams open for the user (for tests and metrics). */
+  count(userId: string): number {
+    return this.active.get(userId) ?? 0
+  }
+}
