@@ -59,7 +59,10 @@ try {
     for await (const event of engine.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 50, slots: [] })) {
       if (event.kind === 'batch' && first === 0) first = performance.now() - t
     }
-    if (run > 0) engineFirst.push(first), engineDone.push(performance.now() - t)
+    if (run > 0) {
+      engineFirst.push(first)
+      engineDone.push(performance.now() - t)
+    }
 
     const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false })
     await new Promise<void>((resolve) => client.on('connected', () => resolve()))
@@ -68,7 +71,10 @@ try {
     for await (const result of client.iterate<{ suggestions: { __typename: string } }>({ query: QUERY, variables: { input: { maxSuggestions: 50, slots: [], live: false } } })) {
       if (result.data?.suggestions.__typename === 'SuggestionBatch' && first === 0) first = performance.now() - t
     }
-    if (run > 0) wsFirst.push(first), wsDone.push(performance.now() - t)
+    if (run > 0) {
+      wsFirst.push(first)
+      wsDone.push(performance.now() - t)
+    }
     await client.dispose()
   }
 
