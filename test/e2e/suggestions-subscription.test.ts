@@ -165,6 +165,56 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     }
   })
 
+  it('resumes over a new socket from the last cursor with no duplicate and no gap', async () => {
+    const connect = () =>
+      createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const input = { maxSuggestions: 20, batchSize: 2, slots: [], live: false }
+    const whole = connect()
+    const uninterrupted: string[] = []
+    for await (const result of whole.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input } })) {
+      uninterrupted.push(...(result.data!.suggestions.suggestions ?? []).map((s) => contactId(s.contact.id)))
+    }
+    await whole.dispose()
+    const first = connect()
+    const received: string[] = []
+    let cursor: string | undefined
+    const iterator = first.iterate<{ suggestions: Event & { cursor?: string } }>({ query: SUBSCRIPTION, variables: { input } })
+    for (let i = 0; i < 2; i++) {
+      const event = (await iterator.next()).value!.data!.suggestions
+      if (event.__typename === 'SuggestionBatch') {
+        received.push(...event.suggestions!.map((s: { contact: { id: string } }) => contactId(s.contact.id)))
+        cursor = event.cursor
+      }
+    }
+    await first.dispose() // the connection drops mid-stream
+    const second = connect()
+    try {
+      for await (const result of second.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { ...input, resumeFrom: cursor } } })) {
+        received.push(...(result.data!.suggestions.suggestions ?? []).map((s) => contactId(s.contact.id)))
+      }
+    } finally {
+      await second.dispose()
+    }
+    expect(received).toEqual(uninterrupted)
+    expect(uninterrupted).toHaveLength(20)
+  })
+
+  it("never shows one user another's suggestions", async () => {
+    const bobToken = (await db.prisma.user.findUniqueOrThrow({ where: { email: 'bob@example.org' } })).id
+    const bobContacts = new Set((await db.prisma.contact.findMany({ where: { userId: bobToken }, select: { id: true } })).map((c) => c.id))
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 500, slots: [], live: false } } }),
+    })
+    const ids = (await response.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: ') && line.length > 6)
+      .flatMap((line) => ((JSON.parse(line.slice(6)) as { data: { suggestions: Event } }).data.suggestions.suggestions ?? []).map((s) => contactId(s.contact.id)))
+    expect(ids.length).toBeGreaterThan(100)
+    expect(ids.some((id) => bobContacts.has(id))).toBe(false)
+  })
+
   it('answers /health with the database state', async () => {
     const response = await fetch(server.url.replace('/graphql', '/health'))
     expect(response.status).toBe(200)
