@@ -215,6 +215,43 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     expect(ids.some((id) => bobContacts.has(id))).toBe(false)
   })
 
+  it('masks unexpected errors over graphql-ws and SSE: no message, stack or SQL', async () => {
+    const failing = await startTestServer({
+      ...db,
+      prisma: new Proxy(db.prisma, {
+        get(target, property, receiver) {
+          if (property === 'suggestion') return { findMany: () => Promise.reject(new Error('SELECT * FROM secret_table')) }
+          return Reflect.get(target, property, receiver)
+        },
+      }),
+    })
+    try {
+      const client = createClient({ url: failing.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+      const outcome: unknown[] = []
+      try {
+        for await (const result of client.iterate({ query: SUBSCRIPTION, variables: { input: { live: false, slots: [] } } })) outcome.push(result)
+      } catch (errors) {
+        outcome.push(errors)
+      } finally {
+        await client.dispose()
+      }
+      const ws = JSON.stringify(outcome)
+      expect(ws).toContain('INTERNAL_SERVER_ERROR')
+      expect(ws).not.toMatch(/secret_table|SELECT|stack/)
+
+      const response = await fetch(failing.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+        body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { live: false, slots: [] } } }),
+      })
+      const sse = await response.text()
+      expect(sse).toContain('INTERNAL_SERVER_ERROR')
+      expect(sse).not.toMatch(/secret_table|SELECT|stack/)
+    } finally {
+      await failing.close()
+    }
+  })
+
   it('answers /health with the database state', async () => {
     const response = await fetch(server.url.replace('/graphql', '/health'))
     expect(response.status).toBe(200)
