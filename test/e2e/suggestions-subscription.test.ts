@@ -148,15 +148,17 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0, lazy: false }),
     )
     try {
-      const iterators = clients.map((client) => client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } }))
-      const firsts = []
-      for (const iterator of iterators.slice(0, 5)) firsts.push(await iterator.next())
-      expect(firsts.every((r) => r.value?.data?.suggestions.__typename === 'SuggestionBatch')).toBe(true)
-      const sixth = await iterators[5]!.next().then((r) => r.value, (errors: unknown) => ({ errors }))
+      // `iterate` subscribes at once, and six sockets race to the server: open the sixth only once five hold their places.
+      const subscribe = (client: (typeof clients)[number]) =>
+        client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } })
+      const iterators = clients.slice(0, 5).map(subscribe)
+      const firsts = await Promise.all(iterators.map((iterator) => iterator.next()))
+      expect(firsts.map((r) => r.value?.data?.suggestions.__typename ?? JSON.stringify(r.value))).toEqual(Array(5).fill('SuggestionBatch'))
+      const sixth = await subscribe(clients[5]!).next().then((r) => r.value, (errors: unknown) => ({ errors }))
       expect(JSON.stringify(sixth)).toContain('RATE_LIMITED')
       await iterators[0]!.return?.(undefined)
       await new Promise((resolve) => setTimeout(resolve, 200))
-      const again = clients[0]!.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } })
+      const again = subscribe(clients[0]!)
       expect((await again.next()).value?.data?.suggestions.__typename).toBe('SuggestionBatch')
       await again.return?.(undefined)
       for (const iterator of iterators.slice(1, 5)) await iterator.return?.(undefined)
