@@ -11,12 +11,17 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // PGlite's first start and the wasm schema engine take seconds; PostgreSQL tests share one server.
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
     env: { LOG_LEVEL: 'silent' },
+    projects: [
+      { extends: true, test: { name: 'server', include: ['test/**/*.test.ts'] } },
+      // The web client: component tests in jsdom, and end to end in Chromium against a real server.
+      './web/vitest.config.ts',
+      { extends: true, test: { name: 'browser', include: ['web/e2e/**/*.test.ts'], globalSetup: ['web/e2e/build-web.ts'] } },
+    ],
   },
 })

@@ -23,14 +23,17 @@ import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
 import { createChangePubSub } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
+import { createWebApp, WEB_DIST } from './web/web-app.ts'
 import type { Logger } from './logger.ts'
 
 export interface AppOptions {
   config: Config
   db: Database
   logger: Logger
-  /** Filled into GraphiQL's headers tab (development only). */
+  /** Filled into GraphiQL's headers tab and handed to the web app (development only). */
   demoToken?: string | undefined
+  /** Where the built web client is (default `web/dist`); null: serve no web client. */
+  webDist?: string | null
 }
 
 export interface App {
@@ -56,7 +59,7 @@ subscription Suggestions {
 }
 `
 
-export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
+export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
   const pubsub = createChangePubSub()
@@ -104,6 +107,9 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
     },
   })
 
+  const webApp = webDist === null ? null : createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
+  if (webDist !== null && !webApp) logger.warn({ webDist }, 'the web client is not built (npm run build -w web); serving the API only')
+
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {
       // Liveness is answering at all; readiness includes the database.
@@ -118,6 +124,7 @@ export function buildApp({ config, db, logger, demoToken }: AppOptions): App {
       res.end(await metrics.registry.metrics())
       return
     }
+    if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
     return yoga(req, res)
   })
   const closeWebSockets = attachGraphQLWs(server, yoga, db, logger)
