@@ -107,6 +107,9 @@ describe.each(kinds)('mutations on %s', (kind) => {
       alice.token,
     )
     expect(grouped.data!.setContactGroups.groups).toEqual([{ name: 'Board games' }])
+    // The viewer's groups, for filters; never another user's.
+    expect((await server.query('{ me { groups { name } } }', {}, alice.token)).data!.me.groups).toContainEqual({ name: 'Board games' })
+    expect((await server.query('{ me { groups { name } } }', {}, bob.token)).data!.me.groups).not.toContainEqual({ name: 'Board games' })
 
     const windows = await server.query(
       'mutation { setAvailability(timezone: "Europe/Berlin", windows: [{ weekday: 1, startMinute: 1080, endMinute: 1260 }]) { weekday startMinute endMinute } }',

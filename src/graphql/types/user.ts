@@ -11,6 +11,7 @@ export const UserNode = builder.prismaNode('User', {
     name: t.exposeString('name', { nullable: true }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone of the availability windows' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    groups: t.relation('groups', { description: "The user's groups, by name", query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] } }),
   }),
 })
 
