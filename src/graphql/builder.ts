@@ -6,10 +6,17 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import type PrismaTypes from '../generated/pothos-types.ts'
 import { getDatamodel } from '../generated/pothos-types.ts'
 import { isUuid } from '../db/uuid.ts'
+import { parseSuggestionId } from '../suggestions/generator.ts'
 import { notFound } from '../errors.ts'
 import { requireUser, type GraphQLContext } from './context.ts'
 
-const NODE_TYPES = new Set(['Contact', 'Group', 'User'])
+/** Node types, and the shape of their ids: anything else identifies nothing. */
+const NODE_IDS: Record<string, (id: string) => boolean> = {
+  Contact: isUuid,
+  Group: isUuid,
+  User: isUuid,
+  Suggestion: (id) => parseSuggestionId(id) !== undefined,
+}
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes
@@ -37,7 +44,7 @@ export const builder = new SchemaBuilder<{
       resolve: async (_root, args, context, _info, resolveNode) => {
         requireUser(context)
         // A malformed id or an unknown type identifies nothing: NOT_FOUND, like a missing row.
-        if (!NODE_TYPES.has(args.id.typename) || !isUuid(args.id.id)) throw notFound('node')
+        if (!Object.hasOwn(NODE_IDS, args.id.typename) || !NODE_IDS[args.id.typename]!(args.id.id)) throw notFound('node')
         const node = await resolveNode(args.id)
         if (node === null || node === undefined) throw notFound('node')
         return node

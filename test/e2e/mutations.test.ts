@@ -82,7 +82,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
       ['mutation($id: ID!) { archiveContact(id: $id) { id } }', { id }],
       ['mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }],
       ['mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { id } }', { id, g: [] }],
-      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: `sg_${bobContact!.id}_none` }],
+      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
     ] as const) {
       expect(code(await server.query(mutation, variables, alice.token))?.code, mutation).toBe('NOT_FOUND')
     }
@@ -155,7 +155,13 @@ describe.each(kinds)('mutations on %s', (kind) => {
     expect((await server.query('mutation($id: ID!, $u: DateTime!) { snoozeSuggestion(id: $id, until: $u) { status } }', { id: c!.id, u: until }, alice.token)).data).toEqual({ snoozeSuggestion: { status: 'SNOOZED' } })
     const past = await server.query('mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2000-01-01T00:00:00Z") { status } }', { id: before[3]!.id }, alice.token)
     expect(code(past)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'until' })
-    expect(code(await server.query('mutation { acceptSuggestion(id: "nonsense") { id } }', {}, alice.token))?.code).toBe('NOT_FOUND')
+    expect(code(await server.query('mutation { acceptSuggestion(id: "nonsense") { id } }', {}, alice.token))?.code).toBe('BAD_USER_INPUT')
+    expect(code(await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: gid('Suggestion', 'nonsense') }, alice.token))?.code).toBe('NOT_FOUND')
+    // Suggestion is a Node: stored ones come back with their status, pending ones as ranked now; never another user's.
+    const node = 'query($id: ID!) { node(id: $id) { id ... on Suggestion { status reason contact { id } } } }'
+    expect((await server.query(node, { id: a!.id }, alice.token)).data!.node).toMatchObject({ id: a!.id, status: 'ACCEPTED', contact: a!.contact })
+    expect((await server.query(node, { id: before[4]!.id }, alice.token)).data!.node).toMatchObject({ id: before[4]!.id, status: 'PENDING', contact: before[4]!.contact })
+    for (const id of [a!.id, before[4]!.id]) expect(code(await server.query(node, { id }, bob.token))?.code).toBe('NOT_FOUND')
     const after = (await suggestions()).map((s) => s.contact.id)
     for (const gone of [a, b, c]) expect(after).not.toContain(gone!.contact.id)
     expect(after.slice(0, 7)).toEqual(before.slice(3).map((s) => s.contact.id))

@@ -128,30 +128,19 @@ builder.mutationType({
     }),
     acceptSuggestion: t.field({
       type: SuggestionRef,
-      args: { id: t.arg.id({ required: true }) },
-      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'ACCEPTED', new Date())).then(toView),
+      args: { id: t.arg.globalID({ required: true, for: SuggestionRef }) },
+      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, id.id, 'ACCEPTED', new Date())),
     }),
     dismissSuggestion: t.field({
       type: SuggestionRef,
-      args: { id: t.arg.id({ required: true }) },
-      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'DISMISSED', new Date())).then(toView),
+      args: { id: t.arg.globalID({ required: true, for: SuggestionRef }) },
+      resolve: (_r, { id }, ctx) => write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, id.id, 'DISMISSED', new Date())),
     }),
     snoozeSuggestion: t.field({
       type: SuggestionRef,
-      args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
+      args: { id: t.arg.globalID({ required: true, for: SuggestionRef }), until: t.arg({ type: 'DateTime', required: true }) },
       resolve: (_r, { id, until }, ctx) =>
-        write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, String(id), 'SNOOZED', new Date(), until)).then(toView),
+        write(ctx, 'suggestion', (u) => setSuggestionStatus(ctx.prisma, u, id.id, 'SNOOZED', new Date(), until)),
     }),
   }),
 })
-
-function toView(row: { id: string; contactId: string; priority: number; reason: string; slotStart: Date | null; slotEnd: Date | null; status: 'PENDING' | 'ACCEPTED' | 'DISMISSED' | 'SNOOZED' }) {
-  return {
-    id: row.id,
-    contact: { id: row.contactId },
-    priority: row.priority,
-    reason: row.reason,
-    slot: row.slotStart && row.slotEnd ? { start: row.slotStart, end: row.slotEnd } : null,
-    status: row.status,
-  }
-}

@@ -1,6 +1,7 @@
 import type { Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
-import type { Suggestion, SuggestionEvent } from '../../suggestions/generator.ts'
+import type { SuggestionEvent } from '../../suggestions/generator.ts'
+import { findSuggestion, type SuggestionView } from '../../suggestions/suggestion-status.ts'
 import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
 import { builder } from '../builder.ts'
 import { requireUser } from '../context.ts'
@@ -19,18 +20,17 @@ const TimeSlotInput = builder.inputType('TimeSlotInput', {
   }),
 })
 
-/** An engine suggestion (PENDING), or a stored one with its status. */
-export type SuggestionView = Pick<Suggestion, 'id' | 'priority' | 'reason' | 'slot'> & {
-  contact: { id: string }
-  status?: 'PENDING' | 'ACCEPTED' | 'DISMISSED' | 'SNOOZED'
-}
-
 const SuggestionStatusEnum = builder.enumType('SuggestionStatus', { values: ['PENDING', 'ACCEPTED', 'DISMISSED', 'SNOOZED'] as const })
 
-export const SuggestionRef = builder.objectRef<SuggestionView>('Suggestion').implement({
+/** An engine suggestion (PENDING until stored with another status) or a stored one. */
+type SuggestionSource = Omit<SuggestionView, 'status'> & { status?: SuggestionView['status'] }
+
+export const SuggestionRef = builder.objectRef<SuggestionSource>('Suggestion')
+builder.node(SuggestionRef, {
   description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
+  id: { resolve: (s) => s.id },
+  loadOne: (id, context) => findSuggestion(context.prisma, requireUser(context), id, new Date()),
   fields: (t) => ({
-    id: t.exposeID('id'),
     priority: t.exposeFloat('priority'),
     reason: t.exposeString('reason'),
     slot: t.field({ type: TimeSlot, nullable: true, resolve: (s) => s.slot }),
