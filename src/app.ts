@@ -64,6 +64,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   const metrics = createMetrics()
   const pubsub = createChangePubSub()
   const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
+  metrics.countSubscriptionsWith(() => subscriptionLimiter.total())
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => new Date(),

@@ -61,8 +61,22 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
     help: 'Contacts read by suggestion generations',
     registers: [registry],
   })
+  let countSubscriptions = () => 0
+  const subscriptionsActive = new Gauge({
+    name: 'suggestions_subscriptions_active',
+    help: 'Suggestion streams open in this process',
+    registers: [registry],
+    collect() {
+      this.set(countSubscriptions())
+    },
+  })
   return {
     registry,
+    subscriptionsActive,
+    /** Where the gauge of open suggestion streams reads its value. */
+    countSubscriptionsWith(count: () => number): void {
+      countSubscriptions = count
+    },
     heapUsedBytes,
     heapPercent,
     generationMemoryPeakBytes,

@@ -4,6 +4,7 @@
  * (graphql-yoga's pubsub over an EventTarget); a Redis EventTarget plugs in for
  * several processes.
  */
+import { setMaxListeners } from 'node:events'
 import { createPubSub, type PubSub } from 'graphql-yoga'
 
 export interface ChangeNotice {
@@ -14,5 +15,8 @@ export interface ChangeNotice {
 export type ChangePubSub = PubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>
 
 export function createChangePubSub(): ChangePubSub {
-  return createPubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>()
+  const eventTarget = new EventTarget()
+  // One listener per live subscription of a user: more than Node's default warning level of 10 is normal.
+  setMaxListeners(0, eventTarget)
+  return createPubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>({ eventTarget })
 }

@@ -48,6 +48,13 @@ export class SubscriptionLimiter {
     return wrapped
   }
 
+  /** Streams open in this process. */
+  total(): number {
+    let sum = 0
+    for (const count of this.active.values()) sum += count
+    return sum
+  }
+
   /** Streams open for the user (for tests and metrics). */
   count(userId: string): number {
     return this.active.get(userId) ?? 0

@@ -1,5 +1,6 @@
+import { createClient as createSseClient } from 'graphql-sse'
 import { createClient } from 'graphql-ws'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
@@ -65,18 +66,17 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     expect(batches.flatMap((b) => b.suggestions!).map((s) => contactId(s.contact.id))).toEqual(expected)
   })
 
-  it('streams the same over SSE', async () => {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [], live: false } } }),
-    })
-    expect(response.headers.get('content-type')).toContain('text/event-stream')
-    const text = await response.text()
-    const events = text
-      .split('\n')
-      .filter((line) => line.startsWith('data: ') && line.length > 6)
-      .map((line) => (JSON.parse(line.slice(6)) as { data: { suggestions: Event } }).data.suggestions)
+  it('streams the same over SSE with the graphql-sse client', async () => {
+    const client = createSseClient({ url: server.url, headers: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const events: Event[] = []
+    try {
+      for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [], live: false } } })) {
+        expect(result.errors).toBeUndefined()
+        events.push(result.data!.suggestions)
+      }
+    } finally {
+      client.dispose()
+    }
     expect(events.at(-1)).toMatchObject({ __typename: 'SuggestionsComplete', total: 20 })
     expect(events.flatMap((e) => e.suggestions ?? []).map((s) => contactId(s.contact.id))).toEqual(expected)
   })
@@ -141,6 +141,41 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(contactQueries).toBe(settled)
     expect(settled - beforeLeft).toBeLessThan(fullRunQueries / 2)
+  })
+
+  it('coalesces work for a consumer that stops reading, and frees its place when its socket dies', async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text()
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    }
+    expect(await metric('suggestions_subscriptions_active')).toBe(0)
+    // A raw graphql-transport-ws socket that stops reading after its first message.
+    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws')
+    await new Promise<void>((resolve, reject) => {
+      socket.on('error', reject)
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } })))
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string }
+        if (message.type === 'connection_ack') {
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } } }))
+        } else if (message.type === 'next') {
+          ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
+          resolve()
+        }
+      })
+    })
+    expect(await metric('suggestions_subscriptions_active')).toBe(1)
+    const generations = await metric('suggestion_generation_duration_seconds_count')
+    const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
+    const id = Buffer.from(`Contact:${contact!.id}`).toString('base64')
+    for (let i = 0; i < 30; i++) await server.query('mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }, alice.token)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // 30 changes in a burst give a few coalesced update walks, not 30; the paused socket holds at most one unsent update.
+    const walks = (await metric('suggestion_generation_duration_seconds_count')) - generations
+    expect(walks).toBeGreaterThanOrEqual(1)
+    expect(walks).toBeLessThanOrEqual(5)
+    socket.terminate()
+    await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_active')).toBe(0), { timeout: 5000, interval: 100 })
   })
 
   it('limits concurrent streams per user with RATE_LIMITED, and frees the place when one ends', async () => {
