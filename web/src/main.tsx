@@ -1,14 +1,11 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
+import { App } from './App.tsx'
 import { readAppConfig } from './app-config.ts'
-
-function App() {
-  const config = readAppConfig()
-  return <main>{config.demoToken ? 'Signed in as the demo user' : 'Sign in'}</main>
-}
+import './styles.css'
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App config={readAppConfig()} storage={window.localStorage} />
   </StrictMode>,
 )

@@ -1,0 +1,105 @@
+/** The app: the sign-in screen, or the signed-in pages over one API client per token. */
+import { useCallback, useEffect, useState } from 'react'
+import { ApiError, createApiClient, type ApiClient } from './api/client.ts'
+import { MeQuery } from './api/documents.ts'
+import type { AppConfig } from './app-config.ts'
+import { forgetToken, initialToken, saveToken, type TokenStorage } from './auth/session.ts'
+import { SignIn } from './auth/SignIn.tsx'
+import { ContactPage } from './contacts/ContactPage.tsx'
+import { ContactsView } from './contacts/ContactsView.tsx'
+import type { ResultOf } from './graphql.ts'
+import { Link, matchRoute, useLocation } from './router.tsx'
+import { SuggestionsView } from './suggestions/SuggestionsView.tsx'
+
+type Me = ResultOf<typeof MeQuery>['me']
+
+export interface AppProps {
+  config: AppConfig
+  storage: TokenStorage
+  createClient?: (token: string) => ApiClient
+}
+
+const defaultClient = (token: string) => createApiClient({ token, httpUrl: new URL('/graphql', window.location.href).href })
+
+/** `?max=500`: how many suggestions to ask for (1..500; the server's default otherwise). */
+function maxFromSearch(search: string): number | undefined {
+  const value = Number(new URLSearchParams(search).get('max'))
+  return Number.isInteger(value) && value >= 1 && value <= 500 ? value : undefined
+}
+
+export function App({ config, storage, createClient = defaultClient }: AppProps) {
+  const [token, setToken] = useState(() => initialToken(config, storage))
+  const [notice, setNotice] = useState<string | null>(null)
+  const signIn = (next: string) => {
+    saveToken(storage, next)
+    setNotice(null)
+    setToken(next)
+  }
+  const signOut = useCallback(
+    (reason: string | null) => {
+      forgetToken(storage)
+      setNotice(reason)
+      setToken(null)
+    },
+    [storage],
+  )
+  if (!token) return <SignIn notice={notice} onSignIn={signIn} />
+  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} />
+}
+
+function SignedIn({ token, createClient, onSignOut }: { token: string; createClient: (token: string) => ApiClient; onSignOut: (reason: string | null) => void }) {
+  const [client, setClient] = useState<ApiClient | null>(null)
+  const [me, setMe] = useState<Me | null>(null)
+  const { pathname, search } = useLocation()
+  const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
+
+  useEffect(() => {
+    const created = createClient(token)
+    setClient(created)
+    return () => created.dispose()
+  }, [createClient, token])
+
+  useEffect(() => {
+    if (!client) return
+    let current = true
+    client.request(MeQuery, {}).then(
+      (data) => current && setMe(data.me),
+      (error: unknown) => current && error instanceof ApiError && error.unauthorized && rejected(),
+    )
+    return () => {
+      current = false
+    }
+  }, [client, rejected])
+
+  if (!client) return null
+  const route = matchRoute(pathname)
+  const userZone = me?.timezone ?? null
+  return (
+    <>
+      <header className="top">
+        <nav aria-label="Main">
+          <Link to="/" aria-current={route.page === 'suggestions' ? 'page' : undefined}>
+            Suggestions
+          </Link>
+          <Link to="/contacts" aria-current={route.page === 'contacts' ? 'page' : undefined}>
+            Contacts
+          </Link>
+        </nav>
+        <span className="who">{me ? (me.name ?? me.email) : ''}</span>
+        <button type="button" onClick={() => onSignOut(null)}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} maxSuggestions={maxFromSearch(search)} onUnauthorized={rejected} />}
+        {route.page === 'contacts' && <ContactsView client={client} groups={me?.groups ?? []} onUnauthorized={rejected} />}
+        {route.page === 'contact' && <ContactPage client={client} id={route.id} userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'notFound' && (
+          <p>
+            No such page. <Link to="/">Suggestions</Link>
+          </p>
+        )}
+      </main>
+    </>
+  )
+}

@@ -1,0 +1,62 @@
+/** Dates and labels as people read them. Intl formatters are cached: making one costs far more than using it. */
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatter(timeZone: string | undefined, kind: 'dateTime' | 'time' | 'date'): Intl.DateTimeFormat {
+  const key = `${timeZone ?? ''}|${kind}`
+  let cached = formatters.get(key)
+  if (!cached) {
+    const options: Intl.DateTimeFormatOptions =
+      kind === 'time'
+        ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+        : kind === 'date'
+          ? { year: 'numeric', month: 'short', day: 'numeric' }
+          : { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+    try {
+      cached = new Intl.DateTimeFormat('en-GB', { ...options, ...(timeZone ? { timeZone } : {}) })
+    } catch {
+      // An unknown time zone name: show the browser's time rather than nothing.
+      cached = new Intl.DateTimeFormat('en-GB', options)
+    }
+    formatters.set(key, cached)
+  }
+  return cached
+}
+
+/** "Thu 27 Nov, 14:00" in the given IANA zone (the browser's when none). */
+export function formatDateTime(iso: string, timeZone?: string | null): string {
+  return formatter(timeZone ?? undefined, 'dateTime').format(new Date(iso))
+}
+
+/** "14:00" in the given zone. */
+export function formatTime(iso: string, timeZone?: string | null): string {
+  return formatter(timeZone ?? undefined, 'time').format(new Date(iso))
+}
+
+/** "27 Nov 2026". */
+export function formatDate(iso: string, timeZone?: string | null): string {
+  return formatter(timeZone ?? undefined, 'date').format(new Date(iso))
+}
+
+/** A slot in the user's zone and, when known, in the contact's: what a row shows. */
+export function describeSlot(slot: { start: string; end: string }, userZone: string | null | undefined, contactZone: string | null | undefined) {
+  return {
+    yours: `${formatDateTime(slot.start, userZone)}–${formatTime(slot.end, userZone)}`,
+    theirs: contactZone ? `${formatDateTime(slot.start, contactZone)} their time (${contactZone})` : null,
+  }
+}
+
+export const CIRCLES = ['INNER', 'CLOSE', 'ACTIVE', 'CASUAL', 'ACQUAINTANCE'] as const
+export type Circle = (typeof CIRCLES)[number]
+
+const circleLabels: Record<Circle, string> = {
+  INNER: 'Inner circle',
+  CLOSE: 'Close',
+  ACTIVE: 'Active',
+  CASUAL: 'Casual',
+  ACQUAINTANCE: 'Acquaintance',
+}
+
+export function circleLabel(circle: string | null | undefined): string {
+  return circle && circle in circleLabels ? circleLabels[circle as Circle] : 'No circle'
+}

@@ -1,0 +1,55 @@
+/** A router for three pages: the path from `history`, links that push state. */
+import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react'
+
+const NAVIGATE = 'app:navigate'
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('popstate', onChange)
+  window.addEventListener(NAVIGATE, onChange)
+  return () => {
+    window.removeEventListener('popstate', onChange)
+    window.removeEventListener(NAVIGATE, onChange)
+  }
+}
+
+/** The current location (path and query). */
+export function useLocation(): { pathname: string; search: string } {
+  const pathname = useSyncExternalStore(subscribe, () => window.location.pathname)
+  const search = useSyncExternalStore(subscribe, () => window.location.search)
+  return { pathname, search }
+}
+
+export function navigate(to: string): void {
+  window.history.pushState(null, '', to)
+  window.dispatchEvent(new Event(NAVIGATE))
+}
+
+export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'contact'; id: string } | { page: 'notFound' }
+
+/** Contact ids are base64 global ids (`/`, `+`, `=`): encoded in the path. */
+export const contactPath = (id: string) => `/contacts/${encodeURIComponent(id)}`
+
+export function matchRoute(pathname: string): Route {
+  if (pathname === '/' || pathname === '') return { page: 'suggestions' }
+  if (pathname === '/contacts' || pathname === '/contacts/') return { page: 'contacts' }
+  const contact = /^\/contacts\/([^/]+)$/.exec(pathname)
+  if (contact?.[1]) {
+    try {
+      return { page: 'contact', id: decodeURIComponent(contact[1]) }
+    } catch {
+      return { page: 'notFound' }
+    }
+  }
+  return { page: 'notFound' }
+}
+
+/** A real link (keyboard, middle-click, copy link) that navigates without a reload. */
+export function Link({ to, onClick, ...props }: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {
+  const follow = (event: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(event)
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+    event.preventDefault()
+    navigate(to)
+  }
+  return <a href={to} onClick={follow} {...props} />
+}

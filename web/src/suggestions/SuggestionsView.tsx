@@ -1,0 +1,170 @@
+/** The home page: the live ranked suggestions, with accept / dismiss / snooze. */
+import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef } from 'react'
+import type { ApiClient } from '../api/client.ts'
+import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion } from '../api/documents.ts'
+import { formatDateTime } from '../format.ts'
+import { SuggestionRow } from './SuggestionRow.tsx'
+import { startSuggestionsStream } from './stream.ts'
+import {
+  initialSuggestionsState,
+  plannedSuggestions,
+  suggestionsReducer,
+  visibleSuggestions,
+  type Suggestion,
+  type SuggestionAction,
+  type SuggestionsEvent,
+  type SuggestionsState,
+} from './reducer.ts'
+
+export interface SuggestionsViewProps {
+  client: ApiClient
+  /** The user's IANA zone (me.timezone); the browser's until known. */
+  userZone: string | null
+  maxSuggestions?: number
+  onUnauthorized: () => void
+}
+
+function ConnectionStatus({ state }: { state: SuggestionsState }) {
+  switch (state.connection) {
+    case 'connecting':
+      return <span className="badge">Connecting…</span>
+    case 'live':
+      return <span className="badge ok">Live</span>
+    case 'reconnecting':
+      return <span className="badge warn">Reconnecting…</span>
+    case 'dropped':
+      return (
+        <span className="badge warn" role="alert">
+          Connection lost{state.dropReason ? `: ${state.dropReason}` : ''} Retrying in {Math.ceil((state.retryInMs ?? 0) / 1000)} s.
+        </span>
+      )
+    case 'unauthorized':
+      return <span className="badge error">Signed out</span>
+  }
+}
+
+function Progress({ state }: { state: SuggestionsState }) {
+  if (state.refresh) return <span>Refreshing… {state.refresh.length} so far</span>
+  if (state.phase === 'streaming') return <span>Looking through your contacts… {state.scanned} scanned, {state.items.length} found</span>
+  if (!state.summary) return null
+  const { total, scanned, durationMs } = state.summary
+  return (
+    <span data-testid="summary">
+      {total} suggestions from {scanned} contacts in {(durationMs / 1000).toFixed(1)} s
+    </span>
+  )
+}
+
+const statusLabel: Record<SuggestionAction, string> = { accept: 'Planned', dismiss: 'Dismissed', snooze: 'Snoozed' }
+
+function Planned({ state, userZone }: { state: SuggestionsState; userZone: string | null }) {
+  const planned = plannedSuggestions(state)
+  if (planned.length === 0) return null
+  return (
+    <section aria-labelledby="planned-title" className="planned">
+      <h2 id="planned-title">Planned</h2>
+      <ul>
+        {planned.map(({ suggestion, state: progress }) => (
+          <li key={suggestion.id} data-testid="planned" data-contact-id={suggestion.contact.id}>
+            <span className="name">{suggestion.contact.name}</span>{' '}
+            {suggestion.slot && <span>{formatDateTime(suggestion.slot.start, userZone)}</span>}{' '}
+            <span className="status" data-testid="status">
+              {progress === 'pending' ? 'Saving…' : suggestion.status === 'ACCEPTED' ? statusLabel.accept : suggestion.status}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+/** User Timing marks for the figures (bench/web.ts): first row and whole list on screen. */
+function useScreenMarks(state: SuggestionsState) {
+  const marked = useRef({ first: false, complete: false })
+  useLayoutEffect(() => {
+    if (!marked.current.first && state.items.length > 0) {
+      marked.current.first = true
+      performance.mark('suggestions:first-on-screen')
+    }
+    if (!marked.current.complete && state.phase === 'complete') {
+      marked.current.complete = true
+      performance.mark('suggestions:complete-on-screen')
+    }
+  }, [state.items.length, state.phase])
+}
+
+export function SuggestionsView({ client, userZone, maxSuggestions, onUnauthorized }: SuggestionsViewProps) {
+  const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
+  const unauthorized = useRef(onUnauthorized)
+  unauthorized.current = onUnauthorized
+  useScreenMarks(state)
+
+  useEffect(
+    () =>
+      startSuggestionsStream({
+        client,
+        ...(maxSuggestions ? { maxSuggestions } : {}),
+        // Rendering a batch can wait for input: keep the page responsive while hundreds stream.
+        dispatch: (event: SuggestionsEvent) => (event.type === 'received' ? startTransition(() => dispatch(event)) : dispatch(event)),
+        onUnauthorized: () => unauthorized.current(),
+      }),
+    [client, maxSuggestions],
+  )
+
+  const act = useCallback(
+    async (suggestion: Suggestion, action: SuggestionAction, until?: string) => {
+      dispatch({ type: 'actionStarted', action, suggestion, ...(until ? { until } : {}) })
+      try {
+        const id = suggestion.id
+        const result =
+          action === 'accept'
+            ? (await client.request(AcceptSuggestion, { id })).acceptSuggestion
+            : action === 'dismiss'
+              ? (await client.request(DismissSuggestion, { id })).dismissSuggestion
+              : (await client.request(SnoozeSuggestion, { id, until: until ?? new Date().toISOString() })).snoozeSuggestion
+        dispatch({ type: 'actionSucceeded', suggestion: result })
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : 'unknown error'
+        dispatch({ type: 'actionFailed', id: suggestion.id, message: `Could not ${action} ${suggestion.contact.name}: ${reason}` })
+      }
+    },
+    [client],
+  )
+
+  const visible = visibleSuggestions(state)
+  const ranks = new Map(state.items.map((item, index) => [item.id, index + 1]))
+  return (
+    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming'}>
+      <h1 id="suggestions-title">Reach out</h1>
+      <div className="status-bar">
+        <ConnectionStatus state={state} /> <Progress state={state} />
+        {state.throttled && (
+          <p className="notice" role="status" data-testid="throttled">
+            The server is busy ({state.throttled.reason}): suggestions arrive more slowly.
+          </p>
+        )}
+      </div>
+      {state.message && (
+        <p className="error" role="alert">
+          {state.message}{' '}
+          <button type="button" onClick={() => dispatch({ type: 'messageDismissed' })}>
+            OK
+          </button>
+        </p>
+      )}
+      <p className="visually-hidden" aria-live="polite" data-testid="announcer">
+        {state.announcement}
+      </p>
+      <Planned state={state} userZone={userZone} />
+      {visible.length === 0 && state.phase === 'complete' && !state.refresh ? (
+        <p>Nobody to reach out to right now.</p>
+      ) : (
+        <ol className="suggestions" aria-label="Suggestions">
+          {visible.map((suggestion) => (
+            <SuggestionRow key={suggestion.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
+          ))}
+        </ol>
+      )}
+    </section>
+  )
+}

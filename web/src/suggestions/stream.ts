@@ -1,0 +1,96 @@
+/**
+ * Keeps the live suggestions subscription running: on a dropped stream it waits
+ * (exponential back-off, or the server's retryAfterSeconds) and subscribes again,
+ * resuming with the cursor of the last batch while the walk was unfinished, or
+ * starting a fresh walk once the list was complete. A rejected token stops at once.
+ */
+import { ApiError, type ApiClient } from '../api/client.ts'
+import { SuggestionsSubscription } from '../api/documents.ts'
+import type { SuggestionsEvent } from './reducer.ts'
+
+export interface StreamOptions {
+  client: ApiClient
+  maxSuggestions?: number
+  batchSize?: number
+  dispatch: (event: SuggestionsEvent) => void
+  /** Called once when the token is rejected. */
+  onUnauthorized: () => void
+  /** Delay before attempt n (0-based) after a drop. */
+  backoff?: (attempt: number) => number
+  setTimer?: (run: () => void, ms: number) => unknown
+  clearTimer?: (timer: unknown) => void
+}
+
+/** 0.5 s, 1 s, 2 s ... up to 15 s, with jitter (half to full) so clients do not come back in step. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(15_000, 500 * 2 ** attempt)
+  return Math.round(ceiling * (0.5 + random() / 2))
+}
+
+function describe(error: ApiError): string {
+  if (error.code === 'CLOSED' || error.code === 'NETWORK') return 'The connection to the server was lost.'
+  return error.message
+}
+
+/** Starts the stream; returns the function that stops it for good. */
+export function startSuggestionsStream(options: StreamOptions): () => void {
+  const { client, dispatch, onUnauthorized, backoff = backoffDelay } = options
+  const setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms))
+  const clearTimer = options.clearTimer ?? ((timer) => clearTimeout(timer as ReturnType<typeof setTimeout>))
+  let cursor: string | null = null
+  let complete = false
+  let attempt = 0
+  let stopped = false
+  let unsubscribe: (() => void) | null = null
+  let timer: unknown = null
+
+  const retry = (error: ApiError) => {
+    unsubscribe = null
+    if (stopped) return
+    if (error.unauthorized) {
+      dispatch({ type: 'unauthorized' })
+      onUnauthorized()
+      return
+    }
+    const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff(attempt)
+    attempt += 1
+    dispatch({ type: 'dropped', message: describe(error), retryInMs: delay })
+    timer = setTimer(subscribe, delay)
+  }
+
+  function subscribe() {
+    timer = null
+    if (stopped) return
+    // Resume an unfinished walk after its last batch; after a complete list, walk anew.
+    const resumeFrom = !complete ? cursor : null
+    if (resumeFrom === null) {
+      cursor = null
+      complete = false
+    }
+    dispatch({ type: 'subscribed', resumeFrom })
+    const input = {
+      live: true,
+      ...(options.maxSuggestions !== undefined ? { maxSuggestions: options.maxSuggestions } : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(resumeFrom !== null ? { resumeFrom } : {}),
+    }
+    unsubscribe = client.subscribe(SuggestionsSubscription, { input }, {
+      next: ({ suggestions: event }) => {
+        attempt = 0
+        if (event.__typename === 'SuggestionBatch') cursor = event.cursor
+        if (event.__typename === 'SuggestionsComplete') complete = true
+        dispatch({ type: 'received', event })
+      },
+      error: retry,
+      // A live stream has no end: the server going away ends it, so come back.
+      complete: () => retry(new ApiError('The server ended the stream.', 'CLOSED')),
+    })
+  }
+
+  subscribe()
+  return () => {
+    stopped = true
+    if (timer !== null) clearTimer(timer)
+    unsubscribe?.()
+  }
+}
