@@ -36,8 +36,10 @@ function known(error: GraphQLError | undefined, original: unknown): GraphQLError
   if (original instanceof PothosValidationError) return coded(error, new ClientError('BAD_USER_INPUT', original.message))
   // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client;
   // a Pothos schema error is a bug of ours.
-  if (error && !(original instanceof PothosSchemaError) && (original == null || original instanceof GraphQLError)) return error
-  return undefined
+  if (!error || original instanceof PothosSchemaError || !(original == null || original instanceof GraphQLError)) return undefined
+  if (error.extensions.code !== undefined) return error
+  // graphql-js rejects a variable of the wrong type without a code: it is the client's input.
+  return createGraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
 }
 
 /** What the client may see of an error raised while executing. */

@@ -170,7 +170,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     const id = Buffer.from(`Contact:${contact!.id}`).toString('base64')
     for (let i = 0; i < 30; i++) await server.query('mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }, alice.token)
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    // 30 changes in a burst give a few coalesced update walks, not 30; the paused socket holds at most one unsent update.
+    // 30 changes in a burst give a few coalesced update walks, not 30.
     const walks = (await metric('suggestion_generation_duration_seconds_count')) - generations
     expect(walks).toBeGreaterThanOrEqual(1)
     expect(walks).toBeLessThanOrEqual(5)

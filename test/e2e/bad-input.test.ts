@@ -1,0 +1,153 @@
+/**
+ * Bad input for every argument of the API: each gives a GraphQL error with the
+ * right `extensions.code` (and the field, where the server names one), no stack,
+ * no change, and the server keeps serving. A new argument without its cases
+ * fails the coverage check below.
+ */
+import { isObjectType } from 'graphql'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { schema } from '../../src/graphql/schema.ts'
+import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
+
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64')
+
+interface Case {
+  /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it. */
+  doc: string
+  v: unknown
+  code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'GRAPHQL_VALIDATION_FAILED'
+  field?: string
+}
+const bad = (doc: string, v: unknown, code: Case['code'], field?: string): Case => ({ doc, v, code, ...(field ? { field } : {}) })
+
+const CONTACTS = (type: string, arg: string) => `query($v: ${type}) { contacts(${arg}: $v) { edges { cursor } } }`
+const CREATE = 'mutation($v: CreateContactInput!) { createContact(input: $v) { id } }'
+const UPDATE = 'mutation($id: ID!, $v: UpdateContactInput!) { updateContact(id: $id, input: $v) { id } }'
+const LOG = 'mutation($id: ID!, $v: LogInteractionInput) { logInteraction(contactId: $id, input: $v) { id } }'
+const EVENT = 'mutation($v: CalendarEventInput!) { addCalendarEvent(input: $v) { id } }'
+const SUGGESTIONS = 'subscription($v: SuggestionsInput) { suggestions(input: $v) { __typename } }'
+const long = (n: number) => 'x'.repeat(n)
+const missingContact = gid('Contact', '00000000-0000-4000-8000-000000000000')
+
+/** Every argument of every field, as `Type.field(arg)`, with its bad values. */
+const CASES: Record<string, Case[]> = {
+  'Query.contacts(first)': [bad(CONTACTS('Int', 'first'), 0, 'BAD_USER_INPUT', 'first'), bad(CONTACTS('Int', 'first'), 1001, 'BAD_USER_INPUT', 'first'), bad(CONTACTS('Int', 'first'), 'ten', 'BAD_USER_INPUT')],
+  'Query.contacts(after)': [bad(CONTACTS('String', 'after'), 'garbage', 'BAD_USER_INPUT', 'after'), bad(CONTACTS('String', 'after'), 42, 'BAD_USER_INPUT')],
+  'Query.contacts(filter)': [
+    bad(CONTACTS('ContactFilter', 'filter'), { group: 'nonsense' }, 'BAD_USER_INPUT'),
+    bad(CONTACTS('ContactFilter', 'filter'), { circle: 'HUGE' }, 'BAD_USER_INPUT'),
+    bad(CONTACTS('ContactFilter', 'filter'), { search: long(201) }, 'BAD_USER_INPUT', 'filter.search'),
+  ],
+  'Query.contacts(orderBy)': [bad(CONTACTS('ContactOrder', 'orderBy'), { field: 'SIZE' }, 'BAD_USER_INPUT'), bad(CONTACTS('ContactOrder', 'orderBy'), {}, 'BAD_USER_INPUT')],
+  'Query.node(id)': [bad('query($v: ID!) { node(id: $v) { id } }', '!!!', 'BAD_USER_INPUT'), bad('query($v: ID!) { node(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('query($v: ID!) { node(id: $v) { id } }', null, 'BAD_USER_INPUT')],
+  'Mutation.createContact(input)': [
+    bad(CREATE, { name: '   ' }, 'BAD_USER_INPUT', 'input.name'),
+    bad(CREATE, { name: long(201) }, 'BAD_USER_INPUT', 'input.name'),
+    bad(CREATE, { name: 'A', email: 'not-an-email' }, 'BAD_USER_INPUT', 'input.email'),
+    bad(CREATE, { name: 'A', timezone: 'Mars/Olympus' }, 'BAD_USER_INPUT', 'input.timezone'),
+    bad(CREATE, { name: 'A', linkedIn: 'has spaces in it' }, 'BAD_USER_INPUT', 'input.linkedIn'),
+    bad(CREATE, { name: 'A', phone: 'call me maybe' }, 'BAD_USER_INPUT', 'input.phone'),
+    bad(CREATE, { name: 'A', tags: [''] }, 'BAD_USER_INPUT', 'input.tags.0'),
+    bad(CREATE, { name: 'A', customNotes: long(10_001) }, 'BAD_USER_INPUT', 'input.customNotes'),
+    bad(CREATE, { name: 'A', lastContactDate: '3026-01-01T00:00:00Z' }, 'BAD_USER_INPUT', 'input.lastContactDate'),
+    bad(CREATE, { name: 'A', dunbarCircle: 'HUGE' }, 'BAD_USER_INPUT'),
+    bad(CREATE, { email: 'a@example.com' }, 'BAD_USER_INPUT'),
+  ],
+  'Mutation.updateContact(id)': [bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', 'zzz', 'BAD_USER_INPUT')],
+  'Mutation.updateContact(input)': [bad(UPDATE, { name: null }, 'BAD_USER_INPUT', 'input.name'), bad(UPDATE, { xHandle: 'a b' }, 'BAD_USER_INPUT', 'input.xHandle'), bad(UPDATE, { frequencyPreference: 'HOURLY' }, 'BAD_USER_INPUT')],
+  'Mutation.archiveContact(id)': [bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', gid('Group', 'x'), 'BAD_USER_INPUT')],
+  'Mutation.archiveContact(archived)': [bad('mutation($id: ID!, $v: Boolean) { archiveContact(id: $id, archived: $v) { id } }', 'yes', 'BAD_USER_INPUT')],
+  'Mutation.logInteraction(contactId)': [bad('mutation($v: ID!) { logInteraction(contactId: $v) { id } }', missingContact, 'NOT_FOUND')],
+  'Mutation.logInteraction(input)': [
+    bad(LOG, { occurredAt: '3026-01-01T00:00:00Z' }, 'BAD_USER_INPUT', 'input.occurredAt'),
+    bad(LOG, { note: long(10_001) }, 'BAD_USER_INPUT', 'input.note'),
+    bad(LOG, { kind: 'TELEPATHY' }, 'BAD_USER_INPUT'),
+  ],
+  'Mutation.createGroup(name)': [bad('mutation($v: String!) { createGroup(name: $v) { id } }', '', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', long(201), 'BAD_USER_INPUT', 'name')],
+  'Mutation.setContactGroups(contactId)': [bad('mutation($v: ID!) { setContactGroups(contactId: $v, groupIds: []) { id } }', missingContact, 'NOT_FOUND')],
+  'Mutation.setContactGroups(groupIds)': [
+    bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', [gid('Group', '00000000-0000-4000-8000-000000000000')], 'NOT_FOUND'),
+    bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', ['nonsense!'], 'BAD_USER_INPUT'),
+  ],
+  'Mutation.setAvailability(timezone)': [bad('mutation($v: String) { setAvailability(timezone: $v, windows: []) { weekday } }', 'Nowhere/Land', 'BAD_USER_INPUT', 'timezone')],
+  'Mutation.setAvailability(windows)': [
+    bad('mutation($v: [AvailabilityWindowInput!]!) { setAvailability(windows: $v) { weekday } }', [{ weekday: 0, startMinute: 0, endMinute: 60 }], 'BAD_USER_INPUT', 'windows.0.weekday'),
+    bad('mutation($v: [AvailabilityWindowInput!]!) { setAvailability(windows: $v) { weekday } }', [{ weekday: 1, startMinute: 600, endMinute: 540 }], 'BAD_USER_INPUT'),
+    bad('mutation($v: [AvailabilityWindowInput!]!) { setAvailability(windows: $v) { weekday } }', [{ weekday: 1, startMinute: 0, endMinute: 1441 }], 'BAD_USER_INPUT'),
+  ],
+  'Mutation.addCalendarEvent(input)': [
+    bad(EVENT, { startsAt: '2026-12-01T10:00:00Z', endsAt: '2026-12-01T09:00:00Z' }, 'BAD_USER_INPUT', 'input.endsAt'),
+    bad(EVENT, { startsAt: 'tomorrow', endsAt: '2026-12-01T09:00:00Z' }, 'BAD_USER_INPUT'),
+    bad(EVENT, { startsAt: '2026-12-01T09:00:00Z', endsAt: '2026-12-01T10:00:00Z', title: long(501) }, 'BAD_USER_INPUT', 'input.title'),
+  ],
+  'Mutation.removeCalendarEvent(id)': [bad('mutation($v: ID!) { removeCalendarEvent(id: $v) }', 'not-an-event', 'NOT_FOUND')],
+  'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', gid('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
+  'Mutation.dismissSuggestion(id)': [bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', gid('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND')],
+  'Mutation.snoozeSuggestion(id)': [bad('mutation($v: ID!) { snoozeSuggestion(id: $v, until: "2999-01-01T00:00:00Z") { id } }', '%%%', 'BAD_USER_INPUT')],
+  'Mutation.snoozeSuggestion(until)': [
+    bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '2000-01-01T00:00:00Z', 'BAD_USER_INPUT', 'until'),
+    bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', 'next week', 'BAD_USER_INPUT'),
+  ],
+  'Subscription.suggestions(input)': [
+    bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
+    bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
+    bad(SUGGESTIONS, { batchSize: 1001 }, 'BAD_USER_INPUT', 'batchSize'),
+    bad(SUGGESTIONS, { slots: [{ start: '2026-12-01T10:00:00Z', end: '2026-12-01T09:00:00Z' }] }, 'BAD_USER_INPUT', 'input.slots.0'),
+    bad(SUGGESTIONS, { resumeFrom: 'garbage' }, 'BAD_USER_INPUT'),
+    bad(SUGGESTIONS, { live: 'sometimes' }, 'BAD_USER_INPUT'),
+  ],
+}
+
+describe('bad input for every argument', () => {
+  let db: TestDatabase
+  let server: TestServer
+  let alice: FixtureUser
+  let ids: { id: string; sid: string }
+
+  beforeAll(async () => {
+    db = await openTestDatabase('pglite')
+    alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
+    server = await startTestServer(db)
+    const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
+    ids = { id: gid('Contact', contact!.id), sid: gid('Suggestion', `sg_${contact!.id}_none`) }
+  })
+  afterAll(async () => {
+    await server?.close()
+    await db?.destroy()
+  })
+
+  it('has cases for every argument of the schema', () => {
+    const args = Object.values(schema.getTypeMap())
+      .filter(isObjectType)
+      .filter((type) => !type.name.startsWith('__'))
+      .flatMap((type) => Object.values(type.getFields()).flatMap((field) => field.args.map((arg) => `${type.name}.${field.name}(${arg.name})`)))
+    expect(Object.keys(CASES).sort()).toEqual(args.sort())
+  })
+
+  /** The first error of an operation; subscriptions over SSE, the rest over POST. */
+  async function firstError(doc: string, variables: Record<string, unknown>): Promise<NonNullable<GraphQLResponse['errors']>[number] | undefined> {
+    if (!doc.startsWith('subscription')) return (await server.query(doc, variables, alice.token)).errors?.[0]
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: doc, variables }),
+    })
+    const line = (await response.text()).split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!
+    return (JSON.parse(line.slice(6)) as GraphQLResponse).errors?.[0]
+  }
+
+  it.each(Object.entries(CASES).flatMap(([arg, cases]) => cases.map((c, i) => [`${arg} #${i + 1}`, c] as const)))('%s', async (_name, c) => {
+    const contactsBefore = await db.prisma.contact.findMany({ where: { userId: alice.id }, orderBy: { id: 'asc' } })
+    const variables = Object.fromEntries(Object.entries(ids).filter(([name]) => c.doc.includes(`$${name}:`)))
+    const error = await firstError(c.doc, { ...variables, v: c.v })
+    expect(error, JSON.stringify(c.v)).toBeDefined()
+    expect(error!.extensions?.code, error!.message).toBe(c.code)
+    if (c.field) expect(error!.extensions?.field).toBe(c.field)
+    expect(JSON.stringify(error)).not.toMatch(/\bat .+\.ts:\d+|prisma|SELECT|stack/i)
+    // Nothing changed, and the server still answers.
+    expect(await db.prisma.contact.findMany({ where: { userId: alice.id }, orderBy: { id: 'asc' } })).toEqual(contactsBefore)
+    expect((await server.query('{ me { email } }', {}, alice.token)).data).toEqual({ me: { email: 'alice@example.com' } })
+  })
+})
