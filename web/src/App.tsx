@@ -21,10 +21,16 @@ export interface AppProps {
 
 const defaultClient = (token: string) => createApiClient({ token, httpUrl: new URL('/graphql', window.location.href).href })
 
-/** `?max=500`: how many suggestions to ask for (1..500; the server's default otherwise). */
-function maxFromSearch(search: string): number | undefined {
-  const value = Number(new URLSearchParams(search).get('max'))
-  return Number.isInteger(value) && value >= 1 && value <= 500 ? value : undefined
+/** `?max=500&batch=20`: how many suggestions to ask for and contacts per page (the server's defaults otherwise). */
+export function streamInputFromSearch(search: string): { maxSuggestions?: number; batchSize?: number } {
+  const params = new URLSearchParams(search)
+  const int = (name: string, max: number) => {
+    const value = Number(params.get(name) ?? Number.NaN)
+    return Number.isInteger(value) && value >= 1 && value <= max ? value : undefined
+  }
+  const maxSuggestions = int('max', 500)
+  const batchSize = int('batch', 1000)
+  return { ...(maxSuggestions ? { maxSuggestions } : {}), ...(batchSize ? { batchSize } : {}) }
 }
 
 export function App({ config, storage, createClient = defaultClient }: AppProps) {
@@ -91,7 +97,7 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
         </button>
       </header>
       <main>
-        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} maxSuggestions={maxFromSearch(search)} onUnauthorized={rejected} />}
+        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} />}
         {route.page === 'contacts' && <ContactsView client={client} groups={me?.groups ?? []} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage client={client} id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (

@@ -58,7 +58,12 @@ export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, use
         {when ? (
           <>
             <span>{when.yours}</span>
-            {when.theirs && <span className="theirs"> · {when.theirs}</span>}
+            {when.theirs && (
+              <>
+                <span className="sep"> · </span>
+                <span className="theirs">{when.theirs}</span>
+              </>
+            )}
           </>
         ) : (
           'No free slot in the coming days'

@@ -21,7 +21,11 @@ export interface SuggestionsViewProps {
   /** The user's IANA zone (me.timezone); the browser's until known. */
   userZone: string | null
   maxSuggestions?: number
+  /** Contacts per page of the walk. */
+  batchSize?: number
   onUnauthorized: () => void
+  /** Delay before reconnect attempt n (tests shorten it). */
+  backoff?: (attempt: number) => number
 }
 
 function ConnectionStatus({ state }: { state: SuggestionsState }) {
@@ -93,7 +97,7 @@ function useScreenMarks(state: SuggestionsState) {
   }, [state.items.length, state.phase])
 }
 
-export function SuggestionsView({ client, userZone, maxSuggestions, onUnauthorized }: SuggestionsViewProps) {
+export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, onUnauthorized, backoff }: SuggestionsViewProps) {
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
   const unauthorized = useRef(onUnauthorized)
   unauthorized.current = onUnauthorized
@@ -104,11 +108,13 @@ export function SuggestionsView({ client, userZone, maxSuggestions, onUnauthoriz
       startSuggestionsStream({
         client,
         ...(maxSuggestions ? { maxSuggestions } : {}),
+        ...(batchSize ? { batchSize } : {}),
+        ...(backoff ? { backoff } : {}),
         // Rendering a batch can wait for input: keep the page responsive while hundreds stream.
         dispatch: (event: SuggestionsEvent) => (event.type === 'received' ? startTransition(() => dispatch(event)) : dispatch(event)),
         onUnauthorized: () => unauthorized.current(),
       }),
-    [client, maxSuggestions],
+    [client, maxSuggestions, batchSize, backoff],
   )
 
   const act = useCallback(

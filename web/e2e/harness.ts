@@ -1,0 +1,118 @@
+/**
+ * The end-to-end harness: the real server over an in-memory PGlite with the demo
+ * data and a demo token, Debian's Chromium through playwright-core, and a bare
+ * graphql-ws client in Node for what the API itself says.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import type { Socket } from 'node:net'
+import { createClient } from 'graphql-ws'
+import { chromium, type Browser } from 'playwright-core'
+import WebSocket from 'ws'
+import { issueToken } from '../../src/auth/tokens.ts'
+import { seedDemoData } from '../../src/db/seed/seed.ts'
+import { openTestDatabase, type TestDatabase } from '../../test/helpers/databases.ts'
+import { startTestServer, type TestServer } from '../../test/helpers/server.ts'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const OUTPUT_DIR = new URL('./output/', import.meta.url).pathname
+const inCI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
+
+/**
+ * Whether to run the browser tests: always in CI (a missing Chromium fails there),
+ * elsewhere only when Chromium is installed.
+ */
+export function browserTestsEnabled(): boolean {
+  if (existsSync(CHROMIUM)) return true
+  if (inCI) throw new Error(`Chromium is required in CI and is missing at ${CHROMIUM} (apt-get install chromium)`)
+  process.stderr.write(`warning: ${CHROMIUM} is missing; the browser tests are skipped (outside CI only)\n`)
+  return false
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(OUTPUT_DIR, { recursive: true })
+  return `${OUTPUT_DIR}${name}.png`
+}
+
+export interface DemoServer {
+  db: TestDatabase
+  server: TestServer
+  /** The demo user's token (also handed to the page as the demo token). */
+  token: string
+  /** http://127.0.0.1:<port> */
+  origin: string
+  /** Destroys every open WebSocket connection, as a network failure would. */
+  killSockets(): number
+  close(): Promise<void>
+}
+
+export async function startDemoServer(): Promise<DemoServer> {
+  const db = await openTestDatabase('pglite')
+  const { userId } = await seedDemoData(db, { now: new Date() })
+  const token = await issueToken(db.prisma, userId, 'e2e')
+  const server = await startTestServer(db, { demoToken: token })
+  const sockets = new Set<Socket>()
+  server.app.server.on('upgrade', (_request, socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  return {
+    db,
+    server,
+    token,
+    origin: new URL(server.url).origin,
+    killSockets() {
+      const count = sockets.size
+      for (const socket of sockets) socket.destroy()
+      return count
+    },
+    async close() {
+      await server.close()
+      await db.destroy()
+    },
+  }
+}
+
+export const SUBSCRIPTION = /* GraphQL */ `
+  subscription Suggestions($input: SuggestionsInput) {
+    suggestions(input: $input) {
+      __typename
+      ... on SuggestionBatch { cursor scanned suggestions { id contact { id name } } }
+      ... on SuggestionsComplete { total scanned durationMs }
+    }
+  }
+`
+
+export interface ApiStream {
+  /** Contact ids in rank order. */
+  contactIds: string[]
+  /** ms from subscribing to the first batch with suggestions, and to SuggestionsComplete. */
+  firstMs: number
+  completeMs: number
+}
+
+/** The suggestions for the user as a bare graphql-ws client in Node gets them (live: false). */
+export async function apiSuggestions(server: TestServer, token: string, input: { maxSuggestions?: number; batchSize?: number } = {}): Promise<ApiStream> {
+  const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
+  const started = performance.now()
+  let firstMs = Number.NaN
+  const contactIds: string[] = []
+  try {
+    type Event = { __typename: string; suggestions?: { contact: { id: string } }[] }
+    for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { ...input, live: false } } })) {
+      if (result.errors) throw new Error(JSON.stringify(result.errors))
+      const event = result.data!.suggestions
+      if (event.suggestions?.length && Number.isNaN(firstMs)) firstMs = performance.now() - started
+      contactIds.push(...(event.suggestions ?? []).map((s) => s.contact.id))
+    }
+  } finally {
+    await client.dispose()
+  }
+  return { contactIds, firstMs, completeMs: performance.now() - started }
+}

@@ -1,0 +1,61 @@
+// @vitest-environment node
+/** The client's subscription path against real sockets: a rejected token and a dropped connection. */
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer } from 'ws'
+import { ApiError, createApiClient } from './client.ts'
+import { SuggestionsSubscription } from './documents.ts'
+
+let server: WebSocketServer | undefined
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())))
+
+/** A graphql-ws-speaking stub: `onInit` decides what happens after connection_init. */
+async function stubServer(onInit: (socket: WebSocket) => void): Promise<{ url: string; connections: () => number }> {
+  let connections = 0
+  server = new WebSocketServer({ port: 0, handleProtocols: () => 'graphql-transport-ws' })
+  server.on('connection', (socket) => {
+    connections++
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type: string; id?: string }
+      if (message.type === 'connection_init') onInit(socket)
+      if (message.type === 'subscribe') {
+        socket.send(JSON.stringify({ id: message.id, type: 'next', payload: { data: { suggestions: { __typename: 'SuggestionsComplete', total: 0, scanned: 0, durationMs: 1 } } } }))
+        setTimeout(() => socket.terminate(), 20)
+      }
+    })
+  })
+  await new Promise((resolve) => server!.once('listening', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, connections: () => connections }
+}
+
+function outcome(url: string) {
+  const client = createApiClient({ token: 't', httpUrl: url, webSocketImpl: WebSocket })
+  const events: unknown[] = []
+  const done = new Promise<ApiError>((resolve) => {
+    client.subscribe(SuggestionsSubscription, { input: {} }, { next: (data) => events.push(data), error: resolve, complete: () => resolve(new ApiError('completed', 'COMPLETE')) })
+  })
+  return { client, events, done }
+}
+
+describe('createApiClient().subscribe over a socket', () => {
+  it('ends with FORBIDDEN_TOKEN at once when the server closes with 4403, and does not reconnect', async () => {
+    const stub = await stubServer((socket) => socket.close(4403, 'Forbidden'))
+    const started = Date.now()
+    const { client, done } = outcome(stub.url)
+    const error = await done
+    expect(error).toMatchObject({ code: 'FORBIDDEN_TOKEN', unauthorized: true })
+    expect(Date.now() - started).toBeLessThan(2000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(stub.connections()).toBe(1)
+    client.dispose()
+  })
+
+  it('delivers events, then ends with CLOSED when the connection drops', async () => {
+    const stub = await stubServer((socket) => socket.send(JSON.stringify({ type: 'connection_ack' })))
+    const { client, events, done } = outcome(stub.url)
+    const error = await done
+    expect(events).toEqual([{ suggestions: { __typename: 'SuggestionsComplete', total: 0, scanned: 0, durationMs: 1 } }])
+    expect(error).toMatchObject({ code: 'CLOSED', unauthorized: false })
+    client.dispose()
+  })
+})
