@@ -1,0 +1,100 @@
+import { act, render, screen, waitFor } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createFakeClient, type FakeClient } from '../test/fake-client.ts'
+import { batch, range } from '../test/fixtures.ts'
+import { ApiError } from './api/client.ts'
+import { App, streamInputFromSearch } from './App.tsx'
+import { SIGNED_OUT_KEY, TOKEN_KEY } from './auth/session.ts'
+
+const me = { id: 'VXNlcjox', email: 'demo@example.com', name: 'Demo User', timezone: 'Europe/Berlin', groups: [{ id: 'R3JvdXA6MQ==', name: 'Climbing' }] }
+
+function setup(config: { demoToken?: string } = {}, meAnswer: () => unknown = () => ({ me })) {
+  const clients: { token: string; client: FakeClient }[] = []
+  const createClient = vi.fn((token: string) => {
+    const client = createFakeClient({ Me: meAnswer })
+    clients.push({ token, client })
+    return client
+  })
+  render(<App config={config} storage={localStorage} createClient={createClient} />)
+  return { clients, latest: () => clients.at(-1)!, user: userEvent.setup() }
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  window.history.replaceState(null, '', '/')
+})
+
+describe('App: signing in', () => {
+  it('opens signed in with the demo token in development, and streams suggestions', async () => {
+    const { latest } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    expect(latest().token).toBe('demo-token')
+    act(() => latest().client.current.emit(batch(range(1, 1))))
+    expect(screen.getByRole('link', { name: 'Person 1' })).toBeInTheDocument()
+    expect(await screen.findByText('Demo User')).toBeInTheDocument()
+  })
+
+  it('without a token shows the sign-in screen; a token signed in with is kept in localStorage', async () => {
+    const { latest, user } = setup()
+    expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    await user.type(screen.getByLabelText('API token'), 'my-token')
+    await user.click(screen.getByRole('button', { name: 'Sign in' }))
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    expect(latest().token).toBe('my-token')
+    expect(localStorage.getItem(TOKEN_KEY)).toBe('my-token')
+  })
+
+  it('a stored token wins over the demo token', async () => {
+    localStorage.setItem(TOKEN_KEY, 'stored')
+    const { latest } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().token).toBe('stored'))
+  })
+
+  it('sign out forgets the token, disposes the client, and does not fall back to the demo token', async () => {
+    localStorage.setItem(TOKEN_KEY, 'stored')
+    const { latest, user } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    await user.click(screen.getByRole('button', { name: 'Sign out' }))
+    expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    expect(localStorage.getItem(TOKEN_KEY)).toBeNull()
+    expect(localStorage.getItem(SIGNED_OUT_KEY)).toBe('1')
+    expect(latest().client.disposed).toBe(true)
+    expect(latest().client.current.stopped).toBe(true)
+  })
+})
+
+describe('App: a rejected token', () => {
+  it('goes to the sign-in screen at once when the socket closes with 4403', async () => {
+    const { latest } = setup({ demoToken: 'revoked' }, () => new Promise(() => {}))
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    act(() => latest().client.current.fail(new ApiError('The token was rejected.', 'FORBIDDEN_TOKEN')))
+    expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('Your token was rejected. Sign in again.')
+    expect(latest().client.subscriptions).toHaveLength(1)
+  })
+
+  it('goes to the sign-in screen when a query answers UNAUTHENTICATED', async () => {
+    setup({ demoToken: 'revoked' }, () => Promise.reject(new ApiError('Sign in', 'UNAUTHENTICATED')))
+    expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+  })
+})
+
+describe('App: pages', () => {
+  it('navigates between suggestions and contacts with real links, without a reload', async () => {
+    const { latest, user } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    const client = latest().client
+    await user.click(screen.getByRole('link', { name: 'Contacts' }))
+    expect(window.location.pathname).toBe('/contacts')
+    expect(screen.getByRole('heading', { name: 'Contacts' })).toBeInTheDocument()
+    expect(client.current.stopped).toBe(true)
+    expect(latest().client).toBe(client)
+  })
+
+  it('reads ?max= and ?batch= for the stream', () => {
+    expect(streamInputFromSearch('?max=500&batch=20')).toEqual({ maxSuggestions: 500, batchSize: 20 })
+    expect(streamInputFromSearch('?max=0&batch=x')).toEqual({})
+    expect(streamInputFromSearch('')).toEqual({})
+  })
+})

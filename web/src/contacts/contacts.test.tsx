@@ -1,0 +1,174 @@
+import { act, render, screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createFakeClient } from '../../test/fake-client.ts'
+import { ApiError } from '../api/client.ts'
+import { matchRoute, contactPath } from '../router.tsx'
+import { ContactPage } from './ContactPage.tsx'
+import { ContactsView, PAGE_SIZE } from './ContactsView.tsx'
+
+const row = (n: number) => ({ id: `Q29udGFjdDo${n}=`, name: `Person ${n}`, dunbarCircle: 'ACTIVE', tags: n % 2 ? ['work'] : [], lastContactDate: null, nextDueAt: '2026-12-01T00:00:00.000Z' })
+
+/** The connection over 120 people, paged by a cursor that is the index. */
+function contactsHandler(variables: Record<string, unknown>) {
+  const start = variables.after ? Number(variables.after) : 0
+  const end = Math.min(120, start + Number(variables.first))
+  const nodes = Array.from({ length: end - start }, (_, i) => row(start + i + 1))
+  return { contacts: { edges: nodes.map((node, i) => ({ cursor: String(start + i + 1), node })), pageInfo: { endCursor: String(end), hasNextPage: end < 120 } } }
+}
+
+let observers: { callback: IntersectionObserverCallback; disconnected: boolean }[] = []
+beforeEach(() => {
+  observers = []
+  vi.stubGlobal(
+    'IntersectionObserver',
+    class {
+      entry: { callback: IntersectionObserverCallback; disconnected: boolean }
+      constructor(callback: IntersectionObserverCallback) {
+        this.entry = { callback, disconnected: false }
+        observers.push(this.entry)
+      }
+      observe() {}
+      disconnect() {
+        this.entry.disconnected = true
+      }
+    },
+  )
+})
+afterEach(() => vi.unstubAllGlobals())
+
+const scrollToEnd = () => act(() => observers.filter((o) => !o.disconnected).forEach((o) => o.callback([{ isIntersecting: true } as IntersectionObserverEntry], {} as IntersectionObserver)))
+
+describe('ContactsView', () => {
+  it('loads the first page, then the next ones as the end scrolls into view', async () => {
+    const client = createFakeClient({ Contacts: contactsHandler })
+    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE))
+    expect(client.requests[0]).toEqual({ operation: 'Contacts', variables: { first: PAGE_SIZE, after: null, filter: {} } })
+    scrollToEnd()
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(100))
+    expect(client.requests[1]?.variables.after).toBe('50')
+    scrollToEnd()
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(120))
+    expect(screen.getByText('120 contacts')).toBeInTheDocument()
+    scrollToEnd()
+    expect(client.requests).toHaveLength(3)
+  })
+
+  it('has a "Load more" button for keyboards', async () => {
+    const client = createFakeClient({ Contacts: contactsHandler })
+    const user = userEvent.setup()
+    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    await user.click(await screen.findByRole('button', { name: 'Load more' }))
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(100))
+  })
+
+  it('filters by circle, group, tag and search, starting from the first page', async () => {
+    const client = createFakeClient({ Contacts: contactsHandler })
+    const user = userEvent.setup()
+    render(<ContactsView client={client} groups={[{ id: 'R3JvdXA6Mw==', name: 'Climbing' }]} onUnauthorized={() => {}} />)
+    await screen.findAllByTestId('contact-row')
+    await user.selectOptions(screen.getByLabelText('Circle'), 'INNER')
+    await user.selectOptions(screen.getByLabelText('Group'), 'Climbing')
+    await user.type(screen.getByLabelText('Tag'), 'work')
+    await user.type(screen.getByLabelText('Search'), 'ann')
+    await waitFor(() =>
+      expect(client.requests.at(-1)?.variables).toEqual({ first: PAGE_SIZE, after: null, filter: { circle: 'INNER', group: 'R3JvdXA6Mw==', tag: 'work', search: 'ann' } }),
+    )
+  })
+
+  it('drops an answer that arrives after the filter changed', async () => {
+    let release: () => void = () => {}
+    const client = createFakeClient({
+      Contacts: (variables) => {
+        const filter = variables.filter as { search?: string }
+        if (!filter.search) return new Promise((resolve) => (release = () => resolve(contactsHandler(variables))))
+        return { contacts: { edges: [{ cursor: 'x', node: row(7) }], pageInfo: { endCursor: 'x', hasNextPage: false } } }
+      },
+    })
+    const user = userEvent.setup()
+    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    await user.type(screen.getByLabelText('Search'), 'Person 7')
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(1))
+    await act(async () => release())
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(1)
+  })
+
+  it('signs out on UNAUTHENTICATED', async () => {
+    const onUnauthorized = vi.fn()
+    const client = createFakeClient({ Contacts: () => Promise.reject(new ApiError('Sign in', 'UNAUTHENTICATED')) })
+    render(<ContactsView client={client} groups={[]} onUnauthorized={onUnauthorized} />)
+    await waitFor(() => expect(onUnauthorized).toHaveBeenCalled())
+  })
+})
+
+const contact = {
+  id: 'Q29udGFjdDox/+=',
+  name: 'Aisha Anderson',
+  email: 'aisha@example.com',
+  phone: null,
+  linkedIn: null,
+  instagram: null,
+  xHandle: null,
+  location: 'New York, USA',
+  timezone: 'America/New_York',
+  customNotes: 'Only walks.',
+  lastContactDate: null,
+  nextDueAt: '2026-12-01T12:00:00.000Z',
+  frequencyPreference: 'MONTHLY',
+  dunbarCircle: 'CLOSE',
+  archived: false,
+  tags: ['work'],
+  groups: [{ id: 'g1', name: 'Climbing' }],
+}
+
+describe('ContactPage', () => {
+  it('shows the contact and logs an interaction', async () => {
+    const client = createFakeClient({
+      Contact: () => ({ node: { __typename: 'Contact', ...contact } }),
+      LogInteraction: () => ({ logInteraction: { ...contact, lastContactDate: '2026-11-25T09:00:00.000Z' } }),
+    })
+    const user = userEvent.setup()
+    render(<ContactPage client={client} id={contact.id} userZone="Europe/Berlin" onUnauthorized={() => {}} />)
+    expect(await screen.findByRole('heading', { name: 'Aisha Anderson' })).toBeInTheDocument()
+    expect(client.requests[0]).toEqual({ operation: 'Contact', variables: { id: 'Q29udGFjdDox/+=' } })
+    expect(screen.getByText('aisha@example.com')).toBeInTheDocument()
+    expect(screen.getByText('Never')).toBeInTheDocument()
+    const form = screen.getByRole('form', { name: 'Log interaction' })
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'MEETING')
+    await user.type(within(form).getByLabelText('Note'), 'Coffee')
+    await user.click(within(form).getByRole('button', { name: 'Log interaction' }))
+    expect(await screen.findByText('Interaction logged.')).toBeInTheDocument()
+    expect(client.requests[1]).toEqual({ operation: 'LogInteraction', variables: { contactId: contact.id, input: { kind: 'MEETING', note: 'Coffee' } } })
+    expect(screen.getByText('Wed 25 Nov, 10:00')).toBeInTheDocument()
+  })
+
+  it('says when the log fails', async () => {
+    const client = createFakeClient({
+      Contact: () => ({ node: { __typename: 'Contact', ...contact } }),
+      LogInteraction: () => Promise.reject(new ApiError('Too many requests', 'RATE_LIMITED')),
+    })
+    const user = userEvent.setup()
+    render(<ContactPage client={client} id={contact.id} userZone={null} onUnauthorized={() => {}} />)
+    await user.click(await screen.findByRole('button', { name: 'Log interaction' }))
+    expect(await screen.findByText('Could not log it: Too many requests')).toBeInTheDocument()
+  })
+
+  it('says when there is no such contact', async () => {
+    const client = createFakeClient({ Contact: () => ({ node: null }) })
+    render(<ContactPage client={client} id="nope" userZone={null} onUnauthorized={() => {}} />)
+    expect(await screen.findByRole('alert')).toHaveTextContent('No such contact.')
+  })
+})
+
+describe('routes', () => {
+  it('encodes ids with / + = in the path and decodes them back', () => {
+    const id = 'Q29udGFjdDox/+='
+    expect(contactPath(id)).toBe('/contacts/Q29udGFjdDox%2F%2B%3D')
+    expect(matchRoute(contactPath(id))).toEqual({ page: 'contact', id })
+    expect(matchRoute('/')).toEqual({ page: 'suggestions' })
+    expect(matchRoute('/contacts')).toEqual({ page: 'contacts' })
+    expect(matchRoute('/elsewhere/x')).toEqual({ page: 'notFound' })
+    expect(matchRoute('/contacts/%E0%A4%A')).toEqual({ page: 'notFound' })
+  })
+})
