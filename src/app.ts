@@ -46,16 +46,21 @@ export interface App {
 }
 
 const GRAPHIQL_DEFAULT_QUERY = `# Whom to reach out to, and when: press the run button.
-# Batches arrive as each suggestion becomes final; the stream stays open and sends
+# Batches stream as each suggestion becomes final; GraphiQL shows the latest event,
+# so SuggestionsComplete repeats the whole list. The stream stays open and sends
 # SuggestionsUpdated when your contacts change (try logInteraction in another tab).
 subscription Suggestions {
   suggestions(input: { maxSuggestions: 20 }) {
     __typename
-    ... on SuggestionBatch { scanned cursor suggestions { id priority reason slot { start end } contact { name dunbarCircle } } }
+    ... on SuggestionBatch { scanned cursor suggestions { ...Suggested } }
     ... on SuggestionsThrottled { reason }
-    ... on SuggestionsComplete { total scanned durationMs }
-    ... on SuggestionsUpdated { suggestions { priority reason contact { name } } }
+    ... on SuggestionsComplete { total scanned durationMs suggestions { ...Suggested } }
+    ... on SuggestionsUpdated { suggestions { ...Suggested } }
   }
+}
+
+fragment Suggested on Suggestion {
+  id priority reason slot { start end } contact { id name dunbarCircle }
 }
 `
 

@@ -1,51 +1,104 @@
 /**
  * A live suggestions stream: the streamed top-K, then, whenever the user's data
- * changes, the new full ranked list. Changes are coalesced (a burst within
- * `coalesceMs` gives one update). Listening starts before the first walk, so a
+ * changes, the new full ranked list. Changes are coalesced: an update waits
+ * until `coalesceMs` pass without a change (at most 4 × `coalesceMs` in all), so
+ * a burst gives one update. Listening starts before the first walk, so a
  * change made while it runs is not missed.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Repeater } from 'graphql-yoga'
 import type { GenerateOptions, Suggestion, SuggestionEngine, SuggestionEvent } from './generator.ts'
 
-export type LiveEvent = SuggestionEvent | { kind: 'updated'; suggestions: Suggestion[] }
+type Complete = Extract<SuggestionEvent, { kind: 'complete' }>
 
-export async function* liveSuggestions(
+/** The events the API streams: the engine's, `complete` with the list it sent, and live updates. */
+export type LiveEvent =
+  | Exclude<SuggestionEvent, Complete>
+  | (Complete & { suggestions: Suggestion[] })
+  | { kind: 'updated'; suggestions: Suggestion[] }
+
+/**
+ * Adds to `complete` the suggestions this stream sent (after `resumeFrom`, those
+ * after the cursor): GraphiQL and simple clients show only the latest event. At
+ * most `maxSuggestions` (≤ 500) are kept.
+ */
+export async function* withSentSuggestions(events: AsyncIterable<SuggestionEvent>): AsyncGenerator<LiveEvent, void, undefined> {
+  const sent: Suggestion[] = []
+  for await (const event of events) {
+    if (event.kind === 'batch') sent.push(...event.suggestions)
+    yield event.kind === 'complete' ? { ...event, suggestions: sent } : event
+  }
+}
+
+/**
+ * A Repeater, not an async generator: a generator waiting for a change cannot
+ * be stopped (its `return()` queues behind the pending `next()`), so a client
+ * leaving an idle live stream would leak it and its listener. A Repeater stops
+ * at once; each `push` resolves when the client takes the event, so the next
+ * page is read only then.
+ */
+export function liveSuggestions(
   engine: SuggestionEngine,
   userId: string,
   options: GenerateOptions,
-  changes: AsyncIterable<unknown> & { return?: () => unknown },
+  changes: AsyncIterable<unknown>,
   coalesceMs = 250,
 ): AsyncGenerator<LiveEvent, void, undefined> {
-  let dirty = false
-  let wake: (() => void) | undefined
-  const iterator = changes[Symbol.asyncIterator]()
-  let listening = true
-  const pump = (async () => {
-    while (listening) {
-      const next = await iterator.next()
-      if (next.done) break
-      dirty = true
-      wake?.()
-    }
-  })()
-  try {
-    yield* engine.generateTimeboundSuggestionsStreaming(userId, options)
-    const { resumeFrom: _resumeFrom, ...fresh } = options
-    for (;;) {
-      if (!dirty) await new Promise<void>((resolve) => (wake = resolve))
-      await sleep(coalesceMs, undefined, { signal: options.signal })
-      dirty = false
-      const suggestions: Suggestion[] = []
-      for await (const event of engine.generateTimeboundSuggestionsStreaming(userId, fresh)) {
-        if (event.kind === 'batch') suggestions.push(...event.suggestions)
-        else if (event.kind === 'throttled') yield event
+  return new Repeater<LiveEvent, void, undefined>(async (push, stop) => {
+    const stopped = new AbortController()
+    void stop.then(() => stopped.abort())
+    const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
+    let changeCount = 0
+    let wake: (() => void) | undefined
+    const iterator = changes[Symbol.asyncIterator]()
+    const pump = (async () => {
+      while (!signal.aborted) {
+        const next = await iterator.next()
+        if (next.done) break
+        changeCount++
+        wake?.()
       }
-      yield { kind: 'updated', suggestions }
+    })()
+    /** Pushes every event of `events`; false when the client left. */
+    const forward = async (events: AsyncIterable<LiveEvent>) => {
+      for await (const event of events) {
+        await push(event)
+        if (signal.aborted) return false
+      }
+      return true
     }
-  } finally {
-    listening = false
-    await iterator.return?.()
-    wake?.()
-    await pump.catch(() => {})
-  }
+    try {
+      if (!(await forward(withSentSuggestions(engine.generateTimeboundSuggestionsStreaming(userId, { ...options, signal }))))) return
+      const { resumeFrom: _resumeFrom, ...fresh } = options
+      let handled = 0
+      while (!signal.aborted) {
+        if (changeCount === handled) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop])
+        if (signal.aborted) return
+        const burstStarted = Date.now()
+        for (let seen = -1; seen !== changeCount && Date.now() - burstStarted < 4 * coalesceMs; ) {
+          seen = changeCount
+          await sleep(coalesceMs, undefined, { signal })
+        }
+        handled = changeCount
+        const suggestions: Suggestion[] = []
+        const walk = async function* () {
+          for await (const event of engine.generateTimeboundSuggestionsStreaming(userId, { ...fresh, signal })) {
+            if (event.kind === 'batch') suggestions.push(...event.suggestions)
+            else if (event.kind === 'throttled') yield event
+          }
+          yield { kind: 'updated', suggestions } satisfies LiveEvent
+        }
+        if (!(await forward(walk()))) return
+      }
+    } catch (error) {
+      // Stopping aborts the wait or the walk: not an error.
+      if (!signal.aborted) throw error
+    } finally {
+      stopped.abort()
+      await iterator.return?.()
+      wake?.()
+      await pump.catch(() => {})
+      stop()
+    }
+  }) as AsyncGenerator<LiveEvent, void, undefined>
 }

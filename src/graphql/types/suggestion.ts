@@ -2,7 +2,7 @@ import type { Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import { findSuggestion, type SuggestionView } from '../../suggestions/suggestion-status.ts'
-import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
+import { liveSuggestions, withSentSuggestions, type LiveEvent } from '../../suggestions/live.ts'
 import { builder } from '../builder.ts'
 import { requireUser } from '../context.ts'
 
@@ -46,7 +46,7 @@ builder.node(SuggestionRef, {
 
 type Batch = Extract<SuggestionEvent, { kind: 'batch' }>
 type Throttled = Extract<SuggestionEvent, { kind: 'throttled' }>
-type Complete = Extract<SuggestionEvent, { kind: 'complete' }>
+type Complete = Extract<LiveEvent, { kind: 'complete' }>
 
 const SuggestionBatch = builder.objectRef<Batch>('SuggestionBatch').implement({
   description: 'Suggestions that became final, in rank order; resume after them with `cursor`.',
@@ -69,6 +69,11 @@ const SuggestionsComplete = builder.objectRef<Complete>('SuggestionsComplete').i
   isTypeOf: (event) => (event as SuggestionEvent).kind === 'complete',
   fields: (t) => ({
     total: t.exposeInt('total'),
+    suggestions: t.field({
+      type: [SuggestionRef],
+      description: 'The suggestions this stream sent, in rank order (after resumeFrom: those after the cursor). For clients that keep only the latest event, like GraphiQL.',
+      resolve: (e) => e.suggestions,
+    }),
     scanned: t.exposeInt('scanned'),
     durationMs: t.exposeFloat('durationMs'),
   }),
@@ -115,7 +120,7 @@ builder.subscriptionField('suggestions', (t) =>
       }
       const stream =
         input?.live === false
-          ? context.suggestions.generateTimeboundSuggestionsStreaming(userId, options)
+          ? withSentSuggestions(context.suggestions.generateTimeboundSuggestionsStreaming(userId, options))
           : liveSuggestions(context.suggestions, userId, options, context.pubsub.subscribe('user-changed', userId))
       return context.subscriptionLimiter.wrap(userId, stream)
     },

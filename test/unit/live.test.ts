@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Repeater } from 'graphql-yoga'
+import { describe, expect, it } from 'vitest'
+import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
+import { liveSuggestions, type LiveEvent } from '../../src/suggestions/live.ts'
+
+/** An engine whose every walk gives two batches of one suggestion each, numbered by walk. */
+function fakeEngine() {
+  let walks = 0
+  const suggestion = (id: string) => ({ id, priority: 1, reason: '', slot: null, contact: { id } }) as unknown as Suggestion
+  const engine = {
+    async *generateTimeboundSuggestionsStreaming(): AsyncGenerator<SuggestionEvent, void, undefined> {
+      const walk = ++walks
+      yield { kind: 'batch', suggestions: [suggestion(`${walk}a`)], cursor: 'c1', scanned: 1 }
+      yield { kind: 'batch', suggestions: [suggestion(`${walk}b`)], cursor: 'c2', scanned: 2 }
+      yield { kind: 'complete', total: 2, scanned: 2, durationMs: 1 }
+    },
+  } as unknown as SuggestionEngine
+  return { engine, walks: () => walks }
+}
+
+/** A change stream the test pushes into. */
+function changeStream() {
+  let push: (value: unknown) => void = () => {}
+  const changes = new Repeater<unknown>(async (next, stop) => {
+    push = next
+    await stop
+  })
+  return { changes, change: () => push({}) }
+}
+
+async function collect(events: AsyncGenerator<LiveEvent>, into: LiveEvent[]) {
+  for await (const event of events) into.push(event)
+}
+
+describe('liveSuggestions', () => {
+  it('streams the walk, and SuggestionsComplete repeats the list it sent', async () => {
+    const { engine } = fakeEngine()
+    const { changes } = changeStream()
+    const events: LiveEvent[] = []
+    const stream = liveSuggestions(engine, 'u', {}, changes, 50)
+    const done = collect(stream, events)
+    await sleep(20)
+    expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete'])
+    expect(events[2]).toMatchObject({ kind: 'complete', total: 2, suggestions: [{ id: '1a' }, { id: '1b' }] })
+    // Idle, waiting for a change: leaving must still end it at once (an async generator here would hang).
+    await stream.return()
+    await done
+  })
+
+  it('gives one update for a burst longer than the coalescing window, and at most one per 4 windows under constant change', async () => {
+    const { engine, walks } = fakeEngine()
+    const { changes, change } = changeStream()
+    const events: LiveEvent[] = []
+    const stream = liveSuggestions(engine, 'u', {}, changes, 50)
+    const done = collect(stream, events)
+    await sleep(20)
+    // A burst: 6 changes 30 ms apart (180 ms, longer than the 50 ms window), then quiet.
+    for (let i = 0; i < 6; i++) {
+      change()
+      await sleep(30)
+    }
+    await sleep(150)
+    expect(events.filter((e) => e.kind === 'updated')).toHaveLength(1)
+    expect(events.at(-1)).toMatchObject({ kind: 'updated', suggestions: [{ id: '2a' }, { id: '2b' }] })
+    // Constant change for 1 s: updates keep coming (the wait is capped at 200 ms), but far fewer than changes.
+    const before = walks()
+    for (let i = 0; i < 50; i++) {
+      change()
+      await sleep(20)
+    }
+    const updates = walks() - before
+    expect(updates).toBeGreaterThanOrEqual(3)
+    expect(updates).toBeLessThanOrEqual(8)
+    await stream.return()
+    await done
+  })
+})
