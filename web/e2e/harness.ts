@@ -8,6 +8,9 @@ import type { Socket } from 'node:net'
 import { createClient } from 'graphql-ws'
 import { chromium, type Browser } from 'playwright-core'
 import WebSocket from 'ws'
+import { stringifyDocument } from '@urql/core'
+import { SuggestionsSubscription } from '../src/api/documents.ts'
+import type { ResultOf } from '../src/graphql.ts'
 import { issueToken } from '../../src/auth/tokens.ts'
 import { seedDemoData } from '../../src/db/seed/seed.ts'
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/databases.ts'
@@ -79,15 +82,8 @@ export async function startDemoServer(): Promise<DemoServer> {
   }
 }
 
-export const SUBSCRIPTION = /* GraphQL */ `
-  subscription Suggestions($input: SuggestionsInput) {
-    suggestions(input: $input) {
-      __typename
-      ... on SuggestionBatch { cursor scanned suggestions { id contact { id name } } }
-      ... on SuggestionsComplete { total scanned durationMs }
-    }
-  }
-`
+/** The app's own subscription document: the Node client makes exactly the browser's subscription. */
+export const SUBSCRIPTION = stringifyDocument(SuggestionsSubscription)
 
 export interface ApiStream {
   /** Contact ids in rank order. */
@@ -97,19 +93,24 @@ export interface ApiStream {
   completeMs: number
 }
 
-/** The suggestions for the user as a bare graphql-ws client in Node gets them (live: false). */
+/**
+ * The suggestions for the user as a bare graphql-ws client in Node gets them: the
+ * app's document and input (live), read until SuggestionsComplete.
+ */
 export async function apiSuggestions(server: TestServer, token: string, input: { maxSuggestions?: number; batchSize?: number } = {}): Promise<ApiStream> {
   const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
   const started = performance.now()
   let firstMs = Number.NaN
   const contactIds: string[] = []
   try {
-    type Event = { __typename: string; suggestions?: { contact: { id: string } }[] }
-    for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { ...input, live: false } } })) {
+    for await (const result of client.iterate({ query: SUBSCRIPTION, variables: { input: { ...input, live: true } } })) {
       if (result.errors) throw new Error(JSON.stringify(result.errors))
-      const event = result.data!.suggestions
-      if (event.suggestions?.length && Number.isNaN(firstMs)) firstMs = performance.now() - started
-      contactIds.push(...(event.suggestions ?? []).map((s) => s.contact.id))
+      const event = (result.data as ResultOf<typeof SuggestionsSubscription>).suggestions
+      if (event.__typename === 'SuggestionBatch') {
+        if (event.suggestions.length > 0 && Number.isNaN(firstMs)) firstMs = performance.now() - started
+        contactIds.push(...event.suggestions.map((suggestion) => suggestion.contact.id))
+      }
+      if (event.__typename === 'SuggestionsComplete') break
     }
   } finally {
     await client.dispose()

@@ -75,8 +75,35 @@ describe('App: a rejected token', () => {
   })
 
   it('goes to the sign-in screen when a query answers UNAUTHENTICATED', async () => {
+    window.history.replaceState(null, '', '/contacts')
     setup({ demoToken: 'revoked' }, () => Promise.reject(new ApiError('Sign in', 'UNAUTHENTICATED')))
     expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+  })
+})
+
+describe('App: who the user is', () => {
+  it('on the suggestions page, asks for me only once the stream has its first event, then shows slots in the user zone', async () => {
+    const { latest } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    expect(latest().client.requests).toEqual([])
+    act(() => latest().client.current.emit(batch(range(1, 1))))
+    // The slot in the user's zone waits for the zone; the contact's local time does not.
+    expect(screen.getByTestId('suggestion')).toHaveTextContent('…')
+    await waitFor(() => expect(latest().client.requests.map((r) => r.operation)).toEqual(['Me']))
+    await waitFor(() => expect(screen.getByTestId('suggestion')).toHaveTextContent('Thu 26 Nov, 18:00–18:30'))
+  })
+
+  it('asks anyway after 1.5 s when the stream is slow', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    try {
+      const { latest } = setup({ demoToken: 'demo-token' })
+      await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+      expect(latest().client.requests).toEqual([])
+      await act(async () => vi.advanceTimersByTime(1600))
+      await waitFor(() => expect(latest().client.requests.map((r) => r.operation)).toEqual(['Me']))
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

@@ -57,6 +57,7 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
   const [client, setClient] = useState<ApiClient | null>(null)
   const [me, setMe] = useState<Me | null>(null)
   const { pathname, search } = useLocation()
+  const route = matchRoute(pathname)
   const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
 
   useEffect(() => {
@@ -65,8 +66,19 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
     return () => created.dispose()
   }, [createClient, token])
 
+  // On the suggestions page the stream goes first: `me` (the user's zone, for the slots) is
+  // asked once the first event is in, so that it does not compete with the walk on the server.
+  const [streamStarted, setStreamStarted] = useState(false)
+  const askForMe = useCallback(() => setStreamStarted(true), [])
+  const wantMe = streamStarted || route.page !== 'suggestions'
   useEffect(() => {
-    if (!client) return
+    if (wantMe) return
+    const timer = setTimeout(askForMe, 1500)
+    return () => clearTimeout(timer)
+  }, [wantMe, askForMe])
+
+  useEffect(() => {
+    if (!client || !wantMe) return
     let current = true
     client.request(MeQuery, {}).then(
       (data) => current && setMe(data.me),
@@ -75,10 +87,9 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
     return () => {
       current = false
     }
-  }, [client, rejected])
+  }, [client, rejected, wantMe])
 
   if (!client) return null
-  const route = matchRoute(pathname)
   const userZone = me?.timezone ?? null
   return (
     <>
@@ -97,7 +108,7 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
         </button>
       </header>
       <main>
-        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} />}
+        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView client={client} groups={me?.groups ?? []} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage client={client} id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (

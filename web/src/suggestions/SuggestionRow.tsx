@@ -6,6 +6,7 @@ import type { Suggestion, SuggestionAction } from './reducer.ts'
 export interface RowProps {
   suggestion: Suggestion
   rank: number
+  /** The user's IANA zone; null while not yet known (the slot waits for it: no wrong time shown). */
   userZone: string | null
   onAction: (suggestion: Suggestion, action: SuggestionAction, until?: string) => void
 }
@@ -57,7 +58,7 @@ export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, use
       <p className="slot">
         {when ? (
           <>
-            <span>{when.yours}</span>
+            <span>{userZone ? when.yours : '…'}</span>
             {when.theirs && (
               <>
                 <span className="sep"> · </span>

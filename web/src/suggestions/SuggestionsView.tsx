@@ -18,7 +18,7 @@ import {
 
 export interface SuggestionsViewProps {
   client: ApiClient
-  /** The user's IANA zone (me.timezone); the browser's until known. */
+  /** The user's IANA zone (me.timezone); null until known. */
   userZone: string | null
   maxSuggestions?: number
   /** Contacts per page of the walk. */
@@ -26,6 +26,8 @@ export interface SuggestionsViewProps {
   onUnauthorized: () => void
   /** Delay before reconnect attempt n (tests shorten it). */
   backoff?: (attempt: number) => number
+  /** Called once, when the stream's first event arrives. */
+  onFirstEvent?: () => void
 }
 
 function ConnectionStatus({ state }: { state: SuggestionsState }) {
@@ -97,25 +99,32 @@ function useScreenMarks(state: SuggestionsState) {
   }, [state.items.length, state.phase])
 }
 
-export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, onUnauthorized, backoff }: SuggestionsViewProps) {
+export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent }: SuggestionsViewProps) {
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
-  const unauthorized = useRef(onUnauthorized)
-  unauthorized.current = onUnauthorized
+  const callbacks = useRef({ onUnauthorized, onFirstEvent })
+  callbacks.current = { onUnauthorized, onFirstEvent }
   useScreenMarks(state)
 
-  useEffect(
-    () =>
-      startSuggestionsStream({
+  useEffect(() => {
+    performance.mark('suggestions:subscribe')
+    let first = true
+    return startSuggestionsStream({
         client,
         ...(maxSuggestions ? { maxSuggestions } : {}),
         ...(batchSize ? { batchSize } : {}),
         ...(backoff ? { backoff } : {}),
         // Rendering a batch can wait for input: keep the page responsive while hundreds stream.
-        dispatch: (event: SuggestionsEvent) => (event.type === 'received' ? startTransition(() => dispatch(event)) : dispatch(event)),
-        onUnauthorized: () => unauthorized.current(),
-      }),
-    [client, maxSuggestions, batchSize, backoff],
-  )
+      dispatch: (event: SuggestionsEvent) => {
+        if (event.type !== 'received') return dispatch(event)
+        startTransition(() => dispatch(event))
+        if (first) {
+          first = false
+          callbacks.current.onFirstEvent?.()
+        }
+      },
+      onUnauthorized: () => callbacks.current.onUnauthorized(),
+    })
+  }, [client, maxSuggestions, batchSize, backoff])
 
   const act = useCallback(
     async (suggestion: Suggestion, action: SuggestionAction, until?: string) => {

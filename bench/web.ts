@@ -1,0 +1,144 @@
+/**
+ * `npx tsx bench/web.ts [-- --runs 5]` (to be `npm run bench:web`)
+ *
+ * The web client's figures (issue 7), in one run against the real server
+ * (PGlite in memory, the demo user's 2,000 contacts) and Debian's Chromium:
+ *   - JavaScript shipped, gzip: every web/dist/assets/*.js gzipped with node:zlib (budget 120 kB);
+ *   - navigation to the first suggestion on screen and to the complete list (User Timing marks
+ *     the app sets after the DOM commit), beside the same subscription made by a bare
+ *     graphql-ws client in Node (from subscribe to the first batch / to SuggestionsComplete),
+ *     medians over the runs, alternating, and the ratio;
+ *   - the longest main-thread task while 500 suggestions stream (`?max=500`, PerformanceObserver
+ *     'longtask', which reports tasks over 50 ms: budget 50 ms), also with the CPU slowed 4x.
+ * Each browser run uses a fresh context (no cache), as a first visit.
+ */
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import type { Browser } from 'playwright-core'
+import { apiSuggestions, CHROMIUM, launchChromium, startDemoServer, type DemoServer } from '../web/e2e/harness.ts'
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } })
+const runs = Number(values.runs)
+if (!Number.isInteger(runs) || runs < 1) {
+  process.stderr.write('usage: npx tsx bench/web.ts [--runs N]\n')
+  process.exit(1)
+}
+
+const print = (line = '') => process.stdout.write(`${line}\n`)
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const ms = (value: number) => `${value.toFixed(0)} ms`
+
+function buildAndMeasureJs(): { files: { name: string; raw: number; gzip: number }[]; gzip: number } {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--logLevel', 'warn'], { stdio: 'inherit' })
+  const dir = 'web/dist/assets'
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => {
+      const content = readFileSync(join(dir, name))
+      return { name, raw: content.length, gzip: gzipSync(content).length }
+    })
+  return { files, gzip: files.reduce((sum, file) => sum + file.gzip, 0) }
+}
+
+/** Navigation to the first row and to the complete list, from the app's User Timing marks. */
+interface BrowserRun {
+  /** When the subscription started, the first row and the whole list were on screen (ms from navigation). */
+  subscribe: number
+  first: number
+  complete: number
+  /** [start, duration] of every task over 50 ms. */
+  longTasks: [number, number][]
+}
+
+async function browserTimes(browser: Browser, demo: DemoServer, path: string, setup?: string): Promise<BrowserRun> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+  await context.addInitScript(`
+    window.__longTasks = []
+    new PerformanceObserver((list) => { for (const entry of list.getEntries()) window.__longTasks.push([entry.startTime, entry.duration]) })
+      .observe({ type: 'longtask', buffered: true })
+  `)
+  const page = await context.newPage()
+  try {
+    if (setup === 'slow-cpu') await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: 4 })
+    await page.goto(`${demo.origin}${path}`)
+    await page.waitForFunction(`performance.getEntriesByName('suggestions:complete-on-screen').length > 0`, undefined, { timeout: 60_000 })
+    // Let the last frame and any trailing task land.
+    await page.waitForTimeout(300)
+    return (await page.evaluate(`({
+      subscribe: performance.getEntriesByName('suggestions:subscribe')[0].startTime,
+      first: performance.getEntriesByName('suggestions:first-on-screen')[0].startTime,
+      complete: performance.getEntriesByName('suggestions:complete-on-screen')[0].startTime,
+      longTasks: window.__longTasks,
+    })`)) as BrowserRun
+  } finally {
+    await context.close()
+  }
+}
+
+async function main() {
+  print(`bench/web.ts — ${new Date().toISOString()}, Node ${process.version}, Chromium at ${CHROMIUM}, ${runs} runs`)
+  const js = buildAndMeasureJs()
+  print()
+  print('JavaScript shipped (web/dist/assets/*.js)')
+  for (const file of js.files) print(`  ${file.name}: ${(file.raw / 1024).toFixed(1)} kB raw, ${(file.gzip / 1024).toFixed(1)} kB gzip`)
+  print(`  total gzip: ${(js.gzip / 1024).toFixed(1)} kB (budget 120 kB) ${js.gzip <= 120 * 1024 ? 'OK' : 'OVER BUDGET'}`)
+
+  const [demo, browser] = await Promise.all([startDemoServer(), launchChromium()])
+  try {
+    // Warm the server (JIT, PGlite caches) with one stream of each kind before measuring.
+    await apiSuggestions(demo.server, demo.token)
+    await browserTimes(browser, demo, '/')
+
+    const node: { first: number; complete: number }[] = []
+    const page: { first: number; complete: number }[] = []
+    for (let run = 0; run < runs; run++) {
+      const api = await apiSuggestions(demo.server, demo.token)
+      node.push({ first: api.firstMs, complete: api.completeMs })
+      page.push(await browserTimes(browser, demo, '/'))
+    }
+    const nodeFirst = median(node.map((r) => r.first))
+    const nodeComplete = median(node.map((r) => r.complete))
+    const pageFirst = median(page.map((r) => r.first))
+    const pageComplete = median(page.map((r) => r.complete))
+    print()
+    print(`Demo user (2,000 contacts), default input (50 suggestions), medians of ${runs}`)
+    print(`                              first suggestion   complete list`)
+    print(`  browser, from navigation    ${ms(pageFirst).padStart(16)}   ${ms(pageComplete).padStart(13)}`)
+    print(`  bare graphql-ws in Node     ${ms(nodeFirst).padStart(16)}   ${ms(nodeComplete).padStart(13)}`)
+    print(`  ratio browser / Node        ${`${(pageFirst / nodeFirst).toFixed(2)}x`.padStart(16)}   ${`${(pageComplete / nodeComplete).toFixed(2)}x`.padStart(13)}`)
+    print(`  browser runs: ${page.map((r) => `${r.first.toFixed(0)}/${r.complete.toFixed(0)}`).join(', ')} ms; Node runs: ${node.map((r) => `${r.first.toFixed(0)}/${r.complete.toFixed(0)}`).join(', ')} ms`)
+
+    print()
+    print('Longest main-thread task while 500 suggestions stream (/?max=500; longtask reports tasks over 50 ms; budget 50 ms)')
+    for (const setup of ['normal', 'slow-cpu'] as const) {
+      const streaming: number[] = []
+      const loading: number[] = []
+      let last: BrowserRun | undefined
+      for (let run = 0; run < Math.min(runs, 3); run++) {
+        last = await browserTimes(browser, demo, '/?max=500', setup)
+        const { subscribe, complete } = last
+        // While streaming: tasks that end after the subscription starts and begin before the list is whole.
+        streaming.push(Math.max(0, ...last.longTasks.filter(([start, duration]) => start + duration > subscribe && start <= complete).map(([, duration]) => duration)))
+        loading.push(Math.max(0, ...last.longTasks.filter(([start, duration]) => start + duration <= subscribe).map(([, duration]) => duration)))
+      }
+      const worst = Math.max(...streaming)
+      const show = (values: number[]) => values.map((v) => (v === 0 ? '<50' : v.toFixed(0))).join(', ')
+      const verdict = setup === 'normal' ? (worst <= 50 ? 'OK' : 'OVER BUDGET') : '(headroom check)'
+      print(`  ${setup === 'normal' ? 'CPU as is    ' : 'CPU slowed 4x'}  while streaming: ${worst === 0 ? 'no task over 50 ms' : `longest ${ms(worst)}`} (runs: ${show(streaming)}) ${verdict}`)
+      print(`                 page load before subscribing (script evaluation, first render): runs ${show(loading)} ms`)
+      if (last) print(`                 last run: subscribed at ${ms(last.subscribe)}, first row ${ms(last.first)}, 500 on screen ${ms(last.complete)}`)
+    }
+  } finally {
+    await browser.close()
+    await demo.close()
+  }
+}
+
+await main()
