@@ -14,6 +14,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -55,6 +56,8 @@ interface BrowserRun {
   complete: number
   /** [start, duration] of every task over 50 ms. */
   longTasks: [number, number][]
+  /** The server's walk time for this page's subscription (SuggestionsComplete.durationMs). */
+  serverMs: number
 }
 
 async function browserTimes(browser: Browser, demo: DemoServer, path: string, setup?: string): Promise<BrowserRun> {
@@ -65,25 +68,34 @@ async function browserTimes(browser: Browser, demo: DemoServer, path: string, se
       .observe({ type: 'longtask', buffered: true })
   `)
   const page = await context.newPage()
+  let serverMs = Number.NaN
+  page.on('websocket', (socket) =>
+    socket.on('framereceived', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { payload?: { data?: { suggestions?: { __typename: string; durationMs?: number } } } }
+      const event = message.payload?.data?.suggestions
+      if (event?.__typename === 'SuggestionsComplete' && Number.isNaN(serverMs)) serverMs = event.durationMs ?? Number.NaN
+    }),
+  )
   try {
     if (setup === 'slow-cpu') await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: 4 })
     await page.goto(`${demo.origin}${path}`)
     await page.waitForFunction(`performance.getEntriesByName('suggestions:complete-on-screen').length > 0`, undefined, { timeout: 60_000 })
     // Let the last frame and any trailing task land.
     await page.waitForTimeout(300)
-    return (await page.evaluate(`({
+    const run = (await page.evaluate(`({
       subscribe: performance.getEntriesByName('suggestions:subscribe')[0].startTime,
       first: performance.getEntriesByName('suggestions:first-on-screen')[0].startTime,
       complete: performance.getEntriesByName('suggestions:complete-on-screen')[0].startTime,
       longTasks: window.__longTasks,
-    })`)) as BrowserRun
+    })`)) as Omit<BrowserRun, 'serverMs'>
+    return { ...run, serverMs }
   } finally {
     await context.close()
   }
 }
 
 async function main() {
-  print(`bench/web.ts — ${new Date().toISOString()}, Node ${process.version}, Chromium at ${CHROMIUM}, ${runs} runs`)
+  print(`bench/web.ts — ${new Date().toISOString()}, Node ${process.version}, Chromium at ${CHROMIUM}, ${runs} runs, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`)
   const js = buildAndMeasureJs()
   print()
   print('JavaScript shipped (web/dist/assets/*.js)')
@@ -96,11 +108,11 @@ async function main() {
     await apiSuggestions(demo.server, demo.token)
     await browserTimes(browser, demo, '/')
 
-    const node: { first: number; complete: number }[] = []
-    const page: { first: number; complete: number }[] = []
+    const node: { first: number; complete: number; serverMs: number }[] = []
+    const page: BrowserRun[] = []
     for (let run = 0; run < runs; run++) {
       const api = await apiSuggestions(demo.server, demo.token)
-      node.push({ first: api.firstMs, complete: api.completeMs })
+      node.push({ first: api.firstMs, complete: api.completeMs, serverMs: api.serverMs })
       page.push(await browserTimes(browser, demo, '/'))
     }
     const nodeFirst = median(node.map((r) => r.first))
@@ -113,6 +125,9 @@ async function main() {
     print(`  browser, from navigation    ${ms(pageFirst).padStart(16)}   ${ms(pageComplete).padStart(13)}`)
     print(`  bare graphql-ws in Node     ${ms(nodeFirst).padStart(16)}   ${ms(nodeComplete).padStart(13)}`)
     print(`  ratio browser / Node        ${`${(pageFirst / nodeFirst).toFixed(2)}x`.padStart(16)}   ${`${(pageComplete / nodeComplete).toFixed(2)}x`.padStart(13)}`)
+    print(`  where the browser's time goes (medians): page load to subscribing ${ms(median(page.map((r) => r.subscribe)))}, ` +
+        `subscribing to the first row ${ms(median(page.map((r) => r.first - r.subscribe)))}`)
+    print(`  the server's walk (SuggestionsComplete.durationMs): for the page ${ms(median(page.map((r) => r.serverMs)))}, for Node ${ms(median(node.map((r) => r.serverMs)))}`)
     print(`  browser runs: ${page.map((r) => `${r.first.toFixed(0)}/${r.complete.toFixed(0)}`).join(', ')} ms; Node runs: ${node.map((r) => `${r.first.toFixed(0)}/${r.complete.toFixed(0)}`).join(', ')} ms`)
 
     print()

@@ -91,6 +91,8 @@ export interface ApiStream {
   /** ms from subscribing to the first batch with suggestions, and to SuggestionsComplete. */
   firstMs: number
   completeMs: number
+  /** The server's own walk time (SuggestionsComplete.durationMs). */
+  serverMs: number
 }
 
 /**
@@ -101,6 +103,7 @@ export async function apiSuggestions(server: TestServer, token: string, input: {
   const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
   const started = performance.now()
   let firstMs = Number.NaN
+  let serverMs = Number.NaN
   const contactIds: string[] = []
   try {
     for await (const result of client.iterate({ query: SUBSCRIPTION, variables: { input: { ...input, live: true } } })) {
@@ -110,10 +113,13 @@ export async function apiSuggestions(server: TestServer, token: string, input: {
         if (event.suggestions.length > 0 && Number.isNaN(firstMs)) firstMs = performance.now() - started
         contactIds.push(...event.suggestions.map((suggestion) => suggestion.contact.id))
       }
-      if (event.__typename === 'SuggestionsComplete') break
+      if (event.__typename === 'SuggestionsComplete') {
+        serverMs = event.durationMs
+        break
+      }
     }
   } finally {
     await client.dispose()
   }
-  return { contactIds, firstMs, completeMs: performance.now() - started }
+  return { contactIds, firstMs, completeMs: performance.now() - started, serverMs }
 }
