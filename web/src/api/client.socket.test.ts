@@ -10,7 +10,7 @@ let server: WebSocketServer | undefined
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())))
 
 /** A graphql-ws-speaking stub: `onInit` decides what happens after connection_init. */
-async function stubServer(onInit: (socket: WebSocket) => void): Promise<{ url: string; connections: () => number }> {
+async function stubServer(onInit: (socket: WebSocket) => void, silent = false): Promise<{ url: string; connections: () => number }> {
   let connections = 0
   server = new WebSocketServer({ port: 0, handleProtocols: () => 'graphql-transport-ws' })
   server.on('connection', (socket) => {
@@ -18,7 +18,7 @@ async function stubServer(onInit: (socket: WebSocket) => void): Promise<{ url: s
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { type: string; id?: string }
       if (message.type === 'connection_init') onInit(socket)
-      if (message.type === 'subscribe') {
+      if (message.type === 'subscribe' && !silent) {
         socket.send(JSON.stringify({ id: message.id, type: 'next', payload: { data: { suggestions: { __typename: 'SuggestionsComplete', total: 0, scanned: 0, durationMs: 1 } } } }))
         setTimeout(() => socket.terminate(), 20)
       }
@@ -28,8 +28,8 @@ async function stubServer(onInit: (socket: WebSocket) => void): Promise<{ url: s
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, connections: () => connections }
 }
 
-function outcome(url: string) {
-  const client = createApiClient({ token: 't', httpUrl: url, webSocketImpl: WebSocket })
+function outcome(url: string, options: { pingIntervalMs?: number; pongTimeoutMs?: number } = {}) {
+  const client = createApiClient({ token: 't', httpUrl: url, webSocketImpl: WebSocket, ...options })
   const events: unknown[] = []
   const done = new Promise<ApiError>((resolve) => {
     client.subscribe(SuggestionsSubscription, { input: {} }, { next: (data) => events.push(data), error: resolve, complete: () => resolve(new ApiError('completed', 'COMPLETE')) })
@@ -56,6 +56,17 @@ describe('createApiClient().subscribe over a socket', () => {
     const error = await done
     expect(events).toEqual([{ suggestions: { __typename: 'SuggestionsComplete', total: 0, scanned: 0, durationMs: 1 } }])
     expect(error).toMatchObject({ code: 'CLOSED', unauthorized: false })
+    client.dispose()
+  })
+
+  it('closes a connection whose pings go unanswered, so the stream can reconnect', async () => {
+    // Acks, then never answers a ping nor sends anything: a connection that died silently.
+    const stub = await stubServer((socket) => socket.send(JSON.stringify({ type: 'connection_ack' })), true)
+    const started = Date.now()
+    const { client, done } = outcome(stub.url, { pingIntervalMs: 100, pongTimeoutMs: 100 })
+    const error = await done
+    expect(error).toMatchObject({ code: 'CLOSED', message: 'The connection closed (4408).' })
+    expect(Date.now() - started).toBeLessThan(2000)
     client.dispose()
   })
 })

@@ -55,6 +55,8 @@ export function toApiError(errors: readonly WireError[]): ApiError {
   return new ApiError(first?.message ?? 'Unknown error', code, typeof retry === 'number' ? retry : undefined)
 }
 
+const OPEN = 1
+
 /** The graphql-ws close code for a rejected token (the server's onConnect said no). */
 export const CLOSE_FORBIDDEN = 4403
 
@@ -74,17 +76,38 @@ export interface ApiClientOptions {
   httpUrl: string
   fetch?: typeof fetch
   webSocketImpl?: unknown
+  /** Ping the server this often (ms); a pong later than `pongTimeoutMs` closes the socket. */
+  pingIntervalMs?: number
+  pongTimeoutMs?: number
 }
 
-export function createApiClient({ token, httpUrl, fetch: fetchImpl = fetch, webSocketImpl }: ApiClientOptions): ApiClient {
+export function createApiClient({ token, httpUrl, fetch: fetchImpl = fetch, webSocketImpl, pingIntervalMs = 15_000, pongTimeoutMs = 5_000 }: ApiClientOptions): ApiClient {
   const authorization = `Bearer ${token}`
+  let socket: WebSocket | null = null
+  let pongTimer: ReturnType<typeof setTimeout> | undefined
   const ws: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     connectionParams: { authorization },
     // One attempt per subscribe: the suggestions stream reconnects itself, with its cursor.
     retryAttempts: 0,
     shouldRetry: () => false,
-    keepAlive: 15_000,
+    // A connection that died without a close (sleep, network change) is found by a ping
+    // left unanswered, and closed so the stream reconnects.
+    keepAlive: pingIntervalMs,
+    on: {
+      ping: (received) => {
+        if (received) return
+        pongTimer = setTimeout(() => {
+          if (socket?.readyState === OPEN) socket.close(4408, 'Ping timeout')
+        }, pongTimeoutMs)
+      },
+      pong: (received) => void (received && clearTimeout(pongTimer)),
+      connected: (connected) => void (socket = connected as WebSocket),
+      closed: () => {
+        clearTimeout(pongTimer)
+        socket = null
+      },
+    },
     ...(webSocketImpl ? { webSocketImpl } : {}),
   })
 

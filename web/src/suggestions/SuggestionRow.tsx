@@ -1,4 +1,4 @@
-import { memo, useState, type FormEvent } from 'react'
+import { memo, useRef, useState, type FormEvent } from 'react'
 import { Link, contactPath } from '../router.tsx'
 import { circleLabel, describeSlot } from '../format.ts'
 import type { Suggestion, SuggestionAction } from './reducer.ts'
@@ -41,10 +41,17 @@ function SnoozeForm({ name, onSnooze, onCancel }: { name: string; onSnooze: (unt
 /** One ranked suggestion: who, why, when (in both zones), and what to do about it. */
 export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, userZone, onAction }: RowProps) {
   const [snoozing, setSnoozing] = useState(false)
+  const row = useRef<HTMLLIElement>(null)
   const { contact, slot } = suggestion
+  // The row leaves the list at once: keep keyboard users in place, on the next row (or the one before).
+  const act = (action: SuggestionAction, until?: string) => {
+    const neighbour = row.current?.nextElementSibling ?? row.current?.previousElementSibling
+    neighbour?.querySelector<HTMLButtonElement>('.actions button')?.focus()
+    onAction(suggestion, action, until)
+  }
   const when = slot ? describeSlot(slot, userZone, contact.timezone) : null
   return (
-    <li className="suggestion" data-testid="suggestion" data-suggestion-id={suggestion.id} data-contact-id={contact.id}>
+    <li ref={row} className="suggestion" data-testid="suggestion" data-suggestion-id={suggestion.id} data-contact-id={contact.id}>
       <span className="rank" aria-label={`Rank ${rank}`}>
         {rank}
       </span>
@@ -71,13 +78,13 @@ export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, use
         )}
       </p>
       {snoozing ? (
-        <SnoozeForm name={contact.name} onSnooze={(until) => onAction(suggestion, 'snooze', until)} onCancel={() => setSnoozing(false)} />
+        <SnoozeForm name={contact.name} onSnooze={(until) => act('snooze', until)} onCancel={() => setSnoozing(false)} />
       ) : (
         <div className="actions">
-          <button type="button" onClick={() => onAction(suggestion, 'accept')} aria-label={`Accept ${contact.name}`}>
+          <button type="button" onClick={() => act('accept')} aria-label={`Accept ${contact.name}`}>
             Accept
           </button>
-          <button type="button" onClick={() => onAction(suggestion, 'dismiss')} aria-label={`Dismiss ${contact.name}`}>
+          <button type="button" onClick={() => act('dismiss')} aria-label={`Dismiss ${contact.name}`}>
             Dismiss
           </button>
           <button type="button" onClick={() => setSnoozing(true)} aria-label={`Snooze ${contact.name}`}>

@@ -177,15 +177,17 @@ describe('SuggestionsView: optimistic actions', () => {
     expect(screen.getByRole('alert')).toHaveTextContent('Could not snooze Person 1: until must be in the future')
   })
 
-  it('every action is a real button, reachable with the keyboard', async () => {
+  it('every action is a real button, reachable with the keyboard; focus moves to the next row when one leaves', async () => {
     const { emit, user, client } = setup({ DismissSuggestion: async () => ({ dismissSuggestion: suggestion(1, { status: 'DISMISSED' }) }) })
-    emit(batch(range(1, 1)))
+    emit(batch(range(1, 2)))
     await user.tab() // the contact link
     await user.tab()
     expect(screen.getByRole('button', { name: 'Accept Person 1' })).toHaveFocus()
     await user.tab()
     await user.keyboard('{Enter}')
     expect(client.requests.at(-1)?.operation).toBe('DismissSuggestion')
+    await waitFor(() => expect(rowNames()).toEqual(['Person 2']))
+    expect(screen.getByRole('button', { name: 'Accept Person 2' })).toHaveFocus()
   })
 })
 
