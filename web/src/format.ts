@@ -38,11 +38,16 @@ export function formatDate(iso: string, timeZone?: string | null): string {
   return formatter(timeZone ?? undefined, 'date').format(new Date(iso))
 }
 
+/** "America/Argentina/Buenos_Aires" → "Buenos Aires": short enough for a phone. */
+export function zoneCity(zone: string): string {
+  return (zone.split('/').at(-1) ?? zone).replaceAll('_', ' ')
+}
+
 /** A slot in the user's zone and, when known, in the contact's: what a row shows. */
 export function describeSlot(slot: { start: string; end: string }, userZone: string | null | undefined, contactZone: string | null | undefined) {
   return {
     yours: `${formatDateTime(slot.start, userZone)}–${formatTime(slot.end, userZone)}`,
-    theirs: contactZone ? `${formatDateTime(slot.start, contactZone)} their time (${contactZone})` : null,
+    theirs: contactZone ? `${formatDateTime(slot.start, contactZone)} their time (${zoneCity(contactZone)})` : null,
   }
 }
 

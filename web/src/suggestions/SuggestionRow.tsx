@@ -62,7 +62,7 @@ export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, use
         <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
       </div>
       <p className="reason">{suggestion.reason}</p>
-      <p className="slot">
+      <p className="slot" title={when ? [when.yours, when.theirs].filter(Boolean).join(' · ') : undefined}>
         {when ? (
           <>
             <span>{userZone ? when.yours : '…'}</span>

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { circleLabel, describeSlot, formatDateTime, zoneCity } from './format.ts'
+
+describe('format', () => {
+  const slot = { start: '2026-03-29T00:30:00.000Z', end: '2026-03-29T01:00:00.000Z' }
+
+  it('shows a slot in the user zone and in the contact zone, across a DST change', () => {
+    // 00:30Z on the night Berlin moves to summer time (at 01:00Z): 01:30 CET.
+    expect(describeSlot(slot, 'Europe/Berlin', 'Asia/Kolkata')).toEqual({
+      yours: 'Sun 29 Mar, 01:30–03:00',
+      theirs: 'Sun 29 Mar, 06:00 their time (Kolkata)',
+    })
+    expect(describeSlot(slot, 'America/New_York', null)).toEqual({ yours: 'Sat 28 Mar, 20:30–21:00', theirs: null })
+  })
+
+  it('falls back to the browser zone for an unknown zone name instead of throwing', () => {
+    expect(() => formatDateTime(slot.start, 'Mars/Olympus_Mons')).not.toThrow()
+  })
+
+  it('names zones and circles for people', () => {
+    expect(zoneCity('America/Argentina/Buenos_Aires')).toBe('Buenos Aires')
+    expect(zoneCity('UTC')).toBe('UTC')
+    expect(circleLabel('INNER')).toBe('Inner circle')
+    expect(circleLabel(null)).toBe('No circle')
+  })
+})
