@@ -48,6 +48,17 @@ describe('SuggestionsView: the stream', () => {
     expect(after.slice(0, 2)).toEqual(before)
   })
 
+  it('adds a large batch a frame at a time (50 rows per frame), then shows the summary', async () => {
+    const { emit } = setup()
+    emit(batch(range(1, 120), 'c120'))
+    emit(complete(120))
+    expect(screen.getAllByTestId('suggestion')).toHaveLength(50)
+    expect(screen.queryByTestId('summary')).toBeNull()
+    await waitFor(() => expect(screen.getAllByTestId('suggestion')).toHaveLength(120))
+    expect(rowNames().slice(48, 52)).toEqual(['Person 49', 'Person 50', 'Person 51', 'Person 52'])
+    expect(screen.getByTestId('summary')).toHaveTextContent('120 suggestions')
+  })
+
   it('announces new suggestions in a polite live region', () => {
     const { emit } = setup()
     const announcer = screen.getByTestId('announcer')

@@ -1,5 +1,5 @@
 /** The home page: the live ranked suggestions, with accept / dismiss / snooze. */
-import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef } from 'react'
+import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
 import type { ApiClient } from '../api/client.ts'
 import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion } from '../api/documents.ts'
 import { formatDateTime } from '../format.ts'
@@ -49,10 +49,11 @@ function ConnectionStatus({ state }: { state: SuggestionsState }) {
   }
 }
 
-function Progress({ state }: { state: SuggestionsState }) {
+function Progress({ state, rendering }: { state: SuggestionsState; rendering: boolean }) {
   if (state.refresh) return <span>Refreshing… {state.refresh.length} so far</span>
   if (state.phase === 'streaming') return <span>Looking through your contacts… {state.scanned} scanned, {state.items.length} found</span>
   if (!state.summary) return null
+  if (rendering) return <span>Showing {state.summary.total} suggestions…</span>
   const { total, scanned, durationMs } = state.summary
   return (
     <span data-testid="summary">
@@ -84,26 +85,43 @@ function Planned({ state, userZone }: { state: SuggestionsState; userZone: strin
   )
 }
 
+/** Rows added per animation frame: a batch of hundreds never becomes one long task. */
+export const ROWS_PER_FRAME = 50
+
+/**
+ * How many of `total` rows to render: at least {@link ROWS_PER_FRAME} at once, then
+ * ROWS_PER_FRAME more each frame until all are there (append-only, as the stream).
+ */
+function useRowsShown(total: number): number {
+  const [shown, setShown] = useState(ROWS_PER_FRAME)
+  const count = Math.min(total, Math.max(shown, ROWS_PER_FRAME))
+  useEffect(() => {
+    if (count >= total) return
+    const frame = requestAnimationFrame(() => setShown(count + ROWS_PER_FRAME))
+    return () => cancelAnimationFrame(frame)
+  }, [count, total])
+  return count
+}
+
 /** User Timing marks for the figures (bench/web.ts): first row and whole list on screen. */
-function useScreenMarks(state: SuggestionsState) {
+function useScreenMarks(shown: number, complete: boolean) {
   const marked = useRef({ first: false, complete: false })
   useLayoutEffect(() => {
-    if (!marked.current.first && state.items.length > 0) {
+    if (!marked.current.first && shown > 0) {
       marked.current.first = true
       performance.mark('suggestions:first-on-screen')
     }
-    if (!marked.current.complete && state.phase === 'complete') {
+    if (!marked.current.complete && complete) {
       marked.current.complete = true
       performance.mark('suggestions:complete-on-screen')
     }
-  }, [state.items.length, state.phase])
+  }, [shown, complete])
 }
 
 export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent }: SuggestionsViewProps) {
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
   const callbacks = useRef({ onUnauthorized, onFirstEvent })
   callbacks.current = { onUnauthorized, onFirstEvent }
-  useScreenMarks(state)
 
   useEffect(() => {
     performance.mark('suggestions:subscribe')
@@ -147,12 +165,15 @@ export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, o
   )
 
   const visible = visibleSuggestions(state)
+  const shown = useRowsShown(visible.length)
+  const rendering = shown < visible.length
+  useScreenMarks(shown, state.phase === 'complete' && !state.refresh && !rendering)
   const ranks = new Map(state.items.map((item, index) => [item.id, index + 1]))
   return (
-    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming'}>
+    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering}>
       <h1 id="suggestions-title">Reach out</h1>
       <div className="status-bar">
-        <ConnectionStatus state={state} /> <Progress state={state} />
+        <ConnectionStatus state={state} /> <Progress state={state} rendering={rendering} />
         {state.throttled && (
           <p className="notice" role="status" data-testid="throttled">
             The server is busy ({state.throttled.reason}): suggestions arrive more slowly.
@@ -175,7 +196,7 @@ export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, o
         <p>Nobody to reach out to right now.</p>
       ) : (
         <ol className="suggestions" aria-label="Suggestions">
-          {visible.map((suggestion) => (
+          {visible.slice(0, shown).map((suggestion) => (
             <SuggestionRow key={suggestion.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
           ))}
         </ol>
