@@ -9,7 +9,8 @@
  * (top 50, pages of 10) and the messages per second the server delivered.
  * Last, slow consumers: live top-500 subscriptions whose sockets stop reading
  * while the user's data keeps changing; the heap after GC with them open,
- * beside the heap before they came (run with --expose-gc: the npm script does).
+ * beside the heap before they came and after they left, second of two rounds
+ * (run with --expose-gc: the npm script does).
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -106,6 +107,8 @@ try {
   const seconds = (performance.now() - started) / 1000
   await Promise.all(clients.map((client) => client.dispose()))
 
+  // The first round warms caches (the heap then plateaus round after round): measure the second.
+  if (slowConsumers > 0) await measureSlowConsumers(wsUrl, url, token, userId)
   const slow = slowConsumers > 0 ? await measureSlowConsumers(wsUrl, url, token, userId) : undefined
   await app.stop()
 
@@ -171,11 +174,17 @@ async function measureSlowConsumers(wsUrl: string, httpUrl: string, token: strin
   await new Promise((resolve) => setTimeout(resolve, 3000))
   const during = heap()
   for (const socket of sockets) socket.terminate()
-  await new Promise((resolve) => setTimeout(resolve, 1000))
+  // Gone when the server's gauge of open streams says so (walks under way finish their page first).
+  const metricsUrl = httpUrl.replace('/graphql', '/metrics')
+  const open = async () => Number(/^suggestions_subscriptions_active (\S+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1])
+  const leaving = performance.now()
+  while ((await open()) > 0 && performance.now() - leaving < 60_000) await new Promise((resolve) => setTimeout(resolve, 100))
+  const left = await open()
   const after = heap()
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`
   return (
     `${slowConsumers} slow consumers (live top 500, sockets paused, 50 changes): heap after GC ${mb(before)} before, ${mb(during)} while paused ` +
-    `(+${((during - before) / slowConsumers / 1024).toFixed(0)} kB each), ${mb(after)} after they left${gc ? '' : ' (no --expose-gc: figures noisy)'}`
+    `(+${((during - before) / slowConsumers / 1024).toFixed(0)} kB each), ${mb(after)} after they left ` +
+    `(${left} streams still open after ${((performance.now() - leaving) / 1000).toFixed(1)} s)${gc ? '' : ' (no --expose-gc: figures noisy)'}`
   )
 }
