@@ -136,7 +136,7 @@ async function main() {
       const streaming: number[] = []
       const loading: number[] = []
       let last: BrowserRun | undefined
-      for (let run = 0; run < Math.min(runs, 3); run++) {
+      for (let run = 0; run < runs; run++) {
         last = await browserTimes(browser, demo, '/?max=500', setup)
         const { subscribe, complete } = last
         // While streaming: tasks that end after the subscription starts and begin before the list is whole.
@@ -144,9 +144,11 @@ async function main() {
         loading.push(Math.max(0, ...last.longTasks.filter(([start, duration]) => start + duration <= subscribe).map(([, duration]) => duration)))
       }
       const worst = Math.max(...streaming)
+      const typical = median(streaming)
       const show = (values: number[]) => values.map((v) => (v === 0 ? '<50' : v.toFixed(0))).join(', ')
-      const verdict = setup === 'normal' ? (worst <= 50 ? 'OK' : 'OVER BUDGET') : '(headroom check)'
-      print(`  ${setup === 'normal' ? 'CPU as is    ' : 'CPU slowed 4x'}  while streaming: ${worst === 0 ? 'no task over 50 ms' : `longest ${ms(worst)}`} (runs: ${show(streaming)}) ${verdict}`)
+      const verdict = setup === 'normal' ? (worst <= 50 ? 'OK' : typical <= 50 ? 'OVER BUDGET in some runs' : 'OVER BUDGET') : '(headroom check)'
+      const longest = (value: number) => (value === 0 ? 'no task over 50 ms' : ms(value))
+      print(`  ${setup === 'normal' ? 'CPU as is    ' : 'CPU slowed 4x'}  while streaming: median of runs ${longest(typical)}, worst ${longest(worst)} (runs: ${show(streaming)}) ${verdict}`)
       print(`                 page load before subscribing (script evaluation, first render): runs ${show(loading)} ms`)
       if (last) print(`                 last run: subscribed at ${ms(last.subscribe)}, first row ${ms(last.first)}, 500 on screen ${ms(last.complete)}`)
     }

@@ -86,7 +86,7 @@ function Planned({ state, userZone }: { state: SuggestionsState; userZone: strin
 }
 
 /** Rows added per animation frame: a batch of hundreds never becomes one long task. */
-export const ROWS_PER_FRAME = 50
+export const ROWS_PER_FRAME = 30
 
 /**
  * How many of `total` rows to render: at least {@link ROWS_PER_FRAME} at once, then
@@ -97,7 +97,7 @@ function useRowsShown(total: number): number {
   const count = Math.min(total, Math.max(shown, ROWS_PER_FRAME))
   useEffect(() => {
     if (count >= total) return
-    const frame = requestAnimationFrame(() => setShown(count + ROWS_PER_FRAME))
+    const frame = requestAnimationFrame(() => startTransition(() => setShown(count + ROWS_PER_FRAME)))
     return () => cancelAnimationFrame(frame)
   }, [count, total])
   return count
@@ -127,13 +127,13 @@ export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, o
     performance.mark('suggestions:subscribe')
     let first = true
     return startSuggestionsStream({
-        client,
-        ...(maxSuggestions ? { maxSuggestions } : {}),
-        ...(batchSize ? { batchSize } : {}),
-        ...(backoff ? { backoff } : {}),
-        // Rendering a batch can wait for input: keep the page responsive while hundreds stream.
+      client,
+      ...(maxSuggestions ? { maxSuggestions } : {}),
+      ...(batchSize ? { batchSize } : {}),
+      ...(backoff ? { backoff } : {}),
       dispatch: (event: SuggestionsEvent) => {
         if (event.type !== 'received') return dispatch(event)
+        // Rendering a batch can wait for input: the page stays responsive while hundreds stream.
         startTransition(() => dispatch(event))
         if (first) {
           first = false
