@@ -83,6 +83,9 @@ describe.each(kinds)('mutations on %s', (kind) => {
       ['mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }],
       ['mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { id } }', { id, g: [] }],
       ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2999-01-01T00:00:00Z") { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['query($id: ID!) { node(id: $id) { id } }', { id }],
     ] as const) {
       expect(code(await server.query(mutation, variables, alice.token))?.code, mutation).toBe('NOT_FOUND')
     }
@@ -94,6 +97,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
     )
     expect(code(foreignGroup)?.code).toBe('NOT_FOUND')
     expect(await db.prisma.contact.findUniqueOrThrow({ where: { id: bobContact!.id } })).toEqual(before)
+    expect(await db.prisma.suggestion.count({ where: { contactId: bobContact!.id } })).toBe(0)
   })
 
   it('sets groups, availability and calendar events, with validation', async () => {
