@@ -41,6 +41,11 @@ const environmentSchema = z.object({
   SLOT_CAPACITY: z.coerce.number().int().min(1).max(100).default(1),
   SUGGESTION_HORIZON_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
+  GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  GENERATION_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(200),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
+  SUGGESTION_REFRESH_CRON: z.string().trim().min(1).default('0 4 * * *'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -68,6 +73,16 @@ export interface Config {
   suggestionHorizonDays: number
   /** Concurrent `suggestions` subscriptions one user may hold in this process; past it, RATE_LIMITED. */
   subscriptionsPerUser: number
+  /** Suggestion walks this process runs at once; the rest wait in a queue fair across users. */
+  generationConcurrency: number
+  /** Walks that may wait; past it, new subscriptions get RATE_LIMITED with a retry hint. */
+  generationQueueLimit: number
+  /** Background jobs (stored suggestion regeneration) this process runs at once. */
+  jobConcurrency: number
+  /** When every user's stored suggestions are regenerated (cron, UTC; a repeatable job). */
+  suggestionRefreshCron: string
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -106,6 +121,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     slotCapacity: parsed.SLOT_CAPACITY,
     suggestionHorizonDays: parsed.SUGGESTION_HORIZON_DAYS,
     subscriptionsPerUser: parsed.SUBSCRIPTIONS_PER_USER,
+    generationConcurrency: parsed.GENERATION_CONCURRENCY,
+    generationQueueLimit: parsed.GENERATION_QUEUE_LIMIT,
+    jobConcurrency: parsed.JOB_CONCURRENCY,
+    suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
   }
 }
 
