@@ -2,6 +2,7 @@
  * Every environment variable the server reads, parsed and validated in one
  * place. Nothing else in `src/` reads `process.env`.
  */
+import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -26,6 +27,15 @@ const booleanFlag = z
   .optional()
   .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value)))
 
+function isCron(value: string): boolean {
+  try {
+    CronExpressionParser.parse(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().trim().min(1).optional(),
@@ -44,7 +54,7 @@ const environmentSchema = z.object({
   GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   GENERATION_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(200),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
-  SUGGESTION_REFRESH_CRON: z.string().trim().min(1).default('0 4 * * *'),
+  SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 })
 

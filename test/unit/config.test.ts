@@ -19,6 +19,11 @@ describe('parseConfig', () => {
       slotCapacity: 1,
       suggestionHorizonDays: 7,
       subscriptionsPerUser: 5,
+      generationConcurrency: 8,
+      generationQueueLimit: 200,
+      jobConcurrency: 2,
+      suggestionRefreshCron: '0 4 * * *',
+      shutdownTimeoutMs: 10_000,
     })
   })
 
@@ -48,6 +53,11 @@ describe('parseConfig', () => {
     ['MEMORY_OPEN_RATIO', '0'],
     ['SLOT_CAPACITY', '0'],
     ['SUGGESTION_HORIZON_DAYS', 'week'],
+    ['GENERATION_CONCURRENCY', '0'],
+    ['GENERATION_QUEUE_LIMIT', '-1'],
+    ['JOB_CONCURRENCY', 'many'],
+    ['SUGGESTION_REFRESH_CRON', 'every day'],
+    ['SHUTDOWN_TIMEOUT_MS', '5'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
