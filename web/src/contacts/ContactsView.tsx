@@ -15,6 +15,8 @@ export interface ContactFilters {
   group: string
   tag: string
   search: string
+  /** Only archived contacts (the server's default: only active ones). */
+  archived: boolean
 }
 
 interface ListState {
@@ -33,6 +35,7 @@ function toFilter(filters: ContactFilters) {
     ...(filters.group ? { group: filters.group } : {}),
     ...(filters.tag.trim() ? { tag: filters.tag.trim() } : {}),
     ...(filters.search.trim() ? { search: filters.search.trim() } : {}),
+    ...(filters.archived ? { archived: true } : {}),
   }
 }
 
@@ -113,7 +116,7 @@ export interface ContactsViewProps {
 }
 
 export function ContactsView({ client, groups, onUnauthorized }: ContactsViewProps) {
-  const [filters, setFilters] = useState<ContactFilters>({ circle: '', group: '', tag: '', search: '' })
+  const [filters, setFilters] = useState<ContactFilters>({ circle: '', group: '', tag: '', search: '', archived: false })
   const settled = useDebounced(filters, 250)
   const { list, loadMore } = useContactPages(client, settled, onUnauthorized)
   const sentinel = useWhenVisible(loadMore)
@@ -150,6 +153,9 @@ export function ContactsView({ client, groups, onUnauthorized }: ContactsViewPro
         </label>
         <label>
           Tag <input value={filters.tag} onChange={(event) => set({ tag: event.target.value })} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={filters.archived} onChange={(event) => set({ archived: event.target.checked })} /> Archived only
         </label>
       </form>
       <ul className="contacts" aria-label="Contacts" aria-busy={list.loading}>

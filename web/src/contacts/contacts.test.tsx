@@ -72,8 +72,13 @@ describe('ContactsView', () => {
     await user.selectOptions(screen.getByLabelText('Group'), 'Climbing')
     await user.type(screen.getByLabelText('Tag'), 'work')
     await user.type(screen.getByLabelText('Search'), 'ann')
+    await user.click(screen.getByLabelText('Archived only'))
     await waitFor(() =>
-      expect(client.requests.at(-1)?.variables).toEqual({ first: PAGE_SIZE, after: null, filter: { circle: 'INNER', group: 'R3JvdXA6Mw==', tag: 'work', search: 'ann' } }),
+      expect(client.requests.at(-1)?.variables).toEqual({
+        first: PAGE_SIZE,
+        after: null,
+        filter: { circle: 'INNER', group: 'R3JvdXA6Mw==', tag: 'work', search: 'ann', archived: true },
+      }),
     )
   })
 
