@@ -1,0 +1,133 @@
+/**
+ * The jobs runner on BullMQ (Redis), for several server processes: one queue
+ * `suggestion-generation` shared by all of them, one worker per process, and
+ * the daily refresh as a BullMQ job scheduler, so exactly one refresh job is
+ * created per cron tick however many processes run (`upsertJobScheduler` with
+ * the same id is the same scheduler).
+ *
+ * A regeneration is deduplicated by user: while a user's job waits, more
+ * requests are dropped; while it runs, one more run is kept for after it
+ * (`keepLastIfActive`), so a change made during a run is never missed.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
+import type { Jobs, JobsOptions } from './jobs.ts'
+import { createJobWork, DEFAULTS } from './job-work.ts'
+import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
+
+export const QUEUE_NAME = 'suggestion-generation'
+export const REGENERATE_JOB = 'regenerate-user-suggestions'
+export const REFRESH_JOB = 'refresh-all-users'
+export const REFRESH_SCHEDULER_ID = 'daily-suggestion-refresh'
+/** How long aborted jobs get to stop at close before the connections are cut. */
+const ABORT_GRACE_MS = 1000
+
+type JobData = { userId: string } | Record<string, never>
+
+export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): Jobs {
+  const work = createJobWork(options)
+  const debounceMs = options.debounceMs ?? DEFAULTS.debounceMs
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs
+  // BullMQ opens and closes its own connections from these options; workers need maxRetriesPerRequest: null.
+  const connection = { url: options.redisUrl, maxRetriesPerRequest: null }
+  const prefix = options.prefix ? { prefix: options.prefix } : {}
+  const retention = {
+    removeOnComplete: { count: 1000, age: 24 * 3600 },
+    removeOnFail: { count: 1000, age: 7 * 24 * 3600 },
+  }
+  const retries: BullJobOptions = {
+    attempts: work.attempts,
+    backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULTS.backoffMs },
+    ...retention,
+  }
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection, ...prefix, defaultJobOptions: retries })
+  queue.on('error', (error) => work.logger.error({ err: error }, 'job queue error'))
+  let worker: Worker<JobData> | undefined
+  const running = new Set<Promise<unknown>>()
+  let closing: Promise<void> | undefined
+
+  const regenerationJob = (userId: string, delay: number) => ({
+    name: REGENERATE_JOB,
+    data: { userId },
+    opts: { ...retries, delay, deduplication: { id: `user:${userId}`, keepLastIfActive: true } },
+  })
+
+  async function processJob(job: Job<JobData>, _token?: string, signal?: AbortSignal): Promise<RegenerationResult | number> {
+    if (job.name === REFRESH_JOB) {
+      return work.refreshAllUsers(
+        async (userIds) => {
+          await queue.addBulk(userIds.map((userId) => regenerationJob(userId, 0)))
+        },
+        () => closing !== undefined,
+      )
+    }
+    const { userId } = job.data as { userId: string }
+    return work.regenerateAttempt(
+      userId,
+      job.attemptsMade + 1,
+      async (progress) => {
+        await job.updateProgress({ ...progress })
+      },
+      signal ?? new AbortController().signal,
+    )
+  }
+
+  return {
+    async requestRegeneration(userId) {
+      if (closing) {
+        work.logger.warn({ userId }, 'jobs are closed; regeneration request dropped')
+        return
+      }
+      const { name, data, opts } = regenerationJob(userId, debounceMs)
+      await queue.add(name, data, opts)
+    },
+
+    async start() {
+      if (worker || closing) return
+      worker = new Worker<JobData>(
+        QUEUE_NAME,
+        (job, token, signal) => {
+          const promise = processJob(job, token, signal)
+          running.add(promise)
+          return promise.finally(() => running.delete(promise))
+        },
+        { connection, ...prefix, concurrency: options.concurrency, ...retention },
+      )
+      worker.on('error', (error) => work.logger.error({ err: error }, 'job worker error'))
+      await worker.waitUntilReady()
+      await queue.upsertJobScheduler(
+        REFRESH_SCHEDULER_ID,
+        { pattern: options.refreshCron },
+        { name: REFRESH_JOB, data: {}, opts: retries },
+      )
+    },
+
+    close() {
+      closing ??= (async () => {
+        if (worker) {
+          // Take no new job, then wait (bounded) for the running ones.
+          await worker.pause(true)
+          const drained = Promise.allSettled([...running])
+          const timeout = new AbortController()
+          const finished = await Promise.race([
+            drained.then(() => true),
+            sleep(closeTimeoutMs, false, { signal: timeout.signal }).catch(() => false),
+          ])
+          timeout.abort()
+          if (!finished) {
+            // Aborted jobs fail (and are retried later, by this or another process); one that ignores
+            // its signal is cut off: its lock expires and BullMQ hands it to another worker as stalled.
+            work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
+            worker.cancelAllJobs('shutting down')
+            const grace = new AbortController()
+            await Promise.race([drained, sleep(ABORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})])
+            grace.abort()
+          }
+          await worker.close(!finished)
+        }
+        await queue.close()
+      })()
+      return closing
+    },
+  }
+}

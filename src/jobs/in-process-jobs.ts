@@ -1,0 +1,174 @@
+/**
+ * The jobs runner for one process without Redis (the embedded default). Same
+ * behaviour as the BullMQ one, kept small: a FIFO of user ids, at most
+ * `concurrency` running, one entry per user while queued (a request for a
+ * user whose job is running queues one more run after it, so no change is
+ * missed), retries with exponential backoff, and the daily refresh from the
+ * cron's next run with one timer. Queued work is dropped on close; the next
+ * daily refresh catches up. It is not a broker: nothing survives a restart.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CronExpressionParser } from 'cron-parser'
+import type { Jobs, JobsOptions } from './jobs.ts'
+import { createJobWork, DEFAULTS } from './job-work.ts'
+
+/** Node's timers overflow past about 24.8 days; a longer wait is taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** How long aborted jobs get to stop at close. */
+export const ABORT_GRACE_MS = 1000
+
+type UserState = 'queued' | 'running' | 'running-again'
+
+export function createInProcessJobs(options: JobsOptions): Jobs {
+  const work = createJobWork(options)
+  const now = options.now ?? (() => new Date())
+  const backoffMs = options.backoffMs ?? DEFAULTS.backoffMs
+  const debounceMs = options.debounceMs ?? DEFAULTS.debounceMs
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs
+  const pageSize = options.refreshPageSize ?? DEFAULTS.refreshPageSize
+
+  const states = new Map<string, UserState>()
+  const ready: { userId: string; attempt: number }[] = []
+  const running = new Set<Promise<void>>()
+  const controllers = new Set<AbortController>()
+  const timers = new Set<NodeJS.Timeout>()
+  let roomWaiters: (() => void)[] = []
+  let refreshing: Promise<unknown> | undefined
+  let started = false
+  let closing: Promise<void> | undefined
+
+  /** Runs `fn` after `ms` unless closed first. */
+  function later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      fn()
+    }, ms)
+    timers.add(timer)
+  }
+
+  function enqueue(userId: string, delayMs: number): void {
+    if (closing) {
+      work.logger.warn({ userId }, 'jobs are closed; regeneration request dropped')
+      return
+    }
+    const state = states.get(userId)
+    if (state === 'queued' || state === 'running-again') return
+    if (state === 'running') {
+      states.set(userId, 'running-again')
+      return
+    }
+    states.set(userId, 'queued')
+    if (delayMs > 0) later(delayMs, () => push(userId, 1))
+    else push(userId, 1)
+  }
+
+  function push(userId: string, attempt: number): void {
+    ready.push({ userId, attempt })
+    pump()
+  }
+
+  function pump(): void {
+    while (started && !closing && running.size < options.concurrency && ready.length > 0) {
+      const task = ready.shift()!
+      const promise = run(task.userId, task.attempt).finally(() => {
+        running.delete(promise)
+        pump()
+      })
+      running.add(promise)
+    }
+  }
+
+  async function run(userId: string, attempt: number): Promise<void> {
+    states.set(userId, 'running')
+    const controller = new AbortController()
+    controllers.add(controller)
+    try {
+      await work.regenerateAttempt(userId, attempt, async () => {}, controller.signal)
+    } catch {
+      // Logged and reported by regenerateAttempt; retry unless it was the last attempt.
+      if (attempt < work.attempts && !closing) {
+        states.set(userId, 'queued') // a request made meanwhile is served by the retry
+        later(backoffMs * 2 ** (attempt - 1), () => push(userId, attempt + 1))
+        return
+      }
+    } finally {
+      controllers.delete(controller)
+    }
+    const again = states.get(userId) === 'running-again'
+    states.delete(userId)
+    notifyRoom()
+    if (again) enqueue(userId, 0)
+  }
+
+  function notifyRoom(): void {
+    const waiters = roomWaiters
+    roomWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves once fewer than `pageSize` users are queued or running, or on close. */
+  async function waitForRoom(): Promise<void> {
+    while (states.size >= pageSize && !closing) await new Promise<void>((resolve) => roomWaiters.push(resolve))
+  }
+
+  function scheduleRefresh(): void {
+    if (closing) return
+    const next = CronExpressionParser.parse(options.refreshCron, { currentDate: now() }).next().toDate()
+    const wait = (at: Date) => {
+      const delay = at.getTime() - now().getTime()
+      if (delay > 0) return later(Math.min(delay, MAX_TIMER_MS), () => wait(at))
+      // A refresh still walking (huge user base) is not started twice.
+      refreshing ??= work
+        .refreshAllUsers(
+          async (userIds) => {
+            for (const userId of userIds) enqueue(userId, 0)
+            await waitForRoom()
+          },
+          () => closing !== undefined,
+        )
+        .catch(() => {}) // logged by refreshAllUsers
+        .finally(() => (refreshing = undefined))
+      scheduleRefresh()
+    }
+    wait(next)
+  }
+
+  return {
+    async requestRegeneration(userId) {
+      enqueue(userId, debounceMs)
+    },
+
+    async start() {
+      if (started || closing) return
+      started = true
+      scheduleRefresh()
+      pump()
+    },
+
+    close() {
+      closing ??= (async () => {
+        for (const timer of timers) clearTimeout(timer)
+        timers.clear()
+        ready.length = 0
+        notifyRoom()
+        const drained = Promise.allSettled([...running, refreshing])
+        const timeout = new AbortController()
+        const finished = await Promise.race([
+          drained.then(() => true),
+          sleep(closeTimeoutMs, false, { signal: timeout.signal }).catch(() => false),
+        ])
+        timeout.abort()
+        if (!finished) {
+          work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
+          for (const controller of controllers) controller.abort(new Error('shutting down'))
+          // A moment for the aborted walks to stop; a job that ignores its signal is left behind.
+          const grace = new AbortController()
+          await Promise.race([drained, sleep(ABORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})])
+          grace.abort()
+        }
+        states.clear()
+      })()
+      return closing
+    },
+  }
+}

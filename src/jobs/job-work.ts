@@ -1,0 +1,109 @@
+/**
+ * What a job does, shared by both runners: one regeneration attempt with its
+ * log line and outcome, and the daily refresh's walk over every user.
+ */
+import type { PrismaClient } from '../generated/prisma/client.ts'
+import type { JobOutcome, JobsOptions, Regenerate } from './jobs.ts'
+import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
+
+export const DEFAULTS = {
+  attempts: 3,
+  backoffMs: 1000,
+  debounceMs: 1000,
+  closeTimeoutMs: 10_000,
+  refreshPageSize: 1000,
+}
+
+export function createJobWork(options: JobsOptions) {
+  const logger = options.logger.child({ component: 'jobs' })
+  const attempts = options.attempts ?? DEFAULTS.attempts
+  const pageSize = options.refreshPageSize ?? DEFAULTS.refreshPageSize
+  const regenerate: Regenerate =
+    options.regenerate ??
+    ((userId, onProgress, signal) =>
+      regenerateStoredSuggestions(
+        { prisma: options.prisma, engine: options.engine, ...(options.maxSuggestions ? { maxSuggestions: options.maxSuggestions } : {}) },
+        { userId, signal },
+        onProgress,
+      ))
+
+  function done(outcome: JobOutcome): void {
+    try {
+      options.onJobDone?.(outcome)
+    } catch (error) {
+      logger.error({ err: error }, 'onJobDone threw')
+    }
+  }
+
+  /** One attempt (1-based): logs duration and contacts processed, reports the outcome, rethrows a failure. */
+  async function regenerateAttempt(
+    userId: string,
+    attempt: number,
+    report: (progress: RegenerationProgress) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<RegenerationResult> {
+    const started = performance.now()
+    const onProgress = async (progress: RegenerationProgress) => {
+      options.onProgress?.(userId, progress)
+      await report(progress)
+    }
+    try {
+      const result = await regenerate(userId, onProgress, signal)
+      logger.info({ userId, attempt, ...result }, 'suggestions regenerated')
+      done({ job: 'regenerate', userId, attempt, ok: true, ...result })
+      return result
+    } catch (error) {
+      const willRetry = attempt < attempts && !signal.aborted
+      const message = error instanceof Error ? error.message : String(error)
+      const durationMs = performance.now() - started
+      logger[willRetry ? 'warn' : 'error']({ userId, attempt, willRetry, durationMs, err: error }, 'suggestion regeneration failed')
+      done({ job: 'regenerate', userId, attempt, ok: false, error: message, willRetry, durationMs })
+      throw error
+    }
+  }
+
+  /**
+   * The daily refresh: every user id by keyset (`id > last`, one page at a
+   * time), handed to `enqueue` page by page so memory stays flat. Returns how
+   * many users were enqueued.
+   */
+  async function refreshAllUsers(enqueue: (userIds: string[]) => Promise<void>, stopped: () => boolean): Promise<number> {
+    const started = performance.now()
+    try {
+      let enqueued = 0
+      for await (const userIds of walkUserIds(options.prisma, pageSize)) {
+        if (stopped()) break
+        await enqueue(userIds)
+        enqueued += userIds.length
+      }
+      const durationMs = performance.now() - started
+      logger.info({ usersEnqueued: enqueued, durationMs }, 'daily suggestion refresh enqueued')
+      done({ job: 'refresh', ok: true, usersEnqueued: enqueued, durationMs })
+      return enqueued
+    } catch (error) {
+      const durationMs = performance.now() - started
+      logger.error({ err: error, durationMs }, 'daily suggestion refresh failed')
+      done({ job: 'refresh', ok: false, error: error instanceof Error ? error.message : String(error), durationMs })
+      throw error
+    }
+  }
+
+  return { logger, attempts, regenerateAttempt, refreshAllUsers }
+}
+
+/** Every user id in id order, `pageSize` at a time (keyset: `id > last`). */
+export async function* walkUserIds(prisma: PrismaClient, pageSize: number): AsyncGenerator<string[], void, undefined> {
+  let last: string | undefined
+  for (;;) {
+    const page = await prisma.user.findMany({
+      where: last === undefined ? {} : { id: { gt: last } },
+      orderBy: { id: 'asc' },
+      select: { id: true },
+      take: pageSize,
+    })
+    if (page.length === 0) return
+    yield page.map((user) => user.id)
+    if (page.length < pageSize) return
+    last = page[page.length - 1]!.id
+  }
+}
