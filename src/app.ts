@@ -21,8 +21,9 @@ import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
-import { createChangePubSub } from './pubsub/changes.ts'
+import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
+import { AdmissionControl } from './suggestions/admission.ts'
 import { createWebApp, WEB_DIST } from './web/web-app.ts'
 import type { Logger } from './logger.ts'
 
@@ -39,10 +40,16 @@ export interface AppOptions {
 export interface App {
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>
   server: Server
+  /** Where suggestion walks wait for their place (exposed for tests and the load bench). */
+  admission: AdmissionControl
   /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
   start(): Promise<{ url: string; port: number }>
-  /** Stops accepting connections and waits for open requests. Leaves the database to its owner. */
-  stop(): Promise<void>
+  /**
+   * Stops accepting connections, closes WebSockets with 1001, gives requests
+   * `graceMs` (default 2 s) before cutting open streams, closes pub/sub.
+   * Leaves the database to its owner.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>
 }
 
 const GRAPHIQL_DEFAULT_QUERY = `# Whom to reach out to, and when: press the run button.
@@ -67,9 +74,11 @@ fragment Suggested on Suggestion {
 export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
-  const pubsub = createChangePubSub()
+  const changes = createChangeBus({ redisUrl: config.redisUrl })
+  const pubsub = changes.pubsub
   const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
-  metrics.countSubscriptionsWith(() => subscriptionLimiter.total())
+  const admission = new AdmissionControl({ concurrency: config.generationConcurrency, queueLimit: config.generationQueueLimit })
+  metrics.observeStreams({ open: () => subscriptionLimiter.total(), walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => new Date(),
@@ -109,7 +118,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission }
     },
   })
 
@@ -137,6 +146,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   return {
     yoga,
     server,
+    admission,
     start: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -147,12 +157,15 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
           resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql` })
         })
       }),
-    stop: async () => {
+    stop: async ({ graceMs = 2000 } = {}) => {
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+      // graphql-ws clients get 1001 "Going away": they reconnect (elsewhere) and resume from their cursor.
       await closeWebSockets()
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeIdleConnections()
-      })
+      server.closeIdleConnections()
+      // Requests under way get `graceMs` to finish; then open streams (SSE) are cut.
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs)
+      await closed.finally(() => clearTimeout(cut))
+      await changes.close()
     },
   }
 }

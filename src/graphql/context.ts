@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
+import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
 
@@ -14,6 +15,7 @@ export interface GraphQLContext {
   suggestions: SuggestionEngine
   pubsub: ChangePubSub
   subscriptionLimiter: SubscriptionLimiter
+  admission: AdmissionControl
 }
 
 /** Tells the user's live subscriptions that their data changed; passes the value through. */

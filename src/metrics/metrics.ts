@@ -61,21 +61,33 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
     help: 'Contacts read by suggestion generations',
     registers: [registry],
   })
-  let countSubscriptions = () => 0
+  let streams = { open: () => 0, walks: () => ({ running: 0, waiting: 0 }) }
   const subscriptionsActive = new Gauge({
     name: 'suggestions_subscriptions_active',
     help: 'Suggestion streams open in this process',
     registers: [registry],
     collect() {
-      this.set(countSubscriptions())
+      this.set(streams.open())
+    },
+  })
+  const walks = new Gauge({
+    name: 'suggestion_walks',
+    help: 'Suggestion walks in this process, running or waiting for admission',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const { running, waiting } = streams.walks()
+      this.set({ state: 'running' }, running)
+      this.set({ state: 'waiting' }, waiting)
     },
   })
   return {
     registry,
     subscriptionsActive,
-    /** Where the gauge of open suggestion streams reads its value. */
-    countSubscriptionsWith(count: () => number): void {
-      countSubscriptions = count
+    walks,
+    /** Where the gauges of open streams and of walks read their values. */
+    observeStreams(source: typeof streams): void {
+      streams = source
     },
     heapUsedBytes,
     heapPercent,

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Repeater } from 'graphql-yoga'
+import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, Suggestion, SuggestionEngine, SuggestionEvent } from './generator.ts'
 
 type Complete = Extract<SuggestionEvent, { kind: 'complete' }>
@@ -41,8 +42,17 @@ export function liveSuggestions(
   engine: SuggestionEngine,
   userId: string,
   options: GenerateOptions,
-  changes: AsyncIterable<unknown>,
-  coalesceMs = 250,
+  {
+    changes,
+    coalesceMs = 250,
+    admission,
+  }: {
+    /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
+    changes?: AsyncIterable<unknown> | undefined
+    coalesceMs?: number
+    /** Each walk waits for its place here. */
+    admission?: AdmissionControl | undefined
+  } = {},
 ): AsyncGenerator<LiveEvent, void, undefined> {
   return new Repeater<LiveEvent, void, undefined>(async (push, stop) => {
     const stopped = new AbortController()
@@ -50,9 +60,9 @@ export function liveSuggestions(
     const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
     let changeCount = 0
     let wake: (() => void) | undefined
-    const iterator = changes[Symbol.asyncIterator]()
+    const iterator = changes?.[Symbol.asyncIterator]()
     const pump = (async () => {
-      while (!signal.aborted) {
+      while (iterator && !signal.aborted) {
         const next = await iterator.next()
         if (next.done) break
         changeCount++
@@ -67,11 +77,20 @@ export function liveSuggestions(
       }
       return true
     }
+    /** One walk of the engine, once admitted. */
+    const walk = async function* (walkOptions: GenerateOptions) {
+      const release = await admission?.acquire(userId, signal)
+      try {
+        yield* engine.generateTimeboundSuggestionsStreaming(userId, { ...walkOptions, signal })
+      } finally {
+        release?.()
+      }
+    }
     try {
-      if (!(await forward(withSentSuggestions(engine.generateTimeboundSuggestionsStreaming(userId, { ...options, signal }))))) return
+      if (!(await forward(withSentSuggestions(walk(options))))) return
       const { resumeFrom: _resumeFrom, ...fresh } = options
       let handled = 0
-      while (!signal.aborted) {
+      while (iterator && !signal.aborted) {
         if (changeCount === handled) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop])
         if (signal.aborted) return
         const burstStarted = Date.now()
@@ -81,21 +100,21 @@ export function liveSuggestions(
         }
         handled = changeCount
         const suggestions: Suggestion[] = []
-        const walk = async function* () {
-          for await (const event of engine.generateTimeboundSuggestionsStreaming(userId, { ...fresh, signal })) {
+        const update = async function* () {
+          for await (const event of walk(fresh)) {
             if (event.kind === 'batch') suggestions.push(...event.suggestions)
             else if (event.kind === 'throttled') yield event
           }
           yield { kind: 'updated', suggestions } satisfies LiveEvent
         }
-        if (!(await forward(walk()))) return
+        if (!(await forward(update()))) return
       }
     } catch (error) {
       // Stopping aborts the wait or the walk: not an error.
       if (!signal.aborted) throw error
     } finally {
       stopped.abort()
-      await iterator.return?.()
+      await iterator?.return?.()
       wake?.()
       await pump.catch(() => {})
       stop()

@@ -20,9 +20,9 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startTestServer(db: Database, options: { demoToken?: string } = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const app = buildApp({
-    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' }), port: 0, host: '127.0.0.1' },
+    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ...options.env }), port: 0, host: '127.0.0.1' },
     db,
     logger: createLogger('silent'),
     demoToken: options.demoToken,

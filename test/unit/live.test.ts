@@ -38,7 +38,7 @@ describe('liveSuggestions', () => {
     const { engine } = fakeEngine()
     const { changes } = changeStream()
     const events: LiveEvent[] = []
-    const stream = liveSuggestions(engine, 'u', {}, changes, 50)
+    const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
     await sleep(20)
     expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete'])
@@ -52,7 +52,7 @@ describe('liveSuggestions', () => {
     const { engine, walks } = fakeEngine()
     const { changes, change } = changeStream()
     const events: LiveEvent[] = []
-    const stream = liveSuggestions(engine, 'u', {}, changes, 50)
+    const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
     await sleep(20)
     // A burst: 6 changes 30 ms apart (180 ms, longer than the 50 ms window), then quiet.

@@ -2,7 +2,7 @@ import type { Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import { findSuggestion, type SuggestionView } from '../../suggestions/suggestion-status.ts'
-import { liveSuggestions, withSentSuggestions, type LiveEvent } from '../../suggestions/live.ts'
+import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
 import { builder } from '../builder.ts'
 import { requireUser } from '../context.ts'
 
@@ -118,10 +118,11 @@ builder.subscriptionField('suggestions', (t) =>
         resumeFrom: input?.resumeFrom,
         ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
       }
-      const stream =
-        input?.live === false
-          ? withSentSuggestions(context.suggestions.generateTimeboundSuggestionsStreaming(userId, options))
-          : liveSuggestions(context.suggestions, userId, options, context.pubsub.subscribe('user-changed', userId))
+      context.admission.assertCanAdmit()
+      const stream = liveSuggestions(context.suggestions, userId, options, {
+        changes: input?.live === false ? undefined : context.pubsub.subscribe('user-changed', userId),
+        admission: context.admission,
+      })
       return context.subscriptionLimiter.wrap(userId, stream)
     },
     resolve: (event: LiveEvent) => event,
