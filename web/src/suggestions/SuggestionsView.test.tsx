@@ -48,14 +48,14 @@ describe('SuggestionsView: the stream', () => {
     expect(after.slice(0, 2)).toEqual(before)
   })
 
-  it('adds a large batch a frame at a time (30 rows per frame), then shows the summary', async () => {
+  it('shows 50 rows of a large batch at once, adds the rest 30 per frame, then shows the summary', async () => {
     const { emit } = setup()
     emit(batch(range(1, 120), 'c120'))
     emit(complete(120))
-    expect(screen.getAllByTestId('suggestion')).toHaveLength(30)
+    expect(screen.getAllByTestId('suggestion')).toHaveLength(50)
     expect(screen.queryByTestId('summary')).toBeNull()
     await waitFor(() => expect(screen.getAllByTestId('suggestion')).toHaveLength(120), { timeout: 5000 })
-    expect(rowNames().slice(28, 32)).toEqual(['Person 29', 'Person 30', 'Person 31', 'Person 32'])
+    expect(rowNames().slice(48, 52)).toEqual(['Person 49', 'Person 50', 'Person 51', 'Person 52'])
     expect(screen.getByTestId('summary')).toHaveTextContent('120 suggestions')
   })
 

@@ -85,16 +85,15 @@ function Planned({ state, userZone }: { state: SuggestionsState; userZone: strin
   )
 }
 
-/** Rows added per animation frame: a batch of hundreds never becomes one long task. */
+/** Rows rendered at once: the server's default list (50) shows in one commit. */
+export const FIRST_ROWS = 50
+/** Rows added per animation frame after that: a batch of hundreds is never one long task. */
 export const ROWS_PER_FRAME = 30
 
-/**
- * How many of `total` rows to render: at least {@link ROWS_PER_FRAME} at once, then
- * ROWS_PER_FRAME more each frame until all are there (append-only, as the stream).
- */
+/** How many of `total` rows to render: {@link FIRST_ROWS} at once, then more each frame (append-only, as the stream). */
 function useRowsShown(total: number): number {
-  const [shown, setShown] = useState(ROWS_PER_FRAME)
-  const count = Math.min(total, Math.max(shown, ROWS_PER_FRAME))
+  const [shown, setShown] = useState(FIRST_ROWS)
+  const count = Math.min(total, Math.max(shown, FIRST_ROWS))
   useEffect(() => {
     if (count >= total) return
     const frame = requestAnimationFrame(() => startTransition(() => setShown(count + ROWS_PER_FRAME)))
