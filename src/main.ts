@@ -39,18 +39,24 @@ logger.info({ url, database: db.kind }, `GraphQL and GraphiQL on ${url}`)
 if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
 
 let stopping = false
+/**
+ * SIGTERM/SIGINT: stop accepting, close WebSockets with 1001 (clients resume
+ * elsewhere from their cursor), give requests a moment, then the database;
+ * exit 0, or 1 when it takes longer than SHUTDOWN_TIMEOUT_MS.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   logger.info({ signal }, 'shutting down')
   const timer = setTimeout(() => {
-    logger.error('shutdown took too long; exiting')
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting')
     process.exit(1)
-  }, 10_000)
+  }, config.shutdownTimeoutMs)
   timer.unref()
   try {
-    await app.stop()
+    await app.stop({ graceMs: Math.min(2000, config.shutdownTimeoutMs / 2) })
     await db.close()
+    logger.info('stopped')
     process.exit(0)
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed')

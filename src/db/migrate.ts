@@ -40,8 +40,26 @@ async function readMigrationList(migrationsDir: string): Promise<MigrationList> 
   }
 }
 
-/** Applies every pending migration, each in its own transaction. Returns the names applied (none: already current). */
+/**
+ * Applies every pending migration, each in its own transaction. Returns the names applied (none: already current).
+ *
+ * On PostgreSQL it runs over connections of its own, closed afterwards: the schema
+ * engine takes `pg_advisory_lock` so that processes starting together migrate one
+ * at a time, and never unlocks (its native form closes its connection). Over the
+ * app's pool the lock would stay with a pooled connection, and every other process
+ * would time out waiting for it.
+ */
 export async function applyMigrations(db: Database, migrationsDir = MIGRATIONS_DIR): Promise<string[]> {
+  if (db.kind !== 'postgres' || !db.pool) return applyOver(db, migrationsDir)
+  const own = await openDatabase({ databaseUrl: db.pool.options.connectionString, schema: db.schema, maxConnections: 2 })
+  try {
+    return await applyOver(own, migrationsDir)
+  } finally {
+    await own.close()
+  }
+}
+
+async function applyOver(db: Database, migrationsDir: string): Promise<string[]> {
   const { engine, free } = await openSchemaEngine(db.adapterFactory, (script) => db.executeScriptAtomically(script))
   try {
     const output = await engine.applyMigrations({

@@ -3,48 +3,17 @@
  * seeds the demo user, serves GraphQL and GraphiQL and prints a working demo
  * token; `npm run token` prints a token alone on stdout. Real processes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, startServerProcess } from '../helpers/server-process.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
-
-interface Started {
-  child: ChildProcess
-  url: string
-  token: string
-  logs: Record<string, unknown>[]
-  exited: Promise<number | null>
-}
-
-function startServer(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const logs: Record<string, unknown>[] = []
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  return new Promise((resolve, reject) => {
-    let url: string | undefined
-    const timer = setTimeout(() => reject(new Error(`no start within 90 s; stderr: ${stderr}`)), 90_000)
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>
-      logs.push(entry)
-      if (typeof entry.url === 'string') url = entry.url
-      const token = /Bearer <token>"\): (\S+)/.exec(String(entry.msg))?.[1]
-      if (url && token) {
-        clearTimeout(timer)
-        resolve({ child, url, token, logs, exited })
-      }
-    })
-  })
+const root = ROOT
+const startServer = async (env: Record<string, string>) => {
+  const started = await startServerProcess(env, { waitForToken: true })
+  return { ...started, token: started.token! }
 }
 
 async function graphql(url: string, token: string, query: string) {

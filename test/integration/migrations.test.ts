@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyMigrations, diffSchemaAgainstMigrations, MIGRATIONS_DIR } from '../../src/db/migrate.ts'
-import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { openDatabase } from '../../src/db/database.ts'
+import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 
 const kinds = await availableDatabaseKinds()
 
@@ -36,6 +37,20 @@ describe.each(kinds)('migrations on %s', (kind) => {
     )
     expect(history.length).toBeGreaterThan(0)
     expect(history.every((row) => row.finished_at !== null)).toBe(true)
+  })
+
+  // Registered on PostgreSQL only (not skipped on PGlite): PGlite has one process by construction.
+  const itOnPostgres = kind === 'postgres' ? it : () => {}
+  itOnPostgres('migrates from several processes at once, and leaves no advisory lock held', async () => {
+    // Four "processes" starting together (each its own pool), as replicas do on a deploy.
+    const others = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ databaseUrl: TEST_DATABASE_URL, schema: db.schema, maxConnections: 4 })))
+    try {
+      expect(await Promise.all(others.map((other) => applyMigrations(other)))).toEqual([[], [], [], []])
+      const held = await db.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369")
+      expect(held).toEqual([])
+    } finally {
+      await Promise.all(others.map((other) => other.close()))
+    }
   })
 
   it('applies a failing migration atomically: nothing of it remains', async () => {

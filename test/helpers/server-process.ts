@@ -1,0 +1,50 @@
+/**
+ * A server as its users run it: `src/main.ts` in its own process. Resolves once
+ * it logged its URL (and, with `waitForToken`, the demo token); collects its
+ * JSON log lines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+export interface ServerProcess {
+  child: ChildProcess
+  url: string
+  /** The demo token it printed (with `waitForToken`). */
+  token: string | undefined
+  logs: Record<string, unknown>[]
+  exited: Promise<number | null>
+}
+
+export function startServerProcess(
+  env: Record<string, string>,
+  { waitForToken = false, nodeArgs = [] }: { waitForToken?: boolean; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const logs: Record<string, unknown>[] = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  return new Promise((resolve, reject) => {
+    let url: string | undefined
+    let token: string | undefined
+    const timer = setTimeout(() => reject(new Error(`no start within 90 s; stderr: ${stderr}`)), 90_000)
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>
+      logs.push(entry)
+      if (typeof entry.url === 'string') url = entry.url
+      token ??= /Bearer <token>"\): (\S+)/.exec(String(entry.msg))?.[1]
+      if (url && (token || !waitForToken)) {
+        clearTimeout(timer)
+        resolve({ child, url, token, logs, exited })
+      }
+    })
+  })
+}
