@@ -1,0 +1,507 @@
+/**
+ * Jobs: the regeneration processor against a real database (PGlite and
+ * PostgreSQL), and both job runners (in-process, BullMQ on the real Redis)
+ * through one table of behaviour tests.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Queue, QueueEvents } from 'bullmq'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import type { Interval } from '../../src/calendar/free-slots.ts'
+import { createJobs, type Jobs, type JobOutcome, type JobsOptions, type Regenerate } from '../../src/jobs/jobs.ts'
+import { QUEUE_NAME, REFRESH_JOB, REFRESH_SCHEDULER_ID, REGENERATE_JOB } from '../../src/jobs/bullmq-jobs.ts'
+import {
+  regenerateStoredSuggestions,
+  type RegenerationProgress,
+} from '../../src/jobs/processors/suggestion-generation-processor.ts'
+import { createSuggestionEngine, type Suggestion } from '../../src/suggestions/generator.ts'
+import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
+import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { createUserWithContacts, FIXTURE_NOW } from '../helpers/fixtures.ts'
+import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
+
+const kinds = await availableDatabaseKinds()
+const withRedis = await redisAvailable()
+const NOW = FIXTURE_NOW
+const HOUR = 3_600_000
+const K = 20
+/** A few free hours, so the first suggestions get a slot and the rest none. */
+const SLOTS: Interval[] = [1, 3, 5, 26, 28].map((h) => ({ start: new Date(NOW.getTime() + h * HOUR), end: new Date(NOW.getTime() + (h + 1) * HOUR) }))
+/** A cron that never fires while the tests run (runner tests that want the refresh set their own). */
+const NEVER_CRON = '0 0 1 1 *'
+const silent = pino({ level: 'silent' })
+let emails = 0
+const nextEmail = () => `jobs${++emails}-${Date.now().toString(36)}@example.com`
+
+function engineFor(db: TestDatabase, now = () => NOW) {
+  return createSuggestionEngine({ prisma: db.prisma, now, defaultSlots: async () => SLOTS, userTimezone: async () => 'UTC' })
+}
+
+async function engineList(db: TestDatabase, userId: string, maxSuggestions = K): Promise<Suggestion[]> {
+  const list: Suggestion[] = []
+  for await (const event of engineFor(db).generateTimeboundSuggestionsStreaming(userId, { maxSuggestions })) {
+    if (event.kind === 'batch') list.push(...event.suggestions)
+  }
+  return list
+}
+
+/** The fields a stored row shares with the engine's suggestion, sorted by id. */
+const asRows = (list: Suggestion[]) =>
+  list
+    .map((s) => ({ id: s.id, contactId: s.contact.id, priority: s.priority, reason: s.reason, slotStart: s.slot?.start ?? null, slotEnd: s.slot?.end ?? null }))
+    .sort((a, b) => a.id.localeCompare(b.id))
+
+async function pendingRows(db: TestDatabase, userId: string) {
+  return db.prisma.suggestion.findMany({
+    where: { userId, status: 'PENDING' },
+    select: { id: true, contactId: true, priority: true, reason: true, slotStart: true, slotEnd: true },
+    orderBy: { id: 'asc' },
+  })
+}
+
+/** Polls until `check` is true, failing after `timeoutMs`. */
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe.each(kinds)('suggestion generation processor on %s', (kind) => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await openTestDatabase(kind)
+  })
+  afterAll(() => db?.destroy())
+
+  const regenerate = (userId: string, onProgress?: (progress: RegenerationProgress) => void, maxSuggestions = K) =>
+    regenerateStoredSuggestions({ prisma: db.prisma, engine: engineFor(db), maxSuggestions, batchSize: 10 }, { userId }, onProgress)
+
+  it("stores exactly the engine's top K as PENDING rows, with slots, and reports progress", async () => {
+    const user = await createUserWithContacts(db.prisma, nextEmail(), 60)
+    const progress: RegenerationProgress[] = []
+    const result = await regenerate(user.id, (p) => void progress.push(p))
+    const expected = await engineList(db, user.id)
+    expect(expected).toHaveLength(K)
+    expect(await pendingRows(db, user.id)).toEqual(asRows(expected))
+    expect(expected.some((s) => s.slot !== null)).toBe(true)
+    expect(result).toMatchObject({ stored: K, removed: 0 })
+    expect(result.contactsProcessed).toBeGreaterThanOrEqual(K)
+    expect(result.durationMs).toBeGreaterThan(0)
+    // Progress: several reports, never going back, the last one complete.
+    expect(progress.length).toBeGreaterThan(1)
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i]!.scanned).toBeGreaterThanOrEqual(progress[i - 1]!.scanned)
+      expect(progress[i]!.suggestions).toBeGreaterThanOrEqual(progress[i - 1]!.suggestions)
+    }
+    expect(progress.at(-1)).toEqual({ scanned: result.contactsProcessed, suggestions: K, maxSuggestions: K })
+  })
+
+  it('is idempotent: a second run writes nothing and leaves the same rows', async () => {
+    const user = await createUserWithContacts(db.prisma, nextEmail(), 40)
+    await regenerate(user.id)
+    const first = await db.prisma.suggestion.findMany({ where: { userId: user.id }, orderBy: { id: 'asc' } })
+    const again = await regenerate(user.id)
+    const second = await db.prisma.suggestion.findMany({ where: { userId: user.id }, orderBy: { id: 'asc' } })
+    expect(first).toHaveLength(K)
+    expect(second).toEqual(first) // updatedAt included: no row was rewritten
+    expect(again).toMatchObject({ stored: K, removed: 0 })
+  })
+
+  it('never touches ACCEPTED, DISMISSED or SNOOZED rows, even one with the id the engine lists again', async () => {
+    const user = await createUserWithContacts(db.prisma, nextEmail(), 60)
+    await regenerate(user.id)
+    const listed = await engineList(db, user.id)
+    // The user acts on three suggestions.
+    await setSuggestionStatus(db.prisma, user.id, listed[0]!.id, 'ACCEPTED', NOW)
+    await setSuggestionStatus(db.prisma, user.id, listed[1]!.id, 'DISMISSED', NOW)
+    await setSuggestionStatus(db.prisma, user.id, listed[2]!.id, 'SNOOZED', NOW, new Date(NOW.getTime() + 48 * HOUR))
+    // A dismissal old enough that the engine lists the contact again, with the same id
+    // (the last one: ranked past the few slots, its id has no slot, so it stays the same).
+    const oldDismissal = listed[K - 1]!
+    expect(oldDismissal.slot).toBeNull()
+    await db.prisma.suggestion.update({
+      where: { id: oldDismissal.id },
+      data: { status: 'DISMISSED', priority: -1, reason: 'dismissed long ago', updatedAt: new Date(NOW.getTime() - 30 * 24 * HOUR) },
+    })
+    const actedOn = await db.prisma.suggestion.findMany({ where: { userId: user.id, status: { not: 'PENDING' } }, orderBy: { id: 'asc' } })
+    expect(actedOn).toHaveLength(4)
+
+    const result = await regenerate(user.id)
+    const expected = await engineList(db, user.id)
+    expect(expected.map((s) => s.id)).toContain(oldDismissal.id)
+    expect(await db.prisma.suggestion.findMany({ where: { userId: user.id, status: { not: 'PENDING' } }, orderBy: { id: 'asc' } })).toEqual(actedOn)
+    // PENDING rows: the engine's list but the one whose id is held by the old dismissal.
+    expect(await pendingRows(db, user.id)).toEqual(asRows(expected.filter((s) => s.id !== oldDismissal.id)))
+    expect(result.stored).toBe(K - 1)
+  })
+
+  it('follows a changed contact on the next run', async () => {
+    const user = await createUserWithContacts(db.prisma, nextEmail(), 60)
+    await regenerate(user.id)
+    const before = await engineList(db, user.id)
+    // The most urgent contact was just contacted: it drops out of the list, another one enters.
+    const top = await db.prisma.contact.findUniqueOrThrow({ where: { id: before[0]!.contact.id } })
+    await db.prisma.contact.update({
+      where: { id: top.id },
+      data: { lastContactDate: NOW, nextDueAt: computeNextDueAt({ ...top, lastContactDate: NOW }) },
+    })
+    const result = await regenerate(user.id)
+    const after = await engineList(db, user.id)
+    expect(after.map((s) => s.contact.id)).not.toContain(top.id)
+    expect(await pendingRows(db, user.id)).toEqual(asRows(after))
+    expect((await pendingRows(db, user.id)).map((row) => row.contactId)).not.toContain(top.id)
+    expect(result.removed).toBeGreaterThanOrEqual(1)
+  })
+
+  it("deletes PENDING rows no longer listed, and only the user's", async () => {
+    const user = await createUserWithContacts(db.prisma, nextEmail(), 60)
+    const other = await createUserWithContacts(db.prisma, nextEmail(), 30)
+    await regenerate(user.id)
+    await regenerate(other.id)
+    const othersRows = await pendingRows(db, other.id)
+    // A stale row (a slot that no longer exists) and a smaller K: both go.
+    const contact = await db.prisma.contact.findFirstOrThrow({ where: { userId: user.id } })
+    await db.prisma.suggestion.create({
+      data: { id: `sg_${contact.id}_1_2`, userId: user.id, contactId: contact.id, slotStart: new Date(1), slotEnd: new Date(2), priority: 1, reason: 'stale' },
+    })
+    const result = await regenerate(user.id, undefined, 5)
+    expect(result).toMatchObject({ stored: 5, removed: K - 5 + 1 })
+    expect(await pendingRows(db, user.id)).toEqual(asRows(await engineList(db, user.id, 5)))
+    expect(await pendingRows(db, other.id)).toEqual(othersRows)
+  })
+
+  it('does nothing for a user that no longer exists', async () => {
+    const result = await regenerate('00000000-0000-7000-8000-000000000000')
+    expect(result).toMatchObject({ stored: 0, removed: 0, contactsProcessed: 0 })
+  })
+})
+
+interface RunnerCase {
+  name: string
+  redisUrl: string | undefined
+  enabled: boolean
+}
+const runners: RunnerCase[] = [
+  { name: 'in-process', redisUrl: undefined, enabled: true },
+  { name: 'BullMQ', redisUrl: TEST_REDIS_URL, enabled: withRedis },
+]
+
+/** One job runner under test, with every outcome it reported. */
+interface Harness {
+  jobs: Jobs
+  prefix: string
+  outcomes: JobOutcome[]
+  progress: { userId: string; progress: RegenerationProgress }[]
+}
+
+describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner }))))(
+  'jobs runner $name on $kind',
+  ({ kind, redisUrl, enabled }) => {
+    let db: TestDatabase
+    const opened: Harness[] = []
+
+    beforeAll(async () => {
+      if (enabled) db = await openTestDatabase(kind)
+    })
+    afterAll(() => db?.destroy())
+    afterEach(async () => {
+      for (const harness of opened.splice(0)) {
+        await harness.jobs.close()
+        if (redisUrl) {
+          const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix: harness.prefix })
+          await queue.obliterate({ force: true })
+          await queue.close()
+        }
+      }
+    })
+
+    function open(overrides: Partial<JobsOptions> = {}, prefix = uniquePrefix('jobs')): Harness {
+      const outcomes: JobOutcome[] = []
+      const progress: Harness['progress'] = []
+      const jobs = createJobs({
+        redisUrl,
+        prefix,
+        prisma: db.prisma,
+        engine: engineFor(db),
+        logger: silent,
+        concurrency: 2,
+        refreshCron: NEVER_CRON,
+        maxSuggestions: K,
+        debounceMs: 50,
+        backoffMs: 100,
+        closeTimeoutMs: 5000,
+        onJobDone: (outcome) => void outcomes.push(outcome),
+        onProgress: (userId, p) => void progress.push({ userId, progress: p }),
+        ...overrides,
+      })
+      const harness = { jobs, prefix, outcomes, progress }
+      opened.push(harness)
+      return harness
+    }
+
+    const realRegenerate: Regenerate = (userId, onProgress, signal) =>
+      regenerateStoredSuggestions({ prisma: db.prisma, engine: engineFor(db), maxSuggestions: K }, { userId, signal }, onProgress)
+    const regenerations = (h: Harness, userId: string) => h.outcomes.filter((o) => o.job === 'regenerate' && o.userId === userId)
+
+    it.skipIf(!enabled)('regenerates a requested user and stores the rows, reporting progress', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 40)
+      const h = open()
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => regenerations(h, user.id).length > 0, 10_000, 'the regeneration')
+      expect(regenerations(h, user.id)).toEqual([expect.objectContaining({ ok: true, attempt: 1, stored: K, removed: 0 })])
+      expect(await pendingRows(db, user.id)).toEqual(asRows(await engineList(db, user.id)))
+      const reports = h.progress.filter((p) => p.userId === user.id).map((p) => p.progress)
+      expect(reports.length).toBeGreaterThan(0)
+      expect(reports.at(-1)).toMatchObject({ suggestions: K, maxSuggestions: K })
+    })
+
+    it.skipIf(!enabled)('runs a burst of 5 requests for one user once', async () => {
+      const [a, b] = await Promise.all([createUserWithContacts(db.prisma, nextEmail(), 20), createUserWithContacts(db.prisma, nextEmail(), 20)])
+      const h = open({ concurrency: 1 })
+      await h.jobs.start()
+      for (let i = 0; i < 5; i++) await h.jobs.requestRegeneration(a.id)
+      // One worker, first in first out: once the later request for b is done, a's are all settled.
+      await h.jobs.requestRegeneration(b.id)
+      await waitFor(() => regenerations(h, b.id).length > 0, 10_000, "b's regeneration")
+      expect(regenerations(h, a.id)).toEqual([expect.objectContaining({ ok: true, attempt: 1 })])
+      if (redisUrl) {
+        const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix: h.prefix })
+        // Two regeneration jobs in Redis, both done (the other delayed job is the refresh scheduler's).
+        const jobs = await queue.getJobs(['completed', 'waiting', 'delayed', 'active', 'failed'])
+        const regenerationStates = await Promise.all(jobs.filter((job) => job.name === REGENERATE_JOB).map((job) => job.getState()))
+        expect(regenerationStates).toEqual(['completed', 'completed'])
+        await queue.close()
+      }
+    })
+
+    it.skipIf(!enabled)('runs once more after the current run when a request comes in while it runs', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 20)
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let calls = 0
+      const h = open({
+        regenerate: async (userId, onProgress, signal) => {
+          if (++calls === 1) await gate
+          return realRegenerate(userId, onProgress, signal)
+        },
+      })
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => calls === 1, 10_000, 'the first run')
+      // Two requests while it runs: one more run, not two.
+      await h.jobs.requestRegeneration(user.id)
+      await h.jobs.requestRegeneration(user.id)
+      release()
+      await waitFor(() => regenerations(h, user.id).length >= 2, 10_000, 'the second run')
+      await new Promise((resolve) => setTimeout(resolve, 200)) // a third run would start within the debounce (50 ms)
+      expect(calls).toBe(2)
+      expect(regenerations(h, user.id).every((o) => o.ok)).toBe(true)
+    })
+
+    it.skipIf(!enabled)('retries a failing job with exponential backoff until it succeeds', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 30)
+      const startedAt: number[] = []
+      const h = open({
+        backoffMs: 100,
+        regenerate: async (userId, onProgress, signal) => {
+          startedAt.push(Date.now())
+          if (startedAt.length <= 2) throw new Error(`injected failure ${startedAt.length}`)
+          return realRegenerate(userId, onProgress, signal)
+        },
+      })
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => regenerations(h, user.id).some((o) => o.ok), 10_000, 'the successful attempt')
+      expect(regenerations(h, user.id)).toEqual([
+        expect.objectContaining({ ok: false, attempt: 1, willRetry: true, error: 'injected failure 1' }),
+        expect.objectContaining({ ok: false, attempt: 2, willRetry: true, error: 'injected failure 2' }),
+        expect.objectContaining({ ok: true, attempt: 3, stored: K }),
+      ])
+      // Exponential: about 100 ms before the second attempt, 200 ms before the third.
+      expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(95)
+      expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(195)
+      expect(await pendingRows(db, user.id)).toHaveLength(K)
+    })
+
+    it.skipIf(!enabled)('gives up after 3 attempts', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 5)
+      let calls = 0
+      const h = open({
+        backoffMs: 20,
+        regenerate: async () => {
+          calls++
+          throw new Error('always fails')
+        },
+      })
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => regenerations(h, user.id).length === 3, 10_000, 'the last attempt')
+      await new Promise((resolve) => setTimeout(resolve, 100)) // a fourth attempt would be due after 80 ms
+      expect(calls).toBe(3)
+      expect(regenerations(h, user.id)).toEqual([1, 2, 3].map((attempt) => expect.objectContaining({ ok: false, attempt, willRetry: attempt < 3 })))
+    })
+
+    it.skipIf(!enabled)('the refresh schedule enqueues one regeneration per user, walking users by pages', async () => {
+      await Promise.all([1, 2, 3].map(() => createUserWithContacts(db.prisma, nextEmail(), 10)))
+      const userIds = (await db.prisma.user.findMany({ select: { id: true } })).map((u) => u.id).sort()
+      // Every second, so the test sees a tick; pages of 2 users, so the keyset walk takes several pages.
+      const h = open({ refreshCron: '* * * * * *', refreshPageSize: 2 })
+      await h.jobs.start()
+      await waitFor(() => h.outcomes.some((o) => o.job === 'refresh'), 10_000, 'a refresh')
+      expect(h.outcomes.find((o) => o.job === 'refresh')).toMatchObject({ ok: true, usersEnqueued: userIds.length })
+      const regenerated = () => new Set(h.outcomes.flatMap((o) => (o.job === 'regenerate' && o.ok ? [o.userId] : [])))
+      await waitFor(() => regenerated().size === userIds.length, 20_000, 'every user regenerated')
+      expect([...regenerated()].sort()).toEqual(userIds)
+    })
+
+    it.skipIf(!enabled)('close waits for a running job, then takes no more', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 10)
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let calls = 0
+      const h = open({
+        regenerate: async (userId, onProgress, signal) => {
+          calls++
+          await gate
+          return realRegenerate(userId, onProgress, signal)
+        },
+      })
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => calls === 1, 10_000, 'the job to start')
+      let closed = false
+      const closing = h.jobs.close().then(() => (closed = true))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(closed).toBe(false)
+      release()
+      await closing
+      expect(regenerations(h, user.id)).toEqual([expect.objectContaining({ ok: true })])
+      await h.jobs.close() // idempotent
+      await h.jobs.requestRegeneration(user.id) // dropped, not thrown
+      expect(calls).toBe(1)
+    })
+
+    it.skipIf(!enabled)('close is bounded: a job still running at the timeout is aborted', async () => {
+      const user = await createUserWithContacts(db.prisma, nextEmail(), 5)
+      let aborted = false
+      let running = false
+      const h = open({
+        closeTimeoutMs: 200,
+        regenerate: (_userId, _onProgress, signal) =>
+          new Promise((_resolve, reject) => {
+            running = true
+            signal.addEventListener('abort', () => {
+              aborted = true
+              reject(new Error('aborted'))
+            })
+          }),
+      })
+      await h.jobs.start()
+      await h.jobs.requestRegeneration(user.id)
+      await waitFor(() => running, 10_000, 'the job to start')
+      const before = Date.now()
+      await h.jobs.close()
+      expect(Date.now() - before).toBeLessThan(3000)
+      expect(aborted).toBe(true)
+    })
+
+    it.skipIf(!enabled)('leaves nothing open: a process that used it exits by itself', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'jobs-exit-'))
+      const root = resolve(import.meta.dirname, '../..')
+      const script = join(dir, 'exit.mts')
+      await writeFile(
+        script,
+        `
+import { createJobs } from ${JSON.stringify(join(root, 'src/jobs/jobs.ts'))}
+import { createLogger } from ${JSON.stringify(join(root, 'src/logger.ts'))}
+let done = () => {}
+const finished = new Promise<void>((resolve) => (done = resolve))
+const jobs = createJobs({
+  redisUrl: process.env.JOBS_REDIS_URL || undefined,
+  prefix: process.env.JOBS_PREFIX,
+  // The stand-in processor below uses neither.
+  prisma: {} as never,
+  engine: {} as never,
+  logger: createLogger('silent'),
+  concurrency: 1,
+  refreshCron: '0 0 1 1 *',
+  debounceMs: 0,
+  regenerate: async () => ({ stored: 1, removed: 0, contactsProcessed: 1, durationMs: 1 }),
+  onJobDone: (outcome) => outcome.ok && done(),
+})
+await jobs.start()
+await jobs.requestRegeneration('user-1')
+await finished
+await jobs.close()
+process.stdout.write('closed\\n')
+// No process.exit: the process must end because nothing is left open.
+`,
+      )
+      const prefix = uniquePrefix('jobs-exit')
+      opened.push({ jobs: { requestRegeneration: async () => {}, start: async () => {}, close: async () => {} }, prefix, outcomes: [], progress: [] })
+      try {
+        const child = spawn(join(root, 'node_modules/.bin/tsx'), [script], {
+          cwd: root,
+          env: { ...process.env, JOBS_REDIS_URL: redisUrl ?? '', JOBS_PREFIX: prefix },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let output = ''
+        child.stdout.on('data', (chunk) => (output += chunk))
+        child.stderr.on('data', (chunk) => (output += chunk))
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+        const code = await exited
+        clearTimeout(timer)
+        expect(output).toContain('closed')
+        expect(code).toBe(0)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    if (redisUrl) {
+      it.skipIf(!enabled)('registers the daily refresh once as a BullMQ job scheduler, however many processes start', async () => {
+        const prefix = uniquePrefix('jobs-scheduler')
+        const first = open({ refreshCron: '0 4 * * *' }, prefix)
+        const second = open({ refreshCron: '0 4 * * *' }, prefix)
+        await Promise.all([first.jobs.start(), second.jobs.start()])
+        const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix })
+        try {
+          const schedulers = await queue.getJobSchedulers()
+          expect(schedulers).toEqual([expect.objectContaining({ key: REFRESH_SCHEDULER_ID, name: REFRESH_JOB, pattern: '0 4 * * *' })])
+          // Its next job waits for 04:00 UTC; promoting it runs the refresh now.
+          const delayed = await queue.getDelayed()
+          expect(delayed.map((job) => job.name)).toEqual([REFRESH_JOB])
+          expect(new Date(delayed[0]!.timestamp + delayed[0]!.delay).getUTCHours()).toBe(4)
+        } finally {
+          await queue.close()
+        }
+      })
+
+      it.skipIf(!enabled)('stores progress on the job (job.updateProgress), seen through QueueEvents', async () => {
+        const user = await createUserWithContacts(db.prisma, nextEmail(), 40)
+        const h = open()
+        const events = new QueueEvents(QUEUE_NAME, { connection: { url: redisUrl }, prefix: h.prefix })
+        const seen: unknown[] = []
+        events.on('progress', ({ data }) => void seen.push(data))
+        try {
+          await events.waitUntilReady()
+          await h.jobs.start()
+          await h.jobs.requestRegeneration(user.id)
+          await waitFor(() => seen.some((data) => (data as RegenerationProgress).suggestions === K), 10_000, 'a progress event')
+          expect(seen.at(-1)).toMatchObject({ suggestions: K, maxSuggestions: K })
+        } finally {
+          await events.close()
+        }
+      })
+    }
+  },
+)
+
