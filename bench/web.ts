@@ -10,18 +10,23 @@
  *     medians over the runs, alternating, and the ratio;
  *   - the longest main-thread task while 500 suggestions stream (`?max=500`, PerformanceObserver
  *     'longtask', which reports tasks over 50 ms: budget 50 ms), also with the CPU slowed 4x.
- * Each browser run uses a fresh context (no cache), as a first visit.
+ * Each browser run uses a fresh context (no cache), as a first visit. The server runs in a
+ * child process (as `npm start` would), so that Playwright's own work in this process does
+ * not slow it.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import type { Browser } from 'playwright-core'
-import { apiSuggestions, CHROMIUM, launchChromium, startDemoServer, type DemoServer } from '../web/e2e/harness.ts'
+import { apiSuggestions, CHROMIUM, launchChromium, startDemoServer } from '../web/e2e/harness.ts'
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, serve: { type: 'boolean', default: false } } })
 const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1) {
   process.stderr.write('usage: npx tsx bench/web.ts [--runs N]\n')
@@ -60,7 +65,28 @@ interface BrowserRun {
   serverMs: number
 }
 
-async function browserTimes(browser: Browser, demo: DemoServer, path: string, setup?: string): Promise<BrowserRun> {
+/** The server under test, in its own process. */
+interface Endpoint {
+  origin: string
+  url: string
+  token: string
+}
+
+/** `--serve`: start the demo server, print its endpoint as one JSON line, run until SIGTERM. */
+async function serve(): Promise<void> {
+  const demo = await startDemoServer()
+  const endpoint: Endpoint = { origin: demo.origin, url: demo.server.url, token: demo.token }
+  process.stdout.write(`${JSON.stringify(endpoint)}\n`)
+  process.once('SIGTERM', () => void demo.close().then(() => process.exit(0)))
+}
+
+async function startServerProcess(): Promise<{ child: ChildProcess; endpoint: Endpoint }> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string]
+  return { child, endpoint: JSON.parse(line) as Endpoint }
+}
+
+async function browserTimes(browser: Browser, demo: Endpoint, path: string, setup?: string): Promise<BrowserRun> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
   await context.addInitScript(`
     window.__longTasks = []
@@ -103,16 +129,16 @@ async function main() {
   for (const file of js.files) print(`  ${file.name}: ${(file.raw / 1024).toFixed(1)} kB raw, ${(file.gzip / 1024).toFixed(1)} kB gzip`)
   print(`  total gzip: ${(js.gzip / 1024).toFixed(1)} kB (budget 120 kB) ${js.gzip <= 120 * 1024 ? 'OK' : 'OVER BUDGET'}`)
 
-  const [demo, browser] = await Promise.all([startDemoServer(), launchChromium()])
+  const [{ child, endpoint: demo }, browser] = await Promise.all([startServerProcess(), launchChromium()])
   try {
     // Warm the server (JIT, PGlite caches) with one stream of each kind before measuring.
-    await apiSuggestions(demo.server, demo.token)
+    await apiSuggestions(demo.url, demo.token)
     await browserTimes(browser, demo, '/')
 
     const node: { first: number; complete: number; serverMs: number }[] = []
     const page: BrowserRun[] = []
     for (let run = 0; run < runs; run++) {
-      const api = await apiSuggestions(demo.server, demo.token)
+      const api = await apiSuggestions(demo.url, demo.token)
       node.push({ first: api.firstMs, complete: api.completeMs, serverMs: api.serverMs })
       page.push(await browserTimes(browser, demo, '/'))
     }
@@ -155,8 +181,9 @@ async function main() {
     }
   } finally {
     await browser.close()
-    await demo.close()
+    child.kill('SIGTERM')
+    await once(child, 'exit')
   }
 }
 
-await main()
+await (values.serve ? serve() : main())

@@ -99,8 +99,8 @@ export interface ApiStream {
  * The suggestions for the user as a bare graphql-ws client in Node gets them: the
  * app's document and input (live), read until SuggestionsComplete.
  */
-export async function apiSuggestions(server: TestServer, token: string, input: { maxSuggestions?: number; batchSize?: number } = {}): Promise<ApiStream> {
-  const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
+export async function apiSuggestions(graphqlUrl: string, token: string, input: { maxSuggestions?: number; batchSize?: number } = {}): Promise<ApiStream> {
+  const client = createClient({ url: graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
   const started = performance.now()
   let firstMs = Number.NaN
   let serverMs = Number.NaN
