@@ -74,7 +74,7 @@ function Planned({ state, userZone }: { state: SuggestionsState; userZone: strin
         {planned.map(({ suggestion, state: progress }) => (
           <li key={suggestion.id} data-testid="planned" data-contact-id={suggestion.contact.id}>
             <span className="name">{suggestion.contact.name}</span>{' '}
-            {suggestion.slot && <span>{formatDateTime(suggestion.slot.start, userZone)}</span>}{' '}
+            {suggestion.slot && userZone && <span>{formatDateTime(suggestion.slot.start, userZone)}</span>}{' '}
             <span className="status" data-testid="status">
               {progress === 'pending' ? 'Saving…' : suggestion.status === 'ACCEPTED' ? statusLabel.accept : suggestion.status}
             </span>
