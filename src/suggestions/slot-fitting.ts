@@ -16,6 +16,21 @@ export interface SlotFitterOptions {
 }
 
 /** Deterministic: the same calls in the same order give the same slots. */
+/**
+ * Whether luxon knows the zone. Its check builds an Intl.DateTimeFormat (about
+ * 100 µs); the answer never changes, so it is remembered (zone names are few;
+ * the memo is bounded all the same).
+ */
+const knownZones = new Map<string, boolean>()
+function isKnownZone(zone: string): boolean {
+  let known = knownZones.get(zone)
+  if (known === undefined) {
+    known = IANAZone.isValidZone(zone)
+    if (knownZones.size < 5000) knownZones.set(zone, known)
+  }
+  return known
+}
+
 export class SlotFitter {
   private readonly slots: readonly Interval[]
   private readonly remaining: number[]
@@ -38,7 +53,11 @@ export class SlotFitter {
     }
   }
 
-  private fits(zone: string): boolean[] {
+  /** Per contact time zone as given (checking a zone is slow: once per zone, not per contact). */
+  private fits(contactTimezone: string | null): boolean[] {
+    const known = this.fitsByZone.get(contactTimezone ?? '')
+    if (known) return known
+    const zone = contactTimezone && isKnownZone(contactTimezone) ? contactTimezone : this.defaultTimezone
     let fits = this.fitsByZone.get(zone)
     if (!fits) {
       fits = this.slots.map((slot) => {
@@ -50,13 +69,13 @@ export class SlotFitter {
       })
       this.fitsByZone.set(zone, fits)
     }
+    this.fitsByZone.set(contactTimezone ?? '', fits)
     return fits
   }
 
   /** The earliest slot with capacity left inside the contact's waking hours, taking one unit of it; null when none fits. */
   assign(contactTimezone: string | null): Interval | null {
-    const zone = contactTimezone && IANAZone.isValidZone(contactTimezone) ? contactTimezone : this.defaultTimezone
-    const fits = this.fits(zone)
+    const fits = this.fits(contactTimezone)
     while (this.firstOpen < this.slots.length && this.remaining[this.firstOpen] === 0) this.firstOpen++
     for (let i = this.firstOpen; i < this.slots.length; i++) {
       if (this.remaining[i]! > 0 && fits[i]) {

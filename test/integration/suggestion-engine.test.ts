@@ -244,7 +244,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
       now: () => NOW,
       defaultSlots: async () => [],
       userTimezone: async () => 'UTC',
-      breaker: new MemoryCircuitBreaker({ readHeap: () => ({ heapUsed, heapLimit: 100, rss: 0 }) }),
+      breaker: new MemoryCircuitBreaker({ readHeap: () => ({ heapUsed, heapLimit: 100 }) }),
       throttleDelayMs: 1,
       openTimeoutMs: 50,
     })

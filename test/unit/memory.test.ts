@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryCircuitBreaker, MemoryPressureTimeout } from '../../src/memory/circuit-breaker.ts'
 import { MemoryMonitor } from '../../src/memory/memory-monitor.ts'
 
-const heapAt = (used: () => number) => () => ({ heapUsed: used(), heapLimit: 100, rss: 0 })
+const heapAt = (used: () => number) => () => ({ heapUsed: used(), heapLimit: 100 })
 
 describe('MemoryCircuitBreaker', () => {
   afterEach(() => void vi.useRealTimers())

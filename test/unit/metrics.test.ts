@@ -2,7 +2,7 @@ import { expect, it } from 'vitest'
 import { createMetrics, METRIC_NAMES } from '../../src/metrics/metrics.ts'
 
 it('exposes every metric once, with Prometheus names, and records generations', async () => {
-  const metrics = createMetrics(() => ({ heapUsed: 50, heapLimit: 200, rss: 300 }))
+  const metrics = createMetrics(() => ({ heapUsed: 50, heapLimit: 200 }))
   metrics.recordGeneration({ durationMs: 120, peakHeapUsedBytes: 40 * 1024 * 1024, contactsProcessed: 700 })
   metrics.recordGeneration({ durationMs: 30, peakHeapUsedBytes: 20 * 1024 * 1024, contactsProcessed: 5 })
   const text = await metrics.registry.metrics()
