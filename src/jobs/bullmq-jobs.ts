@@ -12,13 +12,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { createJobWork, DEFAULTS } from './job-work.ts'
+import { createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
 import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 export const QUEUE_NAME = 'suggestion-generation'
 export const REGENERATE_JOB = 'regenerate-user-suggestions'
 export const REFRESH_JOB = 'refresh-all-users'
 export const REFRESH_SCHEDULER_ID = 'daily-suggestion-refresh'
+/** How long a request waits for the queue's first connection before failing. */
+const REQUEST_TIMEOUT_MS = 2000
 /** How long aborted jobs get to stop at close before the connections are cut. */
 const ABORT_GRACE_MS = 1000
 
@@ -28,7 +30,8 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
   const work = createJobWork(options)
   const debounceMs = options.debounceMs ?? DEFAULTS.debounceMs
   const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs
-  // BullMQ opens and closes its own connections from these options; workers need maxRetriesPerRequest: null.
+  // BullMQ opens and closes its own connections from these options, and waits for Redis through an
+  // outage (maxRetriesPerRequest: null, as BullMQ requires for workers).
   const connection = { url: options.redisUrl, maxRetriesPerRequest: null }
   const prefix = options.prefix ? { prefix: options.prefix } : {}
   const retention = {
@@ -69,6 +72,8 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         await job.updateProgress({ ...progress })
       },
       signal ?? new AbortController().signal,
+      // BullMQ retries a failed attempt whoever fails it; after a close here, another process takes it.
+      () => true,
     )
   }
 
@@ -78,6 +83,13 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         work.logger.warn({ userId }, 'jobs are closed; regeneration request dropped')
         return
       }
+      // A caller (a mutation) is never held up by a missing Redis: fail at once while it is away.
+      const timeout = new AbortController()
+      const client = await Promise.race([
+        queue.getBackend().client,
+        sleep(REQUEST_TIMEOUT_MS, undefined, { signal: timeout.signal }).catch(() => undefined),
+      ]).finally(() => timeout.abort())
+      if (client?.status !== 'ready') throw new Error(`Redis is not connected (${client?.status ?? 'connecting'}); regeneration not queued`)
       const { name, data, opts } = regenerationJob(userId, debounceMs)
       await queue.add(name, data, opts)
     },
@@ -97,7 +109,7 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
       await worker.waitUntilReady()
       await queue.upsertJobScheduler(
         REFRESH_SCHEDULER_ID,
-        { pattern: options.refreshCron },
+        { pattern: options.refreshCron, tz: REFRESH_TIMEZONE },
         { name: REFRESH_JOB, data: {}, opts: retries },
       )
     },

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CronExpressionParser } from 'cron-parser'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { createJobWork, DEFAULTS } from './job-work.ts'
+import { createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
 
 /** Node's timers overflow past about 24.8 days; a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -83,7 +83,7 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
     const controller = new AbortController()
     controllers.add(controller)
     try {
-      await work.regenerateAttempt(userId, attempt, async () => {}, controller.signal)
+      await work.regenerateAttempt(userId, attempt, async () => {}, controller.signal, () => !closing)
     } catch {
       // Logged and reported by regenerateAttempt; retry unless it was the last attempt.
       if (attempt < work.attempts && !closing) {
@@ -113,7 +113,7 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
 
   function scheduleRefresh(): void {
     if (closing) return
-    const next = CronExpressionParser.parse(options.refreshCron, { currentDate: now() }).next().toDate()
+    const next = CronExpressionParser.parse(options.refreshCron, { currentDate: now(), tz: REFRESH_TIMEZONE }).next().toDate()
     const wait = (at: Date) => {
       const delay = at.getTime() - now().getTime()
       if (delay > 0) return later(Math.min(delay, MAX_TIMER_MS), () => wait(at))

@@ -6,6 +6,9 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { JobOutcome, JobsOptions, Regenerate } from './jobs.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
+/** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
+export const REFRESH_TIMEZONE = 'UTC'
+
 export const DEFAULTS = {
   attempts: 3,
   backoffMs: 1000,
@@ -35,12 +38,17 @@ export function createJobWork(options: JobsOptions) {
     }
   }
 
-  /** One attempt (1-based): logs duration and contacts processed, reports the outcome, rethrows a failure. */
+  /**
+   * One attempt (1-based): logs duration and contacts processed, reports the
+   * outcome, rethrows a failure. `mayRetry` says whether the runner would still
+   * retry a failure (the in-process one does not once closing).
+   */
   async function regenerateAttempt(
     userId: string,
     attempt: number,
     report: (progress: RegenerationProgress) => Promise<void>,
     signal: AbortSignal,
+    mayRetry: () => boolean,
   ): Promise<RegenerationResult> {
     const started = performance.now()
     const onProgress = async (progress: RegenerationProgress) => {
@@ -53,7 +61,7 @@ export function createJobWork(options: JobsOptions) {
       done({ job: 'regenerate', userId, attempt, ok: true, ...result })
       return result
     } catch (error) {
-      const willRetry = attempt < attempts && !signal.aborted
+      const willRetry = attempt < attempts && mayRetry()
       const message = error instanceof Error ? error.message : String(error)
       const durationMs = performance.now() - started
       logger[willRetry ? 'warn' : 'error']({ userId, attempt, willRetry, durationMs, err: error }, 'suggestion regeneration failed')

@@ -14,7 +14,11 @@ import { createInProcessJobs } from './in-process-jobs.ts'
 import type { RegenerationProgress, RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 export interface Jobs {
-  /** Regenerate the user's stored suggestions soon; bursts for one user collapse into one job. */
+  /**
+   * Regenerate the user's stored suggestions soon; bursts for one user collapse into one job.
+   * Call after `start`. On BullMQ it rejects at once when Redis is unreachable (callers log
+   * it and go on: the daily refresh catches up); after `close` it logs and does nothing.
+   */
   requestRegeneration(userId: string): Promise<void>
   /** Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a timer per process. */
   start(): Promise<void>

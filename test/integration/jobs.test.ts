@@ -475,7 +475,7 @@ process.stdout.write('closed\\n')
         const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix })
         try {
           const schedulers = await queue.getJobSchedulers()
-          expect(schedulers).toEqual([expect.objectContaining({ key: REFRESH_SCHEDULER_ID, name: REFRESH_JOB, pattern: '0 4 * * *' })])
+          expect(schedulers).toEqual([expect.objectContaining({ key: REFRESH_SCHEDULER_ID, name: REFRESH_JOB, pattern: '0 4 * * *', tz: 'UTC' })])
           // Its next job waits for 04:00 UTC; promoting it runs the refresh now.
           const delayed = await queue.getDelayed()
           expect(delayed.map((job) => job.name)).toEqual([REFRESH_JOB])
@@ -505,3 +505,21 @@ process.stdout.write('closed\\n')
   },
 )
 
+
+describe('jobs runner BullMQ without Redis', () => {
+  it('fails a request within a bound instead of holding the caller, and closes', async () => {
+    const jobs = createJobs({
+      redisUrl: 'redis://127.0.0.1:1', // nothing listens there
+      prefix: uniquePrefix('jobs-down'),
+      prisma: {} as never, // not reached
+      engine: {} as never,
+      logger: silent,
+      concurrency: 1,
+      refreshCron: NEVER_CRON,
+    })
+    const before = Date.now()
+    await expect(jobs.requestRegeneration('00000000-0000-7000-8000-000000000001')).rejects.toThrow()
+    expect(Date.now() - before).toBeLessThan(3000) // the first connection gets 2 s; later requests fail at once
+    await jobs.close()
+  })
+})
