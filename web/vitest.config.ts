@@ -8,5 +8,7 @@ export default defineProject({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
     setupFiles: ['./test/setup.ts'],
+    // jsdom renders slowly on a busy two-CPU machine; no test here waits on purpose.
+    testTimeout: 20_000,
   },
 })

@@ -51,7 +51,7 @@ export const SuggestionRow = memo(function SuggestionRow({ suggestion, rank, use
   }
   const when = slot ? describeSlot(slot, userZone, contact.timezone) : null
   return (
-    <li ref={row} className="suggestion" data-testid="suggestion" data-suggestion-id={suggestion.id} data-contact-id={contact.id}>
+    <li ref={row} className="suggestion" data-testid="suggestion" data-contact-id={contact.id}>
       <span className="rank" aria-label={`Rank ${rank}`}>
         {rank}
       </span>

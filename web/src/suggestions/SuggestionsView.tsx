@@ -85,10 +85,9 @@ function Planned({ state, userZone }: { state: SuggestionsState; userZone: strin
   )
 }
 
-/** Rows rendered at once: the server's default list (50) shows in one commit. */
-export const FIRST_ROWS = 50
-/** Rows added per animation frame after that: a batch of hundreds is never one long task. */
-export const ROWS_PER_FRAME = 30
+/** Rows rendered at once, then added per animation frame: a batch of hundreds never becomes one long task. */
+export const FIRST_ROWS = 25
+export const ROWS_PER_FRAME = 25
 
 /** How many of `total` rows to render: {@link FIRST_ROWS} at once, then more each frame (append-only, as the stream). */
 function useRowsShown(total: number): number {
