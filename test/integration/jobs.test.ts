@@ -412,60 +412,6 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       expect(aborted).toBe(true)
     })
 
-    it.skipIf(!enabled)('leaves nothing open: a process that used it exits by itself', async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'jobs-exit-'))
-      const root = resolve(import.meta.dirname, '../..')
-      const script = join(dir, 'exit.mts')
-      await writeFile(
-        script,
-        `
-import { createJobs } from ${JSON.stringify(join(root, 'src/jobs/jobs.ts'))}
-import { createLogger } from ${JSON.stringify(join(root, 'src/logger.ts'))}
-let done = () => {}
-const finished = new Promise<void>((resolve) => (done = resolve))
-const jobs = createJobs({
-  redisUrl: process.env.JOBS_REDIS_URL || undefined,
-  prefix: process.env.JOBS_PREFIX,
-  // The stand-in processor below uses neither.
-  prisma: {} as never,
-  engine: {} as never,
-  logger: createLogger('silent'),
-  concurrency: 1,
-  refreshCron: '0 0 1 1 *',
-  debounceMs: 0,
-  regenerate: async () => ({ stored: 1, removed: 0, contactsProcessed: 1, durationMs: 1 }),
-  onJobDone: (outcome) => outcome.ok && done(),
-})
-await jobs.start()
-await jobs.requestRegeneration('user-1')
-await finished
-await jobs.close()
-process.stdout.write('closed\\n')
-// No process.exit: the process must end because nothing is left open.
-`,
-      )
-      const prefix = uniquePrefix('jobs-exit')
-      opened.push({ jobs: { requestRegeneration: async () => {}, start: async () => {}, close: async () => {} }, prefix, outcomes: [], progress: [] })
-      try {
-        const child = spawn(join(root, 'node_modules/.bin/tsx'), [script], {
-          cwd: root,
-          env: { ...process.env, JOBS_REDIS_URL: redisUrl ?? '', JOBS_PREFIX: prefix },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        let output = ''
-        child.stdout.on('data', (chunk) => (output += chunk))
-        child.stderr.on('data', (chunk) => (output += chunk))
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-        const code = await exited
-        clearTimeout(timer)
-        expect(output).toContain('closed')
-        expect(code).toBe(0)
-      } finally {
-        await rm(dir, { recursive: true, force: true })
-      }
-    })
-
     if (redisUrl) {
       it.skipIf(!enabled)('registers the daily refresh once as a BullMQ job scheduler, however many processes start', async () => {
         const prefix = uniquePrefix('jobs-scheduler')
@@ -505,6 +451,68 @@ process.stdout.write('closed\\n')
   },
 )
 
+
+
+describe.each(runners)('jobs runner $name in its own process', ({ redisUrl, enabled }) => {
+  it.skipIf(!enabled)('leaves nothing open: a process that used it exits by itself', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobs-exit-'))
+    const root = resolve(import.meta.dirname, '../..')
+    const script = join(dir, 'exit.mts')
+    await writeFile(
+      script,
+      `
+import { createJobs } from ${JSON.stringify(join(root, 'src/jobs/jobs.ts'))}
+import { createLogger } from ${JSON.stringify(join(root, 'src/logger.ts'))}
+let done = () => {}
+const finished = new Promise<void>((resolve) => (done = resolve))
+const jobs = createJobs({
+  redisUrl: process.env.JOBS_REDIS_URL || undefined,
+  prefix: process.env.JOBS_PREFIX,
+  // The stand-in processor below uses neither.
+  prisma: {} as never,
+  engine: {} as never,
+  logger: createLogger('silent'),
+  concurrency: 1,
+  refreshCron: '0 0 1 1 *',
+  debounceMs: 0,
+  regenerate: async () => ({ stored: 1, removed: 0, contactsProcessed: 1, durationMs: 1 }),
+  onJobDone: (outcome) => outcome.ok && done(),
+})
+await jobs.start()
+await jobs.requestRegeneration('user-1')
+await finished
+await jobs.close()
+process.stdout.write('closed\\n')
+// No process.exit: the process must end because nothing is left open.
+`,
+    )
+    const prefix = uniquePrefix('jobs-exit')
+    try {
+      const child = spawn(join(root, 'node_modules/.bin/tsx'), [script], {
+        cwd: root,
+        env: { ...process.env, JOBS_REDIS_URL: redisUrl ?? '', JOBS_PREFIX: prefix },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let output = ''
+      child.stdout.on('data', (chunk) => (output += chunk))
+      child.stderr.on('data', (chunk) => (output += chunk))
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const code = await exited
+      clearTimeout(timer)
+      expect(output).toContain('closed')
+      expect(code).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+      if (redisUrl) {
+        const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix })
+        await queue.obliterate({ force: true })
+        await queue.close()
+      }
+    }
+  })
+
+})
 
 describe('jobs runner BullMQ without Redis', () => {
   it('fails a request within a bound instead of holding the caller, and closes', async () => {

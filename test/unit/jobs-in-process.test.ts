@@ -1,0 +1,104 @@
+/**
+ * The in-process runner's daily refresh, without a database: the cron's next
+ * run from the injected clock, and the keyset walk over users page by page,
+ * each page enqueued only when the previous ones made room (flat memory).
+ */
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { PrismaClient } from '../../src/generated/prisma/client.ts'
+import { createJobs, type Jobs, type JobOutcome } from '../../src/jobs/jobs.ts'
+
+const USERS = Array.from({ length: 25 }, (_, i) => `user-${String(i).padStart(3, '0')}`)
+
+/** A stand-in for `prisma.user.findMany` over USERS, recording each call and how many regenerations had finished. */
+function fakeUsers(finished: () => number) {
+  const calls: { where: unknown; take: number; finishedBefore: number }[] = []
+  const prisma = {
+    user: {
+      findMany: async ({ where, take }: { where: { id?: { gt: string } }; take: number }) => {
+        calls.push({ where, take, finishedBefore: finished() })
+        const after = where.id?.gt
+        return USERS.filter((id) => after === undefined || id > after)
+          .slice(0, take)
+          .map((id) => ({ id }))
+      },
+    },
+  }
+  return { prisma: prisma as unknown as PrismaClient, calls }
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+describe('in-process jobs: the daily refresh', () => {
+  let jobs: Jobs | undefined
+  afterEach(() => jobs?.close())
+
+  it('fires at the cron time of the injected clock and walks users by keyset, a page at a time', async () => {
+    // 150 ms before 04:00 UTC on the injected clock; the clock runs at real speed from there.
+    const base = new Date('2026-11-25T03:59:59.850Z').getTime()
+    const realStart = Date.now()
+    const now = () => new Date(base + (Date.now() - realStart))
+    const outcomes: JobOutcome[] = []
+    const regenerated: string[] = []
+    const { prisma, calls } = fakeUsers(() => regenerated.length)
+    let refreshedAt = 0
+    jobs = createJobs({
+      prisma,
+      engine: {} as never, // the stand-in processor does not use it
+      logger: pino({ level: 'silent' }),
+      concurrency: 2,
+      refreshCron: '0 4 * * *',
+      now,
+      refreshPageSize: 10,
+      regenerate: async (userId) => {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        regenerated.push(userId)
+        return { stored: 0, removed: 0, contactsProcessed: 0, durationMs: 1 }
+      },
+      onJobDone: (outcome) => {
+        outcomes.push(outcome)
+        if (outcome.job === 'refresh') refreshedAt = now().getTime()
+      },
+    })
+    await jobs.start()
+    await waitFor(() => regenerated.length === USERS.length)
+
+    // Not at start: at 04:00 on the injected clock.
+    expect(refreshedAt).toBeGreaterThanOrEqual(Date.parse('2026-11-25T04:00:00.000Z'))
+    expect(outcomes.filter((o) => o.job === 'refresh')).toEqual([expect.objectContaining({ ok: true, usersEnqueued: USERS.length })])
+    expect([...regenerated].sort()).toEqual(USERS)
+    // Keyset pages of 10: id > the last id of the previous page.
+    expect(calls.map((call) => [call.where, call.take])).toEqual([
+      [{}, 10],
+      [{ id: { gt: 'user-009' } }, 10],
+      [{ id: { gt: 'user-019' } }, 10],
+    ])
+    // The next page is read only once the queued users dropped below a page: some had finished.
+    expect(calls[1]!.finishedBefore).toBeGreaterThan(0)
+    expect(calls[2]!.finishedBefore).toBeGreaterThan(calls[1]!.finishedBefore)
+  })
+
+  it('does not fire before its time', async () => {
+    const outcomes: JobOutcome[] = []
+    const { prisma, calls } = fakeUsers(() => 0)
+    jobs = createJobs({
+      prisma,
+      engine: {} as never,
+      logger: pino({ level: 'silent' }),
+      concurrency: 1,
+      refreshCron: '0 4 * * *',
+      now: () => new Date('2026-11-25T03:00:00.000Z'), // an hour early, and the clock stands still
+      onJobDone: (outcome) => void outcomes.push(outcome),
+    })
+    await jobs.start()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(calls).toEqual([])
+    expect(outcomes).toEqual([])
+  })
+})
