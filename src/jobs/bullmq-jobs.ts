@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
+import { ABORT_GRACE_MS, createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
 import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 export const QUEUE_NAME = 'suggestion-generation'
@@ -21,8 +21,6 @@ export const REFRESH_JOB = 'refresh-all-users'
 export const REFRESH_SCHEDULER_ID = 'daily-suggestion-refresh'
 /** How long a request waits for the queue's first connection before failing. */
 const REQUEST_TIMEOUT_MS = 2000
-/** How long aborted jobs get to stop at close before the connections are cut. */
-const ABORT_GRACE_MS = 1000
 
 type JobData = { userId: string } | Record<string, never>
 

@@ -10,12 +10,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CronExpressionParser } from 'cron-parser'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
+import { ABORT_GRACE_MS, createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
 
 /** Node's timers overflow past about 24.8 days; a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
-/** How long aborted jobs get to stop at close. */
-export const ABORT_GRACE_MS = 1000
 
 type UserState = 'queued' | 'running' | 'running-again'
 

@@ -9,6 +9,9 @@ import { regenerateStoredSuggestions, type RegenerationProgress, type Regenerati
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
 export const REFRESH_TIMEZONE = 'UTC'
 
+/** How long jobs aborted at close get to stop before the runner closes anyway. */
+export const ABORT_GRACE_MS = 1000
+
 export const DEFAULTS = {
   attempts: 3,
   backoffMs: 1000,

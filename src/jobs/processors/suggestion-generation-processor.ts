@@ -121,6 +121,6 @@ async function storeBatch(prisma: PrismaClient, userId: string, suggestions: Sug
       data: { priority: suggestion.priority, reason: suggestion.reason },
     })
   }
-  const unchangedPending = existing.filter((row) => row.status === 'PENDING' && row.userId === userId).length
-  return created + unchangedPending
+  const alreadyPending = existing.filter((row) => row.status === 'PENDING' && row.userId === userId).length
+  return created + alreadyPending
 }
