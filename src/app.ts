@@ -25,6 +25,7 @@ import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
 import { createWebApp, WEB_DIST } from './web/web-app.ts'
+import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
 
 export interface AppOptions {
@@ -42,11 +43,13 @@ export interface App {
   server: Server
   /** Where suggestion walks wait for their place (exposed for tests and the load bench). */
   admission: AdmissionControl
+  /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
+  jobs: Jobs
   /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
   start(): Promise<{ url: string; port: number }>
   /**
    * Stops accepting connections, closes WebSockets with 1001, gives requests
-   * `graceMs` (default 2 s) before cutting open streams, closes pub/sub.
+   * `graceMs` (default 2 s) before cutting open streams, stops the jobs, closes pub/sub.
    * Leaves the database to its owner.
    */
   stop(options?: { graceMs?: number }): Promise<void>
@@ -95,6 +98,16 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     monitor: new MemoryMonitor(),
     metrics,
   })
+  const jobs = createJobs({
+    redisUrl: config.redisUrl,
+    prisma: db.prisma,
+    engine: suggestions,
+    logger: logger.child({ component: 'jobs' }),
+    concurrency: config.jobConcurrency,
+    refreshCron: config.suggestionRefreshCron,
+    // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
+    closeTimeoutMs: config.shutdownTimeoutMs / 2,
+  })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -118,7 +131,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs }
     },
   })
 
@@ -147,8 +160,10 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     yoga,
     server,
     admission,
-    start: () =>
-      new Promise((resolve, reject) => {
+    jobs,
+    start: async () => {
+      await jobs.start()
+      return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {
           server.off('error', reject)
@@ -156,7 +171,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
           const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'
           resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql` })
         })
-      }),
+      })
+    },
     stop: async ({ graceMs = 2000 } = {}) => {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
       // graphql-ws clients get 1001 "Going away": they reconnect (elsewhere) and resume from their cursor.
@@ -165,6 +181,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       // Requests under way get `graceMs` to finish; then open streams (SSE) are cut.
       const cut = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed.finally(() => clearTimeout(cut))
+      await jobs.close()
       await changes.close()
     },
   }

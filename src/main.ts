@@ -23,9 +23,13 @@ const applied = await applyMigrations(db)
 if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 
 let demoToken: string | undefined
+let seededUserId: string | undefined
 if (config.seedDemoData) {
   const { userId, created } = await seedDemoData(db, { now: new Date() })
-  if (created) logger.info({ email: DEMO_EMAIL }, 'demo data seeded')
+  if (created) {
+    logger.info({ email: DEMO_EMAIL }, 'demo data seeded')
+    seededUserId = userId // its stored suggestions are made once the jobs run
+  }
   if (config.nodeEnv === 'development') {
     // One start-up token at a time: replace the previous one.
     await db.prisma.authToken.deleteMany({ where: { userId, name: STARTUP_TOKEN_NAME } })
@@ -35,6 +39,7 @@ if (config.seedDemoData) {
 
 const app = buildApp({ config, db, logger, demoToken })
 const { url } = await app.start()
+if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))
 logger.info({ url, database: db.kind }, `GraphQL and GraphiQL on ${url}`)
 if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
 

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
+import type { Jobs } from '../jobs/jobs.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
@@ -16,12 +17,18 @@ export interface GraphQLContext {
   pubsub: ChangePubSub
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
+  jobs: Jobs
 }
 
-/** Tells the user's live subscriptions that their data changed; passes the value through. */
+/**
+ * Tells the user's live subscriptions that their data changed, and asks for
+ * their stored suggestions to be regenerated (deduplicated per user); passes the value through.
+ */
 export function announceChange<T>(context: GraphQLContext, userId: string, what: string): (value: T) => T {
   return (value) => {
     context.pubsub.publish('user-changed', userId, { what })
+    // Never holds the mutation up: when the queue is unreachable, the daily refresh catches up.
+    context.jobs.requestRegeneration(userId).catch((error: unknown) => context.logger.warn({ err: error, userId }, 'regeneration not queued'))
     return value
   }
 }

@@ -6,7 +6,7 @@
  * their cursor with no duplicate and no gap.
  */
 import { createClient, type Client } from 'graphql-ws'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
@@ -81,6 +81,8 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
     const updated = events.find((e) => e.__typename === 'SuggestionsUpdated')!
     expect(updated.suggestions).toHaveLength(10)
     expect(updated.suggestions!.map((s) => s.contact.id)).not.toContain(top)
+    // The write also queued a regeneration on BullMQ, which one of the two processes ran.
+    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBe(50), { timeout: 20_000, interval: 250 })
   })
 
   it('stopping one mid-stream closes with 1001, and the client resumes on the other with no duplicate and no gap', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -70,6 +70,8 @@ describe.each(kinds)('mutations on %s', (kind) => {
       alice.token,
     )
     expect(older.data!.logInteraction.lastContactDate).toBe(occurredAt)
+    // Writes ask the jobs to regenerate the user's stored suggestions (deduplicated, in-process here).
+    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBeGreaterThan(0), { timeout: 15_000, interval: 200 })
     expect(await db.prisma.interaction.count({ where: { contactId: contact!.id } })).toBe(2)
   })
 
