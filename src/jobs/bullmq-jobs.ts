@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { ABORT_GRACE_MS, createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
+import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
 import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 export const QUEUE_NAME = 'suggestion-generation'
@@ -117,22 +117,12 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         if (worker) {
           // Take no new job, then wait (bounded) for the running ones.
           await worker.pause(true)
-          const drained = Promise.allSettled([...running])
-          const timeout = new AbortController()
-          const finished = await Promise.race([
-            drained.then(() => true),
-            sleep(closeTimeoutMs, false, { signal: timeout.signal }).catch(() => false),
-          ])
-          timeout.abort()
-          if (!finished) {
-            // Aborted jobs fail (and are retried later, by this or another process); one that ignores
-            // its signal is cut off: its lock expires and BullMQ hands it to another worker as stalled.
+          // Aborted jobs fail (and are retried later, by this or another process); one that ignores
+          // its signal is cut off: its lock expires and BullMQ hands it to another worker as stalled.
+          const finished = await settleWithin([...running], closeTimeoutMs, () => {
             work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
-            worker.cancelAllJobs('shutting down')
-            const grace = new AbortController()
-            await Promise.race([drained, sleep(ABORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})])
-            grace.abort()
-          }
+            worker!.cancelAllJobs('shutting down')
+          })
           await worker.close(!finished)
         }
         await queue.close()

@@ -7,10 +7,9 @@
  * cron's next run with one timer. Queued work is dropped on close; the next
  * daily refresh catches up. It is not a broker: nothing survives a restart.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { CronExpressionParser } from 'cron-parser'
 import type { Jobs, JobsOptions } from './jobs.ts'
-import { ABORT_GRACE_MS, createJobWork, DEFAULTS, REFRESH_TIMEZONE } from './job-work.ts'
+import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
 
 /** Node's timers overflow past about 24.8 days; a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -149,21 +148,11 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         timers.clear()
         ready.length = 0
         notifyRoom()
-        const drained = Promise.allSettled([...running, refreshing])
-        const timeout = new AbortController()
-        const finished = await Promise.race([
-          drained.then(() => true),
-          sleep(closeTimeoutMs, false, { signal: timeout.signal }).catch(() => false),
-        ])
-        timeout.abort()
-        if (!finished) {
+        // A job that ignores its signal is left behind.
+        await settleWithin([...running, refreshing], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
           for (const controller of controllers) controller.abort(new Error('shutting down'))
-          // A moment for the aborted walks to stop; a job that ignores its signal is left behind.
-          const grace = new AbortController()
-          await Promise.race([drained, sleep(ABORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})])
-          grace.abort()
-        }
+        })
         states.clear()
       })()
       return closing

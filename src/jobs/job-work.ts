@@ -2,6 +2,7 @@
  * What a job does, shared by both runners: one regeneration attempt with its
  * log line and outcome, and the daily refresh's walk over every user.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { JobOutcome, JobsOptions, Regenerate } from './jobs.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
@@ -11,6 +12,27 @@ export const REFRESH_TIMEZONE = 'UTC'
 
 /** How long jobs aborted at close get to stop before the runner closes anyway. */
 export const ABORT_GRACE_MS = 1000
+
+/**
+ * Waits for the running jobs to settle, at most `timeoutMs`; past it calls
+ * `abort` and gives them {@link ABORT_GRACE_MS} more. True when they ended in time.
+ */
+export async function settleWithin(running: unknown[], timeoutMs: number, abort: () => void): Promise<boolean> {
+  const drained = Promise.allSettled(running)
+  if (await settlesWithin(drained, timeoutMs)) return true
+  abort()
+  await settlesWithin(drained, ABORT_GRACE_MS)
+  return false
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController()
+  try {
+    return await Promise.race([promise.then(() => true), sleep(ms, false, { signal: timer.signal })])
+  } finally {
+    timer.abort()
+  }
+}
 
 export const DEFAULTS = {
   attempts: 3,
