@@ -21,7 +21,12 @@ const contactFields = {
   location: text(200).nullish(),
   timezone: timeZone.nullish(),
   customNotes: z.string().max(10_000).nullish(),
-  tags: z.array(text(50)).max(50).optional(),
+  // null (GraphQL) clears the tags.
+  tags: z
+    .array(text(50))
+    .max(50)
+    .nullish()
+    .transform((tags) => (tags === null ? [] : tags)),
   frequencyPreference: z.enum(FrequencyPreference).nullish(),
   dunbarCircle: z.enum(DunbarCircle).nullish(),
   lastContactDate: z.date().nullish(),
@@ -84,8 +89,9 @@ export async function archiveContact(prisma: PrismaClient, userId: string, id: s
 }
 
 const interactionSchema = z.object({
-  occurredAt: z.date().optional(),
-  kind: z.enum(InteractionKind).optional(),
+  // null (GraphQL's "not given") means the defaults: now, OTHER.
+  occurredAt: z.date().nullish(),
+  kind: z.enum(InteractionKind).nullish(),
   note: z.string().max(10_000).nullish(),
 })
 

@@ -40,6 +40,13 @@ describe.each(kinds)('mutations on %s', (kind) => {
       alice.token,
     )
     expect(updated.data!.updateContact.nextDueAt).toBe('2026-11-08T10:00:00.000Z')
+    // null is GraphQL's "clear" for tags, and "the default" for an interaction's time and kind.
+    const tagged = await server.query(`mutation($id: ID!) { updateContact(id: $id, input: { tags: ["chess"] }) { tags } }`, { id: contact.id }, alice.token)
+    expect(tagged.data!.updateContact.tags).toEqual(['chess'])
+    const cleared = await server.query(`mutation($id: ID!) { updateContact(id: $id, input: { tags: null }) { tags } }`, { id: contact.id }, alice.token)
+    expect(cleared.data!.updateContact.tags).toEqual([])
+    const touched = await server.query(`mutation($id: ID!) { logInteraction(contactId: $id, input: { occurredAt: null, kind: null }) { lastContactDate } }`, { id: contact.id }, alice.token)
+    expect(Date.now() - Date.parse(touched.data!.logInteraction.lastContactDate)).toBeLessThan(60_000)
   })
 
   it.each([

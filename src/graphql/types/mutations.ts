@@ -5,6 +5,8 @@ import { badUserInput } from '../../errors.ts'
 import { InteractionKind } from '../../generated/prisma/enums.ts'
 import { setSuggestionStatus } from '../../suggestions/suggestion-status.ts'
 import { builder } from '../builder.ts'
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never
 import { announceChange, requireUser, type GraphQLContext } from '../context.ts'
 import { ContactNode } from './contact.ts'
 import { DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
@@ -13,8 +15,8 @@ import { SuggestionRef } from './suggestion.ts'
 
 const InteractionKindEnum = builder.enumType(InteractionKind, { name: 'InteractionKind' })
 
-const contactInputFields = (required: boolean) => (t: any) => ({
-  name: t.string({ required }),
+/** The fields both contact inputs share; `name` differs (required to create). */
+const contactFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
   email: t.string(),
   phone: t.string(),
   linkedIn: t.string(),
@@ -28,8 +30,8 @@ const contactInputFields = (required: boolean) => (t: any) => ({
   dunbarCircle: t.field({ type: DunbarCircleEnum }),
   lastContactDate: t.field({ type: 'DateTime' }),
 })
-const CreateContactInput = builder.inputType('CreateContactInput', { fields: contactInputFields(true) })
-const UpdateContactInput = builder.inputType('UpdateContactInput', { fields: contactInputFields(false) })
+const CreateContactInput = builder.inputType('CreateContactInput', { fields: (t) => ({ name: t.string({ required: true }), ...contactFields(t) }) })
+const UpdateContactInput = builder.inputType('UpdateContactInput', { fields: (t) => ({ name: t.string(), ...contactFields(t) }) })
 const LogInteractionInput = builder.inputType('LogInteractionInput', {
   fields: (t) => ({
     occurredAt: t.field({ type: 'DateTime', description: 'Default: now' }),
@@ -76,14 +78,15 @@ builder.mutationType({
     createContact: t.field({
       type: ContactNode,
       args: { input: t.arg({ type: CreateContactInput, required: true }) },
-      resolve: (_r, { input }, ctx) => write(ctx, 'contact', (u) => createContact(ctx.prisma, u, input as never, new Date())),
+      resolve: (_r, { input }, ctx) => write(ctx, 'contact', (u) => createContact(ctx.prisma, u, input, new Date())),
     }),
     updateContact: t.field({
       type: ContactNode,
       args: { id: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: UpdateContactInput, required: true }) },
       resolve: (_r, { id, input }, ctx) => {
-        if (input.name === null) throw badUserInput('name cannot be null', 'input.name')
-        return write(ctx, 'contact', (u) => updateContact(ctx.prisma, u, contactId(id), input as never, new Date()))
+        const { name, ...rest } = input
+        if (name === null) throw badUserInput('name cannot be null', 'input.name')
+        return write(ctx, 'contact', (u) => updateContact(ctx.prisma, u, contactId(id), { ...rest, name }, new Date()))
       },
     }),
     archiveContact: t.field({
@@ -96,7 +99,7 @@ builder.mutationType({
       description: 'Records a touch; the latest one moves lastContactDate and nextDueAt.',
       args: { contactId: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: LogInteractionInput }) },
       resolve: (_r, args, ctx) =>
-        write(ctx, 'interaction', (u) => logInteraction(ctx.prisma, u, contactId(args.contactId), (args.input ?? {}) as never, new Date())),
+        write(ctx, 'interaction', (u) => logInteraction(ctx.prisma, u, contactId(args.contactId), (args.input ?? {}), new Date())),
     }),
     createGroup: t.field({
       type: GroupNode,
