@@ -102,7 +102,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     redisUrl: config.redisUrl,
     prisma: db.prisma,
     engine: suggestions,
-    logger: logger.child({ component: 'jobs' }),
+    logger,
     concurrency: config.jobConcurrency,
     refreshCron: config.suggestionRefreshCron,
     // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
@@ -155,6 +155,10 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
     return yoga(req, res)
   })
+  // Keep idle connections longer than load balancers (60 s is common) and clients do: a server
+  // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
   const closeWebSockets = attachGraphQLWs(server, yoga, db, logger)
   return {
     yoga,
