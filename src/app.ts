@@ -136,7 +136,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   })
 
   const webApp = webDist === null ? null : createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
-  if (webDist !== null && !webApp) logger.warn({ webDist }, 'the web client is not built (npm run build -w web); serving the API only')
+  if (webDist !== null && !webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {

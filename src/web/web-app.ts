@@ -19,7 +19,7 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 
 /**
  * Returns a handler that answers GET/HEAD requests for the app and returns false for
- * the rest, or null when the app is not built (`npm run build -w web`).
+ * the rest, or null when the app is not built (`npm run build`).
  */
 export function createWebApp(config: WebAppConfig, distDir = WEB_DIST) {
   const indexPath = join(distDir, 'index.html')
