@@ -28,7 +28,8 @@ export function createWebApp(config: WebAppConfig, distDir = WEB_DIST) {
     '<!--app-config-->',
     `<script id="app-config" type="application/json">${scriptJson({ ...(config.demoToken ? { demoToken: config.demoToken } : {}) })}</script>`,
   )
-  const assets = sirv(distDir, { immutable: true, dotfiles: false })
+  // Asset names carry a content hash: cache them for a year.
+  const assets = sirv(distDir, { maxAge: 31_536_000, immutable: true, dotfiles: false })
   const sendIndex = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('content-type', 'text/html; charset=utf-8')
     res.setHeader('cache-control', 'no-store')
