@@ -14,7 +14,7 @@
  * page runs dry and it holds the highest bound; the walk stops once K are final.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
+import { readFirstMinimalPages, streamMinimalContacts, type ContactClass, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
 import { ClientError, badUserInput } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
@@ -31,7 +31,6 @@ export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
 export const DEFAULT_BATCH_SIZE = 100
 export const MAX_BATCH_SIZE = 1000
-const INITIAL_FILL_CONCURRENCY = 8
 
 export interface Suggestion {
   /** Stable for the same user, contact and slot. */
@@ -145,6 +144,11 @@ interface ClassStream {
 
 const CIRCLES: (DunbarCircle | null)[] = [...Object.values(DunbarCircle), null]
 const FREQUENCIES: (FrequencyPreference | null)[] = [...Object.values(FrequencyPreference), null]
+/** Every circle x frequency: within one, priority only falls as nextDueAt grows. */
+const CLASSES: ContactClass[] = CIRCLES.flatMap((dunbarCircle) => FREQUENCIES.map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })))
+
+/** The walk of a class whose first page was its last. */
+async function* noPages(): AsyncGenerator<MinimalPage, void, undefined> {}
 
 /** Contacts that must not be suggested now, and slots already promised. */
 async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, dismissForMs: number) {
@@ -267,21 +271,14 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       stream.position = 0
     }
 
-    const classes: ClassStream[] = CIRCLES.flatMap((dunbarCircle) =>
-      FREQUENCIES.map((frequencyPreference) => ({
-        pages: streamMinimalContacts(deps.prisma, {
-          userId,
-          orderBy: 'nextDueAt',
-          pageSize,
-          where: { dunbarCircle, frequencyPreference },
-          signal,
-        }),
-        rows: [],
-        position: 0,
-        bound: Number.POSITIVE_INFINITY,
-        exhausted: false,
-      })),
-    )
+    // One stream per class, started from its first page (all first pages are read in one statement below).
+    const classes: ClassStream[] = CLASSES.map(() => ({
+      pages: noPages(),
+      rows: [],
+      position: 0,
+      bound: Number.POSITIVE_INFINITY,
+      exhausted: false,
+    }))
 
     const headPriority = (stream: ClassStream): number => {
       const row = stream.rows[stream.position]
@@ -306,12 +303,22 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     }
 
     try {
-      // The first page of every class, a few at a time, asking the breaker before each group.
-      for (let i = 0; i < classes.length; i += INITIAL_FILL_CONCURRENCY) {
-        await guard()
-        yield* pending.splice(0)
-        await Promise.all(classes.slice(i, i + INITIAL_FILL_CONCURRENCY).map(readPage))
-      }
+      // The first page of every class, in one statement; each class's walk goes on from its page.
+      await guard()
+      yield* pending.splice(0)
+      signal?.throwIfAborted()
+      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CLASSES, pageSize())
+      firstPages.forEach(({ rows, after }, index) => {
+        const stream = classes[index]!
+        stream.rows = rows
+        stream.exhausted = rows.length === 0
+        scanned += rows.length
+        if (after) {
+          const where = CLASSES[index]!
+          stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
+        }
+      })
+      progress.scanned = scanned
       initialFill = false
       for (;;) {
         // The highest bound over every class not yet exhausted.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  readFirstMinimalPages,
   streamContacts,
   streamMinimalContacts,
   streamWithCursor,
@@ -103,6 +104,39 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
       // 12 pages: the first is one range; inside the run each page reads the ties, at most one more range at its end.
       expect(findManyCalls).toBeLessThanOrEqual(14)
     }
+  })
+
+  it('reads the first page of every class in one statement, and each class walk goes on from it with no repeat or gap', async () => {
+    // Contacts spread over the classes, and a class with a run of equal nextDueAt (ties across the page end).
+    const carol = await createUserWithContacts(db.prisma, `carol-${kind}@example.com`, 150)
+    const nextDueAt = new Date('2026-02-01T00:00:00.000Z')
+    await db.prisma.contact.createMany({
+      data: Array.from({ length: 9 }, (_, i) => ({ userId: carol.id, name: `Tie ${i}`, nextDueAt, dunbarCircle: 'INNER' as const, frequencyPreference: 'WEEKLY' as const })),
+    })
+    const classes = (['INNER', 'CASUAL', null] as const).flatMap((dunbarCircle) =>
+      (['WEEKLY', 'YEARLY', null] as const).map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })),
+    )
+    const firsts = await readFirstMinimalPages(db.prisma, carol.id, classes, 3)
+    for (const [index, where] of classes.entries()) {
+      const whole: string[] = []
+      for await (const page of streamMinimalContacts(db.prisma, { userId: carol.id, orderBy: 'nextDueAt', where, pageSize: 1000 })) {
+        whole.push(...page.rows.map((row) => row.id))
+      }
+      const { rows, after } = firsts[index]!
+      const walked = rows.map((row) => row.id)
+      if (after) {
+        for await (const page of streamMinimalContacts(db.prisma, { userId: carol.id, orderBy: 'nextDueAt', where, pageSize: 2, after })) {
+          walked.push(...page.rows.map((row) => row.id))
+        }
+      }
+      expect(walked, JSON.stringify(where)).toEqual(whole)
+      expect(after === undefined, JSON.stringify(where)).toBe(whole.length <= 3)
+    }
+    expect(firsts.some((page) => page.rows.length === 3 && page.after)).toBe(true)
+    // Minimal rows, the same shape as the walk's.
+    const [first] = firsts.find((page) => page.rows.length > 0)!.rows
+    expect(Object.keys(first!).sort()).toEqual(['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt', 'timezone'])
+    expect(first!.nextDueAt).toBeInstanceOf(Date)
   })
 
   it('includes archived contacts only when asked', async () => {
