@@ -85,7 +85,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => new Date(),
-    defaultSlots: (userId, now) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays),
+    defaultSlots: (userId, now, timezone) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays, timezone),
     userTimezone: (userId) => userTimezone(db.prisma, userId),
     breaker: new MemoryCircuitBreaker({
       readHeap: readProcessHeap,

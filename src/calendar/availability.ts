@@ -3,11 +3,10 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import { DAY_MS } from '../contacts/cadence.ts'
 import { freeSlots, type Interval } from './free-slots.ts'
 
-/** Free slots of the user from `now` to `now + horizonDays`, in the user's time zone. */
-export async function loadFreeSlots(prisma: PrismaClient, userId: string, now: Date, horizonDays: number): Promise<Interval[]> {
+/** Free slots of the user from `now` to `now + horizonDays`, in the user's time zone (see {@link userTimezone}). */
+export async function loadFreeSlots(prisma: PrismaClient, userId: string, now: Date, horizonDays: number, timezone: string): Promise<Interval[]> {
   const to = new Date(now.getTime() + horizonDays * DAY_MS)
-  const [user, windows, busy] = await Promise.all([
-    prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { timezone: true } }),
+  const [windows, busy] = await Promise.all([
     prisma.availability.findMany({ where: { userId }, select: { weekday: true, startMinute: true, endMinute: true } }),
     prisma.calendarEvent.findMany({
       where: { userId, startsAt: { lt: to }, endsAt: { gt: now } },
@@ -16,7 +15,7 @@ export async function loadFreeSlots(prisma: PrismaClient, userId: string, now: D
   ])
   return freeSlots({
     windows,
-    timezone: user.timezone,
+    timezone,
     busy: busy.map((event) => ({ start: event.startsAt, end: event.endsAt })),
     from: now,
     to,

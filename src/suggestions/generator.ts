@@ -61,8 +61,8 @@ export interface EngineDependencies {
   prisma: PrismaClient
   /** The clock; called once per generation (a resumed one reuses its first call's time). */
   now: () => Date
-  /** Free slots of the user when the caller passes none. */
-  defaultSlots: (userId: string, now: Date) => Promise<Interval[]>
+  /** Free slots of the user when the caller passes none (given the user's zone, read once per walk). */
+  defaultSlots: (userId: string, now: Date, timezone: string) => Promise<Interval[]>
   breaker?: MemoryCircuitBreaker
   /** Per-slot capacity, default 1. */
   slotCapacity?: number
@@ -209,11 +209,11 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     const now = resume ? new Date(resume.now) : deps.now()
     const signal = options.signal
 
-    const [{ excluded, taken }, slots, timezone] = await Promise.all([
+    const [{ excluded, taken }, timezone] = await Promise.all([
       loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? 7 * 86_400_000),
-      options.slots ? Promise.resolve([...options.slots]) : deps.defaultSlots(userId, now),
       deps.userTimezone(userId),
     ])
+    const slots = options.slots ? [...options.slots] : await deps.defaultSlots(userId, now, timezone)
     const fitter = new SlotFitter({ slots, taken, capacityPerSlot: deps.slotCapacity ?? 1, defaultTimezone: timezone })
 
     let throttled = false

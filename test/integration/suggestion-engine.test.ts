@@ -289,7 +289,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     const withCalendar = createSuggestionEngine({
       prisma: db.prisma,
       now: () => NOW,
-      defaultSlots: (user, now) => loadFreeSlots(db.prisma, user, now, 7),
+      defaultSlots: (user, now, timezone) => loadFreeSlots(db.prisma, user, now, 7, timezone),
       userTimezone: (user) => userTimezone(db.prisma, user),
     })
     const { suggestions } = await collect(withCalendar.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 3 }))

@@ -3,10 +3,9 @@
  * data and a demo token, Debian's Chromium through playwright-core, and a bare
  * graphql-ws client in Node for what the API itself says.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { createClient } from 'graphql-ws'
-import { chromium, type Browser } from 'playwright-core'
 import WebSocket from 'ws'
 import { stringifyDocument } from '@urql/core'
 import { SuggestionsSubscription } from '../src/api/documents.ts'
@@ -16,27 +15,9 @@ import { seedDemoData } from '../../src/db/seed/seed.ts'
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/databases.ts'
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts'
 
-export const CHROMIUM = '/usr/bin/chromium'
+// Debian's Chromium, as the server's own browser tests launch it.
+export { CHROMIUM_PATH as CHROMIUM, chromiumAvailable as browserTestsEnabled, launchChromium } from '../../test/helpers/chromium.ts'
 export const OUTPUT_DIR = new URL('./output/', import.meta.url).pathname
-const inCI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
-
-/**
- * Whether to run the browser tests: always in CI (a missing Chromium fails there),
- * elsewhere only when Chromium is installed.
- */
-export function browserTestsEnabled(): boolean {
-  if (existsSync(CHROMIUM)) return true
-  if (inCI) throw new Error(`Chromium is required in CI and is missing at ${CHROMIUM} (apt-get install chromium)`)
-  process.stderr.write(`warning: ${CHROMIUM} is missing; the browser tests are skipped (outside CI only)\n`)
-  return false
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-}
 
 export function screenshotPath(name: string): string {
   mkdirSync(OUTPUT_DIR, { recursive: true })
