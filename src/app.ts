@@ -34,8 +34,8 @@ export interface AppOptions {
   logger: Logger
   /** Filled into GraphiQL's headers tab and handed to the web app (development only). */
   demoToken?: string | undefined
-  /** Where the built web client is (default `web/dist`); null: serve no web client. */
-  webDist?: string | null
+  /** Where the built web client is (default `web/dist`). */
+  webDist?: string
 }
 
 export interface App {
@@ -135,8 +135,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     },
   })
 
-  const webApp = webDist === null ? null : createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
-  if (webDist !== null && !webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
+  const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
+  if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {
