@@ -107,6 +107,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     refreshCron: config.suggestionRefreshCron,
     // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
     closeTimeoutMs: config.shutdownTimeoutMs / 2,
+    // A regeneration waits 5 s after a write: a burst of writes gives one job, and it does not
+    // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
+    debounceMs: 5000,
   })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
