@@ -10,6 +10,12 @@ export type ClientErrorCode =
   | 'NOT_FOUND'
   | 'MEMORY_PRESSURE'
   | 'RATE_LIMITED'
+  /** A document over a limit checked before execution: depth, aliases, tokens, directives or cost. */
+  | 'QUERY_TOO_COMPLEX'
+  /** A request the server refuses before reading it as GraphQL: too large, wrong content type, malformed frame. */
+  | 'BAD_REQUEST'
+  /** A walk that ran out of its time budget; retryable (with `resumeFrom` when it emitted anything). */
+  | 'TIMEOUT'
 
 export class ClientError extends Error {
   override name = 'ClientError'
