@@ -56,6 +56,8 @@ const environmentSchema = z.object({
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  TOKEN_RECHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  MAX_TOKENS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -93,6 +95,13 @@ export interface Config {
   suggestionRefreshCron: string
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /**
+   * How often each process re-reads, in one query, the tokens its long-lived streams
+   * (graphql-ws sockets, SSE subscriptions) run on; a revoked one ends them (4403 on graphql-ws).
+   */
+  tokenRecheckIntervalMs: number
+  /** Active (neither revoked nor expired) tokens a user may hold; past it, issuing one gives RATE_LIMITED. */
+  maxTokensPerUser: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -136,6 +145,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    tokenRecheckIntervalMs: parsed.TOKEN_RECHECK_INTERVAL_MS,
+    maxTokensPerUser: parsed.MAX_TOKENS_PER_USER,
   }
 }
 

@@ -24,6 +24,8 @@ describe('parseConfig', () => {
       jobConcurrency: 2,
       suggestionRefreshCron: '0 4 * * *',
       shutdownTimeoutMs: 10_000,
+      tokenRecheckIntervalMs: 2000,
+      maxTokensPerUser: 100,
     })
   })
 
@@ -58,6 +60,8 @@ describe('parseConfig', () => {
     ['JOB_CONCURRENCY', 'many'],
     ['SUGGESTION_REFRESH_CRON', 'every day'],
     ['SHUTDOWN_TIMEOUT_MS', '5'],
+    ['TOKEN_RECHECK_INTERVAL_MS', '10'],
+    ['MAX_TOKENS_PER_USER', '0'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
