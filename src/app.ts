@@ -8,13 +8,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
-import { bearerToken, userIdForToken } from './auth/tokens.ts'
+import { authenticate } from './auth/authenticate.ts'
+import { TokenWatch } from './auth/token-watch.ts'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
 import { maskError, useClientErrors } from './graphql/errors.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
+import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
 import { DAY_MS } from './contacts/cadence.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
@@ -111,13 +113,14 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
     debounceMs: 5000,
   })
+  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger.child({ component: 'yoga' }),
     maskedErrors: { maskError: maskError(logger), isDev: false },
-    plugins: [useClientErrors(logger)],
+    plugins: [useClientErrors(logger), useStreamAuthorization(tokenWatch)],
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development
@@ -131,10 +134,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     context: async (initial: { request?: Request; connectionParams?: Record<string, unknown> }): Promise<GraphQLContext> => {
       const { request, connectionParams } = initial
       const requestId = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
-      const header = request?.headers.get('authorization') ?? connectionParams?.authorization
-      const token = bearerToken(typeof header === 'string' ? header : undefined)
-      const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs }
+      const credential = await authenticate(db.prisma, request?.headers.get('authorization') ?? connectionParams?.authorization, new Date())
+      const userId = credential?.userId ?? null
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch }
     },
   })
 
@@ -162,7 +164,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch)
   return {
     yoga,
     server,
@@ -188,6 +190,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       // Requests under way get `graceMs` to finish; then open streams (SSE) are cut.
       const cut = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed.finally(() => clearTimeout(cut))
+      tokenWatch.stop()
       await jobs.close()
       await changes.close()
     },

@@ -33,7 +33,7 @@ if (config.seedDemoData) {
   if (config.nodeEnv === 'development') {
     // One start-up token at a time: replace the previous one.
     await db.prisma.authToken.deleteMany({ where: { userId, name: STARTUP_TOKEN_NAME } })
-    demoToken = await issueToken(db.prisma, userId, STARTUP_TOKEN_NAME)
+    demoToken = await issueToken(db.prisma, userId, STARTUP_TOKEN_NAME, { maxActive: config.maxTokensPerUser })
   }
 }
 

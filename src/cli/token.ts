@@ -27,7 +27,7 @@ const db = await openConfiguredDatabase(config).catch((error: unknown) => fail(e
 try {
   await applyMigrations(db)
   const user = await ensureUser(db.prisma, values.user)
-  const token = await issueToken(db.prisma, user.id, values.name ?? 'cli')
+  const token = await issueToken(db.prisma, user.id, values.name ?? 'cli', { maxActive: config.maxTokensPerUser })
   process.stdout.write(`${token}\n`)
   await db.close()
   process.exit(0) // the wasm engine leaves timers behind

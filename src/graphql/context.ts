@@ -6,6 +6,8 @@ import type { Jobs } from '../jobs/jobs.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
+import type { Credential } from '../auth/authenticate.ts'
+import type { TokenWatch } from '../auth/token-watch.ts'
 
 /** What every resolver sees. `userId` is null for an anonymous request. */
 export interface GraphQLContext {
@@ -18,6 +20,10 @@ export interface GraphQLContext {
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
   jobs: Jobs
+  /** The token this request authenticated with (null when anonymous): `userId` is its user. */
+  credential: Credential | null
+  /** Ends long-lived streams whose token dies; told at once when this process revokes one. */
+  tokenWatch: TokenWatch
 }
 
 /**

@@ -2,7 +2,8 @@
  * graphql-ws on the same server and path as HTTP, through `yoga.getEnveloped`
  * so both transports run the same envelop plugins (parse, validate, context,
  * execute, subscribe; Yoga's own request plugins do not run here). A bad or
- * missing token closes the socket with 4403 (graphql-ws convention).
+ * missing token closes the socket with 4403 (graphql-ws convention), and so
+ * does its token's revocation or expiry later (see `auth/token-watch.ts`).
  * Returns the function that closes every socket.
  */
 import type { Server } from 'node:http'
@@ -10,7 +11,8 @@ import type { ExecutionArgs } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { WebSocketServer } from 'ws'
-import { bearerToken, userIdForToken } from '../auth/tokens.ts'
+import { authenticate } from '../auth/authenticate.ts'
+import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
@@ -22,14 +24,19 @@ export function attachGraphQLWs(
   yoga: YogaServerInstance<Record<string, never>, GraphQLContext>,
   db: Database,
   logger: Logger,
+  tokenWatch: TokenWatch,
 ): () => Promise<void> {
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint })
   const disposable = useServer(
     {
-      onConnect: async ({ connectionParams }) => {
-        const header = connectionParams?.authorization
-        const token = bearerToken(typeof header === 'string' ? header : undefined)
-        return token !== undefined && (await userIdForToken(db.prisma, token, new Date())) !== null
+      onConnect: async ({ connectionParams, extra }) => {
+        const credential = await authenticate(db.prisma, connectionParams?.authorization, new Date())
+        // A socket that closed while we looked the token up would never unwatch.
+        if (!credential || extra.socket.readyState !== extra.socket.OPEN) return false
+        // The socket lives as long as its token: revoked or expired, it closes with 4403.
+        const unwatch = tokenWatch.watch(credential, () => extra.socket.close(4403, 'Forbidden'))
+        extra.socket.once('close', unwatch)
+        return true
       },
       execute: (args) => (args.rootValue as { execute: Enveloped['execute'] }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
