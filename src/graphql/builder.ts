@@ -16,6 +16,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   Group: isUuid,
   User: isUuid,
   Suggestion: (id) => parseSuggestionId(id) !== undefined,
+  AuthToken: isUuid,
 }
 
 export const builder = new SchemaBuilder<{

@@ -7,6 +7,7 @@ import './types/group.ts'
 import './types/contact.ts'
 import './types/suggestion.ts'
 import './types/mutations.ts'
+import './types/auth-token.ts'
 
 export const schema = builder.toSchema()
 
