@@ -90,6 +90,12 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '2000-01-01T00:00:00Z', 'BAD_USER_INPUT', 'until'),
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', 'next week', 'BAD_USER_INPUT'),
   ],
+  'Mutation.revokeToken(id)': [
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', gid('AuthToken', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', gid('AuthToken', 'not-a-uuid'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', missingContact, 'BAD_USER_INPUT'),
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT'),
+  ],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
