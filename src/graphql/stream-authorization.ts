@@ -35,7 +35,7 @@ export function useStreamAuthorization(watch: TokenWatch): Plugin<GraphQLContext
  * UNAUTHENTICATED error result and the stream ends, and `source.return()` is
  * called at once (its walk and listeners stop). `release` runs once, however it ends.
  */
-function endWhenAborted(
+export function endWhenAborted(
   source: AsyncIterator<ExecutionResult>,
   signal: AbortSignal,
   release: () => void,
@@ -49,12 +49,15 @@ function endWhenAborted(
     release()
     void Promise.resolve(source.return?.()).catch(() => {})
   }
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal.aborted) resolve('aborted')
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true })
-  })
+  /** Wakes the `next()` under way, if any, when the token dies. */
+  let wake: (() => void) | undefined
   // The source stops when the token dies, not when the client next reads.
-  void aborted.then(stopSource)
+  const onAbort = () => {
+    stopSource()
+    wake?.()
+  }
+  if (signal.aborted) stopSource()
+  else signal.addEventListener('abort', onAbort, { once: true })
   const done = { done: true, value: undefined } as const
   const last = (): IteratorResult<ExecutionResult, void> => {
     finished = true
@@ -66,6 +69,8 @@ function endWhenAborted(
     async next() {
       if (signal.aborted) return last()
       if (finished) return done
+      // A promise per call: racing one long-lived promise would pile a reaction on it per event.
+      const aborted = new Promise<'aborted'>((resolve) => (wake = () => resolve('aborted')))
       let next: IteratorResult<ExecutionResult> | 'aborted'
       try {
         next = await Promise.race([source.next(), aborted])
@@ -73,6 +78,8 @@ function endWhenAborted(
         finished = true
         release()
         throw error
+      } finally {
+        wake = undefined
       }
       if (next === 'aborted') return last()
       if (next.done) {
