@@ -207,6 +207,10 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     const strangerIds = (await db.prisma.authToken.findMany({ where: { userId: stranger.id } })).map((t) => gid(t.id))
     expect(tokens.some((t) => strangerIds.includes(t.id))).toBe(false)
     expect(JSON.stringify(result)).not.toMatch(/prm_|tokenHash/)
+    // A token is a node: the viewer's own only.
+    const NODE = 'query($id: ID!) { node(id: $id) { id ... on AuthToken { name current } } }'
+    expect((await server.query(NODE, { id: tokens[1]!.id }, second)).data).toEqual({ node: { id: tokens[1]!.id, name: 'test', current: false } })
+    expect((await server.query(NODE, { id: strangerIds[0] }, second)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
     // Anonymous: UNAUTHENTICATED.
     expect((await server.query(TOKENS)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
   })
