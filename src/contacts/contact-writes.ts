@@ -109,7 +109,8 @@ export async function logInteraction(
   return prisma.$transaction(async (tx) => {
     const contact = await ownContact(tx, userId, contactId)
     await tx.interaction.create({
-      data: { userId, contactId: contact.id, occurredAt, kind: data.kind ?? 'OTHER', note: data.note ?? null },
+      // createdAt on the caller's clock: an acceptance ends with the first interaction logged after it (suggestion-status.ts).
+      data: { userId, contactId: contact.id, occurredAt, kind: data.kind ?? 'OTHER', note: data.note ?? null, createdAt: now },
     })
     if (contact.lastContactDate && contact.lastContactDate >= occurredAt) return contact
     return tx.contact.update({
