@@ -77,7 +77,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
       body: JSON.stringify({ query: 'mutation($id: ID!) { logInteraction(contactId: $id) { id } }', variables: { id: top } }),
     })
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined()
-    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 3000)
+    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 30_000) // a wiring test: the 1 s coalescing bound is live.test.ts's
     const updated = events.find((e) => e.__typename === 'SuggestionsUpdated')!
     expect(updated.suggestions).toHaveLength(10)
     expect(updated.suggestions!.map((s) => s.contact.id)).not.toContain(top)
