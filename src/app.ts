@@ -134,7 +134,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, quotas: config.quotas }
     },
   })
 

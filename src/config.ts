@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
+import { DEFAULT_QUOTAS, type Quotas } from './quotas.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -56,6 +57,9 @@ const environmentSchema = z.object({
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  MAX_CONTACTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.contacts),
+  MAX_GROUPS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_QUOTAS.groups),
+  MAX_CALENDAR_EVENTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.calendarEvents),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -93,6 +97,8 @@ export interface Config {
   suggestionRefreshCron: string
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /** Per-user quotas on contacts, groups and calendar events created through the API (QUOTA_EXCEEDED past them). */
+  quotas: Quotas
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -136,6 +142,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    quotas: { contacts: parsed.MAX_CONTACTS_PER_USER, groups: parsed.MAX_GROUPS_PER_USER, calendarEvents: parsed.MAX_CALENDAR_EVENTS_PER_USER },
   }
 }
 

@@ -6,6 +6,7 @@ import type { Jobs } from '../jobs/jobs.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
+import type { Quotas } from '../quotas.ts'
 
 /** What every resolver sees. `userId` is null for an anonymous request. */
 export interface GraphQLContext {
@@ -18,6 +19,8 @@ export interface GraphQLContext {
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
   jobs: Jobs
+  /** Per-user quotas the create mutations enforce. */
+  quotas: Quotas
 }
 
 /**
