@@ -82,7 +82,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
     expect(updated.suggestions).toHaveLength(10)
     expect(updated.suggestions!.map((s) => s.contact.id)).not.toContain(top)
     // The write also queued a regeneration on BullMQ, which one of the two processes ran.
-    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBe(50), { timeout: 20_000, interval: 250 })
+    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBe(50), { timeout: 40_000, interval: 250 })
   })
 
   it('stopping one mid-stream closes with 1001, and the client resumes on the other with no duplicate and no gap', async () => {
