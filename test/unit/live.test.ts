@@ -65,7 +65,7 @@ describe('liveSuggestions', () => {
     const events: LiveEvent[] = []
     const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
-    await vi.waitFor(() => expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete']))
+    await vi.waitFor(() => expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete']), { timeout: 10_000 })
     expect(events[2]).toMatchObject({ kind: 'complete', total: 2, suggestions: [{ id: '1a' }, { id: '1b' }] })
     // Idle, waiting for a change: leaving must still end it at once (an async generator here would hang).
     await stream.return()
