@@ -136,7 +136,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const requestId = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
       const credential = await authenticate(db.prisma, request?.headers.get('authorization') ?? connectionParams?.authorization, new Date())
       const userId = credential?.userId ?? null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas }
     },
   })
 

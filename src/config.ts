@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
+import { DEFAULT_QUOTAS, type Quotas } from './quotas.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -58,6 +59,9 @@ const environmentSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TOKEN_RECHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   MAX_TOKENS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+  MAX_CONTACTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.contacts),
+  MAX_GROUPS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_QUOTAS.groups),
+  MAX_CALENDAR_EVENTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.calendarEvents),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -102,6 +106,8 @@ export interface Config {
   tokenRecheckIntervalMs: number
   /** Active (neither revoked nor expired) tokens a user may hold; past it, issuing one gives RATE_LIMITED. */
   maxTokensPerUser: number
+  /** Per-user quotas on contacts, groups and calendar events created through the API (QUOTA_EXCEEDED past them). */
+  quotas: Quotas
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -147,6 +153,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     tokenRecheckIntervalMs: parsed.TOKEN_RECHECK_INTERVAL_MS,
     maxTokensPerUser: parsed.MAX_TOKENS_PER_USER,
+    quotas: { contacts: parsed.MAX_CONTACTS_PER_USER, groups: parsed.MAX_GROUPS_PER_USER, calendarEvents: parsed.MAX_CALENDAR_EVENTS_PER_USER },
   }
 }
 

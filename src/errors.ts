@@ -16,6 +16,8 @@ export type ClientErrorCode =
   | 'BAD_REQUEST'
   /** A walk that ran out of its time budget; retryable (with `resumeFrom` when it emitted anything). */
   | 'TIMEOUT'
+  /** A create past a per-user quota (contacts, groups, calendar events); `extensions.limit` and `extensions.resource` say which. */
+  | 'QUOTA_EXCEEDED'
 
 export class ClientError extends Error {
   override name = 'ClientError'

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import { isUuid } from '../db/uuid.ts'
 import { notFound } from '../errors.ts'
+import { DEFAULT_QUOTAS, giveQuota, takeQuota } from '../quotas.ts'
 import { parseInput, timeZone } from '../validation.ts'
 
 const windowsSchema = z
@@ -39,13 +40,27 @@ const eventSchema = z
   .refine((e) => e.endsAt > e.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] })
   .refine((e) => e.endsAt.getTime() - e.startsAt.getTime() <= 31 * 86_400_000, { message: 'at most 31 days', path: ['endsAt'] })
 
-export async function addCalendarEvent(prisma: PrismaClient, userId: string, input: z.input<typeof eventSchema>) {
+/** Adds a busy event. Throws BAD_USER_INPUT for a bad title or times, QUOTA_EXCEEDED past `maxEvents`. */
+export async function addCalendarEvent(
+  prisma: PrismaClient,
+  userId: string,
+  input: z.input<typeof eventSchema>,
+  maxEvents = DEFAULT_QUOTAS.calendarEvents,
+) {
   const event = parseInput(eventSchema, input, 'input')
-  return prisma.calendarEvent.create({ data: { userId, title: event.title ?? null, startsAt: event.startsAt, endsAt: event.endsAt } })
+  return prisma.$transaction(async (tx) => {
+    await takeQuota(tx, userId, 'calendarEvents', maxEvents)
+    return tx.calendarEvent.create({ data: { userId, title: event.title ?? null, startsAt: event.startsAt, endsAt: event.endsAt } })
+  })
 }
 
+/** Removes the user's event `id` (giving its quota unit back); NOT_FOUND when it is not theirs. */
 export async function removeCalendarEvent(prisma: PrismaClient, userId: string, id: string) {
-  const deleted = isUuid(id) ? await prisma.calendarEvent.deleteMany({ where: { id, userId } }) : { count: 0 }
-  if (deleted.count === 0) throw notFound('calendar event')
+  if (!isUuid(id)) throw notFound('calendar event')
+  await prisma.$transaction(async (tx) => {
+    const deleted = await tx.calendarEvent.deleteMany({ where: { id, userId } })
+    if (deleted.count === 0) throw notFound('calendar event')
+    await giveQuota(tx, userId, 'calendarEvents', deleted.count)
+  })
   return true
 }

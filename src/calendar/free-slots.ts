@@ -7,6 +7,24 @@ export interface Interval {
   end: Date
 }
 
+/** Whether two half-open intervals share an instant (one ending when the other starts does not). */
+export function intervalsOverlap(a: Interval, b: Interval): boolean {
+  return a.start.getTime() < b.end.getTime() && b.start.getTime() < a.end.getTime()
+}
+
+/**
+ * The index of the first interval of `sorted` (by start) that overlaps an
+ * earlier one, or -1 when they are disjoint. O(n).
+ */
+export function firstOverlapping(sorted: readonly Interval[]): number {
+  let latestEnd = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i]!.start.getTime() < latestEnd) return i
+    latestEnd = Math.max(latestEnd, sorted[i]!.end.getTime())
+  }
+  return -1
+}
+
 /** ISO weekday 1 = Monday ... 7 = Sunday; minutes after local midnight, 0 <= start < end <= 1440. */
 export interface WeeklyWindow {
   weekday: number

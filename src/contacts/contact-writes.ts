@@ -8,6 +8,7 @@ import type { Contact, Prisma, PrismaClient } from '../generated/prisma/client.t
 import { DunbarCircle, FrequencyPreference, InteractionKind } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
+import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
 import { handle, parseInput, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
 
@@ -48,7 +49,17 @@ async function ownContact(prisma: PrismaClient | Prisma.TransactionClient, userI
   return contact
 }
 
-export async function createContact(prisma: PrismaClient, userId: string, input: ContactInput, now: Date): Promise<Contact> {
+/**
+ * Creates a contact of the user, with its `nextDueAt`. Throws BAD_USER_INPUT for invalid input, and
+ * QUOTA_EXCEEDED when the user owns `maxContacts` already (counted on the user's row, same transaction).
+ */
+export async function createContact(
+  prisma: PrismaClient,
+  userId: string,
+  input: ContactInput,
+  now: Date,
+  maxContacts = DEFAULT_QUOTAS.contacts,
+): Promise<Contact> {
   const data = parseInput(createSchema, input, 'input')
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
   const fields = {
@@ -57,8 +68,11 @@ export async function createContact(prisma: PrismaClient, userId: string, input:
     dunbarCircle: data.dunbarCircle ?? null,
     createdAt: now,
   }
-  return prisma.contact.create({
-    data: { ...data, ...fields, userId, tags: data.tags ?? [], circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
+  return prisma.$transaction(async (tx) => {
+    await takeQuota(tx, userId, 'contacts', maxContacts)
+    return tx.contact.create({
+      data: { ...data, ...fields, userId, tags: data.tags ?? [], circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
+    })
   })
 }
 
@@ -109,7 +123,8 @@ export async function logInteraction(
   return prisma.$transaction(async (tx) => {
     const contact = await ownContact(tx, userId, contactId)
     await tx.interaction.create({
-      data: { userId, contactId: contact.id, occurredAt, kind: data.kind ?? 'OTHER', note: data.note ?? null },
+      // createdAt on the caller's clock: an acceptance ends with the first interaction logged after it (suggestion-status.ts).
+      data: { userId, contactId: contact.id, occurredAt, kind: data.kind ?? 'OTHER', note: data.note ?? null, createdAt: now },
     })
     if (contact.lastContactDate && contact.lastContactDate >= occurredAt) return contact
     return tx.contact.update({
@@ -129,9 +144,13 @@ export async function setContactGroups(prisma: PrismaClient, userId: string, con
   return prisma.contact.update({ where: { id: contact.id }, data: { groupIds: unique } })
 }
 
-export async function createGroup(prisma: PrismaClient, userId: string, name: string) {
+/** Creates a group of the user. Throws BAD_USER_INPUT for a bad or taken name, QUOTA_EXCEEDED past `maxGroups`. */
+export async function createGroup(prisma: PrismaClient, userId: string, name: string, maxGroups = DEFAULT_QUOTAS.groups) {
   const clean = parseInput(text(100), name, 'name')
   const existing = await prisma.group.findFirst({ where: { userId, name: clean } })
   if (existing) throw badUserInput(`a group named "${clean}" exists`, 'name')
-  return prisma.group.create({ data: { userId, name: clean } })
+  return prisma.$transaction(async (tx) => {
+    await takeQuota(tx, userId, 'groups', maxGroups)
+    return tx.group.create({ data: { userId, name: clean } })
+  })
 }

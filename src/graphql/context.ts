@@ -8,6 +8,7 @@ import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import { ClientError } from '../errors.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
+import type { Quotas } from '../quotas.ts'
 
 /** What every resolver sees. `userId` is null for an anonymous request. */
 export interface GraphQLContext {
@@ -24,6 +25,8 @@ export interface GraphQLContext {
   credential: Credential | null
   /** Ends long-lived streams whose token dies; told at once when this process revokes one. */
   tokenWatch: TokenWatch
+  /** Per-user quotas the create mutations enforce. */
+  quotas: Quotas
 }
 
 /**

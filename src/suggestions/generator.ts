@@ -26,6 +26,7 @@ import { calculatePriority } from './priority.ts'
 import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
+import { loadSuggestionState } from './suggestion-status.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -149,26 +150,6 @@ const CLASSES: ContactClass[] = CIRCLES.flatMap((dunbarCircle) => FREQUENCIES.ma
 
 /** The walk of a class whose first page was its last. */
 async function* noPages(): AsyncGenerator<MinimalPage, void, undefined> {}
-
-/** Contacts that must not be suggested now, and slots already promised. */
-async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, dismissForMs: number) {
-  const rows = await prisma.suggestion.findMany({
-    where: {
-      userId,
-      OR: [
-        { status: 'DISMISSED', updatedAt: { gt: new Date(now.getTime() - dismissForMs) } },
-        { status: 'SNOOZED', snoozedUntil: { gt: now } },
-        { status: 'ACCEPTED', OR: [{ slotEnd: { gt: now } }, { slotEnd: null }] },
-      ],
-    },
-    select: { contactId: true, status: true, slotStart: true, slotEnd: true },
-  })
-  const excluded = new Set(rows.map((row) => row.contactId))
-  const taken = rows.flatMap((row) =>
-    row.status === 'ACCEPTED' && row.slotStart && row.slotEnd ? [{ start: row.slotStart, end: row.slotEnd }] : [],
-  )
-  return { excluded, taken }
-}
 
 /** Builds the engine over its dependencies (database, clock, memory breaker). */
 export function createSuggestionEngine(deps: EngineDependencies) {

@@ -1,6 +1,6 @@
 /** Gives each suggestion, in rank order, the earliest free slot in the contact's waking hours. Pure. */
 import { DateTime, IANAZone } from 'luxon'
-import type { Interval } from '../calendar/free-slots.ts'
+import { intervalsOverlap, type Interval } from '../calendar/free-slots.ts'
 
 export interface SlotFitterOptions {
   /** Free slots, sorted by start. */
@@ -11,7 +11,7 @@ export interface SlotFitterOptions {
   wakingHours?: { startMinute: number; endMinute: number }
   /** For contacts without a (valid) zone: the user's. */
   defaultTimezone: string
-  /** Slots already promised (accepted suggestions): each takes one unit of the slot with the same start. */
+  /** Time already promised (accepted suggestions): each interval takes one unit of every slot it overlaps. */
   taken?: readonly Interval[]
 }
 
@@ -31,6 +31,38 @@ function isKnownZone(zone: string): boolean {
   return known
 }
 
+/**
+ * For each interval of `taken`, the index of every slot it overlaps (half-open:
+ * touching is not overlapping), once per pair. `slots` sorted by start; they may
+ * overlap one another. O((slots + taken) log slots + pairs).
+ */
+export function slotsOverlapping(slots: readonly Interval[], taken: readonly Interval[]): number[] {
+  if (slots.length === 0) return []
+  const starts = slots.map((slot) => slot.start.getTime())
+  const longest = slots.reduce((max, slot) => Math.max(max, slot.end.getTime() - slot.start.getTime()), 0)
+  /** The first index whose start is at or after `t`. */
+  const firstStartingFrom = (t: number) => {
+    let low = 0
+    let high = starts.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if (starts[mid]! < t) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+  const hits: number[] = []
+  for (const interval of taken) {
+    const start = interval.start.getTime()
+    const end = interval.end.getTime()
+    // A slot that overlaps starts before `end` and, being at most `longest` long, after `start - longest`.
+    for (let i = firstStartingFrom(start - longest + 1); i < starts.length && starts[i]! < end; i++) {
+      if (intervalsOverlap(slots[i]!, interval)) hits.push(i)
+    }
+  }
+  return hits
+}
+
 export class SlotFitter {
   private readonly slots: readonly Interval[]
   private readonly remaining: number[]
@@ -46,11 +78,8 @@ export class SlotFitter {
     this.remaining = options.slots.map(() => capacity)
     this.waking = options.wakingHours ?? { startMinute: 540, endMinute: 1260 }
     this.defaultTimezone = options.defaultTimezone
-    const index = new Map(options.slots.map((slot, i) => [slot.start.getTime(), i]))
-    for (const slot of options.taken ?? []) {
-      const i = index.get(slot.start.getTime())
-      if (i !== undefined) this.remaining[i] = Math.max(0, this.remaining[i]! - 1)
-    }
+    // Taken time is an interval, subtracted as calendar events are: any overlap costs the slot a unit, not only an equal start.
+    for (const i of slotsOverlapping(options.slots, options.taken ?? [])) this.remaining[i] = Math.max(0, this.remaining[i]! - 1)
   }
 
   /** Per contact time zone as given (checking a zone is slow: once per zone, not per contact). */

@@ -1,8 +1,27 @@
 /**
  * A suggestion by id (the node lookup), and accept, dismiss or snooze: stored
- * as a Suggestion row the engine reads back.
+ * as a Suggestion row the engine reads back ({@link loadSuggestionState}).
+ *
+ * **Every exclusion ends.** A status keeps its contact out of the suggestions
+ * only for a while, counted from when it was set (the row's `updatedAt`, which
+ * {@link setSuggestionStatus} sets to its `now`):
+ *
+ * - ACCEPTED with a slot: until the slot ends, or until an interaction with the
+ *   contact is logged after the acceptance, whichever comes first. While it
+ *   lasts, its slot is taken: every free slot overlapping it loses one unit of
+ *   capacity.
+ * - ACCEPTED without a slot: until an interaction with the contact is logged
+ *   after the acceptance, and at most the horizon (`SUGGESTION_HORIZON_DAYS`)
+ *   after the acceptance.
+ * - DISMISSED: for the horizon (`SUGGESTION_HORIZON_DAYS`) from the dismissal.
+ * - SNOOZED: until the snooze date (`snoozedUntil`).
+ *
+ * "Logged" is when the interaction was recorded (`Interaction.createdAt`), not
+ * the `occurredAt` it names: the call that follows an acceptance ends it even
+ * when it is entered with an earlier time.
  */
 import type { Contact, PrismaClient, Suggestion } from '../generated/prisma/client.ts'
+import type { Interval } from '../calendar/free-slots.ts'
 import type { SuggestionStatus } from '../generated/prisma/enums.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import { parseSuggestionId, type Suggestion as EngineSuggestion } from './generator.ts'
@@ -40,6 +59,11 @@ export async function findSuggestion(prisma: PrismaClient, userId: string, id: s
 
 const ranking = (contact: Contact, now: Date) => ({ priority: calculatePriority(contact, now), reason: describeReason(contact, now) })
 
+/**
+ * Accepts, dismisses or snoozes the user's suggestion `id` at `now` (stored
+ * with its ranking at `now`). Throws NOT_FOUND for an id that is not the
+ * user's, BAD_USER_INPUT when a snooze's `snoozedUntil` is not after `now`.
+ */
 export async function setSuggestionStatus(
   prisma: PrismaClient,
   userId: string,
@@ -55,6 +79,8 @@ export async function setSuggestionStatus(
   if (!contact) throw notFound('suggestion')
   const fields = {
     status,
+    // When the status was set: every exclusion is counted from here (see the module's rule), on the caller's clock.
+    updatedAt: now,
     snoozedUntil: status === 'SNOOZED' ? (snoozedUntil ?? null) : null,
     ...ranking(contact, now),
   }
@@ -64,4 +90,58 @@ export async function setSuggestionStatus(
     update: fields,
   })
   return storedView(row)
+}
+
+/** What the engine must leave out at a given time: contacts not to suggest, and time already promised. */
+export interface SuggestionState {
+  /** Contacts with a status still in force. */
+  excluded: Set<string>
+  /** Slots of acceptances still in force: each takes one unit of every free slot it overlaps. */
+  taken: Interval[]
+}
+
+/**
+ * The statuses in force at `now` for the user (the rule is in this module's
+ * comment): two queries, the user's stored statuses that may still hold and,
+ * for the acceptances among them, the last interaction logged with each contact.
+ *
+ * @param horizonMs how long a dismissal lasts, and a slot-less acceptance at most (ms).
+ */
+export async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, horizonMs: number): Promise<SuggestionState> {
+  const horizonAgo = new Date(now.getTime() - horizonMs)
+  const rows = await prisma.suggestion.findMany({
+    where: {
+      userId,
+      OR: [
+        { status: 'DISMISSED', updatedAt: { gt: horizonAgo } },
+        { status: 'SNOOZED', snoozedUntil: { gt: now } },
+        { status: 'ACCEPTED', OR: [{ slotEnd: { gt: now } }, { slotEnd: null, updatedAt: { gt: horizonAgo } }] },
+      ],
+    },
+    select: { contactId: true, status: true, slotStart: true, slotEnd: true, updatedAt: true },
+  })
+  const accepted = rows.filter((row) => row.status === 'ACCEPTED')
+  const lastLogged = await lastLoggedInteractions(prisma, userId, accepted)
+  // An acceptance ends with the first interaction logged after it.
+  const inForce = rows.filter((row) => row.status !== 'ACCEPTED' || !((lastLogged.get(row.contactId) ?? 0) > row.updatedAt.getTime()))
+  return {
+    excluded: new Set(inForce.map((row) => row.contactId)),
+    taken: inForce.flatMap((row) => (row.status === 'ACCEPTED' && row.slotStart && row.slotEnd ? [{ start: row.slotStart, end: row.slotEnd }] : [])),
+  }
+}
+
+/** For each accepted contact, when its latest interaction logged since the earliest of those acceptances was recorded (ms). */
+async function lastLoggedInteractions(
+  prisma: PrismaClient,
+  userId: string,
+  accepted: readonly { contactId: string; updatedAt: Date }[],
+): Promise<Map<string, number>> {
+  if (accepted.length === 0) return new Map()
+  const since = new Date(accepted.reduce((min, row) => Math.min(min, row.updatedAt.getTime()), Number.POSITIVE_INFINITY))
+  const groups = await prisma.interaction.groupBy({
+    by: ['contactId'],
+    where: { userId, contactId: { in: [...new Set(accepted.map((row) => row.contactId))] }, createdAt: { gt: since } },
+    _max: { createdAt: true },
+  })
+  return new Map(groups.flatMap((group) => (group._max.createdAt ? [[group.contactId, group._max.createdAt.getTime()] as const] : [])))
 }

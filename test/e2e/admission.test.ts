@@ -40,7 +40,7 @@ describe('admission control', () => {
       // A walk under way holds the only place.
       const release = await server.app.admission.acquire('someone else')
       const queued = run()
-      await expect.poll(() => server.app.admission.stats).toEqual({ running: 1, waiting: 1 })
+      await expect.poll(() => server.app.admission.stats, { timeout: 30_000 }).toEqual({ running: 1, waiting: 1 }) // expect.poll gives up after 1 s by default
       // The queue is full: a new stream is refused at once with a hint.
       const refused = await run().then(
         () => undefined,

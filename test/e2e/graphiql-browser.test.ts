@@ -41,7 +41,7 @@ describe.skipIf(!chromiumAvailable())('GraphiQL in Chromium', () => {
     await page.goto(server.url)
     await expect.poll(() => text('.graphiql-query-editor'), { timeout: 20_000 }).toContain('subscription Suggestions')
     await page.getByText('Headers', { exact: true }).click()
-    await expect.poll(() => text('.graphiql-editor-tool')).toContain(`Bearer ${token}`)
+    await expect.poll(() => text('.graphiql-editor-tool'), { timeout: 20_000 }).toContain(`Bearer ${token}`) // the default gives up after 1 s
 
     await page.locator('.graphiql-execute-button').click()
     await expect.poll(() => text('.graphiql-response'), { timeout: 20_000 }).toMatch(/"__typename": "SuggestionsComplete", "total": 20/)

@@ -77,12 +77,12 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
       body: JSON.stringify({ query: 'mutation($id: ID!) { logInteraction(contactId: $id) { id } }', variables: { id: top } }),
     })
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined()
-    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 3000)
+    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 30_000) // a wiring test: the 1 s coalescing bound is live.test.ts's
     const updated = events.find((e) => e.__typename === 'SuggestionsUpdated')!
     expect(updated.suggestions).toHaveLength(10)
     expect(updated.suggestions!.map((s) => s.contact.id)).not.toContain(top)
     // The write also queued a regeneration on BullMQ, which one of the two processes ran.
-    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBe(50), { timeout: 20_000, interval: 250 })
+    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBe(50), { timeout: 40_000, interval: 250 })
   })
 
   it('stopping one mid-stream closes with 1001, and the client resumes on the other with no duplicate and no gap', async () => {

@@ -78,7 +78,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
     )
     expect(older.data!.logInteraction.lastContactDate).toBe(occurredAt)
     // Writes ask the jobs to regenerate the user's stored suggestions (deduplicated, in-process here).
-    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBeGreaterThan(0), { timeout: 15_000, interval: 200 })
+    await vi.waitFor(async () => expect(await db.prisma.suggestion.count({ where: { userId: alice.id, status: 'PENDING' } })).toBeGreaterThan(0), { timeout: 30_000, interval: 200 })
     expect(await db.prisma.interaction.count({ where: { contactId: contact!.id } })).toBe(2)
   })
 

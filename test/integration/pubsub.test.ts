@@ -17,13 +17,19 @@ const kinds = [
 function listen(bus: ChangeBus, userId: string) {
   const iterator = bus.pubsub.subscribe('user-changed', userId)[Symbol.asyncIterator]()
   const received: unknown[] = []
+  const listener = { received, probed: false }
   const pump = (async () => {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) received.push(next.value)
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      // Probes (see `subscribed`) only say the subscription is live; they are not part of what a test expects.
+      if ((next.value as { what?: string }).what === PROBE) listener.probed = true
+      else received.push(next.value)
+    }
   })()
   return {
     received,
+    listener,
     /** Waits until `count` notices came, or `ms` passed. */
-    async until(count: number, ms = 1000) {
+    async until(count: number, ms = 10_000) {
       const started = Date.now()
       while (received.length < count && Date.now() - started < ms) await new Promise((resolve) => setTimeout(resolve, 10))
       return received
@@ -35,8 +41,21 @@ function listen(bus: ChangeBus, userId: string) {
   }
 }
 
-/** Redis subscribes asynchronously: give the SUBSCRIBE time to reach the server. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
+const PROBE = 'probe'
+
+/**
+ * Redis subscribes asynchronously: publishes probes from `bus` on each topic until every listener got one, so
+ * the SUBSCRIBEs have reached the server (a fixed 100 ms pause was outlasted on a busy machine, and the test's
+ * first notices went nowhere). Late probes are dropped by the listeners.
+ */
+async function subscribed(bus: ChangeBus, listeners: { userId: string; listener: { probed: boolean } }[]) {
+  const deadline = Date.now() + 30_000
+  while (!listeners.every(({ listener }) => listener.probed)) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the subscriptions')
+    for (const { userId } of listeners) bus.pubsub.publish('user-changed', userId, { what: PROBE })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
 
 describe.each(kinds)('change bus: $name', ({ open }) => {
   let buses: readonly ChangeBus[] = []
@@ -47,10 +66,15 @@ describe.each(kinds)('change bus: $name', ({ open }) => {
   it("delivers a user's changes to that user's subscribers, from another process too, and to nobody else", async () => {
     const [a, b] = (buses = open())
     const alice = uniquePrefix('alice')
+    const bob = uniquePrefix('bob')
     const aliceOnA = listen(a, alice)
     const aliceOnB = listen(b, alice)
-    const bobOnA = listen(a, uniquePrefix('bob'))
-    await settle()
+    const bobOnA = listen(a, bob)
+    await subscribed(b, [
+      { userId: alice, listener: aliceOnA.listener },
+      { userId: alice, listener: aliceOnB.listener },
+      { userId: bob, listener: bobOnA.listener },
+    ])
     b.pubsub.publish('user-changed', alice, { what: 'contact' })
     a.pubsub.publish('user-changed', alice, { what: 'interaction' })
     expect(await aliceOnA.until(2)).toEqual([{ what: 'contact' }, { what: 'interaction' }])
@@ -64,7 +88,7 @@ describe.each(kinds)('change bus: $name', ({ open }) => {
     const user = uniquePrefix('carol')
     const leaving = listen(a, user)
     const staying = listen(a, user)
-    await settle()
+    await subscribed(b, [leaving, staying].map(({ listener }) => ({ userId: user, listener })))
     await leaving.leave()
     b.pubsub.publish('user-changed', user, { what: 'availability' })
     expect(await staying.until(1)).toEqual([{ what: 'availability' }])

@@ -74,6 +74,13 @@ describe.each(kinds)('seeding on %s', (kind) => {
     expect(second).toEqual({ userId: first.userId, created: false, contacts: 0 })
     expect(await db.prisma.contact.count({ where: { userId: first.userId } })).toBe(2000)
     expect(await db.prisma.user.count({ where: { email: DEMO_EMAIL } })).toBe(1)
+    // The quota counters (src/quotas.ts) match the rows the bulk writers put in around the API.
+    const owner = await db.prisma.user.findUniqueOrThrow({ where: { id: first.userId } })
+    expect([owner.contactCount, owner.groupCount, owner.calendarEventCount]).toEqual([
+      2000,
+      await db.prisma.group.count({ where: { userId: first.userId } }),
+      events.length,
+    ])
   })
 
   it('seeds bench users with their contacts and groups, and skips them the second time', async () => {

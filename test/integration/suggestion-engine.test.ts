@@ -8,6 +8,8 @@ import { MemoryCircuitBreaker } from '../../src/memory/circuit-breaker.ts'
 import { MemoryMonitor } from '../../src/memory/memory-monitor.ts'
 import { createMetrics } from '../../src/metrics/metrics.ts'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
+import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
+import { logInteraction } from '../../src/contacts/contact-writes.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 const kinds = await availableDatabaseKinds()
@@ -302,5 +304,113 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
       const stream = engine().generateTimeboundSuggestionsStreaming(userId, { slots: [], ...options })
       await expect(stream.next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' })
     }
+  })
+})
+
+/**
+ * Issue 10, kinds 10 and 11: every exclusion ends (accepted, dismissed, snoozed:
+ * see src/suggestions/suggestion-status.ts), and taken time is an interval. The
+ * statuses are set through the same functions as the API, on an injected clock.
+ */
+describe.each(kinds)('suggestion statuses on %s', (kind) => {
+  let db: TestDatabase
+  let users = 0
+  const HORIZON_MS = 7 * DAY_MS
+  const HOUR = 3_600_000
+  const at = (ms: number) => new Date(NOW.getTime() + ms)
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind)
+  })
+  afterAll(() => db?.destroy())
+
+  /** A user with `count` weekly INNER contacts, all overdue; returns their ids, the most urgent first. */
+  async function weeklyUser(count = 3) {
+    const user = await db.prisma.user.create({ data: { email: `status${++users}@example.com` } })
+    const contacts = []
+    for (let i = 0; i < count; i++) {
+      const lastContactDate = new Date(NOW.getTime() - (20 - i) * DAY_MS)
+      const fields = { lastContactDate, createdAt: new Date(NOW.getTime() - 400 * DAY_MS), frequencyPreference: 'WEEKLY' as const, dunbarCircle: 'INNER' as const }
+      contacts.push(await db.prisma.contact.create({ data: { userId: user.id, name: `weekly${i}`, ...fields, nextDueAt: computeNextDueAt(fields) } }))
+    }
+    return { userId: user.id, contactIds: contacts.map((c) => c.id) }
+  }
+
+  /** The top 500 at `now`, fitted into `slots`. */
+  async function walk(userId: string, now: Date, slots: { start: Date; end: Date }[] = []) {
+    const engine = createSuggestionEngine({ prisma: db.prisma, now: () => now, defaultSlots: async () => [], userTimezone: async () => 'UTC', dismissForMs: HORIZON_MS })
+    return (await collect(engine.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 500, slots }))).suggestions
+  }
+  const listed = async (userId: string, now: Date) => (await walk(userId, now)).map((s) => s.contact.id)
+
+  it('suggests again a weekly contact whose slot-less suggestion was accepted and called the same day', async () => {
+    const { userId, contactIds: [contactId] } = await weeklyUser(1)
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
+    expect(await listed(userId, at(HOUR))).not.toContain(contactId)
+    await logInteraction(db.prisma, userId, contactId!, { kind: 'CALL' }, at(3 * HOUR))
+    // The call ended the acceptance; a week after it the contact is due again, and 30 days later overdue.
+    expect(await listed(userId, at(4 * HOUR))).toContain(contactId)
+    expect(await listed(userId, at(30 * DAY_MS))).toContain(contactId)
+  })
+
+  it('ends a slot-less acceptance with no interaction at the horizon', async () => {
+    const { userId, contactIds: [contactId] } = await weeklyUser(1)
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
+    expect(await listed(userId, at(HORIZON_MS - 1))).not.toContain(contactId)
+    expect(await listed(userId, at(HORIZON_MS + 1))).toContain(contactId)
+  })
+
+  it('ends an acceptance with a slot at the slot end, keeping the slot taken until then', async () => {
+    const { userId, contactIds: [contactId, other] } = await weeklyUser(2)
+    const slot = { start: at(2 * HOUR), end: at(2.5 * HOUR) }
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
+    const before = await walk(userId, at(HOUR), [slot])
+    expect(before.map((s) => s.contact.id)).not.toContain(contactId)
+    expect(before.find((s) => s.contact.id === other)?.slot).toBeNull() // the only slot is promised
+    expect(await listed(userId, at(2.5 * HOUR - 1))).not.toContain(contactId)
+    expect(await listed(userId, at(2.5 * HOUR))).toContain(contactId)
+  })
+
+  it('ends an acceptance with a slot at the first interaction logged after it, freeing the slot', async () => {
+    const { userId, contactIds: [contactId, other] } = await weeklyUser(2)
+    const slot = { start: at(5 * HOUR), end: at(5.5 * HOUR) }
+    // An interaction logged before the acceptance does not end it.
+    await logInteraction(db.prisma, userId, contactId!, { kind: 'MESSAGE', occurredAt: at(-HOUR) }, at(-HOUR))
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
+    expect(await listed(userId, at(HOUR))).not.toContain(contactId)
+    await logInteraction(db.prisma, userId, contactId!, { kind: 'CALL' }, at(2 * HOUR))
+    const after = await walk(userId, at(3 * HOUR), [slot])
+    expect(after.map((s) => s.contact.id)).toContain(contactId)
+    expect(after.find((s) => s.contact.id === other)?.slot).toEqual(slot)
+  })
+
+  it('ends a dismissal at the horizon', async () => {
+    const { userId, contactIds: [contactId] } = await weeklyUser(1)
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'DISMISSED', NOW)
+    expect(await listed(userId, at(HORIZON_MS - 1))).not.toContain(contactId)
+    expect(await listed(userId, at(HORIZON_MS + 1))).toContain(contactId)
+  })
+
+  it('ends a snooze at its date', async () => {
+    const { userId, contactIds: [contactId] } = await weeklyUser(1)
+    const until = at(2 * DAY_MS)
+    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'SNOOZED', NOW, until)
+    expect(await listed(userId, at(2 * DAY_MS - 1))).not.toContain(contactId)
+    expect(await listed(userId, at(2 * DAY_MS))).toContain(contactId)
+  })
+
+  it('does not offer a slot that overlaps an accepted one (10:15-10:45 takes 10:00-10:30 and 10:30-11:00)', async () => {
+    const { userId, contactIds: [accepted, ...others] } = await weeklyUser(3)
+    const day = new Date('2026-11-26T00:00:00.000Z').getTime()
+    const clock = (h: number, m: number) => new Date(day + (h * 60 + m) * 60_000)
+    await setSuggestionStatus(db.prisma, userId, suggestionId(accepted!, { start: clock(10, 15), end: clock(10, 45) }), 'ACCEPTED', NOW)
+    const slots = [
+      { start: clock(10, 0), end: clock(10, 30) },
+      { start: clock(10, 30), end: clock(11, 0) },
+      { start: clock(11, 0), end: clock(11, 30) },
+    ]
+    const suggestions = await walk(userId, NOW, slots)
+    expect(suggestions.map((s) => s.contact.id)).toEqual(others)
+    expect(suggestions.map((s) => s.slot)).toEqual([slots[2], null])
   })
 })

@@ -26,7 +26,9 @@ describe('parseConfig', () => {
       shutdownTimeoutMs: 10_000,
       tokenRecheckIntervalMs: 2000,
       maxTokensPerUser: 100,
+      quotas: { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 },
     })
+    expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
 
   it('reads every variable', () => {
@@ -62,6 +64,9 @@ describe('parseConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', '5'],
     ['TOKEN_RECHECK_INTERVAL_MS', '10'],
     ['MAX_TOKENS_PER_USER', '0'],
+    ['MAX_CONTACTS_PER_USER', '0'],
+    ['MAX_GROUPS_PER_USER', 'lots'],
+    ['MAX_CALENDAR_EVENTS_PER_USER', '1.5'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))

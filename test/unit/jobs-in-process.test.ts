@@ -27,7 +27,7 @@ function fakeUsers(finished: () => number) {
   return { prisma: prisma as unknown as PrismaClient, calls }
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out')

@@ -1,8 +1,33 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Repeater } from 'graphql-yoga'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { liveSuggestions, type LiveEvent } from '../../src/suggestions/live.ts'
+
+// The coalescing window is time logic: it runs on vitest's fake clock, so a busy machine cannot stretch a
+// 30 ms gap past the 50 ms window. vitest does not fake node:timers/promises (which live.ts sleeps with):
+// route it to the global setTimeout, which it fakes.
+vi.mock('node:timers/promises', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('node:timers/promises')>()),
+  setTimeout: <T>(ms: number, value?: T, options: { signal?: AbortSignal } = {}) =>
+    new Promise<T | undefined>((resolve, reject) => {
+      const signal = options.signal
+      if (signal?.aborted) return reject(signal.reason)
+      const timer = setTimeout(() => resolve(value), ms)
+      signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true })
+    }),
+}))
+
+/** Lets every pending promise job run (the fake engine and the Repeater need no timer). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+/** Moves the fake clock by `ms`, firing the timers due, then lets what they started finish. */
+async function advance(ms: number) {
+  await vi.advanceTimersByTimeAsync(ms)
+  await settle()
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 /** An engine whose every walk gives two batches of one suggestion each, numbered by walk. */
 function fakeEngine() {
@@ -40,8 +65,7 @@ describe('liveSuggestions', () => {
     const events: LiveEvent[] = []
     const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
-    await sleep(20)
-    expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete'])
+    await vi.waitFor(() => expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete']), { timeout: 10_000 })
     expect(events[2]).toMatchObject({ kind: 'complete', total: 2, suggestions: [{ id: '1a' }, { id: '1b' }] })
     // Idle, waiting for a change: leaving must still end it at once (an async generator here would hang).
     await stream.return()
@@ -52,22 +76,26 @@ describe('liveSuggestions', () => {
     const { engine, walks } = fakeEngine()
     const { changes, change } = changeStream()
     const events: LiveEvent[] = []
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
-    await sleep(20)
+    await settle()
+    expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete'])
     // A burst: 6 changes 30 ms apart (180 ms, longer than the 50 ms window), then quiet.
     for (let i = 0; i < 6; i++) {
       change()
-      await sleep(30)
+      await settle()
+      await advance(30)
     }
-    await sleep(150)
+    await advance(150)
     expect(events.filter((e) => e.kind === 'updated')).toHaveLength(1)
     expect(events.at(-1)).toMatchObject({ kind: 'updated', suggestions: [{ id: '2a' }, { id: '2b' }] })
     // Constant change for 1 s: updates keep coming (the wait is capped at 200 ms), but far fewer than changes.
     const before = walks()
     for (let i = 0; i < 50; i++) {
       change()
-      await sleep(20)
+      await settle()
+      await advance(20)
     }
     const updates = walks() - before
     expect(updates).toBeGreaterThanOrEqual(3)

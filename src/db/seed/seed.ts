@@ -116,7 +116,9 @@ async function seedUser(db: Database, spec: UserSeedSpec): Promise<SeededUser> {
         inserted = true
         return writeContacts(writer, contactsSpec, spec.onContacts)
       })
-      return contacts === undefined ? existing() : { userId: user.id, created: true, contacts }
+      if (contacts === undefined) return existing()
+      await countOwnedRows(db, user.id)
+      return { userId: user.id, created: true, contacts }
     } catch (error) {
       if (inserted && db.kind === 'pglite') await undo()
       throw error
@@ -136,7 +138,23 @@ async function seedUser(db: Database, spec: UserSeedSpec): Promise<SeededUser> {
   }
   let contacts = 0
   for (const result of results) if (result.status === 'fulfilled') contacts += result.value
+  await countOwnedRows(db, user.id)
   return { userId: user.id, created: true, contacts }
+}
+
+/**
+ * Sets the user's quota counters (src/quotas.ts) from the rows the bulk writers
+ * inserted around the API: one count per table, once per seeded user.
+ */
+async function countOwnedRows(db: Database, userId: string): Promise<void> {
+  await db.query(
+    `UPDATE "User" SET
+       "contactCount" = (SELECT count(*) FROM "Contact" WHERE "userId" = $1),
+       "groupCount" = (SELECT count(*) FROM "Group" WHERE "userId" = $1),
+       "calendarEventCount" = (SELECT count(*) FROM "CalendarEvent" WHERE "userId" = $1)
+     WHERE id = $1`,
+    [userId],
+  )
 }
 
 /** Fresh planner statistics after a bulk load (PGlite has no autovacuum; PostgreSQL's would come late). */

@@ -50,13 +50,26 @@ export const ContactNode = builder.prismaNode('Contact', {
   }),
 })
 
-// One query for the viewer's groups per request, however many contacts a page has.
-const groupsByRequest = new WeakMap<GraphQLContext, Promise<Map<string, Group>>>()
+/**
+ * The viewer's groups, one query for the contacts resolved together (a page, a
+ * batch of suggestions), however many they are. Shared only until the event
+ * loop moves on, not for the context's life: a subscription keeps its context
+ * for hours, and a cache kept there showed every later event the groups of the
+ * first one (a group created since was missing).
+ */
+const groupsByTurn = new WeakMap<GraphQLContext, Map<string, Promise<Map<string, Group>>>>()
 function groupsFor(context: GraphQLContext, userId: string): Promise<Map<string, Group>> {
-  let groups = groupsByRequest.get(context)
+  let byUser = groupsByTurn.get(context)
+  if (!byUser) {
+    byUser = new Map()
+    groupsByTurn.set(context, byUser)
+    // Resolvers of one execution step run before the check phase; the next event of a stream runs after it.
+    setImmediate(() => groupsByTurn.delete(context))
+  }
+  let groups = byUser.get(userId)
   if (!groups) {
     groups = groupsOfUser(context.prisma, userId)
-    groupsByRequest.set(context, groups)
+    byUser.set(userId, groups)
   }
   return groups
 }

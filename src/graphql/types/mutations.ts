@@ -78,7 +78,7 @@ builder.mutationType({
     createContact: t.field({
       type: ContactNode,
       args: { input: t.arg({ type: CreateContactInput, required: true }) },
-      resolve: (_r, { input }, ctx) => write(ctx, 'contact', (u) => createContact(ctx.prisma, u, input, new Date())),
+      resolve: (_r, { input }, ctx) => write(ctx, 'contact', (u) => createContact(ctx.prisma, u, input, new Date(), ctx.quotas.contacts)),
     }),
     updateContact: t.field({
       type: ContactNode,
@@ -104,7 +104,7 @@ builder.mutationType({
     createGroup: t.field({
       type: GroupNode,
       args: { name: t.arg.string({ required: true }) },
-      resolve: (_r, { name }, ctx) => createGroup(ctx.prisma, requireUser(ctx), name),
+      resolve: (_r, { name }, ctx) => write(ctx, 'group', (u) => createGroup(ctx.prisma, u, name, ctx.quotas.groups)),
     }),
     setContactGroups: t.field({
       type: ContactNode,
@@ -123,7 +123,7 @@ builder.mutationType({
     addCalendarEvent: t.field({
       type: CalendarEventNode,
       args: { input: t.arg({ type: CalendarEventInput, required: true }) },
-      resolve: (_r, { input }, ctx) => write(ctx, 'calendar', (u) => addCalendarEvent(ctx.prisma, u, input)),
+      resolve: (_r, { input }, ctx) => write(ctx, 'calendar', (u) => addCalendarEvent(ctx.prisma, u, input, ctx.quotas.calendarEvents)),
     }),
     removeCalendarEvent: t.boolean({
       args: { id: t.arg.id({ required: true }) },

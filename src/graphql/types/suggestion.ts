@@ -1,4 +1,4 @@
-import type { Interval } from '../../calendar/free-slots.ts'
+import { firstOverlapping, type Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import { findSuggestion, type SuggestionView } from '../../suggestions/suggestion-status.ts'
@@ -112,11 +112,15 @@ builder.subscriptionField('suggestions', (t) =>
         if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `input.slots.${index}` })
         return { start: slot.start, end: slot.end }
       })
+      slots?.sort((a, b) => a.start.getTime() - b.start.getTime())
+      // Free time is disjoint: two overlapping slots would let two suggestions share the same minutes.
+      const overlap = slots ? firstOverlapping(slots) : -1
+      if (overlap >= 0) throw new ClientError('BAD_USER_INPUT', 'slots must not overlap', { field: 'input.slots' })
       const options = {
         maxSuggestions: input?.maxSuggestions ?? undefined,
         batchSize: input?.batchSize ?? undefined,
         resumeFrom: input?.resumeFrom,
-        ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
+        ...(slots ? { slots } : {}),
       }
       context.admission.assertCanAdmit()
       const stream = liveSuggestions(context.suggestions, userId, options, {

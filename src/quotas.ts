@@ -1,0 +1,66 @@
+/**
+ * Per-user quotas on what a user can create: contacts, groups, calendar events.
+ *
+ * Cheap at any size: the user's row keeps a counter per kind (`contactCount`,
+ * `groupCount`, `calendarEventCount`), taken in the same transaction as the
+ * insert by one conditional update (`... SET n = n + 1 WHERE id = $1 AND n < limit`),
+ * so a check never counts a million rows, and two concurrent creates cannot both
+ * take the last unit (the row lock orders them). Deletes give their unit back in
+ * their transaction. Bulk seeding sets the counters once per user.
+ */
+import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
+import { ClientError } from './errors.ts'
+
+/** How many of each a user may own. */
+export interface Quotas {
+  contacts: number
+  groups: number
+  calendarEvents: number
+}
+
+/** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
+export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
+
+type Client = PrismaClient | Prisma.TransactionClient
+
+const LABELS: Record<keyof Quotas, string> = { contacts: 'contacts', groups: 'groups', calendarEvents: 'calendar events' }
+
+/** The counter column of each kind: a conditional increment, and a decrement. */
+const COUNTERS = {
+  contacts: {
+    take: (tx: Client, userId: string, limit: number) =>
+      tx.user.updateMany({ where: { id: userId, contactCount: { lt: limit } }, data: { contactCount: { increment: 1 } } }),
+    give: (tx: Client, userId: string, n: number) => tx.user.updateMany({ where: { id: userId }, data: { contactCount: { decrement: n } } }),
+  },
+  groups: {
+    take: (tx: Client, userId: string, limit: number) =>
+      tx.user.updateMany({ where: { id: userId, groupCount: { lt: limit } }, data: { groupCount: { increment: 1 } } }),
+    give: (tx: Client, userId: string, n: number) => tx.user.updateMany({ where: { id: userId }, data: { groupCount: { decrement: n } } }),
+  },
+  calendarEvents: {
+    take: (tx: Client, userId: string, limit: number) =>
+      tx.user.updateMany({ where: { id: userId, calendarEventCount: { lt: limit } }, data: { calendarEventCount: { increment: 1 } } }),
+    give: (tx: Client, userId: string, n: number) =>
+      tx.user.updateMany({ where: { id: userId }, data: { calendarEventCount: { decrement: n } } }),
+  },
+} satisfies Record<keyof Quotas, unknown>
+
+/** The refusal: `QUOTA_EXCEEDED` with `extensions.limit` and `extensions.resource`. */
+export function quotaExceeded(resource: keyof Quotas, limit: number): ClientError {
+  return new ClientError('QUOTA_EXCEEDED', `Quota reached: at most ${limit} ${LABELS[resource]} per user`, { limit, resource })
+}
+
+/**
+ * Takes one unit of the user's `resource` quota; call it inside the transaction
+ * that inserts the row. Throws QUOTA_EXCEEDED (nothing taken) when the user
+ * already owns `limit`.
+ */
+export async function takeQuota(tx: Client, userId: string, resource: keyof Quotas, limit: number): Promise<void> {
+  const { count } = await COUNTERS[resource].take(tx, userId, limit)
+  if (count === 0) throw quotaExceeded(resource, limit)
+}
+
+/** Gives back `n` units (rows deleted); call it inside the transaction that deletes them. */
+export async function giveQuota(tx: Client, userId: string, resource: keyof Quotas, n: number): Promise<void> {
+  if (n > 0) await COUNTERS[resource].give(tx, userId, n)
+}
