@@ -25,6 +25,14 @@ describe.each(kinds)('mutations on %s', (kind) => {
 
   const code = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions
 
+  it('creates a group once when the same name is sent many times at once (the rest: BAD_USER_INPUT, not an internal error)', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => server.query('mutation { createGroup(name: "Raced") { id } }', {}, alice.token)),
+    )
+    expect(results.filter((result) => result.data?.createGroup)).toHaveLength(1)
+    for (const result of results.filter((r) => r.errors)) expect(code(result)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' })
+  })
+
   it('creates and updates a contact, keeping nextDueAt right', async () => {
     const created = await server.query(
       `mutation($input: CreateContactInput!) { createContact(input: $input) { id name timezone lastContactDate nextDueAt dunbarCircle } }`,
