@@ -45,6 +45,10 @@ export interface App {
   admission: AdmissionControl
   /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
   jobs: Jobs
+  /** Open suggestion streams per user (exposed for tests: a leaked place shows here). */
+  subscriptionLimiter: SubscriptionLimiter
+  /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
+  changeListeners(userId: string): number
   /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
   start(): Promise<{ url: string; port: number }>
   /**
@@ -168,6 +172,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     server,
     admission,
     jobs,
+    subscriptionLimiter,
+    changeListeners: (userId) => changes.listenerCount(`user-changed:${userId}`),
     start: async () => {
       await jobs.start()
       return new Promise((resolve, reject) => {

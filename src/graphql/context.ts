@@ -18,6 +18,12 @@ export interface GraphQLContext {
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
   jobs: Jobs
+  /**
+   * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
+   * `signal` aborts when the client goes: streams end with it, whether or not
+   * the transport ever took them.
+   */
+  request?: Request
 }
 
 /**

@@ -123,7 +123,8 @@ builder.subscriptionField('suggestions', (t) =>
         changes: input?.live === false ? undefined : context.pubsub.subscribe('user-changed', userId),
         admission: context.admission,
       })
-      return context.subscriptionLimiter.wrap(userId, stream)
+      // The request's signal frees the place and ends the stream when an SSE client leaves, even before Yoga takes the stream.
+      return context.subscriptionLimiter.wrap(userId, stream, context.request?.signal)
     },
     resolve: (event: LiveEvent) => event,
   }),
