@@ -24,6 +24,7 @@ import { createSuggestionEngine } from './suggestions/generator.ts'
 import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
+import { closeWhenStalled } from './graphql/stalled-response.ts'
 import { createWebApp, WEB_DIST } from './web/web-app.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
@@ -101,6 +102,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     dismissForMs: config.suggestionHorizonDays * DAY_MS,
     monitor: new MemoryMonitor(),
     metrics,
+    maxSlots: config.maxSlots,
+    walkTimeBudgetMs: config.walkTimeBudgetMs,
   })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
@@ -138,7 +141,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const header = request?.headers.get('authorization') ?? connectionParams?.authorization
       const token = bearerToken(typeof header === 'string' ? header : undefined)
       const userId = token ? await userIdForToken(db.prisma, token, new Date()) : null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs }
+      const streamWriteTimeoutMs = config.streamWriteTimeoutMs
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, streamWriteTimeoutMs }
     },
   })
 
@@ -160,6 +164,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       return
     }
     if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
+    if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, config.streamWriteTimeoutMs)
     return yoga(req, res)
   })
   // Keep idle connections longer than load balancers (60 s is common) and clients do: a server

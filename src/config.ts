@@ -56,6 +56,9 @@ const environmentSchema = z.object({
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  MAX_SLOTS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  WALK_TIME_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+  STREAM_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -93,6 +96,12 @@ export interface Config {
   suggestionRefreshCron: string
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /** Most `slots` one `suggestions` request may pass (the default horizon makes at most 336 a week); past it, BAD_USER_INPUT. */
+  maxSlots: number
+  /** Time one suggestion walk may work (not counting waits on its client) before it ends with a retryable TIMEOUT. */
+  walkTimeBudgetMs: number
+  /** How long a stream's consumer may take nothing (an event unread, or a socket that does not drain) before the stream is ended and its socket closed. */
+  streamWriteTimeoutMs: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -136,6 +145,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    maxSlots: parsed.MAX_SLOTS,
+    walkTimeBudgetMs: parsed.WALK_TIME_BUDGET_MS,
+    streamWriteTimeoutMs: parsed.STREAM_WRITE_TIMEOUT_MS,
   }
 }
 

@@ -24,6 +24,8 @@ export interface GraphQLContext {
    * the transport ever took them.
    */
   request?: Request
+  /** How long a stream's client may take nothing before the stream ends (STREAM_WRITE_TIMEOUT_MS). */
+  streamWriteTimeoutMs: number
 }
 
 /**

@@ -24,6 +24,9 @@ describe('parseConfig', () => {
       jobConcurrency: 2,
       suggestionRefreshCron: '0 4 * * *',
       shutdownTimeoutMs: 10_000,
+      maxSlots: 1000,
+      walkTimeBudgetMs: 10_000,
+      streamWriteTimeoutMs: 30_000,
     })
   })
 
@@ -58,6 +61,9 @@ describe('parseConfig', () => {
     ['JOB_CONCURRENCY', 'many'],
     ['SUGGESTION_REFRESH_CRON', 'every day'],
     ['SHUTDOWN_TIMEOUT_MS', '5'],
+    ['MAX_SLOTS', '0'],
+    ['WALK_TIME_BUDGET_MS', 'soon'],
+    ['STREAM_WRITE_TIMEOUT_MS', '10'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
