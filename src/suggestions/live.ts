@@ -48,6 +48,7 @@ export function liveSuggestions(
     coalesceMs = 250,
     admission,
     writeTimeoutMs,
+    onEnd,
   }: {
     /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
     changes?: AsyncIterable<unknown> | undefined
@@ -56,6 +57,8 @@ export function liveSuggestions(
     admission?: AdmissionControl | undefined
     /** How long the client may take nothing before the stream ends with a retryable TIMEOUT; default: no bound. */
     writeTimeoutMs?: number | undefined
+    /** Called once the stream has ended by itself or been stopped, even while its consumer still hangs in a write. */
+    onEnd?: (() => void) | undefined
   } = {},
 ): AsyncGenerator<LiveEvent, void, undefined> {
   return new Repeater<LiveEvent, void, undefined>(async (push, stop) => {
@@ -153,6 +156,7 @@ export function liveSuggestions(
       wake?.()
       await pump.catch(() => {})
       stop()
+      onEnd?.()
     }
   }) as AsyncGenerator<LiveEvent, void, undefined>
 }

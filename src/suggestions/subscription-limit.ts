@@ -15,16 +15,17 @@ export class SubscriptionLimiter {
 
   /**
    * Runs `stream` under the user's limit, or throws RATE_LIMITED before it
-   * starts (and returns `stream`). When `signal` aborts (the client left), the
-   * place is freed and `stream` is returned, whether or not anyone iterates it.
+   * starts (and returns `stream`). When any of `signals` aborts (the client
+   * left, or the stream ended by itself while its consumer hangs in a write),
+   * the place is freed and `stream` is returned, whether or not anyone iterates it.
    */
-  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, signal?: AbortLike): AsyncGenerator<T, void, undefined> {
+  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, ...signals: (AbortLike | undefined)[]): AsyncGenerator<T, void, undefined> {
     const count = this.active.get(userId) ?? 0
     if (count >= this.perUser) {
       void stream.return(undefined)
       throw new ClientError('RATE_LIMITED', `at most ${this.perUser} suggestion streams at once per user`, { retryAfterSeconds: 1 })
     }
-    if (signal?.aborted) {
+    if (signals.some((signal) => signal?.aborted)) {
       void stream.return(undefined)
       return emptyStream()
     }
@@ -33,7 +34,7 @@ export class SubscriptionLimiter {
     const release = () => {
       if (released) return
       released = true
-      signal?.removeEventListener('abort', onAbort)
+      for (const signal of signals) signal?.removeEventListener('abort', onAbort)
       const left = (this.active.get(userId) ?? 1) - 1
       if (left > 0) this.active.set(userId, left)
       else this.active.delete(userId)
@@ -42,7 +43,7 @@ export class SubscriptionLimiter {
       release()
       void stream.return(undefined).catch(() => {})
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true })
     // A plain iterator, not a generator: `return()` on a generator never started skips its `finally`.
     const wrapped: AsyncGenerator<T, void, undefined> = {
       async next() {

@@ -123,13 +123,16 @@ builder.subscriptionField('suggestions', (t) =>
         ...(slots ? { slots: slots.sort((a, b) => a.start.getTime() - b.start.getTime()) } : {}),
       }
       context.admission.assertCanAdmit()
+      const ended = new AbortController()
       const stream = liveSuggestions(context.suggestions, userId, options, {
         changes: input?.live === false ? undefined : context.pubsub.subscribe('user-changed', userId),
         admission: context.admission,
         writeTimeoutMs: context.streamWriteTimeoutMs,
+        onEnd: () => ended.abort(),
       })
-      // The request's signal frees the place and ends the stream when an SSE client leaves, even before Yoga takes the stream.
-      return context.subscriptionLimiter.wrap(userId, stream, context.request?.signal)
+      // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
+      // stream ends by itself (a write timeout) while the transport still hangs in a write.
+      return context.subscriptionLimiter.wrap(userId, stream, context.request?.signal, ended.signal)
     },
     resolve: (event: LiveEvent) => event,
   }),
