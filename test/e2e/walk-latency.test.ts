@@ -125,6 +125,7 @@ describe(`bounded walks on ${kind}`, () => {
     const maxDelayMs = histogram.max / 1e6
     const sorted = [...latencies].sort((a, b) => a - b)
     const median = sorted[Math.floor(sorted.length / 2)]!
+    // eslint-disable-next-line no-console -- the measured figures, for the notes and for whoever reads a failure
     console.info(
       `heaviest walk ${walkMs.toFixed(0)} ms; longest loop turn ${maxTurnCpuMs.toFixed(1)} ms of CPU; event-loop delay max ${maxDelayMs.toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms; /health median ${median.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${latencies.length} probes`,
     )
