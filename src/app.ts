@@ -26,6 +26,7 @@ import { createSuggestionEngine } from './suggestions/generator.ts'
 import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
+import { closeWhenStalled } from './graphql/stalled-response.ts'
 import { createWebApp, WEB_DIST } from './web/web-app.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
@@ -47,6 +48,10 @@ export interface App {
   admission: AdmissionControl
   /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
   jobs: Jobs
+  /** Open suggestion streams per user (exposed for tests: a leaked place shows here). */
+  subscriptionLimiter: SubscriptionLimiter
+  /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
+  changeListeners(userId: string): number
   /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
   start(): Promise<{ url: string; port: number }>
   /**
@@ -99,6 +104,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     dismissForMs: config.suggestionHorizonDays * DAY_MS,
     monitor: new MemoryMonitor(),
     metrics,
+    maxSlots: config.maxSlots,
+    walkTimeBudgetMs: config.walkTimeBudgetMs,
   })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
@@ -136,7 +143,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       const requestId = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
       const credential = await authenticate(db.prisma, request?.headers.get('authorization') ?? connectionParams?.authorization, new Date())
       const userId = credential?.userId ?? null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas }
+      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas, streamWriteTimeoutMs: config.streamWriteTimeoutMs }
     },
   })
 
@@ -158,6 +165,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       return
     }
     if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
+    if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, config.streamWriteTimeoutMs)
     return yoga(req, res)
   })
   // Keep idle connections longer than load balancers (60 s is common) and clients do: a server
@@ -170,6 +178,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     server,
     admission,
     jobs,
+    subscriptionLimiter,
+    changeListeners: (userId) => changes.listenerCount(`user-changed:${userId}`),
     start: async () => {
       await jobs.start()
       return new Promise((resolve, reject) => {

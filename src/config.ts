@@ -62,6 +62,9 @@ const environmentSchema = z.object({
   MAX_CONTACTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.contacts),
   MAX_GROUPS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_QUOTAS.groups),
   MAX_CALENDAR_EVENTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.calendarEvents),
+  MAX_SLOTS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  WALK_TIME_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+  STREAM_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -108,6 +111,12 @@ export interface Config {
   maxTokensPerUser: number
   /** Per-user quotas on contacts, groups and calendar events created through the API (QUOTA_EXCEEDED past them). */
   quotas: Quotas
+  /** Most `slots` one `suggestions` request may pass (the default horizon makes at most 336 a week); past it, BAD_USER_INPUT. */
+  maxSlots: number
+  /** Time one suggestion walk may work (not counting waits on its client) before it ends with a retryable TIMEOUT. */
+  walkTimeBudgetMs: number
+  /** How long a stream's consumer may take nothing (an event unread, or a socket that does not drain) before the stream is ended and its socket closed. */
+  streamWriteTimeoutMs: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -154,6 +163,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     tokenRecheckIntervalMs: parsed.TOKEN_RECHECK_INTERVAL_MS,
     maxTokensPerUser: parsed.MAX_TOKENS_PER_USER,
     quotas: { contacts: parsed.MAX_CONTACTS_PER_USER, groups: parsed.MAX_GROUPS_PER_USER, calendarEvents: parsed.MAX_CALENDAR_EVENTS_PER_USER },
+    maxSlots: parsed.MAX_SLOTS,
+    walkTimeBudgetMs: parsed.WALK_TIME_BUDGET_MS,
+    streamWriteTimeoutMs: parsed.STREAM_WRITE_TIMEOUT_MS,
   }
 }
 

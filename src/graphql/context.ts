@@ -27,6 +27,14 @@ export interface GraphQLContext {
   tokenWatch: TokenWatch
   /** Per-user quotas the create mutations enforce. */
   quotas: Quotas
+  /**
+   * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
+   * `signal` aborts when the client goes: streams end with it, whether or not
+   * the transport ever took them.
+   */
+  request?: Request
+  /** How long a stream's client may take nothing before the stream ends (STREAM_WRITE_TIMEOUT_MS). */
+  streamWriteTimeoutMs: number
 }
 
 /**

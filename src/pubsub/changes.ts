@@ -19,6 +19,8 @@ export type ChangePubSub = PubSub<{ 'user-changed': [userId: string, notice: Cha
 
 export interface ChangeBus {
   pubsub: ChangePubSub
+  /** Listeners on a topic (`user-changed:<userId>`) in this process: one per live stream; for tests and leak checks. */
+  listenerCount(topic: string): number
   /** Closes the Redis connections (nothing in-process). */
   close(): Promise<void>
 }
@@ -29,15 +31,35 @@ export function createChangeBus(options: { redisUrl?: string | undefined } = {})
     const eventTarget = new EventTarget()
     // One listener per live subscription of a user: more than Node's warning level of 10 is normal.
     setMaxListeners(0, eventTarget)
-    return { pubsub: createPubSub({ eventTarget }), close: async () => {} }
+    const counted = countingListeners(eventTarget)
+    return { pubsub: createPubSub({ eventTarget: counted.target }), listenerCount: counted.count, close: async () => {} }
   }
   const publishClient = new Redis(options.redisUrl, { lazyConnect: false })
   const subscribeClient = new Redis(options.redisUrl, { lazyConnect: false })
-  const eventTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient })
+  const counted = countingListeners(createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient }))
   return {
-    pubsub: createPubSub({ eventTarget }),
+    pubsub: createPubSub({ eventTarget: counted.target }),
+    listenerCount: counted.count,
     async close() {
       await Promise.all([publishClient.quit(), subscribeClient.quit()].map((quit) => quit.catch(() => {})))
     },
   }
+}
+
+/** The same event target, counting its listeners per topic (neither Node's EventTarget nor the Redis one tells). */
+function countingListeners<T extends EventTarget>(inner: T): { target: T; count: (topic: string) => number } {
+  const counts = new Map<string, number>()
+  const target = Object.create(inner) as T
+  target.addEventListener = (type, listener, options) => {
+    counts.set(type, (counts.get(type) ?? 0) + 1)
+    inner.addEventListener(type, listener, options)
+  }
+  target.removeEventListener = (type, listener, options) => {
+    const left = (counts.get(type) ?? 1) - 1
+    if (left > 0) counts.set(type, left)
+    else counts.delete(type)
+    inner.removeEventListener(type, listener, options)
+  }
+  target.dispatchEvent = (event) => inner.dispatchEvent(event)
+  return { target, count: (topic) => counts.get(topic) ?? 0 }
 }

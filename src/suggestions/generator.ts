@@ -13,7 +13,7 @@
  * every bound is final and is emitted. A class is read again only when its
  * page runs dry and it holds the highest bound; the walk stops once K are final.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
 import { readFirstMinimalPages, streamMinimalContacts, type ContactClass, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
 import { ClientError, badUserInput } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
@@ -77,6 +77,55 @@ export interface EngineDependencies {
   /** Peak heap and duration of each generation, recorded into `metrics` when both are given. */
   monitor?: MemoryMonitor
   metrics?: { recordGeneration(stats: GenerationStats): void }
+  /** Most slots a caller may pass (default {@link DEFAULT_MAX_SLOTS}); the API refuses more with BAD_USER_INPUT. */
+  maxSlots?: number
+  /**
+   * Milliseconds a walk may work, its waits on the consumer not counted
+   * (default {@link DEFAULT_WALK_TIME_BUDGET_MS}); past it the walk ends with a
+   * retryable TIMEOUT that carries `resumeFrom` once something was emitted.
+   */
+  walkTimeBudgetMs?: number
+  /** Longest run of synchronous work before the walk lets the event loop serve others (default 5 ms). */
+  yieldEveryMs?: number
+}
+
+export const DEFAULT_MAX_SLOTS = 1000
+export const DEFAULT_WALK_TIME_BUDGET_MS = 10_000
+
+/**
+ * A walk's working time: it runs while the walk computes or reads pages and
+ * pauses while the walk waits on its consumer (a slow client is not the
+ * server's work). `sliceMs` is the synchronous run since the last yield.
+ */
+class WalkClock {
+  private spent = 0
+  private since: number | undefined = performance.now()
+  private sliceStart = performance.now()
+
+  pause(): void {
+    if (this.since !== undefined) this.spent += performance.now() - this.since
+    this.since = undefined
+  }
+
+  resume(): void {
+    this.since = performance.now()
+    this.sliceStart = this.since
+  }
+
+  /** Working milliseconds so far. */
+  spentMs(): number {
+    return this.spent + (this.since === undefined ? 0 : performance.now() - this.since)
+  }
+
+  sliceMs(): number {
+    return performance.now() - this.sliceStart
+  }
+
+  /** Lets timers and I/O (such as `/health`) run, then starts a new slice. */
+  async yieldToEventLoop(): Promise<void> {
+    await yieldToEventLoop()
+    this.sliceStart = performance.now()
+  }
 }
 
 interface ResumePosition {
@@ -148,6 +197,9 @@ const FREQUENCIES: (FrequencyPreference | null)[] = [...Object.values(FrequencyP
 /** Every circle x frequency: within one, priority only falls as nextDueAt grows. */
 const CLASSES: ContactClass[] = CIRCLES.flatMap((dunbarCircle) => FREQUENCIES.map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })))
 
+/** Rows of first pages read in one statement: the default walk (48 pages of 50) stays one statement. */
+const FIRST_PAGE_ROWS_PER_STATEMENT = 2400
+
 /** The walk of a class whose first page was its last. */
 async function* noPages(): AsyncGenerator<MinimalPage, void, undefined> {}
 
@@ -155,6 +207,9 @@ async function* noPages(): AsyncGenerator<MinimalPage, void, undefined> {}
 export function createSuggestionEngine(deps: EngineDependencies) {
   const throttleDelayMs = deps.throttleDelayMs ?? 50
   const openTimeoutMs = deps.openTimeoutMs ?? 5000
+  const maxSlots = deps.maxSlots ?? DEFAULT_MAX_SLOTS
+  const walkTimeBudgetMs = deps.walkTimeBudgetMs ?? DEFAULT_WALK_TIME_BUDGET_MS
+  const yieldEveryMs = deps.yieldEveryMs ?? 5
 
   /**
    * Streams the user's top suggestions: `batch` events in rank order (each
@@ -184,6 +239,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     progress: { scanned: number },
   ): AsyncGenerator<SuggestionEvent, void, undefined> {
     const started = performance.now()
+    const clock = new WalkClock()
     const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
     const batchSize = validateInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'batchSize')
     const resume = options.resumeFrom ? decodeResume(options.resumeFrom) : undefined
@@ -194,6 +250,9 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? 7 * 86_400_000),
       deps.userTimezone(userId),
     ])
+    if (options.slots && options.slots.length > maxSlots) {
+      throw badUserInput(`at most ${maxSlots} slots, got ${options.slots.length}`, 'slots')
+    }
     const slots = options.slots ? [...options.slots] : await deps.defaultSlots(userId, now, timezone)
     const fitter = new SlotFitter({ slots, taken, capacityPerSlot: deps.slotCapacity ?? 1, defaultTimezone: timezone })
 
@@ -235,6 +294,21 @@ export function createSuggestionEngine(deps: EngineDependencies) {
         await sleep(throttleDelayMs, undefined, { signal })
       } else {
         throttled = false
+      }
+    }
+
+    /** Bounded work per walk: never holds the event loop longer than `yieldEveryMs`, and stops past the budget. */
+    async function checkpoint(): Promise<void> {
+      if (clock.sliceMs() >= yieldEveryMs) {
+        await clock.yieldToEventLoop()
+        signal?.throwIfAborted()
+      }
+      if (clock.spentMs() > walkTimeBudgetMs) {
+        throw new ClientError('TIMEOUT', 'This walk took longer than allowed; retry with resumeFrom', {
+          retryable: true,
+          ...(last ? { resumeFrom: encodeResume(last) } : {}),
+          budgetMs: walkTimeBudgetMs,
+        })
       }
     }
 
@@ -284,24 +358,34 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     }
 
     try {
-      // The first page of every class, in one statement; each class's walk goes on from its page.
+      // The first page of every class, in one statement for the usual sizes; each class's walk goes on from its page.
+      // Large first pages come in several statements, so that decoding one never holds the event loop long
+      // (48 pages of 500 rows took about 90 ms of CPU in one piece).
       await guard()
       yield* pending.splice(0)
       signal?.throwIfAborted()
-      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CLASSES, pageSize())
-      firstPages.forEach(({ rows, after }, index) => {
-        const stream = classes[index]!
-        stream.rows = rows
-        stream.exhausted = rows.length === 0
-        scanned += rows.length
-        if (after) {
-          const where = CLASSES[index]!
-          stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
-        }
-      })
+      const firstPageSize = pageSize()
+      const classesPerStatement = Math.max(1, Math.floor(FIRST_PAGE_ROWS_PER_STATEMENT / firstPageSize))
+      for (let from = 0; from < CLASSES.length; from += classesPerStatement) {
+        await checkpoint()
+        const group = CLASSES.slice(from, from + classesPerStatement)
+        const firstPages = await readFirstMinimalPages(deps.prisma, userId, group, firstPageSize)
+        firstPages.forEach(({ rows, after }, offset) => {
+          const index = from + offset
+          const stream = classes[index]!
+          stream.rows = rows
+          stream.exhausted = rows.length === 0
+          scanned += rows.length
+          if (after) {
+            const where = CLASSES[index]!
+            stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
+          }
+        })
+      }
       progress.scanned = scanned
       initialFill = false
       for (;;) {
+        await checkpoint()
         // The highest bound over every class not yet exhausted.
         let best: ClassStream | undefined
         let bound = Number.NEGATIVE_INFINITY
@@ -316,6 +400,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
         // Emit every candidate strictly above the bound (all of them once the classes are exhausted).
         candidates.sort(compareRanked)
         while (candidates.length > 0 && (best === undefined || candidates[0]!.priority > bound)) {
+          await checkpoint()
           const suggestion = takeFinal(candidates.shift()!)
           if (!suggestion) continue
           batch.push(suggestion)
@@ -335,13 +420,18 @@ export function createSuggestionEngine(deps: EngineDependencies) {
           continue
         }
         // The best class ran dry: deliver what is final, then read its next page.
+        // While the consumer takes what is delivered, the walk's clock stands still.
+        clock.pause()
         if (batch.length > 0 && last) {
           yield* pending.splice(0)
           yield { kind: 'batch', suggestions: batch, cursor: encodeResume(last), scanned }
           batch = []
         }
+        clock.resume()
         await guard()
+        clock.pause()
         yield* pending.splice(0)
+        clock.resume()
         await readPage(best)
       }
       yield* pending.splice(0)
@@ -353,7 +443,11 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     }
   }
 
-  return { generateTimeboundSuggestionsStreaming }
+  return {
+    generateTimeboundSuggestionsStreaming,
+    /** Most slots a caller may pass. */
+    maxSlots,
+  }
 }
 
 export type SuggestionEngine = ReturnType<typeof createSuggestionEngine>

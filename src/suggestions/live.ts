@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Repeater } from 'graphql-yoga'
+import { ClientError } from '../errors.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, Suggestion, SuggestionEngine, SuggestionEvent } from './generator.ts'
 
@@ -46,12 +47,18 @@ export function liveSuggestions(
     changes,
     coalesceMs = 250,
     admission,
+    writeTimeoutMs,
+    onEnd,
   }: {
     /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
     changes?: AsyncIterable<unknown> | undefined
     coalesceMs?: number
-    /** Each walk waits for its place here. */
+    /** Each walk waits for its place here, for each page: the place is held while the walk reads and computes, not while the client takes events. */
     admission?: AdmissionControl | undefined
+    /** How long the client may take nothing before the stream ends with a retryable TIMEOUT; default: no bound. */
+    writeTimeoutMs?: number | undefined
+    /** Called once the stream has ended by itself or been stopped, even while its consumer still hangs in a write. */
+    onEnd?: (() => void) | undefined
   } = {},
 ): AsyncGenerator<LiveEvent, void, undefined> {
   return new Repeater<LiveEvent, void, undefined>(async (push, stop) => {
@@ -69,21 +76,52 @@ export function liveSuggestions(
         wake?.()
       }
     })()
+    /** Pushes `event`; false when the client took nothing within the write timeout (the stream then ends with TIMEOUT). */
+    const pushWithin = async (event: LiveEvent): Promise<boolean> => {
+      if (writeTimeoutMs === undefined) {
+        await push(event)
+        return true
+      }
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), writeTimeoutMs)))
+      try {
+        if ((await Promise.race([push(event).then(() => false), timedOut])) === false) return true
+      } finally {
+        clearTimeout(timer)
+      }
+      stop(new ClientError('TIMEOUT', `the client took nothing for ${writeTimeoutMs} ms`, { retryable: true }))
+      return false
+    }
     /** Pushes every event of `events`; false when the client left. */
     const forward = async (events: AsyncIterable<LiveEvent>) => {
       for await (const event of events) {
-        await push(event)
+        if (!(await pushWithin(event))) return false
         if (signal.aborted) return false
       }
       return true
     }
-    /** One walk of the engine, once admitted. */
-    const walk = async function* (walkOptions: GenerateOptions) {
-      const release = await admission?.acquire(userId, signal)
+    /**
+     * One walk of the engine. It holds an admission place only while the
+     * engine works on its next event (reading pages, computing), and gives it
+     * back while the client takes the event: a client that reads slowly or not
+     * at all keeps no place others wait for. Each page queues again, fairly.
+     */
+    const walk = async function* (walkOptions: GenerateOptions): AsyncGenerator<SuggestionEvent, void, undefined> {
+      const events = engine.generateTimeboundSuggestionsStreaming(userId, { ...walkOptions, signal })
       try {
-        yield* engine.generateTimeboundSuggestionsStreaming(userId, { ...walkOptions, signal })
+        for (;;) {
+          const release = await admission?.acquire(userId, signal)
+          let next: IteratorResult<SuggestionEvent, void>
+          try {
+            next = await events.next()
+          } finally {
+            release?.()
+          }
+          if (next.done) return
+          yield next.value
+        }
       } finally {
-        release?.()
+        await events.return(undefined)
       }
     }
     try {
@@ -118,6 +156,7 @@ export function liveSuggestions(
       wake?.()
       await pump.catch(() => {})
       stop()
+      onEnd?.()
     }
   }) as AsyncGenerator<LiveEvent, void, undefined>
 }

@@ -1,6 +1,7 @@
 /** Gives each suggestion, in rank order, the earliest free slot in the contact's waking hours. Pure. */
-import { DateTime, IANAZone } from 'luxon'
+import { IANAZone } from 'luxon'
 import { intervalsOverlap, type Interval } from '../calendar/free-slots.ts'
+import { wallClocks } from './wall-clock.ts'
 
 export interface SlotFitterOptions {
   /** Free slots, sorted by start. */
@@ -63,6 +64,23 @@ export function slotsOverlapping(slots: readonly Interval[], taken: readonly Int
   return hits
 }
 
+/** The distinct instants of the slots, ascending, and where each slot's start and end are among them. */
+interface SlotInstants {
+  sortedMs: number[]
+  startIndex: number[]
+  endIndex: number[]
+}
+
+function slotInstants(slots: readonly Interval[]): SlotInstants {
+  const sortedMs = [...new Set(slots.flatMap((slot) => [slot.start.getTime(), slot.end.getTime()]))].sort((a, b) => a - b)
+  const position = new Map(sortedMs.map((ms, index) => [ms, index]))
+  return {
+    sortedMs,
+    startIndex: slots.map((slot) => position.get(slot.start.getTime())!),
+    endIndex: slots.map((slot) => position.get(slot.end.getTime())!),
+  }
+}
+
 export class SlotFitter {
   private readonly slots: readonly Interval[]
   private readonly remaining: number[]
@@ -71,6 +89,8 @@ export class SlotFitter {
   private readonly fitsByZone = new Map<string, boolean[]>()
   /** Index of the first slot with capacity left. */
   private firstOpen = 0
+  /** Every slot's start and end, sorted once for all zones (on the first contact). */
+  private instants: SlotInstants | undefined
 
   constructor(options: SlotFitterOptions) {
     this.slots = options.slots
@@ -89,17 +109,28 @@ export class SlotFitter {
     const zone = contactTimezone && isKnownZone(contactTimezone) ? contactTimezone : this.defaultTimezone
     let fits = this.fitsByZone.get(zone)
     if (!fits) {
-      fits = this.slots.map((slot) => {
-        const start = DateTime.fromJSDate(slot.start, { zone })
-        const end = DateTime.fromJSDate(slot.end, { zone })
-        const startMinute = start.hour * 60 + start.minute
-        const endMinute = end.hasSame(start, 'day') ? end.hour * 60 + end.minute : 1440 + end.hour * 60 + end.minute
-        return startMinute >= this.waking.startMinute && endMinute <= this.waking.endMinute
-      })
+      fits = this.fitsIn(zone)
       this.fitsByZone.set(zone, fits)
     }
     this.fitsByZone.set(contactTimezone ?? '', fits)
     return fits
+  }
+
+  /**
+   * Whether each slot lies inside waking hours in `zone`: its start at or after
+   * the first waking minute, its end (counted from the start's local midnight)
+   * at or before the last. The zone's offsets are looked up a few times over
+   * the slots' span, not per slot (wall-clock.ts).
+   */
+  private fitsIn(zone: string): boolean[] {
+    const instants = (this.instants ??= slotInstants(this.slots))
+    const clocks = wallClocks(instants.sortedMs, zone)
+    return this.slots.map((_, i) => {
+      const start = clocks[instants.startIndex[i]!]!
+      const end = clocks[instants.endIndex[i]!]!
+      const endMinute = end.day === start.day ? end.minute : 1440 + end.minute
+      return start.minute >= this.waking.startMinute && endMinute <= this.waking.endMinute
+    })
   }
 
   /** The earliest slot with capacity left inside the contact's waking hours, taking one unit of it; null when none fits. */

@@ -1,26 +1,49 @@
-/** At most N concurrent streams per user in this process; a stream frees its place however it ends. */
+/**
+ * At most N concurrent streams per user in this process; a stream frees its
+ * place however it ends: done, failed, returned by the transport, or its
+ * request aborted before the transport ever took the stream (an SSE client
+ * that leaves a few milliseconds after sending never gets `return()` called).
+ */
 import { ClientError } from '../errors.ts'
+
+/** The part of an AbortSignal the limiter uses: Yoga's request signal is a look-alike that `AbortSignal.any` refuses. */
+export type AbortLike = Pick<AbortSignal, 'aborted' | 'addEventListener' | 'removeEventListener'>
 
 export class SubscriptionLimiter {
   private readonly active = new Map<string, number>()
   constructor(private readonly perUser: number) {}
 
-  /** Runs `stream` under the user's limit, or throws RATE_LIMITED before it starts. */
-  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>): AsyncGenerator<T, void, undefined> {
+  /**
+   * Runs `stream` under the user's limit, or throws RATE_LIMITED before it
+   * starts (and returns `stream`). When any of `signals` aborts (the client
+   * left, or the stream ended by itself while its consumer hangs in a write),
+   * the place is freed and `stream` is returned, whether or not anyone iterates it.
+   */
+  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, ...signals: (AbortLike | undefined)[]): AsyncGenerator<T, void, undefined> {
     const count = this.active.get(userId) ?? 0
     if (count >= this.perUser) {
       void stream.return(undefined)
       throw new ClientError('RATE_LIMITED', `at most ${this.perUser} suggestion streams at once per user`, { retryAfterSeconds: 1 })
+    }
+    if (signals.some((signal) => signal?.aborted)) {
+      void stream.return(undefined)
+      return emptyStream()
     }
     this.active.set(userId, count + 1)
     let released = false
     const release = () => {
       if (released) return
       released = true
+      for (const signal of signals) signal?.removeEventListener('abort', onAbort)
       const left = (this.active.get(userId) ?? 1) - 1
       if (left > 0) this.active.set(userId, left)
       else this.active.delete(userId)
     }
+    const onAbort = () => {
+      release()
+      void stream.return(undefined).catch(() => {})
+    }
+    for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true })
     // A plain iterator, not a generator: `return()` on a generator never started skips its `finally`.
     const wrapped: AsyncGenerator<T, void, undefined> = {
       async next() {
@@ -60,3 +83,6 @@ export class SubscriptionLimiter {
     return this.active.get(userId) ?? 0
   }
 }
+
+/** A stream that has already ended (its client left before it began). */
+async function* emptyStream<T>(): AsyncGenerator<T, void, undefined> {}

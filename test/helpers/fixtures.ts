@@ -49,3 +49,37 @@ export async function createUserWithContacts(prisma: PrismaClient, email: string
   await prisma.contact.createMany({ data: rows })
   return { id: user.id, email, token: await issueToken(prisma, user.id, 'test'), groupIds }
 }
+
+/**
+ * A user built for the heaviest walks: `count` contacts spread over every
+ * circle and frequency, each in one of `timezones` (round robin) and with
+ * `notesBytes` of notes (to make each event large), all due now-ish so every
+ * class holds candidates.
+ */
+export async function createUserForHeavyWalks(
+  prisma: PrismaClient,
+  email: string,
+  { count, timezones, notesBytes = 0 }: { count: number; timezones: readonly string[]; notesBytes?: number },
+): Promise<FixtureUser> {
+  const user = await prisma.user.create({ data: { email, name: email.split('@')[0] ?? email } })
+  const createdAt = new Date(FIXTURE_NOW.getTime() - 400 * 86_400_000)
+  const notes = notesBytes > 0 ? 'n'.repeat(notesBytes) : null
+  const rows = Array.from({ length: count }, (_, i) => {
+    const frequencyPreference = FREQUENCIES[i % FREQUENCIES.length] ?? null
+    const dunbarCircle = CIRCLES[Math.floor(i / FREQUENCIES.length) % CIRCLES.length] ?? null
+    const lastContactDate = new Date(FIXTURE_NOW.getTime() - ((i * 7) % 200) * 86_400_000)
+    return {
+      userId: user.id,
+      name: `Heavy ${i}`,
+      frequencyPreference,
+      dunbarCircle,
+      lastContactDate,
+      timezone: timezones[i % timezones.length]!,
+      customNotes: notes,
+      createdAt,
+      nextDueAt: computeNextDueAt({ frequencyPreference, dunbarCircle, lastContactDate, createdAt }),
+    }
+  })
+  for (let i = 0; i < rows.length; i += 1000) await prisma.contact.createMany({ data: rows.slice(i, i + 1000) })
+  return { id: user.id, email, token: await issueToken(prisma, user.id, 'test'), groupIds: [] }
+}

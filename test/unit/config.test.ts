@@ -27,6 +27,9 @@ describe('parseConfig', () => {
       tokenRecheckIntervalMs: 2000,
       maxTokensPerUser: 100,
       quotas: { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 },
+      maxSlots: 1000,
+      walkTimeBudgetMs: 10_000,
+      streamWriteTimeoutMs: 30_000,
     })
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
@@ -67,6 +70,9 @@ describe('parseConfig', () => {
     ['MAX_CONTACTS_PER_USER', '0'],
     ['MAX_GROUPS_PER_USER', 'lots'],
     ['MAX_CALENDAR_EVENTS_PER_USER', '1.5'],
+    ['MAX_SLOTS', '0'],
+    ['WALK_TIME_BUDGET_MS', 'soon'],
+    ['STREAM_WRITE_TIMEOUT_MS', '10'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))

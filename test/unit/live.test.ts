@@ -1,6 +1,7 @@
 import { Repeater } from 'graphql-yoga'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
+import { AdmissionControl } from '../../src/suggestions/admission.ts'
 import { liveSuggestions, type LiveEvent } from '../../src/suggestions/live.ts'
 
 // The coalescing window is time logic: it runs on vitest's fake clock, so a busy machine cannot stretch a
@@ -102,5 +103,37 @@ describe('liveSuggestions', () => {
     expect(updates).toBeLessThanOrEqual(8)
     await stream.return()
     await done
+  })
+
+  it('holds the admission place only while the engine works, not while the client has not taken an event', async () => {
+    const { engine } = fakeEngine()
+    const admission = new AdmissionControl({ concurrency: 1, queueLimit: 10 })
+    // A client that takes one event and then reads nothing.
+    const stalled = liveSuggestions(engine, 'mallory', {}, { admission })
+    expect((await stalled.next()).value).toMatchObject({ kind: 'batch' })
+    await vi.waitFor(() => expect(admission.stats).toEqual({ running: 0, waiting: 0 }))
+    // Another user's walk gets the only place and completes.
+    const events: LiveEvent[] = []
+    await collect(liveSuggestions(engine, 'alice', {}, { admission }), events)
+    expect(events.at(-1)).toMatchObject({ kind: 'complete' })
+    // The stalled stream goes on where it was, queueing for a place per page.
+    expect((await stalled.next()).value).toMatchObject({ kind: 'batch' })
+    await stalled.return()
+    expect(admission.stats).toEqual({ running: 0, waiting: 0 })
+  })
+
+  it('ends with a retryable TIMEOUT when the client takes nothing for the write timeout, and says so once', async () => {
+    const { engine } = fakeEngine()
+    let ended = 0
+    const stream = liveSuggestions(engine, 'u', {}, { writeTimeoutMs: 50, onEnd: () => ended++ })
+    expect((await stream.next()).value).toMatchObject({ kind: 'batch' })
+    // The next event waits for the client; after 50 ms the stream stops by itself.
+    await vi.waitFor(() => expect(ended).toBe(1), { timeout: 2000, interval: 10 })
+    const rest: unknown[] = []
+    const failure = await (async () => {
+      for await (const event of stream) rest.push(event)
+    })().then(() => undefined, (error: unknown) => error)
+    expect(failure).toMatchObject({ code: 'TIMEOUT', details: { retryable: true } })
+    expect(rest.length).toBeLessThanOrEqual(1)
   })
 })

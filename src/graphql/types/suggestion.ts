@@ -94,7 +94,7 @@ const SuggestionsInput = builder.inputType('SuggestionsInput', {
   fields: (t) => ({
     maxSuggestions: t.int({ defaultValue: 50, description: '1..500' }),
     batchSize: t.int({ defaultValue: 100, description: '1..1000 contacts per page' }),
-    slots: t.field({ type: [TimeSlotInput], description: "Default: the user's availability over the horizon" }),
+    slots: t.field({ type: [TimeSlotInput], description: "Default: the user's availability over the horizon. At most MAX_SLOTS (default 1000)" }),
     resumeFrom: t.string({ description: 'Cursor of the last SuggestionBatch received' }),
     live: t.boolean({ defaultValue: true, description: 'Stay open after SuggestionsComplete and push SuggestionsUpdated' }),
   }),
@@ -108,6 +108,10 @@ builder.subscriptionField('suggestions', (t) =>
     args: { input: t.arg({ type: SuggestionsInput }) },
     subscribe: (_root, { input }, context) => {
       const userId = requireUser(context)
+      const maxSlots = context.suggestions.maxSlots
+      if (input?.slots && input.slots.length > maxSlots) {
+        throw new ClientError('BAD_USER_INPUT', `at most ${maxSlots} slots, got ${input.slots.length}`, { field: 'input.slots' })
+      }
       const slots = input?.slots?.map((slot, index) => {
         if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `input.slots.${index}` })
         return { start: slot.start, end: slot.end }
@@ -123,11 +127,16 @@ builder.subscriptionField('suggestions', (t) =>
         ...(slots ? { slots } : {}),
       }
       context.admission.assertCanAdmit()
+      const ended = new AbortController()
       const stream = liveSuggestions(context.suggestions, userId, options, {
         changes: input?.live === false ? undefined : context.pubsub.subscribe('user-changed', userId),
         admission: context.admission,
+        writeTimeoutMs: context.streamWriteTimeoutMs,
+        onEnd: () => ended.abort(),
       })
-      return context.subscriptionLimiter.wrap(userId, stream)
+      // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
+      // stream ends by itself (a write timeout) while the transport still hangs in a write.
+      return context.subscriptionLimiter.wrap(userId, stream, context.request?.signal, ended.signal)
     },
     resolve: (event: LiveEvent) => event,
   }),
