@@ -15,6 +15,7 @@ import type { GraphQLContext } from './graphql/context.ts'
 import { maskError, useClientErrors } from './graphql/errors.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
+import { createDocumentCache, useRequestLimits } from './graphql/limits/index.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
 import { DAY_MS } from './contacts/cadence.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
@@ -117,7 +118,11 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     landingPage: false,
     logging: logger.child({ component: 'yoga' }),
     maskedErrors: { maskError: maskError(logger), isDev: false },
-    plugins: [useClientErrors(logger)],
+    plugins: [useClientErrors(logger), ...useRequestLimits(config.requestLimits)],
+    // Bounded in bytes; documents reach it only within the limits. Yoga's own body limit is
+    // replaced by the limits' (same check, our error code).
+    parserAndValidationCache: createDocumentCache(config.requestLimits.documentCacheBytes),
+    maxRequestBodySize: false,
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development
@@ -162,7 +167,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, config.requestLimits.wsMaxPayloadBytes)
   return {
     yoga,
     server,

@@ -5,6 +5,32 @@
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
 
+/**
+ * Limits on what a client may send, checked before parsing and execution on
+ * HTTP, SSE and graphql-ws alike (defaults measured in /work/wt/notes/limits.md:
+ * the web client's documents, GraphiQL's introspection and default documents all pass).
+ */
+export interface RequestLimits {
+  /** HTTP request body, bytes: refused from Content-Length, or while reading past it (413, BAD_REQUEST). */
+  maxRequestBodyBytes: number
+  /** GraphQL document (the query text), UTF-8 bytes, checked before parsing (BAD_REQUEST). */
+  maxDocumentBytes: number
+  /** Lexical tokens, counted while parsing (QUERY_TOO_COMPLEX). */
+  maxTokens: number
+  /** Selection depth, introspection aside (graphql-js bounds it) (QUERY_TOO_COMPLEX). */
+  maxDepth: number
+  /** Aliases in an operation, `__typename` included (QUERY_TOO_COMPLEX). */
+  maxAliases: number
+  /** Directives in an operation (QUERY_TOO_COMPLEX). */
+  maxDirectives: number
+  /** Cost before execution (Pothos complexity: a field 1, a list x10, `contacts` x `first`) (QUERY_TOO_COMPLEX). */
+  maxQueryCost: number
+  /** Parsed documents kept by Yoga's cache, bytes (estimated from text and tokens; 0 disables it). */
+  documentCacheBytes: number
+  /** Largest graphql-ws frame, bytes; a larger one closes the socket with 1009 before it is read. */
+  wsMaxPayloadBytes: number
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const optionalUrl = (protocols: string[], example: string) =>
@@ -56,6 +82,15 @@ const environmentSchema = z.object({
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(64 * 1024 ** 2).default(32 * 1024),
+  MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(10),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(15),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(20),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(50_000),
+  DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -93,6 +128,8 @@ export interface Config {
   suggestionRefreshCron: string
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /** Limits checked before parsing and execution, on every transport (src/graphql/limits/). */
+  requestLimits: RequestLimits
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -136,6 +173,17 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    requestLimits: {
+      maxRequestBodyBytes: parsed.MAX_REQUEST_BODY_BYTES,
+      maxDocumentBytes: parsed.MAX_DOCUMENT_BYTES,
+      maxTokens: parsed.MAX_TOKENS,
+      maxDepth: parsed.MAX_DEPTH,
+      maxAliases: parsed.MAX_ALIASES,
+      maxDirectives: parsed.MAX_DIRECTIVES,
+      maxQueryCost: parsed.MAX_QUERY_COST,
+      documentCacheBytes: parsed.DOCUMENT_CACHE_BYTES,
+      wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
+    },
   }
 }
 

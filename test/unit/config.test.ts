@@ -24,6 +24,17 @@ describe('parseConfig', () => {
       jobConcurrency: 2,
       suggestionRefreshCron: '0 4 * * *',
       shutdownTimeoutMs: 10_000,
+      requestLimits: {
+        maxRequestBodyBytes: 1024 * 1024,
+        maxDocumentBytes: 32 * 1024,
+        maxTokens: 1000,
+        maxDepth: 10,
+        maxAliases: 15,
+        maxDirectives: 20,
+        maxQueryCost: 50_000,
+        documentCacheBytes: 16 * 1024 * 1024,
+        wsMaxPayloadBytes: 2 * 1024 * 1024,
+      },
     })
   })
 
@@ -58,6 +69,15 @@ describe('parseConfig', () => {
     ['JOB_CONCURRENCY', 'many'],
     ['SUGGESTION_REFRESH_CRON', 'every day'],
     ['SHUTDOWN_TIMEOUT_MS', '5'],
+    ['MAX_REQUEST_BODY_BYTES', '10'],
+    ['MAX_DOCUMENT_BYTES', 'big'],
+    ['MAX_TOKENS', '0'],
+    ['MAX_DEPTH', '0'],
+    ['MAX_ALIASES', '-1'],
+    ['MAX_DIRECTIVES', '1.5'],
+    ['MAX_QUERY_COST', '0'],
+    ['DOCUMENT_CACHE_BYTES', '-1'],
+    ['WS_MAX_PAYLOAD_BYTES', '1'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))

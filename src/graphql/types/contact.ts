@@ -90,6 +90,8 @@ builder.queryField('contacts', (t) =>
   t.field({
     type: ContactConnection,
     description: "The viewer's contacts, a page at a time (keyset pagination: stable under inserts and deletes).",
+    // A page of `first` contacts costs `first` times a contact's selection (a variable `first` counts too).
+    complexity: (args) => ({ field: 1, multiplier: Math.max(0, args.first ?? DEFAULT_PAGE_SIZE) }),
     args: {
       first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE, description: '1..1000' }),
       after: t.arg.string({ description: 'endCursor of the previous page' }),
