@@ -85,7 +85,7 @@ const environmentSchema = z.object({
   MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
   MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(64 * 1024 ** 2).default(32 * 1024),
   MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
-  MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(10),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(100_000).default(10),
   MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(15),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(20),
   MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(50_000),

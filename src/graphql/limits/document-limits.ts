@@ -82,7 +82,7 @@ export function useDocumentLimits(limits: RequestLimits): Plugin {
         try {
           const errors = validateFn(...args)
           // graphql-js stops comparing fields past a work budget (quadratic in repeated fields) with this error.
-          return errors.some(isValidationAborted) ? errors.map((error) => (isValidationAborted(error) ? tooMuchWork() : error)) : errors
+          return errors.some(isValidationAborted) ? errors.map((error: GraphQLError) => (isValidationAborted(error) ? tooMuchWork() : error)) : errors
         } catch (error) {
           // Some of graphql-js's rules (and armor's counters) recurse over the document.
           if (isStackOverflow(error)) return [queryTooComplex('The document is nested too deeply.', { limit: 'nesting' })]

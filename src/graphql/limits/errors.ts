@@ -21,3 +21,10 @@ export function badRequest(message: string, status = 400): GraphQLError {
 export function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /call stack/i.test(error.message)
 }
+
+/** The same error without `extensions.http`, which means something to HTTP only (graphql-ws sends extensions as they are). */
+export function withoutHttpStatus(error: GraphQLError): GraphQLError {
+  if (!('http' in error.extensions)) return error
+  const { http: _http, ...extensions } = error.extensions
+  return createGraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions })
+}

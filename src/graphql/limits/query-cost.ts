@@ -10,7 +10,7 @@ import { PothosValidationError } from '@pothos/core'
 import { complexityFromQuery } from '@pothos/plugin-complexity'
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
-import { isStackOverflow, queryTooComplex } from './errors.ts'
+import { isStackOverflow, queryTooComplex, withoutHttpStatus } from './errors.ts'
 
 /**
  * The cost of the operation `args` would execute, or undefined when it cannot be
@@ -47,14 +47,20 @@ export function costError(args: Parameters<typeof operationCost>[0], maxCost: nu
 
 /** Envelop plugin refusing operations over `maxCost` before they execute or subscribe (HTTP, SSE, graphql-ws). */
 export function useQueryCost(maxCost: number): Plugin {
+  const refusal = (args: ExecutionArgs) => {
+    const error = costError(args, maxCost)
+    if (!error) return undefined
+    // Over HTTP the context carries the request; graphql-ws has no HTTP status to give.
+    return { errors: [(args.contextValue as { request?: unknown } | undefined)?.request ? error : withoutHttpStatus(error)] }
+  }
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const error = costError(args, maxCost)
-      if (error) setResultAndStopExecution({ errors: [error] })
+      const result = refusal(args)
+      if (result) setResultAndStopExecution(result)
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = costError(args, maxCost)
-      if (error) setResultAndStopExecution({ errors: [error] })
+      const result = refusal(args)
+      if (result) setResultAndStopExecution(result)
     },
   }
 }
