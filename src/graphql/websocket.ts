@@ -14,7 +14,7 @@ import { bearerToken, userIdForToken } from '../auth/tokens.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
-import { parseAndValidateOperation, quietClientFrameErrors } from './limits/websocket.ts'
+import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
 
@@ -27,7 +27,7 @@ export function attachGraphQLWs(
   maxPayloadBytes?: number,
 ): () => Promise<void> {
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, ...(maxPayloadBytes ? { maxPayload: maxPayloadBytes } : {}) })
-  quietClientFrameErrors(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'))
+  guardClientFrames(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'))
   const disposable = useServer(
     {
       onConnect: async ({ connectionParams }) => {
