@@ -88,7 +88,7 @@ const environmentSchema = z.object({
   MAX_DEPTH: z.coerce.number().int().min(1).max(100_000).default(10),
   MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(15),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(20),
-  MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(50_000),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(10_000),
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
 })

@@ -31,7 +31,7 @@ describe('parseConfig', () => {
         maxDepth: 10,
         maxAliases: 15,
         maxDirectives: 20,
-        maxQueryCost: 50_000,
+        maxQueryCost: 10_000,
         documentCacheBytes: 16 * 1024 * 1024,
         wsMaxPayloadBytes: 2 * 1024 * 1024,
       },
