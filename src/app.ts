@@ -15,7 +15,7 @@ import type { GraphQLContext } from './graphql/context.ts'
 import { maskError, useClientErrors } from './graphql/errors.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
-import { createDocumentCache, useRequestLimits } from './graphql/limits/index.ts'
+import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
 import { DAY_MS } from './contacts/cadence.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
@@ -37,6 +37,8 @@ export interface AppOptions {
   demoToken?: string | undefined
   /** Where the built web client is (default `web/dist`). */
   webDist?: string
+  /** Leaves the request limits out (bench/limits.ts measures their cost); never in production. */
+  withoutRequestLimits?: boolean
 }
 
 export interface App {
@@ -75,7 +77,7 @@ fragment Suggested on Suggestion {
 }
 `
 
-export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: AppOptions): App {
+export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
   const changes = createChangeBus({ redisUrl: config.redisUrl })
@@ -112,17 +114,16 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
     debounceMs: 5000,
   })
+  const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger.child({ component: 'yoga' }),
     maskedErrors: { maskError: maskError(logger), isDev: false },
-    plugins: [useClientErrors(logger), ...useRequestLimits(config.requestLimits)],
-    // Bounded in bytes; documents reach it only within the limits. Yoga's own body limit is
-    // replaced by the limits' (same check, our error code).
-    parserAndValidationCache: createDocumentCache(config.requestLimits.documentCacheBytes),
-    maxRequestBodySize: false,
+    // The request limits (src/graphql/limits/): their plugins, a document cache bounded in bytes.
+    ...limits,
+    plugins: [useClientErrors(logger), ...limits.plugins],
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development
