@@ -8,16 +8,19 @@
  * without (`withoutRequestLimits`: Yoga's defaults, as before the limits).
  * Rounds alternate between the two (and which goes first) so that the
  * machine's other load falls on both; requests per second are the median of
- * the rounds. `--json` prints one JSON object.
+ * the rounds, beside the process's CPU time per request (steadier on a busy
+ * machine) and the cost check's own time. `--json` prints one JSON object.
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
+import { parse } from 'graphql'
 import { buildApp } from '../src/app.ts'
 import { issueToken } from '../src/auth/tokens.ts'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { computeNextDueAt } from '../src/contacts/cadence.ts'
+import { costError } from '../src/graphql/limits/query-cost.ts'
 import { createLogger } from '../src/logger.ts'
 
 const { values } = parseArgs({
@@ -35,8 +38,15 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.
 const QUERY = 'query Home($first: Int) { me { email } contacts(first: $first) { edges { node { id name nextDueAt } } } }'
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
+interface Round {
+  rps: number
+  /** CPU time of this process (server and clients) per request, µs: less sensitive than req/s to the machine's other load. */
+  cpuMicrosPerRequest: number
+}
+
 /** Requests per second that `concurrency` clients get from `url` in `seconds`; every answer must carry data and no error. */
-async function requestsPerSecond(url: string, token: string, durationSeconds: number): Promise<number> {
+async function measureRound(url: string, token: string, durationSeconds: number): Promise<Round> {
+  const cpu = process.cpuUsage()
   const body = JSON.stringify({ query: QUERY, variables: { first: 10 } })
   const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` }
   const until = performance.now() + durationSeconds * 1000
@@ -51,7 +61,17 @@ async function requestsPerSecond(url: string, token: string, durationSeconds: nu
       }
     }),
   )
-  return completed / durationSeconds
+  const used = process.cpuUsage(cpu)
+  return { rps: completed / durationSeconds, cpuMicrosPerRequest: (used.user + used.system) / completed }
+}
+
+/** The limits' own work on this query, µs per request: the cost computed from the document and variables (the other checks are O(1) or cached). */
+function costCheckMicros(schema: Parameters<typeof costError>[0]['schema']): number {
+  const document = parse(QUERY)
+  const runs = 20_000
+  const started = performance.now()
+  for (let i = 0; i < runs; i++) costError({ schema, document, variableValues: { first: 10 }, operationName: undefined, contextValue: {} }, 10_000)
+  return ((performance.now() - started) * 1000) / runs
 }
 
 const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
@@ -76,12 +96,14 @@ try {
   }
   const urls = { with: (await servers.with.start()).url, without: (await servers.without.start()).url }
   // Warm-up: JIT, Prisma's plans, the document caches.
-  for (const variant of ['with', 'without'] as const) await requestsPerSecond(urls[variant], token, 1)
-  const figures = { with: [] as number[], without: [] as number[] }
+  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1)
+  const measured = { with: [] as Round[], without: [] as Round[] }
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)
-    for (const variant of order) figures[variant].push(await requestsPerSecond(urls[variant], token, seconds))
+    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds))
   }
+  const figures = { with: measured.with.map((r) => r.rps), without: measured.without.map((r) => r.rps) }
+  const cpu = { with: median(measured.with.map((r) => r.cpuMicrosPerRequest)), without: median(measured.without.map((r) => r.cpuMicrosPerRequest)) }
   await servers.with.stop()
   await servers.without.stop()
   const result = {
@@ -92,6 +114,9 @@ try {
     withLimitsRps: Math.round(median(figures.with)),
     withoutLimitsRps: Math.round(median(figures.without)),
     ratio: Number((median(figures.with) / median(figures.without)).toFixed(3)),
+    cpuMicrosPerRequestWithLimits: Math.round(cpu.with),
+    cpuMicrosPerRequestWithoutLimits: Math.round(cpu.without),
+    costCheckMicrosPerRequest: Number(costCheckMicros(servers.with.yoga.getEnveloped().schema).toFixed(2)),
     roundsWithLimitsRps: figures.with.map(Math.round),
     roundsWithoutLimitsRps: figures.without.map(Math.round),
     date: new Date().toISOString(),
@@ -102,6 +127,8 @@ try {
     process.stdout.write(`  with the limits:    ${result.withLimitsRps} req/s  (rounds: ${result.roundsWithLimitsRps.join(', ')})\n`)
     process.stdout.write(`  without the limits: ${result.withoutLimitsRps} req/s  (rounds: ${result.roundsWithoutLimitsRps.join(', ')})\n`)
     process.stdout.write(`  ratio (with / without): ${result.ratio}\n`)
+    process.stdout.write(`  CPU per request (server and clients): ${result.cpuMicrosPerRequestWithLimits} µs with, ${result.cpuMicrosPerRequestWithoutLimits} µs without\n`)
+    process.stdout.write(`  the cost check alone: ${result.costCheckMicrosPerRequest} µs per request\n`)
   }
 } finally {
   await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {})
