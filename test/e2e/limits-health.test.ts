@@ -99,8 +99,10 @@ describe.skipIf(!postgres)('/health beside the heaviest requests', () => {
       }
     })()
     const answered: string[] = []
-    for (let round = 0; round < 4; round++) {
-      const results = await Promise.all([post(heavy), post(heavy), ...attacks.map(post)])
+    // One heaviest request at a time: two at once double the work one event-loop turn may take
+    // (their database answers land together), which no per-request limit can bound.
+    for (let round = 0; round < 6; round++) {
+      const results = await Promise.all([post(heavy), ...attacks.map(post)])
       answered.push(...results.map((result) => (result.errors?.length ? String(result.errors[0]!.extensions?.code) : 'data')))
       // The heaviest allowed request really ran: every alias a full page.
       expect(Object.values(results[0]!.data ?? {}).map((page) => page.edges.length)).toEqual(Array(maxAliases).fill(heaviestFirst))
@@ -115,6 +117,6 @@ describe.skipIf(!postgres)('/health beside the heaviest requests', () => {
     expect(probes.length).toBeGreaterThan(5)
     expect(longestBlockMs, figures).toBeLessThan(100)
     // The attacks were refused: the 1.9 MB one from its Content-Length, the 100 pages of 1,000 by its tokens.
-    expect(new Set(answered.filter((_, i) => i % 4 >= 2))).toEqual(new Set(['QUERY_TOO_COMPLEX', 'BAD_REQUEST']))
+    expect(new Set(answered.filter((_, i) => i % 3 >= 1))).toEqual(new Set(['QUERY_TOO_COMPLEX', 'BAD_REQUEST']))
   }, 120_000)
 })

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { getIntrospectionQuery, print } from 'graphql'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { costError } from '../../src/graphql/limits/query-cost.ts'
@@ -63,10 +63,9 @@ function expectRefused(transport: Transport, result: OperationResult, code: 'QUE
   expect(result.errors[0]!.extensions).not.toHaveProperty('http')
 }
 
-const consoleErrors: unknown[][] = []
-const consoleError = console.error
-console.error = (...args: unknown[]) => void consoleErrors.push(args)
-afterAll(() => void (console.error = consoleError))
+// graphql-ws prints socket errors with console.error (stacks included).
+const consoleErrors = vi.spyOn(globalThis.console, 'error').mockImplementation(() => {})
+afterAll(() => consoleErrors.mockRestore())
 
 describe('request limits', () => {
   let db: TestDatabase
@@ -90,8 +89,8 @@ describe('request limits', () => {
     await db?.destroy()
   })
   afterEach(() => {
-    // graphql-ws prints socket errors with console.error; none may come from a client.
-    expect(consoleErrors).toEqual([])
+    // None may come from a client.
+    expect(consoleErrors.mock.calls).toEqual([])
     // Client-caused: nothing at error level, no stack anywhere.
     for (const { logs } of [server, deep]) {
       expect(logs.filter((entry) => Number(entry.level) >= 50)).toEqual([])
