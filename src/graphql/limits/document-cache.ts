@@ -8,6 +8,7 @@
 import type { DocumentNode } from 'graphql'
 import type { YogaServerOptions } from 'graphql-yoga'
 import { LRUCache } from 'lru-cache'
+import { isLimitError } from './errors.ts'
 
 /** Bytes charged per lexical token of a cached document: a Token, and its share of AST nodes and locations (measured ~150). */
 const BYTES_PER_TOKEN = 200
@@ -35,5 +36,14 @@ export function createDocumentCache(maxBytes: number): CacheOptions | false {
   if (maxBytes <= 0) return false
   const cache = <V extends DocumentNode | Error>() =>
     new LRUCache<string, V>({ maxSize: maxBytes, sizeCalculation: (value, key) => Math.max(1, cacheEntryBytes(value, key)), ttl: ONE_HOUR_MS })
-  return { documentCache: cache<DocumentNode>(), errorCache: cache<Error>(), validationCache: true }
+  const errors = cache<Error>()
+  return {
+    documentCache: cache<DocumentNode>(),
+    // A document refused by a limit while parsing (tokens, nesting) is not kept: it did not pass them.
+    errorCache: {
+      get: (key: string) => errors.get(key),
+      set: (key: string, error: Error) => void (isLimitError(error) ? undefined : errors.set(key, error)),
+    },
+    validationCache: true,
+  }
 }

@@ -28,3 +28,9 @@ export function withoutHttpStatus(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions
   return createGraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions })
 }
+
+/** True for an error raised by a limit (QUERY_TOO_COMPLEX or BAD_REQUEST). */
+export function isLimitError(error: unknown): boolean {
+  const code = error instanceof GraphQLError ? error.extensions.code : undefined
+  return code === 'QUERY_TOO_COMPLEX' || code === 'BAD_REQUEST'
+}
