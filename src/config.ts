@@ -7,8 +7,9 @@ import { z } from 'zod'
 
 /**
  * Limits on what a client may send, checked before parsing and execution on
- * HTTP, SSE and graphql-ws alike (defaults measured in /work/wt/notes/limits.md:
- * the web client's documents, GraphiQL's introspection and default documents all pass).
+ * HTTP, SSE and graphql-ws alike. The defaults were chosen by measuring the web
+ * client's documents, GraphiQL's introspection and default documents (all pass:
+ * test/e2e/limits.test.ts) and the event loop beside the heaviest allowed request.
  */
 export interface RequestLimits {
   /** HTTP request body, bytes: refused from Content-Length, or while reading past it (413, BAD_REQUEST). */

@@ -2,14 +2,13 @@
  * Every limit on what a client sends, for Yoga (HTTP GET/POST and SSE) and for
  * graphql-ws (through `getEnveloped`: the envelop hooks run there, Yoga's
  * request hooks do not; the body limit is the socket's `maxPayload` instead).
- * Defaults and measurements: /work/wt/notes/limits.md; variables: src/config.ts.
+ * The variables and their defaults: `RequestLimits` in src/config.ts.
  */
 import type { Plugin, YogaServerOptions } from 'graphql-yoga'
 import type { RequestLimits } from '../../config.ts'
 import { useRequestBodyLimit } from './body-size.ts'
 import { useDocumentLimits } from './document-limits.ts'
 import { useQueryCost } from './query-cost.ts'
-
 import { createDocumentCache } from './document-cache.ts'
 
 export { createDocumentCache } from './document-cache.ts'
