@@ -17,6 +17,7 @@ import { maskError, useClientErrors } from './graphql/errors.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
+import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
 import { DAY_MS } from './contacts/cadence.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
@@ -39,6 +40,8 @@ export interface AppOptions {
   demoToken?: string | undefined
   /** Where the built web client is (default `web/dist`). */
   webDist?: string
+  /** Leaves the request limits out (bench/limits.ts measures their cost); never in production. */
+  withoutRequestLimits?: boolean
 }
 
 export interface App {
@@ -81,7 +84,7 @@ fragment Suggested on Suggestion {
 }
 `
 
-export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: AppOptions): App {
+export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
   const changes = createChangeBus({ redisUrl: config.redisUrl })
@@ -121,13 +124,16 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     debounceMs: 5000,
   })
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
+  const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger.child({ component: 'yoga' }),
     maskedErrors: { maskError: maskError(logger), isDev: false },
-    plugins: [useClientErrors(logger), useStreamAuthorization(tokenWatch)],
+    // The request limits (src/graphql/limits/): their plugins, a document cache bounded in bytes.
+    ...limits,
+    plugins: [useClientErrors(logger), useStreamAuthorization(tokenWatch), ...limits.plugins],
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development
@@ -172,7 +178,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, config.requestLimits.wsMaxPayloadBytes)
   return {
     yoga,
     server,

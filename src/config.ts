@@ -6,6 +6,33 @@ import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
 import { DEFAULT_QUOTAS, type Quotas } from './quotas.ts'
 
+/**
+ * Limits on what a client may send, checked before parsing and execution on
+ * HTTP, SSE and graphql-ws alike. The defaults were chosen by measuring the web
+ * client's documents, GraphiQL's introspection and default documents (all pass:
+ * test/e2e/limits.test.ts) and the event loop beside the heaviest allowed request.
+ */
+export interface RequestLimits {
+  /** HTTP request body, bytes: refused from Content-Length, or while reading past it (413, BAD_REQUEST). */
+  maxRequestBodyBytes: number
+  /** GraphQL document (the query text), UTF-8 bytes, checked before parsing (BAD_REQUEST). */
+  maxDocumentBytes: number
+  /** Lexical tokens, counted while parsing (QUERY_TOO_COMPLEX). */
+  maxTokens: number
+  /** Selection depth, introspection aside (graphql-js bounds it) (QUERY_TOO_COMPLEX). */
+  maxDepth: number
+  /** Aliases in an operation, `__typename` included (QUERY_TOO_COMPLEX). */
+  maxAliases: number
+  /** Directives in an operation (QUERY_TOO_COMPLEX). */
+  maxDirectives: number
+  /** Cost before execution (Pothos complexity: a field 1, a list x10, `contacts` x `first`) (QUERY_TOO_COMPLEX). */
+  maxQueryCost: number
+  /** Parsed documents kept by Yoga's cache, bytes (estimated from text and tokens; 0 disables it). */
+  documentCacheBytes: number
+  /** Largest graphql-ws frame, bytes; a larger one closes the socket with 1009 before it is read. */
+  wsMaxPayloadBytes: number
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const optionalUrl = (protocols: string[], example: string) =>
@@ -65,6 +92,15 @@ const environmentSchema = z.object({
   MAX_SLOTS: z.coerce.number().int().min(1).max(100_000).default(1000),
   WALK_TIME_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
   STREAM_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(64 * 1024 ** 2).default(32 * 1024),
+  MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(100_000).default(10),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(15),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(20),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(10_000),
+  DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -117,6 +153,8 @@ export interface Config {
   walkTimeBudgetMs: number
   /** How long a stream's consumer may take nothing (an event unread, or a socket that does not drain) before the stream is ended and its socket closed. */
   streamWriteTimeoutMs: number
+  /** Limits checked before parsing and execution, on every transport (src/graphql/limits/). */
+  requestLimits: RequestLimits
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -166,6 +204,17 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     maxSlots: parsed.MAX_SLOTS,
     walkTimeBudgetMs: parsed.WALK_TIME_BUDGET_MS,
     streamWriteTimeoutMs: parsed.STREAM_WRITE_TIMEOUT_MS,
+    requestLimits: {
+      maxRequestBodyBytes: parsed.MAX_REQUEST_BODY_BYTES,
+      maxDocumentBytes: parsed.MAX_DOCUMENT_BYTES,
+      maxTokens: parsed.MAX_TOKENS,
+      maxDepth: parsed.MAX_DEPTH,
+      maxAliases: parsed.MAX_ALIASES,
+      maxDirectives: parsed.MAX_DIRECTIVES,
+      maxQueryCost: parsed.MAX_QUERY_COST,
+      documentCacheBytes: parsed.DOCUMENT_CACHE_BYTES,
+      wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
+    },
   }
 }
 

@@ -1,5 +1,6 @@
 /** The Pothos schema builder: Prisma-backed object types and Relay nodes/connections. */
 import SchemaBuilder from '@pothos/core'
+import ComplexityPlugin from '@pothos/plugin-complexity'
 import PrismaPlugin from '@pothos/plugin-prisma'
 import RelayPlugin from '@pothos/plugin-relay'
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
@@ -28,8 +29,12 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown }
   }
 }>({
-  plugins: [PrismaPlugin, RelayPlugin],
+  plugins: [ComplexityPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // The cost of a query (src/graphql/limits/query-cost.ts): a field costs 1 and a list multiplies its
+  // selection by 10, unless the field says better (`contacts` by `first`). The limit is checked
+  // before execution by the limits' plugin, with the variables, not by this plugin at resolve time.
+  complexity: { defaultComplexity: 1, defaultListMultiplier: 10 },
   prisma: {
     // One schema serves many databases (PGlite, PostgreSQL, one per test): the client comes with the request.
     client: (context) => context.prisma,
@@ -38,6 +43,8 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: 'omit',
+    // A connection's field multiplies by its page size: its edges must not multiply again.
+    edgesFieldOptions: { complexity: { field: 1, multiplier: 1 } },
     cursorType: 'String',
     // Every node type loads with the viewer's userId in its `where`. An unknown
     // id and another user's id give the same NOT_FOUND: existence never leaks.

@@ -16,6 +16,7 @@ import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
+import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
 
@@ -25,8 +26,11 @@ export function attachGraphQLWs(
   db: Database,
   logger: Logger,
   tokenWatch: TokenWatch,
+  /** Largest frame read, bytes (ws closes with 1009 past it, from the frame header, before reading it). */
+  maxPayloadBytes?: number,
 ): () => Promise<void> {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint })
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, ...(maxPayloadBytes ? { maxPayload: maxPayloadBytes } : {}) })
+  guardClientFrames(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'))
   const disposable = useServer(
     {
       onConnect: async ({ connectionParams, extra }) => {
@@ -42,9 +46,10 @@ export function attachGraphQLWs(
       subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const enveloped = yoga.getEnveloped({ ...ctx, connectionParams: ctx.connectionParams, params })
-        const document = enveloped.parse(params.query)
-        const errors = enveloped.validate(enveloped.schema, document)
-        if (errors.length > 0) return errors
+        // The limits answer this operation with errors; a throw here would close the socket (4500).
+        const checked = parseAndValidateOperation(enveloped, params.query)
+        if ('errors' in checked) return checked.errors
+        const { document } = checked
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           operationName: params.operationName,

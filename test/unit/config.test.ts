@@ -30,6 +30,17 @@ describe('parseConfig', () => {
       maxSlots: 1000,
       walkTimeBudgetMs: 10_000,
       streamWriteTimeoutMs: 30_000,
+      requestLimits: {
+        maxRequestBodyBytes: 1024 * 1024,
+        maxDocumentBytes: 32 * 1024,
+        maxTokens: 1000,
+        maxDepth: 10,
+        maxAliases: 15,
+        maxDirectives: 20,
+        maxQueryCost: 10_000,
+        documentCacheBytes: 16 * 1024 * 1024,
+        wsMaxPayloadBytes: 2 * 1024 * 1024,
+      },
     })
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
@@ -73,6 +84,15 @@ describe('parseConfig', () => {
     ['MAX_SLOTS', '0'],
     ['WALK_TIME_BUDGET_MS', 'soon'],
     ['STREAM_WRITE_TIMEOUT_MS', '10'],
+    ['MAX_REQUEST_BODY_BYTES', '10'],
+    ['MAX_DOCUMENT_BYTES', 'big'],
+    ['MAX_TOKENS', '0'],
+    ['MAX_DEPTH', '0'],
+    ['MAX_ALIASES', '-1'],
+    ['MAX_DIRECTIVES', '1.5'],
+    ['MAX_QUERY_COST', '0'],
+    ['DOCUMENT_CACHE_BYTES', '-1'],
+    ['WS_MAX_PAYLOAD_BYTES', '1'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))

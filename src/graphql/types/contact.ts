@@ -1,6 +1,6 @@
 import { queryFromInfo } from '@pothos/plugin-prisma'
 import { groupsOfUser, listContacts } from '../../contacts/contact-service.ts'
-import { cursorOf, DEFAULT_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
+import { cursorOf, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
 import type { Contact, Group } from '../../generated/prisma/client.ts'
 import { builder } from '../builder.ts'
 import { requireUser, type GraphQLContext } from '../context.ts'
@@ -103,6 +103,12 @@ builder.queryField('contacts', (t) =>
   t.field({
     type: ContactConnection,
     description: "The viewer's contacts, a page at a time (keyset pagination: stable under inserts and deletes).",
+    // A page of `first` contacts costs `first` times a contact's selection (a variable `first` counts too).
+    // Out of range, the resolver refuses it with BAD_USER_INPUT naming `first`, more useful than a cost.
+    complexity: (args) => {
+      const first = args.first ?? DEFAULT_PAGE_SIZE
+      return { field: 1, multiplier: first >= 1 && first <= MAX_PAGE_SIZE ? first : 0 }
+    },
     args: {
       first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE, description: '1..1000' }),
       after: t.arg.string({ description: 'endCursor of the previous page' }),

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:limits [-- --seconds 3 --rounds 5 --concurrency 16 --json]`
+ *
+ * What the request limits (src/graphql/limits/) cost a normal request: a small
+ * authenticated query (`me` and a page of 10 contacts) over HTTP POST, against
+ * two servers in this process on the same database (PostgreSQL, a fresh schema;
+ * `DATABASE_URL` or the local `test` database): one with the limits, one
+ * without (`withoutRequestLimits`: Yoga's defaults, as before the limits).
+ * Rounds alternate between the two (and which goes first) so that the
+ * machine's other load falls on both; requests per second are the median of
+ * the rounds, beside the process's CPU time per request (steadier on a busy
+ * machine) and the cost check's own time. `--json` prints one JSON object.
+ */
+import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { parse } from 'graphql'
+import { buildApp } from '../src/app.ts'
+import { issueToken } from '../src/auth/tokens.ts'
+import { parseConfig } from '../src/config.ts'
+import { openDatabase } from '../src/db/database.ts'
+import { applyMigrations } from '../src/db/migrate.ts'
+import { computeNextDueAt } from '../src/contacts/cadence.ts'
+import { costError } from '../src/graphql/limits/query-cost.ts'
+import { createLogger } from '../src/logger.ts'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    json: { type: 'boolean', default: false },
+  },
+})
+const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const concurrency = Number(values.concurrency)
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
+const QUERY = 'query Home($first: Int) { me { email } contacts(first: $first) { edges { node { id name nextDueAt } } } }'
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+interface Round {
+  rps: number
+  /** CPU time of this process (server and clients) per request, µs: less sensitive than req/s to the machine's other load. */
+  cpuMicrosPerRequest: number
+}
+
+/** Requests per second that `concurrency` clients get from `url` in `seconds`; every answer must carry data and no error. */
+async function measureRound(url: string, token: string, durationSeconds: number): Promise<Round> {
+  const cpu = process.cpuUsage()
+  const body = JSON.stringify({ query: QUERY, variables: { first: 10 } })
+  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` }
+  const until = performance.now() + durationSeconds * 1000
+  let completed = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const response = await fetch(url, { method: 'POST', headers, body })
+        const result = (await response.json()) as { data?: unknown; errors?: unknown[] }
+        if (response.status !== 200 || result.errors || !result.data) throw new Error(`unexpected answer: ${response.status} ${JSON.stringify(result)}`)
+        completed++
+      }
+    }),
+  )
+  const used = process.cpuUsage(cpu)
+  return { rps: completed / durationSeconds, cpuMicrosPerRequest: (used.user + used.system) / completed }
+}
+
+/** The limits' own work on this query, µs per request: the cost computed from the document and variables (the other checks are O(1) or cached). */
+function costCheckMicros(schema: Parameters<typeof costError>[0]['schema']): number {
+  const document = parse(QUERY)
+  const runs = 20_000
+  const started = performance.now()
+  for (let i = 0; i < runs; i++) costError({ schema, document, variableValues: { first: 10 }, operationName: undefined, contextValue: {} }, 10_000)
+  return ((performance.now() - started) * 1000) / runs
+}
+
+const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
+const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
+try {
+  await applyMigrations(db)
+  const createdAt = new Date()
+  const user = await db.prisma.user.create({ data: { email: 'bench@example.com' } })
+  await db.prisma.contact.createMany({
+    data: Array.from({ length: 100 }, (_, i) => ({
+      userId: user.id,
+      name: `Contact ${String(i).padStart(3, '0')}`,
+      createdAt,
+      nextDueAt: computeNextDueAt({ frequencyPreference: null, dunbarCircle: null, lastContactDate: null, createdAt }),
+    })),
+  })
+  const token = await issueToken(db.prisma, user.id)
+  const config = { ...parseConfig({ NODE_ENV: 'production' }), port: 0, host: '127.0.0.1' }
+  const servers = {
+    with: buildApp({ config, db, logger: createLogger('silent') }),
+    without: buildApp({ config, db, logger: createLogger('silent'), withoutRequestLimits: true }),
+  }
+  const urls = { with: (await servers.with.start()).url, without: (await servers.without.start()).url }
+  // Warm-up: JIT, Prisma's plans, the document caches.
+  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1)
+  const measured = { with: [] as Round[], without: [] as Round[] }
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)
+    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds))
+  }
+  const figures = { with: measured.with.map((r) => r.rps), without: measured.without.map((r) => r.rps) }
+  const cpu = { with: median(measured.with.map((r) => r.cpuMicrosPerRequest)), without: median(measured.without.map((r) => r.cpuMicrosPerRequest)) }
+  await servers.with.stop()
+  await servers.without.stop()
+  const result = {
+    query: QUERY,
+    concurrency,
+    seconds,
+    rounds,
+    withLimitsRps: Math.round(median(figures.with)),
+    withoutLimitsRps: Math.round(median(figures.without)),
+    ratio: Number((median(figures.with) / median(figures.without)).toFixed(3)),
+    // Each round's pair ran back to back: the median of their ratios suffers least from the machine's load changing.
+    pairedRatio: Number(median(figures.with.map((rps, i) => rps / figures.without[i]!)).toFixed(3)),
+    cpuMicrosPerRequestWithLimits: Math.round(cpu.with),
+    cpuMicrosPerRequestWithoutLimits: Math.round(cpu.without),
+    costCheckMicrosPerRequest: Number(costCheckMicros(servers.with.yoga.getEnveloped().schema).toFixed(2)),
+    roundsWithLimitsRps: figures.with.map(Math.round),
+    roundsWithoutLimitsRps: figures.without.map(Math.round),
+    date: new Date().toISOString(),
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else {
+    process.stdout.write(`small authenticated query, ${concurrency} concurrent clients, median of ${rounds} rounds of ${seconds} s\n`)
+    process.stdout.write(`  with the limits:    ${result.withLimitsRps} req/s  (rounds: ${result.roundsWithLimitsRps.join(', ')})\n`)
+    process.stdout.write(`  without the limits: ${result.withoutLimitsRps} req/s  (rounds: ${result.roundsWithoutLimitsRps.join(', ')})\n`)
+    process.stdout.write(`  ratio (with / without): ${result.ratio}; median of the rounds' ratios: ${result.pairedRatio}\n`)
+    process.stdout.write(`  CPU per request (server and clients): ${result.cpuMicrosPerRequestWithLimits} µs with, ${result.cpuMicrosPerRequestWithoutLimits} µs without\n`)
+    process.stdout.write(`  the cost check alone: ${result.costCheckMicrosPerRequest} µs per request\n`)
+  }
+} finally {
+  await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {})
+  await db.close()
+}
+process.exit(0)

@@ -1,0 +1,36 @@
+/**
+ * Every limit on what a client sends, for Yoga (HTTP GET/POST and SSE) and for
+ * graphql-ws (through `getEnveloped`: the envelop hooks run there, Yoga's
+ * request hooks do not; the body limit is the socket's `maxPayload` instead).
+ * The variables and their defaults: `RequestLimits` in src/config.ts.
+ */
+import type { Plugin, YogaServerOptions } from 'graphql-yoga'
+import type { RequestLimits } from '../../config.ts'
+import { useRequestBodyLimit } from './body-size.ts'
+import { useDocumentLimits } from './document-limits.ts'
+import { useQueryCost } from './query-cost.ts'
+import { createDocumentCache } from './document-cache.ts'
+
+export { createDocumentCache } from './document-cache.ts'
+export { isStackOverflow } from './errors.ts'
+
+/** The Yoga plugins of the limits, in the order they apply: body, document (size, tokens, depth, aliases, directives), cost. */
+export function useRequestLimits(limits: RequestLimits): Plugin[] {
+  return [useRequestBodyLimit(limits.maxRequestBodyBytes), useDocumentLimits(limits), useQueryCost(limits.maxQueryCost)]
+}
+
+/** The part of Yoga's options the limits set: their plugins, the bounded cache, Yoga's own body limit off (ours replaces it). */
+export interface YogaLimitOptions {
+  plugins: Plugin[]
+  parserAndValidationCache: YogaServerOptions<object, object>['parserAndValidationCache']
+  maxRequestBodySize: YogaServerOptions<object, object>['maxRequestBodySize']
+}
+
+/**
+ * Yoga's options for `limits`; `enabled: false` gives Yoga's defaults instead, the server as it
+ * was before the limits (for bench/limits.ts, which compares both in one run).
+ */
+export function yogaLimitOptions(limits: RequestLimits, enabled = true): YogaLimitOptions {
+  if (!enabled) return { plugins: [], parserAndValidationCache: true, maxRequestBodySize: undefined }
+  return { plugins: useRequestLimits(limits), parserAndValidationCache: createDocumentCache(limits.documentCacheBytes), maxRequestBodySize: false }
+}
