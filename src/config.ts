@@ -5,6 +5,9 @@
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
 
+/** SECRET_KEY's minimum length in characters (256 bits of base64 and then some). */
+const MIN_SECRET_KEY_LENGTH = 32
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const optionalUrl = (protocols: string[], example: string) =>
@@ -56,6 +59,11 @@ const environmentSchema = z.object({
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  SECRET_KEY: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || value.length >= MIN_SECRET_KEY_LENGTH, `must have at least ${MIN_SECRET_KEY_LENGTH} characters (e.g. \`openssl rand -base64 48\`)`),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -93,6 +101,11 @@ export interface Config {
   suggestionRefreshCron: string
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /**
+   * Signs cursors (SECRET_KEY, at least 32 characters, the same for every process of a deployment).
+   * Required in production; otherwise `main.ts` keeps one in `DATA_DIR/secret-key`, and tests get a random one per process.
+   */
+  secretKey: string | undefined
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -111,6 +124,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`)
   }
   const parsed = result.data
+  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY === undefined) {
+    throw new ConfigError(
+      'Invalid environment configuration:\n  SECRET_KEY="": required in production: at least 32 random characters, the same for every process of the deployment (it signs cursors; e.g. `openssl rand -base64 48`)',
+    )
+  }
   if (parsed.MEMORY_THROTTLE_RATIO >= parsed.MEMORY_OPEN_RATIO) {
     throw new ConfigError(
       `Invalid environment configuration:\n  MEMORY_THROTTLE_RATIO=${JSON.stringify(env.MEMORY_THROTTLE_RATIO ?? '')}: must be below MEMORY_OPEN_RATIO (${parsed.MEMORY_OPEN_RATIO})`,
@@ -136,6 +154,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    secretKey: parsed.SECRET_KEY,
   }
 }
 

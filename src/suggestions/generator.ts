@@ -26,6 +26,7 @@ import { calculatePriority } from './priority.ts'
 import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
+import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -76,33 +77,6 @@ export interface EngineDependencies {
   /** Peak heap and duration of each generation, recorded into `metrics` when both are given. */
   monitor?: MemoryMonitor
   metrics?: { recordGeneration(stats: GenerationStats): void }
-}
-
-interface ResumePosition {
-  now: number
-  emitted: number
-  priority: number
-  id: string
-}
-
-function encodeResume(position: ResumePosition): string {
-  return Buffer.from(JSON.stringify(['s1', position.now, position.emitted, position.priority, position.id])).toString('base64url')
-}
-
-function decodeResume(cursor: string): ResumePosition {
-  const invalid = () => badUserInput('invalid resume cursor', 'resumeFrom')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    throw invalid()
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 5 || parsed[0] !== 's1') throw invalid()
-  const [, now, emitted, priority, id] = parsed as unknown[]
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw invalid()
-  if (typeof emitted !== 'number' || !Number.isInteger(emitted) || emitted < 1) throw invalid()
-  if (typeof priority !== 'number' || !Number.isFinite(priority) || typeof id !== 'string') throw invalid()
-  return { now, emitted, priority, id }
 }
 
 /**
@@ -205,6 +179,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     const started = performance.now()
     const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
     const batchSize = validateInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'batchSize')
+    const { encodeResume, decodeResume } = resumeCursors({ userId, maxSuggestions, slots: options.slots })
     const resume = options.resumeFrom ? decodeResume(options.resumeFrom) : undefined
     const now = resume ? new Date(resume.now) : deps.now()
     const signal = options.signal

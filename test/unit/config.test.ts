@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       jobConcurrency: 2,
       suggestionRefreshCron: '0 4 * * *',
       shutdownTimeoutMs: 10_000,
+      secretKey: undefined,
     })
   })
 
@@ -36,8 +37,9 @@ describe('parseConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      SECRET_KEY: 'k'.repeat(32),
     })
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', nodeEnv: 'production', seedDemoData: false })
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', nodeEnv: 'production', seedDemoData: false, secretKey: 'k'.repeat(32) })
     expect(parseConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined()
   })
 
@@ -58,6 +60,7 @@ describe('parseConfig', () => {
     ['JOB_CONCURRENCY', 'many'],
     ['SUGGESTION_REFRESH_CRON', 'every day'],
     ['SHUTDOWN_TIMEOUT_MS', '5'],
+    ['SECRET_KEY', 'too short'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
@@ -65,6 +68,12 @@ describe('parseConfig', () => {
 
   it('wants the throttle ratio below the open ratio', () => {
     expect(() => parseConfig({ MEMORY_THROTTLE_RATIO: '0.9', MEMORY_OPEN_RATIO: '0.8' })).toThrow(/MEMORY_THROTTLE_RATIO=/)
+  })
+
+  it('requires SECRET_KEY in production, and only there', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY="": required in production/)
+    expect(() => parseConfig({ NODE_ENV: 'production', SECRET_KEY: '' })).toThrow(/SECRET_KEY=/)
+    expect(parseConfig({ NODE_ENV: 'test' }).secretKey).toBeUndefined()
   })
 
   it('lists every bad variable at once', () => {
