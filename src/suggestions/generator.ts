@@ -27,6 +27,7 @@ import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
 import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
+import { isStorableDate } from '../validation.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -93,8 +94,10 @@ export function parseSuggestionId(id: string): { contactId: string; slot: Interv
   if (!match) return undefined
   const [, contactId, start, end] = match
   if (start === undefined || end === undefined) return { contactId: contactId!, slot: null }
-  if (!(Number(end) > Number(start))) return undefined
-  return { contactId: contactId!, slot: { start: new Date(Number(start)), end: new Date(Number(end)) } }
+  const slot = { start: new Date(Number(start)), end: new Date(Number(end)) }
+  // A slot the database cannot store (15 digits reach the year 33658) identifies nothing.
+  if (!(slot.end > slot.start) || !isStorableDate(slot.start) || !isStorableDate(slot.end)) return undefined
+  return { contactId: contactId!, slot }
 }
 
 function validateInt(value: number, min: number, max: number, field: string): number {

@@ -90,6 +90,15 @@ describe('untrusted values', () => {
     expect(firstError(await ssePayloads(server, alice.token, { slots: [{ start: date, end: '2026-12-01T10:00:00Z' }] }))?.extensions?.code).toBe('BAD_USER_INPUT')
   })
 
+  it('refuses a suggestion id whose slot lies outside the date range (NOT_FOUND: it identifies nothing)', async () => {
+    for (const slot of ['999999999999998_999999999999999', '253402300800000_253402300800001']) {
+      const id = gid('Suggestion', `sg_${contactId}_${slot}`)
+      const result = await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id }, alice.token)
+      expect(result.errors?.[0]?.extensions?.code, slot).toBe('NOT_FOUND')
+      expect((await server.query('query($id: ID!) { node(id: $id) { id } }', { id }, alice.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
+    }
+  })
+
   it('accepts the edges of the date range', async () => {
     const result = await server.query('mutation($a: DateTime!, $b: DateTime!) { addCalendarEvent(input: { startsAt: $a, endsAt: $b }) { id startsAt } }', { a: '9999-12-31T00:00:00Z', b: '9999-12-31T23:59:59.999Z' }, alice.token)
     expect(result.errors).toBeUndefined()
