@@ -105,7 +105,9 @@ export function decodeCursor<T>(kind: CursorKind, scope: ScopeDigest, cursor: st
   const [payload, signature] = parts as [string, string]
   const given = Buffer.from(signature, 'base64url')
   const expected = mac(payload)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid('it was altered or made by another server')
+  // Canonical base64url only: the last character carries unused bits, and a cursor with them changed is not ours.
+  const canonical = given.toString('base64url') === signature
+  if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid('it was altered or made by another server')
   let envelope: z.infer<typeof envelopeSchema>
   try {
     envelope = envelopeSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')))
