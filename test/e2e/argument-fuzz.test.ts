@@ -1,8 +1,8 @@
 /**
  * Property (issue 10): random values for EVERY argument of the schema, signed
  * in as a user with data, never give a 5xx, an INTERNAL_SERVER_ERROR, a crash
- * or an unhandled rejection: over HTTP for queries and mutations, over SSE for
- * the subscription. The schema is walked, so a new field or argument is
+ * or an unhandled rejection: over HTTP for queries and mutations, over SSE and
+ * graphql-ws for the subscription. The schema is walked, so a new field or argument is
  * covered without touching this file. Values mix valid shapes with hostile
  * ones: NUL bytes, lone surrogates, huge strings, huge and negative numbers,
  * dates PostgreSQL cannot store, random and tampered ids and cursors, nulls
@@ -25,7 +25,9 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
 } from 'graphql'
+import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { schema } from '../../src/graphql/schema.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
@@ -346,5 +348,42 @@ describe('random input to every argument', () => {
     )
     expect(unhandled).toEqual([])
     expect((await server.query('{ me { email } }', {}, alice.token)).data).toEqual({ me: { email: 'alice@example.com' } })
+  })
+
+  it('never answers the subscription over graphql-ws with INTERNAL_SERVER_ERROR or an internal close', async () => {
+    const subscriptions = operations.filter((operation) => operation.kind === 'subscription')
+    const closeCodes: number[] = []
+    const client = createClient({
+      url: server.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${alice.token}` },
+      retryAttempts: 0,
+      lazy: false,
+      on: { closed: (event) => void closeCodes.push((event as { code: number }).code) },
+    })
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...subscriptions).chain(requestOf), async (request) => {
+          const errors: Errors = []
+          try {
+            for await (const result of client.iterate<{ suggestions?: { __typename?: string } }>(request)) {
+              errors.push(...((result.errors ?? []) as NonNullable<Errors>))
+              // A live stream stays open after SuggestionsComplete: leave it there.
+              if (result.errors || result.data?.suggestions?.__typename === 'SuggestionsComplete') break
+            }
+          } catch (error) {
+            // graphql-ws rejects with the operation's errors (an array), or with the close event.
+            if (Array.isArray(error)) errors.push(...(error as NonNullable<Errors>))
+            else throw error
+          }
+          expect(internal(errors), `${request.query} ${JSON.stringify(request.variables).slice(0, 2000)}`).toEqual([])
+        }),
+        { seed: Number(process.env.FUZZ_SEED ?? 42), numRuns: Number(process.env.FUZZ_RUNS_SSE ?? 100) },
+      )
+    } finally {
+      await client.dispose()
+    }
+    expect(closeCodes.filter((code) => code !== 1000)).toEqual([])
+    expect(unhandled).toEqual([])
   })
 })
