@@ -55,6 +55,8 @@ try {
   const env = {
     DATABASE_URL: `${DATABASE_URL}?schema=${schema}`,
     NODE_ENV: 'production',
+    // One deployment: every process signs and reads cursors with the same key.
+    SECRET_KEY: randomBytes(48).toString('base64url'),
     SEED_DEMO_DATA: 'false',
     SUBSCRIPTIONS_PER_USER: String(perUser),
   }

@@ -54,7 +54,7 @@ try {
   const contactCount = await db.prisma.contact.count({ where: { userId } })
   const token = await issueToken(db.prisma, userId)
   const limit = String(Math.max(subscribers, slowConsumers) + 5)
-  const config = { ...parseConfig({ NODE_ENV: 'production', SUBSCRIPTIONS_PER_USER: limit }), port: 0, host: '127.0.0.1' }
+  const config = { ...parseConfig({ NODE_ENV: 'production', SECRET_KEY: randomBytes(48).toString('base64url'), SUBSCRIPTIONS_PER_USER: limit }), port: 0, host: '127.0.0.1' }
   const app = buildApp({ config, db, logger: createLogger('silent') })
   const { url } = await app.start()
   const wsUrl = url.replace('http', 'ws')

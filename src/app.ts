@@ -24,6 +24,7 @@ import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
+import { useCursorSecret } from './cursors/cursor-codec.ts'
 import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
@@ -86,6 +87,8 @@ fragment Suggested on Suggestion {
 
 export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
   const development = config.nodeEnv === 'development'
+  // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
+  if (config.secretKey) useCursorSecret(config.secretKey)
   const metrics = createMetrics()
   const changes = createChangeBus({ redisUrl: config.redisUrl })
   const pubsub = changes.pubsub

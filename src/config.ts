@@ -33,6 +33,9 @@ export interface RequestLimits {
   wsMaxPayloadBytes: number
 }
 
+/** SECRET_KEY's minimum length in characters (256 bits of base64 and then some). */
+const MIN_SECRET_KEY_LENGTH = 32
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const optionalUrl = (protocols: string[], example: string) =>
@@ -101,6 +104,11 @@ const environmentSchema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(10_000),
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
+  SECRET_KEY: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || value.length >= MIN_SECRET_KEY_LENGTH, `must have at least ${MIN_SECRET_KEY_LENGTH} characters (e.g. \`openssl rand -base64 48\`)`),
 })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -155,6 +163,11 @@ export interface Config {
   streamWriteTimeoutMs: number
   /** Limits checked before parsing and execution, on every transport (src/graphql/limits/). */
   requestLimits: RequestLimits
+  /**
+   * Signs cursors (SECRET_KEY, at least 32 characters, the same for every process of a deployment).
+   * Required in production; otherwise `main.ts` keeps one in `DATA_DIR/secret-key`, and tests get a random one per process.
+   */
+  secretKey: string | undefined
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -173,6 +186,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`)
   }
   const parsed = result.data
+  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY === undefined) {
+    throw new ConfigError(
+      'Invalid environment configuration:\n  SECRET_KEY="": required in production: at least 32 random characters, the same for every process of the deployment (it signs cursors; e.g. `openssl rand -base64 48`)',
+    )
+  }
   if (parsed.MEMORY_THROTTLE_RATIO >= parsed.MEMORY_OPEN_RATIO) {
     throw new ConfigError(
       `Invalid environment configuration:\n  MEMORY_THROTTLE_RATIO=${JSON.stringify(env.MEMORY_THROTTLE_RATIO ?? '')}: must be below MEMORY_OPEN_RATIO (${parsed.MEMORY_OPEN_RATIO})`,
@@ -215,6 +233,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       documentCacheBytes: parsed.DOCUMENT_CACHE_BYTES,
       wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
     },
+    secretKey: parsed.SECRET_KEY,
   }
 }
 

@@ -5,6 +5,7 @@
 import { issueToken } from './auth/tokens.ts'
 import { buildApp } from './app.ts'
 import { loadConfigOrExit } from './config.ts'
+import { loadOrCreateSecretKey } from './cursors/secret-key-file.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { openConfiguredDatabase } from './db/open-configured.ts'
 import { DEMO_EMAIL, seedDemoData } from './db/seed/seed.ts'
@@ -12,8 +13,18 @@ import { createLogger } from './logger.ts'
 
 const STARTUP_TOKEN_NAME = 'development start-up token'
 
-const config = loadConfigOrExit()
-const logger = createLogger(config.logLevel)
+const environment = loadConfigOrExit()
+const logger = createLogger(environment.logLevel)
+// Production requires SECRET_KEY (config.ts); elsewhere a key kept in the data directory keeps cursors valid across restarts.
+const config = {
+  ...environment,
+  secretKey:
+    environment.secretKey ??
+    (await loadOrCreateSecretKey(environment.dataDir).catch((error: unknown) => {
+      logger.fatal({ err: error }, `cannot keep a secret key in ${environment.dataDir}: ${error instanceof Error ? error.message : String(error)}; set SECRET_KEY`)
+      process.exit(1)
+    })),
+}
 
 const db = await openConfiguredDatabase(config).catch((error: unknown) => {
   logger.fatal({ err: error }, `cannot open the database: ${error instanceof Error ? error.message : String(error)}`)

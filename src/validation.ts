@@ -1,4 +1,9 @@
-/** zod schemas for client input; the first issue becomes BAD_USER_INPUT naming its field. */
+/**
+ * zod schemas for client input; the first issue becomes BAD_USER_INPUT naming
+ * its field. Every string and date a client sends goes through the helpers
+ * here, so nothing PostgreSQL cannot store (a NUL byte, a lone surrogate, a
+ * year outside 1000-9999) reaches the database.
+ */
 import { z } from 'zod'
 import { isValidTimeZone } from './calendar/free-slots.ts'
 import { badUserInput } from './errors.ts'
@@ -12,10 +17,38 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, prefix: stri
   throw badUserInput(`${field}: ${issue.message}`, field)
 }
 
-export const timeZone = z.string().trim().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin')
-export const handle = z
-  .string()
+/** With the `u` flag a surrogate pair is one code point: only an unpaired half matches. */
+const LONE_SURROGATE = /\p{Cs}/u
+
+/**
+ * Text PostgreSQL stores as given: no NUL character (`text` cannot hold one)
+ * and no lone surrogate (it is not Unicode; the driver would silently replace it).
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value)
+}
+
+/** The earliest and latest instant the API accepts: four-digit years, as RFC 3339 and every client write them. */
+export const MIN_DATE = new Date('1000-01-01T00:00:00.000Z')
+export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z')
+
+/** A valid Date within {@link MIN_DATE}..{@link MAX_DATE}. */
+export function isStorableDate(value: Date): boolean {
+  const time = value.getTime()
+  return time >= MIN_DATE.getTime() && time <= MAX_DATE.getTime()
+}
+
+const STORABLE_TEXT = 'must be Unicode text without NUL characters'
+
+/** Any string a client sends: the base of every text schema below. */
+export const storableString = () => z.string().refine(isStorableText, STORABLE_TEXT)
+/** A date a client sends (the DateTime scalar checks the same range first). */
+export const storableDate = () => z.date().refine(isStorableDate, 'must be between the years 1000 and 9999')
+
+export const timeZone = storableString().trim().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin')
+export const handle = storableString()
   .trim()
   .max(200)
   .regex(/^(https?:\/\/)?[\w@.\-/~%?=&+#:]+$/, 'must be a handle or a URL without spaces')
-export const text = (max: number) => z.string().trim().min(1).max(max)
+/** Trimmed, non-empty text of at most `max` characters. */
+export const text = (max: number) => storableString().trim().min(1).max(max)

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import { isUuid } from '../db/uuid.ts'
 import { notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, giveQuota, takeQuota } from '../quotas.ts'
-import { parseInput, timeZone } from '../validation.ts'
+import { parseInput, storableDate, storableString, timeZone } from '../validation.ts'
 
 const windowsSchema = z
   .array(
@@ -36,7 +36,7 @@ export async function setAvailability(
 }
 
 const eventSchema = z
-  .object({ title: z.string().trim().max(200).nullish(), startsAt: z.date(), endsAt: z.date() })
+  .object({ title: storableString().trim().max(200).nullish(), startsAt: storableDate(), endsAt: storableDate() })
   .refine((e) => e.endsAt > e.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] })
   .refine((e) => e.endsAt.getTime() - e.startsAt.getTime() <= 31 * 86_400_000, { message: 'at most 31 days', path: ['endsAt'] })
 

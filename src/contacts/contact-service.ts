@@ -3,7 +3,8 @@ import type { Group, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
-import { decodeCursor, readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
+import { isStorableText } from '../validation.ts'
+import { readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
 
 export interface ContactFilter {
   circle?: DunbarCircle | null
@@ -24,21 +25,44 @@ export interface ListContactsArgs {
 }
 
 const MAX_SEARCH_LENGTH = 200
+const MAX_TAG_LENGTH = 50
 
+/**
+ * `text` as a LIKE pattern that matches only itself: Prisma's `contains`,
+ * `startsWith` and `endsWith` become (I)LIKE with the pattern as given, and
+ * PostgreSQL's default escape character is the backslash.
+ */
+export function escapeLikePattern(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`)
+}
+
+/** Checks a text filter value: storable text of at most `max` characters, else BAD_USER_INPUT naming `field`. */
+function filterText(value: string, max: number, field: string): string {
+  if (value.length > max) throw badUserInput(`${field} is longer than ${max} characters`, field)
+  if (!isStorableText(value)) throw badUserInput(`${field} must be Unicode text without NUL characters`, field)
+  return value
+}
+
+/**
+ * The Prisma conditions of a contact filter. `search` is a literal,
+ * case-insensitive substring of the name or email (`_`, `%` and `\` match
+ * only themselves). Throws BAD_USER_INPUT (`filter.group`, `filter.tag`,
+ * `filter.search`) for a malformed group id or text PostgreSQL cannot take.
+ */
 export function contactFilterWhere(filter: ContactFilter | null | undefined): Prisma.ContactWhereInput {
   if (!filter) return {}
   const where: Prisma.ContactWhereInput = {}
   if (filter.circle) where.dunbarCircle = filter.circle
   if (filter.groupId && !isUuid(filter.groupId)) throw badUserInput('not a group id', 'filter.group')
   if (filter.groupId) where.groupIds = { has: filter.groupId }
-  if (filter.tag) where.tags = { has: filter.tag }
+  if (filter.tag) where.tags = { has: filterText(filter.tag, MAX_TAG_LENGTH, 'filter.tag') }
   if (filter.archived) where.archived = true
   const search = filter.search?.trim()
   if (search) {
-    if (search.length > MAX_SEARCH_LENGTH) throw badUserInput(`search is longer than ${MAX_SEARCH_LENGTH} characters`, 'filter.search')
+    const pattern = escapeLikePattern(filterText(search, MAX_SEARCH_LENGTH, 'filter.search'))
     where.OR = [
-      { name: { contains: search, mode: 'insensitive' } },
-      { email: { contains: search, mode: 'insensitive' } },
+      { name: { contains: pattern, mode: 'insensitive' } },
+      { email: { contains: pattern, mode: 'insensitive' } },
     ]
   }
   return where
@@ -58,7 +82,6 @@ export function listContacts<Row>(
   query: ContactQuery,
 ): Promise<Page<Row>> {
   validatePageSize(args.first, 'first')
-  if (args.after) decodeCursor(args.after, args.orderBy ?? 'name', args.direction ?? 'asc', 'after')
   return readContactPage<Row>(
     prisma,
     {

@@ -9,19 +9,19 @@ import { DunbarCircle, FrequencyPreference, InteractionKind } from '../generated
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
-import { handle, parseInput, text, timeZone } from '../validation.ts'
+import { handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
 
 const contactFields = {
   name: text(200),
-  email: z.string().trim().email('must be an email address').max(254).nullish(),
-  phone: z.string().trim().regex(/^\+?[\d\s().-]{3,30}$/, 'must be a phone number').nullish(),
+  email: storableString().trim().email('must be an email address').max(254).nullish(),
+  phone: storableString().trim().regex(/^\+?[\d\s().-]{3,30}$/, 'must be a phone number').nullish(),
   linkedIn: handle.nullish(),
   instagram: handle.nullish(),
   xHandle: handle.nullish(),
   location: text(200).nullish(),
   timezone: timeZone.nullish(),
-  customNotes: z.string().max(10_000).nullish(),
+  customNotes: storableString().max(10_000).nullish(),
   // null (GraphQL) clears the tags.
   tags: z
     .array(text(50))
@@ -30,7 +30,7 @@ const contactFields = {
     .transform((tags) => (tags === null ? [] : tags)),
   frequencyPreference: z.enum(FrequencyPreference).nullish(),
   dunbarCircle: z.enum(DunbarCircle).nullish(),
-  lastContactDate: z.date().nullish(),
+  lastContactDate: storableDate().nullish(),
 }
 
 const createSchema = z.object(contactFields)
@@ -104,9 +104,9 @@ export async function archiveContact(prisma: PrismaClient, userId: string, id: s
 
 const interactionSchema = z.object({
   // null (GraphQL's "not given") means the defaults: now, OTHER.
-  occurredAt: z.date().nullish(),
+  occurredAt: storableDate().nullish(),
   kind: z.enum(InteractionKind).nullish(),
-  note: z.string().max(10_000).nullish(),
+  note: storableString().max(10_000).nullish(),
 })
 
 /** Logs a touch; when it is the latest, it moves lastContactDate and so nextDueAt. One transaction. */

@@ -8,8 +8,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
+import { z } from 'zod'
+import { decodeCursor, encodeCursor, scopeDigest, type ScopeDigest } from '../cursors/cursor-codec.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
+import { isStorableDate, isStorableText } from '../validation.ts'
 
 export type ContactOrderKey = 'id' | 'name' | 'lastContactDate' | 'nextDueAt'
 export type SortDirection = 'asc' | 'desc'
@@ -55,6 +58,8 @@ export interface Page<Row> {
   endCursor: string | undefined
   /** False when the walk has reached the end. */
   hasMore: boolean
+  /** The cursor of the row at `index` (signed on demand: a page of 1000 rows does not sign 1000 cursors unasked). */
+  cursorAt(index: number): string
 }
 
 type WithKeys = { id: true; name: true; lastContactDate: true; nextDueAt: true }
@@ -67,10 +72,34 @@ export function validatePageSize(size: number, field = 'pageSize'): number {
   return size
 }
 
-export function encodeCursor(position: CursorPosition): string {
+/**
+ * What a contact cursor is bound to: the user and the query it came from
+ * (order, direction, archived or not, filter conditions). A cursor is refused
+ * for any other scope, so one user's cursor never walks another's query.
+ */
+export interface CursorScope {
+  userId: string
+  orderBy: ContactOrderKey
+  direction: SortDirection
+  includeArchived?: boolean | undefined
+  where?: Prisma.ContactWhereInput | undefined
+}
+
+const digestOf = (scope: CursorScope) =>
+  scopeDigest({
+    user: scope.userId,
+    orderBy: scope.orderBy,
+    direction: scope.direction,
+    archived: Boolean(scope.includeArchived),
+    where: scope.where ?? {},
+  })
+
+/** The signed data: `[key, id, tiesAfter]`, the key a string (ISO for dates) or null. */
+const positionSchema = z.tuple([z.string().max(1000).nullable(), z.string().refine(isUuid), z.union([z.literal(0), z.literal(1)])])
+
+function encodePosition(scope: ScopeDigest, position: Omit<CursorPosition, 'orderBy' | 'direction'>): string {
   const key = position.key instanceof Date ? position.key.toISOString() : position.key
-  const fields = [position.orderBy, position.direction, key, position.id, position.tiesAfter ? 1 : 0]
-  return Buffer.from(JSON.stringify(fields)).toString('base64url')
+  return encodeCursor('contacts', scope, [key, position.id, position.tiesAfter ? 1 : 0])
 }
 
 type KeyedRow = { id: string } & Partial<Record<ContactOrderKey, KeyValue>>
@@ -84,46 +113,36 @@ function sameKey(a: KeyValue, b: KeyValue): boolean {
 }
 
 /**
- * The cursor that points at `row` in a walk ordered by `orderBy`/`direction`.
- * `next` is the row that follows it, when known: if its key differs, the cursor
- * records that no row with the same key follows, and the next page is one range.
+ * The cursor that points at `row` in a walk of `scope`. `next` is the row
+ * that follows it, when known: if its key differs, the cursor records that no
+ * row with the same key follows, and the next page is one range.
  */
-export function cursorOf(
-  row: KeyedRow,
-  orderBy: ContactOrderKey = 'id',
-  direction: SortDirection = 'asc',
-  next?: KeyedRow,
-): string {
-  const key = keyOf(row, orderBy)
-  const tiesAfter = orderBy !== 'id' && key !== null && (next === undefined || sameKey(keyOf(next, orderBy), key))
-  return encodeCursor({ orderBy, direction, key, id: row.id, tiesAfter })
+export function cursorOf(row: KeyedRow, scope: CursorScope, next?: KeyedRow, digest: ScopeDigest = digestOf(scope)): string {
+  const key = keyOf(row, scope.orderBy)
+  const tiesAfter = scope.orderBy !== 'id' && key !== null && (next === undefined || sameKey(keyOf(next, scope.orderBy), key))
+  return encodePosition(digest, { key, id: row.id, tiesAfter })
 }
 
-export function decodeCursor(cursor: string, orderBy: ContactOrderKey, direction: SortDirection, field = 'after'): CursorPosition {
-  const invalid = () => badUserInput('invalid cursor', field)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    throw invalid()
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 5) throw invalid()
-  const [cursorOrder, cursorDirection, rawKey, id, ties] = parsed as unknown[]
-  if (typeof id !== 'string' || !isUuid(id) || (ties !== 0 && ties !== 1)) throw invalid()
-  if (cursorOrder !== orderBy || cursorDirection !== direction) {
-    throw badUserInput(`the cursor belongs to a walk ordered by ${String(cursorOrder)} ${String(cursorDirection)}`, field)
-  }
+/**
+ * The position a cursor of {@link cursorOf} points at. Throws BAD_USER_INPUT
+ * naming `field` when it is not a cursor of this server, was altered, belongs
+ * to another scope, or holds a key the walk cannot use (defence in depth: a
+ * signed key came from the database).
+ */
+export function decodeContactCursor(cursor: string, scope: CursorScope, field = 'after'): CursorPosition {
+  const { orderBy, direction } = scope
+  const invalid = () => badUserInput('invalid cursor: unknown format', field)
   if (!ORDER_KEYS.includes(orderBy)) throw invalid()
+  const [rawKey, id, ties] = decodeCursor('contacts', digestOf(scope), cursor, positionSchema, field)
   let key: KeyValue
   if (rawKey === null) {
     if (!NULLABLE_KEYS.has(orderBy)) throw invalid()
     key = null
-  } else if (typeof rawKey !== 'string') {
-    throw invalid()
   } else if (DATE_KEYS.has(orderBy)) {
     key = new Date(rawKey)
-    if (Number.isNaN(key.getTime())) throw invalid()
+    if (Number.isNaN(key.getTime()) || !isStorableDate(key)) throw invalid()
   } else {
+    if (!isStorableText(rawKey)) throw invalid()
     key = rawKey
   }
   if (orderBy === 'id' && key !== id) throw invalid()
@@ -179,7 +198,8 @@ export async function readContactPage<Row>(
   const orderBy = options.orderBy ?? 'id'
   const direction = options.direction ?? 'asc'
   const limit = validatePageSize(options.limit, 'limit')
-  const position = options.after ? decodeCursor(options.after, orderBy, direction) : undefined
+  const scope: CursorScope = { userId: options.userId, orderBy, direction, includeArchived: options.includeArchived, where: options.where }
+  const position = options.after ? decodeContactCursor(options.after, scope) : undefined
   const base: Prisma.ContactWhereInput = {
     userId: options.userId,
     ...(options.includeArchived ? {} : { archived: false }),
@@ -209,8 +229,10 @@ export async function readContactPage<Row>(
     if (rows.length > limit) break
   }
   const lookahead = rows.length > limit ? (rows.pop() as KeyedRow) : undefined
-  const last = rows.at(-1) as KeyedRow | undefined
-  return { rows, endCursor: last ? cursorOf(last, orderBy, direction, lookahead) : undefined, hasMore: lookahead !== undefined }
+  const keyed = rows as unknown as KeyedRow[]
+  const digest = digestOf(scope)
+  const cursorAt = (index: number) => cursorOf(keyed[index]!, scope, keyed[index + 1] ?? lookahead, digest)
+  return { rows, endCursor: rows.length > 0 ? cursorAt(rows.length - 1) : undefined, hasMore: lookahead !== undefined, cursorAt }
 }
 
 /**
@@ -226,7 +248,10 @@ export async function* streamWithCursor<S extends Prisma.ContactSelect>(
   const sizeOf = typeof pageSize === 'function' ? pageSize : () => pageSize
   validatePageSize(sizeOf())
   let after = options.after ?? undefined
-  if (after) decodeCursor(after, options.orderBy ?? 'id', options.direction ?? 'asc') // fail before the first read
+  if (after) {
+    const { userId, orderBy = 'id', direction = 'asc', includeArchived, where } = options
+    decodeContactCursor(after, { userId, orderBy, direction, includeArchived, where }) // fail before the first read
+  }
   for (;;) {
     options.signal?.throwIfAborted()
     const page = await readContactPage<Prisma.ContactGetPayload<{ select: S & WithKeys }>>(
@@ -362,10 +387,12 @@ export async function readFirstMinimalPages(
   const found = await prisma.$queryRawUnsafe<(MinimalContact & { class: number })[]>(sql, userId, limit + 1)
   const byClass: MinimalContact[][] = classes.map(() => [])
   for (const { class: index, ...row } of found) byClass[index]!.push(row)
-  return byClass.map((rows) => {
+  return byClass.map((rows, index) => {
     // One row more than asked for says whether the class goes on, and whether its next page must look for ties.
     const lookahead = rows.length > limit ? rows.pop() : undefined
     const last = rows.at(-1)
-    return { rows, after: last && lookahead ? cursorOf(last, 'nextDueAt', 'asc', lookahead) : undefined }
+    const where = { dunbarCircle: classes[index]!.dunbarCircle, frequencyPreference: classes[index]!.frequencyPreference }
+    // Bound to the walk that goes on from it: streamMinimalContacts({ userId, orderBy: 'nextDueAt', where: class }).
+    return { rows, after: last && lookahead ? cursorOf(last, { userId, orderBy: 'nextDueAt', direction: 'asc', where }, lookahead) : undefined }
   })
 }

@@ -3,12 +3,14 @@ import SchemaBuilder from '@pothos/core'
 import ComplexityPlugin from '@pothos/plugin-complexity'
 import PrismaPlugin from '@pothos/plugin-prisma'
 import RelayPlugin from '@pothos/plugin-relay'
+import { GraphQLError, GraphQLScalarType } from 'graphql'
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import type PrismaTypes from '../generated/pothos-types.ts'
 import { getDatamodel } from '../generated/pothos-types.ts'
 import { isUuid } from '../db/uuid.ts'
 import { parseSuggestionId } from '../suggestions/generator.ts'
 import { notFound } from '../errors.ts'
+import { isStorableDate, MAX_DATE, MIN_DATE } from '../validation.ts'
 import { requireUser, type GraphQLContext } from './context.ts'
 
 /** Node types, and the shape of their ids: anything else identifies nothing. */
@@ -62,6 +64,21 @@ export const builder = new SchemaBuilder<{
   },
 })
 
-builder.addScalarType('DateTime', DateTimeResolver)
+/** Refuses a date outside the years 1000-9999: PostgreSQL has no year 0, and far dates break date arithmetic. */
+function bounded(date: Date): Date {
+  if (!isStorableDate(date)) {
+    throw new GraphQLError(`DateTime must be between ${MIN_DATE.toISOString()} and ${MAX_DATE.toISOString()}`)
+  }
+  return date
+}
+
+/** graphql-scalars' RFC 3339 DateTime, bounded to the dates the database and the engine handle. */
+const BoundedDateTime = new GraphQLScalarType<Date, Date>({
+  ...DateTimeResolver.toConfig(),
+  parseValue: (value) => bounded(DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast, variables) => bounded(DateTimeResolver.parseLiteral(ast, variables)),
+})
+
+builder.addScalarType('DateTime', BoundedDateTime)
 builder.addScalarType('JSON', JSONResolver)
 builder.queryType({})

@@ -27,6 +27,8 @@ import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
 import { loadSuggestionState } from './suggestion-status.ts'
+import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
+import { isStorableDate } from '../validation.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -128,33 +130,6 @@ class WalkClock {
   }
 }
 
-interface ResumePosition {
-  now: number
-  emitted: number
-  priority: number
-  id: string
-}
-
-function encodeResume(position: ResumePosition): string {
-  return Buffer.from(JSON.stringify(['s1', position.now, position.emitted, position.priority, position.id])).toString('base64url')
-}
-
-function decodeResume(cursor: string): ResumePosition {
-  const invalid = () => badUserInput('invalid resume cursor', 'resumeFrom')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    throw invalid()
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 5 || parsed[0] !== 's1') throw invalid()
-  const [, now, emitted, priority, id] = parsed as unknown[]
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw invalid()
-  if (typeof emitted !== 'number' || !Number.isInteger(emitted) || emitted < 1) throw invalid()
-  if (typeof priority !== 'number' || !Number.isFinite(priority) || typeof id !== 'string') throw invalid()
-  return { now, emitted, priority, id }
-}
-
 /**
  * A suggestion's id: the same contact and slot give the same id, and the id
  * says which contact and slot it is, so accept/dismiss/snooze need nothing else.
@@ -169,8 +144,10 @@ export function parseSuggestionId(id: string): { contactId: string; slot: Interv
   if (!match) return undefined
   const [, contactId, start, end] = match
   if (start === undefined || end === undefined) return { contactId: contactId!, slot: null }
-  if (!(Number(end) > Number(start))) return undefined
-  return { contactId: contactId!, slot: { start: new Date(Number(start)), end: new Date(Number(end)) } }
+  const slot = { start: new Date(Number(start)), end: new Date(Number(end)) }
+  // A slot the database cannot store (15 digits reach the year 33658) identifies nothing.
+  if (!(slot.end > slot.start) || !isStorableDate(slot.start) || !isStorableDate(slot.end)) return undefined
+  return { contactId: contactId!, slot }
 }
 
 function validateInt(value: number, min: number, max: number, field: string): number {
@@ -242,6 +219,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     const clock = new WalkClock()
     const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
     const batchSize = validateInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'batchSize')
+    const { encodeResume, decodeResume } = resumeCursors({ userId, maxSuggestions, slots: options.slots })
     const resume = options.resumeFrom ? decodeResume(options.resumeFrom) : undefined
     const now = resume ? new Date(resume.now) : deps.now()
     const signal = options.signal

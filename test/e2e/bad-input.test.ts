@@ -29,16 +29,20 @@ const LOG = 'mutation($id: ID!, $v: LogInteractionInput) { logInteraction(contac
 const EVENT = 'mutation($v: CalendarEventInput!) { addCalendarEvent(input: $v) { id } }'
 const SUGGESTIONS = 'subscription($v: SuggestionsInput) { suggestions(input: $v) { __typename } }'
 const long = (n: number) => 'x'.repeat(n)
+/** A cursor in the unsigned format of the code before signing (base64url of a JSON array). */
+const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
 const missingContact = gid('Contact', '00000000-0000-4000-8000-000000000000')
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
   'Query.contacts(first)': [bad(CONTACTS('Int', 'first'), 0, 'BAD_USER_INPUT', 'first'), bad(CONTACTS('Int', 'first'), 1001, 'BAD_USER_INPUT', 'first'), bad(CONTACTS('Int', 'first'), 'ten', 'BAD_USER_INPUT')],
-  'Query.contacts(after)': [bad(CONTACTS('String', 'after'), 'garbage', 'BAD_USER_INPUT', 'after'), bad(CONTACTS('String', 'after'), 42, 'BAD_USER_INPUT')],
+  'Query.contacts(after)': [bad(CONTACTS('String', 'after'), 'garbage', 'BAD_USER_INPUT', 'after'), bad(CONTACTS('String', 'after'), 42, 'BAD_USER_INPUT'), bad(CONTACTS('String', 'after'), forged(['name', 'asc', 'Ann\u0000', '00000000-0000-4000-8000-000000000000', 1]), 'BAD_USER_INPUT', 'after')],
   'Query.contacts(filter)': [
     bad(CONTACTS('ContactFilter', 'filter'), { group: 'nonsense' }, 'BAD_USER_INPUT'),
     bad(CONTACTS('ContactFilter', 'filter'), { circle: 'HUGE' }, 'BAD_USER_INPUT'),
     bad(CONTACTS('ContactFilter', 'filter'), { search: long(201) }, 'BAD_USER_INPUT', 'filter.search'),
+    bad(CONTACTS('ContactFilter', 'filter'), { search: 'Ann\u0000' }, 'BAD_USER_INPUT', 'filter.search'),
+    bad(CONTACTS('ContactFilter', 'filter'), { tag: '\ud800' }, 'BAD_USER_INPUT', 'filter.tag'),
   ],
   'Query.contacts(orderBy)': [bad(CONTACTS('ContactOrder', 'orderBy'), { field: 'SIZE' }, 'BAD_USER_INPUT'), bad(CONTACTS('ContactOrder', 'orderBy'), {}, 'BAD_USER_INPUT')],
   'Query.node(id)': [bad('query($v: ID!) { node(id: $v) { id } }', '!!!', 'BAD_USER_INPUT'), bad('query($v: ID!) { node(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('query($v: ID!) { node(id: $v) { id } }', null, 'BAD_USER_INPUT')],
@@ -54,6 +58,8 @@ const CASES: Record<string, Case[]> = {
     bad(CREATE, { name: 'A', lastContactDate: '3026-01-01T00:00:00Z' }, 'BAD_USER_INPUT', 'input.lastContactDate'),
     bad(CREATE, { name: 'A', dunbarCircle: 'HUGE' }, 'BAD_USER_INPUT'),
     bad(CREATE, { email: 'a@example.com' }, 'BAD_USER_INPUT'),
+    bad(CREATE, { name: 'Ann\u0000Lee' }, 'BAD_USER_INPUT', 'input.name'),
+    bad(CREATE, { name: 'A', lastContactDate: '0000-01-01T00:00:00Z' }, 'BAD_USER_INPUT'),
   ],
   'Mutation.updateContact(id)': [bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', 'zzz', 'BAD_USER_INPUT')],
   'Mutation.updateContact(input)': [bad(UPDATE, { name: null }, 'BAD_USER_INPUT', 'input.name'), bad(UPDATE, { xHandle: 'a b' }, 'BAD_USER_INPUT', 'input.xHandle'), bad(UPDATE, { frequencyPreference: 'HOURLY' }, 'BAD_USER_INPUT')],
@@ -65,7 +71,7 @@ const CASES: Record<string, Case[]> = {
     bad(LOG, { note: long(10_001) }, 'BAD_USER_INPUT', 'input.note'),
     bad(LOG, { kind: 'TELEPATHY' }, 'BAD_USER_INPUT'),
   ],
-  'Mutation.createGroup(name)': [bad('mutation($v: String!) { createGroup(name: $v) { id } }', '', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', long(201), 'BAD_USER_INPUT', 'name')],
+  'Mutation.createGroup(name)': [bad('mutation($v: String!) { createGroup(name: $v) { id } }', '', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', long(201), 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', 'G\u0000', 'BAD_USER_INPUT', 'name')],
   'Mutation.setContactGroups(contactId)': [bad('mutation($v: ID!) { setContactGroups(contactId: $v, groupIds: []) { id } }', missingContact, 'NOT_FOUND')],
   'Mutation.setContactGroups(groupIds)': [
     bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', [gid('Group', '00000000-0000-4000-8000-000000000000')], 'NOT_FOUND'),
@@ -81,6 +87,8 @@ const CASES: Record<string, Case[]> = {
     bad(EVENT, { startsAt: '2026-12-01T10:00:00Z', endsAt: '2026-12-01T09:00:00Z' }, 'BAD_USER_INPUT', 'input.endsAt'),
     bad(EVENT, { startsAt: 'tomorrow', endsAt: '2026-12-01T09:00:00Z' }, 'BAD_USER_INPUT'),
     bad(EVENT, { startsAt: '2026-12-01T09:00:00Z', endsAt: '2026-12-01T10:00:00Z', title: long(501) }, 'BAD_USER_INPUT', 'input.title'),
+    bad(EVENT, { startsAt: '0000-01-01T00:00:00Z', endsAt: '0000-01-01T01:00:00Z' }, 'BAD_USER_INPUT'),
+    bad(EVENT, { startsAt: '2026-12-01T09:00:00Z', endsAt: '2026-12-01T10:00:00Z', title: '\u0000' }, 'BAD_USER_INPUT', 'input.title'),
   ],
   'Mutation.removeCalendarEvent(id)': [bad('mutation($v: ID!) { removeCalendarEvent(id: $v) }', 'not-an-event', 'NOT_FOUND')],
   'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', gid('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
@@ -89,6 +97,7 @@ const CASES: Record<string, Case[]> = {
   'Mutation.snoozeSuggestion(until)': [
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '2000-01-01T00:00:00Z', 'BAD_USER_INPUT', 'until'),
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', 'next week', 'BAD_USER_INPUT'),
+    bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '0000-01-01T00:00:00Z', 'BAD_USER_INPUT'),
   ],
   'Mutation.revokeToken(id)': [
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', gid('AuthToken', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
@@ -103,6 +112,8 @@ const CASES: Record<string, Case[]> = {
     bad(SUGGESTIONS, { slots: [{ start: '2026-12-01T10:00:00Z', end: '2026-12-01T09:00:00Z' }] }, 'BAD_USER_INPUT', 'input.slots.0'),
     bad(SUGGESTIONS, { resumeFrom: 'garbage' }, 'BAD_USER_INPUT'),
     bad(SUGGESTIONS, { live: 'sometimes' }, 'BAD_USER_INPUT'),
+    bad(SUGGESTIONS, { resumeFrom: forged(['s1', 1e300, 1, 5, '00000000-0000-4000-8000-000000000000']) }, 'BAD_USER_INPUT', 'input.resumeFrom'),
+    bad(SUGGESTIONS, { live: false, slots: [{ start: '0000-01-01T00:00:00Z', end: '2026-12-01T09:00:00Z' }] }, 'BAD_USER_INPUT'),
   ],
 }
 

@@ -11,7 +11,7 @@ import WebSocket from 'ws'
 import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { redisAvailable, TEST_REDIS_URL } from '../helpers/redis.ts'
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts'
+import { startServerProcess, TEST_SECRET_KEY, type ServerProcess } from '../helpers/server-process.ts'
 
 const ready = (await availableDatabaseKinds()).includes('postgres') && (await redisAvailable())
 
@@ -42,7 +42,8 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
   beforeAll(async () => {
     db = await openTestDatabase('postgres')
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 400)
-    const env = { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${db.schema}`, REDIS_URL: TEST_REDIS_URL, SEED_DEMO_DATA: 'false', NODE_ENV: 'production' }
+    // One deployment: the processes share SECRET_KEY, so a cursor signed by A resumes on B.
+    const env = { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${db.schema}`, REDIS_URL: TEST_REDIS_URL, SEED_DEMO_DATA: 'false', NODE_ENV: 'production', SECRET_KEY: TEST_SECRET_KEY }
     // A is slowed down (it "throttles" every page) so that it can be stopped mid-stream.
     ;[a, b] = await Promise.all([
       startServerProcess({ ...env, MEMORY_THROTTLE_RATIO: '0.01', MEMORY_OPEN_RATIO: '0.99' }),

@@ -4,10 +4,18 @@
  * JSON log lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+/**
+ * The SECRET_KEY of the processes a test process starts (random per test process):
+ * they are one deployment, so a cursor signed by one is read by another.
+ * Pass `SECRET_KEY: ''` to start without one.
+ */
+export const TEST_SECRET_KEY = randomBytes(48).toString('base64url')
 
 export interface ServerProcess {
   child: ChildProcess
@@ -24,7 +32,7 @@ export function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))

@@ -1,4 +1,5 @@
 /** A real server on port 0 over a test database, and a tiny GraphQL-over-HTTP client. */
+import { randomBytes } from 'node:crypto'
 import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
@@ -20,9 +21,12 @@ export interface TestServer {
   close(): Promise<void>
 }
 
+/** The SECRET_KEY of every in-process test server of this test process (random per process). */
+export const TEST_SERVER_SECRET_KEY = randomBytes(48).toString('base64url')
+
 export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const app = buildApp({
-    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ...options.env }), port: 0, host: '127.0.0.1' },
+    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...options.env }), port: 0, host: '127.0.0.1' },
     db,
     logger: createLogger('silent'),
     demoToken: options.demoToken,

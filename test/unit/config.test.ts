@@ -41,6 +41,7 @@ describe('parseConfig', () => {
         documentCacheBytes: 16 * 1024 * 1024,
         wsMaxPayloadBytes: 2 * 1024 * 1024,
       },
+      secretKey: undefined,
     })
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
@@ -54,8 +55,9 @@ describe('parseConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      SECRET_KEY: 'k'.repeat(32),
     })
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', nodeEnv: 'production', seedDemoData: false })
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', nodeEnv: 'production', seedDemoData: false, secretKey: 'k'.repeat(32) })
     expect(parseConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined()
   })
 
@@ -93,6 +95,7 @@ describe('parseConfig', () => {
     ['MAX_QUERY_COST', '0'],
     ['DOCUMENT_CACHE_BYTES', '-1'],
     ['WS_MAX_PAYLOAD_BYTES', '1'],
+    ['SECRET_KEY', 'too short'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
@@ -100,6 +103,12 @@ describe('parseConfig', () => {
 
   it('wants the throttle ratio below the open ratio', () => {
     expect(() => parseConfig({ MEMORY_THROTTLE_RATIO: '0.9', MEMORY_OPEN_RATIO: '0.8' })).toThrow(/MEMORY_THROTTLE_RATIO=/)
+  })
+
+  it('requires SECRET_KEY in production, and only there', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY="": required in production/)
+    expect(() => parseConfig({ NODE_ENV: 'production', SECRET_KEY: '' })).toThrow(/SECRET_KEY=/)
+    expect(parseConfig({ NODE_ENV: 'test' }).secretKey).toBeUndefined()
   })
 
   it('lists every bad variable at once', () => {
