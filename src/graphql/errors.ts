@@ -1,12 +1,13 @@
 /**
  * One error vocabulary: a {@link ClientError} becomes a GraphQL error with its
  * `extensions.code`; anything else is logged with the request id and masked
- * (no message, stack or SQL reaches the client).
+ * (no message, stack or SQL reaches the client). Only those unexpected errors
+ * are logged at error level: what a client causes is its own answer, at most a debug line.
  */
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core'
 import { PothosSchemaError, PothosValidationError } from '@pothos/core'
 import { GraphQLError } from 'graphql'
-import { createGraphQLError } from 'graphql-yoga'
+import { createGraphQLError, type YogaLogger } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
@@ -29,9 +30,18 @@ function masked(error: GraphQLError | undefined, requestId: string | undefined):
   })
 }
 
+/**
+ * graphql-js parses recursively: a document nested a few thousand levels deep
+ * overflows the stack inside its parser. The client's document did that, not a bug of ours.
+ */
+function isParserOverflow(error: unknown): error is RangeError {
+  return error instanceof RangeError && /[\\/]graphql[\\/]language[\\/]/.test(error.stack ?? '')
+}
+
 /** The client-facing form of a known error, or undefined for an unexpected one. */
 function known(error: GraphQLError | undefined, original: unknown): GraphQLError | undefined {
   if (original instanceof ClientError) return coded(error, original)
+  if (isParserOverflow(original)) return coded(error, new ClientError('QUERY_TOO_COMPLEX', 'The document is nested too deeply to parse'))
   // Pothos rejects malformed input (e.g. an undecodable global ID) with a validation error.
   if (original instanceof PothosValidationError) return coded(error, new ClientError('BAD_USER_INPUT', original.message))
   // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client;
@@ -71,7 +81,7 @@ export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
 
 /** Yoga's last line: errors raised outside execution (e.g. while building the context). */
 export function maskError(logger: Logger) {
-  return (error: unknown): Error => {
+  return (error: unknown): GraphQLError => {
     const graphQLError = error instanceof GraphQLError ? error : undefined
     const original = graphQLError ? graphQLError.originalError : error
     const visible = known(graphQLError, original)
@@ -79,4 +89,34 @@ export function maskError(logger: Logger) {
     logger.error({ err: original }, 'unexpected error')
     return masked(graphQLError, undefined)
   }
+}
+
+/**
+ * The logger handed to Yoga. Yoga logs at error level every error its `maskError`
+ * changed, which includes client errors given a code (and the unexpected ones
+ * {@link maskError} already logged with their context): those lines go to debug.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  return {
+    debug: (...args: unknown[]) => logger.debug(args.length === 1 ? args[0] : { args }),
+    info: (...args: unknown[]) => logger.info(args.length === 1 ? args[0] : { args }),
+    warn: (...args: unknown[]) => logger.warn(args.length === 1 ? args[0] : { args }),
+    error: (...args: unknown[]) => logger.debug(args.length === 1 ? args[0] : { args }, 'yoga error (unexpected ones are logged by maskError)'),
+  }
+}
+
+/**
+ * For graphql-ws, whose `onSubscribe` parses and validates itself: the errors of
+ * a document that does not parse (a syntax error, or one too deep) or does not
+ * validate, each with a code as Yoga gives them over HTTP. A parse failure that
+ * is not the client's is logged and masked.
+ */
+export function documentErrors(logger: Logger, stage: 'parse' | 'validate', errors: readonly unknown[]): GraphQLError[] {
+  const code = stage === 'parse' ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
+  return errors.map((error) => {
+    // graphql-js's own syntax and validation errors are for the client as they are; the rest goes through maskError.
+    const visible = error instanceof GraphQLError && error.originalError == null ? error : maskError(logger)(error)
+    if (visible.extensions.code !== undefined) return visible
+    return createGraphQLError(visible.message, { nodes: visible.nodes, source: visible.source, positions: visible.positions, extensions: { ...visible.extensions, code } })
+  })
 }

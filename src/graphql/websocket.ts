@@ -14,6 +14,8 @@ import { bearerToken, userIdForToken } from '../auth/tokens.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
+import { documentErrors } from './errors.ts'
+import { logSocketErrorsAsClientErrors } from './socket-errors.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
 
@@ -35,15 +37,23 @@ export function attachGraphQLWs(
       subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const enveloped = yoga.getEnveloped({ ...ctx, connectionParams: ctx.connectionParams, params })
-        const document = enveloped.parse(params.query)
+        // The context first: validation rules that depend on the viewer (production's anonymous guard) read it.
+        const contextValue = await enveloped.contextFactory()
+        let document
+        try {
+          document = enveloped.parse(params.query)
+        } catch (error) {
+          // An error message for this operation, not a 4500 close with the error printed as "internal".
+          return documentErrors(logger, 'parse', [error])
+        }
         const errors = enveloped.validate(enveloped.schema, document)
-        if (errors.length > 0) return errors
+        if (errors.length > 0) return documentErrors(logger, 'validate', errors)
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         }
         return args
@@ -54,6 +64,7 @@ export function attachGraphQLWs(
     },
     wsServer,
   )
+  logSocketErrorsAsClientErrors(wsServer, logger)
   return async () => {
     await disposable.dispose()
     wsServer.close()

@@ -1,7 +1,7 @@
 /** A real server on port 0 over a test database, and a tiny GraphQL-over-HTTP client. */
 import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
-import { createLogger } from '../../src/logger.ts'
+import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -20,11 +20,11 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const app = buildApp({
-    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ...options.env }), port: 0, host: '127.0.0.1' },
+    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', ...options.env }), port: 0, host: options.env?.HOST ?? '127.0.0.1' },
     db,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     demoToken: options.demoToken,
   })
   const { url } = await app.start()
