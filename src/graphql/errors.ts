@@ -9,7 +9,7 @@ import { PothosSchemaError, PothosValidationError } from '@pothos/core'
 import { GraphQLError } from 'graphql'
 import { createGraphQLError, type YogaLogger } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
-import type { Logger } from '../logger.ts'
+import { serializeError, type Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
 
 export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.'
@@ -91,17 +91,25 @@ export function maskError(logger: Logger) {
   }
 }
 
+/** An error as one short line for debug logs: its type and (query-free) message, no stack. */
+function summary(value: unknown): unknown {
+  if (!(value instanceof Error)) return value
+  return { type: value.name, message: (serializeError(value) as { message?: string }).message }
+}
+
 /**
- * The logger handed to Yoga. Yoga logs at error level every error its `maskError`
- * changed, which includes client errors given a code (and the unexpected ones
- * {@link maskError} already logged with their context): those lines go to debug.
+ * The logger handed to Yoga. Yoga logs at error level, with the stack, every error
+ * its `maskError` changed: that includes client errors given a code, and the
+ * unexpected ones {@link maskError} has already logged with their context. So
+ * its error lines become debug lines without stacks.
  */
 export function yogaLogger(logger: Logger): YogaLogger {
+  const line = (args: unknown[]) => (args.length === 1 && typeof args[0] === 'string' ? args[0] : { args: args.map(summary) })
   return {
-    debug: (...args: unknown[]) => logger.debug(args.length === 1 ? args[0] : { args }),
-    info: (...args: unknown[]) => logger.info(args.length === 1 ? args[0] : { args }),
-    warn: (...args: unknown[]) => logger.warn(args.length === 1 ? args[0] : { args }),
-    error: (...args: unknown[]) => logger.debug(args.length === 1 ? args[0] : { args }, 'yoga error (unexpected ones are logged by maskError)'),
+    debug: (...args: unknown[]) => logger.debug(line(args)),
+    info: (...args: unknown[]) => logger.info(line(args)),
+    warn: (...args: unknown[]) => logger.warn(line(args)),
+    error: (...args: unknown[]) => logger.debug({ errors: args.map(summary) }, 'yoga masked an error (unexpected ones are logged at error by maskError)'),
   }
 }
 

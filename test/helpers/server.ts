@@ -12,6 +12,8 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
 export interface TestServer {
   app: App
   url: string
+  /** `/metrics` on its own listener (with METRICS_PORT). */
+  metricsUrl?: string | undefined
   query<Data = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -27,10 +29,11 @@ export async function startTestServer(db: Database, options: { demoToken?: strin
     logger: options.logger ?? createLogger('silent'),
     demoToken: options.demoToken,
   })
-  const { url } = await app.start()
+  const { url, metricsUrl } = await app.start()
   return {
     app,
     url,
+    metricsUrl,
     async query(query, variables, token) {
       const response = await fetch(url, {
         method: 'POST',
