@@ -6,7 +6,7 @@ describe('parseConfig', () => {
   it('has working defaults', () => {
     expect(parseConfig({})).toEqual({
       port: 4000,
-      host: undefined,
+      host: '127.0.0.1',
       dataDir: './.data',
       databaseUrl: undefined,
       redisUrl: undefined,
@@ -24,7 +24,26 @@ describe('parseConfig', () => {
       jobConcurrency: 2,
       suggestionRefreshCron: '0 4 * * *',
       shutdownTimeoutMs: 10_000,
+      metricsToken: undefined,
+      metricsPort: undefined,
+      corsOrigins: ['http://localhost:5173'],
     })
+  })
+
+  it('listens on loopback outside production and on every interface in production, unless HOST says otherwise', () => {
+    expect(parseConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1')
+    expect(parseConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1')
+    expect(parseConfig({ NODE_ENV: 'production' }).host).toBeUndefined()
+    expect(parseConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+    expect(parseConfig({ NODE_ENV: 'production', HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
+  })
+
+  it('reads the production surface: metrics token and port, CORS origins (none by default in production)', () => {
+    expect(parseConfig({ NODE_ENV: 'production' })).toMatchObject({ corsOrigins: [], metricsToken: undefined, metricsPort: undefined })
+    expect(
+      parseConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'abcdefghijklmnop', METRICS_PORT: '9464', CORS_ORIGINS: 'https://a.example, http://b.example:8080/' }),
+    ).toMatchObject({ metricsToken: 'abcdefghijklmnop', metricsPort: 9464, corsOrigins: ['https://a.example', 'http://b.example:8080'] })
+    expect(parseConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([])
   })
 
   it('reads every variable', () => {
@@ -58,6 +77,12 @@ describe('parseConfig', () => {
     ['JOB_CONCURRENCY', 'many'],
     ['SUGGESTION_REFRESH_CRON', 'every day'],
     ['SHUTDOWN_TIMEOUT_MS', '5'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'has a space in it, too'],
+    ['METRICS_PORT', '70000'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://a.example/path'],
+    ['CORS_ORIGINS', 'ftp://a.example'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))
