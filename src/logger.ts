@@ -25,9 +25,8 @@ function prismaReason(message: string): string {
     rest = lines.slice(arrow + 1)
     while (rest.length > 0 && /^\s/.test(rest[0]!)) rest.shift()
   } else {
-    // "Invalid `prisma.x.y()` invocation:" (or "... invocation in" and a file position), then the reason.
-    const header = lines.findIndex((line) => /^Invalid `.*` invocation/.test(line))
-    rest = header < 0 ? lines : lines.slice(header + (lines[header]!.endsWith(' in') ? 2 : 1))
+    // "Invalid `prisma.x.y()` invocation:", maybe the call's arguments, then the reason: its last paragraph.
+    rest = message.split(/\n\s*\n/).filter((part) => part.trim() !== '').at(-1)?.split('\n') ?? []
   }
   return rest.map((line) => line.trim()).filter(Boolean).join(' ') || 'Prisma error'
 }
