@@ -18,7 +18,7 @@ function isPrismaError(error: Record<string, unknown>): boolean {
  */
 function prismaReason(message: string): string {
   const lines = message.split('\n')
-  const arrow = lines.findLastIndex((line) => line.startsWith('→'))
+  const arrow = lines.reduce((last, line, index) => (line.startsWith('→') ? index : last), -1)
   let rest: string[]
   if (arrow >= 0) {
     // After the frame's last line comes the call's arguments (indented), then the reason.

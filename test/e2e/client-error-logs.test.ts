@@ -74,7 +74,10 @@ const onSocket = (frames: (string | Buffer | object)[], { signIn = true, binary 
   async (server: TestServer) => {
     const socket = await openRawSocket(server.url, signIn ? alice.token : undefined)
     const before = socket.messages.length
-    for (const frame of frames) binary ? socket.socket.send(frame as Buffer, { binary: false }) : socket.send(frame)
+    for (const frame of frames) {
+      if (binary) socket.socket.send(frame as Buffer, { binary: false })
+      else socket.send(frame)
+    }
     await Promise.race([socket.closed, socket.next((message) => socket.messages.indexOf(message) >= before && message.type !== 'next')])
     socket.socket.terminate()
   }
