@@ -102,6 +102,21 @@ describe('introspection and field suggestions in production', () => {
     expect(messages((await post(production.url, ENUM_TYPO, { token: alice.token, variables: { circle: 'INNR' } })).body)).toContain('Did you mean the enum value "INNER"?')
   })
 
+  it('looks the token up once per request, though the guard asks before validation and the context after', async () => {
+    const lookups: string[] = []
+    const counted = await openTestDatabase('pglite', { onQuery: (sql) => void (sql.includes('"AuthToken"') && lookups.push(sql)) })
+    const server = await startTestServer(counted, { env: { NODE_ENV: 'production' } })
+    try {
+      const bob = await createUserWithContacts(counted.prisma, 'bob@example.com', 1)
+      lookups.length = 0
+      expect((await post(server.url, '{ me { email } }', { token: bob.token })).body.data).toEqual({ me: { email: 'bob@example.com' } })
+      expect(lookups).toHaveLength(1)
+    } finally {
+      await server.close()
+      await counted.destroy()
+    }
+  })
+
   it('keeps both open to anonymous clients in development', async () => {
     expect((await post(development.url, INTROSPECTION)).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } })
     expect(messages((await post(development.url, TYPO)).body)).toContain('Did you mean "me"?')
