@@ -83,6 +83,8 @@ fragment Suggested on Suggestion {
 }
 `
 
+const isNodeLoopbackClient = (req: IncomingMessage | undefined) => req !== undefined && isLoopbackClient(req)
+
 export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   const metrics = createMetrics()
@@ -141,7 +143,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
       ? (_request, serverContext) => ({
           title: 'Suggestions server',
           defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-          ...(demoToken && isLoopbackClient((serverContext as unknown as { req: IncomingMessage }).req)
+          // Only the machine itself, asking by a loopback name, gets the token (yoga.fetch has no socket: nobody does).
+          ...(demoToken && isNodeLoopbackClient((serverContext as unknown as { req?: IncomingMessage } | undefined)?.req)
             ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) }
             : {}),
         })
