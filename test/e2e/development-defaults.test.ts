@@ -67,6 +67,10 @@ describe('the demo token in GraphiQL', () => {
       const rebound = await graphiql(server.url, 'evil.example')
       expect(rebound.includes('subscription Suggestions')).toBe(true) // GraphiQL itself is served
       expect(rebound.includes(alice.token)).toBe(false)
+      // In process (yoga.fetch, as tests and scripts call it) there is no socket, so no loopback client.
+      const inProcess = await server.app.yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })
+      expect(inProcess.status).toBe(200)
+      expect((await inProcess.text()).includes(alice.token)).toBe(false)
     } finally {
       await server.close()
     }
