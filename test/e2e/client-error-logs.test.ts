@@ -70,11 +70,11 @@ const HTTP_CASES: ClientCase[] = [
 ]
 
 /** graphql-ws: sends the frames on a signed-in socket (or none), and waits for the answer to the last one or the close. */
-const onSocket = (frames: (string | Buffer | object)[], { signIn = true, binary = false } = {}) =>
+const onSocket = (frames: (string | Buffer | object)[] | (() => (string | Buffer | object)[]), { signIn = true, binary = false } = {}) =>
   async (server: TestServer) => {
     const socket = await openRawSocket(server.url, signIn ? alice.token : undefined)
     const before = socket.messages.length
-    for (const frame of frames) {
+    for (const frame of typeof frames === 'function' ? frames() : frames) {
       if (binary) socket.socket.send(frame as Buffer, { binary: false })
       else socket.send(frame)
     }
@@ -88,6 +88,8 @@ const WS_CASES: ClientCase[] = [
   ['graphql-ws: a frame that is not JSON', onSocket(['{oops'])],
   ['graphql-ws: an unknown message type', onSocket([{ type: 'what' }])],
   ['graphql-ws: subscribe before connection_init', onSocket([subscribe('{ __typename }')], { signIn: false })],
+  ['graphql-ws: a second connection_init', onSocket(() => [{ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } }])],
+  ['graphql-ws: connection_init with a forged token', onSocket([{ type: 'connection_init', payload: { authorization: 'Bearer prm_forged' } }], { signIn: false })],
   ['graphql-ws: a syntax error', onSocket([subscribe('{')])],
   ['graphql-ws: a document nested past the parser', onSocket([subscribe(DEEP)])],
   ['graphql-ws: an unknown field', onSocket([subscribe('{ mee }')])],
