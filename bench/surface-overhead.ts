@@ -4,6 +4,8 @@
  * check) costs: run it on the code before and after, same machine, back to back.
  *   npx tsx bench/surface-overhead.ts [seconds per round = 5] [rounds = 3]
  * Servers: NODE_ENV=production and NODE_ENV=test (no anonymous guard), PGlite in memory.
+ * Then CPU time per request in process (yoga.fetch, batches of 200 interleaved), which
+ * a loaded machine disturbs less than throughput.
  */
 import { issueToken } from '../src/auth/tokens.ts'
 import { buildApp } from '../src/app.ts'
@@ -39,7 +41,7 @@ async function requestsPerSecond(url: string, query: string, signedIn: boolean):
   return done / seconds
 }
 
-const servers = []
+const servers: { nodeEnv: string; app: ReturnType<typeof buildApp>; url: string }[] = []
 for (const nodeEnv of ['production', 'test']) {
   const app = buildApp({ config: { ...parseConfig({ NODE_ENV: nodeEnv, LOG_LEVEL: 'silent' }), port: 0, host: '127.0.0.1' }, db, logger: createLogger('silent') })
   servers.push({ nodeEnv, app, url: (await app.start()).url })
@@ -54,6 +56,24 @@ for (let round = 1; round <= rounds; round++) {
     for (const { nodeEnv, url } of servers) {
       console.log(`round ${round}  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${(await requestsPerSecond(url, query, signedIn)).toFixed(0)} req/s`)
     }
+  }
+}
+/** Process CPU microseconds per request over `count` sequential in-process requests. */
+async function cpuPerRequest(app: (typeof servers)[number]['app'], query: string, signedIn: boolean, count: number): Promise<number> {
+  const init = { method: 'POST', headers: { 'content-type': 'application/json', ...(signedIn ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query }) }
+  const start = process.cpuUsage()
+  for (let i = 0; i < count; i++) await (await app.yoga.fetch('http://localhost/graphql', init)).arrayBuffer()
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / count
+}
+for (const [name, query, signedIn] of cases) {
+  const samples = new Map<string, number[]>(servers.map(({ nodeEnv }) => [nodeEnv, []]))
+  for (let batch = 0; batch < 10; batch++) {
+    for (const { nodeEnv, app } of servers) samples.get(nodeEnv)!.push(await cpuPerRequest(app, query, signedIn, 200))
+  }
+  for (const [nodeEnv, values] of samples) {
+    const median = values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+    console.log(`cpu  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${median.toFixed(0)} µs/request (median of 10 batches of 200)`)
   }
 }
 for (const { app } of servers) await app.stop()

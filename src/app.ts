@@ -136,7 +136,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST }: 
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     maskedErrors: { maskError: maskError(logger), isDev: false },
     cors: corsPolicy(config.corsOrigins),
-    plugins: [useClientErrors(logger), useCsrfPreventionForBodies(), ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : [])],
+    plugins: [useClientErrors(logger, { hideSuggestionsFromAnonymous: production }), useCsrfPreventionForBodies(), ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : [])],
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development

@@ -11,9 +11,10 @@
  * only by a Yoga request hook, so it never applies over graphql-ws) nor
  * graphql-armor's block-field-suggestions (its pattern misses enum-value hints,
  * "Did you mean the enum value ...?", and it does not see variable errors raised
- * during execution): the same graphql-js rule and the same masking, applied on both.
+ * during execution): graphql-js's own rule, and one masking, applied here to
+ * validation errors and by `useClientErrors` to execution errors, on both transports.
  */
-import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core'
+import type { Plugin } from '@envelop/core'
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from 'graphql'
 import type { GraphQLContext } from './context.ts'
 
@@ -26,7 +27,12 @@ export function withoutSuggestions(message: string): string {
   return message.replace(SUGGESTION, '')
 }
 
-function maskSuggestions<E extends Error>(error: E): E | GraphQLError {
+/**
+ * The error without "Did you mean" hints. Errors raised while executing (variable values:
+ * "Value "X" does not exist in "Enum" enum. Did you mean ...") are masked by `useClientErrors`,
+ * which already walks every result's errors.
+ */
+export function maskSuggestions<E extends Error>(error: E): E | GraphQLError {
   const message = withoutSuggestions(error.message)
   if (message === error.message || !(error instanceof GraphQLError)) return error
   return new GraphQLError(message, {
@@ -59,33 +65,28 @@ interface InitialContext {
  * names, null when anonymous (memoize it per request: the context asks too).
  */
 export function useAnonymousSurfaceGuard({ userIdOfRequest }: { userIdOfRequest: (request: Request) => Promise<string | null> }): Plugin<GraphQLContext> & {
-  onRequestParse(payload: { request: Request }): Promise<void>
+  onRequestParse(payload: { request: Request }): Promise<void> | void
 } {
   const anonymousRequests = new WeakSet<Request>()
   // Fail closed: a context that says nothing about its viewer is anonymous.
   const anonymousAtValidation = (context: InitialContext) => (context.request ? anonymousRequests.has(context.request) : !context.userId)
-  const maskResult = ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
-    if (result.errors?.length) setResult({ ...result, errors: result.errors.map(maskSuggestions) } as never)
-  }
   return {
-    async onRequestParse({ request }) {
-      if ((await userIdOfRequest(request)) === null) anonymousRequests.add(request)
+    onRequestParse({ request }) {
+      // No Authorization header: anonymous without a lookup (and without a promise on the hot path).
+      if (!request.headers.has('authorization')) return void anonymousRequests.add(request)
+      return userIdOfRequest(request).then((userId) => {
+        if (userId === null) anonymousRequests.add(request)
+      })
     },
     onValidate({ context, addValidationRule }) {
       if (!anonymousAtValidation(context as InitialContext)) return
+      // Always, even for a document without `__schema`: Yoga's validation cache keys its entries
+      // by the rules' names, so anonymous results (hints cut) never answer a signed-in client,
+      // and a signed-in client's valid introspection never answers an anonymous one.
       addValidationRule(introspectionNeedsSignIn)
       return ({ valid, result, setResult }) => {
         if (!valid) setResult(result.map(maskSuggestions))
       }
-    },
-    // Variable values are checked during execution ("Value "X" does not exist in "Enum" enum. Did you mean ...").
-    onExecute({ args }) {
-      if (args.contextValue.userId) return
-      return { onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, maskResult) }
-    },
-    onSubscribe({ args }) {
-      if (args.contextValue.userId) return
-      return { onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, maskResult) }
     },
   }
 }

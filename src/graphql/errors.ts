@@ -10,7 +10,10 @@ import { GraphQLError } from 'graphql'
 import { createGraphQLError, type YogaLogger } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
 import { serializeError, type Logger } from '../logger.ts'
+import { maskSuggestions } from './anonymous-surface.ts'
 import type { GraphQLContext } from './context.ts'
+
+const same = <T>(value: T): T => value
 
 export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.'
 
@@ -61,13 +64,18 @@ export function toClientError(error: GraphQLError, context: Partial<GraphQLConte
   return masked(error, context.requestId)
 }
 
-/** Envelop plugin applying {@link toClientError} to every query, mutation and subscription result. */
-export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
+/**
+ * Envelop plugin applying {@link toClientError} to every query, mutation and subscription result;
+ * with `hideSuggestionsFromAnonymous` (production), also cutting "Did you mean" hints from the
+ * errors an anonymous client gets (validation errors are cut by the anonymous-surface guard).
+ */
+export function useClientErrors(logger: Logger, { hideSuggestionsFromAnonymous = false } = {}): Plugin<GraphQLContext> {
   const hook =
     (context: Partial<GraphQLContext>) =>
     ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
       if (!result.errors?.length) return
-      setResult({ ...result, errors: result.errors.map((error) => toClientError(error, context, logger)) } as never)
+      const hide = hideSuggestionsFromAnonymous && !context.userId
+      setResult({ ...result, errors: result.errors.map((error) => (hide ? maskSuggestions : same)(toClientError(error, context, logger))) } as never)
     }
   return {
     onExecute: ({ args }) => ({

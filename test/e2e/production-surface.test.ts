@@ -88,6 +88,14 @@ describe('introspection and field suggestions in production', () => {
     for (const body of answers) expect(body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } })
   })
 
+  it('decides per request, whatever the document cache holds: signed in, anonymous, signed in again, same document', async () => {
+    const query = '{ __type(name: "Suggestion") { name } }'
+    expect((await post(production.url, query, { token: alice.token })).body).toEqual({ data: { __type: { name: 'Suggestion' } } })
+    expect(codes((await post(production.url, query)).body)).toEqual(['UNAUTHENTICATED'])
+    expect(codes((await get(production.url, query)).body)).toEqual(['UNAUTHENTICATED'])
+    expect((await post(production.url, query, { token: alice.token })).body).toEqual({ data: { __type: { name: 'Suggestion' } } })
+  })
+
   it('hides "Did you mean" from anonymous clients, in validation and in variable errors, and shows it to a signed-in one', async () => {
     const anonymous = await post(production.url, TYPO)
     expect(messages(anonymous.body)).toContain('Cannot query field "mee"')
