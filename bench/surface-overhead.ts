@@ -54,7 +54,7 @@ for (const { url } of servers) await requestsPerSecond(url, '{ __typename }', fa
 for (let round = 1; round <= rounds; round++) {
   for (const [name, query, signedIn] of cases) {
     for (const { nodeEnv, url } of servers) {
-      console.log(`round ${round}  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${(await requestsPerSecond(url, query, signedIn)).toFixed(0)} req/s`)
+      process.stdout.write(`round ${round}  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${(await requestsPerSecond(url, query, signedIn)).toFixed(0)} req/s\n`)
     }
   }
 }
@@ -73,7 +73,7 @@ for (const [name, query, signedIn] of cases) {
   }
   for (const [nodeEnv, values] of samples) {
     const median = values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-    console.log(`cpu  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${median.toFixed(0)} µs/request (median of 10 batches of 200)`)
+    process.stdout.write(`cpu  ${nodeEnv.padEnd(10)}  ${name.padEnd(28)}  ${median.toFixed(0)} µs/request (median of 10 batches of 200)\n`)
   }
 }
 for (const { app } of servers) await app.stop()
