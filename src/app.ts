@@ -3,8 +3,7 @@
  * auth from the bearer token, the error vocabulary. `buildApp` is shared by
  * `main.ts` and the tests, so both run the same wiring.
  */
-import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
@@ -13,7 +12,14 @@ import { TokenWatch } from './auth/token-watch.ts'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
-import { maskError, useClientErrors } from './graphql/errors.ts'
+import { maskError, useClientErrors, yogaLogger } from './graphql/errors.ts'
+import { useAnonymousSurfaceGuard } from './graphql/anonymous-surface.ts'
+import { corsPolicy } from './http/cors.ts'
+import { useCsrfPreventionForBodies } from './http/csrf.ts'
+import { isLoopbackClient } from './http/loopback.ts'
+import { createMetricsServer, METRICS_PATH, metricsNotServed, metricsOnMainListener, serveMetrics, type MetricsAccess } from './http/metrics-endpoint.ts'
+import { oncePerRequest } from './http/once-per-request.ts'
+import { requestIdFrom } from './http/request-id.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
@@ -37,7 +43,7 @@ export interface AppOptions {
   config: Config
   db: Database
   logger: Logger
-  /** Filled into GraphiQL's headers tab and handed to the web app (development only). */
+  /** Filled into GraphiQL's headers tab and handed to the web app (development only, loopback clients only). */
   demoToken?: string | undefined
   /** Where the built web client is (default `web/dist`). */
   webDist?: string
@@ -56,8 +62,11 @@ export interface App {
   subscriptionLimiter: SubscriptionLimiter
   /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
   changeListeners(userId: string): number
-  /** Listens on the configured port (0: any free port) and returns the URL of the GraphQL endpoint. */
-  start(): Promise<{ url: string; port: number }>
+  /**
+   * Listens on the configured port (0: any free port) and returns the URL of the GraphQL
+   * endpoint, and that of `/metrics` when it has a listener of its own (METRICS_PORT).
+   */
+  start(): Promise<{ url: string; port: number; metricsUrl?: string }>
   /**
    * Stops accepting connections, closes WebSockets with 1001, gives requests
    * `graceMs` (default 2 s) before cutting open streams, stops the jobs, closes pub/sub.
@@ -84,6 +93,8 @@ fragment Suggested on Suggestion {
   id priority reason slot { start end } contact { id name dunbarCircle }
 }
 `
+
+const isNodeLoopbackClient = (req: IncomingMessage | undefined) => req !== undefined && isLoopbackClient(req)
 
 export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
   const development = config.nodeEnv === 'development'
@@ -128,29 +139,44 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   })
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
+  const production = config.nodeEnv === 'production'
+  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, new Date())
+  // Production's guard needs the viewer before validation, the context after: one lookup per request.
+  const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
+  const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: logger.child({ component: 'yoga' }),
+    logging: yogaLogger(logger.child({ component: 'yoga' })),
     maskedErrors: { maskError: maskError(logger), isDev: false },
+    cors: corsPolicy(config.corsOrigins),
     // The request limits (src/graphql/limits/): their plugins, a document cache bounded in bytes.
     ...limits,
-    plugins: [useClientErrors(logger), useStreamAuthorization(tokenWatch), ...limits.plugins],
+    plugins: [
+      useClientErrors(logger, { hideSuggestionsFromAnonymous: production }),
+      useStreamAuthorization(tokenWatch),
+      useCsrfPreventionForBodies(),
+      ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : []),
+      ...limits.plugins,
+    ],
     // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
     renderGraphiQL,
     graphiql: development
-      ? {
+      ? (_request, serverContext) => ({
           title: 'Suggestions server',
           defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-          ...(demoToken ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) } : {}),
-        }
+          // Only the machine itself, asking by a loopback name, gets the token (yoga.fetch has no socket: nobody does).
+          ...(demoToken && isNodeLoopbackClient((serverContext as unknown as { req?: IncomingMessage } | undefined)?.req)
+            ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) }
+            : {}),
+        })
       : false,
     // Over HTTP the token comes in the Authorization header; over graphql-ws in connectionParams.
     context: async (initial: { request?: Request; connectionParams?: Record<string, unknown> }): Promise<GraphQLContext> => {
       const { request, connectionParams } = initial
-      const requestId = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID()
-      const credential = await authenticate(db.prisma, request?.headers.get('authorization') ?? connectionParams?.authorization, new Date())
+      const requestId = requestIdFrom(request?.headers.get('x-request-id'))
+      const credential = request ? await credentialOfRequest(request) : await credentialOfHeader(connectionParams?.authorization)
       const userId = credential?.userId ?? null
       return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas, streamWriteTimeoutMs: config.streamWriteTimeoutMs }
     },
@@ -159,6 +185,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
   if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
+  const metricsAccess: MetricsAccess = { token: config.metricsToken, port: config.metricsPort, production }
+  const serveMetricsHere = serveMetrics(metrics.registry, metricsAccess)
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry, metricsAccess)
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {
       // Liveness is answering at all; readiness includes the database.
@@ -168,11 +197,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
       res.end(JSON.stringify({ status: ready ? 'ok' : 'unavailable', database: ready ? 'up' : 'down' }))
       return
     }
-    if (req.url === '/metrics') {
-      res.setHeader('content-type', metrics.registry.contentType)
-      res.end(await metrics.registry.metrics())
-      return
-    }
+    if (req.url === METRICS_PATH) return metricsOnMainListener(metricsAccess) ? serveMetricsHere(req, res) : metricsNotServed(res)
     if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
     if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, config.streamWriteTimeoutMs)
     return yoga(req, res)
@@ -191,18 +216,26 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     changeListeners: (userId) => changes.listenerCount(`user-changed:${userId}`),
     start: async () => {
       await jobs.start()
-      return new Promise((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject)
-          const { port } = server.address() as AddressInfo
-          const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'
-          resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql` })
+      const listen = (listener: Server, port: number) =>
+        new Promise<{ port: number; origin: string }>((resolve, reject) => {
+          listener.once('error', reject)
+          listener.listen(port, config.host, () => {
+            listener.off('error', reject)
+            const { port } = listener.address() as AddressInfo
+            const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'
+            resolve({ port, origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}` })
+          })
         })
-      })
+      const { port, origin } = await listen(server, config.port)
+      if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
+      return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort)).origin}${METRICS_PATH}` }
     },
     stop: async ({ graceMs = 2000 } = {}) => {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+      if (metricsServer?.listening) {
+        metricsServer.close()
+        metricsServer.closeAllConnections()
+      }
       // graphql-ws clients get 1001 "Going away": they reconnect (elsewhere) and resume from their cursor.
       await closeWebSockets()
       server.closeIdleConnections()

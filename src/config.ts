@@ -109,13 +109,38 @@ const environmentSchema = z.object({
     .optional()
     .transform((value) => (value === '' ? undefined : value))
     .refine((value) => value === undefined || value.length >= MIN_SECRET_KEY_LENGTH, `must have at least ${MIN_SECRET_KEY_LENGTH} characters (e.g. \`openssl rand -base64 48\`)`),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || (value.length >= 16 && /^[\x21-\x7e]+$/.test(value)), 'must be at least 16 printable characters without spaces'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)))
+    .refine((origins) => origins === undefined || origins.every(isOrigin), 'must be comma-separated origins like https://app.example.com (scheme, host and port only)'),
 })
+
+/** `scheme://host[:port]`, exactly as a browser sends it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value
+  } catch {
+    return false
+  }
+}
+
+/** Where the Vite dev server serves the web client (`npm run dev -w web`): allowed by default in development. */
+export const VITE_DEV_ORIGIN = 'http://localhost:5173'
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 export interface Config {
   port: number
-  /** Undefined: listen on every interface (Node's default). */
+  /** Undefined: listen on every interface (Node's default; production's default). Outside production: 127.0.0.1. */
   host: string | undefined
   /** Where PGlite keeps its files when no DATABASE_URL is set. */
   dataDir: string
@@ -168,6 +193,15 @@ export interface Config {
    * Required in production; otherwise `main.ts` keeps one in `DATA_DIR/secret-key`, and tests get a random one per process.
    */
   secretKey: string | undefined
+  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken: string | undefined
+  /** When set, `/metrics` is served on its own listener on this port (same host) and not on `port`. */
+  metricsPort: number | undefined
+  /**
+   * Origins whose browsers may call `/graphql` (CORS, never with credentials). Default: none
+   * in production; the Vite dev server's outside production. The server's own origin always works.
+   */
+  corsOrigins: string[]
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -198,7 +232,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   return {
     port: parsed.PORT,
-    host: parsed.HOST,
+    // A development server hands out the demo token: keep it off the network unless HOST says otherwise.
+    host: parsed.HOST ?? (parsed.NODE_ENV === 'production' ? undefined : '127.0.0.1'),
     dataDir: parsed.DATA_DIR,
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
@@ -234,6 +269,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
     },
     secretKey: parsed.SECRET_KEY,
+    metricsToken: parsed.METRICS_TOKEN,
+    metricsPort: parsed.METRICS_PORT,
+    corsOrigins: parsed.CORS_ORIGINS ?? (parsed.NODE_ENV === 'production' ? [] : [VITE_DEV_ORIGIN]),
   }
 }
 

@@ -9,6 +9,7 @@ import { loadOrCreateSecretKey } from './cursors/secret-key-file.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { openConfiguredDatabase } from './db/open-configured.ts'
 import { DEMO_EMAIL, seedDemoData } from './db/seed/seed.ts'
+import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
 
 const STARTUP_TOKEN_NAME = 'development start-up token'
@@ -53,6 +54,9 @@ const { url } = await app.start()
 if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))
 logger.info({ url, database: db.kind }, `the web app on ${url.replace(/graphql$/, '')}, GraphQL and GraphiQL on ${url}`)
 if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
+if (demoToken && config.host !== undefined && !isLoopbackAddress(config.host)) {
+  logger.warn({ host: config.host }, 'listening beyond loopback (HOST): the web app and GraphiQL hand the demo token only to this machine, at localhost')
+}
 
 let stopping = false
 /**

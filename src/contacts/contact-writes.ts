@@ -147,12 +147,17 @@ export async function setContactGroups(prisma: PrismaClient, userId: string, con
 /** Creates a group of the user. Throws BAD_USER_INPUT for a bad or taken name, QUOTA_EXCEEDED past `maxGroups`. */
 export async function createGroup(prisma: PrismaClient, userId: string, name: string, maxGroups = DEFAULT_QUOTAS.groups) {
   const clean = parseInput(text(100), name, 'name')
+  const exists = async (client: Pick<PrismaClient, 'group'>) => {
+    if (await client.group.findFirst({ where: { userId, name: clean }, select: { id: true } })) {
+      throw badUserInput(`a group named "${clean}" exists`, 'name')
+    }
+  }
+  await exists(prisma)
   return prisma.$transaction(async (tx) => {
-    // Taking the quota locks the user's row, so concurrent creates of one name run one after the
-    // other and the second sees the first here (instead of failing on the unique index).
+    // Taking the quota locks the user's row: concurrent creates of one name run one after the other,
+    // and the later ones see the first here (instead of failing on the unique index).
     await takeQuota(tx, userId, 'groups', maxGroups)
-    const existing = await tx.group.findFirst({ where: { userId, name: clean }, select: { id: true } })
-    if (existing) throw badUserInput(`a group named "${clean}" exists`, 'name')
+    await exists(tx)
     return tx.group.create({ data: { userId, name: clean } })
   })
 }

@@ -1,15 +1,19 @@
 /**
  * One error vocabulary: a {@link ClientError} becomes a GraphQL error with its
  * `extensions.code`; anything else is logged with the request id and masked
- * (no message, stack or SQL reaches the client).
+ * (no message, stack or SQL reaches the client). Only those unexpected errors
+ * are logged at error level: what a client causes is its own answer, at most a debug line.
  */
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core'
 import { PothosSchemaError, PothosValidationError } from '@pothos/core'
 import { GraphQLError } from 'graphql'
-import { createGraphQLError } from 'graphql-yoga'
+import { createGraphQLError, type YogaLogger } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
-import type { Logger } from '../logger.ts'
+import { serializeError, type Logger } from '../logger.ts'
+import { maskSuggestions } from './anonymous-surface.ts'
 import type { GraphQLContext } from './context.ts'
+
+const same = <T>(value: T): T => value
 
 export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.'
 
@@ -29,9 +33,18 @@ function masked(error: GraphQLError | undefined, requestId: string | undefined):
   })
 }
 
+/**
+ * graphql-js parses recursively: a document nested a few thousand levels deep
+ * overflows the stack inside its parser. The client's document did that, not a bug of ours.
+ */
+function isParserOverflow(error: unknown): error is RangeError {
+  return error instanceof RangeError && /[\\/]graphql[\\/]language[\\/]/.test(error.stack ?? '')
+}
+
 /** The client-facing form of a known error, or undefined for an unexpected one. */
 function known(error: GraphQLError | undefined, original: unknown): GraphQLError | undefined {
   if (original instanceof ClientError) return coded(error, original)
+  if (isParserOverflow(original)) return coded(error, new ClientError('QUERY_TOO_COMPLEX', 'The document is nested too deeply to parse'))
   // Pothos rejects malformed input (e.g. an undecodable global ID) with a validation error.
   if (original instanceof PothosValidationError) return coded(error, new ClientError('BAD_USER_INPUT', original.message))
   // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client;
@@ -51,13 +64,18 @@ export function toClientError(error: GraphQLError, context: Partial<GraphQLConte
   return masked(error, context.requestId)
 }
 
-/** Envelop plugin applying {@link toClientError} to every query, mutation and subscription result. */
-export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
+/**
+ * Envelop plugin applying {@link toClientError} to every query, mutation and subscription result;
+ * with `hideSuggestionsFromAnonymous` (production), also cutting "Did you mean" hints from the
+ * errors an anonymous client gets (validation errors are cut by the anonymous-surface guard).
+ */
+export function useClientErrors(logger: Logger, { hideSuggestionsFromAnonymous = false } = {}): Plugin<GraphQLContext> {
   const hook =
     (context: Partial<GraphQLContext>) =>
     ({ result, setResult }: { result: { errors?: readonly GraphQLError[] }; setResult: (result: never) => void }) => {
       if (!result.errors?.length) return
-      setResult({ ...result, errors: result.errors.map((error) => toClientError(error, context, logger)) } as never)
+      const hide = hideSuggestionsFromAnonymous && !context.userId
+      setResult({ ...result, errors: result.errors.map((error) => (hide ? maskSuggestions : same)(toClientError(error, context, logger))) } as never)
     }
   return {
     onExecute: ({ args }) => ({
@@ -71,7 +89,7 @@ export function useClientErrors(logger: Logger): Plugin<GraphQLContext> {
 
 /** Yoga's last line: errors raised outside execution (e.g. while building the context). */
 export function maskError(logger: Logger) {
-  return (error: unknown): Error => {
+  return (error: unknown): GraphQLError => {
     const graphQLError = error instanceof GraphQLError ? error : undefined
     const original = graphQLError ? graphQLError.originalError : error
     const visible = known(graphQLError, original)
@@ -79,4 +97,42 @@ export function maskError(logger: Logger) {
     logger.error({ err: original }, 'unexpected error')
     return masked(graphQLError, undefined)
   }
+}
+
+/** An error as one short line for debug logs: its type and (query-free) message, no stack. */
+function summary(value: unknown): unknown {
+  if (!(value instanceof Error)) return value
+  return { type: value.name, message: (serializeError(value) as { message?: string }).message }
+}
+
+/**
+ * The logger handed to Yoga. Yoga logs at error level, with the stack, every error
+ * its `maskError` changed: that includes client errors given a code, and the
+ * unexpected ones {@link maskError} has already logged with their context. So
+ * its error lines become debug lines without stacks.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const line = (args: unknown[]) => (args.length === 1 && typeof args[0] === 'string' ? args[0] : { args: args.map(summary) })
+  return {
+    debug: (...args: unknown[]) => logger.debug(line(args)),
+    info: (...args: unknown[]) => logger.info(line(args)),
+    warn: (...args: unknown[]) => logger.warn(line(args)),
+    error: (...args: unknown[]) => logger.debug({ errors: args.map(summary) }, 'yoga masked an error (unexpected ones are logged at error by maskError)'),
+  }
+}
+
+/**
+ * For graphql-ws, whose `onSubscribe` parses and validates itself: the errors of
+ * a document that does not parse (a syntax error, or one too deep) or does not
+ * validate, each with a code as Yoga gives them over HTTP. A parse failure that
+ * is not the client's is logged and masked.
+ */
+export function documentErrors(logger: Logger, stage: 'parse' | 'validate', errors: readonly unknown[]): GraphQLError[] {
+  const code = stage === 'parse' ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
+  return errors.map((error) => {
+    // graphql-js's own syntax and validation errors are for the client as they are; the rest goes through maskError.
+    const visible = error instanceof GraphQLError && error.originalError == null ? error : maskError(logger)(error)
+    if (visible.extensions.code !== undefined) return visible
+    return createGraphQLError(visible.message, { nodes: visible.nodes, source: visible.source, positions: visible.positions, extensions: { ...visible.extensions, code } })
+  })
 }

@@ -16,6 +16,7 @@ import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
 import type { GraphQLContext } from './context.ts'
+import { documentErrors } from './errors.ts'
 import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
@@ -46,16 +47,18 @@ export function attachGraphQLWs(
       subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const enveloped = yoga.getEnveloped({ ...ctx, connectionParams: ctx.connectionParams, params })
+        // The context first: validation rules that depend on the viewer (production's anonymous guard) read it.
+        const contextValue = await enveloped.contextFactory()
         // The limits answer this operation with errors; a throw here would close the socket (4500).
         const checked = parseAndValidateOperation(enveloped, params.query)
-        if ('errors' in checked) return checked.errors
+        if ('errors' in checked) return documentErrors(logger, checked.stage, checked.errors)
         const { document } = checked
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         }
         return args

@@ -174,8 +174,13 @@ const FREQUENCIES: (FrequencyPreference | null)[] = [...Object.values(FrequencyP
 /** Every circle x frequency: within one, priority only falls as nextDueAt grows. */
 const CLASSES: ContactClass[] = CIRCLES.flatMap((dunbarCircle) => FREQUENCIES.map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })))
 
-/** Rows of first pages read in one statement: the default walk (48 pages of 50) stays one statement. */
-const FIRST_PAGE_ROWS_PER_STATEMENT = 2400
+/**
+ * Rows of each class's first page at most. The first pages of all classes come in one statement
+ * (48 x 50 = 2,400 rows, a few ms to decode); a class whose top runs past them is refilled with
+ * full pages. Sized for K: 500 rows a class (24,000 for a top 500) held every concurrent walk's
+ * memory and the event loop (~90 ms of decoding in one turn) for rows the merge mostly never took.
+ */
+const FIRST_PAGE_MAX_ROWS = 50
 
 /** The walk of a class whose first page was its last. */
 async function* noPages(): AsyncGenerator<MinimalPage, void, undefined> {}
@@ -236,10 +241,10 @@ export function createSuggestionEngine(deps: EngineDependencies) {
 
     let throttled = false
     let initialFill = true
-    // The first page of each class only needs to cover the top K; later pages are full, or a quarter when throttled.
+    // The first page of each class only needs to cover the top of it; later pages are full, or a quarter when throttled.
     const pageSize = () => {
       const size = throttled ? Math.max(1, Math.floor(batchSize / 4)) : batchSize
-      return initialFill ? Math.min(size, maxSuggestions) : size
+      return initialFill ? Math.min(size, maxSuggestions, FIRST_PAGE_MAX_ROWS) : size
     }
     let scanned = 0
     let emitted = resume?.emitted ?? 0
@@ -336,30 +341,21 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     }
 
     try {
-      // The first page of every class, in one statement for the usual sizes; each class's walk goes on from its page.
-      // Large first pages come in several statements, so that decoding one never holds the event loop long
-      // (48 pages of 500 rows took about 90 ms of CPU in one piece).
+      // The first page of every class, in one statement; each class's walk goes on from its page.
       await guard()
       yield* pending.splice(0)
       signal?.throwIfAborted()
-      const firstPageSize = pageSize()
-      const classesPerStatement = Math.max(1, Math.floor(FIRST_PAGE_ROWS_PER_STATEMENT / firstPageSize))
-      for (let from = 0; from < CLASSES.length; from += classesPerStatement) {
-        await checkpoint()
-        const group = CLASSES.slice(from, from + classesPerStatement)
-        const firstPages = await readFirstMinimalPages(deps.prisma, userId, group, firstPageSize)
-        firstPages.forEach(({ rows, after }, offset) => {
-          const index = from + offset
-          const stream = classes[index]!
-          stream.rows = rows
-          stream.exhausted = rows.length === 0
-          scanned += rows.length
-          if (after) {
-            const where = CLASSES[index]!
-            stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
-          }
-        })
-      }
+      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CLASSES, pageSize())
+      firstPages.forEach(({ rows, after }, index) => {
+        const stream = classes[index]!
+        stream.rows = rows
+        stream.exhausted = rows.length === 0
+        scanned += rows.length
+        if (after) {
+          const where = CLASSES[index]!
+          stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
+        }
+      })
       progress.scanned = scanned
       initialFill = false
       for (;;) {

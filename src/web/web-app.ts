@@ -1,16 +1,19 @@
 /**
  * Serves the built React client (`web/dist`): hashed assets through sirv, and
  * `index.html` for every other page the browser navigates to, with the page's
- * config filled in (the demo token in development, as GraphiQL's headers get it).
+ * config filled in: the demo token (development) only for a loopback client
+ * asking for a loopback host (see http/loopback.ts), as GraphiQL's headers get it.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import sirv from 'sirv'
+import { isLoopbackClient } from '../http/loopback.ts'
 
 export const WEB_DIST = new URL('../../web/dist/', import.meta.url).pathname
 
 export interface WebAppConfig {
+  /** Handed to loopback clients only. */
   demoToken?: string | undefined
 }
 
@@ -24,16 +27,17 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 export function createWebApp(config: WebAppConfig, distDir = WEB_DIST) {
   const indexPath = join(distDir, 'index.html')
   if (!existsSync(indexPath)) return null
-  const index = readFileSync(indexPath, 'utf8').replace(
-    '<!--app-config-->',
-    `<script id="app-config" type="application/json">${scriptJson({ ...(config.demoToken ? { demoToken: config.demoToken } : {}) })}</script>`,
-  )
+  const html = readFileSync(indexPath, 'utf8')
+  const withConfig = (pageConfig: Record<string, unknown>) =>
+    html.replace('<!--app-config-->', `<script id="app-config" type="application/json">${scriptJson(pageConfig)}</script>`)
+  const index = withConfig({})
+  const indexWithToken = config.demoToken ? withConfig({ demoToken: config.demoToken }) : index
   // Asset names carry a content hash: cache them for a year.
   const assets = sirv(distDir, { maxAge: 31_536_000, immutable: true, dotfiles: false })
   const sendIndex = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('content-type', 'text/html; charset=utf-8')
     res.setHeader('cache-control', 'no-store')
-    res.end(req.method === 'HEAD' ? undefined : index)
+    res.end(req.method === 'HEAD' ? undefined : isLoopbackClient(req) ? indexWithToken : index)
   }
   return (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
     new Promise((resolve) => {

@@ -41,7 +41,8 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     db = await openTestDatabase(kind, { onQuery: (sql) => void (sql.includes('"Contact"') && contactQueries++) })
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 150)
     await createUserWithContacts(db.prisma, 'bob@example.org', 50)
-    server = await startTestServer(db)
+    // Bursts of writes are sent as one request of 30 aliased mutations (see logInteractions): above the default alias limit.
+    server = await startTestServer(db, { env: { MAX_ALIASES: '30' } })
     const rows = await db.prisma.contact.findMany({ where: { userId: alice.id, archived: false } })
     // The server's clock runs; rank with a `now` a moment later, far from any tie that could flip.
     expected = rankNaively(rows, new Date(), 20).map((row) => row.id)

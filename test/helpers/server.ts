@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
-import { createLogger } from '../../src/logger.ts'
+import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -13,6 +13,8 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
 export interface TestServer {
   app: App
   url: string
+  /** `/metrics` on its own listener (with METRICS_PORT). */
+  metricsUrl?: string | undefined
   query<Data = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -24,17 +26,18 @@ export interface TestServer {
 /** The SECRET_KEY of every in-process test server of this test process (random per process). */
 export const TEST_SERVER_SECRET_KEY = randomBytes(48).toString('base64url')
 
-export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const app = buildApp({
-    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...options.env }), port: 0, host: '127.0.0.1' },
+    config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...options.env }), port: 0, host: options.env?.HOST ?? '127.0.0.1' },
     db,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     demoToken: options.demoToken,
   })
-  const { url } = await app.start()
+  const { url, metricsUrl } = await app.start()
   return {
     app,
     url,
+    metricsUrl,
     async query(query, variables, token) {
       const response = await fetch(url, {
         method: 'POST',

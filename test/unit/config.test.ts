@@ -6,7 +6,7 @@ describe('parseConfig', () => {
   it('has working defaults', () => {
     expect(parseConfig({})).toEqual({
       port: 4000,
-      host: undefined,
+      host: '127.0.0.1',
       dataDir: './.data',
       databaseUrl: undefined,
       redisUrl: undefined,
@@ -42,8 +42,27 @@ describe('parseConfig', () => {
         wsMaxPayloadBytes: 2 * 1024 * 1024,
       },
       secretKey: undefined,
+      metricsToken: undefined,
+      metricsPort: undefined,
+      corsOrigins: ['http://localhost:5173'],
     })
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
+  })
+
+  it('listens on loopback outside production and on every interface in production, unless HOST says otherwise', () => {
+    expect(parseConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1')
+    expect(parseConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1')
+    expect(parseConfig({ NODE_ENV: 'production' }).host).toBeUndefined()
+    expect(parseConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+    expect(parseConfig({ NODE_ENV: 'production', HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
+  })
+
+  it('reads the production surface: metrics token and port, CORS origins (none by default in production)', () => {
+    expect(parseConfig({ NODE_ENV: 'production' })).toMatchObject({ corsOrigins: [], metricsToken: undefined, metricsPort: undefined })
+    expect(
+      parseConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'abcdefghijklmnop', METRICS_PORT: '9464', CORS_ORIGINS: 'https://a.example, http://b.example:8080/' }),
+    ).toMatchObject({ metricsToken: 'abcdefghijklmnop', metricsPort: 9464, corsOrigins: ['https://a.example', 'http://b.example:8080'] })
+    expect(parseConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([])
   })
 
   it('reads every variable', () => {
@@ -96,6 +115,12 @@ describe('parseConfig', () => {
     ['DOCUMENT_CACHE_BYTES', '-1'],
     ['WS_MAX_PAYLOAD_BYTES', '1'],
     ['SECRET_KEY', 'too short'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'has a space in it, too'],
+    ['METRICS_PORT', '70000'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://a.example/path'],
+    ['CORS_ORIGINS', 'ftp://a.example'],
   ])('names the variable when %s=%s is bad', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`${name}=`))

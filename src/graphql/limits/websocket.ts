@@ -19,16 +19,19 @@ const forSocket = withoutHttpStatus
  * the document, or the errors to answer the operation with. Errors other than GraphQL
  * errors are bugs and are thrown.
  */
-export function parseAndValidateOperation(enveloped: ParseAndValidate, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
+export function parseAndValidateOperation(
+  enveloped: ParseAndValidate,
+  query: string,
+): { document: DocumentNode } | { errors: GraphQLError[]; stage: 'parse' | 'validate' } {
   let document: DocumentNode
   try {
     document = enveloped.parse(query)
   } catch (error) {
-    if (error instanceof GraphQLError) return { errors: [forSocket(error)] }
+    if (error instanceof GraphQLError) return { errors: [forSocket(error)], stage: 'parse' }
     throw error
   }
   const errors = enveloped.validate(enveloped.schema, document)
-  return errors.length > 0 ? { errors: errors.map(forSocket) } : { document }
+  return errors.length > 0 ? { errors: errors.map(forSocket), stage: 'validate' } : { document }
 }
 
 /** What `ws` raises for a frame it refuses (too large, bad UTF-8, bad opcode...): it has closed the socket with the right code already. */
