@@ -13,6 +13,12 @@ type Waiter = (release: () => void) => void
 export class AdmissionControl {
   private running = 0
   private waitingCount = 0
+  /**
+   * Walks already under way waiting for their next step: served before any walk starts, so walks
+   * finish what they began (each holds its pages and state between steps) instead of all being
+   * under way at once, which outgrew a small heap when walks yield to the event loop.
+   */
+  private readonly resuming: Waiter[] = []
   /** Waiting walks per user; the Map's order is the round-robin turn. */
   private readonly queues = new Map<string, Waiter[]>()
   /** Moving average of how long a walk holds its place, for the retry hint. */
@@ -27,10 +33,13 @@ export class AdmissionControl {
     throw new ClientError('RATE_LIMITED', 'the server is at capacity: retry later', { retryAfterSeconds })
   }
 
-  /** Waits for a place (fairly), and returns the function that gives it back. Rejects when `signal` aborts. */
-  acquire(userId: string, signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Waits for a place (fairly across users for a new walk; before every new walk for a walk
+   * `resuming`), and returns the function that gives it back. Rejects when `signal` aborts.
+   */
+  acquire(userId: string, signal?: AbortSignal, { resuming = false }: { resuming?: boolean } = {}): Promise<() => void> {
     signal?.throwIfAborted()
-    if (this.running < this.options.concurrency) {
+    if (this.running < this.options.concurrency && (resuming || this.resuming.length === 0)) {
       this.running++
       return Promise.resolve(this.releaser())
     }
@@ -43,10 +52,14 @@ export class AdmissionControl {
         if (this.remove(userId, waiter)) reject(signal!.reason)
       }
       signal?.addEventListener('abort', onAbort, { once: true })
+      this.waitingCount++
+      if (resuming) {
+        this.resuming.push(waiter)
+        return
+      }
       const queue = this.queues.get(userId)
       if (queue) queue.push(waiter)
       else this.queues.set(userId, [waiter])
-      this.waitingCount++
     })
   }
 
@@ -69,8 +82,16 @@ export class AdmissionControl {
 
   /** Gives a free place to the first waiter of the next user in turn. */
   private next(): void {
+    if (this.running >= this.options.concurrency) return
+    const resumed = this.resuming.shift()
+    if (resumed) {
+      this.waitingCount--
+      this.running++
+      resumed(this.releaser())
+      return
+    }
     const turn = this.queues.entries().next()
-    if (turn.done || this.running >= this.options.concurrency) return
+    if (turn.done) return
     const [userId, queue] = turn.value
     const waiter = queue.shift()!
     // The user goes to the back of the line (or leaves it).
@@ -82,6 +103,12 @@ export class AdmissionControl {
   }
 
   private remove(userId: string, waiter: Waiter): boolean {
+    const resumed = this.resuming.indexOf(waiter)
+    if (resumed >= 0) {
+      this.resuming.splice(resumed, 1)
+      this.waitingCount--
+      return true
+    }
     const queue = this.queues.get(userId)
     const index = queue?.indexOf(waiter) ?? -1
     if (!queue || index < 0) return false

@@ -109,8 +109,8 @@ export function liveSuggestions(
     const walk = async function* (walkOptions: GenerateOptions): AsyncGenerator<SuggestionEvent, void, undefined> {
       const events = engine.generateTimeboundSuggestionsStreaming(userId, { ...walkOptions, signal })
       try {
-        for (;;) {
-          const release = await admission?.acquire(userId, signal)
+        for (let step = 0; ; step++) {
+          const release = await admission?.acquire(userId, signal, { resuming: step > 0 })
           let next: IteratorResult<SuggestionEvent, void>
           try {
             next = await events.next()
