@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
-import { startTestServer } from '../helpers/server.ts'
+import { startTestServer, TEST_SERVER_SECRET_KEY } from '../helpers/server.ts'
 
 /** An address of this machine other people could reach (not loopback), if it has one. */
 const externalAddress = Object.values(networkInterfaces())
@@ -42,7 +42,7 @@ afterAll(() => db?.destroy())
 
 describe('where the server listens', () => {
   const listening = async (env: Record<string, string>) => {
-    const app = buildApp({ config: parseConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }), db, logger: createLogger('silent') })
+    const app = buildApp({ config: parseConfig({ PORT: '0', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...env }), db, logger: createLogger('silent') })
     await app.start()
     try {
       return (app.server.address() as AddressInfo).address

@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../../src/config.ts'
 
+/** A SECRET_KEY long enough for production. */
+const KEY = 'k'.repeat(32)
+
 describe('parseConfig', () => {
   it('has working defaults', () => {
     expect(parseConfig({})).toEqual({
@@ -52,15 +55,15 @@ describe('parseConfig', () => {
   it('listens on loopback outside production and on every interface in production, unless HOST says otherwise', () => {
     expect(parseConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1')
     expect(parseConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1')
-    expect(parseConfig({ NODE_ENV: 'production' }).host).toBeUndefined()
+    expect(parseConfig({ NODE_ENV: 'production', SECRET_KEY: KEY }).host).toBeUndefined()
     expect(parseConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
-    expect(parseConfig({ NODE_ENV: 'production', HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
+    expect(parseConfig({ NODE_ENV: 'production', SECRET_KEY: KEY, HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
   })
 
   it('reads the production surface: metrics token and port, CORS origins (none by default in production)', () => {
-    expect(parseConfig({ NODE_ENV: 'production' })).toMatchObject({ corsOrigins: [], metricsToken: undefined, metricsPort: undefined })
+    expect(parseConfig({ NODE_ENV: 'production', SECRET_KEY: KEY })).toMatchObject({ corsOrigins: [], metricsToken: undefined, metricsPort: undefined })
     expect(
-      parseConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'abcdefghijklmnop', METRICS_PORT: '9464', CORS_ORIGINS: 'https://a.example, http://b.example:8080/' }),
+      parseConfig({ NODE_ENV: 'production', SECRET_KEY: KEY, METRICS_TOKEN: 'abcdefghijklmnop', METRICS_PORT: '9464', CORS_ORIGINS: 'https://a.example, http://b.example:8080/' }),
     ).toMatchObject({ metricsToken: 'abcdefghijklmnop', metricsPort: 9464, corsOrigins: ['https://a.example', 'http://b.example:8080'] })
     expect(parseConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([])
   })
