@@ -188,7 +188,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   const metricsAccess: MetricsAccess = { token: config.metricsToken, port: config.metricsPort, production }
   const serveMetricsHere = serveMetrics(metrics.registry, metricsAccess)
   const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry, metricsAccess)
-  const server = createServer(async (req, res) => {
+  // A GET carries its document in the URL, URL-encoded (up to 3 bytes a byte): Node's default 16 kB of
+  // headers would refuse it with an empty 431 before the document limit could answer with its code.
+  const server = createServer({ maxHeaderSize: 3 * config.requestLimits.maxDocumentBytes + 16_384 }, async (req, res) => {
     if (req.url === '/health') {
       // Liveness is answering at all; readiness includes the database.
       const ready = await db.query('SELECT 1').then(() => true, () => false)

@@ -52,7 +52,7 @@ if (config.seedDemoData) {
 const app = buildApp({ config, db, logger, demoToken })
 const { url } = await app.start()
 if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))
-logger.info({ url, database: db.kind }, `the web app on ${url.replace(/graphql$/, '')}, GraphQL and GraphiQL on ${url}`)
+logger.info({ url, database: db.kind }, `the web app on ${url.replace(/graphql$/, '')}, GraphQL${config.nodeEnv === 'development' ? ' and GraphiQL' : ''} on ${url}`)
 if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
 if (demoToken && config.host !== undefined && !isLoopbackAddress(config.host)) {
   logger.warn({ host: config.host }, 'listening beyond loopback (HOST): the web app and GraphiQL hand the demo token only to this machine, at localhost')

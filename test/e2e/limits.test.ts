@@ -235,6 +235,20 @@ describe('the default limits', () => {
     ]
   }
 
+  it('answer a GET document up to MAX_DOCUMENT_BYTES, and refuse a larger one with its code (not an empty 431 for the URL)', async () => {
+    const { url } = await app.start()
+    const get = async (bytes: number) => {
+      const query = `{ __typename } #${'x'.repeat(bytes - 16)}`
+      const response = await fetch(`${url}?query=${encodeURIComponent(query)}`, { headers: { accept: 'application/graphql-response+json' } })
+      return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } }
+    }
+    const max = parseConfig({}).requestLimits.maxDocumentBytes
+    expect(await get(max)).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } })
+    const over = await get(max + 1)
+    expect(over.status).toBe(413)
+    expect(over.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST')
+  })
+
   it("let the web client's documents, GraphiQL's introspection and GraphiQL's default document through", async () => {
     const config = parseConfig({})
     for (const [name, query, variables] of await documents()) {

@@ -25,7 +25,7 @@ export const ContactNode = builder.prismaNode('Contact', {
     lastContactDate: t.expose('lastContactDate', { type: 'DateTime', nullable: true }),
     nextDueAt: t.expose('nextDueAt', {
       type: 'DateTime',
-      description: 'When the contact is due: last contact (or when added) plus the cadence.',
+      description: 'When the contact is due: the last contact plus the cadence; never contacted, when it was added (due at once).',
     }),
     frequencyPreference: t.expose('frequencyPreference', { type: FrequencyPreferenceEnum, nullable: true }),
     dunbarCircle: t.expose('dunbarCircle', { type: DunbarCircleEnum, nullable: true }),
