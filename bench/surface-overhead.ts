@@ -7,6 +7,7 @@
  * Then CPU time per request in process (yoga.fetch, batches of 200 interleaved), which
  * a loaded machine disturbs less than throughput.
  */
+import { randomBytes } from 'node:crypto'
 import { issueToken } from '../src/auth/tokens.ts'
 import { buildApp } from '../src/app.ts'
 import { parseConfig } from '../src/config.ts'
@@ -43,7 +44,7 @@ async function requestsPerSecond(url: string, query: string, signedIn: boolean):
 
 const servers: { nodeEnv: string; app: ReturnType<typeof buildApp>; url: string }[] = []
 for (const nodeEnv of ['production', 'test']) {
-  const app = buildApp({ config: { ...parseConfig({ NODE_ENV: nodeEnv, LOG_LEVEL: 'silent' }), port: 0, host: '127.0.0.1' }, db, logger: createLogger('silent') })
+  const app = buildApp({ config: { ...parseConfig({ NODE_ENV: nodeEnv, LOG_LEVEL: 'silent', SECRET_KEY: randomBytes(48).toString('base64url') }), port: 0, host: '127.0.0.1' }, db, logger: createLogger('silent') })
   servers.push({ nodeEnv, app, url: (await app.start()).url })
 }
 const cases = [
