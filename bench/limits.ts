@@ -89,7 +89,7 @@ try {
     })),
   })
   const token = await issueToken(db.prisma, user.id)
-  const config = { ...parseConfig({ NODE_ENV: 'production', SECRET_KEY: randomBytes(48).toString('base64url') }), port: 0, host: '127.0.0.1' }
+  const config = { ...parseConfig({ NODE_ENV: 'production', SECRET_KEY: randomBytes(48).toString('base64url'), MAX_OPERATIONS_PER_USER: '1000' }), port: 0, host: '127.0.0.1' }
   const servers = {
     with: buildApp({ config, db, logger: createLogger('silent') }),
     without: buildApp({ config, db, logger: createLogger('silent'), withoutRequestLimits: true }),

@@ -44,7 +44,7 @@ async function requestsPerSecond(url: string, query: string, signedIn: boolean):
 
 const servers: { nodeEnv: string; app: ReturnType<typeof buildApp>; url: string }[] = []
 for (const nodeEnv of ['production', 'test']) {
-  const app = buildApp({ config: { ...parseConfig({ NODE_ENV: nodeEnv, LOG_LEVEL: 'silent', SECRET_KEY: randomBytes(48).toString('base64url') }), port: 0, host: '127.0.0.1' }, db, logger: createLogger('silent') })
+  const app = buildApp({ config: { ...parseConfig({ NODE_ENV: nodeEnv, LOG_LEVEL: 'silent', SECRET_KEY: randomBytes(48).toString('base64url'), MAX_OPERATIONS_PER_USER: '1000' }), port: 0, host: '127.0.0.1' }, db, logger: createLogger('silent') })
   servers.push({ nodeEnv, app, url: (await app.start()).url })
 }
 const cases = [

@@ -31,6 +31,8 @@ export interface RequestLimits {
   documentCacheBytes: number
   /** Largest graphql-ws frame, bytes; a larger one closes the socket with 1009 before it is read. */
   wsMaxPayloadBytes: number
+  /** Queries and mutations one user may have executing at once in a process; past it RATE_LIMITED (HTTP 429). */
+  maxOperationsPerUser: number
 }
 
 /** SECRET_KEY's minimum length in characters (256 bits of base64 and then some). */
@@ -104,6 +106,7 @@ const environmentSchema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(1).max(1e9).default(10_000),
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
+  MAX_OPERATIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   SECRET_KEY: z
     .string()
     .optional()
@@ -267,6 +270,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       maxQueryCost: parsed.MAX_QUERY_COST,
       documentCacheBytes: parsed.DOCUMENT_CACHE_BYTES,
       wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
+      maxOperationsPerUser: parsed.MAX_OPERATIONS_PER_USER,
     },
     secretKey: parsed.SECRET_KEY,
     metricsToken: parsed.METRICS_TOKEN,

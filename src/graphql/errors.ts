@@ -50,9 +50,24 @@ function known(error: GraphQLError | undefined, original: unknown): GraphQLError
   // GraphQL's own errors (syntax, validation, variable coercion) are meant for the client;
   // a Pothos schema error is a bug of ours.
   if (!error || original instanceof PothosSchemaError || !(original == null || original instanceof GraphQLError)) return undefined
-  if (error.extensions.code !== undefined) return error
+  // Yoga's request errors carry the JSON parser's error, which quotes the client's whole body: cut to its
+  // first words. Changed in place: Yoga picks the HTTP status by the error it made.
+  const parserError = error.extensions.originalError as { message?: unknown } | undefined
+  if (typeof parserError?.message === 'string') parserError.message = clip(parserError.message, 100)
+  if (error.extensions.code !== undefined && error.message.length <= MAX_MESSAGE_LENGTH) return error
   // graphql-js rejects a variable of the wrong type without a code: it is the client's input.
-  return createGraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
+  return createGraphQLError(clip(error.message), {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { ...error.extensions, code: error.extensions.code ?? 'BAD_USER_INPUT' },
+  })
+}
+
+/** Longest error message sent; longer ones quote the client's own input (a value, a body) at length. */
+const MAX_MESSAGE_LENGTH = 1000
+
+function clip(message: string, max = MAX_MESSAGE_LENGTH): string {
+  return message.length <= max ? message : `${message.slice(0, max)}…`
 }
 
 /** What the client may see of an error raised while executing. */

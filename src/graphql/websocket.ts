@@ -31,7 +31,8 @@ export function attachGraphQLWs(
   maxPayloadBytes?: number,
 ): () => Promise<void> {
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, ...(maxPayloadBytes ? { maxPayload: maxPayloadBytes } : {}) })
-  guardClientFrames(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'))
+  // A client that reads nothing may have at most four frames' worth queued (8 MiB by default) before its socket is cut.
+  guardClientFrames(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'), 4 * (maxPayloadBytes ?? 2 * 1024 * 1024))
   const disposable = useServer(
     {
       onConnect: async ({ connectionParams, extra }) => {

@@ -9,14 +9,23 @@ import type { RequestLimits } from '../../config.ts'
 import { useRequestBodyLimit } from './body-size.ts'
 import { useDocumentLimits } from './document-limits.ts'
 import { useQueryCost } from './query-cost.ts'
+import { useOperationLimit } from './operation-limit.ts'
 import { createDocumentCache } from './document-cache.ts'
 
 export { createDocumentCache } from './document-cache.ts'
 export { isStackOverflow } from './errors.ts'
 
-/** The Yoga plugins of the limits, in the order they apply: body, document (size, tokens, depth, aliases, directives), cost. */
+/**
+ * The Yoga plugins of the limits, in the order they apply: body, document (size, tokens, depth,
+ * aliases, directives), cost, operations at once per user.
+ */
 export function useRequestLimits(limits: RequestLimits): Plugin[] {
-  return [useRequestBodyLimit(limits.maxRequestBodyBytes), useDocumentLimits(limits), useQueryCost(limits.maxQueryCost)]
+  return [
+    useRequestBodyLimit(limits.maxRequestBodyBytes),
+    useDocumentLimits(limits),
+    useQueryCost(limits.maxQueryCost),
+    useOperationLimit(limits.maxOperationsPerUser),
+  ]
 }
 
 /** The part of Yoga's options the limits set: their plugins, the bounded cache, Yoga's own body limit off (ours replaces it). */

@@ -54,19 +54,68 @@ function serverOnlyType(data: unknown): string | undefined {
   }
 }
 
+type SendCallback = (error?: Error) => void
+
 interface ClientSocket {
   emit: (event: string | symbol, ...args: unknown[]) => boolean
   close(code: number, reason: string): void
+  terminate(): void
+  send(data: unknown, ...rest: unknown[]): void
+  /** Bytes queued for the client and not yet written to the kernel. */
+  readonly bufferedAmount: number
+}
+
+/** A write that failed because the client went away mid-send: its doing, nothing to report. */
+function isClientGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED'
+}
+
+/**
+ * Bounds what a socket may hold for a client that does not read: past `maxBufferedBytes`
+ * queued, the socket is cut (the client is not reading, so a close frame would queue too),
+ * and the results it would have got are dropped instead of piling up on the heap. A write
+ * that fails because the client left (EPIPE, ECONNRESET) completes quietly: graphql-ws
+ * would print it with a stack and answer 4500, as for a bug of ours.
+ */
+function guardSends(socket: ClientSocket, maxBufferedBytes: number, log: (error: Error) => void): void {
+  const send = socket.send.bind(socket)
+  socket.send = (data: unknown, ...rest: unknown[]) => {
+    const callback = rest.find((arg): arg is SendCallback => typeof arg === 'function')
+    const options = rest.find((arg) => typeof arg === 'object' && arg !== null)
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      socket.terminate()
+      log(Object.assign(new Error(`the client read nothing while ${socket.bufferedAmount} bytes waited`), { code: 'WS_CLIENT_NOT_READING' }))
+      callback?.()
+      return
+    }
+    const done: SendCallback = (error) => {
+      if (error && isClientGone(error)) {
+        log(error)
+        callback?.()
+      } else {
+        callback?.(error)
+      }
+    }
+    if (options) send(data, options, done)
+    else send(data, done)
+  }
 }
 
 /**
  * Answers a client's protocol mistakes as a client's, before graphql-ws sees them: a refused
  * frame (e.g. over `maxPayload`, which `ws` closes with 1009) is logged with `log` instead of
  * graphql-ws's console.error with a stack, and a server-only message type (`next`...) closes
- * with 4400 instead of graphql-ws's 4500. Register before graphql-ws's `useServer`.
+ * with 4400 instead of graphql-ws's 4500. Sends are bounded (see {@link guardSends}).
+ * Register before graphql-ws's `useServer`.
  */
-export function guardClientFrames(wsServer: { on(event: 'connection', listener: (socket: ClientSocket) => void): unknown }, log: (error: Error) => void): void {
+export function guardClientFrames(
+  wsServer: { on(event: 'connection', listener: (socket: ClientSocket) => void): unknown },
+  log: (error: Error) => void,
+  maxBufferedBytes = 8 * 1024 * 1024,
+): void {
   wsServer.on('connection', (socket) => {
+    guardSends(socket, maxBufferedBytes, log)
     const emit = socket.emit.bind(socket)
     socket.emit = (event, ...args) => {
       if (event === 'error' && isClientFrameError(args[0])) {
