@@ -72,6 +72,17 @@ describe('startSuggestionsStream', () => {
     expect(timers.at(-1)?.ms).toBe(100)
   })
 
+  it('a refused resume cursor (BAD_USER_INPUT) is dropped: the next attempt walks anew instead of sending it again', () => {
+    const { client, fireTimer } = harness()
+    client.current.emit(batch(range(1, 2), 'c2'))
+    client.current.fail(dropped())
+    fireTimer()
+    expect(client.current.variables.input).toEqual({ live: true, resumeFrom: 'c2' })
+    client.current.fail(new ApiError('input.resumeFrom: invalid cursor', 'BAD_USER_INPUT'))
+    fireTimer()
+    expect(client.current.variables.input).toEqual({ live: true })
+  })
+
   it('a drop before the first batch starts a fresh walk', () => {
     const { client, fireTimer } = harness()
     client.current.fail(dropped())

@@ -52,6 +52,9 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
       onUnauthorized()
       return
     }
+    // A cursor the server refuses (signed with a key it no longer has, or from before cursors were
+    // signed) will be refused again: walk anew instead of retrying it forever.
+    if (error.code === 'BAD_USER_INPUT') cursor = null
     const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff(attempt)
     attempt += 1
     dispatch({ type: 'dropped', message: describe(error), retryInMs: delay })
