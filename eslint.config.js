@@ -1,5 +1,11 @@
 import js from '@eslint/js'
+import { createNodeResolver, importX } from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
+
+/** The domain: below the GraphQL layer, above the database. */
+const DOMAIN = ['auth', 'calendar', 'contacts', 'cursors', 'jobs', 'pubsub', 'suggestions', 'seed', 'quotas.ts', 'validation.ts'].map((path) => `./src/${path}`)
+/** Pure code: no database, no GraphQL, no clock (`now` is passed in). */
+const PURE = ['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`)
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'src/generated/', '.data/', 'scratch/', 'coverage/', 'web/dist/'] },
@@ -11,6 +17,38 @@ export default tseslint.config(
       'no-console': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The arrows point down: graphql -> domain -> db. An import that points up fails `npm run lint`
+    // with the message of the zone it breaks.
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver()] },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src/db',
+              from: './src',
+              except: ['./db', './generated', './errors.ts', './logger.ts', './config.ts'],
+              message: 'db/ is the bottom layer: it imports no domain, GraphQL or HTTP code (seeding lives in src/seed/).',
+            },
+            {
+              target: DOMAIN,
+              from: ['./src/graphql', './src/http', './src/web', './src/app.ts', './src/main.ts', './src/cli'],
+              message: 'Domain code does not import the GraphQL or HTTP layers: they call it, not the other way round.',
+            },
+            {
+              target: [...PURE, './src/memory', './src/metrics'],
+              from: ['./src/db', './src/graphql', './src/http', './src/generated/prisma/client.ts', './src/jobs', './src/pubsub'],
+              message: 'Pure code (scoring, slot fitting, memory, metrics) imports no database, GraphQL or I/O layer.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

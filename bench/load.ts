@@ -19,7 +19,7 @@ import WebSocket from 'ws'
 import { issueToken } from '../src/auth/tokens.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { seedBenchUsers } from '../src/db/seed/seed.ts'
+import { seedBenchUsers } from '../src/seed/seed.ts'
 import { startServerProcess, type ServerProcess } from '../test/helpers/server-process.ts'
 
 const { values } = parseArgs({

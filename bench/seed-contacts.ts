@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { seedBenchUsers } from '../src/db/seed/seed.ts'
+import { seedBenchUsers } from '../src/seed/seed.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const NOW = new Date('2026-11-25T12:00:00.000Z')

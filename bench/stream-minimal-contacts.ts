@@ -26,7 +26,7 @@ import pg from 'pg'
 import { streamMinimalContacts } from '../src/contacts/streaming-repository.ts'
 import { openDatabase, type Database } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { seedBenchUsers } from '../src/db/seed/seed.ts'
+import { seedBenchUsers } from '../src/seed/seed.ts'
 import { Prisma } from '../src/generated/prisma/client.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'

@@ -21,7 +21,7 @@ import { issueToken } from '../src/auth/tokens.ts'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { seedBenchUsers, seedDemoData } from '../src/db/seed/seed.ts'
+import { seedBenchUsers, seedDemoData } from '../src/seed/seed.ts'
 import { createLogger } from '../src/logger.ts'
 import { createSuggestionEngine } from '../src/suggestions/generator.ts'
 

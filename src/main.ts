@@ -8,7 +8,7 @@ import { loadConfigOrExit } from './config.ts'
 import { loadOrCreateSecretKey } from './cursors/secret-key-file.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { openConfiguredDatabase } from './db/open-configured.ts'
-import { DEMO_EMAIL, seedDemoData } from './db/seed/seed.ts'
+import { DEMO_EMAIL, seedDemoData } from './seed/seed.ts'
 import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
 

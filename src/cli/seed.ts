@@ -12,7 +12,7 @@ import { SingleBar } from 'cli-progress'
 import { loadConfigOrExit } from '../config.ts'
 import { applyMigrations } from '../db/migrate.ts'
 import { openConfiguredDatabase } from '../db/open-configured.ts'
-import { DEFAULT_SEED, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../db/seed/seed.ts'
+import { DEFAULT_SEED, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../seed/seed.ts'
 import { createLogger } from '../logger.ts'
 
 const USAGE = `usage:

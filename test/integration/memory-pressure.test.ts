@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedBenchUsers } from '../../src/db/seed/seed.ts'
+import { seedBenchUsers } from '../../src/seed/seed.ts'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 

@@ -5,8 +5,8 @@ import {
   generateUser,
   type ContactsSpec,
   type SeedContact,
-} from '../../src/db/seed/generate.ts'
-import { benchUserEmail, DEMO_CONTACTS, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../../src/db/seed/seed.ts'
+} from '../../src/seed/generate.ts'
+import { benchUserEmail, DEMO_CONTACTS, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../../src/seed/seed.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 const kinds = await availableDatabaseKinds()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
-import { contactTable, formatCopyLine, formatTimestamp } from '../../src/db/seed/bulk-insert.ts'
+import { contactTable, formatCopyLine, formatTimestamp } from '../../src/seed/bulk-insert.ts'
 import {
   CONTACT_BLOCK_SIZE,
   contactRange,
@@ -15,7 +15,7 @@ import {
   zonedTimeToUtc,
   type ContactsSpec,
   type SeedContact,
-} from '../../src/db/seed/generate.ts'
+} from '../../src/seed/generate.ts'
 
 const NOW = new Date('2026-11-25T12:00:00.000Z')
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/

@@ -11,7 +11,7 @@ import { stringifyDocument } from '@urql/core'
 import { SuggestionsSubscription } from '../src/api/documents.ts'
 import type { ResultOf } from '../src/graphql.ts'
 import { issueToken } from '../../src/auth/tokens.ts'
-import { seedDemoData } from '../../src/db/seed/seed.ts'
+import { seedDemoData } from '../../src/seed/seed.ts'
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/databases.ts'
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts'
 

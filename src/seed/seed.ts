@@ -4,7 +4,7 @@
  * Deterministic for a given seed and `now`; the rows come from ./generate.ts
  * and are written by ./bulk-insert.ts (COPY on PostgreSQL).
  */
-import type { Database } from '../database.ts'
+import type { Database } from '../db/database.ts'
 import {
   availabilityTable,
   calendarEventTable,

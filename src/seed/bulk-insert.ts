@@ -11,7 +11,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { Database } from '../database.ts'
+import type { Database } from '../db/database.ts'
 import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './generate.ts'
 
 /** How a column's value is written. */

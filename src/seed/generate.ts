@@ -9,8 +9,8 @@
  * (parallel writers). A contact's group ids are part of its row
  * (`"Contact"."groupIds"`), so one pass writes everything.
  */
-import { cadenceDays, computeNextDueAt, DAY_MS } from '../../contacts/cadence.ts'
-import type { ContactSource, DunbarCircle, FrequencyPreference } from '../../generated/prisma/enums.ts'
+import { cadenceDays, computeNextDueAt, DAY_MS } from '../contacts/cadence.ts'
+import type { ContactSource, DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 
 // ---------------------------------------------------------------------------
 // Random numbers
