@@ -28,7 +28,7 @@ import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
 import { loadSuggestionState } from './suggestion-status.ts'
 import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
-import { isStorableDate } from '../validation.ts'
+import { suggestionId } from './suggestion-id.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -128,26 +128,6 @@ class WalkClock {
     await yieldToEventLoop()
     this.sliceStart = performance.now()
   }
-}
-
-/**
- * A suggestion's id: the same contact and slot give the same id, and the id
- * says which contact and slot it is, so accept/dismiss/snooze need nothing else.
- */
-export function suggestionId(contactId: string, slot: Interval | null): string {
-  return `sg_${contactId}_${slot ? `${slot.start.getTime()}_${slot.end.getTime()}` : 'none'}`
-}
-
-/** The contact and slot of a suggestion id, or undefined when it is not one. */
-export function parseSuggestionId(id: string): { contactId: string; slot: Interval | null } | undefined {
-  const match = /^sg_([0-9a-f-]{36})_(?:none|(\d{1,15})_(\d{1,15}))$/i.exec(id)
-  if (!match) return undefined
-  const [, contactId, start, end] = match
-  if (start === undefined || end === undefined) return { contactId: contactId!, slot: null }
-  const slot = { start: new Date(Number(start)), end: new Date(Number(end)) }
-  // A slot the database cannot store (15 digits reach the year 33658) identifies nothing.
-  if (!(slot.end > slot.start) || !isStorableDate(slot.start) || !isStorableDate(slot.end)) return undefined
-  return { contactId: contactId!, slot }
 }
 
 function validateInt(value: number, min: number, max: number, field: string): number {

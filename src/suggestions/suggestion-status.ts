@@ -24,7 +24,8 @@ import type { Contact, PrismaClient, Suggestion } from '../generated/prisma/clie
 import type { Interval } from '../calendar/free-slots.ts'
 import type { SuggestionStatus } from '../generated/prisma/enums.ts'
 import { badUserInput, notFound } from '../errors.ts'
-import { parseSuggestionId, type Suggestion as EngineSuggestion } from './generator.ts'
+import type { Suggestion as EngineSuggestion } from './generator.ts'
+import { parseSuggestionId } from './suggestion-id.ts'
 import { calculatePriority } from './priority.ts'
 import { describeReason } from './reason.ts'
 
