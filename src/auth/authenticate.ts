@@ -6,6 +6,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import { bearerToken, hashToken, looksLikeToken } from './tokens.ts'
+import { HOUR_MS } from '../time.ts'
 
 /** Who a request is, and on which token: what a stream needs to be re-checked later. */
 export interface Credential {
@@ -17,7 +18,7 @@ export interface Credential {
 }
 
 /** `lastUsedAt` is written at most this often per token (ms): one write an hour, not one per request. */
-export const LAST_USED_PRECISION_MS = 60 * 60_000
+export const LAST_USED_PRECISION_MS = HOUR_MS
 
 /**
  * The credential of an `Authorization` value (`Bearer <token>`; anything but a

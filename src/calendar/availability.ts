@@ -1,6 +1,6 @@
 /** The user's free time from the database: weekly availability minus calendar events, over a horizon. */
 import type { PrismaClient } from '../generated/prisma/client.ts'
-import { DAY_MS } from '../contacts/cadence.ts'
+import { DAY_MS } from '../time.ts'
 import { freeSlots, type Interval } from './free-slots.ts'
 
 /** Free slots of the user from `now` to `now + horizonDays`, in the user's time zone (see {@link userTimezone}). */

@@ -5,6 +5,7 @@ import { isUuid } from '../db/uuid.ts'
 import { notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, giveQuota, takeQuota } from '../quotas.ts'
 import { parseInput, storableDate, storableString, timeZone } from '../validation.ts'
+import { DAY_MS } from '../time.ts'
 
 const windowsSchema = z
   .array(
@@ -38,7 +39,7 @@ export async function setAvailability(
 const eventSchema = z
   .object({ title: storableString().trim().max(200).nullish(), startsAt: storableDate(), endsAt: storableDate() })
   .refine((e) => e.endsAt > e.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] })
-  .refine((e) => e.endsAt.getTime() - e.startsAt.getTime() <= 31 * 86_400_000, { message: 'at most 31 days', path: ['endsAt'] })
+  .refine((e) => e.endsAt.getTime() - e.startsAt.getTime() <= 31 * DAY_MS, { message: 'at most 31 days', path: ['endsAt'] })
 
 /** Adds a busy event. Throws BAD_USER_INPUT for a bad title or times, QUOTA_EXCEEDED past `maxEvents`. */
 export async function addCalendarEvent(

@@ -5,8 +5,8 @@
  * back to the Dunbar circle's default; no circle either: yearly.
  */
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
+import { DAY_MS } from '../time.ts'
 
-export const DAY_MS = 86_400_000
 
 export const FREQUENCY_DAYS: Readonly<Record<Exclude<FrequencyPreference, 'FLEXIBLE'>, number>> = {
   WEEKLY: 7,

@@ -11,6 +11,7 @@ import { badUserInput, notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
 import { handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
+import { MINUTE_MS } from '../time.ts'
 
 const contactFields = {
   name: text(200),
@@ -40,7 +41,7 @@ export type ContactInput = z.input<typeof createSchema>
 export type ContactPatch = z.input<typeof updateSchema>
 
 function notInFuture(date: Date | null | undefined, now: Date, field: string): void {
-  if (date && date.getTime() > now.getTime() + 60_000) throw badUserInput(`${field} cannot be in the future`, field)
+  if (date && date.getTime() > now.getTime() + MINUTE_MS) throw badUserInput(`${field} cannot be in the future`, field)
 }
 
 async function ownContact(prisma: PrismaClient | Prisma.TransactionClient, userId: string, id: string): Promise<Contact> {

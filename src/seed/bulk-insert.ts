@@ -13,6 +13,7 @@ import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../db/database.ts'
 import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './generate.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time.ts'
 
 /** How a column's value is written. */
 type ColumnType = 'text' | 'uuid' | 'int' | 'float' | 'bool' | 'timestamp' | 'json' | 'textArray' | 'uuidArray'
@@ -44,8 +45,8 @@ const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3
 export function formatTimestamp(date: Date): string {
   const ms = date.getTime()
   if (!Number.isFinite(ms)) throw new RangeError('invalid date')
-  const days = Math.floor(ms / 86_400_000)
-  let rest = ms - days * 86_400_000
+  const days = Math.floor(ms / DAY_MS)
+  let rest = ms - days * DAY_MS
   // Howard Hinnant's days-to-civil algorithm.
   const z = days + 719_468
   const era = Math.floor(z / 146_097)
@@ -57,10 +58,10 @@ export function formatTimestamp(date: Date): string {
   const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
   if (year < 1000 || year > 9999) throw new RangeError(`timestamp out of range: ${date.toISOString()}`)
-  const hours = Math.floor(rest / 3_600_000)
-  rest -= hours * 3_600_000
-  const minutes = Math.floor(rest / 60_000)
-  rest -= minutes * 60_000
+  const hours = Math.floor(rest / HOUR_MS)
+  rest -= hours * HOUR_MS
+  const minutes = Math.floor(rest / MINUTE_MS)
+  rest -= minutes * MINUTE_MS
   const seconds = Math.floor(rest / 1000)
   const millis = rest - seconds * 1000
   return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}`

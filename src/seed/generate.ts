@@ -9,7 +9,8 @@
  * (parallel writers). A contact's group ids are part of its row
  * (`"Contact"."groupIds"`), so one pass writes everything.
  */
-import { cadenceDays, computeNextDueAt, DAY_MS } from '../contacts/cadence.ts'
+import { cadenceDays, computeNextDueAt } from '../contacts/cadence.ts'
+import { DAY_MS, MINUTE_MS } from '../time.ts'
 import type { ContactSource, DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 
 // ---------------------------------------------------------------------------
@@ -721,7 +722,7 @@ export function generateCalendarEvents(spec: { seed: number; userId: string; tim
       used.add(template.title)
       const startMinute = template.from + 15 * random.int((template.to - template.from) / 15 + 1)
       const startsAt = zonedTimeToUtc(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), startMinute, spec.timezone)
-      const endsAt = new Date(startsAt.getTime() + random.pick(template.minutes) * 60_000)
+      const endsAt = new Date(startsAt.getTime() + random.pick(template.minutes) * MINUTE_MS)
       if (startsAt.getTime() < start || endsAt.getTime() > end) continue
       events.push({ id: random.uuid(), userId: spec.userId, title: template.title, startsAt, endsAt })
     }

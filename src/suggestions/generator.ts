@@ -29,6 +29,7 @@ import { SlotFitter } from './slot-fitting.ts'
 import { loadSuggestionState } from './suggestion-status.ts'
 import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
 import { suggestionId } from './suggestion-id.ts'
+import { WEEK_MS } from '../time.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -210,7 +211,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     const signal = options.signal
 
     const [{ excluded, taken }, timezone] = await Promise.all([
-      loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? 7 * 86_400_000),
+      loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? WEEK_MS),
       deps.userTimezone(userId),
     ])
     if (options.slots && options.slots.length > maxSlots) {

@@ -20,7 +20,8 @@
  * the day it was added, one cadence overdue: it ranks by its circle's weight
  * and how long it has waited.
  */
-import { cadenceDays, DAY_MS } from '../contacts/cadence.ts'
+import { cadenceDays } from '../contacts/cadence.ts'
+import { DAY_MS } from '../time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 
 /** INNER > CLOSE > ACTIVE > CASUAL > ACQUAINTANCE > no circle. */

@@ -1,5 +1,5 @@
 /** The human reason shown with a suggestion, e.g. "Monthly · last talked 47 days ago". Pure. */
-import { DAY_MS } from '../contacts/cadence.ts'
+import { DAY_MS } from '../time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 
 const FREQUENCY_LABEL: Record<FrequencyPreference, string> = {

@@ -11,9 +11,8 @@
  * then follows by arithmetic, exactly as luxon derives it (`ts + offset`).
  */
 import { IANAZone } from 'luxon'
+import { DAY_MS, MINUTE_MS } from '../time.ts'
 
-const DAY_MS = 86_400_000
-const MINUTE_MS = 60_000
 
 /**
  * The longest run of instants whose offset is trusted from its two ends. No

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
+import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import { DAY_MS } from '../../src/time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
 import { createSuggestionEngine, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { cadenceDays, computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
+import { cadenceDays, computeNextDueAt } from '../../src/contacts/cadence.ts'
+import { DAY_MS } from '../../src/time.ts'
 
 describe('cadence', () => {
   it('follows the frequency preference first', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
+import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import { DAY_MS } from '../../src/time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
 import { applyRecencyDecay, calculatePriority, CIRCLE_WEIGHT, overdueRatio } from '../../src/suggestions/priority.ts'
 import { describeReason } from '../../src/suggestions/reason.ts'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { computeNextDueAt, DAY_MS } from '../../src/contacts/cadence.ts'
+import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import { DAY_MS } from '../../src/time.ts'
 import { contactTable, formatCopyLine, formatTimestamp } from '../../src/seed/bulk-insert.ts'
 import {
   CONTACT_BLOCK_SIZE,

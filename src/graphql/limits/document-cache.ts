@@ -9,12 +9,12 @@ import type { DocumentNode } from 'graphql'
 import type { YogaServerOptions } from 'graphql-yoga'
 import { LRUCache } from 'lru-cache'
 import { isLimitError } from './errors.ts'
+import { HOUR_MS } from '../../time.ts'
 
 /** Bytes charged per lexical token of a cached document: a Token, and its share of AST nodes and locations (measured ~150). */
 const BYTES_PER_TOKEN = 200
 /** Bytes charged for a cached parse error beside its key. */
 const BYTES_PER_ERROR = 1024
-const ONE_HOUR_MS = 3_600_000
 
 type CacheOptions = Exclude<NonNullable<YogaServerOptions<object, object>['parserAndValidationCache']>, boolean>
 
@@ -35,7 +35,7 @@ export function cacheEntryBytes(value: DocumentNode | Error, key: string): numbe
 export function createDocumentCache(maxBytes: number): CacheOptions | false {
   if (maxBytes <= 0) return false
   const cache = <V extends DocumentNode | Error>() =>
-    new LRUCache<string, V>({ maxSize: maxBytes, sizeCalculation: (value, key) => Math.max(1, cacheEntryBytes(value, key)), ttl: ONE_HOUR_MS })
+    new LRUCache<string, V>({ maxSize: maxBytes, sizeCalculation: (value, key) => Math.max(1, cacheEntryBytes(value, key)), ttl: HOUR_MS })
   const errors = cache<Error>()
   return {
     documentCache: cache<DocumentNode>(),
