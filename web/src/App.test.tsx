@@ -1,9 +1,9 @@
 import { act, render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { createFakeClient, type FakeClient } from '../test/fake-client.ts'
+import { createFakeClient, type FakeClient } from '../test/fake-client.tsx'
 import { batch, range } from '../test/fixtures.ts'
-import { ApiError } from './api/client.ts'
+import { ApiError } from './api/errors.ts'
 import { App, streamInputFromSearch } from './App.tsx'
 import { SIGNED_OUT_KEY, TOKEN_KEY } from './auth/session.ts'
 

@@ -1,17 +1,16 @@
 /** The app: the sign-in screen, or the signed-in pages over one API client per token. */
 import { useCallback, useEffect, useState } from 'react'
-import { ApiError, createApiClient, type ApiClient } from './api/client.ts'
+import { useQuery } from 'urql'
+import { createApiClient, type ApiClient } from './api/client.ts'
 import { MeQuery } from './api/documents.ts'
+import { ApiProvider, useUnauthorized } from './api/provider.tsx'
 import type { AppConfig } from './app-config.ts'
 import { forgetToken, initialToken, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
-import type { ResultOf } from './graphql.ts'
 import { Link, matchRoute, useLocation } from './router.tsx'
 import { SuggestionsView } from './suggestions/SuggestionsView.tsx'
-
-type Me = ResultOf<typeof MeQuery>['me']
 
 export interface AppProps {
   config: AppConfig
@@ -53,18 +52,26 @@ export function App({ config, storage, createClient = defaultClient }: AppProps)
   return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} />
 }
 
+/** One API client per token, disposed on sign-out; the pages below use it through {@link ApiProvider}. */
 function SignedIn({ token, createClient, onSignOut }: { token: string; createClient: (token: string) => ApiClient; onSignOut: (reason: string | null) => void }) {
   const [client, setClient] = useState<ApiClient | null>(null)
-  const [me, setMe] = useState<Me | null>(null)
-  const { pathname, search } = useLocation()
-  const route = matchRoute(pathname)
-  const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
-
   useEffect(() => {
     const created = createClient(token)
     setClient(created)
     return () => created.dispose()
   }, [createClient, token])
+  if (!client) return null
+  return (
+    <ApiProvider client={client}>
+      <Pages onSignOut={onSignOut} />
+    </ApiProvider>
+  )
+}
+
+function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
+  const { pathname, search } = useLocation()
+  const route = matchRoute(pathname)
+  const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
 
   // On the suggestions page the stream goes first: `me` (the user's zone, for the slots) is
   // asked once the first event is in, so that it does not compete with the walk on the server.
@@ -77,19 +84,9 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
     return () => clearTimeout(timer)
   }, [wantMe, askForMe])
 
-  useEffect(() => {
-    if (!client || !wantMe) return
-    let current = true
-    client.request(MeQuery, {}).then(
-      (data) => current && setMe(data.me),
-      (error: unknown) => current && error instanceof ApiError && error.unauthorized && rejected(),
-    )
-    return () => {
-      current = false
-    }
-  }, [client, rejected, wantMe])
-
-  if (!client) return null
+  const [{ data, error }] = useQuery({ query: MeQuery, pause: !wantMe })
+  useUnauthorized(error, rejected)
+  const me = data?.me ?? null
   const userZone = me?.timezone ?? null
   return (
     <>
@@ -108,9 +105,9 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
         </button>
       </header>
       <main>
-        {route.page === 'suggestions' && <SuggestionsView client={client} userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
-        {route.page === 'contacts' && <ContactsView client={client} groups={me?.groups ?? []} onUnauthorized={rejected} />}
-        {route.page === 'contact' && <ContactPage client={client} id={route.id} userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
+        {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
+        {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <p>
             No such page. <Link to="/">Suggestions</Link>

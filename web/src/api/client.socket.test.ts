@@ -3,7 +3,8 @@
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import { ApiError, createApiClient } from './client.ts'
+import { createApiClient } from './client.ts'
+import { ApiError } from './errors.ts'
 import { SuggestionsSubscription } from './documents.ts'
 
 let server: WebSocketServer | undefined
@@ -32,7 +33,7 @@ function outcome(url: string, options: { pingIntervalMs?: number; pongTimeoutMs?
   const client = createApiClient({ token: 't', httpUrl: url, webSocketImpl: WebSocket, ...options })
   const events: unknown[] = []
   const done = new Promise<ApiError>((resolve) => {
-    client.subscribe(SuggestionsSubscription, { input: {} }, { next: (data) => events.push(data), error: resolve, complete: () => resolve(new ApiError('completed', 'COMPLETE')) })
+    client.subscribe(SuggestionsSubscription, { input: {} }, { next: (data) => events.push(data), error: resolve, complete: () => resolve(new ApiError('completed', 'UNKNOWN')) })
   })
   return { client, events, done }
 }

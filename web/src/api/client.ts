@@ -1,31 +1,13 @@
 /**
- * The app's GraphQL client: queries and mutations over HTTP (a plain `fetch`),
- * subscriptions over graphql-ws. Reconnection is left to the caller (the
- * suggestions stream resumes with its own cursor); this client only tells why a
- * stream ended. A rejected token is never retried.
+ * The app's GraphQL client: queries and mutations through urql over HTTP (document
+ * cache, then `fetch`), subscriptions over graphql-ws. Reconnection is left to the
+ * caller (the suggestions stream resumes with its own cursor, which urql does not
+ * do); this client only tells why a stream ended. A rejected token is never retried.
  */
-import { stringifyDocument } from '@urql/core'
+import { cacheExchange, Client as UrqlClient, fetchExchange, stringifyDocument } from '@urql/core'
 import type { TadaDocumentNode } from 'gql.tada'
 import { createClient, type Client } from 'graphql-ws'
-
-/** Why a request or a stream failed, in the server's error vocabulary. */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    /** `extensions.code` (UNAUTHENTICATED, NOT_FOUND, ...), or NETWORK / CLOSED for transport failures. */
-    readonly code: string,
-    /** RATE_LIMITED tells when to come back. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message)
-    this.name = 'ApiError'
-  }
-
-  /** The token is missing, unknown or revoked: sign in again. */
-  get unauthorized(): boolean {
-    return this.code === 'UNAUTHENTICATED' || this.code === 'FORBIDDEN_TOKEN'
-  }
-}
+import { ApiError, toApiError, type WireError } from './errors.ts'
 
 export interface StreamSink<Data> {
   next(data: Data): void
@@ -36,23 +18,11 @@ export interface StreamSink<Data> {
 }
 
 export interface ApiClient {
-  request<Data, Variables>(document: TadaDocumentNode<Data, Variables>, variables: Variables): Promise<Data>
+  /** Queries and mutations (`useQuery` / `useMutation` under `ApiProvider`); errors read with `apiErrorOf`. */
+  readonly urql: UrqlClient
   /** Starts a subscription; the returned function stops it. */
   subscribe<Data, Variables>(document: TadaDocumentNode<Data, Variables>, variables: Variables, sink: StreamSink<Data>): () => void
   dispose(): void
-}
-
-interface WireError {
-  message: string
-  extensions?: { code?: unknown; retryAfterSeconds?: unknown }
-}
-
-/** The first GraphQL error as an {@link ApiError}. */
-export function toApiError(errors: readonly WireError[]): ApiError {
-  const first = errors[0]
-  const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'UNKNOWN'
-  const retry = first?.extensions?.retryAfterSeconds
-  return new ApiError(first?.message ?? 'Unknown error', code, typeof retry === 'number' ? retry : undefined)
 }
 
 const OPEN = 1
@@ -70,18 +40,38 @@ export function streamError(reason: unknown): ApiError {
   return new ApiError(reason instanceof Error ? reason.message : 'The connection failed.', 'NETWORK')
 }
 
-export interface ApiClientOptions {
+export interface QueryClientOptions {
   token: string
-  /** The GraphQL endpoint over HTTP; the WebSocket URL is derived from it. */
+  /** The GraphQL endpoint over HTTP. */
   httpUrl: string
   fetch?: typeof fetch
+}
+
+/**
+ * urql's client for queries and mutations: results cached per document and variables
+ * (a mutation drops the cached results that hold a type it returns, and active queries
+ * among them ask again), sent as JSON POSTs with the token as a bearer header.
+ */
+export function createQueryClient({ token, httpUrl, fetch: fetchImpl }: QueryClientOptions): UrqlClient {
+  return new UrqlClient({
+    url: httpUrl,
+    exchanges: [cacheExchange, fetchExchange],
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    // POST as before: GET would put the variables in the URL (and in access logs).
+    preferGetMethod: false,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  })
+}
+
+export interface ApiClientOptions extends QueryClientOptions {
+  /** The WebSocket URL is derived from `httpUrl`. */
   webSocketImpl?: unknown
   /** Ping the server this often (ms); a pong later than `pongTimeoutMs` closes the socket. */
   pingIntervalMs?: number
   pongTimeoutMs?: number
 }
 
-export function createApiClient({ token, httpUrl, fetch: fetchImpl = fetch, webSocketImpl, pingIntervalMs = 15_000, pongTimeoutMs = 5_000 }: ApiClientOptions): ApiClient {
+export function createApiClient({ token, httpUrl, fetch: fetchImpl, webSocketImpl, pingIntervalMs = 15_000, pongTimeoutMs = 5_000 }: ApiClientOptions): ApiClient {
   const authorization = `Bearer ${token}`
   let socket: WebSocket | null = null
   let pongTimer: ReturnType<typeof setTimeout> | undefined
@@ -112,22 +102,7 @@ export function createApiClient({ token, httpUrl, fetch: fetchImpl = fetch, webS
   })
 
   return {
-    async request(document, variables) {
-      let response: Response
-      try {
-        response = await fetchImpl(httpUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', authorization },
-          body: JSON.stringify({ query: stringifyDocument(document), variables }),
-        })
-      } catch {
-        throw new ApiError('The server cannot be reached.', 'NETWORK')
-      }
-      const body = (await response.json().catch(() => null)) as { data?: unknown; errors?: WireError[] } | null
-      if (body?.errors?.length) throw toApiError(body.errors)
-      if (!body?.data) throw new ApiError(`The server answered ${response.status}.`, 'NETWORK')
-      return body.data as never
-    },
+    urql: createQueryClient({ token, httpUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) }),
     subscribe(document, variables, sink) {
       let ended = false
       const end = () => {

@@ -1,7 +1,9 @@
 /** One contact: its fields, and "log interaction" (after which the suggestions no longer list it). */
-import { useEffect, useState, type FormEvent } from 'react'
-import { ApiError, type ApiClient } from '../api/client.ts'
+import { useState, type FormEvent } from 'react'
+import { useMutation, useQuery } from 'urql'
 import { ContactQuery, LogInteraction } from '../api/documents.ts'
+import { apiErrorOf } from '../api/errors.ts'
+import { useUnauthorized } from '../api/provider.tsx'
 import { circleLabel, formatDate, formatDateTime } from '../format.ts'
 import type { ResultOf } from '../graphql.ts'
 import { Link } from '../router.tsx'
@@ -11,10 +13,8 @@ type Contact = ResultOf<typeof LogInteraction>['logInteraction']
 const KINDS = ['CALL', 'MESSAGE', 'EMAIL', 'MEETING', 'OTHER'] as const
 type Kind = (typeof KINDS)[number]
 
-type Load = { state: 'loading' } | { state: 'missing' } | { state: 'failed'; message: string } | { state: 'ready'; contact: Contact }
-
+/** Under an `ApiProvider`. */
 export interface ContactPageProps {
-  client: ApiClient
   id: string
   userZone: string | null
   onUnauthorized: () => void
@@ -30,21 +30,19 @@ function Field({ label, value }: { label: string; value: string | null | undefin
   )
 }
 
-function LogInteractionForm({ client, contact, onLogged }: { client: ApiClient; contact: Contact; onLogged: (contact: Contact) => void }) {
+function LogInteractionForm({ contact, onLogged }: { contact: Contact; onLogged: (contact: Contact) => void }) {
   const [kind, setKind] = useState<Kind>('CALL')
   const [note, setNote] = useState('')
-  const [status, setStatus] = useState<{ saving: boolean; message: string | null }>({ saving: false, message: null })
+  const [{ fetching: saving }, logInteraction] = useMutation(LogInteraction)
+  const [message, setMessage] = useState<string | null>(null)
   const submit = async (event: FormEvent) => {
     event.preventDefault()
-    setStatus({ saving: true, message: null })
-    try {
-      const { logInteraction } = await client.request(LogInteraction, { contactId: contact.id, input: { kind, ...(note.trim() ? { note: note.trim() } : {}) } })
-      onLogged(logInteraction)
-      setNote('')
-      setStatus({ saving: false, message: 'Interaction logged.' })
-    } catch (error) {
-      setStatus({ saving: false, message: `Could not log it: ${error instanceof Error ? error.message : 'unknown error'}` })
-    }
+    setMessage(null)
+    const { data, error } = await logInteraction({ contactId: contact.id, input: { kind, ...(note.trim() ? { note: note.trim() } : {}) } })
+    if (!data) return setMessage(`Could not log it: ${error ? apiErrorOf(error).message : 'unknown error'}`)
+    onLogged(data.logInteraction)
+    setNote('')
+    setMessage('Interaction logged.')
   }
   return (
     <form className="log-interaction" onSubmit={submit} aria-labelledby="log-title">
@@ -62,37 +60,40 @@ function LogInteractionForm({ client, contact, onLogged }: { client: ApiClient; 
       <label>
         Note <input value={note} onChange={(event) => setNote(event.target.value)} maxLength={2000} />
       </label>
-      <button type="submit" disabled={status.saving}>
-        {status.saving ? 'Saving…' : 'Log interaction'}
+      <button type="submit" disabled={saving}>
+        {saving ? 'Saving…' : 'Log interaction'}
       </button>
-      <p role="status">{status.message}</p>
+      <p role="status">{message}</p>
     </form>
   )
 }
 
-export function ContactPage({ client, id, userZone, onUnauthorized }: ContactPageProps) {
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  useEffect(() => {
-    let current = true
-    setLoad({ state: 'loading' })
-    client.request(ContactQuery, { id }).then(
-      ({ node }) => current && setLoad(node?.__typename === 'Contact' ? { state: 'ready', contact: node } : { state: 'missing' }),
-      (error: unknown) => {
-        if (!current) return
-        if (error instanceof ApiError && error.unauthorized) return onUnauthorized()
-        if (error instanceof ApiError && (error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT')) return setLoad({ state: 'missing' })
-        setLoad({ state: 'failed', message: error instanceof Error ? error.message : 'Loading failed' })
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [client, id, onUnauthorized])
+function Missing() {
+  return (
+    <p role="alert">
+      No such contact. <Link to="/contacts">All contacts</Link>
+    </p>
+  )
+}
 
-  if (load.state === 'loading') return <p aria-busy="true">Loading…</p>
-  if (load.state === 'missing') return <p role="alert">No such contact. <Link to="/contacts">All contacts</Link></p>
-  if (load.state === 'failed') return <p role="alert">{load.message}</p>
-  const { contact } = load
+export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) {
+  const [{ data, error, fetching }] = useQuery({ query: ContactQuery, variables: { id } })
+  // The contact as the last logged interaction returned it, while the query still has the
+  // answer from before (the mutation makes an active query ask again; its answer wins then).
+  const [logged, setLogged] = useState<{ contact: Contact; over: typeof data } | null>(null)
+  useUnauthorized(error, onUnauthorized)
+
+  if (fetching && !data) return <p aria-busy="true">Loading…</p>
+  if (error) {
+    const { code, message, unauthorized } = apiErrorOf(error)
+    // Signing out (useUnauthorized): until then, still loading.
+    if (unauthorized) return <p aria-busy="true">Loading…</p>
+    if (code === 'NOT_FOUND' || code === 'BAD_USER_INPUT') return <Missing />
+    return <p role="alert">{message}</p>
+  }
+  const node = data?.node
+  if (node?.__typename !== 'Contact') return <Missing />
+  const contact = logged && logged.over === data ? logged.contact : node
   return (
     <article aria-labelledby="contact-name" className="contact">
       <p>
@@ -116,7 +117,7 @@ export function ContactPage({ client, id, userZone, onUnauthorized }: ContactPag
         <Field label="Notes" value={contact.customNotes} />
         {contact.archived && <Field label="Archived" value="yes" />}
       </dl>
-      <LogInteractionForm client={client} contact={contact} onLogged={(updated) => setLoad({ state: 'ready', contact: updated })} />
+      <LogInteractionForm contact={contact} onLogged={(updated) => setLogged({ contact: updated, over: data })} />
     </article>
   )
 }

@@ -1,14 +1,16 @@
 /** The contacts, a page at a time as the user scrolls, filtered by circle, group, tag and name. */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { ApiError, type ApiClient } from '../api/client.ts'
+import { useQuery } from 'urql'
 import { ContactsQuery } from '../api/documents.ts'
+import { apiErrorOf } from '../api/errors.ts'
+import { useUnauthorized } from '../api/provider.tsx'
 import { CIRCLES, circleLabel, formatDate, type Circle } from '../format.ts'
-import type { ResultOf } from '../graphql.ts'
+import type { VariablesOf } from '../graphql.ts'
 import { contactPath, Link } from '../router.tsx'
 
 export const PAGE_SIZE = 50
 
-type ContactRow = ResultOf<typeof ContactsQuery>['contacts']['edges'][number]['node']
+type Filter = NonNullable<VariablesOf<typeof ContactsQuery>['filter']>
 
 export interface ContactFilters {
   circle: Circle | ''
@@ -19,17 +21,7 @@ export interface ContactFilters {
   archived: boolean
 }
 
-interface ListState {
-  rows: ContactRow[]
-  endCursor: string | null
-  hasNextPage: boolean
-  loading: boolean
-  error: string | null
-}
-
-const emptyList: ListState = { rows: [], endCursor: null, hasNextPage: true, loading: false, error: null }
-
-function toFilter(filters: ContactFilters) {
+function toFilter(filters: ContactFilters): Filter {
   return {
     ...(filters.circle ? { circle: filters.circle } : {}),
     ...(filters.group ? { group: filters.group } : {}),
@@ -49,51 +41,74 @@ function useDebounced<T>(value: T, ms: number): T {
   return settled
 }
 
-function useContactPages(client: ApiClient, filters: ContactFilters, onUnauthorized: () => void) {
-  const [list, setList] = useState<ListState>(emptyList)
-  const current = useRef(list)
-  current.current = list
-  // Answers to an older filter are dropped: one generation per filter.
-  const generation = useRef(0)
-  const key = JSON.stringify(toFilter(filters))
-  const filter = useMemo(() => JSON.parse(key) as ReturnType<typeof toFilter>, [key])
+/** One page of the list: its rows, as its query answered (the document cache has it once answered). */
+function ContactRows({ filter, after }: { filter: Filter; after: string | null }) {
+  const [{ data }] = useQuery({ query: ContactsQuery, variables: { first: PAGE_SIZE, after, filter } })
+  return data?.contacts.edges.map(({ node: contact }) => (
+    <li key={contact.id} className="contact-row" data-testid="contact-row">
+      <Link to={contactPath(contact.id)}>{contact.name}</Link>
+      <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
+      <span className="muted">{contact.lastContactDate ? `Last talked ${formatDate(contact.lastContactDate)}` : 'Never contacted'}</span>
+      {contact.tags.length > 0 && <span className="tags">{contact.tags.join(', ')}</span>}
+    </li>
+  ))
+}
 
-  const load = useCallback(
-    async (after: string | null) => {
-      const mine = generation.current
-      setList((state) => ({ ...(after === null ? emptyList : state), loading: true, error: null }))
-      try {
-        const { contacts } = await client.request(ContactsQuery, { first: PAGE_SIZE, after, filter })
-        if (mine !== generation.current) return
-        setList((state) => ({
-          rows: [...state.rows, ...contacts.edges.map((edge) => edge.node)],
-          endCursor: contacts.pageInfo.endCursor ?? null,
-          hasNextPage: contacts.pageInfo.hasNextPage,
-          loading: false,
-          error: null,
-        }))
-      } catch (error) {
-        if (mine !== generation.current) return
-        if (error instanceof ApiError && error.unauthorized) onUnauthorized()
-        setList((state) => ({ ...state, loading: false, error: error instanceof Error ? error.message : 'Loading failed' }))
-      }
-    },
-    [client, filter, onUnauthorized],
+/**
+ * The list for one filter (a new filter mounts a new list, so an answer to the old one is
+ * never shown): a {@link ContactRows} per page asked for, and the last page's query here
+ * for the loading state, the error and what comes next.
+ */
+function ContactList({ filter, onUnauthorized }: { filter: Filter; onUnauthorized: () => void }) {
+  // The `after` cursor of every page asked for so far.
+  const [afters, setAfters] = useState<(string | null)[]>([null])
+  const after = afters.at(-1) ?? null
+  const [last, reexecute] = useQuery({ query: ContactsQuery, variables: { first: PAGE_SIZE, after, filter } })
+  useUnauthorized(last.error, onUnauthorized)
+  const connection = last.data?.contacts
+  // Before the first answer, or after a failed one, there is more to ask for.
+  const hasNextPage = connection?.pageInfo.hasNextPage ?? true
+  const error = !last.fetching && last.error ? apiErrorOf(last.error).message : null
+
+  const loadMore = () => {
+    if (last.fetching) return
+    if (last.error) return reexecute({ requestPolicy: 'network-only' })
+    const endCursor = connection?.pageInfo.endCursor
+    if (!hasNextPage || !endCursor) return
+    // The observer may fire again before React renders: a page is asked for once.
+    setAfters((list) => (list.includes(endCursor) ? list : [...list, endCursor]))
+  }
+  const latest = useRef(loadMore)
+  latest.current = loadMore
+  const sentinel = useWhenVisible(useCallback(() => latest.current(), []))
+  // Every page before the last had a next page: it was full.
+  const count = (afters.length - 1) * PAGE_SIZE + (connection?.edges.length ?? 0)
+
+  return (
+    <>
+      <ul className="contacts" aria-label="Contacts" aria-busy={last.fetching}>
+        {afters.map((pageAfter) => (
+          <ContactRows key={pageAfter ?? ''} filter={filter} after={pageAfter} />
+        ))}
+      </ul>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div ref={sentinel} className="list-end">
+        {last.fetching ? (
+          <span>Loading…</span>
+        ) : hasNextPage ? (
+          <button type="button" onClick={loadMore}>
+            Load more
+          </button>
+        ) : (
+          <span>{count === 0 ? 'No contacts match.' : `${count} contacts`}</span>
+        )}
+      </div>
+    </>
   )
-
-  useEffect(() => {
-    generation.current += 1
-    void load(null)
-  }, [load])
-
-  const loadMore = useCallback(() => {
-    const { loading, hasNextPage, endCursor } = current.current
-    if (loading || !hasNextPage || !endCursor) return
-    // Mark it loading now: the observer may fire again before React renders.
-    current.current = { ...current.current, loading: true }
-    void load(endCursor)
-  }, [load])
-  return { list, loadMore }
 }
 
 /** Calls `onVisible` whenever the element scrolls into view. */
@@ -109,17 +124,17 @@ function useWhenVisible(onVisible: () => void) {
   return ref
 }
 
+/** Under an `ApiProvider`. */
 export interface ContactsViewProps {
-  client: ApiClient
   groups: { id: string; name: string }[]
   onUnauthorized: () => void
 }
 
-export function ContactsView({ client, groups, onUnauthorized }: ContactsViewProps) {
+export function ContactsView({ groups, onUnauthorized }: ContactsViewProps) {
   const [filters, setFilters] = useState<ContactFilters>({ circle: '', group: '', tag: '', search: '', archived: false })
   const settled = useDebounced(filters, 250)
-  const { list, loadMore } = useContactPages(client, settled, onUnauthorized)
-  const sentinel = useWhenVisible(loadMore)
+  const key = JSON.stringify(toFilter(settled))
+  const filter = useMemo(() => JSON.parse(key) as Filter, [key])
   const set = (patch: Partial<ContactFilters>) => setFilters((current) => ({ ...current, ...patch }))
 
   return (
@@ -158,32 +173,7 @@ export function ContactsView({ client, groups, onUnauthorized }: ContactsViewPro
           <input type="checkbox" checked={filters.archived} onChange={(event) => set({ archived: event.target.checked })} /> Archived only
         </label>
       </form>
-      <ul className="contacts" aria-label="Contacts" aria-busy={list.loading}>
-        {list.rows.map((contact) => (
-          <li key={contact.id} className="contact-row" data-testid="contact-row">
-            <Link to={contactPath(contact.id)}>{contact.name}</Link>
-            <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
-            <span className="muted">{contact.lastContactDate ? `Last talked ${formatDate(contact.lastContactDate)}` : 'Never contacted'}</span>
-            {contact.tags.length > 0 && <span className="tags">{contact.tags.join(', ')}</span>}
-          </li>
-        ))}
-      </ul>
-      {list.error && (
-        <p className="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      <div ref={sentinel} className="list-end">
-        {list.loading ? (
-          <span>Loading…</span>
-        ) : list.hasNextPage ? (
-          <button type="button" onClick={loadMore}>
-            Load more
-          </button>
-        ) : (
-          <span>{list.rows.length === 0 ? 'No contacts match.' : `${list.rows.length} contacts`}</span>
-        )}
-      </div>
+      <ContactList key={key} filter={filter} onUnauthorized={onUnauthorized} />
     </section>
   )
 }

@@ -1,8 +1,8 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react'
+import { act, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createFakeClient } from '../../test/fake-client.ts'
-import { ApiError } from '../api/client.ts'
+import { createFakeClient, renderWithClient } from '../../test/fake-client.tsx'
+import { ApiError } from '../api/errors.ts'
 import { matchRoute, contactPath } from '../router.tsx'
 import { ContactPage } from './ContactPage.tsx'
 import { ContactsView, PAGE_SIZE } from './ContactsView.tsx'
@@ -42,7 +42,7 @@ const scrollToEnd = () => act(() => observers.filter((o) => !o.disconnected).for
 describe('ContactsView', () => {
   it('loads the first page, then the next ones as the end scrolls into view', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
-    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE))
     expect(client.requests[0]).toEqual({ operation: 'Contacts', variables: { first: PAGE_SIZE, after: null, filter: {} } })
     scrollToEnd()
@@ -58,7 +58,7 @@ describe('ContactsView', () => {
   it('has a "Load more" button for keyboards', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
     await user.click(await screen.findByRole('button', { name: 'Load more' }))
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(100))
   })
@@ -66,7 +66,7 @@ describe('ContactsView', () => {
   it('filters by circle, group, tag and search, starting from the first page', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    render(<ContactsView client={client} groups={[{ id: 'R3JvdXA6Mw==', name: 'Climbing' }]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[{ id: 'R3JvdXA6Mw==', name: 'Climbing' }]} onUnauthorized={() => {}} />)
     await screen.findAllByTestId('contact-row')
     await user.selectOptions(screen.getByLabelText('Circle'), 'INNER')
     await user.selectOptions(screen.getByLabelText('Group'), 'Climbing')
@@ -92,7 +92,7 @@ describe('ContactsView', () => {
       },
     })
     const user = userEvent.setup()
-    render(<ContactsView client={client} groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
     await user.type(screen.getByLabelText('Search'), 'Person 7')
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(1))
     await act(async () => release())
@@ -102,7 +102,7 @@ describe('ContactsView', () => {
   it('signs out on UNAUTHENTICATED', async () => {
     const onUnauthorized = vi.fn()
     const client = createFakeClient({ Contacts: () => Promise.reject(new ApiError('Sign in', 'UNAUTHENTICATED')) })
-    render(<ContactsView client={client} groups={[]} onUnauthorized={onUnauthorized} />)
+    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={onUnauthorized} />)
     await waitFor(() => expect(onUnauthorized).toHaveBeenCalled())
   })
 })
@@ -134,7 +134,7 @@ describe('ContactPage', () => {
       LogInteraction: () => ({ logInteraction: { ...contact, lastContactDate: '2026-11-25T09:00:00.000Z' } }),
     })
     const user = userEvent.setup()
-    render(<ContactPage client={client} id={contact.id} userZone="Europe/Berlin" onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactPage id={contact.id} userZone="Europe/Berlin" onUnauthorized={() => {}} />)
     expect(await screen.findByRole('heading', { name: 'Aisha Anderson' })).toBeInTheDocument()
     expect(client.requests[0]).toEqual({ operation: 'Contact', variables: { id: 'Q29udGFjdDox/+=' } })
     expect(screen.getByText('aisha@example.com')).toBeInTheDocument()
@@ -154,14 +154,14 @@ describe('ContactPage', () => {
       LogInteraction: () => Promise.reject(new ApiError('Too many requests', 'RATE_LIMITED')),
     })
     const user = userEvent.setup()
-    render(<ContactPage client={client} id={contact.id} userZone={null} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactPage id={contact.id} userZone={null} onUnauthorized={() => {}} />)
     await user.click(await screen.findByRole('button', { name: 'Log interaction' }))
     expect(await screen.findByText('Could not log it: Too many requests')).toBeInTheDocument()
   })
 
   it('says when there is no such contact', async () => {
     const client = createFakeClient({ Contact: () => ({ node: null }) })
-    render(<ContactPage client={client} id="nope" userZone={null} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactPage id="nope" userZone={null} onUnauthorized={() => {}} />)
     expect(await screen.findByRole('alert')).toHaveTextContent('No such contact.')
   })
 })

@@ -1,10 +1,10 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react'
+import { act, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { Profiler } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createFakeClient, deferred } from '../../test/fake-client.ts'
+import { createFakeClient, deferred, renderWithClient } from '../../test/fake-client.tsx'
 import { batch, complete, range, suggestion, throttled, updated } from '../../test/fixtures.ts'
-import { ApiError } from '../api/client.ts'
+import { ApiError } from '../api/errors.ts'
 import type { SuggestionEvent } from './reducer.ts'
 import { SuggestionsView } from './SuggestionsView.tsx'
 
@@ -13,7 +13,7 @@ afterEach(() => vi.unstubAllGlobals())
 function setup(handlers: Parameters<typeof createFakeClient>[0] = {}) {
   const client = createFakeClient(handlers)
   const onUnauthorized = vi.fn()
-  render(<SuggestionsView client={client} userZone="Europe/Berlin" onUnauthorized={onUnauthorized} backoff={() => 10} />)
+  renderWithClient(client, <SuggestionsView userZone="Europe/Berlin" onUnauthorized={onUnauthorized} backoff={() => 10} />)
   const emit = (event: SuggestionEvent) => act(() => client.current.emit(event))
   return { client, onUnauthorized, emit, user: userEvent.setup() }
 }
@@ -108,9 +108,10 @@ describe('SuggestionsView: the stream', () => {
     const client = createFakeClient()
     // Rows on screen after every commit: an empty list in between would show as a 0.
     const counts: number[] = []
-    render(
+    renderWithClient(
+      client,
       <Profiler id="view" onRender={() => counts.push(document.querySelectorAll('[data-testid=suggestion]').length)}>
-        <SuggestionsView client={client} userZone={null} onUnauthorized={() => {}} />
+        <SuggestionsView userZone={null} onUnauthorized={() => {}} />
       </Profiler>,
     )
     act(() => client.current.emit(batch(range(1, 3))))
@@ -252,7 +253,7 @@ describe('SuggestionsView: connection life', () => {
 
   it('stops the subscription when the page goes away', () => {
     const client = createFakeClient()
-    const { unmount } = render(<SuggestionsView client={client} userZone={null} onUnauthorized={() => {}} />)
+    const { unmount } = renderWithClient(client, <SuggestionsView userZone={null} onUnauthorized={() => {}} />)
     unmount()
     expect(client.current.stopped).toBe(true)
   })

@@ -1,7 +1,9 @@
 /** The home page: the live ranked suggestions, with accept / dismiss / snooze. */
 import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
-import type { ApiClient } from '../api/client.ts'
+import { useMutation } from 'urql'
 import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion } from '../api/documents.ts'
+import { apiErrorOf } from '../api/errors.ts'
+import { useApiClient } from '../api/provider.tsx'
 import { formatDateTime } from '../format.ts'
 import { SuggestionRow } from './SuggestionRow.tsx'
 import { startSuggestionsStream } from './stream.ts'
@@ -16,8 +18,8 @@ import {
   type SuggestionsState,
 } from './reducer.ts'
 
+/** Under an `ApiProvider`: the stream through its client, the actions as urql mutations. */
 export interface SuggestionsViewProps {
-  client: ApiClient
   /** The user's IANA zone (me.timezone); null until known. */
   userZone: string | null
   maxSuggestions?: number
@@ -116,7 +118,11 @@ function useScreenMarks(shown: number, complete: boolean) {
   }, [shown, complete])
 }
 
-export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent }: SuggestionsViewProps) {
+export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent }: SuggestionsViewProps) {
+  const client = useApiClient()
+  const [, accept] = useMutation(AcceptSuggestion)
+  const [, dismiss] = useMutation(DismissSuggestion)
+  const [, snooze] = useMutation(SnoozeSuggestion)
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
   const callbacks = useRef({ onUnauthorized, onFirstEvent })
   callbacks.current = { onUnauthorized, onFirstEvent }
@@ -145,21 +151,18 @@ export function SuggestionsView({ client, userZone, maxSuggestions, batchSize, o
   const act = useCallback(
     async (suggestion: Suggestion, action: SuggestionAction, until?: string) => {
       dispatch({ type: 'actionStarted', action, suggestion, ...(until ? { until } : {}) })
-      try {
-        const id = suggestion.id
-        const result =
-          action === 'accept'
-            ? (await client.request(AcceptSuggestion, { id })).acceptSuggestion
-            : action === 'dismiss'
-              ? (await client.request(DismissSuggestion, { id })).dismissSuggestion
-              : (await client.request(SnoozeSuggestion, { id, until: until ?? new Date().toISOString() })).snoozeSuggestion
-        dispatch({ type: 'actionSucceeded', suggestion: result })
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : 'unknown error'
-        dispatch({ type: 'actionFailed', id: suggestion.id, message: `Could not ${action} ${suggestion.contact.name}: ${reason}` })
-      }
+      const id = suggestion.id
+      const { data, error } =
+        action === 'accept'
+          ? await accept({ id }).then((result) => ({ data: result.data?.acceptSuggestion, error: result.error }))
+          : action === 'dismiss'
+            ? await dismiss({ id }).then((result) => ({ data: result.data?.dismissSuggestion, error: result.error }))
+            : await snooze({ id, until: until ?? new Date().toISOString() }).then((result) => ({ data: result.data?.snoozeSuggestion, error: result.error }))
+      if (data) return dispatch({ type: 'actionSucceeded', suggestion: data })
+      const reason = error ? apiErrorOf(error).message : 'unknown error'
+      dispatch({ type: 'actionFailed', id: suggestion.id, message: `Could not ${action} ${suggestion.contact.name}: ${reason}` })
     },
-    [client],
+    [accept, dismiss, snooze],
   )
 
   const visible = visibleSuggestions(state)

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createFakeClient } from '../../test/fake-client.ts'
+import { createFakeClient } from '../../test/fake-client.tsx'
 import { batch, complete, range, updated } from '../../test/fixtures.ts'
-import { ApiError } from '../api/client.ts'
+import { ApiError } from '../api/errors.ts'
 import type { SuggestionsEvent } from './reducer.ts'
 import { backoffDelay, startSuggestionsStream } from './stream.ts'
 

@@ -4,12 +4,14 @@
  * resuming with the cursor of the last batch while the walk was unfinished, or
  * starting a fresh walk once the list was complete. A rejected token stops at once.
  */
-import { ApiError, type ApiClient } from '../api/client.ts'
+import type { ApiClient } from '../api/client.ts'
+import { ApiError } from '../api/errors.ts'
 import { SuggestionsSubscription } from '../api/documents.ts'
 import type { SuggestionsEvent } from './reducer.ts'
 
 export interface StreamOptions {
-  client: ApiClient
+  /** Only its subscription is used. */
+  client: Pick<ApiClient, 'subscribe'>
   maxSuggestions?: number
   batchSize?: number
   dispatch: (event: SuggestionsEvent) => void

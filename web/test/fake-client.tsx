@@ -1,0 +1,103 @@
+/**
+ * A mocked ApiClient: queries and mutations go through the app's real urql client
+ * (document cache, fetch exchange) to a `fetch` that answers per operation name;
+ * subscriptions are driven by the test.
+ */
+import { render, type RenderOptions } from '@testing-library/react'
+import type { ReactElement, ReactNode } from 'react'
+import { vi } from 'vitest'
+import { createQueryClient, type ApiClient, type StreamSink } from '../src/api/client.ts'
+import { ApiError } from '../src/api/errors.ts'
+import { ApiProvider } from '../src/api/provider.tsx'
+import type { SuggestionEvent } from '../src/suggestions/reducer.ts'
+
+/** The operation's `data`; throwing (or rejecting with) an {@link ApiError} answers with that GraphQL error. */
+type Handler = (variables: Record<string, unknown>) => unknown
+
+export interface FakeSubscription {
+  variables: { input: Record<string, unknown> }
+  stopped: boolean
+  emit(event: SuggestionEvent): void
+  fail(error: ApiError): void
+  end(): void
+}
+
+export interface FakeClient extends ApiClient {
+  subscriptions: FakeSubscription[]
+  /** The latest subscription. */
+  readonly current: FakeSubscription
+  requests: { operation: string; variables: Record<string, unknown> }[]
+  disposed: boolean
+}
+
+const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/graphql-response+json' } })
+
+/** A `fetch` that answers GraphQL POSTs with the handler of their operation (an error without one). */
+function fakeFetch(handlers: Record<string, Handler>, requests: FakeClient['requests']): typeof fetch {
+  return vi.fn(async (_url: unknown, init?: RequestInit) => {
+    const { operationName: operation, variables = {} } = JSON.parse(String(init?.body)) as { operationName: string; variables?: Record<string, unknown> }
+    requests.push({ operation, variables })
+    try {
+      const handler = handlers[operation]
+      if (!handler) throw new Error(`no handler for ${operation}`)
+      return json({ data: await handler(variables) })
+    } catch (error) {
+      if (!(error instanceof ApiError)) return json({ errors: [{ message: error instanceof Error ? error.message : String(error) }] })
+      const retry = error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }
+      return json({ errors: [{ message: error.message, extensions: { code: error.code, ...retry } }] })
+    }
+  })
+}
+
+export function createFakeClient(handlers: Record<string, Handler> = {}): FakeClient {
+  const subscriptions: FakeSubscription[] = []
+  const requests: FakeClient['requests'] = []
+  const client: FakeClient = {
+    subscriptions,
+    requests,
+    disposed: false,
+    get current() {
+      const last = subscriptions.at(-1)
+      if (!last) throw new Error('no subscription yet')
+      return last
+    },
+    urql: createQueryClient({ token: 'fake-token', httpUrl: 'http://app.test/graphql', fetch: fakeFetch(handlers, requests) }),
+    subscribe: vi.fn((_document, variables, sink: StreamSink<never>) => {
+      const subscription: FakeSubscription = {
+        variables: variables as FakeSubscription['variables'],
+        stopped: false,
+        emit: (event) => !subscription.stopped && sink.next({ suggestions: event } as never),
+        fail: (error) => {
+          if (subscription.stopped) return
+          subscription.stopped = true
+          sink.error(error)
+        },
+        end: () => {
+          if (subscription.stopped) return
+          subscription.stopped = true
+          sink.complete()
+        },
+      }
+      subscriptions.push(subscription)
+      return () => void (subscription.stopped = true)
+    }),
+    dispose: () => void (client.disposed = true),
+  }
+  return client
+}
+
+/** `render` under an `ApiProvider` of `client`, as the app renders its pages. */
+export function renderWithClient(client: ApiClient, ui: ReactElement, options: Omit<RenderOptions, 'wrapper'> = {}) {
+  return render(ui, { ...options, wrapper: ({ children }: { children: ReactNode }) => <ApiProvider client={client}>{children}</ApiProvider> })
+}
+
+/** A promise with its resolve and reject exposed, to hold a mutation's answer. */
+export function deferred<T>() {
+  let resolve!: (value: T) => void
+  let reject!: (reason: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
