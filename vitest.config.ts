@@ -21,7 +21,7 @@ export default defineConfig({
       { extends: true, test: { name: 'server', include: ['test/**/*.test.ts'] } },
       // The web client: component tests in jsdom, and end to end in Chromium against a real server.
       './web/vitest.config.ts',
-      { extends: true, test: { name: 'browser', include: ['web/e2e/**/*.test.ts'], globalSetup: ['web/e2e/build-web.ts'] } },
+      { extends: true, test: { name: 'browser', include: ['web/e2e/**/*.test.ts'], globalSetup: ['./web/e2e/build-web.ts'] } },
     ],
   },
 })
