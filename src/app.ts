@@ -25,7 +25,8 @@ import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
-import { DAY_MS } from './time.ts'
+import { DAY_MS, systemClock, type Clock } from './time.ts'
+import { createChangeAnnouncer } from './changes/announce.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
@@ -49,6 +50,8 @@ export interface AppOptions {
   webDist?: string
   /** Leaves the request limits out (bench/limits.ts measures their cost); never in production. */
   withoutRequestLimits?: boolean
+  /** Where the server reads the time (default: the system clock); resolvers see it as `context.clock`. */
+  clock?: Clock
 }
 
 export interface App {
@@ -96,7 +99,7 @@ fragment Suggested on Suggestion {
 
 const isNodeLoopbackClient = (req: IncomingMessage | undefined) => req !== undefined && isLoopbackClient(req)
 
-export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
+export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false, clock = systemClock }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
@@ -108,7 +111,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   metrics.observeStreams({ open: () => subscriptionLimiter.total(), walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
-    now: () => new Date(),
+    now: () => clock.now(),
     defaultSlots: (userId, now, timezone) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays, timezone),
     userTimezone: (userId) => userTimezone(db.prisma, userId),
     breaker: new MemoryCircuitBreaker({
@@ -137,10 +140,12 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
     debounceMs: 5000,
   })
+  // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
+  const announce = createChangeAnnouncer({ pubsub, jobs, logger })
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
   const production = config.nodeEnv === 'production'
-  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, new Date())
+  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
@@ -178,7 +183,22 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
       const requestId = requestIdFrom(request?.headers.get('x-request-id'))
       const credential = request ? await credentialOfRequest(request) : await credentialOfHeader(connectionParams?.authorization)
       const userId = credential?.userId ?? null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas, streamWriteTimeoutMs: config.streamWriteTimeoutMs }
+      return {
+        prisma: db.prisma,
+        userId,
+        clock,
+        announce,
+        requestId,
+        logger: logger.child({ requestId }),
+        suggestions,
+        pubsub,
+        subscriptionLimiter,
+        admission,
+        credential,
+        tokenWatch,
+        quotas: config.quotas,
+        streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+      }
     },
   })
 
@@ -208,7 +228,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, config.requestLimits.wsMaxPayloadBytes)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes)
   return {
     yoga,
     server,
