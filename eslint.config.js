@@ -38,7 +38,7 @@ export default tseslint.config(
             },
             {
               target: DOMAIN,
-              from: ['./src/graphql', './src/http', './src/web', './src/app.ts', './src/main.ts', './src/cli'],
+              from: ['./src/graphql', './src/http', './src/app.ts', './src/main.ts', './src/cli'],
               message: 'Domain code does not import the GraphQL or HTTP layers: they call it, not the other way round.',
             },
             {
