@@ -122,7 +122,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
   const announce = createChangeAnnouncer({ pubsub, jobs, logger })
-  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
+  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
   const production = config.nodeEnv === 'production'
   const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
