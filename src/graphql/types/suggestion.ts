@@ -106,8 +106,7 @@ const SuggestionsInput = builder.inputType('SuggestionsInput', {
 
 builder.subscriptionType({})
 builder.subscriptionField('suggestions', (t) =>
-  t.field({
-    authScopes: { authenticated: true },
+  t.withAuth({ authenticated: true }).field({
     type: SuggestionEventUnion,
     description: 'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
     args: { input: t.arg({ type: SuggestionsInput }) },
