@@ -1,11 +1,10 @@
 /**
- * Wires the server: graphql-yoga over Node's HTTP server, the Pothos schema,
- * auth from the bearer token, the error vocabulary. `buildApp` is shared by
- * `main.ts` and the tests, so both run the same wiring.
+ * Wires the server, and does nothing else: the domain services (engine, jobs, change bus and
+ * announcer, token watch), graphql-yoga with the Pothos schema, its context (auth from the bearer
+ * token, the clock), the error vocabulary and limits, graphql-ws, and the HTTP routes (src/http/).
+ * `buildApp` is shared by `main.ts` and the tests, so both run the same wiring.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
+import { createServer, type Server } from 'node:http'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
 import { authenticate } from './auth/authenticate.ts'
 import { TokenWatch } from './auth/token-watch.ts'
@@ -16,8 +15,12 @@ import { maskError, useClientErrors, yogaLogger } from './graphql/errors.ts'
 import { useAnonymousSurfaceGuard } from './graphql/anonymous-surface.ts'
 import { corsPolicy } from './http/cors.ts'
 import { useCsrfPreventionForBodies } from './http/csrf.ts'
-import { isLoopbackClient } from './http/loopback.ts'
-import { createMetricsServer, METRICS_PATH, metricsNotServed, metricsOnMainListener, serveMetrics, type MetricsAccess } from './http/metrics-endpoint.ts'
+import { graphiqlOptions } from './http/graphiql.ts'
+import { serveHealth } from './http/health.ts'
+import { listen } from './http/listen.ts'
+import { METRICS_PATH, metricsEndpoints } from './http/metrics-endpoint.ts'
+import { routeRequests } from './http/routes.ts'
+import { createWebApp, WEB_DIST } from './http/web-app.ts'
 import { oncePerRequest } from './http/once-per-request.ts'
 import { requestIdFrom } from './http/request-id.ts'
 import { schema } from './graphql/schema.ts'
@@ -25,7 +28,8 @@ import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { loadFreeSlots, userTimezone } from './calendar/availability.ts'
-import { DAY_MS } from './time.ts'
+import { DAY_MS, systemClock, type Clock } from './time.ts'
+import { createChangeAnnouncer } from './changes/announce.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
@@ -34,8 +38,6 @@ import { useCursorSecret } from './cursors/cursor-codec.ts'
 import { createChangeBus } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
-import { closeWhenStalled } from './graphql/stalled-response.ts'
-import { createWebApp, WEB_DIST } from './web/web-app.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
 
@@ -49,6 +51,8 @@ export interface AppOptions {
   webDist?: string
   /** Leaves the request limits out (bench/limits.ts measures their cost); never in production. */
   withoutRequestLimits?: boolean
+  /** Where the server reads the time (default: the system clock); resolvers see it as `context.clock`. */
+  clock?: Clock
 }
 
 export interface App {
@@ -75,28 +79,7 @@ export interface App {
   stop(options?: { graceMs?: number }): Promise<void>
 }
 
-const GRAPHIQL_DEFAULT_QUERY = `# Whom to reach out to, and when: press the run button.
-# Batches stream as each suggestion becomes final; GraphiQL shows the latest event,
-# so SuggestionsComplete repeats the whole list. The stream stays open and sends
-# SuggestionsUpdated when your contacts change (try logInteraction in another tab).
-subscription Suggestions {
-  suggestions(input: { maxSuggestions: 20 }) {
-    __typename
-    ... on SuggestionBatch { scanned cursor suggestions { ...Suggested } }
-    ... on SuggestionsThrottled { reason }
-    ... on SuggestionsComplete { total scanned durationMs suggestions { ...Suggested } }
-    ... on SuggestionsUpdated { suggestions { ...Suggested } }
-  }
-}
-
-fragment Suggested on Suggestion {
-  id priority reason slot { start end } contact { id name dunbarCircle }
-}
-`
-
-const isNodeLoopbackClient = (req: IncomingMessage | undefined) => req !== undefined && isLoopbackClient(req)
-
-export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false }: AppOptions): App {
+export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false, clock = systemClock }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
@@ -108,7 +91,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   metrics.observeStreams({ open: () => subscriptionLimiter.total(), walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
-    now: () => new Date(),
+    now: () => clock.now(),
     defaultSlots: (userId, now, timezone) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays, timezone),
     userTimezone: (userId) => userTimezone(db.prisma, userId),
     breaker: new MemoryCircuitBreaker({
@@ -137,10 +120,12 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
     debounceMs: 5000,
   })
-  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, logger: logger.child({ component: 'token-watch' }) })
+  // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
+  const announce = createChangeAnnouncer({ pubsub, jobs, logger })
+  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
   const production = config.nodeEnv === 'production'
-  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, new Date())
+  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
@@ -160,55 +145,54 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
       ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : []),
       ...limits.plugins,
     ],
-    // GraphiQL bundled into the page: the default one loads from a CDN that locked-down machines cannot reach.
-    renderGraphiQL,
-    graphiql: development
-      ? (_request, serverContext) => ({
-          title: 'Suggestions server',
-          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-          // Only the machine itself, asking by a loopback name, gets the token (yoga.fetch has no socket: nobody does).
-          ...(demoToken && isNodeLoopbackClient((serverContext as unknown as { req?: IncomingMessage } | undefined)?.req)
-            ? { headers: JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) }
-            : {}),
-        })
-      : false,
+    ...graphiqlOptions({ enabled: development, demoToken }),
     // Over HTTP the token comes in the Authorization header; over graphql-ws in connectionParams.
     context: async (initial: { request?: Request; connectionParams?: Record<string, unknown> }): Promise<GraphQLContext> => {
       const { request, connectionParams } = initial
       const requestId = requestIdFrom(request?.headers.get('x-request-id'))
       const credential = request ? await credentialOfRequest(request) : await credentialOfHeader(connectionParams?.authorization)
       const userId = credential?.userId ?? null
-      return { prisma: db.prisma, userId, requestId, logger: logger.child({ requestId }), suggestions, pubsub, subscriptionLimiter, admission, jobs, credential, tokenWatch, quotas: config.quotas, streamWriteTimeoutMs: config.streamWriteTimeoutMs }
+      return {
+        prisma: db.prisma,
+        userId,
+        clock,
+        announce,
+        requestId,
+        logger: logger.child({ requestId }),
+        suggestions,
+        pubsub,
+        subscriptionLimiter,
+        admission,
+        credential,
+        tokenWatch,
+        quotas: config.quotas,
+        streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+      }
     },
   })
 
   const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
   if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
-  const metricsAccess: MetricsAccess = { token: config.metricsToken, port: config.metricsPort, production }
-  const serveMetricsHere = serveMetrics(metrics.registry, metricsAccess)
-  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry, metricsAccess)
+  const metricsEndpoint = metricsEndpoints(metrics.registry, { token: config.metricsToken, port: config.metricsPort, production })
+  const metricsServer = metricsEndpoint.server
   // A GET carries its document in the URL, URL-encoded (up to 3 bytes a byte): Node's default 16 kB of
   // headers would refuse it with an empty 431 before the document limit could answer with its code.
-  const server = createServer({ maxHeaderSize: 3 * config.requestLimits.maxDocumentBytes + 16_384 }, async (req, res) => {
-    if (req.url === '/health') {
-      // Liveness is answering at all; readiness includes the database.
-      const ready = await db.query('SELECT 1').then(() => true, () => false)
-      res.statusCode = ready ? 200 : 503
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ status: ready ? 'ok' : 'unavailable', database: ready ? 'up' : 'down' }))
-      return
-    }
-    if (req.url === METRICS_PATH) return metricsOnMainListener(metricsAccess) ? serveMetricsHere(req, res) : metricsNotServed(res)
-    if (webApp && !req.url?.startsWith('/graphql') && (await webApp(req, res))) return
-    if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, config.streamWriteTimeoutMs)
-    return yoga(req, res)
-  })
+  const server = createServer(
+    { maxHeaderSize: 3 * config.requestLimits.maxDocumentBytes + 16_384 },
+    routeRequests({
+      health: serveHealth(db),
+      metrics: metricsEndpoint.onMainListener,
+      webApp,
+      graphql: yoga,
+      streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+    }),
+  )
   // Keep idle connections longer than load balancers (60 s is common) and clients do: a server
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, config.requestLimits.wsMaxPayloadBytes)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes)
   return {
     yoga,
     server,
@@ -218,19 +202,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     changeListeners: (userId) => changes.listenerCount(`user-changed:${userId}`),
     start: async () => {
       await jobs.start()
-      const listen = (listener: Server, port: number) =>
-        new Promise<{ port: number; origin: string }>((resolve, reject) => {
-          listener.once('error', reject)
-          listener.listen(port, config.host, () => {
-            listener.off('error', reject)
-            const { port } = listener.address() as AddressInfo
-            const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'
-            resolve({ port, origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}` })
-          })
-        })
-      const { port, origin } = await listen(server, config.port)
+      const { port, origin } = await listen(server, config.port, config.host)
       if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
-      return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort)).origin}${METRICS_PATH}` }
+      return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort, config.host)).origin}${METRICS_PATH}` }
     },
     stop: async ({ graceMs = 2000 } = {}) => {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))

@@ -1,5 +1,5 @@
 /** Reading a user's contacts: filters and the keyset-paginated list behind the GraphQL connection. */
-import type { Group, Prisma, PrismaClient } from '../generated/prisma/client.ts'
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
@@ -66,12 +66,6 @@ export function contactFilterWhere(filter: ContactFilter | null | undefined): Pr
     ]
   }
   return where
-}
-
-/** The user's groups by id: a contact page resolves every contact's `groupIds` from one query. */
-export async function groupsOfUser(prisma: PrismaClient, userId: string): Promise<Map<string, Group>> {
-  const groups = await prisma.group.findMany({ where: { userId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] })
-  return new Map(groups.map((group) => [group.id, group]))
 }
 
 /** One page of the user's contacts, in keyset order; the other users' contacts never match. */

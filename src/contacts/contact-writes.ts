@@ -1,11 +1,14 @@
 /**
  * Every write to a contact goes through here, so `nextDueAt` always matches its
  * inputs (last contact, frequency, circle). Users only ever touch their own rows:
- * another user's id is NOT_FOUND.
+ * another user's id is NOT_FOUND. Every write announces itself (`changes/announce.ts`):
+ * the user's suggestions are regenerated and their live subscribers told.
+ * Group writes (create, membership) are in `groups/groups.ts`.
  */
 import { z } from 'zod'
 import type { Contact, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { DunbarCircle, FrequencyPreference, InteractionKind } from '../generated/prisma/enums.ts'
+import type { WriteDeps } from '../changes/announce.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
@@ -44,18 +47,27 @@ function notInFuture(date: Date | null | undefined, now: Date, field: string): v
   if (date && date.getTime() > now.getTime() + MINUTE_MS) throw badUserInput(`${field} cannot be in the future`, field)
 }
 
-async function ownContact(prisma: PrismaClient | Prisma.TransactionClient, userId: string, id: string): Promise<Contact> {
+/**
+ * The user's contact `id`, read with `prisma` (a transaction's client too).
+ * @throws ClientError NOT_FOUND when it is not the user's (or not a UUID): existence never leaks.
+ */
+export async function ownContact(prisma: PrismaClient | Prisma.TransactionClient, userId: string, id: string): Promise<Contact> {
   const contact = isUuid(id) ? await prisma.contact.findFirst({ where: { id, userId } }) : null
   if (!contact) throw notFound('contact')
   return contact
 }
 
 /**
- * Creates a contact of the user, with its `nextDueAt`. Throws BAD_USER_INPUT for invalid input, and
- * QUOTA_EXCEEDED when the user owns `maxContacts` already (counted on the user's row, same transaction).
+ * Creates a contact of the user, with its `nextDueAt`, and announces a `contact` change.
+ *
+ * @param now the creation time (`createdAt`, and the bound `lastContactDate` may not pass by more than a minute).
+ * @param maxContacts the user's quota of contacts.
+ * @returns the created contact.
+ * @throws ClientError BAD_USER_INPUT (with `field`) for invalid input; QUOTA_EXCEEDED when the user owns
+ *   `maxContacts` already (counted on the user's row, same transaction).
  */
 export async function createContact(
-  prisma: PrismaClient,
+  { prisma, announce }: WriteDeps,
   userId: string,
   input: ContactInput,
   now: Date,
@@ -69,15 +81,25 @@ export async function createContact(
     dunbarCircle: data.dunbarCircle ?? null,
     createdAt: now,
   }
-  return prisma.$transaction(async (tx) => {
+  const contact = await prisma.$transaction(async (tx) => {
     await takeQuota(tx, userId, 'contacts', maxContacts)
     return tx.contact.create({
       data: { ...data, ...fields, userId, tags: data.tags ?? [], circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
     })
   })
+  announce(userId, 'contact')
+  return contact
 }
 
-export async function updateContact(prisma: PrismaClient, userId: string, id: string, patch: ContactPatch, now: Date): Promise<Contact> {
+/**
+ * Changes the given fields of the user's contact `id` (undefined: unchanged; null: cleared), recomputes
+ * its `nextDueAt`, and announces a `contact` change.
+ *
+ * @param now the time of the change (`circleAssignedAt` when the circle changes; future bound of `lastContactDate`).
+ * @returns the updated contact.
+ * @throws ClientError BAD_USER_INPUT (with `field`) for invalid input; NOT_FOUND when the contact is not the user's.
+ */
+export async function updateContact({ prisma, announce }: WriteDeps, userId: string, id: string, patch: ContactPatch, now: Date): Promise<Contact> {
   const data = parseInput(updateSchema, patch, 'input')
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
   const contact = await ownContact(prisma, userId, id)
@@ -88,7 +110,7 @@ export async function updateContact(prisma: PrismaClient, userId: string, id: st
     createdAt: contact.createdAt,
   }
   const circleChanged = data.dunbarCircle !== undefined && data.dunbarCircle !== contact.dunbarCircle
-  return prisma.contact.update({
+  const updated = await prisma.contact.update({
     where: { id: contact.id },
     data: {
       ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
@@ -96,11 +118,20 @@ export async function updateContact(prisma: PrismaClient, userId: string, id: st
       nextDueAt: computeNextDueAt(next),
     },
   })
+  announce(userId, 'contact')
+  return updated
 }
 
-export async function archiveContact(prisma: PrismaClient, userId: string, id: string, archived: boolean): Promise<Contact> {
+/**
+ * Archives (`archived` true) or restores the user's contact `id`, and announces a `contact` change.
+ * @returns the updated contact.
+ * @throws ClientError NOT_FOUND when the contact is not the user's.
+ */
+export async function archiveContact({ prisma, announce }: WriteDeps, userId: string, id: string, archived: boolean): Promise<Contact> {
   const contact = await ownContact(prisma, userId, id)
-  return prisma.contact.update({ where: { id: contact.id }, data: { archived } })
+  const updated = await prisma.contact.update({ where: { id: contact.id }, data: { archived } })
+  announce(userId, 'contact')
+  return updated
 }
 
 const interactionSchema = z.object({
@@ -110,9 +141,17 @@ const interactionSchema = z.object({
   note: storableString().max(10_000).nullish(),
 })
 
-/** Logs a touch; when it is the latest, it moves lastContactDate and so nextDueAt. One transaction. */
+/**
+ * Logs a touch with the user's contact `contactId`; when it is the latest, it moves `lastContactDate`
+ * and so `nextDueAt` (one transaction). Announces an `interaction` change.
+ *
+ * @param input `occurredAt` (default `now`, at most a minute after it), `kind` (default OTHER), `note`.
+ * @param now when the interaction is logged (`Interaction.createdAt`: it ends an acceptance, see suggestion-status.ts).
+ * @returns the contact, updated or not.
+ * @throws ClientError BAD_USER_INPUT (with `field`) for invalid input; NOT_FOUND when the contact is not the user's.
+ */
 export async function logInteraction(
-  prisma: PrismaClient,
+  { prisma, announce }: WriteDeps,
   userId: string,
   contactId: string,
   input: z.input<typeof interactionSchema>,
@@ -121,7 +160,7 @@ export async function logInteraction(
   const data = parseInput(interactionSchema, input, 'input')
   const occurredAt = data.occurredAt ?? now
   notInFuture(occurredAt, now, 'input.occurredAt')
-  return prisma.$transaction(async (tx) => {
+  const contact = await prisma.$transaction(async (tx) => {
     const contact = await ownContact(tx, userId, contactId)
     await tx.interaction.create({
       // createdAt on the caller's clock: an acceptance ends with the first interaction logged after it (suggestion-status.ts).
@@ -133,32 +172,6 @@ export async function logInteraction(
       data: { lastContactDate: occurredAt, nextDueAt: computeNextDueAt({ ...contact, lastContactDate: occurredAt }) },
     })
   })
-}
-
-/** Replaces the contact's groups; every group must be the user's own. */
-export async function setContactGroups(prisma: PrismaClient, userId: string, contactId: string, groupIds: string[]): Promise<Contact> {
-  const unique = [...new Set(groupIds)]
-  if (unique.length > 100) throw badUserInput('at most 100 groups', 'groupIds')
-  const contact = await ownContact(prisma, userId, contactId)
-  const owned = unique.every(isUuid) ? await prisma.group.count({ where: { userId, id: { in: unique } } }) : -1
-  if (owned !== unique.length) throw notFound('group')
-  return prisma.contact.update({ where: { id: contact.id }, data: { groupIds: unique } })
-}
-
-/** Creates a group of the user. Throws BAD_USER_INPUT for a bad or taken name, QUOTA_EXCEEDED past `maxGroups`. */
-export async function createGroup(prisma: PrismaClient, userId: string, name: string, maxGroups = DEFAULT_QUOTAS.groups) {
-  const clean = parseInput(text(100), name, 'name')
-  const exists = async (client: Pick<PrismaClient, 'group'>) => {
-    if (await client.group.findFirst({ where: { userId, name: clean }, select: { id: true } })) {
-      throw badUserInput(`a group named "${clean}" exists`, 'name')
-    }
-  }
-  await exists(prisma)
-  return prisma.$transaction(async (tx) => {
-    // Taking the quota locks the user's row: concurrent creates of one name run one after the other,
-    // and the later ones see the first here (instead of failing on the unique index).
-    await takeQuota(tx, userId, 'groups', maxGroups)
-    await exists(tx)
-    return tx.group.create({ data: { userId, name: clean } })
-  })
+  announce(userId, 'interaction')
+  return contact
 }

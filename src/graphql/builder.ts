@@ -1,17 +1,22 @@
-/** The Pothos schema builder: Prisma-backed object types and Relay nodes/connections. */
+/**
+ * The Pothos schema builder: Prisma-backed object types, Relay nodes/connections, query cost,
+ * and scope auth (a field that needs a viewer declares `authScopes: { authenticated: true }`,
+ * or is built with `t.withAuth({ authenticated: true })` to see an {@link AuthenticatedContext}).
+ */
 import SchemaBuilder from '@pothos/core'
 import ComplexityPlugin from '@pothos/plugin-complexity'
 import PrismaPlugin from '@pothos/plugin-prisma'
 import RelayPlugin from '@pothos/plugin-relay'
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth'
 import { GraphQLError, GraphQLScalarType } from 'graphql'
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import type PrismaTypes from '../generated/pothos-types.ts'
 import { getDatamodel } from '../generated/pothos-types.ts'
 import { isUuid } from '../db/uuid.ts'
 import { parseSuggestionId } from '../suggestions/suggestion-id.ts'
-import { notFound } from '../errors.ts'
+import { ClientError, notFound } from '../errors.ts'
 import { isStorableDate, MAX_DATE, MIN_DATE } from '../validation.ts'
-import { requireUser, type GraphQLContext } from './context.ts'
+import { UNAUTHENTICATED_MESSAGE, type AuthenticatedContext, type GraphQLContext } from './context.ts'
 
 /** Node types, and the shape of their ids: anything else identifies nothing. */
 const NODE_IDS: Record<string, (id: string) => boolean> = {
@@ -25,14 +30,28 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes
   Context: GraphQLContext
+  /** `authenticated`: the request has a viewer. Partner scopes will join it here. */
+  AuthScopes: { authenticated: boolean }
+  AuthContexts: { authenticated: AuthenticatedContext }
   DefaultFieldNullability: false
   Scalars: {
     DateTime: { Input: Date; Output: Date }
     JSON: { Input: unknown; Output: unknown }
   }
 }>({
-  plugins: [ComplexityPlugin, PrismaPlugin, RelayPlugin],
+  // Scope auth comes last, so it wraps resolvers inside the others: Relay has decoded a field's global
+  // ids before the scope is checked (a malformed id stays BAD_USER_INPUT, as before the plugin), and
+  // nothing but argument decoding runs before the check.
+  plugins: [ComplexityPlugin, PrismaPlugin, RelayPlugin, ScopeAuthPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    // A subscription is checked when it is created, not at its first event: an anonymous one never starts.
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({ authenticated: context.userId !== null }),
+    // Anonymous: UNAUTHENTICATED. A viewer without a scope (partner scopes, later): FORBIDDEN.
+    unauthorizedError: (_parent, context, _info, result) =>
+      context.userId === null ? new ClientError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE) : new ClientError('FORBIDDEN', result.message),
+  },
   // The cost of a query (src/graphql/limits/query-cost.ts): a field costs 1 and a list multiplies its
   // selection by 10, unless the field says better (`contacts` by `first`). The limit is checked
   // before execution by the limits' plugin, with the variables, not by this plugin at resolve time.
@@ -51,8 +70,8 @@ export const builder = new SchemaBuilder<{
     // Every node type loads with the viewer's userId in its `where`. An unknown
     // id and another user's id give the same NOT_FOUND: existence never leaks.
     nodeQueryOptions: {
-      resolve: async (_root, args, context, _info, resolveNode) => {
-        requireUser(context)
+      authScopes: { authenticated: true },
+      resolve: async (_root, args, _context, _info, resolveNode) => {
         // A malformed id or an unknown type identifies nothing: NOT_FOUND, like a missing row.
         if (!Object.hasOwn(NODE_IDS, args.id.typename) || !NODE_IDS[args.id.typename]!(args.id.id)) throw notFound('node')
         const node = await resolveNode(args.id)
@@ -82,3 +101,4 @@ const BoundedDateTime = new GraphQLScalarType<Date, Date>({
 builder.addScalarType('DateTime', BoundedDateTime)
 builder.addScalarType('JSON', JSONResolver)
 builder.queryType({})
+builder.mutationType({})

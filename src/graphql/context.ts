@@ -1,26 +1,34 @@
+/** The context of a GraphQL operation, on every transport (HTTP, SSE, graphql-ws), built in app.ts. */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
-import type { Jobs } from '../jobs/jobs.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
-import { ClientError } from '../errors.ts'
+import type { AnnounceChange } from '../changes/announce.ts'
+import type { Clock } from '../time.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Quotas } from '../quotas.ts'
+import { ClientError } from '../errors.ts'
 
-/** What every resolver sees. `userId` is null for an anonymous request. */
+/**
+ * What every resolver sees. `userId` is null for an anonymous request; fields that need a
+ * viewer declare the `authenticated` scope (builder.ts) and then see {@link AuthenticatedContext}.
+ */
 export interface GraphQLContext {
   prisma: PrismaClient
   userId: string | null
+  /** Where resolvers read the time (never `new Date()`). */
+  clock: Clock
+  /** Told by the domain writes (they take the context as their `WriteDeps`): regenerates, notifies live streams. */
+  announce: AnnounceChange
   requestId: string
   logger: Logger
   suggestions: SuggestionEngine
   pubsub: ChangePubSub
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
-  jobs: Jobs
   /** The token this request authenticated with (null when anonymous): `userId` is its user. */
   credential: Credential | null
   /** Ends long-lived streams whose token dies; told at once when this process revokes one. */
@@ -37,23 +45,29 @@ export interface GraphQLContext {
   streamWriteTimeoutMs: number
 }
 
+/** The context of a field behind the `authenticated` scope: there is a viewer. */
+export type AuthenticatedContext = GraphQLContext & { userId: string }
+
+/** The refusal of a field that needs a viewer, to an anonymous request. */
+export const UNAUTHENTICATED_MESSAGE = 'Sign in: send a valid token as `Authorization: Bearer <token>`'
+
 /**
- * Tells the user's live subscriptions that their data changed, and asks for
- * their stored suggestions to be regenerated (deduplicated per user); passes the value through.
+ * The viewer, for the node loaders (a prismaNode's `findUnique`, a node's `loadOne`), whose context
+ * the scope's types cannot narrow: they only run below fields that have the `authenticated` scope
+ * (`node`, and the fields returning nodes). Anonymous here is a bug of ours, so a plain Error
+ * (masked as INTERNAL_SERVER_ERROR), never a query without the owner in its `where`.
  */
-export function announceChange<T>(context: GraphQLContext, userId: string, what: string): (value: T) => T {
-  return (value) => {
-    context.pubsub.publish('user-changed', userId, { what })
-    // Never holds the mutation up: when the queue is unreachable, the daily refresh catches up.
-    context.jobs.requestRegeneration(userId).catch((error: unknown) => context.logger.warn({ err: error, userId }, 'regeneration not queued'))
-    return value
-  }
+export function viewerOf(context: GraphQLContext): string {
+  if (context.userId === null) throw new Error('a node loader ran without the authenticated scope')
+  return context.userId
 }
 
-/** The signed-in user's id, or UNAUTHENTICATED. */
+/**
+ * The signed-in user's id, or UNAUTHENTICATED. Fields declare the `authenticated` scope instead;
+ * only the `suggestions` subscribe body still calls this (its scope is checked first, so it never
+ * throws there), until that body moves into suggestions/.
+ */
 export function requireUser(context: GraphQLContext): string {
-  if (context.userId === null) {
-    throw new ClientError('UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
-  }
+  if (context.userId === null) throw new ClientError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE)
   return context.userId
 }

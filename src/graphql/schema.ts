@@ -5,8 +5,8 @@ import './types/enums.ts'
 import './types/user.ts'
 import './types/group.ts'
 import './types/contact.ts'
+import './types/calendar.ts'
 import './types/suggestion.ts'
-import './types/mutations.ts'
 import './types/auth-token.ts'
 
 export const schema = builder.toSchema()

@@ -15,11 +15,19 @@ import { authenticate } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
+import type { Clock } from '../time.ts'
 import type { GraphQLContext } from './context.ts'
 import { documentErrors } from './errors.ts'
 import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
+
+/**
+ * What `onSubscribe` hands graphql-ws: the execution arguments plus this operation's enveloped
+ * `execute` and `subscribe` (so the envelop plugins run), on the arguments as in graphql-yoga's
+ * graphql-ws example, not in `rootValue`, which root resolvers would receive as their parent.
+ */
+type EnvelopedExecutionArgs = ExecutionArgs & Pick<Enveloped, 'execute' | 'subscribe'>
 
 export function attachGraphQLWs(
   server: Server,
@@ -27,6 +35,8 @@ export function attachGraphQLWs(
   db: Database,
   logger: Logger,
   tokenWatch: TokenWatch,
+  /** Where the time is read: a token expired at `clock.now()` is refused. */
+  clock: Clock,
   /** Largest frame read, bytes (ws closes with 1009 past it, from the frame header, before reading it). */
   maxPayloadBytes?: number,
 ): () => Promise<void> {
@@ -36,7 +46,7 @@ export function attachGraphQLWs(
   const disposable = useServer(
     {
       onConnect: async ({ connectionParams, extra }) => {
-        const credential = await authenticate(db.prisma, connectionParams?.authorization, new Date())
+        const credential = await authenticate(db.prisma, connectionParams?.authorization, clock.now())
         // A socket that closed while we looked the token up would never unwatch.
         if (!credential || extra.socket.readyState !== extra.socket.OPEN) return false
         // The socket lives as long as its token: revoked or expired, it closes with 4403.
@@ -44,8 +54,8 @@ export function attachGraphQLWs(
         extra.socket.once('close', unwatch)
         return true
       },
-      execute: (args) => (args.rootValue as { execute: Enveloped['execute'] }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
+      execute: (args) => (args as EnvelopedExecutionArgs).execute(args),
+      subscribe: (args) => (args as EnvelopedExecutionArgs).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const enveloped = yoga.getEnveloped({ ...ctx, connectionParams: ctx.connectionParams, params })
         // The context first: validation rules that depend on the viewer (production's anonymous guard) read it.
@@ -54,13 +64,14 @@ export function attachGraphQLWs(
         const checked = parseAndValidateOperation(enveloped, params.query)
         if ('errors' in checked) return documentErrors(logger, checked.stage, checked.errors)
         const { document } = checked
-        const args: ExecutionArgs = {
+        const args: EnvelopedExecutionArgs = {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          execute: enveloped.execute,
+          subscribe: enveloped.subscribe,
         }
         return args
       },

@@ -61,3 +61,19 @@ export function createMetricsServer(registry: Registry, access: MetricsAccess): 
     void serve(req, res).catch(() => sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'))
   })
 }
+
+/**
+ * `/metrics` as configured: `onMainListener` answers it on the main listener (the registry's
+ * text, or the 404 where it is not served there), and `server` is its own listener when
+ * `access.port` is set (not yet listening).
+ */
+export function metricsEndpoints(registry: Registry, access: MetricsAccess): {
+  onMainListener: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void
+  server: Server | undefined
+} {
+  const serve = serveMetrics(registry, access)
+  return {
+    onMainListener: metricsOnMainListener(access) ? serve : (_req, res) => metricsNotServed(res),
+    server: access.port === undefined ? undefined : createMetricsServer(registry, access),
+  }
+}

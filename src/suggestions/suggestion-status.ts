@@ -23,6 +23,7 @@
 import type { Contact, PrismaClient, Suggestion } from '../generated/prisma/client.ts'
 import type { Interval } from '../calendar/free-slots.ts'
 import type { SuggestionStatus } from '../generated/prisma/enums.ts'
+import type { WriteDeps } from '../changes/announce.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import type { Suggestion as EngineSuggestion } from './generator.ts'
 import { parseSuggestionId } from './suggestion-id.ts'
@@ -62,11 +63,16 @@ const ranking = (contact: Contact, now: Date) => ({ priority: calculatePriority(
 
 /**
  * Accepts, dismisses or snoozes the user's suggestion `id` at `now` (stored
- * with its ranking at `now`). Throws NOT_FOUND for an id that is not the
- * user's, BAD_USER_INPUT when a snooze's `snoozedUntil` is not after `now`.
+ * with its ranking at `now`), then announces a `suggestion` change for the user.
+ *
+ * @param id a suggestion id (`suggestion-id.ts`): contact, and slot if any.
+ * @param snoozedUntil for SNOOZED only: when the snooze ends (must be after `now`).
+ * @returns the stored suggestion with its new status.
+ * @throws ClientError NOT_FOUND for an id that is not the user's (or malformed),
+ *   BAD_USER_INPUT (`until`) when a snooze's `snoozedUntil` is not after `now`.
  */
 export async function setSuggestionStatus(
-  prisma: PrismaClient,
+  { prisma, announce }: WriteDeps,
   userId: string,
   id: string,
   status: Exclude<SuggestionStatus, 'PENDING'>,
@@ -90,6 +96,7 @@ export async function setSuggestionStatus(
     create: { id, userId, contactId: contact.id, slotStart: parsed.slot?.start ?? null, slotEnd: parsed.slot?.end ?? null, ...fields },
     update: fields,
   })
+  announce(userId, 'suggestion')
   return storedView(row)
 }
 

@@ -4,6 +4,7 @@ import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
+import type { Clock } from '../../src/time.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null
@@ -26,12 +27,16 @@ export interface TestServer {
 /** The SECRET_KEY of every in-process test server of this test process (random per process). */
 export const TEST_SERVER_SECRET_KEY = randomBytes(48).toString('base64url')
 
-export async function startTestServer(db: Database, options: { demoToken?: string; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  db: Database,
+  options: { demoToken?: string; env?: Record<string, string>; logger?: Logger; clock?: Clock } = {},
+): Promise<TestServer> {
   const app = buildApp({
     config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...options.env }), port: 0, host: options.env?.HOST ?? '127.0.0.1' },
     db,
     logger: options.logger ?? createLogger('silent'),
     demoToken: options.demoToken,
+    ...(options.clock ? { clock: options.clock } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {

@@ -20,6 +20,7 @@ import {
 } from '../../src/jobs/processors/suggestion-generation-processor.ts'
 import { createSuggestionEngine, type Suggestion } from '../../src/suggestions/generator.ts'
 import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
+import { announceNothing } from '../../src/changes/announce.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, FIXTURE_NOW } from '../helpers/fixtures.ts'
 import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
@@ -118,9 +119,9 @@ describe.each(kinds)('suggestion generation processor on %s', (kind) => {
     await regenerate(user.id)
     const listed = await engineList(db, user.id)
     // The user acts on three suggestions.
-    await setSuggestionStatus(db.prisma, user.id, listed[0]!.id, 'ACCEPTED', NOW)
-    await setSuggestionStatus(db.prisma, user.id, listed[1]!.id, 'DISMISSED', NOW)
-    await setSuggestionStatus(db.prisma, user.id, listed[2]!.id, 'SNOOZED', NOW, new Date(NOW.getTime() + 48 * HOUR))
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, user.id, listed[0]!.id, 'ACCEPTED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, user.id, listed[1]!.id, 'DISMISSED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, user.id, listed[2]!.id, 'SNOOZED', NOW, new Date(NOW.getTime() + 48 * HOUR))
     // A dismissal old enough that the engine lists the contact again, with the same id
     // (the last one: ranked past the few slots, its id has no slot, so it stays the same).
     const oldDismissal = listed[K - 1]!

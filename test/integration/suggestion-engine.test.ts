@@ -12,6 +12,7 @@ import { createMetrics } from '../../src/metrics/metrics.ts'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
 import { logInteraction } from '../../src/contacts/contact-writes.ts'
+import { announceNothing } from '../../src/changes/announce.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 const kinds = await availableDatabaseKinds()
@@ -347,9 +348,9 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
 
   it('suggests again a weekly contact whose slot-less suggestion was accepted and called the same day', async () => {
     const { userId, contactIds: [contactId] } = await weeklyUser(1)
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
     expect(await listed(userId, at(HOUR))).not.toContain(contactId)
-    await logInteraction(db.prisma, userId, contactId!, { kind: 'CALL' }, at(3 * HOUR))
+    await logInteraction({ prisma: db.prisma, announce: announceNothing }, userId, contactId!, { kind: 'CALL' }, at(3 * HOUR))
     // The call ended the acceptance; a week after it the contact is due again, and 30 days later overdue.
     expect(await listed(userId, at(4 * HOUR))).toContain(contactId)
     expect(await listed(userId, at(30 * DAY_MS))).toContain(contactId)
@@ -357,7 +358,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
 
   it('ends a slot-less acceptance with no interaction at the horizon', async () => {
     const { userId, contactIds: [contactId] } = await weeklyUser(1)
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, null), 'ACCEPTED', NOW)
     expect(await listed(userId, at(HORIZON_MS - 1))).not.toContain(contactId)
     expect(await listed(userId, at(HORIZON_MS + 1))).toContain(contactId)
   })
@@ -365,7 +366,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
   it('ends an acceptance with a slot at the slot end, keeping the slot taken until then', async () => {
     const { userId, contactIds: [contactId, other] } = await weeklyUser(2)
     const slot = { start: at(2 * HOUR), end: at(2.5 * HOUR) }
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
     const before = await walk(userId, at(HOUR), [slot])
     expect(before.map((s) => s.contact.id)).not.toContain(contactId)
     expect(before.find((s) => s.contact.id === other)?.slot).toBeNull() // the only slot is promised
@@ -377,10 +378,10 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
     const { userId, contactIds: [contactId, other] } = await weeklyUser(2)
     const slot = { start: at(5 * HOUR), end: at(5.5 * HOUR) }
     // An interaction logged before the acceptance does not end it.
-    await logInteraction(db.prisma, userId, contactId!, { kind: 'MESSAGE', occurredAt: at(-HOUR) }, at(-HOUR))
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
+    await logInteraction({ prisma: db.prisma, announce: announceNothing }, userId, contactId!, { kind: 'MESSAGE', occurredAt: at(-HOUR) }, at(-HOUR))
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, slot), 'ACCEPTED', NOW)
     expect(await listed(userId, at(HOUR))).not.toContain(contactId)
-    await logInteraction(db.prisma, userId, contactId!, { kind: 'CALL' }, at(2 * HOUR))
+    await logInteraction({ prisma: db.prisma, announce: announceNothing }, userId, contactId!, { kind: 'CALL' }, at(2 * HOUR))
     const after = await walk(userId, at(3 * HOUR), [slot])
     expect(after.map((s) => s.contact.id)).toContain(contactId)
     expect(after.find((s) => s.contact.id === other)?.slot).toEqual(slot)
@@ -388,7 +389,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
 
   it('ends a dismissal at the horizon', async () => {
     const { userId, contactIds: [contactId] } = await weeklyUser(1)
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'DISMISSED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, null), 'DISMISSED', NOW)
     expect(await listed(userId, at(HORIZON_MS - 1))).not.toContain(contactId)
     expect(await listed(userId, at(HORIZON_MS + 1))).toContain(contactId)
   })
@@ -396,7 +397,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
   it('ends a snooze at its date', async () => {
     const { userId, contactIds: [contactId] } = await weeklyUser(1)
     const until = at(2 * DAY_MS)
-    await setSuggestionStatus(db.prisma, userId, suggestionId(contactId!, null), 'SNOOZED', NOW, until)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(contactId!, null), 'SNOOZED', NOW, until)
     expect(await listed(userId, at(2 * DAY_MS - 1))).not.toContain(contactId)
     expect(await listed(userId, at(2 * DAY_MS))).toContain(contactId)
   })
@@ -405,7 +406,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
     const { userId, contactIds: [accepted, ...others] } = await weeklyUser(3)
     const day = new Date('2026-11-26T00:00:00.000Z').getTime()
     const clock = (h: number, m: number) => new Date(day + (h * 60 + m) * 60_000)
-    await setSuggestionStatus(db.prisma, userId, suggestionId(accepted!, { start: clock(10, 15), end: clock(10, 45) }), 'ACCEPTED', NOW)
+    await setSuggestionStatus({ prisma: db.prisma, announce: announceNothing }, userId, suggestionId(accepted!, { start: clock(10, 15), end: clock(10, 45) }), 'ACCEPTED', NOW)
     const slots = [
       { start: clock(10, 0), end: clock(10, 30) },
       { start: clock(10, 30), end: clock(11, 0) },

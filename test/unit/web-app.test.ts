@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createWebApp, type WebAppConfig } from '../../src/web/web-app.ts'
+import { createWebApp, type WebAppConfig } from '../../src/http/web-app.ts'
 
 let server: Server | undefined
 afterEach(

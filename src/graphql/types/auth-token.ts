@@ -1,13 +1,13 @@
 /** The viewer's bearer tokens: list them, see which one this request uses, revoke one. */
 import { listTokens, revokeToken } from '../../auth/token-management.ts'
 import { builder } from '../builder.ts'
-import { requireUser } from '../context.ts'
+import { viewerOf } from '../context.ts'
 
 export const AuthTokenNode = builder.prismaNode('AuthToken', {
   description: 'A bearer token of the viewer (never the token itself: only its hash is stored).',
   id: { field: 'id' },
   nullable: true,
-  findUnique: (id, context) => ({ id, userId: requireUser(context) }),
+  findUnique: (id, context) => ({ id, userId: viewerOf(context) }),
   fields: (t) => ({
     name: t.exposeString('name', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -22,21 +22,21 @@ export const AuthTokenNode = builder.prismaNode('AuthToken', {
 })
 
 builder.queryField('tokens', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: [AuthTokenNode],
     description: "The viewer's tokens, newest first (revoked and expired ones too; at most 500).",
-    resolve: (_root, _args, context) => listTokens(context.prisma, requireUser(context)),
+    resolve: (_root, _args, context) => listTokens(context.prisma, context.userId),
   }),
 )
 
 builder.mutationField('revokeToken', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: AuthTokenNode,
     description:
       "Revokes one of the viewer's tokens (the current one too): its requests fail from now on, and the streams it opened end within seconds (graphql-ws closes with 4403). Idempotent; another user's or an unknown id: NOT_FOUND.",
     args: { id: t.arg.globalID({ required: true, for: AuthTokenNode }) },
     resolve: async (_root, { id }, context) => {
-      const token = await revokeToken(context.prisma, requireUser(context), id.id, new Date())
+      const token = await revokeToken(context.prisma, context.userId, id.id, context.clock.now())
       context.tokenWatch.revoked(token.id)
       return token
     },

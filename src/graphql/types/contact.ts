@@ -1,16 +1,31 @@
+/**
+ * The viewer's contacts: the Contact node, the `contacts` connection, and the contact
+ * mutations (create, update, archive, log an interaction, set its groups): thin
+ * resolvers over the domain writes, where validation, ownership and the change announcement live.
+ */
 import { queryFromInfo } from '@pothos/plugin-prisma'
-import { groupsOfUser, listContacts } from '../../contacts/contact-service.ts'
+import { listContacts } from '../../contacts/contact-service.ts'
+import { archiveContact, createContact, logInteraction, updateContact } from '../../contacts/contact-writes.ts'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
+import { badUserInput } from '../../errors.ts'
 import type { Contact, Group } from '../../generated/prisma/client.ts'
+import { groupsOfUser, setContactGroups } from '../../groups/groups.ts'
 import { builder } from '../builder.ts'
-import { requireUser, type GraphQLContext } from '../context.ts'
-import { ContactSourceEnum, DunbarCircleEnum, FrequencyPreferenceEnum } from './enums.ts'
+import { viewerOf, type GraphQLContext } from '../context.ts'
+import {
+  ContactOrderFieldEnum,
+  ContactSourceEnum,
+  DunbarCircleEnum,
+  FrequencyPreferenceEnum,
+  InteractionKindEnum,
+  OrderDirectionEnum,
+} from './enums.ts'
 import { GroupNode } from './group.ts'
 
 export const ContactNode = builder.prismaNode('Contact', {
   id: { field: 'id' },
   nullable: true,
-  findUnique: (id, context) => ({ id, userId: requireUser(context) }),
+  findUnique: (id, context) => ({ id, userId: viewerOf(context) }),
   fields: (t) => ({
     name: t.exposeString('name'),
     email: t.exposeString('email', { nullable: true }),
@@ -84,23 +99,17 @@ const ContactFilterInput = builder.inputType('ContactFilter', {
   }),
 })
 
-const ContactOrderField = builder.enumType('ContactOrderField', {
-  values: { NAME: { value: 'name' }, NEXT_DUE_AT: { value: 'nextDueAt' }, LAST_CONTACT_DATE: { value: 'lastContactDate' }, ID: { value: 'id' } } as const,
-})
-const OrderDirection = builder.enumType('OrderDirection', {
-  values: { ASC: { value: 'asc' }, DESC: { value: 'desc' } } as const,
-})
 const ContactOrderInput = builder.inputType('ContactOrder', {
   fields: (t) => ({
-    field: t.field({ type: ContactOrderField, required: true }),
-    direction: t.field({ type: OrderDirection, defaultValue: 'asc' }),
+    field: t.field({ type: ContactOrderFieldEnum, required: true }),
+    direction: t.field({ type: OrderDirectionEnum, defaultValue: 'asc' }),
   }),
 })
 
 const ContactConnection = builder.connectionObject({ type: ContactNode, name: 'ContactConnection' })
 
 builder.queryField('contacts', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: ContactConnection,
     description: "The viewer's contacts, a page at a time (keyset pagination: stable under inserts and deletes).",
     // A page of `first` contacts costs `first` times a contact's selection (a variable `first` counts too).
@@ -116,7 +125,7 @@ builder.queryField('contacts', (t) =>
       orderBy: t.arg({ type: ContactOrderInput, description: 'Default: by name, ascending' }),
     },
     resolve: async (_root, args, context, info) => {
-      const userId = requireUser(context)
+      const userId = context.userId
       const orderBy = (args.orderBy?.field ?? 'name') as ContactOrderKey
       const direction = args.orderBy?.direction ?? 'asc'
       const page = await listContacts<Contact>(
@@ -156,3 +165,70 @@ builder.queryField('contacts', (t) =>
     },
   }),
 )
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never
+
+/** The fields both contact inputs share; `name` differs (required to create). */
+const contactFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'InputObject'>) => ({
+  email: t.string(),
+  phone: t.string(),
+  linkedIn: t.string(),
+  instagram: t.string(),
+  xHandle: t.string(),
+  location: t.string(),
+  timezone: t.string({ description: 'IANA time zone' }),
+  customNotes: t.string(),
+  tags: t.stringList(),
+  frequencyPreference: t.field({ type: FrequencyPreferenceEnum }),
+  dunbarCircle: t.field({ type: DunbarCircleEnum }),
+  lastContactDate: t.field({ type: 'DateTime' }),
+})
+const CreateContactInput = builder.inputType('CreateContactInput', { fields: (t) => ({ name: t.string({ required: true }), ...contactFields(t) }) })
+const UpdateContactInput = builder.inputType('UpdateContactInput', { fields: (t) => ({ name: t.string(), ...contactFields(t) }) })
+const LogInteractionInput = builder.inputType('LogInteractionInput', {
+  fields: (t) => ({
+    occurredAt: t.field({ type: 'DateTime', description: 'Default: now' }),
+    kind: t.field({ type: InteractionKindEnum }),
+    note: t.string(),
+  }),
+})
+
+builder.mutationFields((t) => {
+  const authenticated = t.withAuth({ authenticated: true })
+  return {
+    createContact: authenticated.field({
+      type: ContactNode,
+      args: { input: t.arg({ type: CreateContactInput, required: true }) },
+      resolve: (_root, { input }, context) => createContact(context, context.userId, input, context.clock.now(), context.quotas.contacts),
+    }),
+    updateContact: authenticated.field({
+      type: ContactNode,
+      args: { id: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: UpdateContactInput, required: true }) },
+      resolve: (_root, { id, input }, context) => {
+        const { name, ...rest } = input
+        if (name === null) throw badUserInput('name cannot be null', 'input.name')
+        return updateContact(context, context.userId, id.id, { ...rest, name }, context.clock.now())
+      },
+    }),
+    archiveContact: authenticated.field({
+      type: ContactNode,
+      args: { id: t.arg.globalID({ required: true, for: ContactNode }), archived: t.arg.boolean({ defaultValue: true }) },
+      resolve: (_root, { id, archived }, context) => archiveContact(context, context.userId, id.id, archived ?? true),
+    }),
+    logInteraction: authenticated.field({
+      type: ContactNode,
+      description: 'Records a touch; the latest one moves lastContactDate and nextDueAt.',
+      args: { contactId: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: LogInteractionInput }) },
+      resolve: (_root, args, context) => logInteraction(context, context.userId, args.contactId.id, args.input ?? {}, context.clock.now()),
+    }),
+    setContactGroups: authenticated.field({
+      type: ContactNode,
+      args: {
+        contactId: t.arg.globalID({ required: true, for: ContactNode }),
+        groupIds: t.arg.globalIDList({ required: true, for: GroupNode }),
+      },
+      resolve: (_root, args, context) =>
+        setContactGroups(context, context.userId, args.contactId.id, args.groupIds.map((group) => group.id)),
+    }),
+  }
+})

@@ -1,4 +1,5 @@
-import { DunbarCircle, FrequencyPreference, ContactSource } from '../../generated/prisma/enums.ts'
+/** Every GraphQL enum of the schema, in one place (the Prisma ones take their values from the generated enums). */
+import { ContactSource, DunbarCircle, FrequencyPreference, InteractionKind } from '../../generated/prisma/enums.ts'
 import { builder } from '../builder.ts'
 
 export const DunbarCircleEnum = builder.enumType(DunbarCircle, {
@@ -12,3 +13,16 @@ export const FrequencyPreferenceEnum = builder.enumType(FrequencyPreference, {
 })
 
 export const ContactSourceEnum = builder.enumType(ContactSource, { name: 'ContactSource' })
+
+export const InteractionKindEnum = builder.enumType(InteractionKind, { name: 'InteractionKind' })
+
+/** The contact keyset orders; the values are the keys `contacts/streaming-repository.ts` sorts by. */
+export const ContactOrderFieldEnum = builder.enumType('ContactOrderField', {
+  values: { NAME: { value: 'name' }, NEXT_DUE_AT: { value: 'nextDueAt' }, LAST_CONTACT_DATE: { value: 'lastContactDate' }, ID: { value: 'id' } } as const,
+})
+
+export const OrderDirectionEnum = builder.enumType('OrderDirection', {
+  values: { ASC: { value: 'asc' }, DESC: { value: 'desc' } } as const,
+})
+
+export const SuggestionStatusEnum = builder.enumType('SuggestionStatus', { values: ['PENDING', 'ACCEPTED', 'DISMISSED', 'SNOOZED'] as const })

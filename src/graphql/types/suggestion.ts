@@ -1,10 +1,15 @@
+/**
+ * Suggestions: the Suggestion node, the `suggestions` subscription and its events, and
+ * accept / dismiss / snooze (thin resolvers over `suggestions/suggestion-status.ts`).
+ */
 import { firstOverlapping, type Interval } from '../../calendar/free-slots.ts'
 import { ClientError } from '../../errors.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
-import { findSuggestion, type SuggestionView } from '../../suggestions/suggestion-status.ts'
+import { findSuggestion, setSuggestionStatus, type SuggestionView } from '../../suggestions/suggestion-status.ts'
 import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
 import { builder } from '../builder.ts'
-import { requireUser } from '../context.ts'
+import { requireUser, viewerOf } from '../context.ts'
+import { SuggestionStatusEnum } from './enums.ts'
 
 const TimeSlot = builder.objectRef<Interval>('TimeSlot').implement({
   fields: (t) => ({
@@ -20,16 +25,15 @@ const TimeSlotInput = builder.inputType('TimeSlotInput', {
   }),
 })
 
-const SuggestionStatusEnum = builder.enumType('SuggestionStatus', { values: ['PENDING', 'ACCEPTED', 'DISMISSED', 'SNOOZED'] as const })
-
 /** An engine suggestion (PENDING until stored with another status) or a stored one. */
 type SuggestionSource = Omit<SuggestionView, 'status'> & { status?: SuggestionView['status'] }
 
-export const SuggestionRef = builder.objectRef<SuggestionSource>('Suggestion')
-builder.node(SuggestionRef, {
+/** The Suggestion node (a Relay node whose id is the suggestion id: contact and slot, see suggestion-id.ts). */
+export const SuggestionType = builder.objectRef<SuggestionSource>('Suggestion')
+builder.node(SuggestionType, {
   description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
   id: { resolve: (s) => s.id },
-  loadOne: (id, context) => findSuggestion(context.prisma, requireUser(context), id, new Date()),
+  loadOne: (id, context) => findSuggestion(context.prisma, viewerOf(context), id, context.clock.now()),
   fields: (t) => ({
     priority: t.exposeFloat('priority'),
     reason: t.exposeString('reason'),
@@ -52,7 +56,7 @@ const SuggestionBatch = builder.objectRef<Batch>('SuggestionBatch').implement({
   description: 'Suggestions that became final, in rank order; resume after them with `cursor`.',
   isTypeOf: (event) => (event as SuggestionEvent).kind === 'batch',
   fields: (t) => ({
-    suggestions: t.field({ type: [SuggestionRef], resolve: (e) => e.suggestions }),
+    suggestions: t.field({ type: [SuggestionType], resolve: (e) => e.suggestions }),
     cursor: t.exposeString('cursor'),
     scanned: t.exposeInt('scanned', { description: 'Contacts read so far' }),
   }),
@@ -70,7 +74,7 @@ const SuggestionsComplete = builder.objectRef<Complete>('SuggestionsComplete').i
   fields: (t) => ({
     total: t.exposeInt('total'),
     suggestions: t.field({
-      type: [SuggestionRef],
+      type: [SuggestionType],
       description: 'The suggestions this stream sent, in rank order (after resumeFrom: those after the cursor). For clients that keep only the latest event, like GraphiQL.',
       resolve: (e) => e.suggestions,
     }),
@@ -83,7 +87,7 @@ type Updated = Extract<LiveEvent, { kind: 'updated' }>
 const SuggestionsUpdated = builder.objectRef<Updated>('SuggestionsUpdated').implement({
   description: "The new full ranked list, after the user's data changed (live subscriptions).",
   isTypeOf: (event) => (event as LiveEvent).kind === 'updated',
-  fields: (t) => ({ suggestions: t.field({ type: [SuggestionRef], resolve: (e) => e.suggestions }) }),
+  fields: (t) => ({ suggestions: t.field({ type: [SuggestionType], resolve: (e) => e.suggestions }) }),
 })
 
 const SuggestionEventUnion = builder.unionType('SuggestionEvent', {
@@ -102,7 +106,7 @@ const SuggestionsInput = builder.inputType('SuggestionsInput', {
 
 builder.subscriptionType({})
 builder.subscriptionField('suggestions', (t) =>
-  t.field({
+  t.withAuth({ authenticated: true }).field({
     type: SuggestionEventUnion,
     description: 'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
     args: { input: t.arg({ type: SuggestionsInput }) },
@@ -141,3 +145,24 @@ builder.subscriptionField('suggestions', (t) =>
     resolve: (event: LiveEvent) => event,
   }),
 )
+
+builder.mutationFields((t) => {
+  const authenticated = t.withAuth({ authenticated: true })
+  return {
+    acceptSuggestion: authenticated.field({
+      type: SuggestionType,
+      args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'ACCEPTED', context.clock.now()),
+    }),
+    dismissSuggestion: authenticated.field({
+      type: SuggestionType,
+      args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'DISMISSED', context.clock.now()),
+    }),
+    snoozeSuggestion: authenticated.field({
+      type: SuggestionType,
+      args: { id: t.arg.globalID({ required: true, for: SuggestionType }), until: t.arg({ type: 'DateTime', required: true }) },
+      resolve: (_root, { id, until }, context) => setSuggestionStatus(context, context.userId, id.id, 'SNOOZED', context.clock.now(), until),
+    }),
+  }
+})

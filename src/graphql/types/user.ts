@@ -1,11 +1,12 @@
+/** The viewer: the User node and `me`. */
 import { builder } from '../builder.ts'
-import { requireUser } from '../context.ts'
+import { viewerOf } from '../context.ts'
 import { notFound } from '../../errors.ts'
 
 export const UserNode = builder.prismaNode('User', {
   id: { field: 'id' },
   nullable: true,
-  findUnique: (id, context) => ({ id, AND: [{ id: requireUser(context) }] }),
+  findUnique: (id, context) => ({ id, AND: [{ id: viewerOf(context) }] }),
   fields: (t) => ({
     email: t.exposeString('email'),
     name: t.exposeString('name', { nullable: true }),
@@ -16,11 +17,11 @@ export const UserNode = builder.prismaNode('User', {
 })
 
 builder.queryField('me', (t) =>
-  t.prismaField({
+  t.withAuth({ authenticated: true }).prismaField({
     type: 'User',
     description: 'The signed-in user.',
     resolve: async (query, _root, _args, context) => {
-      const user = await context.prisma.user.findUnique({ ...query, where: { id: requireUser(context) } })
+      const user = await context.prisma.user.findUnique({ ...query, where: { id: context.userId } })
       if (!user) throw notFound('user')
       return user
     },

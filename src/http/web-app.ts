@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import sirv from 'sirv'
-import { isLoopbackClient } from '../http/loopback.ts'
+import { isLoopbackClient } from './loopback.ts'
 
 export const WEB_DIST = new URL('../../web/dist/', import.meta.url).pathname
 

@@ -1,0 +1,47 @@
+/**
+ * The domain rule behind every write: "a write asks for the user's stored suggestions to be
+ * regenerated and tells their live subscribers". The write functions (contacts, groups,
+ * calendar, suggestion status) call an {@link AnnounceChange} themselves, so any caller (a
+ * resolver, a future importer, a job, a CLI) announces what it changed.
+ */
+import type { PrismaClient } from '../generated/prisma/client.ts'
+import type { Logger } from '../logger.ts'
+import type { Jobs } from '../jobs/jobs.ts'
+import type { ChangeNotice, ChangePubSub } from '../pubsub/changes.ts'
+
+/** What kind of data a write changed, as live subscribers receive it in `ChangeNotice.what`. */
+export type ChangeKind = 'contact' | 'interaction' | 'group' | 'groups' | 'availability' | 'calendar' | 'suggestion'
+
+/** Tells that `userId`'s data changed (`what`); returns at once and never throws. */
+export type AnnounceChange = (userId: string, what: ChangeKind) => void
+
+/** What a write function needs: the database, and who to tell about the change. */
+export interface WriteDeps {
+  prisma: PrismaClient
+  announce: AnnounceChange
+}
+
+/**
+ * The announcer of a running server: publishes a {@link ChangeNotice} on the user's
+ * `user-changed` topic (live subscriptions, in this process or over Redis), and asks
+ * `jobs` for a regeneration (deduplicated per user). A queue that is unreachable is
+ * logged at warn and never fails the write: the daily refresh catches up.
+ */
+export function createChangeAnnouncer({
+  pubsub,
+  jobs,
+  logger,
+}: {
+  pubsub: ChangePubSub
+  jobs: Pick<Jobs, 'requestRegeneration'>
+  logger: Logger
+}): AnnounceChange {
+  return (userId, what) => {
+    const notice: ChangeNotice = { what }
+    pubsub.publish('user-changed', userId, notice)
+    jobs.requestRegeneration(userId).catch((error: unknown) => logger.warn({ err: error, userId }, 'regeneration not queued'))
+  }
+}
+
+/** An announcer that tells nobody: for tests and scripts that set data up and want no side effect. */
+export const announceNothing: AnnounceChange = () => {}
