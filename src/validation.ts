@@ -59,7 +59,7 @@ export const emailAddress = storableString().trim().email('must be an email addr
  * An integer in `min..max` (a page size, a limit); the message names the value
  * given, e.g. `first: must be an integer between 1 and 1000, got 0`.
  */
-export const intInRange = (min: number, max: number) =>
+export const intBetween = (min: number, max: number) =>
   z
     .number({ error: (issue) => `must be an integer between ${min} and ${max}, got ${String(issue.input)}` })
     .int()

@@ -3,8 +3,8 @@ import type { Group, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
-import { intInRange, parseInput, storableString } from '../validation.ts'
-import { MAX_PAGE_SIZE, readContactPage, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
+import { parseInput, storableString } from '../validation.ts'
+import { readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
 
 export interface ContactFilter {
   circle?: DunbarCircle | null
@@ -74,7 +74,7 @@ export async function groupsOfUser(prisma: PrismaClient, userId: string): Promis
 /**
  * One page of the user's contacts, in keyset order; the other users' contacts
  * never match. Throws BAD_USER_INPUT naming `first` (not an integer in
- * 1..{@link MAX_PAGE_SIZE}), `after` (a bad cursor) or a `filter.*` field.
+ * 1..1000), `after` (a bad cursor) or a `filter.*` field.
  */
 export function listContacts<Row>(
   prisma: PrismaClient,
@@ -82,7 +82,7 @@ export function listContacts<Row>(
   args: ListContactsArgs,
   query: ContactQuery,
 ): Promise<Page<Row>> {
-  parseInput(intInRange(1, MAX_PAGE_SIZE), args.first, 'first')
+  validatePageSize(args.first, 'first')
   return readContactPage<Row>(
     prisma,
     {
