@@ -71,11 +71,7 @@ export async function groupsOfUser(prisma: PrismaClient, userId: string): Promis
   return new Map(groups.map((group) => [group.id, group]))
 }
 
-/**
- * One page of the user's contacts, in keyset order; the other users' contacts
- * never match. Throws BAD_USER_INPUT naming `first` (not an integer in
- * 1..1000), `after` (a bad cursor) or a `filter.*` field.
- */
+/** One page of the user's contacts, in keyset order; the other users' contacts never match. */
 export function listContacts<Row>(
   prisma: PrismaClient,
   userId: string,
