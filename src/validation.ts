@@ -52,3 +52,16 @@ export const handle = storableString()
   .regex(/^(https?:\/\/)?[\w@.\-/~%?=&+#:]+$/, 'must be a handle or a URL without spaces')
 /** Trimmed, non-empty text of at most `max` characters. */
 export const text = (max: number) => storableString().trim().min(1).max(max)
+/** An email address (zod's rule, the same for users and contacts), trimmed, at most 254 characters. */
+export const emailAddress = storableString().trim().email('must be an email address').max(254)
+
+/**
+ * An integer in `min..max` (a page size, a limit); the message names the value
+ * given, e.g. `first: must be an integer between 1 and 1000, got 0`.
+ */
+export const intBetween = (min: number, max: number) =>
+  z
+    .number({ error: (issue) => `must be an integer between ${min} and ${max}, got ${String(issue.input)}` })
+    .int()
+    .min(min)
+    .max(max)

@@ -6,22 +6,13 @@ import { z } from 'zod'
 import type { WriteDeps } from '../changes/announce.ts'
 import type { Availability, CalendarEvent } from '../generated/prisma/client.ts'
 import { isUuid } from '../db/uuid.ts'
+import { weeklyWindowSchema } from './free-slots.ts'
 import { notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, giveQuota, takeQuota } from '../quotas.ts'
 import { parseInput, storableDate, storableString, timeZone } from '../validation.ts'
 import { DAY_MS } from '../time.ts'
 
-const windowsSchema = z
-  .array(
-    z
-      .object({
-        weekday: z.number().int().min(1).max(7),
-        startMinute: z.number().int().min(0).max(1439),
-        endMinute: z.number().int().min(1).max(1440),
-      })
-      .refine((w) => w.startMinute < w.endMinute, { message: 'startMinute must be before endMinute', path: ['endMinute'] }),
-  )
-  .max(100)
+const windowsSchema = z.array(weeklyWindowSchema).max(100)
 
 /**
  * Replaces the user's weekly windows (and their time zone when given), atomically, and announces an

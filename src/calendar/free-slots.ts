@@ -1,5 +1,6 @@
 /** Free time: weekly availability windows, minus busy events, cut into slots. Pure (luxon for time zones). */
 import { DateTime, IANAZone } from 'luxon'
+import { z } from 'zod'
 
 /** Half-open `[start, end)`. */
 export interface Interval {
@@ -25,7 +26,20 @@ export function firstOverlapping(sorted: readonly Interval[]): number {
   return -1
 }
 
-/** ISO weekday 1 = Monday ... 7 = Sunday; minutes after local midnight, 0 <= start < end <= 1440. */
+/**
+ * The one rule for a weekly window: ISO weekday 1 = Monday ... 7 = Sunday;
+ * minutes after local midnight, 0 <= start < end <= 1440. The write path
+ * (`setAvailability`) and {@link freeSlots} both check it.
+ */
+export const weeklyWindowSchema = z
+  .object({
+    weekday: z.number().int().min(1).max(7),
+    startMinute: z.number().int().min(0).max(1439),
+    endMinute: z.number().int().min(1).max(1440),
+  })
+  .refine((w) => w.startMinute < w.endMinute, { message: 'startMinute must be before endMinute', path: ['endMinute'] })
+
+/** ISO weekday 1 = Monday ... 7 = Sunday; minutes after local midnight, 0 <= start < end <= 1440 ({@link weeklyWindowSchema}). */
 export interface WeeklyWindow {
   weekday: number
   startMinute: number
@@ -47,14 +61,12 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone)
 }
 
-/** Throws a RangeError naming the first bad window. */
+/** Checks every window against {@link weeklyWindowSchema}; throws a RangeError naming the first bad window. */
 export function validateWeeklyWindows(windows: readonly WeeklyWindow[]): void {
   windows.forEach((w, i) => {
-    const ok =
-      Number.isInteger(w.weekday) && w.weekday >= 1 && w.weekday <= 7 &&
-      Number.isInteger(w.startMinute) && Number.isInteger(w.endMinute) &&
-      w.startMinute >= 0 && w.endMinute <= 1440 && w.startMinute < w.endMinute
-    if (!ok) throw new RangeError(`window ${i}: weekday must be 1..7 and 0 <= startMinute < endMinute <= 1440`)
+    if (!weeklyWindowSchema.safeParse(w).success) {
+      throw new RangeError(`window ${i}: weekday must be 1..7 and 0 <= startMinute < endMinute <= 1440`)
+    }
   })
 }
 

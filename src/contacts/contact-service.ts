@@ -3,7 +3,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
-import { isStorableText } from '../validation.ts'
+import { parseInput, storableString } from '../validation.ts'
 import { readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
 
 export interface ContactFilter {
@@ -36,12 +36,9 @@ export function escapeLikePattern(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`)
 }
 
-/** Checks a text filter value: storable text of at most `max` characters, else BAD_USER_INPUT naming `field`. */
-function filterText(value: string, max: number, field: string): string {
-  if (value.length > max) throw badUserInput(`${field} is longer than ${max} characters`, field)
-  if (!isStorableText(value)) throw badUserInput(`${field} must be Unicode text without NUL characters`, field)
-  return value
-}
+/** Text filter values: storable text (no NUL, no lone surrogate) of at most so many characters. */
+const tagFilter = storableString().max(MAX_TAG_LENGTH)
+const searchFilter = storableString().max(MAX_SEARCH_LENGTH)
 
 /**
  * The Prisma conditions of a contact filter. `search` is a literal,
@@ -55,11 +52,11 @@ export function contactFilterWhere(filter: ContactFilter | null | undefined): Pr
   if (filter.circle) where.dunbarCircle = filter.circle
   if (filter.groupId && !isUuid(filter.groupId)) throw badUserInput('not a group id', 'filter.group')
   if (filter.groupId) where.groupIds = { has: filter.groupId }
-  if (filter.tag) where.tags = { has: filterText(filter.tag, MAX_TAG_LENGTH, 'filter.tag') }
+  if (filter.tag) where.tags = { has: parseInput(tagFilter, filter.tag, 'filter.tag') }
   if (filter.archived) where.archived = true
   const search = filter.search?.trim()
   if (search) {
-    const pattern = escapeLikePattern(filterText(search, MAX_SEARCH_LENGTH, 'filter.search'))
+    const pattern = escapeLikePattern(parseInput(searchFilter, search, 'filter.search'))
     where.OR = [
       { name: { contains: pattern, mode: 'insensitive' } },
       { email: { contains: pattern, mode: 'insensitive' } },

@@ -12,13 +12,13 @@ import type { WriteDeps } from '../changes/announce.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
-import { handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
+import { emailAddress, handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
 import { MINUTE_MS } from '../time.ts'
 
 const contactFields = {
   name: text(200),
-  email: storableString().trim().email('must be an email address').max(254).nullish(),
+  email: emailAddress.nullish(),
   phone: storableString().trim().regex(/^\+?[\d\s().-]{3,30}$/, 'must be a phone number').nullish(),
   linkedIn: handle.nullish(),
   instagram: handle.nullish(),

@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
-import type { Jobs, JobsOptions } from './jobs.ts'
+import type { Jobs, JobsOptions } from './types.ts'
 import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
 import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
 

@@ -8,7 +8,7 @@
  * daily refresh catches up. It is not a broker: nothing survives a restart.
  */
 import { CronExpressionParser } from 'cron-parser'
-import type { Jobs, JobsOptions } from './jobs.ts'
+import type { Jobs, JobsOptions } from './types.ts'
 import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
 
 /** Node's timers overflow past about 24.8 days; a longer wait is taken in steps. */

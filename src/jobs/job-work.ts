@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PrismaClient } from '../generated/prisma/client.ts'
-import type { JobOutcome, JobsOptions, Regenerate } from './jobs.ts'
+import type { JobOutcome, JobsOptions, Regenerate } from './types.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../db/database.ts'
-import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './generate.ts'
+import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './rows.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time.ts'
 
 /** How a column's value is written. */

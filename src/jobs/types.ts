@@ -1,0 +1,69 @@
+/**
+ * The types the job runners share (the interface, its options, an outcome):
+ * their own module, so `jobs.ts` can import both runners without the runners
+ * importing it back (an import cycle).
+ */
+import type { Logger } from '../logger.ts'
+import type { PrismaClient } from '../generated/prisma/client.ts'
+import type { SuggestionEngine } from '../suggestions/generator.ts'
+import type { RegenerationProgress, RegenerationResult } from './processors/suggestion-generation-processor.ts'
+
+export interface Jobs {
+  /**
+   * Regenerate the user's stored suggestions soon; bursts for one user collapse into one job.
+   * Call after `start`. On BullMQ it rejects at once when Redis is unreachable (callers log
+   * it and go on: the daily refresh catches up); after `close` it logs and does nothing.
+   */
+  requestRegeneration(userId: string): Promise<void>
+  /** Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a timer per process. */
+  start(): Promise<void>
+  /** Stops taking jobs, waits for running ones (bounded), closes its connections. Idempotent. */
+  close(): Promise<void>
+}
+
+/** What one job did, for logs, metrics and tests: an attempt of a regeneration, or a daily refresh. */
+export type JobOutcome =
+  | ({ job: 'regenerate'; userId: string; attempt: number; ok: true } & RegenerationResult)
+  | { job: 'regenerate'; userId: string; attempt: number; ok: false; error: string; willRetry: boolean; durationMs: number }
+  | { job: 'refresh'; ok: true; usersEnqueued: number; durationMs: number }
+  | { job: 'refresh'; ok: false; error: string; durationMs: number }
+
+/** Regenerates one user's suggestions (the processor, or a stand-in in tests). */
+export type Regenerate = (
+  userId: string,
+  onProgress: (progress: RegenerationProgress) => Promise<void>,
+  signal: AbortSignal,
+) => Promise<RegenerationResult>
+
+export interface JobsOptions {
+  /** Redis for BullMQ; absent: the in-process runner. */
+  redisUrl?: string | undefined
+  /** BullMQ key prefix (default `bull`); tests give each run its own. */
+  prefix?: string | undefined
+  prisma: PrismaClient
+  engine: SuggestionEngine
+  logger: Logger
+  /** Jobs run at the same time in this process. */
+  concurrency: number
+  /** When every user's suggestions are refreshed (cron, with optional seconds field). */
+  refreshCron: string
+  /** The in-process runner's clock for the cron (BullMQ schedules on its own). */
+  now?: () => Date
+  /** Called after every attempt and every refresh. */
+  onJobDone?: (outcome: JobOutcome) => void
+  /** Called with each progress report of a regeneration (BullMQ also stores it with `job.updateProgress`). */
+  onProgress?: (userId: string, progress: RegenerationProgress) => void
+  /** Suggestions stored per user (the engine's top K), default 50. */
+  maxSuggestions?: number
+  /** Attempts per regeneration (default 3), the first retry's delay (default 1 s), doubling after. */
+  attempts?: number
+  backoffMs?: number
+  /** How long a requested regeneration waits, so a burst of changes collapses into one run (default 1 s). */
+  debounceMs?: number
+  /** How long `close` waits for running jobs before aborting them (default 10 s). */
+  closeTimeoutMs?: number
+  /** Users read per page by the daily refresh (default 1000). */
+  refreshPageSize?: number
+  /** Replaces the processor (tests inject failures and slow jobs with it). */
+  regenerate?: Regenerate
+}
