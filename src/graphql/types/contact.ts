@@ -1,6 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma'
 import { groupsOfUser, listContacts } from '../../contacts/contact-service.ts'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactOrderKey, type ContactQuery } from '../../contacts/streaming-repository.ts'
+import type { ContactOrderKey } from '../../cursors/contact-cursor.ts'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactQuery } from '../../contacts/keyset/contact-page.ts'
 import type { Contact, Group } from '../../generated/prisma/client.ts'
 import { builder } from '../builder.ts'
 import { requireUser, type GraphQLContext } from '../context.ts'
