@@ -47,7 +47,7 @@ export async function* streamWithCursor<S extends Prisma.ContactSelect>(
 }
 
 /** The columns of {@link MinimalContact}: what scoring reads. */
-export const minimalContactSelect = {
+const minimalContactSelect = {
   id: true,
   name: true,
   lastContactDate: true,
