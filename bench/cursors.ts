@@ -8,7 +8,7 @@
  * (median of 10 x 100 requests, alternating).
  */
 import { randomUUID } from 'node:crypto'
-import { cursorOf, decodeContactCursor, type CursorScope } from '../src/contacts/streaming-repository.ts'
+import { cursorOf, decodeContactCursor, type CursorScope } from '../src/cursors/contact-cursor.ts'
 import { encodeCursor, scopeDigest } from '../src/cursors/cursor-codec.ts'
 import { openTestDatabase } from '../test/helpers/databases.ts'
 import { createUserWithContacts } from '../test/helpers/fixtures.ts'

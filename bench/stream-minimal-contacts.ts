@@ -23,7 +23,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { streamMinimalContacts } from '../src/contacts/streaming-repository.ts'
+import { streamMinimalContacts } from '../src/contacts/keyset/contact-streams.ts'
 import { openDatabase, type Database } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { seedBenchUsers } from '../src/seed/seed.ts'
@@ -95,7 +95,7 @@ interface Walker {
 
 type RunQuery = (sql: string, params: unknown[]) => Promise<MinimalRow[]>
 
-/** The columns of the repository's minimal select (src/contacts/streaming-repository.ts). */
+/** The columns of the repository's minimal select (src/contacts/keyset/contact-streams.ts). */
 const MINIMAL_COLUMNS = `id, name, "lastContactDate", "frequencyPreference", "dunbarCircle", "nextDueAt", archived, timezone, "groupIds"`
 const pageSql = (after: boolean) => `
   SELECT ${MINIMAL_COLUMNS} FROM "Contact"

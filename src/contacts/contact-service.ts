@@ -4,7 +4,8 @@ import type { DunbarCircle } from '../generated/prisma/enums.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
 import { parseInput, storableString } from '../validation.ts'
-import { readContactPage, validatePageSize, type ContactOrderKey, type ContactQuery, type Page, type SortDirection } from './streaming-repository.ts'
+import type { ContactOrderKey, SortDirection } from '../cursors/contact-cursor.ts'
+import { checkPageSize, readContactPage, type ContactQuery, type Page } from './keyset/contact-page.ts'
 
 export interface ContactFilter {
   circle?: DunbarCircle | null
@@ -72,7 +73,7 @@ export function listContacts<Row>(
   args: ListContactsArgs,
   query: ContactQuery,
 ): Promise<Page<Row>> {
-  validatePageSize(args.first, 'first')
+  checkPageSize(args.first, 'first')
   return readContactPage<Row>(
     prisma,
     {

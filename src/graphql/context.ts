@@ -10,7 +10,6 @@ import type { Clock } from '../time.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Quotas } from '../quotas.ts'
-import { ClientError } from '../errors.ts'
 
 /**
  * What every resolver sees. `userId` is null for an anonymous request; fields that need a
@@ -59,15 +58,5 @@ export const UNAUTHENTICATED_MESSAGE = 'Sign in: send a valid token as `Authoriz
  */
 export function viewerOf(context: GraphQLContext): string {
   if (context.userId === null) throw new Error('a node loader ran without the authenticated scope')
-  return context.userId
-}
-
-/**
- * The signed-in user's id, or UNAUTHENTICATED. Fields declare the `authenticated` scope instead;
- * only the `suggestions` subscribe body still calls this (its scope is checked first, so it never
- * throws there), until that body moves into suggestions/.
- */
-export function requireUser(context: GraphQLContext): string {
-  if (context.userId === null) throw new ClientError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE)
   return context.userId
 }

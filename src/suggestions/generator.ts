@@ -8,16 +8,16 @@
  * `nextDueAt` grows (priority.ts). So each class is one keyset stream ordered
  * by `nextDueAt` over the index `(userId, dunbarCircle, frequencyPreference,
  * nextDueAt, id)`, and the head of a class bounds every unread contact of it.
- * The engine always takes the next contact from the class whose bound is
- * highest (a threshold-algorithm merge); a contact whose priority is above
- * every bound is final and is emitted. A class is read again only when its
- * page runs dry and it holds the highest bound; the walk stops once K are final.
+ * The pure threshold merge (threshold-merge.ts) decides which contact is final
+ * and which class to read next; this module is its shell: it reads the pages
+ * the merge asks for, fits a slot to each final contact, and streams batches,
+ * under the memory breaker, the walk's time budget and the consumer's pace.
  */
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
-import { readFirstMinimalPages, streamMinimalContacts, type ContactClass, type MinimalContact, type MinimalPage } from '../contacts/streaming-repository.ts'
+import { CONTACT_CLASSES, readFirstMinimalPages } from '../contacts/keyset/class-first-pages.ts'
+import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/keyset/contact-streams.ts'
 import { ClientError, badUserInput } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
-import { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 import type { Interval } from '../calendar/free-slots.ts'
 import type { BreakerReading, MemoryCircuitBreaker } from '../memory/circuit-breaker.ts'
 import type { MemoryMonitor } from '../memory/memory-monitor.ts'
@@ -30,6 +30,8 @@ import { loadSuggestionState } from './suggestion-status.ts'
 import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
 import { suggestionId } from './suggestion-id.ts'
 import { WEEK_MS } from '../time.ts'
+import { intBetween, parseInput } from '../validation.ts'
+import { ThresholdMerge } from './threshold-merge.ts'
 
 export const DEFAULT_MAX_SUGGESTIONS = 50
 export const MAX_SUGGESTIONS = 500
@@ -131,29 +133,8 @@ class WalkClock {
   }
 }
 
-function validateInt(value: number, min: number, max: number, field: string): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw badUserInput(`${field} must be an integer between ${min} and ${max}, got ${value}`, field)
-  }
-  return value
-}
-
-type Row = MinimalContact
-
-/** One class's keyset stream and what has been read of it. */
-interface ClassStream {
-  pages: AsyncGenerator<MinimalPage, void, undefined>
-  rows: Row[]
-  position: number
-  /** Priority of the last row taken: an upper bound for the unread rest while the page is empty. */
-  bound: number
-  exhausted: boolean
-}
-
-const CIRCLES: (DunbarCircle | null)[] = [...Object.values(DunbarCircle), null]
-const FREQUENCIES: (FrequencyPreference | null)[] = [...Object.values(FrequencyPreference), null]
-/** Every circle x frequency: within one, priority only falls as nextDueAt grows. */
-const CLASSES: ContactClass[] = CIRCLES.flatMap((dunbarCircle) => FREQUENCIES.map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })))
+const maxSuggestionsSchema = intBetween(1, MAX_SUGGESTIONS)
+const batchSizeSchema = intBetween(1, MAX_BATCH_SIZE)
 
 /**
  * Rows of each class's first page at most. The first pages of all classes come in one statement
@@ -203,8 +184,8 @@ export function createSuggestionEngine(deps: EngineDependencies) {
   ): AsyncGenerator<SuggestionEvent, void, undefined> {
     const started = performance.now()
     const clock = new WalkClock()
-    const maxSuggestions = validateInt(options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 1, MAX_SUGGESTIONS, 'maxSuggestions')
-    const batchSize = validateInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'batchSize')
+    const maxSuggestions = parseInput(maxSuggestionsSchema, options.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS, 'maxSuggestions')
+    const batchSize = parseInput(batchSizeSchema, options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize')
     const { encodeResume, decodeResume } = resumeCursors({ userId, maxSuggestions, slots: options.slots })
     const resume = options.resumeFrom ? decodeResume(options.resumeFrom) : undefined
     const now = resume ? new Date(resume.now) : deps.now()
@@ -276,46 +257,35 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       }
     }
 
-    async function readPage(stream: ClassStream): Promise<void> {
+    /** Reads the next page of class `index` into the merge (or ends the class). */
+    async function readPage(index: number): Promise<void> {
       signal?.throwIfAborted()
-      const next = await stream.pages.next()
+      const next = await pages[index]!.next()
       if (next.done) {
-        stream.exhausted = true
-        stream.rows = []
+        merge.end(index)
       } else {
-        stream.rows = next.value.rows
-        scanned += stream.rows.length
+        merge.feed(index, next.value.rows)
+        scanned += next.value.rows.length
         progress.scanned = scanned
       }
-      stream.position = 0
     }
 
-    // One stream per class, started from its first page (all first pages are read in one statement below).
-    const classes: ClassStream[] = CLASSES.map(() => ({
-      pages: noPages(),
-      rows: [],
-      position: 0,
-      bound: Number.POSITIVE_INFINITY,
-      exhausted: false,
-    }))
+    // One keyset stream per class, going on from its first page (all first pages are read in one statement below).
+    const pages: AsyncGenerator<MinimalPage, void, undefined>[] = CONTACT_CLASSES.map(() => noPages())
+    const merge = new ThresholdMerge<MinimalContact>({
+      classCount: CONTACT_CLASSES.length,
+      priorityOf: (row) => calculatePriority(row, now),
+      exclude: (row) => excluded.has(row.id),
+    })
 
-    const headPriority = (stream: ClassStream): number => {
-      const row = stream.rows[stream.position]
-      return row ? calculatePriority(row, now) : stream.bound
-    }
-
-    // Candidates read but not yet final: ties of the highest bound only, so a handful.
-    const candidates: (Row & { priority: number })[] = []
-
-    function takeFinal(row: Row & { priority: number }): Suggestion | undefined {
+    function takeFinal(row: MinimalContact, priority: number): Suggestion | undefined {
       const slot = fitter.assign(row.timezone)
-      const ranked = { id: row.id, priority: row.priority }
       // Resuming: everything up to the cursor was delivered; its slots were still taken above.
-      if (resume && compareRanked(ranked, { id: resume.id, priority: resume.priority }) <= 0) return undefined
+      if (resume && compareRanked({ id: row.id, priority }, { id: resume.id, priority: resume.priority }) <= 0) return undefined
       return {
         id: suggestionId(row.id, slot),
         contact: row,
-        priority: row.priority,
+        priority,
         reason: describeReason(row, now),
         slot,
       }
@@ -326,52 +296,30 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       await guard()
       yield* pending.splice(0)
       signal?.throwIfAborted()
-      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CLASSES, pageSize())
+      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CONTACT_CLASSES, pageSize())
       firstPages.forEach(({ rows, after }, index) => {
-        const stream = classes[index]!
-        stream.rows = rows
-        stream.exhausted = rows.length === 0
+        if (rows.length === 0) merge.end(index)
+        else merge.feed(index, rows)
         scanned += rows.length
         if (after) {
-          const where = CLASSES[index]!
-          stream.pages = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
+          const where = CONTACT_CLASSES[index]!
+          pages[index] = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
         }
       })
       progress.scanned = scanned
       initialFill = false
       for (;;) {
         await checkpoint()
-        // The highest bound over every class not yet exhausted.
-        let best: ClassStream | undefined
-        let bound = Number.NEGATIVE_INFINITY
-        for (const stream of classes) {
-          if (stream.exhausted) continue
-          const priority = headPriority(stream)
-          if (priority > bound) {
-            bound = priority
-            best = stream
-          }
-        }
-        // Emit every candidate strictly above the bound (all of them once the classes are exhausted).
-        candidates.sort(compareRanked)
-        while (candidates.length > 0 && (best === undefined || candidates[0]!.priority > bound)) {
-          await checkpoint()
-          const suggestion = takeFinal(candidates.shift()!)
+        const step = merge.step()
+        if (step.kind === 'done') break
+        if (step.kind === 'took') continue
+        if (step.kind === 'final') {
+          const suggestion = takeFinal(step.row, step.priority)
           if (!suggestion) continue
           batch.push(suggestion)
           emitted++
           last = { now: now.getTime(), emitted, priority: suggestion.priority, id: suggestion.contact.id }
           if (emitted >= maxSuggestions) break
-        }
-        if (emitted >= maxSuggestions || (best === undefined && candidates.length === 0)) break
-        if (!best) continue
-
-        const row = best.rows[best.position]
-        if (row) {
-          best.position++
-          const priority = calculatePriority(row, now)
-          best.bound = priority
-          if (!excluded.has(row.id)) candidates.push({ ...row, priority })
           continue
         }
         // The best class ran dry: deliver what is final, then read its next page.
@@ -387,14 +335,14 @@ export function createSuggestionEngine(deps: EngineDependencies) {
         clock.pause()
         yield* pending.splice(0)
         clock.resume()
-        await readPage(best)
+        await readPage(step.classIndex)
       }
       yield* pending.splice(0)
       if (batch.length > 0 && last) yield { kind: 'batch', suggestions: batch, cursor: encodeResume(last), scanned }
       yield { kind: 'complete', total: emitted, scanned, durationMs: performance.now() - started }
     } finally {
       // The consumer left or the walk ended: close every class stream (no further page is read).
-      await Promise.all(classes.map((stream) => stream.pages.return(undefined)))
+      await Promise.all(pages.map((stream) => stream.return(undefined)))
     }
   }
 

@@ -36,6 +36,15 @@ describe('the dependency rule', () => {
     ])
   })
 
+  it('refuses the threshold merge importing the database or the page readers', async () => {
+    expect(
+      await violations('src/suggestions/threshold-merge.ts', "import type { PrismaClient } from '../generated/prisma/client.ts'\nexport type Probe = PrismaClient\n"),
+    ).toEqual([expect.stringContaining('Pure code')])
+    expect(await violations('src/suggestions/threshold-merge.ts', "import { streamMinimalContacts } from '../contacts/keyset/contact-streams.ts'\nexport const probe = streamMinimalContacts\n")).toEqual([
+      expect.stringContaining('Pure code'),
+    ])
+  })
+
   it('lets imports point down', async () => {
     expect(await violations('src/graphql/probe.ts', "import { computeNextDueAt } from '../contacts/cadence.ts'\nexport const probe = computeNextDueAt\n")).toEqual([])
     expect(await violations('src/contacts/probe.ts', "import { openDatabase } from '../db/database.ts'\nexport const probe = openDatabase\n")).toEqual([])

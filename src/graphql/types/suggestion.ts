@@ -2,13 +2,13 @@
  * Suggestions: the Suggestion node, the `suggestions` subscription and its events, and
  * accept / dismiss / snooze (thin resolvers over `suggestions/suggestion-status.ts`).
  */
-import { firstOverlapping, type Interval } from '../../calendar/free-slots.ts'
-import { ClientError } from '../../errors.ts'
+import type { Interval } from '../../calendar/free-slots.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import { findSuggestion, setSuggestionStatus, type SuggestionView } from '../../suggestions/suggestion-status.ts'
-import { liveSuggestions, type LiveEvent } from '../../suggestions/live.ts'
+import type { LiveEvent } from '../../suggestions/live.ts'
+import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
 import { builder } from '../builder.ts'
-import { requireUser, viewerOf } from '../context.ts'
+import { viewerOf } from '../context.ts'
 import { SuggestionStatusEnum } from './enums.ts'
 
 const TimeSlot = builder.objectRef<Interval>('TimeSlot').implement({
@@ -110,38 +110,19 @@ builder.subscriptionField('suggestions', (t) =>
     type: SuggestionEventUnion,
     description: 'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
     args: { input: t.arg({ type: SuggestionsInput }) },
-    subscribe: (_root, { input }, context) => {
-      const userId = requireUser(context)
-      const maxSlots = context.suggestions.maxSlots
-      if (input?.slots && input.slots.length > maxSlots) {
-        throw new ClientError('BAD_USER_INPUT', `at most ${maxSlots} slots, got ${input.slots.length}`, { field: 'input.slots' })
-      }
-      const slots = input?.slots?.map((slot, index) => {
-        if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `input.slots.${index}` })
-        return { start: slot.start, end: slot.end }
-      })
-      slots?.sort((a, b) => a.start.getTime() - b.start.getTime())
-      // Free time is disjoint: two overlapping slots would let two suggestions share the same minutes.
-      const overlap = slots ? firstOverlapping(slots) : -1
-      if (overlap >= 0) throw new ClientError('BAD_USER_INPUT', 'slots must not overlap', { field: 'input.slots' })
-      const options = {
-        maxSuggestions: input?.maxSuggestions ?? undefined,
-        batchSize: input?.batchSize ?? undefined,
-        resumeFrom: input?.resumeFrom,
-        ...(slots ? { slots } : {}),
-      }
-      context.admission.assertCanAdmit()
-      const ended = new AbortController()
-      const stream = liveSuggestions(context.suggestions, userId, options, {
-        changes: input?.live === false ? undefined : context.pubsub.subscribe('user-changed', userId),
-        admission: context.admission,
-        writeTimeoutMs: context.streamWriteTimeoutMs,
-        onEnd: () => ended.abort(),
-      })
-      // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
-      // stream ends by itself (a write timeout) while the transport still hangs in a write.
-      return context.subscriptionLimiter.wrap(userId, stream, context.request?.signal, ended.signal)
-    },
+    subscribe: (_root, { input }, context) =>
+      subscribeToSuggestions(
+        {
+          engine: context.suggestions,
+          admission: context.admission,
+          limiter: context.subscriptionLimiter,
+          changes: (userId) => context.pubsub.subscribe('user-changed', userId),
+          writeTimeoutMs: context.streamWriteTimeoutMs,
+        },
+        context.userId,
+        input,
+        context.request?.signal,
+      ),
     resolve: (event: LiveEvent) => event,
   }),
 )

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  readFirstMinimalPages,
-  streamContacts,
-  streamMinimalContacts,
-  streamWithCursor,
-  type ContactOrderKey,
-  type SortDirection,
-} from '../../src/contacts/streaming-repository.ts'
+import { readFirstMinimalPages } from '../../src/contacts/keyset/class-first-pages.ts'
+import { streamMinimalContacts, streamWithCursor } from '../../src/contacts/keyset/contact-streams.ts'
+import type { ContactOrderKey, SortDirection } from '../../src/cursors/contact-cursor.ts'
 import { ClientError } from '../../src/errors.ts'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { streamContacts } from '../helpers/contact-streams.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 
 const kinds = await availableDatabaseKinds()

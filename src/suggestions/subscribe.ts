@@ -1,0 +1,89 @@
+/**
+ * The suggestions subscription as one use case, whatever the transport (SSE
+ * or graphql-ws): check the request, admit it, and open the user's live
+ * stream under the per-user stream limit. The GraphQL resolver only hands it
+ * the user, the input and its dependencies.
+ */
+import { firstOverlapping, type Interval } from '../calendar/free-slots.ts'
+import { ClientError } from '../errors.ts'
+import type { AdmissionControl } from './admission.ts'
+import type { GenerateOptions, SuggestionEngine } from './generator.ts'
+import { liveSuggestions, type LiveEvent } from './live.ts'
+import type { AbortLike, SubscriptionLimiter } from './subscription-limit.ts'
+
+/** What a client asks of the stream (absent or null: the defaults). */
+export interface SuggestionsRequest {
+  /** 1..500 (default 50). */
+  maxSuggestions?: number | null | undefined
+  /** Contacts per page, 1..1000 (default 100). */
+  batchSize?: number | null | undefined
+  /** Free time to fit suggestions into, in any order, none overlapping; default: the user's availability. */
+  slots?: readonly Interval[] | null | undefined
+  /** The cursor of the last batch received. */
+  resumeFrom?: string | null | undefined
+  /** Stay open after the first walk and push the new list on every change (default true). */
+  live?: boolean | null | undefined
+}
+
+/** What the stream runs on. */
+export interface SuggestionsSubscriptionDependencies {
+  engine: SuggestionEngine
+  admission: AdmissionControl
+  limiter: SubscriptionLimiter
+  /** The user's change notices; asked only for a live stream, once the stream is admitted. */
+  changes: (userId: string) => AsyncIterable<unknown>
+  /** How long the client may take nothing before the stream ends with a retryable TIMEOUT (milliseconds). */
+  writeTimeoutMs: number
+}
+
+/**
+ * Opens the user's suggestions stream: the ranked top suggestions batch by
+ * batch, `complete`, then (live) the new list on every change. `request` is
+ * checked before anything starts; `clientGone` (the HTTP request's signal, if
+ * any) frees the stream's place as soon as the client leaves, even before the
+ * transport takes the stream. `inputField` names the argument in error fields.
+ *
+ * Throws BAD_USER_INPUT naming `input.slots` (more than the engine's
+ * `maxSlots`, or overlapping slots) or `input.slots.<i>` (a slot that does not
+ * end after it starts); RATE_LIMITED (with `retryAfterSeconds`) when the
+ * server is at capacity (admission.ts) or the user has the most streams open
+ * (subscription-limit.ts). Bad `maxSuggestions`,
+ * `batchSize` or `resumeFrom` fail the stream's first event with BAD_USER_INPUT.
+ */
+export function subscribeToSuggestions(
+  deps: SuggestionsSubscriptionDependencies,
+  userId: string,
+  request: SuggestionsRequest | null | undefined,
+  clientGone?: AbortLike | undefined,
+  inputField = 'input',
+): AsyncGenerator<LiveEvent, void, undefined> {
+  const maxSlots = deps.engine.maxSlots
+  if (request?.slots && request.slots.length > maxSlots) {
+    throw new ClientError('BAD_USER_INPUT', `at most ${maxSlots} slots, got ${request.slots.length}`, { field: `${inputField}.slots` })
+  }
+  const slots = request?.slots?.map((slot, index) => {
+    if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `${inputField}.slots.${index}` })
+    return { start: slot.start, end: slot.end }
+  })
+  slots?.sort((a, b) => a.start.getTime() - b.start.getTime())
+  // Free time is disjoint: two overlapping slots would let two suggestions share the same minutes.
+  const overlap = slots ? firstOverlapping(slots) : -1
+  if (overlap >= 0) throw new ClientError('BAD_USER_INPUT', 'slots must not overlap', { field: `${inputField}.slots` })
+  const options: GenerateOptions = {
+    maxSuggestions: request?.maxSuggestions ?? undefined,
+    batchSize: request?.batchSize ?? undefined,
+    resumeFrom: request?.resumeFrom,
+    ...(slots ? { slots } : {}),
+  }
+  deps.admission.assertCanAdmit()
+  const ended = new AbortController()
+  const stream = liveSuggestions(deps.engine, userId, options, {
+    changes: request?.live === false ? undefined : deps.changes(userId),
+    admission: deps.admission,
+    writeTimeoutMs: deps.writeTimeoutMs,
+    onEnd: () => ended.abort(),
+  })
+  // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
+  // stream ends by itself (a write timeout) while the transport still hangs in a write.
+  return deps.limiter.wrap(userId, stream, clientGone, ended.signal)
+}
