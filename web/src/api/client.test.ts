@@ -60,7 +60,7 @@ describe('createApiClient().urql', () => {
     broken.dispose()
   })
 
-  it('answers a query again from the document cache; a mutation returning its type makes it ask anew', async () => {
+  it('answers a query again from the document cache at once and refreshes it behind; a mutation returning its type empties it', async () => {
     const contact = { __typename: 'Contact', id: 'Q29udGFjdDox', name: 'Aisha', email: null, phone: null, linkedIn: null, instagram: null, xHandle: null, location: null, timezone: null, customNotes: null, lastContactDate: null, nextDueAt: '2026-12-01T00:00:00.000Z', frequencyPreference: null, dunbarCircle: 'CLOSE', archived: false, tags: [], groups: [] }
     const fetch = vi.fn(async (_url: unknown, init?: RequestInit) => {
       const { operationName } = JSON.parse(String(init?.body)) as { operationName: string }
@@ -70,11 +70,18 @@ describe('createApiClient().urql', () => {
     const client = createApiClient({ token: 't', httpUrl: 'http://localhost/graphql', fetch })
     const ask = () => client.urql.query(ContactQuery, { id: contact.id }).toPromise()
     expect((await ask()).data?.node).toMatchObject({ name: 'Aisha' })
-    expect((await ask()).data?.node).toMatchObject({ name: 'Aisha' })
-    expect(fetch).toHaveBeenCalledTimes(1)
+    // Asked again, the cached answer comes at once, marked stale, then the refreshed one.
+    const answers: { name?: string; stale: boolean }[] = []
+    const { unsubscribe } = client.urql.query(ContactQuery, { id: contact.id }).subscribe((result) => {
+      answers.push({ name: result.data?.node?.__typename === 'Contact' ? result.data.node.name : undefined, stale: result.stale })
+    })
+    await vi.waitFor(() => expect(answers).toEqual([{ name: 'Aisha', stale: true }, { name: 'Aisha', stale: false }]))
+    unsubscribe()
+    expect(fetch).toHaveBeenCalledTimes(2)
     await client.urql.mutation(LogInteraction, { contactId: contact.id }).toPromise()
-    await ask()
-    expect(fetch).toHaveBeenCalledTimes(3)
+    // The mutation dropped the cached Contact: the next answer comes from the network.
+    expect((await ask()).data?.node).toMatchObject({ name: 'Aisha' })
+    expect(fetch).toHaveBeenCalledTimes(4)
     client.dispose()
   })
 })

@@ -48,8 +48,8 @@ export interface QueryClientOptions {
 }
 
 /**
- * urql's client for queries and mutations: results cached per document and variables
- * (a mutation drops the cached results that hold a type it returns, and active queries
+ * urql's client for queries and mutations: results cached per document and variables, shown
+ * at once and refreshed from the network (`cache-and-network`; a mutation drops the cached results that hold a type it returns, and active queries
  * among them ask again), sent as JSON POSTs with the token as a bearer header.
  */
 export function createQueryClient({ token, httpUrl, fetch: fetchImpl }: QueryClientOptions): UrqlClient {
@@ -59,6 +59,9 @@ export function createQueryClient({ token, httpUrl, fetch: fetchImpl }: QueryCli
     fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
     // POST as before: GET would put the variables in the URL (and in access logs).
     preferGetMethod: false,
+    // A page shows what it had at once and asks again behind it, as the loaders before urql did:
+    // contacts change from other tabs and from jobs, which the document cache never hears of.
+    requestPolicy: 'cache-and-network',
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   })
 }
