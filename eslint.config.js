@@ -5,7 +5,13 @@ import tseslint from 'typescript-eslint'
 /** The domain: below the GraphQL layer, above the database. */
 const DOMAIN = ['auth', 'calendar', 'changes', 'contacts', 'cursors', 'groups', 'jobs', 'pubsub', 'suggestions', 'seed', 'quotas.ts', 'validation.ts'].map((path) => `./src/${path}`)
 /** Pure code: no database, no GraphQL, no clock (`now` is passed in). */
-const PURE = ['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`)
+const PURE = [
+  ...['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`),
+  './src/contacts/cadence.ts',
+  './src/calendar/free-slots.ts',
+  // The deterministic generator of demo and bench data (seed.ts and bulk-insert.ts write it).
+  ...['generate.ts', 'random.ts', 'vocabulary.ts', 'users.ts', 'dunbar.ts', 'contacts.ts', 'calendar.ts', 'rows.ts'].map((file) => `./src/seed/${file}`),
+]
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'src/generated/', '.data/', 'scratch/', 'coverage/', 'web/dist/'] },
@@ -56,6 +62,17 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    // Pure code reads no clock: `now` is a parameter, so its tests need no fake timers.
+    files: PURE.map((path) => path.replace(/^\.\//, '')),
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure code reads no clock: take `now` as a parameter.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Pure code reads no clock: take `now` as a parameter.' },
       ],
     },
   },

@@ -45,6 +45,13 @@ describe('the dependency rule', () => {
     ])
   })
 
+  it('refuses pure code reading the clock, and lets it take `now`', async () => {
+    const clock = (filePath: string, code: string) => violations(filePath, code, 'no-restricted-syntax')
+    expect(await clock('src/suggestions/priority.ts', 'export const probe = () => Date.now()\n')).toEqual([expect.stringContaining('Pure code reads no clock')])
+    expect(await clock('src/seed/contacts.ts', 'export const probe = () => new Date()\n')).toEqual([expect.stringContaining('Pure code reads no clock')])
+    expect(await clock('src/suggestions/priority.ts', 'export const probe = (now: Date) => new Date(now.getTime() + 1)\n')).toEqual([])
+  })
+
   it('lets imports point down', async () => {
     expect(await violations('src/graphql/probe.ts', "import { computeNextDueAt } from '../contacts/cadence.ts'\nexport const probe = computeNextDueAt\n")).toEqual([])
     expect(await violations('src/contacts/probe.ts', "import { openDatabase } from '../db/database.ts'\nexport const probe = openDatabase\n")).toEqual([])
