@@ -5,9 +5,9 @@
  * get the graphql-ws "going away" close (1001) and resume on the other from
  * their cursor with no duplicate and no gap.
  */
-import { createClient, type Client } from 'graphql-ws'
+import type { Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { redisAvailable, TEST_REDIS_URL } from '../helpers/redis.ts'
@@ -34,7 +34,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
   const clients: Client[] = []
 
   const connect = (server: ServerProcess) => {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     clients.push(client)
     return client
   }
@@ -95,13 +95,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
     expect(ids(whole)).toHaveLength(60)
 
     let closeCode: number | undefined
-    const onA = createClient({
-      url: a.url.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${alice.token}` },
-      retryAttempts: 0,
-      on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
-    })
+    const onA = wsClient(a.url, alice.token, { on: { closed: (event) => void (closeCode = (event as { code: number }).code) } })
     clients.push(onA)
     const before: Event[] = []
     let stopping: Promise<number | null> | undefined

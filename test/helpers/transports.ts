@@ -1,10 +1,13 @@
 /**
  * One GraphQL operation over each transport the server speaks (HTTP GET, HTTP
  * POST, SSE, graphql-ws), answered in one shape, so that a rule can be tested
- * the same way on all of them. The graphql-ws client is raw (`ws`), to see
- * close codes and to check the socket stays open after a refused operation.
+ * the same way on all of them. SSE goes through the graphql-sse client; the
+ * graphql-ws client is raw (`ws`), to see close codes and to check the socket
+ * stays open after a refused operation.
  */
+import { NetworkError } from 'graphql-sse'
 import WebSocket from 'ws'
+import { results, sseClient } from './clients.ts'
 
 export type Transport = 'GET' | 'POST' | 'SSE' | 'WS'
 export const TRANSPORTS: Transport[] = ['GET', 'POST', 'SSE', 'WS']
@@ -38,9 +41,9 @@ function collect(results: { data?: unknown; errors?: WireError[] }[], status?: n
   }
 }
 
-async function overHttp(transport: 'GET' | 'POST' | 'SSE', url: string, operation: Operation, signal?: AbortSignal): Promise<OperationResult> {
+async function overHttp(transport: 'GET' | 'POST', url: string, operation: Operation, signal?: AbortSignal): Promise<OperationResult> {
   const headers: Record<string, string> = {
-    accept: transport === 'SSE' ? 'text/event-stream' : 'application/graphql-response+json',
+    accept: 'application/graphql-response+json',
     ...(operation.token ? { authorization: `Bearer ${operation.token}` } : {}),
   }
   let response: Response
@@ -50,19 +53,31 @@ async function overHttp(transport: 'GET' | 'POST' | 'SSE', url: string, operatio
   } else {
     response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ query: operation.query, variables: operation.variables }), signal })
   }
+  return fromBody(response)
+}
+
+/** The errors (and data) of a JSON response, or its text as the one error's message. */
+async function fromBody(response: Response): Promise<OperationResult> {
   const text = await response.text()
-  if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    try {
-      return collect([JSON.parse(text) as { data?: unknown; errors?: WireError[] }], response.status)
-    } catch {
-      return { status: response.status, errors: [{ message: text }] }
-    }
+  try {
+    return collect([JSON.parse(text) as { data?: unknown; errors?: WireError[] }], response.status)
+  } catch {
+    return { status: response.status, errors: [{ message: text }] }
   }
-  const events = text
-    .split('\n')
-    .filter((line) => line.startsWith('data:') && line.length > 'data:'.length + 1)
-    .map((line) => JSON.parse(line.slice('data:'.length)) as { data?: unknown; errors?: WireError[] })
-  return collect(events, response.status)
+}
+
+/** Over SSE with the graphql-sse client: every result until the operation completes; a response it refuses is read as HTTP. */
+async function overSse(url: string, operation: Operation): Promise<OperationResult> {
+  let status: number | undefined
+  const client = sseClient(url, operation.token, { onStatus: (s) => (status = s) })
+  try {
+    return collect(await results(client, { query: operation.query, variables: operation.variables }), status)
+  } catch (error) {
+    if (error instanceof NetworkError && error.response) return fromBody(error.response as Response)
+    throw error
+  } finally {
+    client.dispose()
+  }
 }
 
 /** A raw graphql-ws connection: init, then operations one at a time. */
@@ -150,7 +165,8 @@ async function overWebSocket(url: string, operation: Operation): Promise<Operati
   }
 }
 
-/** Runs `operation` over `transport` against the GraphQL endpoint `url`. */
+/** Runs `operation` over `transport` against the GraphQL endpoint `url` (`signal` aborts GET and POST). */
 export function runOperation(transport: Transport, url: string, operation: Operation, signal?: AbortSignal): Promise<OperationResult> {
-  return transport === 'WS' ? overWebSocket(url, operation) : overHttp(transport, url, operation, signal)
+  if (transport === 'WS') return overWebSocket(url, operation)
+  return transport === 'SSE' ? overSse(url, operation) : overHttp(transport, url, operation, signal)
 }
