@@ -6,8 +6,8 @@
  * stays open after a refused operation.
  */
 import { NetworkError } from 'graphql-sse'
-import WebSocket from 'ws'
 import { results, sseClient } from './clients.ts'
+import { RawGraphQLWs } from './raw-ws.ts'
 
 export type Transport = 'GET' | 'POST' | 'SSE' | 'WS'
 export const TRANSPORTS: Transport[] = ['GET', 'POST', 'SSE', 'WS']
@@ -77,78 +77,6 @@ async function overSse(url: string, operation: Operation): Promise<OperationResu
     throw error
   } finally {
     client.dispose()
-  }
-}
-
-/** A raw graphql-ws connection: init, then operations one at a time. */
-export class RawGraphQLWs {
-  readonly socket: WebSocket
-  readonly closed: Promise<{ code: number; reason: string }>
-  private readonly inbox: Record<string, unknown>[] = []
-  private wake: (() => void) | undefined
-
-  constructor(url: string) {
-    this.socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws')
-    this.socket.on('message', (data) => {
-      try {
-        this.inbox.push(JSON.parse(String(data)) as Record<string, unknown>)
-      } catch {
-        this.inbox.push({ type: 'unparsable' })
-      }
-      this.wake?.()
-    })
-    this.socket.on('error', () => {})
-    this.closed = new Promise((resolve) => this.socket.on('close', (code, reason) => (resolve({ code, reason: String(reason) }), this.wake?.())))
-  }
-
-  get open(): boolean {
-    return this.socket.readyState === WebSocket.OPEN
-  }
-
-  async opened(): Promise<void> {
-    if (this.socket.readyState === WebSocket.OPEN) return
-    await new Promise<void>((resolve, reject) => {
-      this.socket.once('open', () => resolve())
-      this.socket.once('close', (code) => reject(new Error(`closed with ${code} before opening`)))
-    })
-  }
-
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame))
-  }
-
-  /** The next message matching `match`, or undefined once the socket is closed. */
-  async next(match: (message: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown> | undefined> {
-    for (;;) {
-      const index = this.inbox.findIndex(match)
-      if (index >= 0) return this.inbox.splice(index, 1)[0]
-      if (this.socket.readyState >= WebSocket.CLOSING) return undefined
-      await new Promise<void>((resolve) => (this.wake = resolve))
-    }
-  }
-
-  async init(token?: string): Promise<boolean> {
-    await this.opened()
-    this.send({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })
-    return (await this.next((message) => message.type === 'connection_ack')) !== undefined
-  }
-
-  /** Runs one operation: its `next` payloads and `error` errors, until `complete` or `error` (or the socket closes). */
-  async operation(id: string, operation: Operation): Promise<OperationResult> {
-    this.send({ type: 'subscribe', id, payload: { query: operation.query, variables: operation.variables } })
-    const results: { data?: unknown; errors?: WireError[] }[] = []
-    for (;;) {
-      const message = await this.next((m) => m.id === id)
-      if (!message) break
-      if (message.type === 'next') results.push(message.payload as { data?: unknown; errors?: WireError[] })
-      if (message.type === 'error') results.push({ errors: message.payload as WireError[] })
-      if (message.type === 'complete' || message.type === 'error') break
-    }
-    return collect(results)
-  }
-
-  close(): void {
-    this.socket.close()
   }
 }
 
