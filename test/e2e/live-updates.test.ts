@@ -3,7 +3,7 @@
  * data on every update (nothing cached for the life of a subscription), every
  * mutation of the schema announces its change, and client slots are intervals.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../src/graphql/schema.ts'
 import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
@@ -98,17 +98,18 @@ describe.each(kinds)('live updates on %s', (kind) => {
     const client = wsClient(server.url, alice.token)
     const events: Event[] = []
     const errors: unknown[] = []
-    let onEvent = () => {}
     client.subscribe<{ suggestions: Event }>(
       { query: SUBSCRIPTION, variables: { input } },
-      { next: (result) => (result.errors ? errors.push(result.errors) : events.push(result.data!.suggestions), onEvent()), error: (e) => (errors.push(e), onEvent()), complete: () => {} },
+      { next: (result) => void (result.errors ? errors.push(result.errors) : events.push(result.data!.suggestions)), error: (e) => void errors.push(e), complete: () => {} },
     )
+    /** Waits until `predicate` holds for what came; fails after `ms` naming `what` and the events so far. */
     const until = (predicate: () => boolean, what: string, ms = 30_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${events.map((e) => e.__typename)}`)), ms)
-        onEvent = () => void (predicate() && (clearTimeout(timer), resolve()))
-        onEvent()
-      })
+      vi.waitFor(
+        () => {
+          if (!predicate()) throw new Error(`waiting for ${what}; got ${events.map((e) => e.__typename)}`)
+        },
+        { timeout: ms },
+      )
     const updates = () => events.filter((e) => e.__typename === 'SuggestionsUpdated')
     return { client, events, errors, until, updates }
   }
