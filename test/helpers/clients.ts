@@ -4,7 +4,7 @@
  * with no retries (a test wants the first failure, not a reconnect). Tests
  * that send what a well-behaved client never would (malformed frames, a
  * socket or stream that stops reading, a stream dropped mid-way) speak the
- * protocol by hand instead: raw-ws.ts, transports.ts and the tests themselves.
+ * protocol by hand instead: raw-ws.ts and the tests themselves.
  */
 import { createClient as createSseClient, type Client as SseClient, type ClientOptions as SseClientOptions, type ExecutionResult } from 'graphql-sse'
 import { createClient as createWsClient, type Client as WsClient, type ClientOptions as WsClientOptions } from 'graphql-ws'
