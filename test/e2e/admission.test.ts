@@ -2,9 +2,8 @@
  * Admission control through the API: walks queue fairly for a free place, and
  * past the queue bound a new subscription gets RATE_LIMITED with a retry hint.
  */
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -27,7 +26,7 @@ describe('admission control', () => {
   })
 
   it('queues a walk while the place is taken, refuses one past the bound, and serves both once it is free', async () => {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     const run = async () => {
       const types: string[] = []
       for await (const result of client.iterate<{ suggestions: { __typename: string } }>({ query: SUBSCRIPTION })) {

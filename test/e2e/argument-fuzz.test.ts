@@ -25,15 +25,15 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
 } from 'graphql'
-import { createClient } from 'graphql-ws'
+import { NetworkError } from 'graphql-sse'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { schema } from '../../src/graphql/schema.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { results, sseClient, wsClient } from '../helpers/clients.ts'
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64')
 const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
 
 /** Real values of the signed-in user, filled in before the properties run. */
@@ -97,11 +97,11 @@ const intervals = fc
   })
 const uuids = fc.oneof(fc.uuid(), fc.constant('00000000-0000-0000-0000-000000000000'))
 const ids = fc.oneof(
-  fc.constantFrom(...['Contact', 'Group', 'Suggestion', 'User', 'Nope', '']).chain((type) => fc.oneof(uuids, strings).map((id) => gid(type, id))),
+  fc.constantFrom(...['Contact', 'Group', 'Suggestion', 'User', 'Nope', '']).chain((type) => fc.oneof(uuids, strings).map((id) => encodeGlobalID(type, id))),
   pick(() => [...real.contactIds, ...real.groupIds, ...real.suggestionIds, ...real.eventIds]),
   fc
     .tuple(fc.oneof(uuids, pick(() => real.rawContactIds)), fc.constantFrom('none', '1_2', '999999999999998_999999999999999', '1000000000000000_1000000000000001', '1764583200000_1764585000000', '5_4', '-5_4'))
-    .map(([id, slot]) => gid('Suggestion', `sg_${id}_${slot}`)),
+    .map(([id, slot]) => encodeGlobalID('Suggestion', `sg_${id}_${slot}`)),
   fc.base64String({ maxLength: 60 }),
   strings,
 )
@@ -236,9 +236,9 @@ describe('random input to every argument', () => {
     server = await startTestServer(db)
     const contacts = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 5 })
     real.rawContactIds = contacts.map((contact) => contact.id)
-    real.contactIds = contacts.map((contact) => gid('Contact', contact.id))
-    real.groupIds = alice.groupIds.map((id) => gid('Group', id))
-    real.suggestionIds = contacts.map((contact) => gid('Suggestion', `sg_${contact.id}_none`))
+    real.contactIds = contacts.map((contact) => encodeGlobalID('Contact', contact.id))
+    real.groupIds = alice.groupIds.map((id) => encodeGlobalID('Group', id))
+    real.suggestionIds = contacts.map((contact) => encodeGlobalID('Suggestion', `sg_${contact.id}_none`))
     const event = await db.prisma.calendarEvent.create({ data: { userId: alice.id, startsAt: new Date('2026-12-01T10:00:00Z'), endsAt: new Date('2026-12-01T11:00:00Z') } })
     real.eventIds = [event.id]
     for (const orderBy of [undefined, { field: 'NEXT_DUE_AT' }, { field: 'LAST_CONTACT_DATE', direction: 'DESC' }, { field: 'ID' }]) {
@@ -278,40 +278,23 @@ describe('random input to every argument', () => {
    * The payloads of a subscription over SSE, until an error, SuggestionsComplete
    * (a live stream then stays open: it is left) or the end of the stream.
    */
-  async function subscribe(variables: Record<string, unknown>, query = `subscription($input: SuggestionsInput) { suggestions(input: $input) { __typename ... on SuggestionBatch { cursor } } }`) {
-    const controller = new AbortController()
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-      body: JSON.stringify({ query, variables }),
-      signal: controller.signal,
-    })
-    const payloads: { status: number; data?: Record<string, any>; errors?: Errors }[] = []
-    if (!response.body) return [{ status: response.status }]
-    const decoder = new TextDecoder()
-    let buffer = ''
+  async function subscribe(
+    variables: Record<string, unknown>,
+    query = `subscription($input: SuggestionsInput) { suggestions(input: $input) { __typename ... on SuggestionBatch { cursor } } }`,
+  ): Promise<{ status: number; data?: Record<string, any> | null; errors?: Errors }[]> {
+    let status = 0
+    const client = sseClient(server.url, alice.token, { onStatus: (s) => (status = s) })
     try {
-      for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const data = block.split('\n').find((line) => line.startsWith('data: ') && line.length > 6)
-          if (!data) continue
-          const payload = JSON.parse(data.slice(6)) as { data?: Record<string, any>; errors?: Errors }
-          payloads.push({ status: response.status, ...payload })
-          const typename = (payload.data?.suggestions as { __typename?: string } | undefined)?.__typename
-          if (payload.errors || typename === 'SuggestionsComplete') {
-            controller.abort()
-            return payloads
-          }
-        }
-      }
+      const payloads = await results<Record<string, any>>(client, { query, variables }, (payload) => payload.errors !== undefined || payload.data?.suggestions?.__typename === 'SuggestionsComplete')
+      return payloads.length > 0 ? payloads.map((payload) => ({ status, ...payload })) : [{ status }]
     } catch (error) {
-      if (!controller.signal.aborted) throw error
+      // A response the client refuses (a 5xx, or an error that is not SSE): its status, and the errors of a JSON body.
+      if (!(error instanceof NetworkError) || !error.response) throw error
+      const body = (await error.response.json().catch(() => ({}))) as { errors?: Errors }
+      return [{ status: error.response.status, ...(body.errors ? { errors: body.errors } : {}) }]
+    } finally {
+      client.dispose()
     }
-    return payloads.length > 0 ? payloads : [{ status: response.status }]
   }
 
   const internal = (errors: Errors) => (errors ?? []).filter((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || error.extensions?.code === undefined)
@@ -353,14 +336,7 @@ describe('random input to every argument', () => {
   it('never answers the subscription over graphql-ws with INTERNAL_SERVER_ERROR or an internal close', async () => {
     const subscriptions = operations.filter((operation) => operation.kind === 'subscription')
     const closeCodes: number[] = []
-    const client = createClient({
-      url: server.url.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${alice.token}` },
-      retryAttempts: 0,
-      lazy: false,
-      on: { closed: (event) => void closeCodes.push((event as { code: number }).code) },
-    })
+    const client = wsClient(server.url, alice.token, { lazy: false, on: { closed: (event) => void closeCodes.push((event as { code: number }).code) } })
     try {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...subscriptions).chain(requestOf), async (request) => {

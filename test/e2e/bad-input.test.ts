@@ -10,8 +10,9 @@ import { schema } from '../../src/graphql/schema.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { sseResults } from '../helpers/clients.ts'
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64')
 
 interface Case {
   /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it. */
@@ -31,7 +32,7 @@ const SUGGESTIONS = 'subscription($v: SuggestionsInput) { suggestions(input: $v)
 const long = (n: number) => 'x'.repeat(n)
 /** A cursor in the unsigned format of the code before signing (base64url of a JSON array). */
 const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
-const missingContact = gid('Contact', '00000000-0000-4000-8000-000000000000')
+const missingContact = encodeGlobalID('Contact', '00000000-0000-4000-8000-000000000000')
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
@@ -63,7 +64,7 @@ const CASES: Record<string, Case[]> = {
   ],
   'Mutation.updateContact(id)': [bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', 'zzz', 'BAD_USER_INPUT')],
   'Mutation.updateContact(input)': [bad(UPDATE, { name: null }, 'BAD_USER_INPUT', 'input.name'), bad(UPDATE, { xHandle: 'a b' }, 'BAD_USER_INPUT', 'input.xHandle'), bad(UPDATE, { frequencyPreference: 'HOURLY' }, 'BAD_USER_INPUT')],
-  'Mutation.archiveContact(id)': [bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', gid('Group', 'x'), 'BAD_USER_INPUT')],
+  'Mutation.archiveContact(id)': [bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { archiveContact(id: $v) { id } }', encodeGlobalID('Group', 'x'), 'BAD_USER_INPUT')],
   'Mutation.archiveContact(archived)': [bad('mutation($id: ID!, $v: Boolean) { archiveContact(id: $id, archived: $v) { id } }', 'yes', 'BAD_USER_INPUT')],
   'Mutation.logInteraction(contactId)': [bad('mutation($v: ID!) { logInteraction(contactId: $v) { id } }', missingContact, 'NOT_FOUND')],
   'Mutation.logInteraction(input)': [
@@ -74,7 +75,7 @@ const CASES: Record<string, Case[]> = {
   'Mutation.createGroup(name)': [bad('mutation($v: String!) { createGroup(name: $v) { id } }', '', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', long(201), 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', 'G\u0000', 'BAD_USER_INPUT', 'name')],
   'Mutation.setContactGroups(contactId)': [bad('mutation($v: ID!) { setContactGroups(contactId: $v, groupIds: []) { id } }', missingContact, 'NOT_FOUND')],
   'Mutation.setContactGroups(groupIds)': [
-    bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', [gid('Group', '00000000-0000-4000-8000-000000000000')], 'NOT_FOUND'),
+    bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', [encodeGlobalID('Group', '00000000-0000-4000-8000-000000000000')], 'NOT_FOUND'),
     bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', ['nonsense!'], 'BAD_USER_INPUT'),
   ],
   'Mutation.setAvailability(timezone)': [bad('mutation($v: String) { setAvailability(timezone: $v, windows: []) { weekday } }', 'Nowhere/Land', 'BAD_USER_INPUT', 'timezone')],
@@ -91,8 +92,8 @@ const CASES: Record<string, Case[]> = {
     bad(EVENT, { startsAt: '2026-12-01T09:00:00Z', endsAt: '2026-12-01T10:00:00Z', title: '\u0000' }, 'BAD_USER_INPUT', 'input.title'),
   ],
   'Mutation.removeCalendarEvent(id)': [bad('mutation($v: ID!) { removeCalendarEvent(id: $v) }', 'not-an-event', 'NOT_FOUND')],
-  'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', gid('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
-  'Mutation.dismissSuggestion(id)': [bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', gid('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND')],
+  'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
+  'Mutation.dismissSuggestion(id)': [bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND')],
   'Mutation.snoozeSuggestion(id)': [bad('mutation($v: ID!) { snoozeSuggestion(id: $v, until: "2999-01-01T00:00:00Z") { id } }', '%%%', 'BAD_USER_INPUT')],
   'Mutation.snoozeSuggestion(until)': [
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '2000-01-01T00:00:00Z', 'BAD_USER_INPUT', 'until'),
@@ -100,8 +101,8 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '0000-01-01T00:00:00Z', 'BAD_USER_INPUT'),
   ],
   'Mutation.revokeToken(id)': [
-    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', gid('AuthToken', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
-    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', gid('AuthToken', 'not-a-uuid'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', encodeGlobalID('AuthToken', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', encodeGlobalID('AuthToken', 'not-a-uuid'), 'NOT_FOUND'),
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', missingContact, 'BAD_USER_INPUT'),
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT'),
   ],
@@ -128,7 +129,7 @@ describe('bad input for every argument', () => {
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
-    ids = { id: gid('Contact', contact!.id), sid: gid('Suggestion', `sg_${contact!.id}_none`) }
+    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', `sg_${contact!.id}_none`) }
   })
   afterAll(async () => {
     await server?.close()
@@ -146,13 +147,8 @@ describe('bad input for every argument', () => {
   /** The first error of an operation; subscriptions over SSE, the rest over POST. */
   async function firstError(doc: string, variables: Record<string, unknown>): Promise<NonNullable<GraphQLResponse['errors']>[number] | undefined> {
     if (!doc.startsWith('subscription')) return (await server.query(doc, variables, alice.token)).errors?.[0]
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-      body: JSON.stringify({ query: doc, variables }),
-    })
-    const line = (await response.text()).split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!
-    return (JSON.parse(line.slice(6)) as GraphQLResponse).errors?.[0]
+    const [first] = await sseResults(server.url, { query: doc, variables }, alice.token, () => true)
+    return first!.errors?.[0]
   }
 
   it.each(Object.entries(CASES).flatMap(([arg, cases]) => cases.map((c, i) => [`${arg} #${i + 1}`, c] as const)))('%s', async (_name, c) => {

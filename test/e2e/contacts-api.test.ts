@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID, decodeGlobalID } from '@pothos/plugin-relay'
 
 const kinds = await availableDatabaseKinds()
 
@@ -13,6 +14,14 @@ const CONTACTS = /* GraphQL */ `
     }
   }
 `
+
+/** A recorded query without its schema (a per-test schema on PostgreSQL, "public" on PGlite) and with its column list elided. */
+const normalizeSql = (sql: string) =>
+  sql
+    .replace(/"(?:public|test_\w+)"\./g, '')
+    .replace(/^SELECT .+? FROM /, 'SELECT … FROM ')
+    .replace(/\s+/g, ' ')
+    .trim()
 
 type Edge = { cursor: string; node: { id: string; name: string; tags: string[]; archived: boolean; dunbarCircle: string | null; groups: { id: string; name: string }[] } }
 type ContactsData = { contacts: { edges: Edge[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }
@@ -73,14 +82,14 @@ describe.each(kinds)('contacts API on %s', (kind) => {
 
   it('pages through every contact by name with first/after, in keyset order', async () => {
     const nodes = await allPages(alice.token, { first: 17 })
-    expect(nodes.map((node) => Buffer.from(node.id, 'base64').toString().split(':')[1])).toEqual(
+    expect(nodes.map((node) => decodeGlobalID(node.id).id)).toEqual(
       await idsInOrder(alice.id, 'name, id'),
     )
   })
 
   it('orders by nextDueAt descending when asked', async () => {
     const nodes = await allPages(alice.token, { first: 50, orderBy: { field: 'NEXT_DUE_AT', direction: 'DESC' } })
-    expect(nodes.map((node) => Buffer.from(node.id, 'base64').toString().split(':')[1])).toEqual(
+    expect(nodes.map((node) => decodeGlobalID(node.id).id)).toEqual(
       await idsInOrder(alice.id, '"nextDueAt" DESC, id DESC'),
     )
   })
@@ -90,7 +99,7 @@ describe.each(kinds)('contacts API on %s', (kind) => {
     expect(byCircle.length).toBeGreaterThan(0)
     expect(byCircle.every((node) => node.dunbarCircle === 'INNER')).toBe(true)
 
-    const groupId = Buffer.from(`Group:${alice.groupIds[1]}`).toString('base64')
+    const groupId = encodeGlobalID('Group', alice.groupIds[1]!)
     const byGroup = await allPages(alice.token, { filter: { group: groupId } })
     expect(byGroup.length).toBe(
       (await idsInOrder(alice.id, 'id', `AND NOT archived AND '${alice.groupIds[1]}'::uuid = ANY("groupIds")`)).length,
@@ -110,18 +119,25 @@ describe.each(kinds)('contacts API on %s', (kind) => {
     expect(archived.every((node) => node.archived)).toBe(true)
   })
 
-  it('loads a page with its groups in a fixed number of queries (no N+1)', async () => {
+  it('loads a page with its groups in a fixed list of queries (no N+1)', async () => {
+    // The token's hourly lastUsedAt write is done by this first request, so the one recorded is the same whatever ran before.
+    await server.query('{ me { id } }', {}, alice.token)
     queries.length = 0
     const result = await server.query<ContactsData>(CONTACTS, { first: 100 }, alice.token)
     expect(result.data!.contacts.edges).toHaveLength(100)
-    // token lookup + contacts page + the viewer's groups (+ at most one more range of the keyset)
-    expect(queries.length).toBeLessThanOrEqual(4)
+    expect(result.data!.contacts.edges.some((edge) => edge.node.groups.length > 0)).toBe(true)
+    // Exactly: the token lookup, one contacts page, the viewer's groups (once, not once per contact).
+    expect(queries.map(normalizeSql)).toEqual([
+      'SELECT … FROM "AuthToken" WHERE ("AuthToken"."tokenHash" = $1 AND 1=1) LIMIT $2 OFFSET $3',
+      'SELECT … FROM "Contact" WHERE ("Contact"."userId" = $1 AND "Contact"."archived" = $2) ORDER BY "Contact"."name" ASC, "Contact"."id" ASC LIMIT $3 OFFSET $4',
+      'SELECT … FROM "Group" WHERE "Group"."userId" = $1 ORDER BY "Group"."name" ASC, "Group"."id" ASC OFFSET $2',
+    ])
   })
 
   it("isolates users: bob's contacts, groups and user never reach alice", async () => {
     const aliceSees = await allPages(alice.token, { first: 200 })
     const bobContactIds = new Set(await idsInOrder(bob.id, 'id', ''))
-    expect(aliceSees.some((node) => bobContactIds.has(Buffer.from(node.id, 'base64').toString().split(':')[1]!))).toBe(false)
+    expect(aliceSees.some((node) => bobContactIds.has(decodeGlobalID(node.id).id))).toBe(false)
 
     const bobContact = (await allPages(bob.token, { first: 1 }))[0]!
     const ownContact = aliceSees[0]!
@@ -129,8 +145,8 @@ describe.each(kinds)('contacts API on %s', (kind) => {
     expect(own.data).toEqual({ node: { id: ownContact.id, name: ownContact.name } })
 
     const bobUser = (await server.query<{ me: { id: string } }>('{ me { id } }', {}, bob.token)).data!.me.id
-    const bobGroup = Buffer.from(`Group:${bob.groupIds[0]}`).toString('base64')
-    const missing = Buffer.from('Contact:00000000-0000-4000-8000-000000000000').toString('base64')
+    const bobGroup = encodeGlobalID('Group', bob.groupIds[0]!)
+    const missing = encodeGlobalID('Contact', '00000000-0000-4000-8000-000000000000')
     const answers = []
     for (const id of [bobContact.id, bobUser, bobGroup, missing]) {
       const result = await server.query('query($id: ID!) { node(id: $id) { id } }', { id }, alice.token)
@@ -160,8 +176,8 @@ describe.each(kinds)('contacts API on %s', (kind) => {
   it.each([
     ['not-base64!', 'BAD_USER_INPUT'],
     [Buffer.from('Contact').toString('base64'), 'BAD_USER_INPUT'],
-    [Buffer.from('Nope:1').toString('base64'), 'NOT_FOUND'],
-    [Buffer.from('Contact:1').toString('base64'), 'NOT_FOUND'],
+    [encodeGlobalID('Nope', '1'), 'NOT_FOUND'],
+    [encodeGlobalID('Contact', '1'), 'NOT_FOUND'],
   ])('answers node(id: %s) with %s, without a stack trace', async (id, code) => {
     const result = await server.query('query($id: ID!) { node(id: $id) { id } }', { id }, alice.token)
     expect(result.errors?.[0]?.extensions?.code).toBe(code)
@@ -169,8 +185,8 @@ describe.each(kinds)('contacts API on %s', (kind) => {
   })
 
   it.each([
-    [Buffer.from('Contact:1').toString('base64'), 'BAD_USER_INPUT'],
-    [Buffer.from('Group:1').toString('base64'), 'BAD_USER_INPUT'],
+    [encodeGlobalID('Contact', '1'), 'BAD_USER_INPUT'],
+    [encodeGlobalID('Group', '1'), 'BAD_USER_INPUT'],
   ])('rejects the group filter %s with %s', async (group, code) => {
     const result = await server.query(CONTACTS, { filter: { group } }, alice.token)
     expect(result.errors?.[0]?.extensions?.code).toBe(code)

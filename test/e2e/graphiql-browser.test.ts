@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueToken } from '../../src/auth/tokens.ts'
 import { seedDemoData } from '../../src/seed/seed.ts'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.ts'
+import { sseResults } from '../helpers/clients.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
@@ -47,12 +48,9 @@ describe.skipIf(!chromiumAvailable())('GraphiQL in Chromium', () => {
     await expect.poll(() => text('.graphiql-response'), { timeout: 20_000 }).toMatch(/"__typename": "SuggestionsComplete", "total": 20/)
     await page.screenshot({ path: `${OUTPUT}/graphiql-complete.png` })
     // GraphiQL keeps the latest event: SuggestionsComplete lists what streamed, led by the API's first for the demo user.
-    const api = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: 'subscription { suggestions(input: { maxSuggestions: 1, live: false }) { ... on SuggestionBatch { suggestions { contact { name } } } } }' }),
-    })
-    const first = /"name":"([^"]+)"/.exec(await api.text())?.[1]
+    const query = 'subscription { suggestions(input: { maxSuggestions: 1, live: false }) { ... on SuggestionBatch { suggestions { contact { name } } } } }'
+    const api = await sseResults<{ suggestions: { suggestions?: { contact: { name: string } }[] } }>(server.url, { query }, token)
+    const first = api.flatMap((result) => result.data?.suggestions.suggestions ?? [])[0]?.contact.name
     expect(first).toBeTruthy()
     expect(/"name": "([^"]+)"/.exec(await text('.graphiql-response'))?.[1]).toBe(first)
     await page.close()

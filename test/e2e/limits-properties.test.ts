@@ -13,7 +13,8 @@ import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
-import { RawGraphQLWs, runOperation, type Transport } from '../helpers/transports.ts'
+import { RawGraphQLWs } from '../helpers/raw-ws.ts'
+import { runOperation, type Transport } from '../helpers/transports.ts'
 
 const TOKENS = ['{', '}', '(', ')', '[', ']', ':', '=', '!', '$v', '...', 'on', 'Query', 'query', 'mutation', 'subscription', 'fragment', 'F', '__typename', '__schema', 'types', 'fields', 'name', 'a:', 'me', 'id', 'email', 'contacts', 'first:', '1000', 'edges', 'node', '@include(if: true)', '@skip(if: $v)', '"text"', '"""block"""', '1.5e3', 'null', '#comment\n', 'suggestions', 'input:', 'Int', 'String']
 

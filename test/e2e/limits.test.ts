@@ -16,7 +16,8 @@ import { costError } from '../../src/graphql/limits/query-cost.ts'
 import { allDocuments } from '../../web/src/api/documents.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
-import { RawGraphQLWs, runOperation, TRANSPORTS, type Operation, type OperationResult, type Transport } from '../helpers/transports.ts'
+import { RawGraphQLWs } from '../helpers/raw-ws.ts'
+import { runOperation, TRANSPORTS, type Operation, type OperationResult, type Transport } from '../helpers/transports.ts'
 
 const LIMITS = {
   MAX_REQUEST_BODY_BYTES: '16384',

@@ -3,13 +3,13 @@
  * data on every update (nothing cached for the life of a subscription), every
  * mutation of the schema announces its change, and client slots are intervals.
  */
-import { createClient } from 'graphql-ws'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../src/graphql/schema.ts'
+import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
 
 const kinds = await availableDatabaseKinds()
 
@@ -95,20 +95,21 @@ describe.each(kinds)('live updates on %s', (kind) => {
 
   /** A live suggestions stream over graphql-ws, with every event it got and a way to wait for one. */
   function live(input: Record<string, unknown> = { maxSuggestions: 10, slots: [] }) {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     const events: Event[] = []
     const errors: unknown[] = []
-    let onEvent = () => {}
     client.subscribe<{ suggestions: Event }>(
       { query: SUBSCRIPTION, variables: { input } },
-      { next: (result) => (result.errors ? errors.push(result.errors) : events.push(result.data!.suggestions), onEvent()), error: (e) => (errors.push(e), onEvent()), complete: () => {} },
+      { next: (result) => void (result.errors ? errors.push(result.errors) : events.push(result.data!.suggestions)), error: (e) => void errors.push(e), complete: () => {} },
     )
+    /** Waits until `predicate` holds for what came; fails after `ms` naming `what` and the events so far. */
     const until = (predicate: () => boolean, what: string, ms = 30_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${events.map((e) => e.__typename)}`)), ms)
-        onEvent = () => void (predicate() && (clearTimeout(timer), resolve()))
-        onEvent()
-      })
+      vi.waitFor(
+        () => {
+          if (!predicate()) throw new Error(`waiting for ${what}; got ${events.map((e) => e.__typename)}`)
+        },
+        { timeout: ms },
+      )
     const updates = () => events.filter((e) => e.__typename === 'SuggestionsUpdated')
     return { client, events, errors, until, updates }
   }
@@ -166,7 +167,7 @@ describe.each(kinds)('live updates on %s', (kind) => {
   it('does not offer a slot overlapping an accepted one: 10:15-10:45 takes 10:00-10:30 and 10:30-11:00', async () => {
     const contact = (await db.prisma.contact.findFirstOrThrow({ where: { userId: alice.id, archived: false } })).id
     const start = Date.parse('2030-01-02T10:15:00Z')
-    const accepted = Buffer.from(`Suggestion:sg_${contact}_${start}_${start + 30 * 60_000}`).toString('base64')
+    const accepted = encodeGlobalID('Suggestion', `sg_${contact}_${start}_${start + 30 * 60_000}`)
     const result = await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: accepted }, alice.token)
     expect(result.errors).toBeUndefined()
     const slots = [

@@ -5,9 +5,9 @@
  * get the graphql-ws "going away" close (1001) and resume on the other from
  * their cursor with no duplicate and no gap.
  */
-import { createClient, type Client } from 'graphql-ws'
+import type { Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { redisAvailable, TEST_REDIS_URL } from '../helpers/redis.ts'
@@ -34,7 +34,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
   const clients: Client[] = []
 
   const connect = (server: ServerProcess) => {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     clients.push(client)
     return client
   }
@@ -59,18 +59,12 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
   it('a mutation served by one process updates a live subscriber on the other', async () => {
     const events: Event[] = []
     const onB = connect(b)
-    let onEvent = () => {}
     onB.subscribe<{ suggestions: Event }>(
       { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 10, slots: [] } } },
-      { next: (result) => (events.push(result.data!.suggestions), onEvent()), error: () => {}, complete: () => {} },
+      { next: (result) => void events.push(result.data!.suggestions), error: () => {}, complete: () => {} },
     )
-    const waitFor = (predicate: () => boolean, ms: number) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out; got ${events.map((e) => e.__typename)}`)), ms)
-        onEvent = () => void (predicate() && (clearTimeout(timer), resolve()))
-        onEvent()
-      })
-    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsComplete'), 20_000)
+    const typenames = () => events.map((e) => e.__typename)
+    await vi.waitFor(() => expect(typenames()).toContain('SuggestionsComplete'), { timeout: 20_000 })
     const top = events.find((e) => e.__typename === 'SuggestionBatch')!.suggestions![0]!.contact.id
     const response = await fetch(a.url, {
       method: 'POST',
@@ -78,7 +72,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
       body: JSON.stringify({ query: 'mutation($id: ID!) { logInteraction(contactId: $id) { id } }', variables: { id: top } }),
     })
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined()
-    await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 30_000) // a wiring test: the 1 s coalescing bound is live.test.ts's
+    await vi.waitFor(() => expect(typenames()).toContain('SuggestionsUpdated'), { timeout: 30_000 }) // a wiring test: the 1 s coalescing bound is live.test.ts's
     const updated = events.find((e) => e.__typename === 'SuggestionsUpdated')!
     expect(updated.suggestions).toHaveLength(10)
     expect(updated.suggestions!.map((s) => s.contact.id)).not.toContain(top)
@@ -95,13 +89,7 @@ describe.skipIf(!ready)('two server processes on PostgreSQL and Redis', () => {
     expect(ids(whole)).toHaveLength(60)
 
     let closeCode: number | undefined
-    const onA = createClient({
-      url: a.url.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${alice.token}` },
-      retryAttempts: 0,
-      on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
-    })
+    const onA = wsClient(a.url, alice.token, { on: { closed: (event) => void (closeCode = (event as { code: number }).code) } })
     clients.push(onA)
     const before: Event[] = []
     let stopping: Promise<number | null> | undefined

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { sseResults } from '../helpers/clients.ts'
 
 const kinds = await availableDatabaseKinds()
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64')
 
 describe.each(kinds)('mutations on %s', (kind) => {
   let db: TestDatabase
@@ -74,14 +75,14 @@ describe.each(kinds)('mutations on %s', (kind) => {
     const occurredAt = new Date(Date.now() - 60_000).toISOString()
     const result = await server.query(
       `mutation($id: ID!, $at: DateTime) { logInteraction(contactId: $id, input: { occurredAt: $at, kind: CALL }) { lastContactDate nextDueAt } }`,
-      { id: gid('Contact', contact!.id), at: occurredAt },
+      { id: encodeGlobalID('Contact', contact!.id), at: occurredAt },
       alice.token,
     )
     expect(result.data!.logInteraction.lastContactDate).toBe(occurredAt)
     expect(new Date(result.data!.logInteraction.nextDueAt).getTime()).toBe(new Date(occurredAt).getTime() + 30 * 86_400_000)
     const older = await server.query(
       `mutation($id: ID!) { logInteraction(contactId: $id, input: { occurredAt: "2020-01-01T00:00:00Z" }) { lastContactDate } }`,
-      { id: gid('Contact', contact!.id) },
+      { id: encodeGlobalID('Contact', contact!.id) },
       alice.token,
     )
     expect(older.data!.logInteraction.lastContactDate).toBe(occurredAt)
@@ -93,15 +94,15 @@ describe.each(kinds)('mutations on %s', (kind) => {
   it("gives NOT_FOUND for another user's ids, and changes nothing", async () => {
     const [bobContact] = await db.prisma.contact.findMany({ where: { userId: bob.id }, take: 1 })
     const before = await db.prisma.contact.findUniqueOrThrow({ where: { id: bobContact!.id } })
-    const id = gid('Contact', bobContact!.id)
+    const id = encodeGlobalID('Contact', bobContact!.id)
     for (const [mutation, variables] of [
       ['mutation($id: ID!) { updateContact(id: $id, input: { name: "hacked" }) { id } }', { id }],
       ['mutation($id: ID!) { archiveContact(id: $id) { id } }', { id }],
       ['mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }],
       ['mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { id } }', { id, g: [] }],
-      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
-      ['mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
-      ['mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2999-01-01T00:00:00Z") { id } }', { id: gid('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2999-01-01T00:00:00Z") { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
       ['query($id: ID!) { node(id: $id) { id } }', { id }],
     ] as const) {
       expect(code(await server.query(mutation, variables, alice.token))?.code, mutation).toBe('NOT_FOUND')
@@ -109,7 +110,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
     const [aliceContact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
     const foreignGroup = await server.query(
       'mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { id } }',
-      { id: gid('Contact', aliceContact!.id), g: [gid('Group', bob.groupIds[0]!)] },
+      { id: encodeGlobalID('Contact', aliceContact!.id), g: [encodeGlobalID('Group', bob.groupIds[0]!)] },
       alice.token,
     )
     expect(code(foreignGroup)?.code).toBe('NOT_FOUND')
@@ -124,7 +125,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
     const grouped = await server.query(
       'mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { groups { name } } }',
-      { id: gid('Contact', contact!.id), g: [group.data!.createGroup.id] },
+      { id: encodeGlobalID('Contact', contact!.id), g: [group.data!.createGroup.id] },
       alice.token,
     )
     expect(grouped.data!.setContactGroups.groups).toEqual([{ name: 'Board games' }])
@@ -157,15 +158,9 @@ describe.each(kinds)('mutations on %s', (kind) => {
 
   it('accepts, dismisses and snoozes suggestions; the engine then leaves those contacts out', async () => {
     const suggestions = async () => {
-      const response = await fetch(server.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-        body: JSON.stringify({ query: 'subscription { suggestions(input: { maxSuggestions: 10, slots: [], live: false }) { ... on SuggestionBatch { suggestions { id status contact { id } } } } }' }),
-      })
-      return (await response.text())
-        .split('\n')
-        .filter((line) => line.startsWith('data: ') && line.length > 6)
-        .flatMap((line) => (JSON.parse(line.slice(6)) as { data: { suggestions: { suggestions?: { id: string; status: string; contact: { id: string } }[] } } }).data.suggestions.suggestions ?? [])
+      const query = 'subscription { suggestions(input: { maxSuggestions: 10, slots: [], live: false }) { ... on SuggestionBatch { suggestions { id status contact { id } } } } }'
+      const payloads = await sseResults<{ suggestions: { suggestions?: { id: string; status: string; contact: { id: string } }[] } }>(server.url, { query }, alice.token)
+      return payloads.flatMap((payload) => payload.data!.suggestions.suggestions ?? [])
     }
     const before = await suggestions()
     expect(before.every((s) => s.status === 'PENDING')).toBe(true)
@@ -177,7 +172,7 @@ describe.each(kinds)('mutations on %s', (kind) => {
     const past = await server.query('mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2000-01-01T00:00:00Z") { status } }', { id: before[3]!.id }, alice.token)
     expect(code(past)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'until' })
     expect(code(await server.query('mutation { acceptSuggestion(id: "nonsense") { id } }', {}, alice.token))?.code).toBe('BAD_USER_INPUT')
-    expect(code(await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: gid('Suggestion', 'nonsense') }, alice.token))?.code).toBe('NOT_FOUND')
+    expect(code(await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', 'nonsense') }, alice.token))?.code).toBe('NOT_FOUND')
     // Suggestion is a Node: stored ones come back with their status, pending ones as ranked now; never another user's.
     const node = 'query($id: ID!) { node(id: $id) { id ... on Suggestion { status reason contact { id } } } }'
     expect((await server.query(node, { id: a!.id }, alice.token)).data!.node).toMatchObject({ id: a!.id, status: 'ACCEPTED', contact: a!.contact })

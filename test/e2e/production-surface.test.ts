@@ -12,6 +12,7 @@ import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { openRawSocket } from '../helpers/raw-ws.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { sseResults } from '../helpers/clients.ts'
 
 const INTROSPECTION = '{ __schema { queryType { name } } }'
 const TYPE_INTROSPECTION = '{ __type(name: "Contact") { name } }'
@@ -54,16 +55,10 @@ async function get(url: string, query: string, token?: string): Promise<Answer> 
   return { status: response.status, body: (await response.json()) as Answer['body'] }
 }
 
-/** A query over SSE (`Accept: text/event-stream`): the payload of its first `next` event. */
+/** A query over SSE (the graphql-sse client): its first result. */
 async function sse(url: string, query: string, token?: string): Promise<Answer['body']> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  })
-  const text = await response.text()
-  const data = /^event: next\ndata: (.*)$/m.exec(text)?.[1]
-  return JSON.parse(data ?? '{}') as Answer['body']
+  const [first] = await sseResults(url, { query }, token, () => true)
+  return (first ?? {}) as Answer['body']
 }
 
 /** The distinct codes of an answer's errors (one document can break a rule in several places). */

@@ -5,9 +5,9 @@
  * are dropped within STREAM_WRITE_TIMEOUT_MS.
  */
 import { request as httpRequest, type ClientRequest, type ServerResponse } from 'node:http'
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserForHeavyWalks, createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -83,7 +83,7 @@ describe('stalled consumers', () => {
       const stuckAt = performance.now()
 
       // A third user's stream gets a place and completes promptly.
-      const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+      const client = wsClient(server.url, alice.token)
       const types: string[] = []
       try {
         for await (const result of client.iterate<{ suggestions: { __typename: string } }>({ query: 'subscription { suggestions(input: { maxSuggestions: 5, slots: [], live: false }) { __typename } }' })) {

@@ -6,9 +6,9 @@
  */
 import { request as httpRequest } from 'node:http'
 import fc from 'fast-check'
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -123,7 +123,7 @@ describe('stream resources are tied to the transport owning the stream', () => {
 
     // The user still has every place.
     const clients = Array.from({ length: PER_USER }, () =>
-      createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 }),
+      wsClient(server.url, alice.token),
     )
     try {
       const iterators = clients.map((client) => client.iterate<{ suggestions: { __typename: string } }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [] } } }))

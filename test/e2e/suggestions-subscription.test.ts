@@ -1,11 +1,11 @@
-import { createClient as createSseClient } from 'graphql-sse'
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
+import { sseClient, sseResults, wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID, decodeGlobalID } from '@pothos/plugin-relay'
 
 const kinds = await availableDatabaseKinds()
 
@@ -28,7 +28,7 @@ type Event = {
 
 /** The suggestions of the SuggestionBatch events (SuggestionsComplete repeats them). */
 const batched = (events: Event[]) => events.filter((e) => e.__typename === 'SuggestionBatch').flatMap((e) => e.suggestions!)
-const contactId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!
+const contactId = (globalId: string) => decodeGlobalID(globalId).id
 
 describe.each(kinds)('suggestions subscription on %s', (kind) => {
   let db: TestDatabase
@@ -66,7 +66,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     )
 
   it('streams the oracle top-K over graphql-ws, batch by batch, then completes', async () => {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     const events: Event[] = []
     try {
       for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, batchSize: 3, slots: [], live: false } } })) {
@@ -85,7 +85,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
   })
 
   it('streams the same over SSE with the graphql-sse client', async () => {
-    const client = createSseClient({ url: server.url, headers: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = sseClient(server.url, alice.token)
     const events: Event[] = []
     try {
       for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [], live: false } } })) {
@@ -100,30 +100,22 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
   })
 
   it('stays open and sends one coalesced SuggestionsUpdated after changes, without the contact just talked to', async () => {
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     const events: Event[] = []
-    let onEvent: () => void = () => {}
     const done = new Promise<void>((resolve, reject) => {
       client.subscribe<{ suggestions: Event }>(
         { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } },
-        { next: (result) => { events.push(result.data!.suggestions); onEvent() }, error: reject, complete: resolve },
+        { next: (result) => void events.push(result.data!.suggestions), error: reject, complete: resolve },
       )
     })
-    const waitFor = (predicate: () => boolean, ms: number) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('timed out')), ms)
-        const check = () => predicate() && (clearTimeout(timer), resolve())
-        onEvent = check
-        check()
-      })
     try {
-      await waitFor(() => events.some((e) => e.__typename === 'SuggestionsComplete'), 10_000)
+      await vi.waitFor(() => expect(events.map((e) => e.__typename)).toContain('SuggestionsComplete'), { timeout: 10_000 })
       const top = batched(events)[0]!
       // A burst: three writes close together (one request: three HTTP round trips on a loaded machine can be
       // further apart than the 250 ms window) give one update. The window's timing is test/unit/live.test.ts's,
       // on a fake clock.
       expect((await logInteractions(top.contact.id, 3)).errors).toBeUndefined()
-      await waitFor(() => events.some((e) => e.__typename === 'SuggestionsUpdated'), 30_000)
+      await vi.waitFor(() => expect(events.map((e) => e.__typename)).toContain('SuggestionsUpdated'), { timeout: 30_000 })
       await new Promise((resolve) => setTimeout(resolve, 600)) // a second update would come within 250 ms
       const updates = events.filter((e) => e.__typename === 'SuggestionsUpdated')
       expect(updates).toHaveLength(1)
@@ -137,14 +129,14 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
 
   it('stops reading the database as soon as the client leaves mid-stream', async () => {
     const input = { maxSuggestions: 120, batchSize: 1, slots: [], live: false }
-    const full = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const full = wsClient(server.url, alice.token)
     const beforeFull = contactQueries
     for await (const _ of full.iterate({ query: SUBSCRIPTION, variables: { input } })) void _
     await full.dispose()
     const fullRunQueries = contactQueries - beforeFull
     expect(fullRunQueries).toBeGreaterThan(60)
     const beforeLeft = contactQueries
-    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+    const client = wsClient(server.url, alice.token)
     const iterator = client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input } })
     const first = await iterator.next()
     expect(first.value?.data?.suggestions.__typename).toBe('SuggestionBatch')
@@ -180,7 +172,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       expect(await metric('suggestions_subscriptions_active')).toBe(1)
       const generations = await metric('suggestion_generation_duration_seconds_count')
       const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
-      const id = Buffer.from(`Contact:${contact!.id}`).toString('base64')
+      const id = encodeGlobalID('Contact', contact!.id)
       // One request of 30 writes: 30 sequential requests on a loaded machine spread over seconds, each second a walk.
       expect((await logInteractions(id, 30)).errors).toBeUndefined()
       // 30 changes in a burst give a few coalesced update walks, not 30 (the regeneration job they ask for waits 5 s).
@@ -196,7 +188,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
 
   it('limits concurrent streams per user with RATE_LIMITED, and frees the place when one ends', async () => {
     const clients = Array.from({ length: 6 }, () =>
-      createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0, lazy: false }),
+      wsClient(server.url, alice.token, { lazy: false }),
     )
     try {
       // `iterate` subscribes at once, and six sockets race to the server: open the sixth only once five hold their places.
@@ -221,7 +213,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
 
   it('resumes over a new socket from the last cursor with no duplicate and no gap', async () => {
     const connect = () =>
-      createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+      wsClient(server.url, alice.token)
     const input = { maxSuggestions: 20, batchSize: 2, slots: [], live: false }
     const whole = connect()
     const uninterrupted: string[] = []
@@ -256,15 +248,8 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
   it("never shows one user another's suggestions", async () => {
     const bobToken = (await db.prisma.user.findUniqueOrThrow({ where: { email: 'bob@example.org' } })).id
     const bobContacts = new Set((await db.prisma.contact.findMany({ where: { userId: bobToken }, select: { id: true } })).map((c) => c.id))
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-      body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { maxSuggestions: 500, slots: [], live: false } } }),
-    })
-    const ids = (await response.text())
-      .split('\n')
-      .filter((line) => line.startsWith('data: ') && line.length > 6)
-      .flatMap((line) => batched([(JSON.parse(line.slice(6)) as { data: { suggestions: Event } }).data.suggestions]).map((s) => contactId(s.contact.id)))
+    const payloads = await sseResults<{ suggestions: Event }>(server.url, { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 500, slots: [], live: false } } }, alice.token)
+    const ids = batched(payloads.map((payload) => payload.data!.suggestions)).map((s) => contactId(s.contact.id))
     expect(ids.length).toBeGreaterThan(100)
     expect(ids.some((id) => bobContacts.has(id))).toBe(false)
   })
@@ -280,7 +265,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       }),
     })
     try {
-      const client = createClient({ url: failing.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.token}` }, retryAttempts: 0 })
+      const client = wsClient(failing.url, alice.token)
       const outcome: unknown[] = []
       try {
         for await (const result of client.iterate({ query: SUBSCRIPTION, variables: { input: { live: false, slots: [] } } })) outcome.push(result)
@@ -293,12 +278,7 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       expect(ws).toContain('INTERNAL_SERVER_ERROR')
       expect(ws).not.toMatch(/secret_table|SELECT|stack/)
 
-      const response = await fetch(failing.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
-        body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { live: false, slots: [] } } }),
-      })
-      const sse = await response.text()
+      const sse = JSON.stringify(await sseResults(failing.url, { query: SUBSCRIPTION, variables: { input: { live: false, slots: [] } } }, alice.token))
       expect(sse).toContain('INTERNAL_SERVER_ERROR')
       expect(sse).not.toMatch(/secret_table|SELECT|stack/)
     } finally {
@@ -314,28 +294,14 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
 
   it('closes a socket with a bad token with 4403', async () => {
     const code = await new Promise<number>((resolve) => {
-      const client = createClient({
-        url: server.url.replace('http', 'ws'),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: 'Bearer prm_wrong' },
-        retryAttempts: 0,
-        on: { closed: (event) => resolve((event as { code: number }).code) },
-      })
+      const client = wsClient(server.url, 'prm_wrong', { on: { closed: (event) => resolve((event as { code: number }).code) } })
       client.subscribe({ query: SUBSCRIPTION }, { next: () => {}, error: () => {}, complete: () => {} })
     })
     expect(code).toBe(4403)
   })
 
   it('refuses bad input and missing auth with codes, over SSE', async () => {
-    const firstPayload = async (variables: Record<string, unknown>, token?: string) => {
-      const response = await fetch(server.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query: SUBSCRIPTION, variables }),
-      })
-      const line = (await response.text()).split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!
-      return JSON.parse(line.slice(6)) as { errors?: { extensions?: Record<string, unknown> }[] }
-    }
+    const firstPayload = async (variables: Record<string, unknown>, token?: string) => (await sseResults(server.url, { query: SUBSCRIPTION, variables }, token, () => true))[0]!
     expect((await firstPayload({ input: { maxSuggestions: 0 } }, alice.token)).errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
       field: 'maxSuggestions',

@@ -5,21 +5,19 @@
  * `revokeToken`, or by another process writing `revokedAt`) or expiring. And
  * the `tokens` / `revokeToken` API: the viewer's own tokens only.
  */
-import { createClient as createSseClient } from 'graphql-sse'
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { hashToken, issueToken } from '../../src/auth/tokens.ts'
+import { sseClient, wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
 
 const kinds = await availableDatabaseKinds()
 
 const LIVE = 'subscription { suggestions(input: { maxSuggestions: 5, slots: [] }) { __typename } }'
 const TOKENS = '{ tokens { id name createdAt expiresAt lastUsedAt revokedAt current } }'
 const REVOKE = 'mutation($id: ID!) { revokeToken(id: $id) { id revokedAt current } }'
-const gid = (id: string) => Buffer.from(`AuthToken:${id}`).toString('base64')
 /** "Within a few seconds" on a busy machine: the default re-check runs every 2 s. */
 const WITHIN = { timeout: 8000, interval: 50 }
 
@@ -56,13 +54,7 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
   function liveOverWs(token: string) {
     const events: unknown[] = []
     let code: number | undefined
-    const client = createClient({
-      url: server.url.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-      on: { closed: (event) => void (code ??= (event as { code: number }).code) },
-    })
+    const client = wsClient(server.url, token, { on: { closed: (event) => void (code ??= (event as { code: number }).code) } })
     client.subscribe({ query: LIVE }, { next: (result) => void events.push(result), error: () => {}, complete: () => {} })
     return { events, code: () => code, dispose: () => client.dispose() }
   }
@@ -71,7 +63,7 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
   function liveOverSse(token: string) {
     const results: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }[] = []
     let ended = false
-    const client = createSseClient({ url: server.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
+    const client = sseClient(server.url, token)
     const done = (async () => {
       for await (const result of client.iterate({ query: LIVE })) results.push(result as (typeof results)[number])
     })()
@@ -88,7 +80,7 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     try {
       await vi.waitFor(() => expect(completed(stream.events)).toBe(true), WITHIN)
       const { id } = await tokenRow(user.token)
-      const revoked = await server.query<{ revokeToken: { revokedAt: string | null; current: boolean } }>(REVOKE, { id: gid(id) }, user.token)
+      const revoked = await server.query<{ revokeToken: { revokedAt: string | null; current: boolean } }>(REVOKE, { id: encodeGlobalID('AuthToken', id) }, user.token)
       expect(revoked.errors).toBeUndefined()
       expect(revoked.data!.revokeToken.revokedAt).not.toBeNull()
       expect(revoked.data!.revokeToken.current).toBe(true)
@@ -179,12 +171,12 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     try {
       await vi.waitFor(() => expect(completed(kept.events) && completed(cut.events)).toBe(true), WITHIN)
       const { id } = await tokenRow(other)
-      expect((await server.query(REVOKE, { id: gid(id) }, user.token)).errors).toBeUndefined()
+      expect((await server.query(REVOKE, { id: encodeGlobalID('AuthToken', id) }, user.token)).errors).toBeUndefined()
       await vi.waitFor(() => expect(cut.code()).toBe(4403), WITHIN)
       // The surviving stream still gets live updates.
       const before = kept.events.length
       const contact = await db.prisma.contact.findFirstOrThrow({ where: { userId: user.id, archived: false } })
-      const logged = await server.query('mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id: Buffer.from(`Contact:${contact.id}`).toString('base64') }, user.token)
+      const logged = await server.query('mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id: encodeGlobalID('Contact', contact.id) }, user.token)
       expect(logged.errors).toBeUndefined()
       await vi.waitFor(() => expect(JSON.stringify(kept.events.slice(before))).toContain('SuggestionsUpdated'), WITHIN)
       expect(kept.code()).toBeUndefined()
@@ -204,7 +196,7 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     expect(tokens.map((t) => t.current)).toEqual([true, false])
     expect(tokens[0]!.lastUsedAt).not.toBeNull()
     expect(tokens.every((t) => t.revokedAt === null && t.expiresAt === null)).toBe(true)
-    const strangerIds = (await db.prisma.authToken.findMany({ where: { userId: stranger.id } })).map((t) => gid(t.id))
+    const strangerIds = (await db.prisma.authToken.findMany({ where: { userId: stranger.id } })).map((t) => encodeGlobalID('AuthToken', t.id))
     expect(tokens.some((t) => strangerIds.includes(t.id))).toBe(false)
     expect(JSON.stringify(result)).not.toMatch(/prm_|tokenHash/)
     // A token is a node: the viewer's own only.
@@ -219,7 +211,7 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     const user = await newUser()
     const stranger = await newUser()
     const { id } = await tokenRow(stranger.token)
-    for (const target of [gid(id), gid('00000000-0000-4000-8000-000000000000'), gid('not-a-uuid')]) {
+    for (const target of [encodeGlobalID('AuthToken', id), encodeGlobalID('AuthToken', '00000000-0000-4000-8000-000000000000'), encodeGlobalID('AuthToken', 'not-a-uuid')]) {
       const result = await server.query(REVOKE, { id: target }, user.token)
       expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
     }
@@ -228,8 +220,8 @@ describe.each(kinds)('tokens on long-lived streams, on %s', (kind) => {
     // Revoking a revoked token changes nothing.
     const own = await tokenRow(user.token)
     const other = await issueToken(db.prisma, user.id, 'other')
-    const first = await server.query<{ revokeToken: { revokedAt: string } }>(REVOKE, { id: gid(own.id) }, other)
-    const again = await server.query<{ revokeToken: { revokedAt: string } }>(REVOKE, { id: gid(own.id) }, other)
+    const first = await server.query<{ revokeToken: { revokedAt: string } }>(REVOKE, { id: encodeGlobalID('AuthToken', own.id) }, other)
+    const again = await server.query<{ revokeToken: { revokedAt: string } }>(REVOKE, { id: encodeGlobalID('AuthToken', own.id) }, other)
     expect(again.data!.revokeToken.revokedAt).toBe(first.data!.revokeToken.revokedAt)
   })
 })

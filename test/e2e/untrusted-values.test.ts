@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { sseResults } from '../helpers/clients.ts'
 
 const kinds = await availableDatabaseKinds()
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64')
 /** A cursor as the code before signing wrote it: base64url of a JSON array anyone could edit. */
 const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
 
@@ -22,15 +23,7 @@ type Payload = GraphQLResponse<{ suggestions: { __typename: string; cursor?: str
 
 /** Every payload of a `suggestions` subscription over SSE (live: false, so the stream ends). */
 async function ssePayloads(server: TestServer, token: string, input: Record<string, unknown>): Promise<Payload[]> {
-  const response = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: SUBSCRIPTION, variables: { input: { live: false, ...input } } }),
-  })
-  return (await response.text())
-    .split('\n')
-    .filter((line) => line.startsWith('data: ') && line.length > 6)
-    .map((line) => JSON.parse(line.slice(6)) as Payload)
+  return (await sseResults(server.url, { query: SUBSCRIPTION, variables: { input: { live: false, ...input } } }, token)) as Payload[]
 }
 
 const firstError = (payloads: { errors?: GraphQLResponse['errors'] }[]) => payloads.find((p) => p.errors)?.errors?.[0]
@@ -75,14 +68,14 @@ describe('untrusted values', () => {
   })
 
   it('refuses a NUL byte in logInteraction note and updateContact name', async () => {
-    const id = gid('Contact', contactId)
+    const id = encodeGlobalID('Contact', contactId)
     expectRefused(await server.query('mutation($id: ID!, $v: String) { logInteraction(contactId: $id, input: { note: $v }) { id } }', { id, v: '\u0000' }, alice.token), 'input.note')
     expectRefused(await server.query('mutation($id: ID!, $v: String) { updateContact(id: $id, input: { name: $v }) { id } }', { id, v: 'B\u0000' }, alice.token), 'input.name')
   })
 
   it.each(['0000-01-01T00:00:00Z', '0999-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '-000001-01-01T00:00:00Z'])('refuses the date %s wherever a DateTime goes in', async (date) => {
-    const id = gid('Contact', contactId)
-    const sid = gid('Suggestion', `sg_${contactId}_none`)
+    const id = encodeGlobalID('Contact', contactId)
+    const sid = encodeGlobalID('Suggestion', `sg_${contactId}_none`)
     expectRefused(await server.query('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', { sid, v: date }, alice.token))
     expectRefused(await server.query('mutation($v: DateTime!) { addCalendarEvent(input: { startsAt: $v, endsAt: $v }) { id } }', { v: date }, alice.token))
     expectRefused(await server.query('mutation($v: DateTime) { createContact(input: { name: "A", lastContactDate: $v }) { id } }', { v: date }, alice.token))
@@ -92,7 +85,7 @@ describe('untrusted values', () => {
 
   it('refuses a suggestion id whose slot lies outside the date range (NOT_FOUND: it identifies nothing)', async () => {
     for (const slot of ['999999999999998_999999999999999', '253402300800000_253402300800001']) {
-      const id = gid('Suggestion', `sg_${contactId}_${slot}`)
+      const id = encodeGlobalID('Suggestion', `sg_${contactId}_${slot}`)
       const result = await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id }, alice.token)
       expect(result.errors?.[0]?.extensions?.code, slot).toBe('NOT_FOUND')
       expect((await server.query('query($id: ID!) { node(id: $id) { id } }', { id }, alice.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')

@@ -14,9 +14,8 @@
  * and /health must answer every probe, most within 100 ms.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
+import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserForHeavyWalks, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -66,7 +65,7 @@ function halfHourSlots(count: number) {
 type Event = { __typename: string; total?: number; suggestions?: unknown[] }
 
 async function run(server: TestServer, token: string, input: Record<string, unknown>) {
-  const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 })
+  const client = wsClient(server.url, token)
   const events: Event[] = []
   try {
     for await (const result of client.iterate<{ suggestions: Event }>({ query: SUBSCRIPTION, variables: { input } })) {

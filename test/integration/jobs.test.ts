@@ -64,15 +64,6 @@ async function pendingRows(db: TestDatabase, userId: string) {
   })
 }
 
-/** Polls until `check` is true, failing after `timeoutMs`. */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 describe.each(kinds)('suggestion generation processor on %s', (kind) => {
   let db: TestDatabase
   beforeAll(async () => {
@@ -255,7 +246,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       const h = open()
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => regenerations(h, user.id).length > 0, 30_000, 'the regeneration')
+      await vi.waitFor(() => expect(regenerations(h, user.id)).not.toEqual([]), { timeout: 30_000 })
       expect(regenerations(h, user.id)).toEqual([expect.objectContaining({ ok: true, attempt: 1, stored: K, removed: 0 })])
       expect(await pendingRows(db, user.id)).toEqual(asRows(await engineList(db, user.id)))
       const reports = h.progress.filter((p) => p.userId === user.id).map((p) => p.progress)
@@ -272,7 +263,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       // One worker, first in first out: once the later request for b is done, a's are all settled.
       await h.jobs.requestRegeneration(b.id)
       await h.jobs.start()
-      await waitFor(() => regenerations(h, b.id).length > 0, 30_000, "b's regeneration")
+      await vi.waitFor(() => expect(regenerations(h, b.id)).not.toEqual([]), { timeout: 30_000 })
       expect(regenerations(h, a.id)).toEqual([expect.objectContaining({ ok: true, attempt: 1 })])
       if (redisUrl) {
         const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix: h.prefix })
@@ -306,16 +297,16 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => calls === 1, 30_000, 'the first run')
+      await vi.waitFor(() => expect(calls).toBe(1), { timeout: 30_000 })
       // Two requests while it runs: one more run, not two.
       await h.jobs.requestRegeneration(user.id)
       await h.jobs.requestRegeneration(user.id)
       release()
-      await waitFor(() => regenerations(h, user.id).length >= 2, 30_000, 'the second run')
+      await vi.waitFor(() => expect(regenerations(h, user.id).length).toBeGreaterThanOrEqual(2), { timeout: 30_000 })
       // A third run would have been queued before this request: one worker, first in first out, so once the
       // sentinel's run is done a third one would have run (no fixed sleep, which a busy machine outlasts).
       await h.jobs.requestRegeneration(sentinel.id)
-      await waitFor(() => regenerations(h, sentinel.id).length > 0, 30_000, "the sentinel's run")
+      await vi.waitFor(() => expect(regenerations(h, sentinel.id)).not.toEqual([]), { timeout: 30_000 })
       expect(calls).toBe(2)
       expect(regenerations(h, user.id).every((o) => o.ok)).toBe(true)
     })
@@ -333,7 +324,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => regenerations(h, user.id).some((o) => o.ok), 30_000, 'the successful attempt')
+      await vi.waitFor(() => expect(regenerations(h, user.id)).toContainEqual(expect.objectContaining({ ok: true })), { timeout: 30_000 })
       expect(regenerations(h, user.id)).toEqual([
         expect.objectContaining({ ok: false, attempt: 1, willRetry: true, error: 'injected failure 1' }),
         expect.objectContaining({ ok: false, attempt: 2, willRetry: true, error: 'injected failure 2' }),
@@ -362,10 +353,10 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => regenerations(h, user.id).length === 3, 30_000, 'the last attempt')
+      await vi.waitFor(() => expect(regenerations(h, user.id)).toHaveLength(3), { timeout: 30_000 })
       // One worker, due order: a fourth attempt would run before the sentinel's (no fixed sleep).
       await h.jobs.requestRegeneration(sentinel.id)
-      await waitFor(() => regenerations(h, sentinel.id).length > 0, 30_000, "the sentinel's run")
+      await vi.waitFor(() => expect(regenerations(h, sentinel.id)).not.toEqual([]), { timeout: 30_000 })
       expect(calls).toBe(3)
       expect(regenerations(h, user.id)).toEqual([1, 2, 3].map((attempt) => expect.objectContaining({ ok: false, attempt, willRetry: attempt < 3 })))
     })
@@ -376,10 +367,10 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       // Every second, so the test sees a tick; pages of 2 users, so the keyset walk takes several pages.
       const h = open({ refreshCron: '* * * * * *', refreshPageSize: 2 })
       await h.jobs.start()
-      await waitFor(() => h.outcomes.some((o) => o.job === 'refresh'), 30_000, 'a refresh')
+      await vi.waitFor(() => expect(h.outcomes).toContainEqual(expect.objectContaining({ job: 'refresh' })), { timeout: 30_000 })
       expect(h.outcomes.find((o) => o.job === 'refresh')).toMatchObject({ ok: true, usersEnqueued: userIds.length })
       const regenerated = () => new Set(h.outcomes.flatMap((o) => (o.job === 'regenerate' && o.ok ? [o.userId] : [])))
-      await waitFor(() => regenerated().size === userIds.length, 30_000, 'every user regenerated')
+      await vi.waitFor(() => expect(regenerated().size).toBe(userIds.length), { timeout: 30_000 })
       expect([...regenerated()].sort()).toEqual(userIds)
     })
 
@@ -397,7 +388,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => calls === 1, 30_000, 'the job to start')
+      await vi.waitFor(() => expect(calls).toBe(1), { timeout: 30_000 })
       let closed = false
       const closing = h.jobs.close().then(() => (closed = true))
       await new Promise((resolve) => setTimeout(resolve, 100))
@@ -427,7 +418,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
-      await waitFor(() => running, 30_000, 'the job to start')
+      await vi.waitFor(() => expect(running).toBe(true), { timeout: 30_000 })
       const before = Date.now()
       await h.jobs.close()
       // Bounded, not prompt: without the bound it never returns; a loaded machine stretches the 200 ms.
@@ -464,7 +455,7 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
           await events.waitUntilReady()
           await h.jobs.start()
           await h.jobs.requestRegeneration(user.id)
-          await waitFor(() => seen.some((data) => (data as RegenerationProgress).suggestions === K), 30_000, 'a progress event')
+          await vi.waitFor(() => expect(seen).toContainEqual(expect.objectContaining({ suggestions: K })), { timeout: 30_000 })
           expect(seen.at(-1)).toMatchObject({ suggestions: K, maxSuggestions: K })
         } finally {
           await events.close()

@@ -4,7 +4,7 @@
  * each page enqueued only when the previous ones made room (flat memory).
  */
 import { pino } from 'pino'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { createJobs, type Jobs, type JobOutcome } from '../../src/jobs/jobs.ts'
 
@@ -27,23 +27,17 @@ function fakeUsers(finished: () => number) {
   return { prisma: prisma as unknown as PrismaClient, calls }
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
 describe('in-process jobs: the daily refresh', () => {
   let jobs: Jobs | undefined
-  afterEach(() => jobs?.close())
+  afterEach(async () => {
+    await jobs?.close()
+    vi.useRealTimers()
+  })
 
   it('fires at the cron time of the injected clock and walks users by keyset, a page at a time', async () => {
-    // 150 ms before 04:00 UTC on the injected clock; the clock runs at real speed from there.
-    const base = new Date('2026-11-25T03:59:59.850Z').getTime()
-    const realStart = Date.now()
-    const now = () => new Date(base + (Date.now() - realStart))
+    // The cron is time logic: it runs on vitest's fake clock, 150 ms before 04:00 UTC.
+    vi.useFakeTimers({ now: new Date('2026-11-25T03:59:59.850Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const now = () => new Date()
     const outcomes: JobOutcome[] = []
     const regenerated: string[] = []
     const { prisma, calls } = fakeUsers(() => regenerated.length)
@@ -67,7 +61,11 @@ describe('in-process jobs: the daily refresh', () => {
       },
     })
     await jobs.start()
-    await waitFor(() => regenerated.length === USERS.length)
+    await vi.advanceTimersByTimeAsync(149)
+    expect(calls).toEqual([])
+    // 25 users, two at a time, 1 ms each: well within a second of fake time.
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(regenerated).toHaveLength(USERS.length)
 
     // Not at start: at 04:00 on the injected clock.
     expect(refreshedAt).toBeGreaterThanOrEqual(Date.parse('2026-11-25T04:00:00.000Z'))
@@ -85,6 +83,8 @@ describe('in-process jobs: the daily refresh', () => {
   })
 
   it('does not fire before its time', async () => {
+    // An hour before 04:00 UTC on vitest's fake clock: nothing may run until the clock reaches it.
+    vi.useFakeTimers({ now: new Date('2026-11-25T03:00:00.000Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const outcomes: JobOutcome[] = []
     const { prisma, calls } = fakeUsers(() => 0)
     jobs = createJobs({
@@ -93,12 +93,17 @@ describe('in-process jobs: the daily refresh', () => {
       logger: pino({ level: 'silent' }),
       concurrency: 1,
       refreshCron: '0 4 * * *',
-      now: () => new Date('2026-11-25T03:00:00.000Z'), // an hour early, and the clock stands still
+      now: () => new Date(),
+      regenerate: async () => ({ stored: 0, removed: 0, contactsProcessed: 0, durationMs: 0 }),
       onJobDone: (outcome) => void outcomes.push(outcome),
     })
     await jobs.start()
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await vi.advanceTimersByTimeAsync(60 * 60_000 - 1)
     expect(calls).toEqual([])
     expect(outcomes).toEqual([])
+    // At 04:00 it fires (so the silence above was the schedule, not a runner that never fires).
+    await vi.advanceTimersByTimeAsync(1)
+    expect(calls).toEqual([expect.objectContaining({ where: {} })])
+    expect(outcomes.filter((o) => o.job === 'refresh')).toEqual([expect.objectContaining({ ok: true })])
   })
 })
