@@ -6,6 +6,7 @@
  * without importing the engine.
  */
 import type { Interval } from '../calendar/free-slots.ts'
+import { isUuid } from '../db/uuid.ts'
 import { isStorableDate } from '../validation.ts'
 
 /** The id of the suggestion of `contactId` in `slot` (null: without a slot). */
@@ -18,6 +19,8 @@ export function parseSuggestionId(id: string): { contactId: string; slot: Interv
   const match = /^sg_([0-9a-f-]{36})_(?:none|(\d{1,15})_(\d{1,15}))$/i.exec(id)
   if (!match) return undefined
   const [, contactId, start, end] = match
+  // 36 hex digits and dashes in any order is not a uuid; PostgreSQL would refuse it (a 500, not NOT_FOUND).
+  if (!isUuid(contactId!)) return undefined
   if (start === undefined || end === undefined) return { contactId: contactId!, slot: null }
   const slot = { start: new Date(Number(start)), end: new Date(Number(end)) }
   // A slot the database cannot store (15 digits reach the year 33658) identifies nothing.

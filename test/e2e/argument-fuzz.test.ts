@@ -95,7 +95,8 @@ const intervals = fc
     const start = Date.UTC(2026, 10, 30) + offset * 60_000
     return [new Date(start).toISOString(), new Date(start + length * 60_000).toISOString()] as const
   })
-const uuids = fc.oneof(fc.uuid(), fc.constant('00000000-0000-0000-0000-000000000000'))
+// Also the shape of a uuid without being one (36 hex digits and dashes, anywhere): PostgreSQL refuses those.
+const uuids = fc.oneof(fc.uuid(), fc.constant('00000000-0000-0000-0000-000000000000'), fc.stringMatching(/^[0-9a-f-]{36}$/))
 const ids = fc.oneof(
   fc.constantFrom(...['Contact', 'Group', 'Suggestion', 'User', 'Nope', '']).chain((type) => fc.oneof(uuids, strings).map((id) => encodeGlobalID(type, id))),
   pick(() => [...real.contactIds, ...real.groupIds, ...real.suggestionIds, ...real.eventIds]),

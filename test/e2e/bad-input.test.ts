@@ -46,7 +46,12 @@ const CASES: Record<string, Case[]> = {
     bad(CONTACTS('ContactFilter', 'filter'), { tag: '\ud800' }, 'BAD_USER_INPUT', 'filter.tag'),
   ],
   'Query.contacts(orderBy)': [bad(CONTACTS('ContactOrder', 'orderBy'), { field: 'SIZE' }, 'BAD_USER_INPUT'), bad(CONTACTS('ContactOrder', 'orderBy'), {}, 'BAD_USER_INPUT')],
-  'Query.node(id)': [bad('query($v: ID!) { node(id: $v) { id } }', '!!!', 'BAD_USER_INPUT'), bad('query($v: ID!) { node(id: $v) { id } }', missingContact, 'NOT_FOUND'), bad('query($v: ID!) { node(id: $v) { id } }', null, 'BAD_USER_INPUT')],
+  'Query.node(id)': [
+    bad('query($v: ID!) { node(id: $v) { id } }', '!!!', 'BAD_USER_INPUT'),
+    bad('query($v: ID!) { node(id: $v) { id } }', missingContact, 'NOT_FOUND'),
+    bad('query($v: ID!) { node(id: $v) { id } }', null, 'BAD_USER_INPUT'),
+    bad('query($v: ID!) { node(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'-'.repeat(36)}_none`), 'NOT_FOUND'),
+  ],
   'Mutation.createContact(input)': [
     bad(CREATE, { name: '   ' }, 'BAD_USER_INPUT', 'input.name'),
     bad(CREATE, { name: long(201) }, 'BAD_USER_INPUT', 'input.name'),
@@ -93,7 +98,12 @@ const CASES: Record<string, Case[]> = {
   ],
   'Mutation.removeCalendarEvent(id)': [bad('mutation($v: ID!) { removeCalendarEvent(id: $v) }', 'not-an-event', 'NOT_FOUND')],
   'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
-  'Mutation.dismissSuggestion(id)': [bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND')],
+  'Mutation.dismissSuggestion(id)': [
+    bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND'),
+    // The shape of an id (36 hex digits and dashes) that is no uuid: PostgreSQL would refuse it.
+    bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'-'.repeat(36)}_none`), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'a'.repeat(36)}_1_2`), 'NOT_FOUND'),
+  ],
   'Mutation.snoozeSuggestion(id)': [bad('mutation($v: ID!) { snoozeSuggestion(id: $v, until: "2999-01-01T00:00:00Z") { id } }', '%%%', 'BAD_USER_INPUT')],
   'Mutation.snoozeSuggestion(until)': [
     bad('mutation($sid: ID!, $v: DateTime!) { snoozeSuggestion(id: $sid, until: $v) { id } }', '2000-01-01T00:00:00Z', 'BAD_USER_INPUT', 'until'),
