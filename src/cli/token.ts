@@ -9,8 +9,11 @@ import { loadConfigOrExit } from '../config.ts'
 import { applyMigrations } from '../db/migrate.ts'
 import { openConfiguredDatabase } from '../db/open-configured.ts'
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run token -- --user <email> [--name <label>]\n`)
+const USAGE = 'usage: npm run token -- --user <email> [--name <label>]'
+
+/** Exits 1 with the message; the usage line only after an argument error. */
+function fail(message: string, usage = false): never {
+  process.stderr.write(`${message}\n${usage ? `${USAGE}\n` : ''}`)
   process.exit(1)
 }
 
@@ -18,9 +21,9 @@ let values: { user?: string; name?: string }
 try {
   ;({ values } = parseArgs({ options: { user: { type: 'string' }, name: { type: 'string' } } }))
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error))
+  fail(error instanceof Error ? error.message : String(error), true)
 }
-if (!values.user) fail('--user is required')
+if (!values.user) fail('--user is required', true)
 
 const config = loadConfigOrExit()
 const db = await openConfiguredDatabase(config).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))

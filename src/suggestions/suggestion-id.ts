@@ -16,7 +16,8 @@ export function suggestionId(contactId: string, slot: Interval | null): string {
 
 /** The contact and slot of a suggestion id, or undefined when it is not one. */
 export function parseSuggestionId(id: string): { contactId: string; slot: Interval | null } | undefined {
-  const match = /^sg_([0-9a-f-]{36})_(?:none|(\d{1,15})_(\d{1,15}))$/i.exec(id)
+  // Lower case only, as ids are written: one suggestion, one spelling (one row).
+  const match = /^sg_([0-9a-f-]{36})_(?:none|(\d{1,15})_(\d{1,15}))$/.exec(id)
   if (!match) return undefined
   const [, contactId, start, end] = match
   // 36 hex digits and dashes in any order is not a uuid; PostgreSQL would refuse it (a 500, not NOT_FOUND).

@@ -16,6 +16,9 @@
  * - DISMISSED: for the horizon (`SUGGESTION_HORIZON_DAYS`) from the dismissal.
  * - SNOOZED: until the snooze date (`snoozedUntil`).
  *
+ * A contact has one status at a time: setting one (for any slot) replaces the
+ * contact's earlier one.
+ *
  * "Logged" is when the interaction was recorded (`Interaction.createdAt`), not
  * the `occurredAt` it names: the call that follows an acceptance ends it even
  * when it is entered with an earlier time.
@@ -91,11 +94,16 @@ export async function setSuggestionStatus(
     snoozedUntil: status === 'SNOOZED' ? (snoozedUntil ?? null) : null,
     ...ranking(contact, now),
   }
-  const row = await prisma.suggestion.upsert({
-    where: { id },
-    create: { id, userId, contactId: contact.id, slotStart: parsed.slot?.start ?? null, slotEnd: parsed.slot?.end ?? null, ...fields },
-    update: fields,
-  })
+  // One status per contact, the latest: a status for another slot of the contact replaces the earlier
+  // one, so the rows stay bounded by the contacts (a client names any slot it likes in an id).
+  const [, row] = await prisma.$transaction([
+    prisma.suggestion.deleteMany({ where: { userId, contactId: contact.id, id: { not: id } } }),
+    prisma.suggestion.upsert({
+      where: { id },
+      create: { id, userId, contactId: contact.id, slotStart: parsed.slot?.start ?? null, slotEnd: parsed.slot?.end ?? null, ...fields },
+      update: fields,
+    }),
+  ])
   announce(userId, 'suggestion')
   return storedView(row)
 }

@@ -4,6 +4,7 @@ import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import { sseResults } from '../helpers/clients.ts'
+import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 
 const kinds = await availableDatabaseKinds()
 
@@ -181,5 +182,18 @@ describe.each(kinds)('mutations on %s', (kind) => {
     const after = (await suggestions()).map((s) => s.contact.id)
     for (const gone of [a, b, c]) expect(after).not.toContain(gone!.contact.id)
     expect(after.slice(0, 7)).toEqual(before.slice(3).map((s) => s.contact.id))
+  })
+
+  it('keeps one status per contact (the latest, whatever slot its id names) and one spelling per id', async () => {
+    const { id: contactId } = (await db.prisma.contact.findFirst({ where: { userId: alice.id }, orderBy: { id: 'desc' }, select: { id: true } }))!
+    const slotted = (start: number) => encodeGlobalID('Suggestion', suggestionId(contactId, { start: new Date(start), end: new Date(start + 1800_000) }))
+    const accept = 'mutation($id: ID!) { acceptSuggestion(id: $id) { status } }'
+    for (const start of [0, 1800_000, Date.UTC(2030, 0, 1)]) expect((await server.query(accept, { id: slotted(start) }, alice.token)).data).toEqual({ acceptSuggestion: { status: 'ACCEPTED' } })
+    const dismiss = 'mutation($id: ID!) { dismissSuggestion(id: $id) { status } }'
+    expect((await server.query(dismiss, { id: encodeGlobalID('Suggestion', suggestionId(contactId, null)) }, alice.token)).data).toEqual({ dismissSuggestion: { status: 'DISMISSED' } })
+    expect(await db.prisma.suggestion.findMany({ where: { contactId }, select: { id: true, status: true } })).toEqual([{ id: suggestionId(contactId, null), status: 'DISMISSED' }])
+    // The same id in capitals names no suggestion: it would have been a second row for the same one.
+    const shouted = encodeGlobalID('Suggestion', suggestionId(contactId, null).replace(contactId, contactId.toUpperCase()))
+    expect(code(await server.query(dismiss, { id: shouted }, alice.token))?.code).toBe('NOT_FOUND')
   })
 })

@@ -75,6 +75,7 @@ describe('npm start and npm run token on a fresh data directory', () => {
       })
       expect(locked.status).toBe(1)
       expect(locked.stderr).toMatch(/in use by process \d+/)
+      expect(locked.stderr).not.toContain('usage:') // the arguments were right: no usage line to mislead
 
       const page = await fetch(first.url, { headers: { accept: 'text/html' } })
       expect(await page.text()).toContain(first.token) // GraphiQL with the demo token in its headers
