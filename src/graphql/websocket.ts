@@ -7,7 +7,8 @@
  * Returns the function that closes every socket.
  */
 import type { Server } from 'node:http'
-import type { ExecutionArgs } from 'graphql'
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql'
+import { createGraphQLError } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { WebSocketServer } from 'ws'
@@ -18,6 +19,7 @@ import type { Logger } from '../logger.ts'
 import type { Clock } from '../time.ts'
 import type { GraphQLContext } from './context.ts'
 import { documentErrors } from './errors.ts'
+import { withoutHttpStatus } from './limits/errors.ts'
 import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
@@ -64,6 +66,11 @@ export function attachGraphQLWs(
         const checked = parseAndValidateOperation(enveloped, params.query)
         if ('errors' in checked) return documentErrors(logger, checked.stage, checked.errors)
         const { document } = checked
+        // As over HTTP (Yoga's own check): a document whose operation cannot be told apart gets a code,
+        // not graphql-ws's bare "Unable to identify operation".
+        if (!getOperationAST(document, params.operationName ?? undefined)) {
+          return [createGraphQLError('Could not determine what operation to execute.', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })]
+        }
         const args: EnvelopedExecutionArgs = {
           schema: enveloped.schema,
           operationName: params.operationName,
@@ -75,6 +82,11 @@ export function attachGraphQLWs(
         }
         return args
       },
+      // `extensions.http` (a status for Yoga's HTTP answer, e.g. on variables that do not coerce) means nothing here.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.some((error) => 'http' in error.extensions)
+          ? { ...result, errors: result.errors.map((error) => (error instanceof GraphQLError ? withoutHttpStatus(error) : error).toJSON()) }
+          : undefined,
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors }, 'graphql-ws operation errors')
       },

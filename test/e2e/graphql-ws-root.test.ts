@@ -64,3 +64,23 @@ it.each([['a query', '{ rootKeys }'], ['a subscription', 'subscription { rootKey
     await client.dispose()
   }
 })
+
+it('answers an operation it cannot identify, and variables that do not coerce, as HTTP does: a code, no `extensions.http`', async () => {
+  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer prm_any' }, retryAttempts: 0 })
+  const errorsOf = async (payload: { query: string; variables?: Record<string, unknown> }) => {
+    try {
+      for await (const result of client.iterate(payload)) return result.errors
+    } catch (errors) {
+      return errors as { extensions?: Record<string, unknown> }[]
+    }
+  }
+  try {
+    const unnamed = await errorsOf({ query: 'query A { rootKeys } query B { rootKeys }' })
+    expect(unnamed).toEqual([expect.objectContaining({ extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })])
+    const coerced = await errorsOf({ query: 'query($n: Boolean!) { rootKeys @include(if: $n) }', variables: { n: 'x' } })
+    expect(coerced?.length).toBe(1)
+    expect(coerced?.[0]?.extensions ?? {}).not.toHaveProperty('http')
+  } finally {
+    await client.dispose()
+  }
+})

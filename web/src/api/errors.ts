@@ -24,6 +24,7 @@ export const SERVER_ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
 ] as const
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number]
