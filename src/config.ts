@@ -4,7 +4,6 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
-import { DEFAULT_QUOTAS, type Quotas } from './quotas.ts'
 
 /**
  * Limits on what a client may send, checked before parsing and execution on
@@ -34,6 +33,16 @@ export interface RequestLimits {
   /** Queries and mutations one user may have executing at once in a process; past it RATE_LIMITED (HTTP 429). */
   maxOperationsPerUser: number
 }
+
+/** How many of each a user may own (quotas.ts enforces them). */
+export interface Quotas {
+  contacts: number
+  groups: number
+  calendarEvents: number
+}
+
+/** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
+export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
 
 /** SECRET_KEY's minimum length in characters (256 bits of base64 and then some). */
 const MIN_SECRET_KEY_LENGTH = 32

@@ -6,20 +6,12 @@
  * insert by one conditional update (`... SET n = n + 1 WHERE id = $1 AND n < limit`),
  * so a check never counts a million rows, and two concurrent creates cannot both
  * take the last unit (the row lock orders them). Deletes give their unit back in
- * their transaction. Bulk seeding sets the counters once per user.
+ * their transaction. Bulk seeding sets the counters once per user. The limits
+ * ({@link Quotas}, their defaults) live in config.ts, which reads them from the environment.
  */
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
 import { ClientError } from './errors.ts'
-
-/** How many of each a user may own. */
-export interface Quotas {
-  contacts: number
-  groups: number
-  calendarEvents: number
-}
-
-/** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
-export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
+import type { Quotas } from './config.ts'
 
 type Client = PrismaClient | Prisma.TransactionClient
 

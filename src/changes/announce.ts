@@ -6,7 +6,6 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
-import type { Jobs } from '../jobs/jobs.ts'
 import type { ChangeNotice, ChangePubSub } from '../pubsub/changes.ts'
 
 /** What kind of data a write changed, as live subscribers receive it in `ChangeNotice.what`. */
@@ -14,6 +13,16 @@ export type ChangeKind = 'contact' | 'interaction' | 'group' | 'groups' | 'avail
 
 /** Tells that `userId`'s data changed (`what`); returns at once and never throws. */
 export type AnnounceChange = (userId: string, what: ChangeKind) => void
+
+/**
+ * Who regenerates stored suggestions: the job runner (`Jobs` in jobs/) fits it. Declared
+ * here, not imported from jobs/, so this module (which every write imports) does not
+ * lead back through the runner and the engine it runs.
+ */
+export interface RegenerationRequests {
+  /** Regenerate `userId`'s stored suggestions soon; may reject (the queue is unreachable). */
+  requestRegeneration(userId: string): Promise<void>
+}
 
 /** What a write function needs: the database, and who to tell about the change. */
 export interface WriteDeps {
@@ -33,7 +42,7 @@ export function createChangeAnnouncer({
   logger,
 }: {
   pubsub: ChangePubSub
-  jobs: Pick<Jobs, 'requestRegeneration'>
+  jobs: RegenerationRequests
   logger: Logger
 }): AnnounceChange {
   return (userId, what) => {
@@ -42,6 +51,3 @@ export function createChangeAnnouncer({
     jobs.requestRegeneration(userId).catch((error: unknown) => logger.warn({ err: error, userId }, 'regeneration not queued'))
   }
 }
-
-/** An announcer that tells nobody: for tests and scripts that set data up and want no side effect. */
-export const announceNothing: AnnounceChange = () => {}

@@ -6,10 +6,10 @@ import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
-import type { Clock } from '../time.ts'
+import type { Clock } from '../clock.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
-import type { Quotas } from '../quotas.ts'
+import type { Quotas } from '../config.ts'
 
 /**
  * What every resolver sees. `userId` is null for an anonymous request; fields that need a

@@ -8,7 +8,8 @@ import { ownContact } from '../contacts/contact-writes.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import type { Contact, Group, PrismaClient } from '../generated/prisma/client.ts'
-import { DEFAULT_QUOTAS, takeQuota } from '../quotas.ts'
+import { DEFAULT_QUOTAS } from '../config.ts'
+import { takeQuota } from '../quotas.ts'
 import { parseInput, text } from '../validation.ts'
 
 /** Most groups one contact may belong to. */

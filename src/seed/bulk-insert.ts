@@ -123,8 +123,8 @@ function escapeCopy(text: string): string {
 /** Types whose text form never holds a character COPY escapes. */
 const NEVER_ESCAPED: ReadonlySet<ColumnType> = new Set(['uuid', 'uuidArray', 'int', 'float', 'bool', 'timestamp'])
 
-/** One row in COPY text format, newline-terminated. */
-function copyLine<Row>(spec: TableSpec<Row>, row: Row): string {
+/** One row of `spec`'s table in COPY text format, newline-terminated (exported for its unit test). */
+export function copyLine<Row>(spec: TableSpec<Row>, row: Row): string {
   let line = ''
   const { columns } = spec
   for (let i = 0; i < columns.length; i++) {
@@ -345,6 +345,3 @@ export const calendarEventTable: TableSpec<SeedCalendarEvent> = {
     { name: 'endsAt', type: 'timestamp', value: (row) => row.endsAt },
   ],
 }
-
-/** For tests: the COPY line of one row. */
-export const formatCopyLine = copyLine

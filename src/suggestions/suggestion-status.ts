@@ -28,14 +28,23 @@ import type { Interval } from '../calendar/free-slots.ts'
 import type { SuggestionStatus } from '../generated/prisma/enums.ts'
 import type { WriteDeps } from '../changes/announce.ts'
 import { badUserInput, notFound } from '../errors.ts'
-import type { Suggestion as EngineSuggestion } from './generator.ts'
 import { parseSuggestionId } from './suggestion-id.ts'
 import { calculatePriority } from './priority.ts'
 import { describeReason } from './reason.ts'
 
-/** What the API shows of a suggestion: the engine's (PENDING) or a stored one with its status. */
-export type SuggestionView = Pick<EngineSuggestion, 'id' | 'priority' | 'reason' | 'slot'> & {
+/**
+ * What the API shows of a suggestion: the engine's (PENDING) or a stored one with its status.
+ * Its fields are those of the engine's `Suggestion` (generator.ts), written out here because the
+ * engine imports this module (a type imported back would close a loop).
+ */
+export interface SuggestionView {
+  /** The suggestion id (suggestion-id.ts). */
+  id: string
   contact: { id: string }
+  /** How urgent (priority.ts): higher first. */
+  priority: number
+  reason: string
+  slot: Interval | null
   status: SuggestionStatus
 }
 

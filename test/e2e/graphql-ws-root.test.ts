@@ -15,7 +15,7 @@ import type { Database } from '../../src/db/database.ts'
 import type { GraphQLContext } from '../../src/graphql/context.ts'
 import { attachGraphQLWs } from '../../src/graphql/websocket.ts'
 import { createLogger } from '../../src/logger.ts'
-import { systemClock } from '../../src/time.ts'
+import { systemClock } from '../../src/clock.ts'
 
 let server: Server
 let close: () => Promise<void>

@@ -1,5 +1,6 @@
 /** Small, explicit test data written through Prisma (the seed generator has its own tests). */
 import { issueToken } from '../../src/auth/tokens.ts'
+import type { AnnounceChange } from '../../src/changes/announce.ts'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
@@ -8,6 +9,9 @@ const CIRCLES: (DunbarCircle | null)[] = ['INNER', 'CLOSE', 'ACTIVE', 'CASUAL', 
 const FREQUENCIES: (FrequencyPreference | null)[] = ['WEEKLY', 'MONTHLY', 'QUARTERLY', 'FLEXIBLE', null, 'YEARLY']
 
 export const FIXTURE_NOW = new Date('2026-11-25T12:00:00.000Z')
+
+/** An announcer that tells nobody: for tests that set data up through the write functions and want no side effect. */
+export const announceNothing: AnnounceChange = () => {}
 
 export interface FixtureUser {
   id: string

@@ -4,7 +4,7 @@ import { buildApp, type App } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
-import type { Clock } from '../../src/time.ts'
+import type { Clock } from '../../src/clock.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null

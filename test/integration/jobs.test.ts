@@ -20,9 +20,8 @@ import {
 } from '../../src/jobs/processors/suggestion-generation-processor.ts'
 import { createSuggestionEngine, type Suggestion } from '../../src/suggestions/generator.ts'
 import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
-import { announceNothing } from '../../src/changes/announce.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
-import { createUserWithContacts, FIXTURE_NOW } from '../helpers/fixtures.ts'
+import { announceNothing, createUserWithContacts, FIXTURE_NOW } from '../helpers/fixtures.ts'
 import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 
 const kinds = await availableDatabaseKinds()

@@ -12,7 +12,7 @@ import { createMetrics } from '../../src/metrics/metrics.ts'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
 import { logInteraction } from '../../src/contacts/contact-writes.ts'
-import { announceNothing } from '../../src/changes/announce.ts'
+import { announceNothing } from '../helpers/fixtures.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 const kinds = await availableDatabaseKinds()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
 import { DAY_MS } from '../../src/time.ts'
-import { contactTable, formatCopyLine, formatTimestamp } from '../../src/seed/bulk-insert.ts'
+import { contactTable, copyLine, formatTimestamp } from '../../src/seed/bulk-insert.ts'
 import {
   CONTACT_BLOCK_SIZE,
   contactRange,
@@ -230,7 +230,7 @@ describe('COPY text format', () => {
       email: null,
       groupIds: [],
     }
-    const fields = formatCopyLine(contactTable, tricky).slice(0, -1).split('\t')
+    const fields = copyLine(contactTable, tricky).slice(0, -1).split('\t')
     expect(fields).toHaveLength(contactTable.columns.length)
     const at = (name: string) => fields[contactTable.columns.findIndex((column) => column.name === name)]
     expect(at('name')).toBe('Back\\\\slash\\tTab')
@@ -240,7 +240,7 @@ describe('COPY text format', () => {
     expect(at('email')).toBe('\\N')
     expect(at('archived')).toBe(contact.archived ? 't' : 'f')
     expect(at('groupIds')).toBe('{}')
-    const grouped = formatCopyLine(contactTable, { ...contact, groupIds: [contact.id, contact.userId] }).slice(0, -1).split('\t')
+    const grouped = copyLine(contactTable, { ...contact, groupIds: [contact.id, contact.userId] }).slice(0, -1).split('\t')
     expect(grouped[contactTable.columns.findIndex((column) => column.name === 'groupIds')]).toBe(`{${contact.id},${contact.userId}}`)
   })
 })
