@@ -36,7 +36,7 @@ import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
 import { useCursorSecret } from './cursors/cursor-codec.ts'
-import { createChangeBus } from './pubsub/changes.ts'
+import { createChangeBus, USER_CHANGED } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
@@ -200,7 +200,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     admission,
     jobs,
     subscriptionLimiter,
-    changeListeners: (userId) => changes.listenerCount(`user-changed:${userId}`),
+    changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()
       const { port, origin } = await listen(server, config.port, config.host)

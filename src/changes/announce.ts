@@ -6,10 +6,9 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
-import type { ChangeNotice, ChangePubSub } from '../pubsub/changes.ts'
+import { publishChange, type ChangeKind, type ChangePubSub } from '../pubsub/changes.ts'
 
-/** What kind of data a write changed, as live subscribers receive it in `ChangeNotice.what`. */
-export type ChangeKind = 'contact' | 'interaction' | 'group' | 'groups' | 'availability' | 'calendar' | 'suggestion'
+export type { ChangeKind }
 
 /** Tells that `userId`'s data changed (`what`); returns at once and never throws. */
 export type AnnounceChange = (userId: string, what: ChangeKind) => void
@@ -46,8 +45,7 @@ export function createChangeAnnouncer({
   logger: Logger
 }): AnnounceChange {
   return (userId, what) => {
-    const notice: ChangeNotice = { what }
-    pubsub.publish('user-changed', userId, notice)
+    publishChange(pubsub, userId, { what })
     jobs.requestRegeneration(userId).catch((error: unknown) => logger.warn({ err: error, userId }, 'regeneration not queued'))
   }
 }

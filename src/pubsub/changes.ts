@@ -10,12 +10,32 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target'
 import { createPubSub, type PubSub } from 'graphql-yoga'
 import { Redis } from 'ioredis'
 
+/** What kind of data a write changed. */
+export type ChangeKind = 'contact' | 'interaction' | 'group' | 'groups' | 'availability' | 'calendar' | 'suggestion'
+
 export interface ChangeNotice {
-  /** What changed, e.g. "contact", "interaction", "availability". */
-  what: string
+  what: ChangeKind
 }
 
-export type ChangePubSub = PubSub<{ 'user-changed': [userId: string, notice: ChangeNotice] }>
+/** The topic of a user's change notices; on the wire (and in `listenerCount`) `user-changed:<userId>`. */
+export const USER_CHANGED = 'user-changed'
+
+export type ChangePubSub = PubSub<{ [USER_CHANGED]: [userId: string, notice: ChangeNotice] }>
+
+/**
+ * The path of a change, end to end: a domain write calls its `announce`
+ * (`changes/announce.ts`), which publishes here ({@link publishChange}); each live
+ * `suggestions` subscription reads {@link userChanges} (`suggestions/subscribe.ts`) and
+ * re-walks (`suggestions/live.ts`) once per burst.
+ */
+export function publishChange(pubsub: ChangePubSub, userId: string, notice: ChangeNotice): void {
+  pubsub.publish(USER_CHANGED, userId, notice)
+}
+
+/** The change notices of `userId` from now on, until the iterator is returned. */
+export function userChanges(pubsub: ChangePubSub, userId: string): AsyncIterable<ChangeNotice> {
+  return pubsub.subscribe(USER_CHANGED, userId)
+}
 
 export interface ChangeBus {
   pubsub: ChangePubSub

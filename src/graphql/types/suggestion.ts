@@ -7,6 +7,7 @@ import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import { findSuggestion, setSuggestionStatus, type SuggestionView } from '../../suggestions/suggestion-status.ts'
 import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
+import { userChanges } from '../../pubsub/changes.ts'
 import { builder } from '../builder.ts'
 import { viewerOf } from '../context.ts'
 import { SuggestionStatusEnum } from './enums.ts'
@@ -116,7 +117,7 @@ builder.subscriptionField('suggestions', (t) =>
           engine: context.suggestions,
           admission: context.admission,
           limiter: context.subscriptionLimiter,
-          changes: (userId) => context.pubsub.subscribe('user-changed', userId),
+          changes: (userId) => userChanges(context.pubsub, userId),
           writeTimeoutMs: context.streamWriteTimeoutMs,
         },
         context.userId,
