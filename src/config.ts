@@ -41,6 +41,9 @@ export interface Quotas {
   calendarEvents: number
 }
 
+/** The default of `MAX_TOKENS_PER_USER`: active tokens one user may hold. */
+export const DEFAULT_MAX_TOKENS_PER_USER = 100
+
 /** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
 export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
 
@@ -99,7 +102,7 @@ const environmentSchema = z.object({
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TOKEN_RECHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
-  MAX_TOKENS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+  MAX_TOKENS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_TOKENS_PER_USER),
   MAX_CONTACTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.contacts),
   MAX_GROUPS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_QUOTAS.groups),
   MAX_CALENDAR_EVENTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.calendarEvents),

@@ -5,6 +5,7 @@
 import type { AuthToken, PrismaClient } from '../generated/prisma/client.ts'
 import { isUuid } from '../db/uuid.ts'
 import { notFound } from '../errors.ts'
+import type { TokenWatch } from './token-watch.ts'
 
 /** The most tokens `listTokens` returns (active ones are bounded by the quota; revoked ones pile up). */
 export const TOKEN_LIST_LIMIT = 500
@@ -16,13 +17,22 @@ export function listTokens(prisma: PrismaClient, userId: string): Promise<AuthTo
 
 /**
  * Revokes the user's token `tokenId` at `now` and returns it; revoking a revoked
- * token changes nothing and returns it as it is. Throws NOT_FOUND for an unknown
- * id, a malformed one and another user's.
+ * token changes nothing and returns it as it is. The streams the token opened on
+ * this process end at once (`tokenWatch.revoked`; other processes notice within
+ * their re-check interval), whoever calls this.
+ *
+ * @throws ClientError NOT_FOUND for an unknown id, a malformed one and another user's.
  */
-export async function revokeToken(prisma: PrismaClient, userId: string, tokenId: string, now: Date): Promise<AuthToken> {
+export async function revokeToken(
+  { prisma, tokenWatch }: { prisma: PrismaClient; tokenWatch: Pick<TokenWatch, 'revoked'> },
+  userId: string,
+  tokenId: string,
+  now: Date,
+): Promise<AuthToken> {
   if (!isUuid(tokenId)) throw notFound('token')
   await prisma.authToken.updateMany({ where: { id: tokenId, userId, revokedAt: null }, data: { revokedAt: now } })
   const token = await prisma.authToken.findFirst({ where: { id: tokenId, userId } })
   if (!token) throw notFound('token')
+  tokenWatch.revoked(token.id)
   return token
 }

@@ -4,12 +4,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { PrismaClient } from '../generated/prisma/client.ts'
+import { DEFAULT_MAX_TOKENS_PER_USER } from '../config.ts'
 import { ClientError } from '../errors.ts'
 
 const TOKEN_PREFIX = 'prm_'
 
-/** The default of `MAX_TOKENS_PER_USER`: active tokens one user may hold. */
-export const DEFAULT_MAX_TOKENS_PER_USER = 100
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')

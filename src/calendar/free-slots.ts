@@ -1,6 +1,7 @@
 /** Free time: weekly availability windows, minus busy events, cut into slots. Pure (luxon for time zones). */
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
+import { MINUTE_MS } from '../time.ts'
 
 /** Half-open `[start, end)`. */
 export interface Interval {
@@ -79,7 +80,7 @@ export function validateWeeklyWindows(windows: readonly WeeklyWindow[]): void {
  */
 export function freeSlots(input: FreeSlotsInput): Interval[] {
   validateWeeklyWindows(input.windows)
-  const slotMs = (input.slotMinutes ?? 30) * 60_000
+  const slotMs = (input.slotMinutes ?? 30) * MINUTE_MS
   const zone = input.timezone
   const from = input.from.getTime()
   const to = input.to.getTime()
@@ -133,10 +134,10 @@ export function freeSlots(input: FreeSlotsInput): Interval[] {
   const slots: Interval[] = []
   for (const [s, e] of free) {
     const local = DateTime.fromMillis(s, { zone })
-    const minutesIntoDay = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000
-    const slotMinutes = slotMs / 60_000
+    const minutesIntoDay = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / MINUTE_MS
+    const slotMinutes = slotMs / MINUTE_MS
     const aligned = Math.ceil(minutesIntoDay / slotMinutes) * slotMinutes
-    let start = s + (aligned - minutesIntoDay) * 60_000
+    let start = s + (aligned - minutesIntoDay) * MINUTE_MS
     while (start + slotMs <= e) {
       slots.push({ start: new Date(start), end: new Date(start + slotMs) })
       start += slotMs

@@ -41,7 +41,14 @@ const contactFields = {
 const createSchema = z.object(contactFields)
 const updateSchema = z.object({ ...contactFields, name: contactFields.name.optional() })
 
+/**
+ * A new contact's fields, as clients send them: `name` (1-200 characters) required; `email`, `phone`
+ * (3-30 of digits, spaces, `+().-`), `linkedIn` / `instagram` / `xHandle` (handles), `location`
+ * (200), `timezone` (IANA), `customNotes` (10,000), `tags` (at most 50 of 50 characters),
+ * `frequencyPreference`, `dunbarCircle`, `lastContactDate` (not in the future) optional.
+ */
 export type ContactInput = z.input<typeof createSchema>
+/** The fields of {@link ContactInput} to change: undefined leaves one as it is, null clears it (`tags`: to none). */
 export type ContactPatch = z.input<typeof updateSchema>
 
 function notInFuture(date: Date | null | undefined, now: Date, field: string): void {
@@ -56,6 +63,16 @@ export async function ownContact(prisma: PrismaClient | Prisma.TransactionClient
   const contact = isUuid(id) ? await prisma.contact.findFirst({ where: { id, userId } }) : null
   if (!contact) throw notFound('contact')
   return contact
+}
+
+/**
+ * {@link ownContact} in a transaction, holding the row until it ends (`FOR UPDATE`): a write that
+ * computes `nextDueAt` from the row it read cannot interleave with another one doing the same.
+ * @throws ClientError NOT_FOUND as {@link ownContact}.
+ */
+async function lockOwnContact(tx: Prisma.TransactionClient, userId: string, id: string): Promise<Contact> {
+  if (isUuid(id)) await tx.$queryRaw`SELECT 1 FROM "Contact" WHERE id = ${id}::uuid AND "userId" = ${userId}::uuid FOR UPDATE`
+  return ownContact(tx, userId, id)
 }
 
 /**
@@ -103,21 +120,23 @@ export async function createContact(
 export async function updateContact({ prisma, announce }: WriteDeps, userId: string, id: string, patch: ContactPatch, now: Date): Promise<Contact> {
   const data = parseInput(updateSchema, patch, 'input')
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
-  const contact = await ownContact(prisma, userId, id)
-  const next = {
-    lastContactDate: data.lastContactDate === undefined ? contact.lastContactDate : data.lastContactDate,
-    frequencyPreference: data.frequencyPreference === undefined ? contact.frequencyPreference : data.frequencyPreference,
-    dunbarCircle: data.dunbarCircle === undefined ? contact.dunbarCircle : data.dunbarCircle,
-    createdAt: contact.createdAt,
-  }
-  const circleChanged = data.dunbarCircle !== undefined && data.dunbarCircle !== contact.dunbarCircle
-  const updated = await prisma.contact.update({
-    where: { id: contact.id },
-    data: {
-      ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
-      ...(circleChanged ? { circleAssignedAt: now } : {}),
-      nextDueAt: computeNextDueAt(next),
-    },
+  const updated = await prisma.$transaction(async (tx) => {
+    const contact = await lockOwnContact(tx, userId, id)
+    const next = {
+      lastContactDate: data.lastContactDate === undefined ? contact.lastContactDate : data.lastContactDate,
+      frequencyPreference: data.frequencyPreference === undefined ? contact.frequencyPreference : data.frequencyPreference,
+      dunbarCircle: data.dunbarCircle === undefined ? contact.dunbarCircle : data.dunbarCircle,
+      createdAt: contact.createdAt,
+    }
+    const circleChanged = data.dunbarCircle !== undefined && data.dunbarCircle !== contact.dunbarCircle
+    return tx.contact.update({
+      where: { id: contact.id },
+      data: {
+        ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
+        ...(circleChanged ? { circleAssignedAt: now } : {}),
+        nextDueAt: computeNextDueAt(next),
+      },
+    })
   })
   announce(userId, 'contact')
   return updated
@@ -162,7 +181,7 @@ export async function logInteraction(
   const occurredAt = data.occurredAt ?? now
   notInFuture(occurredAt, now, 'input.occurredAt')
   const contact = await prisma.$transaction(async (tx) => {
-    const contact = await ownContact(tx, userId, contactId)
+    const contact = await lockOwnContact(tx, userId, contactId)
     await tx.interaction.create({
       // createdAt on the caller's clock: an acceptance ends with the first interaction logged after it (suggestion-status.ts).
       data: { userId, contactId: contact.id, occurredAt, kind: data.kind ?? 'OTHER', note: data.note ?? null, createdAt: now },

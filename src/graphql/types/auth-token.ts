@@ -35,10 +35,6 @@ builder.mutationField('revokeToken', (t) =>
     description:
       "Revokes one of the viewer's tokens (the current one too): its requests fail from now on, and the streams it opened end within seconds (graphql-ws closes with 4403). Idempotent; another user's or an unknown id: NOT_FOUND.",
     args: { id: t.arg.globalID({ required: true, for: AuthTokenNode }) },
-    resolve: async (_root, { id }, context) => {
-      const token = await revokeToken(context.prisma, context.userId, id.id, context.clock.now())
-      context.tokenWatch.revoked(token.id)
-      return token
-    },
+    resolve: (_root, { id }, context) => revokeToken(context, context.userId, id.id, context.clock.now()),
   }),
 )

@@ -11,14 +11,14 @@ export interface RowProps {
   onAction: (suggestion: Suggestion, action: SuggestionAction, until?: string) => void
 }
 
-/** Tomorrow as YYYY-MM-DD in the browser's zone: the earliest day one can snooze to. */
-function tomorrow(now = new Date()): string {
-  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1)
+/** The day `days` after today, as YYYY-MM-DD in the browser's zone (calendar days, so DST changes do not shift it). */
+function dayFromToday(days: number, now = new Date()): string {
+  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + days)
   return `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, '0')}-${String(next.getDate()).padStart(2, '0')}`
 }
 
 function SnoozeForm({ name, onSnooze, onCancel }: { name: string; onSnooze: (until: string) => void; onCancel: () => void }) {
-  const [day, setDay] = useState(() => tomorrow(new Date(Date.now() + 6 * 86_400_000)))
+  const [day, setDay] = useState(() => dayFromToday(7))
   const submit = (event: FormEvent) => {
     event.preventDefault()
     const [y, m, d] = day.split('-').map(Number)
@@ -28,7 +28,7 @@ function SnoozeForm({ name, onSnooze, onCancel }: { name: string; onSnooze: (unt
   return (
     <form className="snooze" onSubmit={submit} aria-label={`Snooze ${name}`}>
       <label>
-        Until <input type="date" required min={tomorrow()} value={day} onChange={(event) => setDay(event.target.value)} autoFocus />
+        Until <input type="date" required min={dayFromToday(1)} value={day} onChange={(event) => setDay(event.target.value)} autoFocus />
       </label>
       <button type="submit">Snooze</button>
       <button type="button" onClick={onCancel}>
