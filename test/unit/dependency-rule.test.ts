@@ -45,7 +45,7 @@ describe('the dependency rule', () => {
     expect(await violations('src/suggestions/ranking.ts', "import { loadSuggestionState } from './suggestion-status.ts'\nexport const probe = loadSuggestionState\n")).toEqual([
       expect.stringContaining('Pure code'),
     ])
-    expect(await violations('src/suggestions/slot-fitting.ts', "import { loadFreeSlots } from '../calendar/availability.ts'\nexport const probe = loadFreeSlots\n")).toEqual([
+    expect(await violations('src/suggestions/slot-fitting.ts', "import { loadFreeSlots } from '../calendar/load-free-slots.ts'\nexport const probe = loadFreeSlots\n")).toEqual([
       expect.stringContaining('Pure code'),
     ])
     expect(await violations('src/metrics/metrics.ts', "import { createChangeAnnouncer } from '../changes/announce.ts'\nexport const probe = createChangeAnnouncer\n")).toEqual([

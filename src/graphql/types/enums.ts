@@ -16,7 +16,7 @@ export const ContactSourceEnum = builder.enumType(ContactSource, { name: 'Contac
 
 export const InteractionKindEnum = builder.enumType(InteractionKind, { name: 'InteractionKind' })
 
-/** The contact keyset orders; the values are the keys `contacts/streaming-repository.ts` sorts by. */
+/** The contact keyset orders; the values are the keys `contacts/keyset/contact-page.ts` sorts by. */
 export const ContactOrderFieldEnum = builder.enumType('ContactOrderField', {
   values: { NAME: { value: 'name' }, NEXT_DUE_AT: { value: 'nextDueAt' }, LAST_CONTACT_DATE: { value: 'lastContactDate' }, ID: { value: 'id' } } as const,
 })
