@@ -47,6 +47,9 @@ export const DEFAULT_MAX_TOKENS_PER_USER = 100
 /** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
 export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
 
+/** The default of `IMPORT_MAX_BYTES`: the largest file an import accepts (100 MB). */
+export const DEFAULT_IMPORT_MAX_BYTES = 100_000_000
+
 /** SECRET_KEY's minimum length in characters (256 bits of base64 and then some). */
 const MIN_SECRET_KEY_LENGTH = 32
 
@@ -119,6 +122,7 @@ const environmentSchema = z.object({
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
   MAX_OPERATIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(DEFAULT_IMPORT_MAX_BYTES),
   SECRET_KEY: z
     .string()
     .optional()
@@ -203,6 +207,8 @@ export interface Config {
   streamWriteTimeoutMs: number
   /** Limits checked before parsing and execution, on every transport (src/graphql/limits/). */
   requestLimits: RequestLimits
+  /** The largest uploaded import file, bytes (IMPORT_MAX_BYTES): past it the upload is cut and refused with 413 BAD_REQUEST. */
+  importMaxBytes: number
   /**
    * Signs cursors (SECRET_KEY, at least 32 characters, the same for every process of a deployment).
    * Required in production; otherwise `main.ts` keeps one in `DATA_DIR/secret-key`, and tests get a random one per process.
@@ -284,6 +290,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
       maxOperationsPerUser: parsed.MAX_OPERATIONS_PER_USER,
     },
+    importMaxBytes: parsed.IMPORT_MAX_BYTES,
     secretKey: parsed.SECRET_KEY,
     metricsToken: parsed.METRICS_TOKEN,
     metricsPort: parsed.METRICS_PORT,

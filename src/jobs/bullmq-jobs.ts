@@ -8,6 +8,13 @@
  * A regeneration is deduplicated by user: while a user's job waits, more
  * requests are dropped; while it runs, one more run is kept for after it
  * (`keepLastIfActive`), so a change made during a run is never missed.
+ *
+ * Imports have a queue of their own (`imports`), so a long import never holds a regeneration's
+ * place: one job per import (job id `import-<id>`: asking again while it waits or runs adds
+ * nothing), retried with backoff (each attempt resumes from the import's checkpoint), removed
+ * when it ends, so a later resume can add it again. A process that dies under an import leaves
+ * the job stalled: BullMQ hands it to another worker once its lock expires; and every start
+ * re-adds the imports the database says are QUEUED or RUNNING.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
@@ -19,6 +26,8 @@ export const QUEUE_NAME = 'suggestion-generation'
 export const REGENERATE_JOB = 'regenerate-user-suggestions'
 export const REFRESH_JOB = 'refresh-all-users'
 export const REFRESH_SCHEDULER_ID = 'daily-suggestion-refresh'
+export const IMPORT_QUEUE_NAME = 'imports'
+export const IMPORT_JOB = 'run-import'
 /** How long a request waits for the queue's first connection before failing. */
 const REQUEST_TIMEOUT_MS = 2000
 
@@ -44,6 +53,11 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
   const queue = new Queue<JobData>(QUEUE_NAME, { connection, ...prefix, defaultJobOptions: retries })
   queue.on('error', (error) => work.logger.error({ err: error }, 'job queue error'))
   let worker: Worker<JobData> | undefined
+  const importRetries: BullJobOptions = { ...retries, removeOnComplete: true, removeOnFail: true }
+  const importQueue = new Queue<{ importId: string }>(IMPORT_QUEUE_NAME, { connection, ...prefix, defaultJobOptions: importRetries })
+  importQueue.on('error', (error) => work.logger.error({ err: error }, 'import queue error'))
+  let importWorker: Worker<{ importId: string }> | undefined
+  const addImport = (importId: string) => importQueue.add(IMPORT_JOB, { importId }, { ...importRetries, jobId: `import-${importId}` })
   const running = new Set<Promise<unknown>>()
   let closing: Promise<void> | undefined
 
@@ -92,6 +106,15 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
       await queue.add(name, data, opts)
     },
 
+    async enqueueImport(importId) {
+      if (!options.runImport) throw new Error('this runner has no runImport')
+      if (closing) {
+        work.logger.warn({ importId }, 'jobs are closed; import left queued for the next start')
+        return
+      }
+      await addImport(importId)
+    },
+
     async start() {
       if (worker || closing) return
       worker = new Worker<JobData>(
@@ -110,6 +133,22 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         { pattern: options.refreshCron, tz: REFRESH_TIMEZONE },
         { name: REFRESH_JOB, data: {}, opts: retries },
       )
+      if (options.runImport) {
+        importWorker = new Worker<{ importId: string }>(
+          IMPORT_QUEUE_NAME,
+          (job, _token, signal) => {
+            const promise = work.importAttempt(job.data.importId, job.attemptsMade + 1, signal ?? new AbortController().signal, () => true)
+            running.add(promise)
+            return promise.finally(() => running.delete(promise))
+          },
+          { connection, ...prefix, concurrency: options.importConcurrency ?? 1 },
+        )
+        importWorker.on('error', (error) => work.logger.error({ err: error }, 'import worker error'))
+        await importWorker.waitUntilReady()
+        await work.resumeImports(async (importId) => {
+          await addImport(importId)
+        })
+      }
     },
 
     close() {
@@ -125,7 +164,12 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
           })
           await worker.close(!finished)
         }
-        await queue.close()
+        if (importWorker) {
+          await importWorker.pause(true)
+          const finished = await settleWithin([...running], closeTimeoutMs, () => importWorker!.cancelAllJobs('shutting down'))
+          await importWorker.close(!finished)
+        }
+        await Promise.all([queue.close(), importQueue.close()])
       })()
       return closing
     },

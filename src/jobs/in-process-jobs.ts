@@ -30,6 +30,11 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
   const controllers = new Set<AbortController>()
   const timers = new Set<NodeJS.Timeout>()
   let roomWaiters: (() => void)[] = []
+  // Imports: their own FIFO and bound, so a long import never takes a regeneration's place.
+  const importConcurrency = options.importConcurrency ?? 1
+  const importIds = new Set<string>()
+  const importsReady: { importId: string; attempt: number }[] = []
+  const importsRunning = new Set<Promise<void>>()
   let refreshing: Promise<unknown> | undefined
   let started = false
   let closing: Promise<void> | undefined
@@ -97,6 +102,48 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
     if (again) enqueue(userId, 0)
   }
 
+  function enqueueImport(importId: string): void {
+    if (closing) {
+      work.logger.warn({ importId }, 'jobs are closed; import left queued for the next start')
+      return
+    }
+    if (importIds.has(importId)) return
+    importIds.add(importId)
+    importsReady.push({ importId, attempt: 1 })
+    pumpImports()
+  }
+
+  function pumpImports(): void {
+    while (started && !closing && importsRunning.size < importConcurrency && importsReady.length > 0) {
+      const task = importsReady.shift()!
+      const promise = runImportTask(task.importId, task.attempt).finally(() => {
+        importsRunning.delete(promise)
+        pumpImports()
+      })
+      importsRunning.add(promise)
+    }
+  }
+
+  async function runImportTask(importId: string, attempt: number): Promise<void> {
+    const controller = new AbortController()
+    controllers.add(controller)
+    try {
+      await work.importAttempt(importId, attempt, controller.signal, () => !closing)
+    } catch {
+      // Logged and reported by importAttempt; a retry resumes from the checkpoint.
+      if (attempt < work.attempts && !closing) {
+        later(backoffMs * 2 ** (attempt - 1), () => {
+          importsReady.push({ importId, attempt: attempt + 1 })
+          pumpImports()
+        })
+        return
+      }
+    } finally {
+      controllers.delete(controller)
+    }
+    importIds.delete(importId)
+  }
+
   function notifyRoom(): void {
     const waiters = roomWaiters
     roomWaiters = []
@@ -135,11 +182,18 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
       enqueue(userId, debounceMs)
     },
 
+    async enqueueImport(importId) {
+      if (!options.runImport) throw new Error('this runner has no runImport')
+      enqueueImport(importId)
+    },
+
     async start() {
       if (started || closing) return
       started = true
       scheduleRefresh()
       pump()
+      await work.resumeImports(async (importId) => enqueueImport(importId))
+      pumpImports()
     },
 
     close() {
@@ -147,13 +201,15 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         for (const timer of timers) clearTimeout(timer)
         timers.clear()
         ready.length = 0
+        importsReady.length = 0
         notifyRoom()
-        // A job that ignores its signal is left behind.
-        await settleWithin([...running, refreshing], closeTimeoutMs, () => {
+        // A job that ignores its signal is left behind. An import stopped here stays RUNNING: the next start resumes it.
+        await settleWithin([...running, ...importsRunning, refreshing], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
           for (const controller of controllers) controller.abort(new Error('shutting down'))
         })
         states.clear()
+        importIds.clear()
       })()
       return closing
     },

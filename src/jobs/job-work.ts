@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { JobOutcome, JobsOptions, Regenerate } from './types.ts'
+import { deleteAbandonedUploads, unfinishedImports } from '../imports/resume.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
 
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
@@ -121,7 +122,48 @@ export function createJobWork(options: JobsOptions) {
     }
   }
 
-  return { logger, attempts, regenerateAttempt, refreshAllUsers }
+  /**
+   * One attempt (1-based) of an import: the runner's `runImport`, told whether this attempt is
+   * the last (then a failure marks the import FAILED), with its log line and outcome. Rethrows.
+   */
+  async function importAttempt(importId: string, attempt: number, signal: AbortSignal, mayRetry: () => boolean): Promise<void> {
+    const runImport = options.runImport
+    if (!runImport) throw new Error('this runner has no runImport')
+    const started = performance.now()
+    try {
+      await runImport(importId, { attempt, final: attempt >= attempts || !mayRetry(), signal })
+      done({ job: 'import', importId, attempt, ok: true, durationMs: performance.now() - started })
+    } catch (error) {
+      const willRetry = attempt < attempts && mayRetry()
+      const durationMs = performance.now() - started
+      logger[willRetry ? 'warn' : 'error']({ importId, attempt, willRetry, durationMs, err: error }, 'import attempt failed')
+      done({ job: 'import', importId, attempt, ok: false, error: error instanceof Error ? error.message : String(error), willRetry, durationMs })
+      throw error
+    }
+  }
+
+  /**
+   * At start: hands every import left QUEUED or RUNNING to `enqueue` (they resume from their
+   * checkpoint), and deletes the pieces of uploads abandoned mid-way. Logs and swallows errors:
+   * a database that is not there yet must not stop the server (the next start tries again).
+   */
+  async function resumeImports(enqueue: (importId: string) => Promise<void>): Promise<number> {
+    if (!options.runImport) return 0
+    let resumed = 0
+    try {
+      await deleteAbandonedUploads(options.prisma, (options.now ?? (() => new Date()))())
+      for await (const ids of unfinishedImports(options.prisma)) {
+        for (const id of ids) await enqueue(id)
+        resumed += ids.length
+      }
+      if (resumed > 0) logger.info({ resumed }, 'unfinished imports resumed')
+    } catch (error) {
+      logger.error({ err: error, resumed }, 'resuming imports failed')
+    }
+    return resumed
+  }
+
+  return { logger, attempts, regenerateAttempt, refreshAllUsers, importAttempt, resumeImports }
 }
 
 /** Every user id in id order, `pageSize` at a time (keyset: `id > last`). */

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { RegenerationProgress, RegenerationResult } from './processors/suggestion-generation-processor.ts'
+import type { ImportAttempt } from '../imports/run-import.ts'
 
 export interface Jobs {
   /**
@@ -15,7 +16,16 @@ export interface Jobs {
    * it and go on: the daily refresh catches up); after `close` it logs and does nothing.
    */
   requestRegeneration(userId: string): Promise<void>
-  /** Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a timer per process. */
+  /**
+   * Runs the import `importId` (stored by imports/upload.ts, QUEUED) as a job, with retries
+   * that resume from its checkpoint. One job per import however often it is asked for.
+   * Rejects when the queue is unreachable (the import stays QUEUED: the next start resumes it).
+   */
+  enqueueImport(importId: string): Promise<void>
+  /**
+   * Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a
+   * timer per process; and re-enqueues every import left QUEUED or RUNNING (a restart resumes them).
+   */
   start(): Promise<void>
   /** Stops taking jobs, waits for running ones (bounded), closes its connections. Idempotent. */
   close(): Promise<void>
@@ -27,6 +37,11 @@ export type JobOutcome =
   | { job: 'regenerate'; userId: string; attempt: number; ok: false; error: string; willRetry: boolean; durationMs: number }
   | { job: 'refresh'; ok: true; usersEnqueued: number; durationMs: number }
   | { job: 'refresh'; ok: false; error: string; durationMs: number }
+  | { job: 'import'; importId: string; attempt: number; ok: true; durationMs: number }
+  | { job: 'import'; importId: string; attempt: number; ok: false; error: string; willRetry: boolean; durationMs: number }
+
+/** Runs (or resumes) one import: imports/run-import.ts's `runImport` with its dependencies bound. */
+export type RunImport = (importId: string, attempt: ImportAttempt) => Promise<unknown>
 
 /** Regenerates one user's suggestions (the processor, or a stand-in in tests). */
 export type Regenerate = (
@@ -66,4 +81,8 @@ export interface JobsOptions {
   refreshPageSize?: number
   /** Replaces the processor (tests inject failures and slow jobs with it). */
   regenerate?: Regenerate
+  /** Runs an import; absent, `enqueueImport` refuses and nothing is resumed at start. */
+  runImport?: RunImport
+  /** Imports run at the same time in this process (default 1: an import is a long stream of batch writes). */
+  importConcurrency?: number
 }

@@ -20,7 +20,32 @@ export interface ChangeNotice {
 /** The topic of a user's change notices; on the wire (and in `listenerCount`) `user-changed:<userId>`. */
 export const USER_CHANGED = 'user-changed'
 
-export type ChangePubSub = PubSub<{ [USER_CHANGED]: [userId: string, notice: ChangeNotice] }>
+/**
+ * The topic of an import's progress (`import-progress:<importId>`): the job publishes after each
+ * batch and when it ends, wherever it runs; `importProgress(id)` subscribers listen.
+ */
+export const IMPORT_PROGRESS = 'import-progress'
+
+/** That an import moved: subscribers read the Import again (its owner's view of it). */
+export interface ImportProgressNotice {
+  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED'
+  done: number
+}
+
+export type ChangePubSub = PubSub<{
+  [USER_CHANGED]: [userId: string, notice: ChangeNotice]
+  [IMPORT_PROGRESS]: [importId: string, notice: ImportProgressNotice]
+}>
+
+/** Tells `importProgress` subscribers (on every process) that `importId` moved. */
+export function publishImportProgress(pubsub: ChangePubSub, importId: string, notice: ImportProgressNotice): void {
+  pubsub.publish(IMPORT_PROGRESS, importId, notice)
+}
+
+/** The progress notices of `importId` from now on, until the iterator is returned. */
+export function importProgressNotices(pubsub: ChangePubSub, importId: string): AsyncIterable<ImportProgressNotice> {
+  return pubsub.subscribe(IMPORT_PROGRESS, importId)
+}
 
 /**
  * The path of a change, end to end: a domain write calls its `announce`
