@@ -41,6 +41,11 @@ import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
+import { serveImports } from './http/import-routes.ts'
+import { isMultipartPost, useStreamingUploads } from './graphql/upload-plugin.ts'
+import { importFormats as configuredImportFormats } from './imports/formats.ts'
+import { runImport, type ImportFormats } from './imports/run-import.ts'
+import { DEFAULT_MAX_IMPORTS_IN_FLIGHT, DEFAULT_MAX_IMPORTS_PER_DAY, type UploadLimits } from './imports/upload.ts'
 
 export interface AppOptions {
   config: Config
@@ -54,6 +59,10 @@ export interface AppOptions {
   withoutRequestLimits?: boolean
   /** Where the server reads the time (default: the system clock); resolvers see it as `context.clock`. */
   clock?: Clock
+  /** The readers and writers of imports (default: imports/formats.ts); tests pass small fakes. */
+  importFormats?: ImportFormats
+  /** Options of the import job (tests: smaller batches, other announcement intervals). */
+  importRun?: { batchSize?: number; announceEveryMs?: number }
 }
 
 export interface App {
@@ -80,7 +89,17 @@ export interface App {
   stop(options?: { graceMs?: number }): Promise<void>
 }
 
-export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, withoutRequestLimits = false, clock = systemClock }: AppOptions): App {
+export function buildApp({
+  config,
+  db,
+  logger,
+  demoToken,
+  webDist = WEB_DIST,
+  withoutRequestLimits = false,
+  clock = systemClock,
+  importFormats = configuredImportFormats({ quotas: config.quotas, horizonDays: config.suggestionHorizonDays }),
+  importRun = {},
+}: AppOptions): App {
   const development = config.nodeEnv === 'development'
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
@@ -120,11 +139,16 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     // A regeneration waits 5 s after a write: a burst of writes gives one job, and it does not
     // compete with the live updates those writes cause (sent within a second; PGlite runs one query at a time).
     debounceMs: 5000,
+    // Bound late: the import job announces through `announce`, which needs the jobs.
+    runImport: (importId, attempt) =>
+      runImport({ prisma: db.prisma, formats: importFormats, announce, pubsub, now: () => clock.now(), logger, ...importRun }, importId, attempt),
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
   const announce = createChangeAnnouncer({ pubsub, jobs, logger })
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
-  const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits)
+  const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
+  // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.
+  const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits, isMultipartPost)
   const production = config.nodeEnv === 'production'
   const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
@@ -145,6 +169,16 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
       useCsrfPreventionForBodies(),
       ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : []),
       ...limits.plugins,
+      // After the limits' body check (which leaves multipart alone), so its parser is the one Yoga runs.
+      useStreamingUploads({
+        prisma: db.prisma,
+        userIdOfRequest,
+        limits: uploadLimits,
+        maxFieldBytes: 2 * config.requestLimits.maxDocumentBytes + 16_384,
+        maxTokens: config.requestLimits.maxTokens,
+        now: () => clock.now(),
+        logger: logger.child({ component: 'uploads' }),
+      }),
     ],
     ...graphiqlOptions({ enabled: development, demoToken }),
     // Over HTTP the token comes in the Authorization header; over graphql-ws in connectionParams.
@@ -167,6 +201,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
         credential,
         tokenWatch,
         quotas: config.quotas,
+        imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
       }
     },
@@ -184,6 +219,14 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     routeRequests({
       health: serveHealth(db),
       metrics: metricsEndpoint.onMainListener,
+      imports: serveImports({
+        prisma: db.prisma,
+        authenticate: credentialOfHeader,
+        enqueueImport: (importId) => jobs.enqueueImport(importId),
+        limits: uploadLimits,
+        clock,
+        logger: logger.child({ component: 'imports' }),
+      }),
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,

@@ -17,6 +17,7 @@ import { parseSuggestionId } from '../suggestions/suggestion-id.ts'
 import { ClientError, notFound } from '../errors.ts'
 import { isStorableDate, MAX_DATE, MIN_DATE } from '../validation.ts'
 import { UNAUTHENTICATED_MESSAGE, type AuthenticatedContext, type GraphQLContext } from './context.ts'
+import type { StagedUpload } from './staged-upload.ts'
 
 /** Node types, and the shape of their ids: anything else identifies nothing. */
 const NODE_IDS: Record<string, (id: string) => boolean> = {
@@ -25,6 +26,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   User: isUuid,
   Suggestion: (id) => parseSuggestionId(id) !== undefined,
   AuthToken: isUuid,
+  Import: isUuid,
 }
 
 export const builder = new SchemaBuilder<{
@@ -37,6 +39,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date }
     JSON: { Input: unknown; Output: unknown }
+    /** A file sent with the GraphQL multipart request spec, stored as it arrived (graphql/upload-plugin.ts). */
+    File: { Input: StagedUpload; Output: never }
   }
 }>({
   // Scope auth comes last, so it wraps resolvers inside the others: Relay has decoded a field's global

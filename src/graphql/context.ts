@@ -10,6 +10,14 @@ import type { Clock } from '../clock.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Quotas } from '../config.ts'
+import type { UploadLimits } from '../imports/upload.ts'
+
+/** What the import mutations need: the upload limits and the job queue. */
+export interface ImportServices {
+  limits: UploadLimits
+  /** Queues the import job (Jobs.enqueueImport). */
+  enqueue(importId: string): Promise<void>
+}
 
 /**
  * What every resolver sees. `userId` is null for an anonymous request; fields that need a
@@ -34,6 +42,8 @@ export interface GraphQLContext {
   tokenWatch: TokenWatch
   /** Per-user quotas the create mutations enforce. */
   quotas: Quotas
+  /** Uploads and the import job (importContacts, importCalendar). */
+  imports: ImportServices
   /**
    * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
    * `signal` aborts when the client goes: streams end with it, whether or not

@@ -1,11 +1,13 @@
 /**
- * The main listener's routes, in order: `/health`, `/metrics`, the web app (GET pages and
+ * The main listener's routes, in order: `/health`, `/metrics`, `POST /import/contacts` and
+ * `/import/calendar` (streamed uploads, http/import-routes.ts), the web app (GET pages and
  * assets, never under `/graphql`), and everything else to GraphQL (Yoga: HTTP and SSE; a
  * stalled SSE client is cut after `streamWriteTimeoutMs`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { closeWhenStalled } from '../graphql/stalled-response.ts'
 import { HEALTH_PATH } from './health.ts'
+import { isImportRoute } from './import-routes.ts'
 import { METRICS_PATH } from './metrics-endpoint.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
@@ -13,6 +15,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 export interface Routes {
   health: (res: ServerResponse) => Promise<void>
   metrics: Handler
+  /** The import uploads (`/import/contacts`, `/import/calendar`). */
+  imports: Handler
   /** Answers a request of the web app and resolves true, or resolves false; null: the app is not built. */
   webApp: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null
   graphql: Handler
@@ -25,6 +29,7 @@ export function routeRequests(routes: Routes) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     if (req.url === HEALTH_PATH) return routes.health(res)
     if (req.url === METRICS_PATH) return routes.metrics(req, res)
+    if (isImportRoute(req.url)) return routes.imports(req, res)
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
     if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, routes.streamWriteTimeoutMs)
     return routes.graphql(req, res)

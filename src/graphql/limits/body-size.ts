@@ -10,11 +10,15 @@ import { badRequest } from './errors.ts'
 
 const CONTENT_LENGTH = /^\d+$/
 
-/** Yoga plugin refusing request bodies over `maxBytes` (413, BAD_REQUEST) before reading them whole. */
-export function useRequestBodyLimit(maxBytes: number): Plugin {
+/**
+ * Yoga plugin refusing request bodies over `maxBytes` (413, BAD_REQUEST) before reading them whole.
+ * `exempt` requests have limits of their own (the streamed multipart uploads: upload-plugin.ts).
+ */
+export function useRequestBodyLimit(maxBytes: number, exempt: (request: Request) => boolean = () => false): Plugin {
   const tooLarge = () => badRequest(`The request body is larger than ${maxBytes} bytes.`, 413)
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (exempt(request)) return
       const contentLength = request.headers.get('content-length')
       if (contentLength !== null && (!CONTENT_LENGTH.test(contentLength) || Number(contentLength) > maxBytes)) {
         throw CONTENT_LENGTH.test(contentLength) ? tooLarge() : badRequest('Content-Length is invalid.')

@@ -19,9 +19,9 @@ export { isStackOverflow } from './errors.ts'
  * The Yoga plugins of the limits, in the order they apply: body, document (size, tokens, depth,
  * aliases, directives), cost, operations at once per user.
  */
-export function useRequestLimits(limits: RequestLimits): Plugin[] {
+export function useRequestLimits(limits: RequestLimits, bodyLimitExempt?: (request: Request) => boolean): Plugin[] {
   return [
-    useRequestBodyLimit(limits.maxRequestBodyBytes),
+    useRequestBodyLimit(limits.maxRequestBodyBytes, bodyLimitExempt),
     useDocumentLimits(limits),
     useQueryCost(limits.maxQueryCost),
     useOperationLimit(limits.maxOperationsPerUser),
@@ -37,9 +37,10 @@ export interface YogaLimitOptions {
 
 /**
  * Yoga's options for `limits`; `enabled: false` gives Yoga's defaults instead, the server as it
- * was before the limits (for bench/limits.ts, which compares both in one run).
+ * was before the limits (for bench/limits.ts, which compares both in one run). `bodyLimitExempt`
+ * requests skip the body limit (streamed uploads, bounded by IMPORT_MAX_BYTES instead).
  */
-export function yogaLimitOptions(limits: RequestLimits, enabled = true): YogaLimitOptions {
+export function yogaLimitOptions(limits: RequestLimits, enabled = true, bodyLimitExempt?: (request: Request) => boolean): YogaLimitOptions {
   if (!enabled) return { plugins: [], parserAndValidationCache: true, maxRequestBodySize: undefined }
-  return { plugins: useRequestLimits(limits), parserAndValidationCache: createDocumentCache(limits.documentCacheBytes), maxRequestBodySize: false }
+  return { plugins: useRequestLimits(limits, bodyLimitExempt), parserAndValidationCache: createDocumentCache(limits.documentCacheBytes), maxRequestBodySize: false }
 }

@@ -1,0 +1,100 @@
+/**
+ * `POST /import/contacts` and `POST /import/calendar`: the file is the request body, streamed
+ * into upload storage (imports/upload.ts) a chunk at a time, never held whole; then the import
+ * job is queued and the answer is `202 {"id": "<global id of the Import>"}` at once (follow it
+ * with `import(id)` or `importProgress(id)`).
+ *
+ * `Authorization: Bearer` is required; `Content-Type` says the format (`text/vcard`,
+ * `text/x-vcard`, `text/csv`, `text/calendar`), `?format=vcard|csv|csv-google|csv-outlook|ics`
+ * overrides it. Every refusal is JSON `{"errors":[{"message","extensions":{"code"}}]}`:
+ * 401 UNAUTHENTICATED, 405 BAD_REQUEST (not a POST), 413 BAD_REQUEST (IMPORT_MAX_BYTES, from
+ * Content-Length before reading, or while reading), 415 BAD_USER_INPUT (content type, or content
+ * that is not the format), 400 BAD_USER_INPUT (empty), 429 RATE_LIMITED (imports in flight or
+ * per day). A refusal before the body is read closes the connection, so an unread 100 MB is not
+ * drained.
+ *
+ * CSRF: a cross-site page can POST `text/plain` without a preflight, but not with an
+ * `Authorization` header, and that header is the only credential these routes take (no cookie):
+ * the rule of http/csrf.ts (a simple request must carry a header a cross-site page cannot add)
+ * holds by construction.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import type { Credential } from '../auth/authenticate.ts'
+import type { Clock } from '../clock.ts'
+import { ClientError } from '../errors.ts'
+import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
+import { formatOfUpload, storeUpload, UploadRefused, type UploadLimits } from '../imports/upload.ts'
+import type { Logger } from '../logger.ts'
+import { requestIdFrom } from './request-id.ts'
+
+/** The path of each kind of import. */
+export const IMPORT_PATHS: Record<string, ImportKind> = { '/import/contacts': 'CONTACTS', '/import/calendar': 'CALENDAR' }
+
+export interface ImportRouteDeps {
+  prisma: PrismaClient
+  /** The credential of an `Authorization` header value (src/auth/authenticate.ts), or null. */
+  authenticate: (authorization: string | undefined) => Promise<Credential | null>
+  /** Queues the import job (Jobs.enqueueImport). */
+  enqueueImport: (importId: string) => Promise<void>
+  limits: UploadLimits
+  clock: Clock
+  logger: Logger
+}
+
+/** Whether `url` is one of the import routes (with or without a query string). */
+export function isImportRoute(url: string | undefined): boolean {
+  return url !== undefined && Object.hasOwn(IMPORT_PATHS, url.split('?')[0]!)
+}
+
+function send(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
+  if (res.headersSent || res.destroyed) return
+  res.statusCode = status
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('cache-control', 'no-store')
+  if (closeConnection) res.setHeader('connection', 'close')
+  res.end(JSON.stringify(body))
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string, extensions: Record<string, unknown> = {}, bodyUnread = true): void {
+  if (status === 401) res.setHeader('www-authenticate', 'Bearer')
+  if (status === 429 && typeof extensions.retryAfterSeconds === 'number') res.setHeader('retry-after', String(extensions.retryAfterSeconds))
+  send(res, status, { errors: [{ message, extensions: { ...extensions, code } }] }, bodyUnread)
+}
+
+/** The request listener of the import routes (see the module comment). */
+export function serveImports(deps: ImportRouteDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined)
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const kind = IMPORT_PATHS[url.pathname]!
+    let reading = false
+    try {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST')
+        return refuse(res, 405, 'BAD_REQUEST', 'POST the file as the request body.')
+      }
+      const credential = await deps.authenticate(req.headers.authorization)
+      if (!credential) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
+      const contentLength = req.headers['content-length']
+      if (contentLength !== undefined && (!/^\d+$/.test(contentLength) || Number(contentLength) > deps.limits.maxBytes)) {
+        if (!/^\d+$/.test(contentLength)) return refuse(res, 400, 'BAD_REQUEST', 'Content-Length is invalid.')
+        return refuse(res, 413, 'BAD_REQUEST', `The file is larger than ${deps.limits.maxBytes} bytes (IMPORT_MAX_BYTES).`, { limit: deps.limits.maxBytes })
+      }
+      const format = formatOfUpload(kind, req.headers['content-type'] ?? null, url.searchParams.get('format'))
+      reading = true
+      const stored = await storeUpload(deps.prisma, { userId: credential.userId, kind, format, body: req, now: deps.clock.now() }, deps.limits)
+      reading = false
+      // Stored and QUEUED: a queue that is away now leaves it for the next start, which resumes it.
+      await deps.enqueueImport(stored.id).catch((error: unknown) => deps.logger.warn({ err: error, importId: stored.id, requestId }, 'import not queued; the next start resumes it'))
+      send(res, 202, { id: encodeGlobalID('Import', stored.id) })
+    } catch (error) {
+      if (error instanceof UploadRefused) return refuse(res, error.status, error.code, error.message, error.details)
+      if (error instanceof ClientError) return refuse(res, 400, error.code, error.message, error.details)
+      // The client left mid-upload: nobody to answer (storeUpload deleted what it wrote).
+      if (reading && (req.destroyed || req.errored)) return
+      deps.logger.error({ err: error, requestId, path: url.pathname }, 'unexpected error in an import upload')
+      refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.', { requestId })
+    }
+  }
+}
