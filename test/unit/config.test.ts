@@ -45,6 +45,7 @@ describe('parseConfig', () => {
         wsMaxPayloadBytes: 2 * 1024 * 1024,
         maxOperationsPerUser: 10,
       },
+      importMaxBytes: 100_000_000,
       secretKey: undefined,
       metricsToken: undefined,
       metricsPort: undefined,
@@ -156,5 +157,13 @@ describe('the server with a bad configuration', () => {
     expect(result.status).toBe(1)
     expect(result.stderr).toContain('PORT="not-a-port"')
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/) // no stack trace
+  })
+})
+
+describe('IMPORT_MAX_BYTES', () => {
+  it('is read as bytes, and a value that is not a size stops the process naming it', () => {
+    expect(parseConfig({ IMPORT_MAX_BYTES: '2048' }).importMaxBytes).toBe(2048)
+    expect(() => parseConfig({ IMPORT_MAX_BYTES: 'lots' })).toThrow(/IMPORT_MAX_BYTES/)
+    expect(() => parseConfig({ IMPORT_MAX_BYTES: '10' })).toThrow(/IMPORT_MAX_BYTES/)
   })
 })
