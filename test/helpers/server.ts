@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config.ts'
 import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
 import type { Clock } from '../../src/clock.ts'
+import type { ImportFormats } from '../../src/imports/run-import.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null
@@ -29,7 +30,15 @@ export const TEST_SERVER_SECRET_KEY = randomBytes(48).toString('base64url')
 
 export async function startTestServer(
   db: Database,
-  options: { demoToken?: string; env?: Record<string, string>; logger?: Logger; clock?: Clock } = {},
+  options: {
+    demoToken?: string
+    env?: Record<string, string>
+    logger?: Logger
+    clock?: Clock
+    /** Readers and writers of imports (tests of the pipeline pass small fakes). */
+    importFormats?: ImportFormats
+    importRun?: { batchSize?: number; announceEveryMs?: number }
+  } = {},
 ): Promise<TestServer> {
   const app = buildApp({
     config: { ...parseConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SERVER_SECRET_KEY, ...options.env }), port: 0, host: options.env?.HOST ?? '127.0.0.1' },
@@ -37,6 +46,8 @@ export async function startTestServer(
     logger: options.logger ?? createLogger('silent'),
     demoToken: options.demoToken,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.importFormats ? { importFormats: options.importFormats } : {}),
+    ...(options.importRun ? { importRun: options.importRun } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {
