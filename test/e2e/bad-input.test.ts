@@ -116,6 +116,24 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', missingContact, 'BAD_USER_INPUT'),
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT'),
   ],
+  'Query.import(id)': [
+    bad('query($v: ID!) { import(id: $v) { id } }', encodeGlobalID('Import', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('query($v: ID!) { import(id: $v) { id } }', missingContact, 'BAD_USER_INPUT'),
+    bad('query($v: ID!) { import(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT'),
+  ],
+  'Query.imports(first)': [bad('query($v: Int) { imports(first: $v) { edges { cursor } } }', 0, 'BAD_USER_INPUT', 'first'), bad('query($v: Int) { imports(first: $v) { edges { cursor } } }', 101, 'BAD_USER_INPUT', 'first')],
+  'Query.imports(after)': [bad('query($v: String) { imports(after: $v) { edges { cursor } } }', 'garbage', 'BAD_USER_INPUT', 'after'), bad('query($v: String) { imports(after: $v) { edges { cursor } } }', forged(['x']), 'BAD_USER_INPUT', 'after')],
+  'Import.errors(first)': [bad('query($v: Int) { imports { edges { node { errors(first: $v) { edges { cursor } } } } } }', -1, 'BAD_USER_INPUT', 'first')],
+  'Import.errors(after)': [bad('query($v: String) { imports { edges { node { errors(after: $v) { edges { cursor } } } } } }', 'garbage', 'BAD_USER_INPUT', 'after')],
+  'Subscription.importProgress(id)': [
+    bad('subscription($v: ID!) { importProgress(id: $v) { id } }', encodeGlobalID('Import', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('subscription($v: ID!) { importProgress(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT'),
+  ],
+  'Mutation.importContacts(file)': [
+    bad('mutation($v: File!) { importContacts(file: $v) { id } }', 'BEGIN:VCARD', 'BAD_USER_INPUT'),
+    bad('mutation($v: File!) { importContacts(file: $v) { id } }', { importId: '00000000-0000-4000-8000-000000000000' }, 'BAD_USER_INPUT'),
+  ],
+  'Mutation.importCalendar(file)': [bad('mutation($v: File!) { importCalendar(file: $v) { id } }', null, 'BAD_USER_INPUT')],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
@@ -140,6 +158,8 @@ describe('bad input for every argument', () => {
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
     ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', `sg_${contact!.id}_none`) }
+    // An import, so the arguments of Import.errors are reached.
+    await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })
   })
   afterAll(async () => {
     await server?.close()

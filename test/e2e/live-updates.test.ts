@@ -39,6 +39,8 @@ type Call = { query: string; variables: (ids: Ids) => Record<string, unknown>; k
 
 /** Mutations that change nothing a suggestion is made of, each with the reason it announces nothing. */
 const NOT_ANNOUNCED: Record<string, string> = {
+  importContacts: 'the import job announces, once when it finishes (test/e2e/imports-api.test.ts: one SuggestionsUpdated for 2,000 contacts)',
+  importCalendar: 'the import job announces, once when it finishes (test/e2e/imports-api.test.ts)',
   revokeToken: 'credentials are not suggestion data; the streams on that token end instead',
 }
 
