@@ -158,7 +158,6 @@ describe('storeUpload', () => {
 
   it('refuses an empty body with 400 and content that is not the format with 415, writing nothing', async () => {
     const { prisma, imports } = fakePrisma()
-    // eslint-disable-next-line require-yield
     async function* empty(): AsyncGenerator<Uint8Array> {}
     expect(await refusalOf(storeUpload(prisma, { userId: 'u', kind: 'CONTACTS', format: 'vcard', body: empty(), now: NOW }, LIMITS))).toMatchObject({ status: 400 })
     expect(
