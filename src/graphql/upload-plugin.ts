@@ -22,7 +22,6 @@
  * the file has IMPORT_MAX_BYTES, the other parts `maxFieldBytes`.
  */
 import { Readable } from 'node:stream'
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql'
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga'
@@ -146,6 +145,19 @@ function formatOfPart(kind: ImportKind, mimeType: string, filename: string | und
   }
 }
 
+/**
+ * The bytes of a request body as they arrive. Yoga's Request may be its ponyfill (whose stream
+ * Node's `Readable.fromWeb` refuses), so it is read through its reader; never cancelled (see `fail`).
+ */
+async function* bytesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return
+    yield value
+  }
+}
+
 /** Yoga plugin: multipart POSTs to the GraphQL endpoint are parsed as streaming uploads (see the module comment). */
 export function useStreamingUploads(options: UploadPluginOptions): Plugin {
   const staged = new WeakMap<Request, StagedUpload>()
@@ -167,7 +179,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
     } catch {
       throw badRequest('multipart/form-data needs a boundary')
     }
-    const source = Readable.fromWeb(request.body as NodeReadableStream<Uint8Array>)
+    const source = Readable.from(bytesOf(request.body), { objectMode: false })
 
     return new Promise<GraphQLParams>((resolve, reject) => {
       let operations: ReturnType<typeof readOperations> | undefined
@@ -178,8 +190,10 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
       const fail = (error: unknown) => {
         if (failed) return
         failed = true
+        // Stop reading, without cancelling the body: that would destroy the socket before the refusal is
+        // written. The refusal closes the connection (`connection: close`), the unread rest with it.
         source.unpipe(parser)
-        source.destroy()
+        source.pause()
         // An upload stored before the failure (e.g. a second file after it) is not kept.
         void upload?.then((stored) => options.prisma.import.deleteMany({ where: { id: stored.importId } })).catch(() => {})
         reject(asGraphQLError(error))

@@ -83,7 +83,9 @@ export function serveImports(deps: ImportRouteDeps) {
       }
       const format = formatOfUpload(kind, req.headers['content-type'] ?? null, url.searchParams.get('format'))
       reading = true
-      const stored = await storeUpload(deps.prisma, { userId: credential.userId, kind, format, body: req, now: deps.clock.now() }, deps.limits)
+      // Read without destroying the request on a refusal (a destroyed request takes its socket, and the
+      // answer, with it); the refusal closes the connection instead.
+      const stored = await storeUpload(deps.prisma, { userId: credential.userId, kind, format, body: req.iterator({ destroyOnReturn: false }), now: deps.clock.now() }, deps.limits)
       reading = false
       // Stored and QUEUED: a queue that is away now leaves it for the next start, which resumes it.
       await deps.enqueueImport(stored.id).catch((error: unknown) => deps.logger.warn({ err: error, importId: stored.id, requestId }, 'import not queued; the next start resumes it'))
