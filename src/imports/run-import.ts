@@ -171,22 +171,41 @@ export async function runImport(deps: ImportRunDeps, importId: string, attempt: 
 
   try {
     let index = 0
+    const records$ = handler.read(storedChunks(prisma, importId), row.format, attempt.signal)[Symbol.asyncIterator]()
+    let readerError: unknown
+    let ended = false
     try {
-      for await (const record of handler.read(storedChunks(prisma, importId), row.format, attempt.signal)) {
+      for (;;) {
+        // Only the reader's own errors are caught here; a checkpoint's (the writer, the database) go to the retry.
+        let next: IteratorResult<ImportedContact | ImportedEvent | Rejected>
+        try {
+          next = await records$.next()
+        } catch (error) {
+          readerError = error
+          ended = true
+          break
+        }
+        if (next.done) {
+          ended = true
+          break
+        }
         index++
         // Resuming: the first `done` records were checkpointed by an earlier run.
         if (index <= row.done) continue
         read++
-        if (record.kind === 'rejected') rejected.push(record)
-        else records.push(record)
+        if (next.value.kind === 'rejected') rejected.push(next.value)
+        else records.push(next.value)
         if (records.length >= batchSize || rejected.length >= batchSize) await checkpoint()
       }
-    } catch (error) {
-      if (error instanceof ChunkSourceError || attempt.signal.aborted || !isReaderError(error)) throw error
+    } finally {
+      if (!ended) await records$.return?.(undefined).catch(() => {})
+    }
+    if (readerError !== undefined) {
+      if (readerError instanceof ChunkSourceError || attempt.signal.aborted || !isReaderError(readerError)) throw readerError
       // The reader gave up on the file: what was read before stays, the import fails with why.
       await checkpoint()
-      await finish('FAILED', `The file could not be read: ${clip(error instanceof Error ? error.message : String(error), 500)}`)
-      log.info({ err: error, done }, 'import failed: unreadable file')
+      await finish('FAILED', `The file could not be read: ${clip(readerError instanceof Error ? readerError.message : String(readerError), 500)}`)
+      log.info({ err: readerError, done }, 'import failed: unreadable file')
       return { importId, status: 'FAILED', records: read, durationMs: performance.now() - started }
     }
     await checkpoint()
