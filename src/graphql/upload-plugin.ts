@@ -234,8 +234,9 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
         upload.catch(fail)
       })
       for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail(badRequest('Send operations, map and one file, nothing else')))
-      parser.on('error', (error) => fail(error instanceof Error && /boundary|multipart|Unexpected end/i.test(error.message) ? badRequest(`Malformed multipart body: ${error.message.slice(0, 100)}`) : error))
-      source.on('error', (error) => fail(error))
+      // busboy's errors are all about the body it was given: the client's.
+      parser.on('error', (error) => fail(badRequest(`Malformed multipart body: ${error instanceof Error ? error.message.slice(0, 100) : 'unreadable'}`)))
+      source.on('error', () => fail(badRequest('The upload was interrupted')))
       parser.on('close', () => {
         if (failed) return
         if (!operations || !map) return fail(badRequest('The multipart body needs operations and map parts'))
