@@ -158,6 +158,15 @@ async function* bytesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8A
   }
 }
 
+/** A file part's bytes; its stream failing (a body cut short, a malformed part) is the client's 400. */
+async function* clientBytes(stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  try {
+    yield* stream
+  } catch (error) {
+    throw new UploadRefused('BAD_REQUEST', `The file part was cut short or malformed${error instanceof Error ? `: ${error.message.slice(0, 100)}` : ''}`, 400)
+  }
+}
+
 /** Yoga plugin: multipart POSTs to the GraphQL endpoint are parsed as streaming uploads (see the module comment). */
 export function useStreamingUploads(options: UploadPluginOptions): Plugin {
   const staged = new WeakMap<Request, StagedUpload>()
@@ -228,7 +237,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
           stream.resume()
           return fail(error)
         }
-        upload = storeUpload(options.prisma, { userId, kind, format, body: stream, now: options.now() }, options.limits).then(
+        upload = storeUpload(options.prisma, { userId, kind, format, body: clientBytes(stream), now: options.now() }, options.limits).then(
           (stored) => new StagedUpload(stored.id, userId, kind),
         )
         upload.catch(fail)
