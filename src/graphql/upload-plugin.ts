@@ -183,7 +183,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
     try {
       parser = busboy({
         headers: { 'content-type': request.headers.get('content-type') ?? '' },
-        limits: { fieldNameSize: 100, fieldSize: options.maxFieldBytes, fields: 2, files: 1, parts: 3, headerPairs: 20, fileSize: options.limits.maxBytes + 1 },
+        limits: { fieldNameSize: 100, fieldSize: options.maxFieldBytes, fields: 2, files: 1, parts: 4, headerPairs: 20, fileSize: options.limits.maxBytes + 1 },
       })
     } catch {
       throw badRequest('multipart/form-data needs a boundary')
@@ -224,6 +224,9 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
         }),
       )
       parser.on('file', (name, stream, info) => {
+        // busboy destroys a file stream with the body's error (a body cut short): that error is the
+        // parser's too, answered there; unheard on the stream it would be an uncaught exception.
+        stream.on('error', () => {})
         if (failed || !operations || !map || upload || name !== map.part) {
           stream.resume()
           return fail(badRequest(upload ? 'Send one file per request' : 'The parts must be operations, then map, then the file named in map'))
