@@ -147,7 +147,9 @@ describe.each(kinds)('the import API on %s', (kind) => {
     expect((await server.query('query($id: ID!) { node(id: $id) { id } }', { id: ids[0] }, bob.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
     const cursor = await server.query('query($a: String) { imports(after: $a) { edges { node { id } } } }', { a: first.data!.imports.pageInfo.endCursor }, bob.token)
     expect(cursor.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' })
-    const progress = await results(wsClient(server.url, bob.token), { query: `subscription($id: ID!) { importProgress(id: $id) { id } }`, variables: { id: ids[0] } }).catch((error: unknown) => error)
+    const bobsClient = wsClient(server.url, bob.token)
+    const progress = await results(bobsClient, { query: `subscription($id: ID!) { importProgress(id: $id) { id } }`, variables: { id: ids[0] } }).catch((error: unknown) => error)
+    await bobsClient.dispose()
     expect(JSON.stringify(progress)).toMatch(/NOT_FOUND/)
     // The owner sees it through node(id) too.
     expect((await server.query('query($id: ID!) { node(id: $id) { ... on Import { status } } }', { id: ids[0] }, alice.token)).data).toEqual({ node: { status: 'SUCCEEDED' } })
