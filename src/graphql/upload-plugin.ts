@@ -194,6 +194,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
       let operations: ReturnType<typeof readOperations> | undefined
       let map: ReturnType<typeof readMap> | undefined
       let upload: Promise<StagedUpload> | undefined
+      let file: Readable | undefined
       let failed = false
 
       const fail = (error: unknown) => {
@@ -203,6 +204,8 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
         // written. The refusal closes the connection (`connection: close`), the unread rest with it.
         source.unpipe(parser)
         source.pause()
+        // A file being stored gets no more bytes: ending it makes storeUpload stop and delete what it wrote.
+        file?.destroy()
         // An upload stored before the failure (e.g. a second file after it) is not kept.
         void upload?.then((stored) => options.prisma.import.deleteMany({ where: { id: stored.importId } })).catch(() => {})
         reject(asGraphQLError(error))
@@ -240,6 +243,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
           stream.resume()
           return fail(error)
         }
+        file = stream
         upload = storeUpload(options.prisma, { userId, kind, format, body: clientBytes(stream), now: options.now() }, options.limits).then(
           (stored) => new StagedUpload(stored.id, userId, kind),
         )
