@@ -53,8 +53,7 @@ export function isMultipartPost(request: Request): boolean {
 }
 
 function refusal(code: string, message: string, status: number, extensions: Record<string, unknown> = {}) {
-  // The rest of a refused body is not read: the connection closes after the answer.
-  return createGraphQLError(message, { extensions: { ...extensions, code, http: { status, headers: { connection: 'close' } } } })
+  return createGraphQLError(message, { extensions: { ...extensions, code, http: { status } } })
 }
 
 const badRequest = (message: string) => refusal('BAD_REQUEST', message, 400)
@@ -200,10 +199,16 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
       const fail = (error: unknown) => {
         if (failed) return
         failed = true
-        // Stop reading, without cancelling the body: that would destroy the socket before the refusal is
-        // written. The refusal closes the connection (`connection: close`), the unread rest with it.
+        // The rest of the body is read and dropped (at most IMPORT_MAX_BYTES more, then the stream stops):
+        // cancelling it would destroy the socket before the refusal is written, and closing the connection
+        // at once resets a client still sending (it sees EPIPE, not the answer).
         source.unpipe(parser)
-        source.pause()
+        let left = options.limits.maxBytes
+        source.on('data', (chunk: Uint8Array) => {
+          left -= chunk.byteLength
+          if (left < 0) source.destroy()
+        })
+        source.resume()
         // A file being stored gets no more bytes: ending it makes storeUpload stop and delete what it wrote.
         file?.destroy()
         // An upload stored before the failure (e.g. a second file after it) is not kept.

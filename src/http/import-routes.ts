@@ -11,7 +11,8 @@
  * Content-Length before reading, or while reading), 415 BAD_USER_INPUT (content type, or content
  * that is not the format), 400 BAD_USER_INPUT (empty), 429 RATE_LIMITED (imports in flight or
  * per day). A refusal before the body is read closes the connection, so an unread 100 MB is not
- * drained.
+ * drained; one in the middle of the body reads and drops up to IMPORT_MAX_BYTES more first (closing
+ * at once resets a client still sending: it sees EPIPE, not the answer).
  *
  * CSRF: a cross-site page can POST `text/plain` without a preflight, but not with an
  * `Authorization` header, and that header is the only credential these routes take (no cookie):
@@ -62,6 +63,17 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
   send(res, status, { errors: [{ message, extensions: { ...extensions, code } }] }, bodyUnread)
 }
 
+/** Reads and drops the rest of a refused body, at most `budget` bytes; past it the connection is cut. */
+function drainThenClose(req: IncomingMessage, budget: number): void {
+  let left = budget
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.byteLength
+    if (left < 0) req.socket.destroy()
+  })
+  req.on('error', () => {})
+  req.resume()
+}
+
 /** The request listener of the import routes (see the module comment). */
 export function serveImports(deps: ImportRouteDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -91,8 +103,14 @@ export function serveImports(deps: ImportRouteDeps) {
       await deps.enqueueImport(stored.id).catch((error: unknown) => deps.logger.warn({ err: error, importId: stored.id, requestId }, 'import not queued; the next start resumes it'))
       send(res, 202, { id: encodeGlobalID('Import', stored.id) })
     } catch (error) {
-      if (error instanceof UploadRefused) return refuse(res, error.status, error.code, error.message, error.details)
-      if (error instanceof ClientError) return refuse(res, 400, error.code, error.message, error.details)
+      if (error instanceof ClientError) {
+        const status = error instanceof UploadRefused ? error.status : 400
+        if (!reading || req.complete) return refuse(res, status, error.code, error.message, error.details)
+        // Refused mid-body: closing now would reset a client still sending (it sees EPIPE, not the answer).
+        // Answer, then read and drop up to IMPORT_MAX_BYTES more before cutting the connection.
+        refuse(res, status, error.code, error.message, error.details, false)
+        return drainThenClose(req, deps.limits.maxBytes)
+      }
       // The client left mid-upload: nobody to answer (storeUpload deleted what it wrote).
       if (reading && (req.destroyed || req.errored)) return
       deps.logger.error({ err: error, requestId, path: url.pathname }, 'unexpected error in an import upload')
