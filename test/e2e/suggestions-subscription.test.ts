@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { sseClient, sseResults, wsClient } from '../helpers/clients.ts'
+import { openRawSocket, stopReading } from '../helpers/raw-ws.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -153,20 +153,11 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     // The streams of the tests before were closed by their clients; the server may still be ending them.
     await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_active')).toBe(0), { timeout: 30_000, interval: 50 })
     // A raw graphql-transport-ws socket that stops reading after its first message.
-    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws')
-    await new Promise<void>((resolve, reject) => {
-      socket.on('error', reject)
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } })))
-      socket.on('message', (data) => {
-        const message = JSON.parse(String(data)) as { type: string }
-        if (message.type === 'connection_ack') {
-          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } } }))
-        } else if (message.type === 'next') {
-          ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
-          resolve()
-        }
-      })
-    })
+    const raw = await openRawSocket(server.url, alice.token)
+    const socket = raw.socket
+    raw.send({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } } })
+    await raw.next((message) => message.type === 'next')
+    stopReading(socket)
     // Whatever happens, the socket goes: a stream left open would hold one of alice's places in the next tests.
     try {
       expect(await metric('suggestions_subscriptions_active')).toBe(1)
