@@ -116,11 +116,18 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       // on a fake clock.
       expect((await logInteractions(top.contact.id, 3)).errors).toBeUndefined()
       await vi.waitFor(() => expect(events.map((e) => e.__typename)).toContain('SuggestionsUpdated'), { timeout: 30_000 })
-      await new Promise((resolve) => setTimeout(resolve, 600)) // a second update would come within 250 ms
+      // Once the stream waits for changes again, it has sent every update of the burst (graphql-ws keeps their
+      // order): a marker change now gives the next update, and any second update of the burst came before it.
+      await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_waiting')).toBe(1), { timeout: 30_000, interval: 50 })
+      const marker = batched(events)[1]!
+      expect((await logInteractions(marker.contact.id, 1)).errors).toBeUndefined()
+      await vi.waitFor(() => expect(events.filter((e) => e.__typename === 'SuggestionsUpdated').length).toBeGreaterThanOrEqual(2), { timeout: 30_000 })
       const updates = events.filter((e) => e.__typename === 'SuggestionsUpdated')
-      expect(updates).toHaveLength(1)
+      expect(updates).toHaveLength(2)
       expect(updates[0]!.suggestions!.map((s) => s.contact.id)).not.toContain(top.contact.id)
+      expect(updates[0]!.suggestions!.map((s) => s.contact.id)).toContain(marker.contact.id)
       expect(updates[0]!.suggestions).toHaveLength(20)
+      expect(updates[1]!.suggestions!.map((s) => s.contact.id)).not.toContain(marker.contact.id)
     } finally {
       await client.dispose()
       await done.catch(() => {})
@@ -168,7 +175,8 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       expect((await logInteractions(id, 30)).errors).toBeUndefined()
       // 30 changes in a burst give a few coalesced update walks, not 30 (the regeneration job they ask for waits 5 s).
       await vi.waitFor(async () => expect(await metric('suggestion_generation_duration_seconds_count')).toBeGreaterThan(generations), { timeout: 30_000, interval: 100 })
-      await new Promise((resolve) => setTimeout(resolve, 1500)) // more walks, if any, would come within 1 s
+      // The stream has handled the burst once it waits for changes again; its walks are all counted by then.
+      await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_waiting')).toBe(1), { timeout: 30_000, interval: 50 })
       const walks = (await metric('suggestion_generation_duration_seconds_count')) - generations
       expect(walks).toBeLessThanOrEqual(5)
     } finally {
