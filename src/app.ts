@@ -39,6 +39,7 @@ import { useCursorSecret } from './cursors/cursor-codec.ts'
 import { createChangeBus, USER_CHANGED } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
+import { LiveStreamStats } from './suggestions/live.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
 
@@ -89,7 +90,8 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
   const pubsub = changes.pubsub
   const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
   const admission = new AdmissionControl({ concurrency: config.generationConcurrency, queueLimit: config.generationQueueLimit })
-  metrics.observeStreams({ open: () => subscriptionLimiter.total(), walks: () => admission.stats })
+  const liveStreams = new LiveStreamStats()
+  metrics.observeStreams({ open: () => subscriptionLimiter.total(), waitingForChanges: () => liveStreams.waiting, walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => clock.now(),
@@ -168,6 +170,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
         tokenWatch,
         quotas: config.quotas,
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+        liveStreams,
       }
     },
   })

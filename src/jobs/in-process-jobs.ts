@@ -148,6 +148,7 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         timers.clear()
         ready.length = 0
         notifyRoom()
+        options.onCloseWaiting?.(running.size + (refreshing ? 1 : 0))
         // A job that ignores its signal is left behind.
         await settleWithin([...running, refreshing], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')

@@ -62,6 +62,12 @@ export interface JobsOptions {
   debounceMs?: number
   /** How long `close` waits for running jobs before aborting them (default 10 s). */
   closeTimeoutMs?: number
+  /**
+   * Called by `close` once it takes no more jobs, as it starts waiting for the jobs still running
+   * (their number; the in-process runner counts a daily refresh still walking as one). Tests
+   * observe the wait with it instead of sleeping; it must not throw.
+   */
+  onCloseWaiting?: (running: number) => void
   /** Users read per page by the daily refresh (default 1000). */
   refreshPageSize?: number
   /** Replaces the processor (tests inject failures and slow jobs with it). */
