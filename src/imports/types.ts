@@ -63,6 +63,11 @@ export interface ImportedEvent extends RecordPosition {
   /** For a single event: its busy interval. */
   startsAt: Date | null
   endsAt: Date | null
+  /**
+   * Set when the event is not busy time (`STATUS:CANCELLED`, `TRANSP:TRANSPARENT`, or a timed event
+   * without duration): no row is stored, and what an earlier import stored under its UID is removed.
+   */
+  notBusy?: 'cancelled' | 'transparent' | 'empty'
 }
 
 /** What one batch (or a whole import) did. */
