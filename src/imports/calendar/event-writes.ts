@@ -124,10 +124,14 @@ export async function applyEventBatch(
         where: { userId, uid: { in: uids } },
         select: { uid: true, startsAt: true, endsAt: true, title: true },
       })
-      const existingSeries = await tx.calendarSeries.findMany({ where: { userId, uid: { in: uids } }, select: { uid: true, ics: true } })
+      const existingSeries = await tx.calendarSeries.findMany({
+        where: { userId, uid: { in: uids } },
+        select: { id: true, uid: true, ics: true, expandedUntil: true },
+      })
       const rowsByUid = new Map<string, Row[]>()
       for (const row of existingRows) rowsByUid.set(row.uid!, [...(rowsByUid.get(row.uid!) ?? []), row])
       const seriesByUid = new Map(existingSeries.map((series) => [series.uid, series.ics]))
+      const seriesRowOf = new Map(existingSeries.map((series) => [series.uid, series]))
 
       const changed: (Planned & { existed: boolean })[] = []
       let freed = 0
@@ -142,6 +146,22 @@ export async function applyEventBatch(
             : oldSeries === undefined && oldRows.length === 1 && sameRow(oldRows[0]!, rows[0]!)
         if (unchanged) {
           counts.unchanged++
+          // The same series imported later: what the horizon gained since is added now, not at the next daily refresh.
+          const stored = seriesRowOf.get(event.uid)
+          if (stored && event.seriesIcs !== null && stored.expandedUntil < until) {
+            const start = new Date(Math.max(stored.expandedUntil.getTime(), from.getTime()))
+            const more = seriesRows(event.seriesIcs, start, until, options.timezone, start)
+            if (typeof more !== 'string') {
+              try {
+                await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed, more.length)
+                if (more.length > 0) await tx.calendarEvent.createMany({ data: more.map((row) => ({ userId, uid: event.uid, ...row })) })
+                await tx.calendarSeries.update({ where: { id: stored.id }, data: { expandedUntil: until } })
+              } catch (error) {
+                // Past the quota: left for the daily refresh (which respects it too).
+                if (!(error instanceof ClientError) || error.code !== 'QUOTA_EXCEEDED') throw error
+              }
+            }
+          }
           continue
         }
         // The rows this event replaces leave in this transaction: they do not count against the quota.

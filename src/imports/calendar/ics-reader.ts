@@ -360,7 +360,8 @@ export async function* readCalendarRecords(
   yield* finishFile()
 
   function append(line: ContentLine): void {
-    if (!record) return
+    // Other components (VTODO, VJOURNAL, VFREEBUSY...) are skipped, not kept.
+    if (!record || record.kind === 'other') return
     const cap = record.kind === 'vtimezone' ? MAX_TIMEZONE_BYTES : limits.maxRecordBytes
     if (record.bytes + line.text.length > cap) {
       flag(`${record.kind === 'vtimezone' ? 'VTIMEZONE' : 'event'} larger than ${cap} bytes`)
