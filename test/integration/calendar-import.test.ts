@@ -6,6 +6,7 @@
  * always equals the rows stored. Time is explicit (`now`), never the clock.
  */
 import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCalendarRecords } from '../../src/imports/calendar/ics-reader.ts'
@@ -176,6 +177,56 @@ describe.each(kinds)('calendar import on %s', (kind) => {
     expect(again.counts).toEqual({ created: 0, updated: 0, unchanged: 1, rejected: 0 })
     expect((await rows(userId)).map((r) => r.start).at(-1)).toBe('2026-11-16T08:00:00.000Z')
     expect(await counter(userId)).toBe(7)
+  })
+
+  it('property: any sequence of files keeps the counter equal to the rows, one event per UID, and a repeat changes nothing', async () => {
+    type Spec = { uid: number; kind: 'single' | 'series' | 'cancelled' | 'free'; day: number; hours: number; title: string; count: number }
+    const spec = fc.record({
+      uid: fc.integer({ min: 0, max: 4 }),
+      kind: fc.constantFrom<Spec['kind']>('single', 'series', 'cancelled', 'free'),
+      day: fc.integer({ min: -3, max: 20 }),
+      hours: fc.integer({ min: 1, max: 30 }),
+      title: fc.constantFrom('A', 'B', 'Ü', ''),
+      count: fc.integer({ min: 1, max: 6 }),
+    })
+    const toIcs = (events: Spec[]) => {
+      const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0']
+      for (const e of events) {
+        const start = new Date(NOW.getTime() + e.day * 86_400_000)
+        const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+        lines.push('BEGIN:VEVENT', `UID:p${e.uid}@example.test`, `DTSTART:${stamp(start)}`, `DTEND:${stamp(new Date(start.getTime() + e.hours * 3_600_000))}`)
+        if (e.title) lines.push(`SUMMARY:${e.title}`)
+        if (e.kind === 'series') lines.push(`RRULE:FREQ=DAILY;INTERVAL=2;COUNT=${e.count}`)
+        if (e.kind === 'cancelled') lines.push('STATUS:CANCELLED')
+        if (e.kind === 'free') lines.push('TRANSP:TRANSPARENT')
+        lines.push('END:VEVENT')
+      }
+      lines.push('END:VCALENDAR', '')
+      return lines.join('\r\n')
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(spec, { maxLength: 6 }), { minLength: 1, maxLength: 3 }), async (files) => {
+        const userId = await newUser()
+        for (const file of files) {
+          const text = toIcs(file)
+          await importIcs(userId, text, NOW, { horizonDays: 14 })
+          const repeat = await importIcs(userId, text, NOW, { horizonDays: 14 })
+          expect(repeat.counts).toMatchObject({ created: 0, updated: 0 })
+          const stored = await rows(userId)
+          expect(await counter(userId)).toBe(stored.length)
+          // The first event of each UID in the file is the one stored (later duplicates are rejected).
+          for (const uid of new Set(file.map((e) => e.uid))) {
+            const kept = file.find((e) => e.uid === uid)!
+            const mine = stored.filter((r) => r.uid === `p${uid}@example.test`)
+            if (kept.kind === 'cancelled' || kept.kind === 'free') expect(mine).toEqual([])
+            else if (kept.kind === 'single') expect(mine.length).toBeLessThanOrEqual(1)
+            else expect(mine.length).toBeLessThanOrEqual(kept.count)
+            expect(new Set(mine.map((r) => r.start)).size).toBe(mine.length)
+          }
+        }
+      }),
+      { numRuns: kind === 'pglite' ? 15 : 25 },
+    )
   })
 
   it('respects the calendar-event quota in rows: what does not fit is rejected, the rest stored, counters right', async () => {

@@ -73,6 +73,50 @@ describe('readCalendarRecords: the fixture', () => {
     expect([iso(offsite.startsAt), iso(offsite.endsAt)]).toEqual(['2026-10-20T07:00:00.000Z', '2026-10-21T07:00:00.000Z'])
   })
 
+  it('reads a TZID that is no IANA name (Outlook) with its VTIMEZONE, even when the VTIMEZONE comes after the event', async () => {
+    const outlookZone = [
+      'BEGIN:VTIMEZONE',
+      'TZID:W. Europe Standard Time',
+      'BEGIN:STANDARD',
+      'DTSTART:16010101T030000',
+      'TZOFFSETFROM:+0200',
+      'TZOFFSETTO:+0100',
+      'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10',
+      'END:STANDARD',
+      'BEGIN:DAYLIGHT',
+      'DTSTART:16010101T020000',
+      'TZOFFSETFROM:+0100',
+      'TZOFFSETTO:+0200',
+      'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3',
+      'END:DAYLIGHT',
+      'END:VTIMEZONE',
+    ]
+    const event = (uid: string, day: string) => vevent(`UID:${uid}`, `DTSTART;TZID=W. Europe Standard Time:${day}T100000`, `DTEND;TZID=W. Europe Standard Time:${day}T110000`)
+    const records = await readAll(ics(...event('before', '20261023'), ...outlookZone, ...event('after', '20261026')))
+    expect(records.map((r) => (r.kind === 'event' ? [r.uid, iso(r.startsAt)] : r))).toEqual([
+      ['after', '2026-10-26T09:00:00.000Z'], // CET
+      ['before', '2026-10-23T08:00:00.000Z'], // CEST; it waited for the VTIMEZONE
+    ])
+  })
+
+  it('yields single events while the file is still arriving (streaming, not buffered)', async () => {
+    let pulled = 0
+    async function* endless() {
+      yield encoder.encode('BEGIN:VCALENDAR\r\n')
+      for (let i = 0; ; i++) {
+        pulled++
+        yield encoder.encode(vevent(`UID:e${i}`, 'DTSTART:20261016T150000Z', 'DTEND:20261016T153000Z').join('\r\n') + '\r\n')
+      }
+    }
+    const seen: string[] = []
+    for await (const record of readCalendarRecords(endless())) {
+      seen.push((record as ImportedEvent).uid)
+      if (seen.length === 3) break
+    }
+    expect(seen).toEqual(['e0', 'e1', 'e2'])
+    expect(pulled).toBeLessThanOrEqual(5)
+  })
+
   it('accepts LF line endings and a BOM', async () => {
     const text = '\uFEFF' + FIXTURE.toString('utf8').replace(/\r\n/g, '\n')
     const records = await readAll(text, { timezone: 'Europe/Berlin' })
