@@ -10,7 +10,7 @@ import { isValidTimeZone } from '../../calendar/free-slots.ts'
 import { DAY_MS } from '../../time.ts'
 import type { ImportedEvent, Rejected } from '../types.ts'
 import { DEFAULT_MAX_LINE_BYTES, readContentLines, type ContentLine } from './ics-lines.ts'
-import { EventFieldError, UnknownTimeZoneError, eventInterval, notBusyReason, textProperty, type IcalComponent, type IcalTimezone } from './ics-time.ts'
+import { EventFieldError, MAX_YEAR, MIN_YEAR, UnknownTimeZoneError, eventInterval, notBusyReason, textProperty, type IcalComponent, type IcalTimezone } from './ics-time.ts'
 import { titleOf } from './expand-series.ts'
 
 /** The file is not iCalendar (or is empty): the whole import fails with `BAD_USER_INPUT`. */
@@ -32,7 +32,7 @@ export interface CalendarReadOptions {
   maxHeldSeries?: number
   /** Bytes of recurring VEVENTs held until the end (default 20 MB). */
   maxHeldBytes?: number
-  /** VTIMEZONEs kept (default 100), each at most 64 KiB. */
+  /** VTIMEZONEs kept (default 50), each at most 64 KiB with at most 10 yearly rules. */
   maxTimezones?: number
   /** UIDs of single events remembered to refuse duplicates (default 200,000; past it not checked). */
   maxSingleUids?: number
@@ -44,11 +44,13 @@ export const CALENDAR_READ_DEFAULTS = {
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   maxHeldSeries: 10_000,
   maxHeldBytes: 20 * 1024 * 1024,
-  maxTimezones: 100,
+  maxTimezones: 50,
   maxSingleUids: 200_000,
 }
 
 const MAX_TIMEZONE_BYTES = 64 * 1024
+/** Observances with a rule in one VTIMEZONE (Google, Apple and Outlook write two). */
+const MAX_ZONE_RULES = 10
 /** Deeper nesting inside a VEVENT (VALARM is one level) is refused. */
 const MAX_DEPTH = 8
 /** The report keeps this much of a record's text. */
@@ -72,8 +74,8 @@ interface HeldSeries {
   positions: number[]
   tzids: Set<string>
   hasMaster: boolean
-  /** The master's text (the VEVENT without RECURRENCE-ID), for the report. */
-  masterText?: string
+  /** Where the master (the VEVENT without RECURRENCE-ID) is in `texts`. */
+  masterAt?: number
 }
 
 /**
@@ -143,18 +145,34 @@ export async function* readCalendarRecords(
     yield* readEvent(text, open.position)
   }
 
-  function addTimezone(text: string): void {
+  function addTimezone(original: string): void {
+    let text = original
     if (timezones.size >= limits.maxTimezones || text.length > MAX_TIMEZONE_BYTES) return
     try {
       const component = new ICAL.Component(ICAL.parse(text) as unknown[])
       const tzid = textProperty(component, 'tzid')
       if (!tzid || timezones.has(tzid) || !isStorableText(tzid)) return
-      // Observances recur yearly; any other rule (FREQ=SECONDLY...) could make ical.js walk for ever.
+      // Observances recur yearly; any other rule (FREQ=SECONDLY...) could make ical.js walk for ever,
+      // and each rule is walked year by year: real zones have a handful.
+      if (component.getAllSubcomponents().filter((observance) => observance.hasProperty('rrule')).length > MAX_ZONE_RULES) return
       for (const observance of component.getAllSubcomponents()) {
         for (const rule of observance.getAllProperties('rrule')) {
           if (!/^FREQ=YEARLY(;|$)/i.test(String(rule.toICALString().split(':').slice(1).join(':')))) return
         }
       }
+      // ical.js walks an observance from its DTSTART (Outlook writes 1601) every time a series is
+      // parsed: about 40 ms a zone, against 3 ms from 1970. A yearly rule without COUNT means the
+      // same from 1970 on, and busy time before 1970 is not looked for.
+      for (const observance of component.getAllSubcomponents()) {
+        const rule = observance.getFirstPropertyValue('rrule')
+        const start = observance.getFirstPropertyValue('dtstart')
+        if (rule instanceof ICAL.Recur && !rule.count && start instanceof ICAL.Time && start.year < 1970) {
+          const moved = start.clone()
+          moved.year = 1970
+          observance.updatePropertyWithValue('dtstart', moved)
+        }
+      }
+      text = component.toString()
       const zoneObject = new ICAL.Timezone({ component, tzid })
       // A probe: a zone that cannot answer is dropped here, not while reading events.
       zoneObject.utcOffset(ICAL.Time.fromData({ year: 2026, month: 6, day: 1, hour: 12 }))
@@ -188,7 +206,9 @@ export async function* readCalendarRecords(
           return
         }
       }
-      if (heldBytes + text.length > limits.maxHeldBytes) {
+      // Only what makes busy time is held and stored: descriptions, attendees and alarms are dropped.
+      const kept = busyText(component)
+      if (heldBytes + kept.length > limits.maxHeldBytes) {
         yield refuse(position, text, `too much recurring-event text in one file (at most ${limits.maxHeldBytes} bytes)`)
         return
       }
@@ -202,11 +222,11 @@ export async function* readCalendarRecords(
         return
       }
       series.hasMaster ||= isMaster
-      if (isMaster) series.masterText = text
-      series.texts.push(text)
+      if (isMaster) series.masterAt = series.texts.length
+      series.texts.push(kept)
       series.positions.push(position)
       for (const tzid of tzidsOf(component)) series.tzids.add(tzid)
-      heldBytes += text.length
+      heldBytes += kept.length
       return
     }
     const key = uidKey(uid)
@@ -251,7 +271,7 @@ export async function* readCalendarRecords(
     waiting.length = 0
     for (const [uid, series] of held) {
       held.delete(uid)
-      const masterAt = series.masterText === undefined ? 0 : series.texts.indexOf(series.masterText)
+      const masterAt = series.masterAt ?? 0
       const position = series.positions[masterAt]!
       const first = series.texts[masterAt]!
       if (singleUids.has(uidKey(uid))) {
@@ -270,7 +290,7 @@ export async function* readCalendarRecords(
         return defined ? [defined.text] : []
       })
       const seriesIcs = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//prm//calendar import//EN', ...zonesText, ...series.texts, 'END:VCALENDAR', ''].join('\r\n')
-      const master = series.masterText
+      const master = series.masterAt === undefined ? undefined : series.texts[series.masterAt]
       let title: string | null = null
       try {
         const root = new ICAL.Component(ICAL.parse(seriesIcs) as unknown[])
@@ -380,6 +400,18 @@ function eventUid(component: IcalComponent, text: string): string {
   return `sha256:${createHash('sha256').update(basis).digest('hex')}`
 }
 
+/** The properties of a VEVENT that make its busy time (and its title); the rest is not kept. */
+const BUSY_PROPERTIES = new Set(['uid', 'dtstart', 'dtend', 'duration', 'rrule', 'rdate', 'exdate', 'recurrence-id', 'summary', 'status', 'transp'])
+
+/** The VEVENT with only {@link BUSY_PROPERTIES} and no subcomponent (VALARM), as iCalendar text. */
+function busyText(component: IcalComponent): string {
+  for (const property of component.getAllProperties()) {
+    if (!BUSY_PROPERTIES.has(property.name)) component.removeProperty(property)
+  }
+  component.removeAllSubcomponents()
+  return component.toString()
+}
+
 /** A short key for the set of single UIDs seen (memory: about 60 bytes a UID). */
 function uidKey(uid: string): string {
   return createHash('sha1').update(uid).digest('base64').slice(0, 16)
@@ -400,7 +432,7 @@ function checkRecurring(component: IcalComponent): EventFieldError | null {
   try {
     if (!component.hasProperty('dtstart')) return new EventFieldError('DTSTART', 'DTSTART is missing')
     const start = component.getFirstPropertyValue('dtstart')
-    if (!(start instanceof ICAL.Time) || start.year < 1000 || start.year > 9999) return new EventFieldError('DTSTART', 'DTSTART is not a valid date')
+    if (!(start instanceof ICAL.Time) || start.year < MIN_YEAR || start.year > MAX_YEAR) return new EventFieldError('DTSTART', `DTSTART is not a date between ${MIN_YEAR} and ${MAX_YEAR}`)
     for (const rule of component.getAllProperties('rrule')) {
       const value = rule.getFirstValue()
       if (!(value instanceof ICAL.Recur)) return new EventFieldError('RRULE', 'RRULE is not a recurrence rule')
@@ -410,7 +442,10 @@ function checkRecurring(component: IcalComponent): EventFieldError | null {
     for (const name of ['rdate', 'exdate', 'recurrence-id']) {
       for (const property of component.getAllProperties(name)) {
         for (const value of property.getValues()) {
-          if (!(value instanceof ICAL.Time) && !(value instanceof ICAL.Period)) return new EventFieldError(name.toUpperCase(), `${name.toUpperCase()} is not a date`)
+          const time = value instanceof ICAL.Period ? value.start : value
+          if (!(time instanceof ICAL.Time) || time.year < MIN_YEAR || time.year > MAX_YEAR) {
+            return new EventFieldError(name.toUpperCase(), `${name.toUpperCase()} is not a date between ${MIN_YEAR} and ${MAX_YEAR}`)
+          }
         }
       }
     }

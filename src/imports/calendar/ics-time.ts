@@ -127,18 +127,26 @@ export function eventInterval(component: IcalComponent, userZone: string, lookup
   return { start, end: start }
 }
 
+/**
+ * The years an imported event may fall in: busy time is looked for around now, and a time far
+ * away would make ical.js walk a VTIMEZONE's rules over thousands of years (a hostile file's cheap
+ * way to burn CPU).
+ */
+export const MIN_YEAR = 1900
+export const MAX_YEAR = 2200
+
 /** ical.js parses lazily and leniently: a value like `2026-13-45` must not become a date. */
 function checkTime(time: IcalTime, field: string): void {
   const ok =
     Number.isInteger(time.year) &&
-    time.year >= 1000 &&
-    time.year <= 9999 &&
+    time.year >= MIN_YEAR &&
+    time.year <= MAX_YEAR &&
     time.month >= 1 &&
     time.month <= 12 &&
     time.day >= 1 &&
     time.day <= 31 &&
     (time.isDate || (time.hour >= 0 && time.hour <= 23 && time.minute >= 0 && time.minute <= 59 && time.second >= 0 && time.second <= 60))
-  if (!ok) throw new EventFieldError(field, `${field} is not a valid date`)
+  if (!ok) throw new EventFieldError(field, `${field} is not a valid date between ${MIN_YEAR} and ${MAX_YEAR}`)
 }
 
 /** Reads the first value of a text property as a string (null when absent or not text). */
