@@ -45,13 +45,14 @@ describe.each(kinds)('calendar import on %s', (kind) => {
       const { counts, rejected } = await applyEventBatch({ prisma: db.prisma }, userId, batch, now, {
         horizonDays: options.horizonDays ?? 30,
         maxEvents: options.maxEvents ?? 100_000,
-        timezone: ZONE,
+        // No timezone: the writer reads the user's (Europe/Berlin), as the import job calls it.
       })
       for (const key of Object.keys(totals) as (keyof ImportCounts)[]) totals[key] += counts[key]
       reasons.push(...rejected.map((r) => r.reason))
       batch = []
     }
-    for await (const record of readCalendarRecords(chunks(text), { timezone: ZONE })) {
+    // No timezone either: all-day and floating events carry their wall clock to the writer.
+    for await (const record of readCalendarRecords(chunks(text))) {
       if (record.kind === 'rejected') {
         totals.rejected++
         reasons.push(record.reason)

@@ -67,10 +67,15 @@ describe('readCalendarRecords: the fixture', () => {
     ])
   })
 
-  it('reads all-day events in the user zone given', async () => {
+  it('reads all-day events in the user zone given, and hands their wall clock to the writer', async () => {
     const records = await readAll(FIXTURE, { timezone: 'America/Los_Angeles' })
     const offsite = records.find((r) => r.kind === 'event' && r.uid === 'offsite-0002@example.test') as ImportedEvent
     expect([iso(offsite.startsAt), iso(offsite.endsAt)]).toEqual(['2026-10-20T07:00:00.000Z', '2026-10-21T07:00:00.000Z'])
+    expect(offsite.wallClock).toEqual({ start: '2026-10-20', end: '2026-10-21' })
+    // Zoned events carry none: their instants do not depend on the user.
+    expect(records.filter((r) => r.kind === 'event' && r.wallClock).map((r) => (r as ImportedEvent).uid)).toEqual(['offsite-0002@example.test'])
+    const [floating] = await readAll(ics(...vevent('UID:f', 'DTSTART:20261016T150000', 'DURATION:PT1H')))
+    expect((floating as ImportedEvent).wallClock).toEqual({ start: '2026-10-16T15:00:00', end: '2026-10-16T16:00:00' })
   })
 
   it('reads a TZID that is no IANA name (Outlook) with its VTIMEZONE, even when the VTIMEZONE comes after the event', async () => {

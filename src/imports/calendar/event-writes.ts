@@ -11,14 +11,15 @@ import { isStorableDate } from '../../validation.ts'
 import { DAY_MS } from '../../time.ts'
 import type { ImportCounts, ImportedEvent, Rejected } from '../types.ts'
 import { expandSeriesDetailed, type Occurrence } from './expand-series.ts'
+import { wallClockInstant } from './ics-time.ts'
 
 export interface EventBatchOptions {
   /** How far ahead recurring events are expanded (the suggestion horizon), in days. */
   horizonDays: number
   /** The user's calendar-event quota (rows). */
   maxEvents: number
-  /** The user's IANA zone (floating times and all-day dates of series). */
-  timezone: string
+  /** The user's IANA zone (floating times and all-day dates); absent: read from the user's row. */
+  timezone?: string
 }
 
 /** Occurrences that started this long before `now` are still stored (one running now stays busy). */
@@ -98,6 +99,7 @@ export async function applyEventBatch(
   const rejected: Rejected[] = []
   const from = new Date(now.getTime() - PAST_KEPT_MS)
   const until = new Date(now.getTime() + options.horizonDays * DAY_MS)
+  const zone = options.timezone ?? (await deps.prisma.user.findUnique({ where: { id: userId }, select: { timezone: true } }))?.timezone ?? 'UTC'
 
   // Several records of one UID: the last wins.
   const lastOfUid = new Map<string, ImportedEvent>()
@@ -109,12 +111,18 @@ export async function applyEventBatch(
   for (const event of lastOfUid.values()) {
     if (event.notBusy) planned.push({ event, rows: [] })
     else if (event.seriesIcs !== null) {
-      const rows = seriesRows(event.seriesIcs, from, until, options.timezone)
+      const rows = seriesRows(event.seriesIcs, from, until, zone)
       if (typeof rows === 'string') rejected.push(rejectedOf(event, rows))
       else planned.push({ event, rows })
-    } else if (event.startsAt && event.endsAt && event.endsAt > event.startsAt) {
-      planned.push({ event, rows: [{ startsAt: event.startsAt, endsAt: event.endsAt, title: event.title }] })
-    } else rejected.push(rejectedOf(event, 'no busy interval'))
+    } else {
+      // All-day and floating events are read in the user's zone as it is now.
+      const startsAt = event.wallClock ? wallClockInstant(event.wallClock.start, zone) : event.startsAt
+      const endsAt = event.wallClock ? wallClockInstant(event.wallClock.end, zone) : event.endsAt
+      const problem =
+        !startsAt || !endsAt || endsAt <= startsAt ? 'no busy interval' : rowProblem({ start: startsAt, end: endsAt, title: event.title })
+      if (problem) rejected.push(rejectedOf(event, problem))
+      else planned.push({ event, rows: [{ startsAt: startsAt!, endsAt: endsAt!, title: event.title }] })
+    }
   }
 
   if (planned.length > 0) {
@@ -150,7 +158,7 @@ export async function applyEventBatch(
           const stored = seriesRowOf.get(event.uid)
           if (stored && event.seriesIcs !== null && stored.expandedUntil < until) {
             const start = new Date(Math.max(stored.expandedUntil.getTime(), from.getTime()))
-            const more = seriesRows(event.seriesIcs, start, until, options.timezone, start)
+            const more = seriesRows(event.seriesIcs, start, until, zone, start)
             if (typeof more !== 'string') {
               try {
                 await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed, more.length)

@@ -24,7 +24,10 @@ export class CalendarFormatError extends ClientError {
 export interface CalendarReadOptions {
   /** Largest VEVENT, in bytes of its lines (default 256 KiB); a larger one is rejected. */
   maxRecordBytes?: number
-  /** The user's IANA zone: floating times and all-day dates are read in it (default UTC). */
+  /**
+   * The zone floating times and all-day dates are read in here (default UTC); such events also
+   * carry `wallClock`, which the writer reads again in the user's zone.
+   */
   timezone?: string
   /** Longest unfolded line (default 1 MiB); a longer one is cut, and its event rejected. */
   maxLineBytes?: number
@@ -249,12 +252,12 @@ export async function* readCalendarRecords(
     const notBusy = notBusyReason(component)
     if (notBusy) return { ...base, startsAt: null, endsAt: null, notBusy }
     try {
-      const { start, end } = eventInterval(component, zone, lookup)
+      const { start, end, wallClock } = eventInterval(component, zone, lookup)
       if (!isStorableDate(start) || !isStorableDate(end)) return refuse(position, text, 'a date outside the years 1000-9999', 'DTSTART')
       if (end.getTime() < start.getTime()) return refuse(position, text, 'the event ends before it starts', 'DTEND')
       if (end.getTime() === start.getTime()) return { ...base, startsAt: null, endsAt: null, notBusy: 'empty' }
       if (end.getTime() - start.getTime() > MAX_EVENT_MS) return refuse(position, text, 'longer than 31 days: not imported as busy time', 'DTEND')
-      return { ...base, startsAt: start, endsAt: end }
+      return { ...base, startsAt: start, endsAt: end, ...(wallClock ? { wallClock } : {}) }
     } catch (error) {
       return refuseFor(error, position, text)
     }

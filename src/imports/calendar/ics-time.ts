@@ -94,15 +94,44 @@ export function timeProperty(component: IcalComponent, name: string): { time: Ic
  *
  * @throws EventFieldError (DTSTART missing or unreadable, DTEND/DURATION unreadable) and UnknownTimeZoneError.
  */
-export function eventInterval(component: IcalComponent, userZone: string, lookup: ZoneLookup = noZones): { start: Date; end: Date } {
+export function eventInterval(
+  component: IcalComponent,
+  userZone: string,
+  lookup: ZoneLookup = noZones,
+): { start: Date; end: Date; wallClock?: WallClock } {
   const dtstart = timeProperty(component, 'dtstart')
   if (!dtstart) throw new EventFieldError('DTSTART', 'DTSTART is missing')
   checkTime(dtstart.time, 'DTSTART')
+  const end = endOf(component, dtstart)
   const start = instantOf(dtstart.time, dtstart.tzid, userZone, lookup)
+  const interval = { start, end: end.time === dtstart.time ? start : instantOf(end.time, end.tzid, userZone, lookup) }
+  // Both ends read in the user's zone: the writer reads them again in the zone the user has then.
+  if (followsUserZone(dtstart.time, dtstart.tzid) && followsUserZone(end.time, end.tzid)) {
+    return { ...interval, wallClock: { start: dtstart.time.toString(), end: end.time.toString() } }
+  }
+  return interval
+}
+
+/**
+ * A time read in the user's zone, as ical.js writes it: `2026-10-20` (all day) or
+ * `2026-10-20T10:00:00` (floating); luxon's `DateTime.fromISO(value, { zone })` reads it back.
+ */
+export interface WallClock {
+  start: string
+  end: string
+}
+
+/** Whether a time is read in the user's zone: an all-day date, or a floating time without TZID. */
+function followsUserZone(time: IcalTime, tzid: string | null): boolean {
+  return time.isDate || (tzid === null && isFloating(time))
+}
+
+/** The end as a time: DTEND, DTSTART + DURATION, the next day for a date, else DTSTART itself. */
+function endOf(component: IcalComponent, dtstart: { time: IcalTime; tzid: string | null }): { time: IcalTime; tzid: string | null } {
   const dtend = timeProperty(component, 'dtend')
   if (dtend) {
     checkTime(dtend.time, 'DTEND')
-    return { start, end: instantOf(dtend.time, dtend.tzid, userZone, lookup) }
+    return dtend
   }
   const durationProperty = component.getFirstProperty('duration')
   if (durationProperty) {
@@ -114,17 +143,23 @@ export function eventInterval(component: IcalComponent, userZone: string, lookup
     }
     if (!(duration instanceof ICAL.Duration)) throw new EventFieldError('DURATION', 'DURATION is not a duration')
     const seconds = duration.toSeconds()
-    if (!Number.isFinite(seconds)) throw new EventFieldError('DURATION', 'bad DURATION')
+    if (!Number.isFinite(seconds) || Math.abs(seconds) > 400 * 86_400) throw new EventFieldError('DURATION', 'bad DURATION')
     const endTime = dtstart.time.clone()
     endTime.addDuration(duration)
-    return { start, end: instantOf(endTime, dtstart.tzid, userZone, lookup) }
+    return { time: endTime, tzid: dtstart.tzid }
   }
   if (dtstart.time.isDate) {
     const endTime = dtstart.time.clone()
     endTime.adjust(1, 0, 0, 0)
-    return { start, end: instantOf(endTime, null, userZone, lookup) }
+    return { time: endTime, tzid: null }
   }
-  return { start, end: start }
+  return dtstart
+}
+
+/** The instant of a {@link WallClock} value in `zone`; null when it does not read. */
+export function wallClockInstant(value: string, zone: string): Date | null {
+  const date = DateTime.fromISO(value, { zone })
+  return date.isValid ? date.toJSDate() : null
 }
 
 /**
