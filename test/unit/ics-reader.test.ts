@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CalendarFormatError, readCalendarRecords, type CalendarReadOptions } from '../../src/imports/calendar/ics-reader.ts'
-import { expandSeries } from '../../src/imports/calendar/expand-series.ts'
+import { expandSeries, expandSeriesDetailed } from '../../src/imports/calendar/expand-series.ts'
 import { readContentLines } from '../../src/imports/calendar/ics-lines.ts'
 import type { ImportedEvent, Rejected } from '../../src/imports/types.ts'
 
@@ -286,7 +286,19 @@ describe('readCalendarRecords: bad input', () => {
         const started = performance.now()
         try {
           const records = await readAll(bytes, { timezone: 'Europe/Berlin' }, size)
-          for (const record of records) expect(['event', 'rejected']).toContain(record.kind)
+          for (const record of records) {
+            expect(['event', 'rejected']).toContain(record.kind)
+            // What the writer does with a series: expand it under a budget; it may refuse, never hang.
+            if (record.kind === 'event' && record.seriesIcs !== null) {
+              try {
+                expandSeriesDetailed(record.seriesIcs, new Date('2026-10-01T00:00:00Z'), new Date('2026-11-01T00:00:00Z'), 'Europe/Berlin', {
+                  budget: { now: () => performance.now(), ms: 200 },
+                })
+              } catch (error) {
+                expect(error).toBeInstanceOf(Error)
+              }
+            }
+          }
         } catch (error) {
           expect(error).toBeInstanceOf(CalendarFormatError)
         }
