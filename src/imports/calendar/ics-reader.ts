@@ -10,7 +10,7 @@ import { isValidTimeZone } from '../../calendar/free-slots.ts'
 import { DAY_MS } from '../../time.ts'
 import type { ImportedEvent, Rejected } from '../types.ts'
 import { DEFAULT_MAX_LINE_BYTES, readContentLines, type ContentLine } from './ics-lines.ts'
-import { EventFieldError, MAX_YEAR, MIN_YEAR, UnknownTimeZoneError, eventInterval, notBusyReason, textProperty, type IcalComponent, type IcalTimezone } from './ics-time.ts'
+import { EventFieldError, isIanaZone, MAX_YEAR, MIN_YEAR, UnknownTimeZoneError, eventInterval, notBusyReason, textProperty, type IcalComponent, type IcalTimezone } from './ics-time.ts'
 import { titleOf } from './expand-series.ts'
 
 /** The file is not iCalendar (or is empty): the whole import fails with `BAD_USER_INPUT`. */
@@ -37,7 +37,7 @@ export interface CalendarReadOptions {
   maxHeldBytes?: number
   /** VTIMEZONEs kept (default 50), each at most 64 KiB with at most 10 yearly rules. */
   maxTimezones?: number
-  /** UIDs of single events remembered to refuse duplicates (default 200,000; past it not checked). */
+  /** UIDs of single events remembered to refuse duplicates (default 100,000, the default event quota: ~10 MB; past it not checked). */
   maxSingleUids?: number
 }
 
@@ -48,7 +48,7 @@ export const CALENDAR_READ_DEFAULTS = {
   maxHeldSeries: 10_000,
   maxHeldBytes: 20 * 1024 * 1024,
   maxTimezones: 50,
-  maxSingleUids: 200_000,
+  maxSingleUids: 100_000,
 }
 
 const MAX_TIMEZONE_BYTES = 64 * 1024
@@ -238,7 +238,7 @@ export async function* readCalendarRecords(
       return
     }
     if (singleUids.size < limits.maxSingleUids) singleUids.add(key)
-    const waitsForZone = tzidsOf(component).some((tzid) => !timezones.has(tzid) && !isValidTimeZone(tzid))
+    const waitsForZone = tzidsOf(component).some((tzid) => !timezones.has(tzid) && !isIanaZone(tzid))
     if (waitsForZone && heldBytes + text.length <= limits.maxHeldBytes) {
       heldBytes += text.length
       waiting.push({ text, position, component, uid })
@@ -283,7 +283,7 @@ export async function* readCalendarRecords(
         }
         continue
       }
-      const unknown = [...series.tzids].find((tzid) => !timezones.has(tzid) && !isValidTimeZone(tzid))
+      const unknown = [...series.tzids].find((tzid) => !timezones.has(tzid) && !isIanaZone(tzid))
       if (unknown !== undefined) {
         yield refuseFor(new UnknownTimeZoneError(unknown), position, first)
         continue

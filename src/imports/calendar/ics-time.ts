@@ -41,6 +41,18 @@ export class EventFieldError extends Error {
 
 const noZones: ZoneLookup = () => null
 
+/** Answers of {@link isIanaZone} (luxon builds an Intl.DateTimeFormat per question: ~0.5 ms). */
+const ianaAnswers = new Map<string, boolean>()
+
+/** Whether `tzid` is an IANA zone name, remembered for the first 1,000 names asked. */
+export function isIanaZone(tzid: string): boolean {
+  const known = ianaAnswers.get(tzid)
+  if (known !== undefined) return known
+  const valid = tzid.length <= 100 && isValidTimeZone(tzid)
+  if (ianaAnswers.size < 1000) ianaAnswers.set(tzid, valid)
+  return valid
+}
+
 function isFloating(time: IcalTime): boolean {
   return time.zone === ICAL.Timezone.localTimezone || time.zone?.tzid === 'floating' || !time.zone
 }
@@ -63,7 +75,7 @@ export function instantOf(time: IcalTime, tzid: string | null, userZone: string,
   if (tzid === null) return luxonInstant(clock, userZone)
   const defined = lookup(tzid)
   if (defined) return new Date(new ICAL.Time({ ...clock, isDate: false }, defined).toUnixTime() * 1000)
-  if (isValidTimeZone(tzid)) return luxonInstant(clock, tzid)
+  if (isIanaZone(tzid)) return luxonInstant(clock, tzid)
   throw new UnknownTimeZoneError(tzid)
 }
 
