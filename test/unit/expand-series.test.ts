@@ -108,6 +108,34 @@ describe('expandSeries', () => {
     expect(performance.now() - started).toBeLessThan(2000)
   })
 
+  it('property: moving an old DAILY/WEEKLY rule forward by whole periods changes no occurrence (and is fast)', () => {
+    const days = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.constantFrom('DAILY', 'WEEKLY'),
+        fc.integer({ min: 1, max: 3 }),
+        fc.subarray(days, { minLength: 0, maxLength: 3 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 23 }),
+        (daysBack, freq, interval, byDay, windowStart, windowDays, hour) => {
+          const start = new Date(Date.UTC(2026, 2, 1, hour) - daysBack * 86_400_000)
+          const stamp = start.toISOString().slice(0, 19).replace(/[-:]/g, '')
+          const rule = `RRULE:FREQ=${freq};INTERVAL=${interval}${byDay.length > 0 && freq === 'WEEKLY' ? `;BYDAY=${byDay.join(',')}` : ''}`
+          const ics = calendar(...BERLIN, ...vevent(`DTSTART;TZID=Europe/Berlin:${stamp}`, `DTEND;TZID=Europe/Berlin:${stamp.slice(0, 9)}${String(hour).padStart(2, '0')}4500`, rule, `EXDATE;TZID=Europe/Berlin:${stamp}`))
+          const from = new Date(Date.UTC(2026, 2, 1) + windowStart * 86_400_000)
+          const to = new Date(from.getTime() + windowDays * 86_400_000)
+          const fast = expandSeriesDetailed(ics, from, to, 'Europe/Berlin')
+          const slow = expandSeriesDetailed(ics, from, to, 'Europe/Berlin', { rebase: false })
+          expect(instants(fast.occurrences)).toEqual(instants(slow.occurrences))
+          expect(fast.truncated).toBe(false)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
   it('property: weekly rules give sorted occurrences inside the window, 10:00 local, none on an EXDATE', () => {
     fc.assert(
       fc.property(
