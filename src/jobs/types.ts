@@ -68,7 +68,7 @@ export interface JobsOptions {
   regenerate?: Regenerate
   /** How far ahead imported recurring events are expanded, in days (the suggestion horizon; default 7). */
   calendarHorizonDays?: number
-  /** The calendar-event quota the daily series refresh respects (default: unlimited). */
+  /** The calendar-event quota the daily series refresh respects (default: MAX_CALENDAR_EVENTS_PER_USER's default). */
   maxCalendarEvents?: number
   /**
    * Replaces the daily refresh's first step, extending imported recurring events to the new

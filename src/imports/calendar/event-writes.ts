@@ -6,6 +6,7 @@
  */
 import type { PrismaClient } from '../../generated/prisma/client.ts'
 import { ClientError } from '../../errors.ts'
+import { DEFAULT_QUOTAS } from '../../config.ts'
 import { giveQuota, takeQuota } from '../../quotas.ts'
 import { isStorableDate } from '../../validation.ts'
 import { DAY_MS } from '../../time.ts'
@@ -220,7 +221,7 @@ class SeriesChanged extends Error {}
  * taking their rows from the user's calendar-event quota. Walks the series by id, a page at a time.
  * Past occurrences are left in place.
  *
- * @param options `maxEvents` (the quota, default unlimited), `pageSize` (default 100), `stopped` (checked between series).
+ * @param options `maxEvents` (the quota, default MAX_CALENDAR_EVENTS_PER_USER's default), `pageSize` (default 100), `stopped` (checked between series).
  */
 export async function refreshCalendarSeries(
   prisma: PrismaClient,
@@ -230,7 +231,7 @@ export async function refreshCalendarSeries(
 ): Promise<SeriesRefreshResult> {
   const until = new Date(now.getTime() + horizonDays * DAY_MS)
   const pageSize = options.pageSize ?? 100
-  const maxEvents = options.maxEvents ?? Number.MAX_SAFE_INTEGER
+  const maxEvents = options.maxEvents ?? DEFAULT_QUOTAS.calendarEvents
   const result: SeriesRefreshResult = { series: 0, added: 0, failed: 0 }
   let last: string | undefined
   for (;;) {
