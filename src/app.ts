@@ -117,6 +117,9 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     logger,
     concurrency: config.jobConcurrency,
     refreshCron: config.suggestionRefreshCron,
+    // The daily refresh also extends imported recurring events to the new horizon.
+    calendarHorizonDays: config.suggestionHorizonDays,
+    maxCalendarEvents: config.quotas.calendarEvents,
     // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
     closeTimeoutMs: config.shutdownTimeoutMs / 2,
     // A regeneration waits 5 s after a write: a burst of writes gives one job, and it does not

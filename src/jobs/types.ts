@@ -72,4 +72,13 @@ export interface JobsOptions {
   refreshPageSize?: number
   /** Replaces the processor (tests inject failures and slow jobs with it). */
   regenerate?: Regenerate
+  /** How far ahead imported recurring events are expanded, in days (the suggestion horizon; default 7). */
+  calendarHorizonDays?: number
+  /** The calendar-event quota the daily series refresh respects (default: MAX_CALENDAR_EVENTS_PER_USER's default). */
+  maxCalendarEvents?: number
+  /**
+   * Replaces the daily refresh's first step, extending imported recurring events to the new
+   * horizon (imports/calendar/event-writes.ts `refreshCalendarSeries`); tests inject it.
+   */
+  refreshCalendar?: (now: Date) => Promise<unknown>
 }
