@@ -9,6 +9,8 @@ const PURE = [
   ...['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`),
   './src/contacts/cadence.ts',
   './src/calendar/free-slots.ts',
+  // Calendar imports: content lines, iCalendar times, series expansion (the reader and the writes are not pure).
+  ...['ics-lines.ts', 'ics-time.ts', 'expand-series.ts'].map((file) => `./src/imports/calendar/${file}`),
   // The deterministic generator of demo and bench data (seed.ts and bulk-insert.ts write it).
   ...['generate.ts', 'random.ts', 'vocabulary.ts', 'users.ts', 'dunbar.ts', 'contacts.ts', 'calendar.ts', 'rows.ts'].map((file) => `./src/seed/${file}`),
 ]

@@ -39,6 +39,7 @@ import { useCursorSecret } from './cursors/cursor-codec.ts'
 import { createChangeBus, USER_CHANGED } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
+import { LiveStreamStats } from './suggestions/live.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
 import { serveImports } from './http/import-routes.ts'
@@ -108,7 +109,8 @@ export function buildApp({
   const pubsub = changes.pubsub
   const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
   const admission = new AdmissionControl({ concurrency: config.generationConcurrency, queueLimit: config.generationQueueLimit })
-  metrics.observeStreams({ open: () => subscriptionLimiter.total(), walks: () => admission.stats })
+  const liveStreams = new LiveStreamStats()
+  metrics.observeStreams({ open: () => subscriptionLimiter.total(), waitingForChanges: () => liveStreams.waiting, walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
     now: () => clock.now(),
@@ -134,6 +136,9 @@ export function buildApp({
     logger,
     concurrency: config.jobConcurrency,
     refreshCron: config.suggestionRefreshCron,
+    // The daily refresh also extends imported recurring events to the new horizon.
+    calendarHorizonDays: config.suggestionHorizonDays,
+    maxCalendarEvents: config.quotas.calendarEvents,
     // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
     closeTimeoutMs: config.shutdownTimeoutMs / 2,
     // A regeneration waits 5 s after a write: a burst of writes gives one job, and it does not
@@ -203,6 +208,7 @@ export function buildApp({
         quotas: config.quotas,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+        liveStreams,
       }
     },
   })

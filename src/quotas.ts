@@ -20,18 +20,18 @@ const LABELS: Record<keyof Quotas, string> = { contacts: 'contacts', groups: 'gr
 /** The counter column of each kind: a conditional increment, and a decrement. */
 const COUNTERS = {
   contacts: {
-    take: (tx: Client, userId: string, limit: number) =>
-      tx.user.updateMany({ where: { id: userId, contactCount: { lt: limit } }, data: { contactCount: { increment: 1 } } }),
+    take: (tx: Client, userId: string, limit: number, n: number) =>
+      tx.user.updateMany({ where: { id: userId, contactCount: { lte: limit - n } }, data: { contactCount: { increment: n } } }),
     give: (tx: Client, userId: string, n: number) => tx.user.updateMany({ where: { id: userId }, data: { contactCount: { decrement: n } } }),
   },
   groups: {
-    take: (tx: Client, userId: string, limit: number) =>
-      tx.user.updateMany({ where: { id: userId, groupCount: { lt: limit } }, data: { groupCount: { increment: 1 } } }),
+    take: (tx: Client, userId: string, limit: number, n: number) =>
+      tx.user.updateMany({ where: { id: userId, groupCount: { lte: limit - n } }, data: { groupCount: { increment: n } } }),
     give: (tx: Client, userId: string, n: number) => tx.user.updateMany({ where: { id: userId }, data: { groupCount: { decrement: n } } }),
   },
   calendarEvents: {
-    take: (tx: Client, userId: string, limit: number) =>
-      tx.user.updateMany({ where: { id: userId, calendarEventCount: { lt: limit } }, data: { calendarEventCount: { increment: 1 } } }),
+    take: (tx: Client, userId: string, limit: number, n: number) =>
+      tx.user.updateMany({ where: { id: userId, calendarEventCount: { lte: limit - n } }, data: { calendarEventCount: { increment: n } } }),
     give: (tx: Client, userId: string, n: number) =>
       tx.user.updateMany({ where: { id: userId }, data: { calendarEventCount: { decrement: n } } }),
   },
@@ -43,12 +43,13 @@ export function quotaExceeded(resource: keyof Quotas, limit: number): ClientErro
 }
 
 /**
- * Takes one unit of the user's `resource` quota; call it inside the transaction
- * that inserts the row. Throws QUOTA_EXCEEDED (nothing taken) when the user
- * already owns `limit`.
+ * Takes `n` units (default one) of the user's `resource` quota; call it inside the transaction
+ * that inserts the rows. Throws QUOTA_EXCEEDED (nothing taken) when the user
+ * would then own more than `limit`.
  */
-export async function takeQuota(tx: Client, userId: string, resource: keyof Quotas, limit: number): Promise<void> {
-  const { count } = await COUNTERS[resource].take(tx, userId, limit)
+export async function takeQuota(tx: Client, userId: string, resource: keyof Quotas, limit: number, n = 1): Promise<void> {
+  if (n <= 0) return
+  const { count } = await COUNTERS[resource].take(tx, userId, limit, n)
   if (count === 0) throw quotaExceeded(resource, limit)
 }
 

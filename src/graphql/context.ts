@@ -5,6 +5,7 @@ import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
+import type { LiveStreamStats } from '../suggestions/live.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
 import type { Clock } from '../clock.ts'
 import type { Credential } from '../auth/authenticate.ts'
@@ -52,6 +53,8 @@ export interface GraphQLContext {
   request?: Request
   /** How long a stream's client may take nothing before the stream ends (STREAM_WRITE_TIMEOUT_MS). */
   streamWriteTimeoutMs: number
+  /** This process's counts of live suggestion streams (for /metrics). */
+  liveStreams: LiveStreamStats
 }
 
 /** The context of a field behind the `authenticated` scope: there is a viewer. */

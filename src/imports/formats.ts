@@ -1,10 +1,13 @@
 /**
  * The readers and writers the import job uses, by kind: the one place they are wired.
- * Until the readers and writers of contacts/ and calendar/ are merged, every import fails
- * with a clear message (FAILED, "cannot read ... yet"); the merge replaces the two stubs with
- * `readContactRecords` / `applyContactBatch` and `readCalendarRecords` / `applyEventBatch`.
+ * Calendar: `readCalendarRecords` / `applyEventBatch` (imports/calendar/). Contacts: until the
+ * readers and writers of contacts/ are merged, a contacts import fails with a clear message
+ * (FAILED, "cannot read contact files yet"); the merge replaces that stub with
+ * `readContactRecords` / `applyContactBatch`.
  */
 import type { Quotas } from '../config.ts'
+import { readCalendarRecords } from './calendar/ics-reader.ts'
+import { applyEventBatch } from './calendar/event-writes.ts'
 import type { ImportFormatHandler, ImportFormats } from './run-import.ts'
 
 /** What the writers need from the configuration. */
@@ -31,6 +34,14 @@ function notWired<R>(what: string): ImportFormatHandler<R> {
 }
 
 /** The formats of a running server. */
-export function importFormats(_options: ImportFormatOptions): ImportFormats {
-  return { CONTACTS: notWired('contact'), CALENDAR: notWired('calendar') }
+export function importFormats(options: ImportFormatOptions): ImportFormats {
+  return {
+    CONTACTS: notWired('contact'),
+    CALENDAR: {
+      // A file that is not iCalendar: CalendarFormatError (BAD_USER_INPUT), which fails the import at once.
+      read: (chunks) => readCalendarRecords(chunks),
+      apply: (prisma, userId, records, now) =>
+        applyEventBatch({ prisma }, userId, records, now, { horizonDays: options.horizonDays, maxEvents: options.quotas.calendarEvents }),
+    },
+  }
 }

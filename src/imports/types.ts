@@ -63,6 +63,17 @@ export interface ImportedEvent extends RecordPosition {
   /** For a single event: its busy interval. */
   startsAt: Date | null
   endsAt: Date | null
+  /**
+   * Set when the event is not busy time (`STATUS:CANCELLED`, `TRANSP:TRANSPARENT`, or a timed event
+   * without duration): no row is stored, and what an earlier import stored under its UID is removed.
+   */
+  notBusy?: 'cancelled' | 'transparent' | 'empty'
+  /**
+   * For a single event read in the user's zone (all-day dates, floating times): its local start and
+   * end (`2026-10-20`, `2026-10-20T10:00:00`). The writer turns them into instants in the user's zone
+   * at write time; `startsAt`/`endsAt` are those read in the reader's `timezone` option (default UTC).
+   */
+  wallClock?: { start: string; end: string }
 }
 
 /** What one batch (or a whole import) did. */

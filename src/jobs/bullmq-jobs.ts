@@ -156,6 +156,7 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         if (worker) {
           // Take no new job, then wait (bounded) for the running ones.
           await worker.pause(true)
+          options.onCloseWaiting?.(running.size)
           // Aborted jobs fail (and are retried later, by this or another process); one that ignores
           // its signal is cut off: its lock expires and BullMQ hands it to another worker as stalled.
           const finished = await settleWithin([...running], closeTimeoutMs, () => {

@@ -203,6 +203,7 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         ready.length = 0
         importsReady.length = 0
         notifyRoom()
+        options.onCloseWaiting?.(running.size + importsRunning.size + (refreshing ? 1 : 0))
         // A job that ignores its signal is left behind. An import stopped here stays RUNNING: the next start resumes it.
         await settleWithin([...running, ...importsRunning, refreshing], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')

@@ -7,6 +7,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { JobOutcome, JobsOptions, Regenerate } from './types.ts'
 import { deleteAbandonedUploads, unfinishedImports } from '../imports/resume.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
+import { refreshCalendarSeries } from '../imports/calendar/event-writes.ts'
 
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
 export const REFRESH_TIMEZONE = 'UTC'
@@ -56,6 +57,13 @@ export function createJobWork(options: JobsOptions) {
         onProgress,
       ))
 
+  const refreshCalendar =
+    options.refreshCalendar ??
+    ((now: Date) =>
+      refreshCalendarSeries(options.prisma, now, options.calendarHorizonDays ?? 7, {
+        ...(options.maxCalendarEvents === undefined ? {} : { maxEvents: options.maxCalendarEvents }),
+      }))
+
   function done(outcome: JobOutcome): void {
     try {
       options.onJobDone?.(outcome)
@@ -97,12 +105,19 @@ export function createJobWork(options: JobsOptions) {
   }
 
   /**
-   * The daily refresh: every user id by keyset (`id > last`, one page at a
-   * time), handed to `enqueue` page by page so memory stays flat. Returns how
-   * many users were enqueued.
+   * The daily refresh: first imported recurring events are expanded up to the new horizon (so the
+   * regenerations see them; a failure there is logged and does not stop the rest), then every user
+   * id by keyset (`id > last`, one page at a time), handed to `enqueue` page by page so memory
+   * stays flat. Returns how many users were enqueued.
    */
   async function refreshAllUsers(enqueue: (userIds: string[]) => Promise<void>, stopped: () => boolean): Promise<number> {
     const started = performance.now()
+    try {
+      const extended = await refreshCalendar(options.now?.() ?? new Date())
+      logger.info({ calendarSeries: extended }, 'imported recurring events extended to the horizon')
+    } catch (error) {
+      logger.error({ err: error }, 'extending imported recurring events failed')
+    }
     try {
       let enqueued = 0
       for await (const userIds of walkUserIds(options.prisma, pageSize)) {

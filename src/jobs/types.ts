@@ -77,6 +77,12 @@ export interface JobsOptions {
   debounceMs?: number
   /** How long `close` waits for running jobs before aborting them (default 10 s). */
   closeTimeoutMs?: number
+  /**
+   * Called by `close` once it takes no more jobs, as it starts waiting for the jobs still running
+   * (their number; the in-process runner counts a daily refresh still walking as one). Tests
+   * observe the wait with it instead of sleeping; it must not throw.
+   */
+  onCloseWaiting?: (running: number) => void
   /** Users read per page by the daily refresh (default 1000). */
   refreshPageSize?: number
   /** Replaces the processor (tests inject failures and slow jobs with it). */
@@ -85,4 +91,13 @@ export interface JobsOptions {
   runImport?: RunImport
   /** Imports run at the same time in this process (default 1: an import is a long stream of batch writes). */
   importConcurrency?: number
+  /** How far ahead imported recurring events are expanded, in days (the suggestion horizon; default 7). */
+  calendarHorizonDays?: number
+  /** The calendar-event quota the daily series refresh respects (default: MAX_CALENDAR_EVENTS_PER_USER's default). */
+  maxCalendarEvents?: number
+  /**
+   * Replaces the daily refresh's first step, extending imported recurring events to the new
+   * horizon (imports/calendar/event-writes.ts `refreshCalendarSeries`); tests inject it.
+   */
+  refreshCalendar?: (now: Date) => Promise<unknown>
 }

@@ -61,13 +61,21 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
     help: 'Contacts read by suggestion generations',
     registers: [registry],
   })
-  let streams = { open: () => 0, walks: () => ({ running: 0, waiting: 0 }) }
+  let streams = { open: () => 0, waitingForChanges: () => 0, walks: () => ({ running: 0, waiting: 0 }) }
   const subscriptionsActive = new Gauge({
     name: 'suggestions_subscriptions_active',
     help: 'Suggestion streams open in this process',
     registers: [registry],
     collect() {
       this.set(streams.open())
+    },
+  })
+  const subscriptionsWaiting = new Gauge({
+    name: 'suggestions_subscriptions_waiting',
+    help: 'Live suggestion streams in this process that sent everything and wait for a change',
+    registers: [registry],
+    collect() {
+      this.set(streams.waitingForChanges())
     },
   })
   const walks = new Gauge({
@@ -84,6 +92,7 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
   return {
     registry,
     subscriptionsActive,
+    subscriptionsWaiting,
     walks,
     /** Where the gauges of open streams and of walks read their values. */
     observeStreams(source: typeof streams): void {

@@ -32,6 +32,12 @@ export async function* withSentSuggestions(events: AsyncIterable<SuggestionEvent
   }
 }
 
+/** Counts of this process's live streams, for `/metrics` (the gauge `suggestions_subscriptions_waiting`). */
+export class LiveStreamStats {
+  /** Live streams that sent everything and wait for the next change: idle, holding no walk. */
+  waiting = 0
+}
+
 /**
  * A Repeater, not an async generator: a generator waiting for a change cannot
  * be stopped (its `return()` queues behind the pending `next()`), so a client
@@ -49,6 +55,7 @@ export function liveSuggestions(
     admission,
     writeTimeoutMs,
     onEnd,
+    stats,
   }: {
     /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
     changes?: AsyncIterable<unknown> | undefined
@@ -59,6 +66,8 @@ export function liveSuggestions(
     writeTimeoutMs?: number | undefined
     /** Called once the stream has ended by itself or been stopped, even while its consumer still hangs in a write. */
     onEnd?: (() => void) | undefined
+    /** Counted in `waiting` while this stream waits for a change. */
+    stats?: LiveStreamStats | undefined
   } = {},
 ): AsyncGenerator<LiveEvent, void, undefined> {
   return new Repeater<LiveEvent, void, undefined>(async (push, stop) => {
@@ -129,7 +138,14 @@ export function liveSuggestions(
       const { resumeFrom: _resumeFrom, ...fresh } = options
       let handled = 0
       while (iterator && !signal.aborted) {
-        if (changeCount === handled) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop])
+        if (changeCount === handled) {
+          if (stats) stats.waiting++
+          try {
+            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop])
+          } finally {
+            if (stats) stats.waiting--
+          }
+        }
         if (signal.aborted) return
         const burstStarted = Date.now()
         for (let seen = -1; seen !== changeCount && Date.now() - burstStarted < 4 * coalesceMs; ) {

@@ -8,7 +8,7 @@ import { firstOverlapping, type Interval } from '../calendar/free-slots.ts'
 import { ClientError } from '../errors.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, SuggestionEngine } from './generator.ts'
-import { liveSuggestions, type LiveEvent } from './live.ts'
+import { liveSuggestions, type LiveEvent, type LiveStreamStats } from './live.ts'
 import type { AbortLike, SubscriptionLimiter } from './subscription-limit.ts'
 
 /** What a client asks of the stream (absent or null: the defaults). */
@@ -34,6 +34,8 @@ export interface SuggestionsSubscriptionDependencies {
   changes: (userId: string) => AsyncIterable<unknown>
   /** How long the client may take nothing before the stream ends with a retryable TIMEOUT (milliseconds). */
   writeTimeoutMs: number
+  /** Where the process counts its live streams waiting for a change. */
+  stats?: LiveStreamStats | undefined
 }
 
 /**
@@ -82,6 +84,7 @@ export function subscribeToSuggestions(
     admission: deps.admission,
     writeTimeoutMs: deps.writeTimeoutMs,
     onEnd: () => ended.abort(),
+    stats: deps.stats,
   })
   // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
   // stream ends by itself (a write timeout) while the transport still hangs in a write.

@@ -11,6 +11,7 @@ import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
 import { encodeGlobalID } from '@pothos/plugin-relay'
+import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 import { sseResults } from '../helpers/clients.ts'
 
 
@@ -97,10 +98,10 @@ const CASES: Record<string, Case[]> = {
     bad(EVENT, { startsAt: '2026-12-01T09:00:00Z', endsAt: '2026-12-01T10:00:00Z', title: '\u0000' }, 'BAD_USER_INPUT', 'input.title'),
   ],
   'Mutation.removeCalendarEvent(id)': [bad('mutation($v: ID!) { removeCalendarEvent(id: $v) }', 'not-an-event', 'NOT_FOUND')],
-  'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_nope'), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
+  'Mutation.acceptSuggestion(id)': [bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_nope' /* malformed on purpose: no contact, no slot */), 'NOT_FOUND'), bad('mutation($v: ID!) { acceptSuggestion(id: $v) { id } }', missingContact, 'BAD_USER_INPUT')],
   'Mutation.dismissSuggestion(id)': [
-    bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', 'sg_00000000-0000-4000-8000-000000000000_none'), 'NOT_FOUND'),
-    // The shape of an id (36 hex digits and dashes) that is no uuid: PostgreSQL would refuse it.
+    bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', suggestionId('00000000-0000-4000-8000-000000000000', null)), 'NOT_FOUND'),
+    // Malformed on purpose: the shape of an id (36 hex digits and dashes) that is no uuid; PostgreSQL would refuse it.
     bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'-'.repeat(36)}_none`), 'NOT_FOUND'),
     bad('mutation($v: ID!) { dismissSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'a'.repeat(36)}_1_2`), 'NOT_FOUND'),
   ],
@@ -157,7 +158,7 @@ describe('bad input for every argument', () => {
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
-    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', `sg_${contact!.id}_none`) }
+    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)) }
     // An import, so the arguments of Import.errors are reached.
     await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })
   })

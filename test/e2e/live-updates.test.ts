@@ -10,6 +10,7 @@ import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { encodeGlobalID } from '@pothos/plugin-relay'
+import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 
 const kinds = await availableDatabaseKinds()
 
@@ -169,7 +170,7 @@ describe.each(kinds)('live updates on %s', (kind) => {
   it('does not offer a slot overlapping an accepted one: 10:15-10:45 takes 10:00-10:30 and 10:30-11:00', async () => {
     const contact = (await db.prisma.contact.findFirstOrThrow({ where: { userId: alice.id, archived: false } })).id
     const start = Date.parse('2030-01-02T10:15:00Z')
-    const accepted = encodeGlobalID('Suggestion', `sg_${contact}_${start}_${start + 30 * 60_000}`)
+    const accepted = encodeGlobalID('Suggestion', suggestionId(contact, { start: new Date(start), end: new Date(start + 30 * 60_000) }))
     const result = await server.query('mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: accepted }, alice.token)
     expect(result.errors).toBeUndefined()
     const slots = [

@@ -3,8 +3,8 @@ import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { encodeGlobalID } from '@pothos/plugin-relay'
-import { sseResults } from '../helpers/clients.ts'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
+import { sseResults } from '../helpers/clients.ts'
 
 const kinds = await availableDatabaseKinds()
 
@@ -101,9 +101,9 @@ describe.each(kinds)('mutations on %s', (kind) => {
       ['mutation($id: ID!) { archiveContact(id: $id) { id } }', { id }],
       ['mutation($id: ID!) { logInteraction(contactId: $id) { id } }', { id }],
       ['mutation($id: ID!, $g: [ID!]!) { setContactGroups(contactId: $id, groupIds: $g) { id } }', { id, g: [] }],
-      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
-      ['mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
-      ['mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2999-01-01T00:00:00Z") { id } }', { id: encodeGlobalID('Suggestion', `sg_${bobContact!.id}_none`) }],
+      ['mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', suggestionId(bobContact!.id, null)) }],
+      ['mutation($id: ID!) { acceptSuggestion(id: $id) { id } }', { id: encodeGlobalID('Suggestion', suggestionId(bobContact!.id, null)) }],
+      ['mutation($id: ID!) { snoozeSuggestion(id: $id, until: "2999-01-01T00:00:00Z") { id } }', { id: encodeGlobalID('Suggestion', suggestionId(bobContact!.id, null)) }],
       ['query($id: ID!) { node(id: $id) { id } }', { id }],
     ] as const) {
       expect(code(await server.query(mutation, variables, alice.token))?.code, mutation).toBe('NOT_FOUND')

@@ -6,8 +6,9 @@
  */
 import { request as httpRequest, type ClientRequest, type ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
 import { wsClient } from '../helpers/clients.ts'
+import { openRawSocket, stopReading } from '../helpers/raw-ws.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserForHeavyWalks, createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -30,20 +31,11 @@ function stalledSse(server: TestServer, token: string): { request: ClientRequest
 }
 
 /** A graphql-ws socket with `streams` subscriptions that stops reading after its first message. */
-function stalledWs(server: TestServer, token: string, streams: number): { socket: WebSocket; closed: Promise<void> } {
-  const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws')
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
-  socket.on('error', () => {})
-  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })))
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { type: string }
-    if (message.type === 'connection_ack') {
-      for (let id = 1; id <= streams; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: FAT, variables: { input: FAT_INPUT } } }))
-    } else if (message.type === 'next') {
-      ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
-    }
-  })
-  return { socket, closed }
+async function stalledWs(server: TestServer, token: string, streams: number): Promise<{ socket: WebSocket; closed: Promise<void> }> {
+  const raw = await openRawSocket(server.url, token)
+  for (let id = 1; id <= streams; id++) raw.send({ id: String(id), type: 'subscribe', payload: { query: FAT, variables: { input: FAT_INPUT } } })
+  void raw.next((message) => message.type === 'next').then(() => stopReading(raw.socket))
+  return { socket: raw.socket, closed: raw.closed.then(() => {}) }
 }
 
 describe('stalled consumers', () => {
@@ -107,7 +99,7 @@ describe('stalled consumers', () => {
   }, 120_000)
 
   it('drops graphql-ws streams whose socket reads nothing within the bound', async () => {
-    const { socket, closed } = stalledWs(server, mallory[2]!.token, 4)
+    const { socket, closed } = await stalledWs(server, mallory[2]!.token, 4)
     try {
       await vi.waitFor(() => expect(server.app.subscriptionLimiter.count(mallory[2]!.id)).toBe(4), { timeout: 30_000, interval: 50 })
       const started = performance.now()

@@ -7,8 +7,8 @@
 import { request as httpRequest } from 'node:http'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { wsClient } from '../helpers/clients.ts'
+import { openRawSocket } from '../helpers/raw-ws.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -57,25 +57,18 @@ async function abortedFetch(server: TestServer, token: string, attempt: Attempt)
 }
 
 /** A graphql-ws subscription over a raw socket, left `delayMs` after the subscribe message is sent. */
-function abortedWs(server: TestServer, token: string, attempt: Attempt): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws')
-    socket.on('error', () => {})
-    socket.on('close', () => resolve())
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })))
-    socket.on('message', (data) => {
-      if ((JSON.parse(String(data)) as { type: string }).type !== 'connection_ack') return
-      const payload = { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [], live: attempt.live } } }
-      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }), () =>
-        setTimeout(() => {
-          if (attempt.leave === 'close') return socket.terminate()
-          socket.send(JSON.stringify({ id: '1', type: 'complete' }))
-          // The socket itself stays a moment, then goes (the server must have let go of the operation by itself).
-          setTimeout(() => socket.close(), 50)
-        }, attempt.delayMs),
-      )
-    })
-  })
+async function abortedWs(server: TestServer, token: string, attempt: Attempt): Promise<void> {
+  const { socket, closed } = await openRawSocket(server.url, token)
+  const payload = { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 5, slots: [], live: attempt.live } } }
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }), () =>
+    setTimeout(() => {
+      if (attempt.leave === 'close') return socket.terminate()
+      socket.send(JSON.stringify({ id: '1', type: 'complete' }))
+      // The socket itself stays a moment, then goes (the server must have let go of the operation by itself).
+      setTimeout(() => socket.close(), 50)
+    }, attempt.delayMs),
+  )
+  await closed
 }
 
 describe('stream resources are tied to the transport owning the stream', () => {

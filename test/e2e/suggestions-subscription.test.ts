@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { rankNaively } from '../../src/suggestions/ranking.ts'
 import { sseClient, sseResults, wsClient } from '../helpers/clients.ts'
+import { openRawSocket, stopReading } from '../helpers/raw-ws.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -116,11 +116,18 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       // on a fake clock.
       expect((await logInteractions(top.contact.id, 3)).errors).toBeUndefined()
       await vi.waitFor(() => expect(events.map((e) => e.__typename)).toContain('SuggestionsUpdated'), { timeout: 30_000 })
-      await new Promise((resolve) => setTimeout(resolve, 600)) // a second update would come within 250 ms
+      // Once the stream waits for changes again, it has sent every update of the burst (graphql-ws keeps their
+      // order): a marker change now gives the next update, and any second update of the burst came before it.
+      await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_waiting')).toBe(1), { timeout: 30_000, interval: 50 })
+      const marker = batched(events)[1]!
+      expect((await logInteractions(marker.contact.id, 1)).errors).toBeUndefined()
+      await vi.waitFor(() => expect(events.filter((e) => e.__typename === 'SuggestionsUpdated').length).toBeGreaterThanOrEqual(2), { timeout: 30_000 })
       const updates = events.filter((e) => e.__typename === 'SuggestionsUpdated')
-      expect(updates).toHaveLength(1)
+      expect(updates).toHaveLength(2)
       expect(updates[0]!.suggestions!.map((s) => s.contact.id)).not.toContain(top.contact.id)
+      expect(updates[0]!.suggestions!.map((s) => s.contact.id)).toContain(marker.contact.id)
       expect(updates[0]!.suggestions).toHaveLength(20)
+      expect(updates[1]!.suggestions!.map((s) => s.contact.id)).not.toContain(marker.contact.id)
     } finally {
       await client.dispose()
       await done.catch(() => {})
@@ -153,20 +160,11 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
     // The streams of the tests before were closed by their clients; the server may still be ending them.
     await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_active')).toBe(0), { timeout: 30_000, interval: 50 })
     // A raw graphql-transport-ws socket that stops reading after its first message.
-    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws')
-    await new Promise<void>((resolve, reject) => {
-      socket.on('error', reject)
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } })))
-      socket.on('message', (data) => {
-        const message = JSON.parse(String(data)) as { type: string }
-        if (message.type === 'connection_ack') {
-          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } } }))
-        } else if (message.type === 'next') {
-          ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
-          resolve()
-        }
-      })
-    })
+    const raw = await openRawSocket(server.url, alice.token)
+    const socket = raw.socket
+    raw.send({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { input: { maxSuggestions: 20, slots: [] } } } })
+    await raw.next((message) => message.type === 'next')
+    stopReading(socket)
     // Whatever happens, the socket goes: a stream left open would hold one of alice's places in the next tests.
     try {
       expect(await metric('suggestions_subscriptions_active')).toBe(1)
@@ -177,7 +175,8 @@ describe.each(kinds)('suggestions subscription on %s', (kind) => {
       expect((await logInteractions(id, 30)).errors).toBeUndefined()
       // 30 changes in a burst give a few coalesced update walks, not 30 (the regeneration job they ask for waits 5 s).
       await vi.waitFor(async () => expect(await metric('suggestion_generation_duration_seconds_count')).toBeGreaterThan(generations), { timeout: 30_000, interval: 100 })
-      await new Promise((resolve) => setTimeout(resolve, 1500)) // more walks, if any, would come within 1 s
+      // The stream has handled the burst once it waits for changes again; its walks are all counted by then.
+      await vi.waitFor(async () => expect(await metric('suggestions_subscriptions_waiting')).toBe(1), { timeout: 30_000, interval: 50 })
       const walks = (await metric('suggestion_generation_duration_seconds_count')) - generations
       expect(walks).toBeLessThanOrEqual(5)
     } finally {

@@ -37,6 +37,7 @@ export async function openRawSocket(httpUrl: string, token?: string): Promise<Ra
     socket.once('open', () => resolve())
     socket.once('error', reject)
   })
+  socket.on('error', () => {}) // an error once open ends in the close, which `closed` reports
   const raw: RawSocket = {
     socket,
     messages,
@@ -60,6 +61,14 @@ export async function openRawSocket(httpUrl: string, token?: string): Promise<Ra
     await raw.next((message) => message.type === 'connection_ack')
   }
   return raw
+}
+
+/**
+ * Makes `socket` stop reading (its TCP socket paused): the server's writes to it then pile up and wait,
+ * as they do for a client that stopped reading.
+ */
+export function stopReading(socket: WebSocket): void {
+  ;(socket as unknown as { _socket: { pause(): void } })._socket.pause()
 }
 
 /**

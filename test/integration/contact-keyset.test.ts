@@ -6,6 +6,7 @@ import { ClientError } from '../../src/errors.ts'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { streamContacts } from '../helpers/contact-streams.ts'
+import { settled } from '../helpers/counted-reads.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 
 const kinds = await availableDatabaseKinds()
@@ -18,7 +19,18 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
   let alice: FixtureUser
   let bob: FixtureUser
   let findManyCalls = 0
-  /** The client with contact.findMany counted: the repository's only query. */
+  /** contact.findMany calls issued and not yet settled. */
+  let findManyRunning = 0
+  /** The counts as settled() reads them. */
+  const findManyCount = () => ({
+    get issued() {
+      return findManyCalls
+    },
+    get running() {
+      return findManyRunning
+    },
+  })
+  /** The client with contact.findMany counted when issued (and tracked until it settles): the repository's only query. */
   let counted: PrismaClient
 
   beforeAll(async () => {
@@ -35,7 +47,8 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
             if (method !== 'findMany') return fn
             return (...args: unknown[]) => {
               findManyCalls++
-              return (fn as (...a: unknown[]) => unknown).apply(model, args)
+              findManyRunning++
+              return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(model, args)).finally(() => findManyRunning--)
             }
           },
         })
@@ -176,12 +189,16 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
   })
 
   it('reads no further page once the consumer breaks or returns', async () => {
+    // `break` and `return()` resolve once the stream's generator has finished (its `finally` ran). Reads are
+    // counted when issued, so one started ahead (a prefetch) or on the way out is counted at once, none may still
+    // be running, and none may follow once the code left behind settled (settled(): no fixed pause).
     findManyCalls = 0
     for await (const page of streamMinimalContacts(counted, { userId: alice.id, pageSize: 10 })) {
       expect(page.rows).toHaveLength(10)
       break
     }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect({ findManyCalls, findManyRunning }).toEqual({ findManyCalls: 1, findManyRunning: 0 })
+    await settled(findManyCount())
     expect(findManyCalls).toBe(1)
 
     findManyCalls = 0
@@ -189,8 +206,9 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     await stream.next()
     await stream.next()
     await stream.return(undefined)
+    expect({ findManyCalls, findManyRunning }).toEqual({ findManyCalls: 2, findManyRunning: 0 })
+    await settled(findManyCount())
     expect((await stream.next()).done).toBe(true)
-    await new Promise((resolve) => setTimeout(resolve, 50))
     expect(findManyCalls).toBe(2)
   })
 

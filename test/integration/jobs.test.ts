@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Queue, QueueEvents } from 'bullmq'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
 import type { Interval } from '../../src/calendar/free-slots.ts'
 import { createJobs, type Jobs, type JobOutcome, type JobsOptions, type Regenerate } from '../../src/jobs/jobs.ts'
@@ -19,6 +19,7 @@ import {
   type RegenerationProgress,
 } from '../../src/jobs/processors/suggestion-generation-processor.ts'
 import { createSuggestionEngine, type Suggestion } from '../../src/suggestions/generator.ts'
+import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { announceNothing, createUserWithContacts, FIXTURE_NOW } from '../helpers/fixtures.ts'
@@ -159,7 +160,7 @@ describe.each(kinds)('suggestion generation processor on %s', (kind) => {
     // A stale row (a slot that no longer exists) and a smaller K: both go.
     const contact = await db.prisma.contact.findFirstOrThrow({ where: { userId: user.id } })
     await db.prisma.suggestion.create({
-      data: { id: `sg_${contact.id}_1_2`, userId: user.id, contactId: contact.id, slotStart: new Date(1), slotEnd: new Date(2), priority: 1, reason: 'stale' },
+      data: { id: suggestionId(contact.id, { start: new Date(1), end: new Date(2) }), userId: user.id, contactId: contact.id, slotStart: new Date(1), slotEnd: new Date(2), priority: 1, reason: 'stale' },
     })
     const result = await regenerate(user.id, undefined, 5)
     expect(result).toMatchObject({ stored: 5, removed: K - 5 + 1 })
@@ -377,23 +378,34 @@ describe.each(kinds.flatMap((kind) => runners.map((runner) => ({ kind, ...runner
       const user = await createUserWithContacts(db.prisma, nextEmail(), 10)
       let release!: () => void
       const gate = new Promise<void>((resolve) => (release = resolve))
+      onTestFinished(() => release()) // a failed test leaves no job behind for afterEach's close to wait on
       let calls = 0
+      // What happened, in order. The job goes on only once close says it waits for it (or, if close does not
+      // wait, once close has ended), so a close that does not wait ends before the job, whatever the timing.
+      const order: string[] = []
+      let waiting!: () => void
+      const closeWaits = new Promise<void>((resolve) => (waiting = resolve))
       const h = open({
+        onCloseWaiting: (running) => {
+          order.push(`close waits for ${running}`)
+          waiting()
+        },
         regenerate: async (userId, onProgress, signal) => {
           calls++
           await gate
-          return realRegenerate(userId, onProgress, signal)
+          const result = await realRegenerate(userId, onProgress, signal)
+          order.push('job done')
+          return result
         },
       })
       await h.jobs.start()
       await h.jobs.requestRegeneration(user.id)
       await vi.waitFor(() => expect(calls).toBe(1), { timeout: 30_000 })
-      let closed = false
-      const closing = h.jobs.close().then(() => (closed = true))
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      expect(closed).toBe(false)
+      const closing = h.jobs.close().then(() => void order.push('closed'))
+      await Promise.race([closeWaits, closing])
       release()
       await closing
+      expect(order).toEqual(['close waits for 1', 'job done', 'closed'])
       expect(regenerations(h, user.id)).toEqual([expect.objectContaining({ ok: true })])
       await h.jobs.close() // idempotent
       await h.jobs.requestRegeneration(user.id) // dropped, not thrown

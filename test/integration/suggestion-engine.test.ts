@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
 import { DAY_MS } from '../../src/time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
+import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { createSuggestionEngine, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 import { loadFreeSlots, userTimezone } from '../../src/calendar/load-free-slots.ts'
@@ -14,6 +15,7 @@ import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
 import { logInteraction } from '../../src/contacts/contact-writes.ts'
 import { announceNothing } from '../helpers/fixtures.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { countContactReads, settled } from '../helpers/counted-reads.ts'
 
 const kinds = await availableDatabaseKinds()
 const NOW = new Date('2026-11-25T12:00:00.000Z')
@@ -50,16 +52,15 @@ async function collect(events: AsyncGenerator<SuggestionEvent>) {
 describe.each(kinds)('suggestion engine on %s', (kind) => {
   let db: TestDatabase
   let users = 0
-  let contactQueries = 0
 
   beforeAll(async () => {
-    db = await openTestDatabase(kind, { onQuery: (sql) => void (sql.includes('FROM "') && sql.includes('"Contact"') && contactQueries++) })
+    db = await openTestDatabase(kind)
   })
   afterAll(() => db?.destroy())
 
-  function engine() {
+  function engine(prisma: PrismaClient = db.prisma) {
     return createSuggestionEngine({
-      prisma: db.prisma,
+      prisma,
       now: () => NOW,
       defaultSlots: async () => [],
       userTimezone: async () => 'UTC',
@@ -173,13 +174,18 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     const { userId } = await userWith(
       Array.from({ length: 300 }, (_, i) => ({ circle: 'INNER' as const, frequency: 'WEEKLY' as const, lastContactDaysAgo: i % 50, createdDaysAgo: 500, archived: false })),
     )
-    const stream = engine().generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 200, batchSize: 5, slots: [] })
+    const { client, reads } = countContactReads(db.prisma, { raw: true })
+    const stream = engine(client).generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 200, batchSize: 5, slots: [] })
     await stream.next()
+    const issued = reads.issued
+    expect(issued).toBeGreaterThan(0)
+    // return() resolves once the walk's `finally` has closed every class stream. Reads count when issued, so
+    // leaving may neither issue one nor leave one running, and none may follow once the code left behind settled.
     await stream.return(undefined)
-    const before = contactQueries
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(reads).toEqual({ issued, running: 0 })
+    await settled(reads)
     expect((await stream.next()).done).toBe(true)
-    expect(contactQueries).toBe(before)
+    expect(reads).toEqual({ issued, running: 0 })
   })
 
   it('skips dismissed and snoozed contacts, keeps accepted slots taken, and gives stable ids', async () => {

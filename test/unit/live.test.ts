@@ -2,7 +2,7 @@ import { Repeater } from 'graphql-yoga'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { AdmissionControl } from '../../src/suggestions/admission.ts'
-import { liveSuggestions, type LiveEvent } from '../../src/suggestions/live.ts'
+import { liveSuggestions, LiveStreamStats, type LiveEvent } from '../../src/suggestions/live.ts'
 
 // The coalescing window is time logic: it runs on vitest's fake clock, so a busy machine cannot stretch a
 // 30 ms gap past the 50 ms window. vitest does not fake node:timers/promises (which live.ts sleeps with):
@@ -71,6 +71,28 @@ describe('liveSuggestions', () => {
     // Idle, waiting for a change: leaving must still end it at once (an async generator here would hang).
     await stream.return()
     await done
+  })
+
+  it('counts itself waiting only while it waits for a change, and not once it ended', async () => {
+    const { engine } = fakeEngine()
+    const { changes, change } = changeStream()
+    const stats = new LiveStreamStats()
+    const events: LiveEvent[] = []
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50, stats })
+    const done = collect(stream, events)
+    await settle()
+    expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete'])
+    expect(stats.waiting).toBe(1)
+    change()
+    await settle()
+    expect(stats.waiting).toBe(0) // coalescing, then walking
+    await advance(50)
+    expect(events.at(-1)?.kind).toBe('updated')
+    expect(stats.waiting).toBe(1)
+    await stream.return()
+    await done
+    expect(stats.waiting).toBe(0)
   })
 
   it('gives one update for a burst longer than the coalescing window, and at most one per 4 windows under constant change', async () => {

@@ -119,6 +119,7 @@ builder.subscriptionField('suggestions', (t) =>
           limiter: context.subscriptionLimiter,
           changes: (userId) => userChanges(context.pubsub, userId),
           writeTimeoutMs: context.streamWriteTimeoutMs,
+          stats: context.liveStreams,
         },
         context.userId,
         input,

@@ -1,0 +1,273 @@
+/**
+ * The writes of calendar imports: a batch of imported events replaces the user's events of the
+ * same UIDs in one transaction, and recurring series are expanded only inside the suggestion
+ * horizon, then further as it moves ({@link refreshCalendarSeries}, run by the daily refresh job).
+ * These functions do not announce: the import job announces once per import (coalesced).
+ */
+import type { PrismaClient } from '../../generated/prisma/client.ts'
+import { ClientError } from '../../errors.ts'
+import { DEFAULT_QUOTAS } from '../../config.ts'
+import { giveQuota, takeQuota } from '../../quotas.ts'
+import { isStorableDate } from '../../validation.ts'
+import { DAY_MS } from '../../time.ts'
+import type { ImportCounts, ImportedEvent, Rejected } from '../types.ts'
+import { expandSeriesDetailed, type Occurrence } from './expand-series.ts'
+import { wallClockInstant } from './ics-time.ts'
+
+export interface EventBatchOptions {
+  /** How far ahead recurring events are expanded (the suggestion horizon), in days. */
+  horizonDays: number
+  /** The user's calendar-event quota (rows). */
+  maxEvents: number
+  /** The user's IANA zone (floating times and all-day dates); absent: read from the user's row. */
+  timezone?: string
+}
+
+/** Occurrences that started this long before `now` are still stored (one running now stays busy). */
+export const PAST_KEPT_MS = DAY_MS
+/** Working time one series' expansion may take before it is refused. */
+const EXPANSION_BUDGET_MS = 2000
+/** A busy event longer than this is refused, as the API refuses it. */
+const MAX_EVENT_MS = 31 * DAY_MS
+
+interface Row {
+  startsAt: Date
+  endsAt: Date
+  title: string | null
+}
+
+type Planned = { event: ImportedEvent; rows: Row[] }
+
+const budget = () => ({ now: () => performance.now(), ms: EXPANSION_BUDGET_MS })
+
+/** The occurrences of a series in `[from, to)` as rows, or why they cannot be stored. */
+function seriesRows(seriesIcs: string, from: Date, to: Date, zone: string, startingFrom?: Date): Row[] | string {
+  let expansion
+  try {
+    expansion = expandSeriesDetailed(seriesIcs, from, to, zone, { budget: budget() })
+  } catch (error) {
+    return `cannot expand the recurring event: ${error instanceof Error ? error.message : String(error)}`
+  }
+  if (expansion.truncated) return 'the recurrence rule gives too many occurrences to expand'
+  const rows: Row[] = []
+  for (const occurrence of expansion.occurrences) {
+    if (startingFrom && occurrence.start < startingFrom) continue
+    const problem = rowProblem(occurrence)
+    if (problem) return problem
+    rows.push({ startsAt: occurrence.start, endsAt: occurrence.end, title: occurrence.title })
+  }
+  return rows
+}
+
+function rowProblem(occurrence: Occurrence): string | null {
+  if (!isStorableDate(occurrence.start) || !isStorableDate(occurrence.end)) return 'an occurrence outside the years 1000-9999'
+  if (occurrence.end.getTime() - occurrence.start.getTime() > MAX_EVENT_MS) return 'an occurrence longer than 31 days'
+  return null
+}
+
+function sameRow(a: Row, b: Row): boolean {
+  return a.startsAt.getTime() === b.startsAt.getTime() && a.endsAt.getTime() === b.endsAt.getTime() && (a.title ?? null) === (b.title ?? null)
+}
+
+function rejectedOf(event: ImportedEvent, reason: string): Rejected {
+  return { kind: 'rejected', position: event.position, ...(event.raw === undefined ? {} : { raw: event.raw }), reason }
+}
+
+/**
+ * Applies a batch of imported events for `userId` in ONE transaction; re-importing replaces by UID.
+ *
+ * - A single event is one row; a recurring one (`seriesIcs`) is a CalendarSeries (its text, and
+ *   `expandedUntil` = `now` + `horizonDays`) plus one row per occurrence overlapping
+ *   `[now - 1 day, now + horizonDays)`; a `notBusy` event stores nothing.
+ * - The user's rows and series of that UID are replaced. Unchanged (no write): a series whose
+ *   stored text is identical; a single event whose one stored row has the same start, end and title;
+ *   a not-busy event with nothing stored. Otherwise `created` (nothing stored before) or `updated`.
+ * - The calendar-event quota counts rows: an event whose new rows would pass `maxEvents` (after
+ *   its old rows go) is rejected and its old rows kept; so is a series that cannot be expanded.
+ * - Several events of one UID in a batch: the last one wins (the others count as unchanged).
+ *
+ * @param now the import's time (the horizon is counted from it).
+ * @returns the counts (`rejected`: the events refused here) and the refused events with reasons.
+ */
+export async function applyEventBatch(
+  deps: { prisma: PrismaClient },
+  userId: string,
+  events: ImportedEvent[],
+  now: Date,
+  options: EventBatchOptions,
+): Promise<{ counts: ImportCounts; rejected: Rejected[] }> {
+  const counts: ImportCounts = { created: 0, updated: 0, unchanged: 0, rejected: 0 }
+  const rejected: Rejected[] = []
+  const from = new Date(now.getTime() - PAST_KEPT_MS)
+  const until = new Date(now.getTime() + options.horizonDays * DAY_MS)
+  const zone = options.timezone ?? (await deps.prisma.user.findUnique({ where: { id: userId }, select: { timezone: true } }))?.timezone ?? 'UTC'
+
+  // Several records of one UID: the last wins.
+  const lastOfUid = new Map<string, ImportedEvent>()
+  for (const event of events) lastOfUid.set(event.uid, event)
+  counts.unchanged += events.length - lastOfUid.size
+
+  // Expansion is CPU work: done before the transaction opens.
+  const planned: Planned[] = []
+  for (const event of lastOfUid.values()) {
+    if (event.notBusy) planned.push({ event, rows: [] })
+    else if (event.seriesIcs !== null) {
+      const rows = seriesRows(event.seriesIcs, from, until, zone)
+      if (typeof rows === 'string') rejected.push(rejectedOf(event, rows))
+      else planned.push({ event, rows })
+    } else {
+      // All-day and floating events are read in the user's zone as it is now.
+      const startsAt = event.wallClock ? wallClockInstant(event.wallClock.start, zone) : event.startsAt
+      const endsAt = event.wallClock ? wallClockInstant(event.wallClock.end, zone) : event.endsAt
+      const problem =
+        !startsAt || !endsAt || endsAt <= startsAt ? 'no busy interval' : rowProblem({ start: startsAt, end: endsAt, title: event.title })
+      if (problem) rejected.push(rejectedOf(event, problem))
+      else planned.push({ event, rows: [{ startsAt: startsAt!, endsAt: endsAt!, title: event.title }] })
+    }
+  }
+
+  if (planned.length > 0) {
+    await deps.prisma.$transaction(async (tx) => {
+      const uids = planned.map((p) => p.event.uid)
+      const existingRows = await tx.calendarEvent.findMany({
+        where: { userId, uid: { in: uids } },
+        select: { uid: true, startsAt: true, endsAt: true, title: true },
+      })
+      const existingSeries = await tx.calendarSeries.findMany({
+        where: { userId, uid: { in: uids } },
+        select: { id: true, uid: true, ics: true, expandedUntil: true },
+      })
+      const rowsByUid = new Map<string, Row[]>()
+      for (const row of existingRows) rowsByUid.set(row.uid!, [...(rowsByUid.get(row.uid!) ?? []), row])
+      const seriesByUid = new Map(existingSeries.map((series) => [series.uid, series.ics]))
+      const seriesRowOf = new Map(existingSeries.map((series) => [series.uid, series]))
+
+      const changed: (Planned & { existed: boolean })[] = []
+      let freed = 0
+      for (const plan of planned) {
+        const { event, rows } = plan
+        const oldRows = rowsByUid.get(event.uid) ?? []
+        const oldSeries = seriesByUid.get(event.uid)
+        const unchanged = event.notBusy
+          ? oldRows.length === 0 && oldSeries === undefined
+          : event.seriesIcs !== null
+            ? oldSeries === event.seriesIcs
+            : oldSeries === undefined && oldRows.length === 1 && sameRow(oldRows[0]!, rows[0]!)
+        if (unchanged) {
+          counts.unchanged++
+          // The same series imported later: what the horizon gained since is added now, not at the next daily refresh.
+          const stored = seriesRowOf.get(event.uid)
+          if (stored && event.seriesIcs !== null && stored.expandedUntil < until) {
+            const start = new Date(Math.max(stored.expandedUntil.getTime(), from.getTime()))
+            const more = seriesRows(event.seriesIcs, start, until, zone, start)
+            if (typeof more !== 'string') {
+              try {
+                await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed, more.length)
+                if (more.length > 0) await tx.calendarEvent.createMany({ data: more.map((row) => ({ userId, uid: event.uid, ...row })) })
+                await tx.calendarSeries.update({ where: { id: stored.id }, data: { expandedUntil: until } })
+              } catch (error) {
+                // Past the quota: left for the daily refresh (which respects it too).
+                if (!(error instanceof ClientError) || error.code !== 'QUOTA_EXCEEDED') throw error
+              }
+            }
+          }
+          continue
+        }
+        // The rows this event replaces leave in this transaction: they do not count against the quota.
+        try {
+          await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed + oldRows.length, rows.length)
+        } catch (error) {
+          if (!(error instanceof ClientError) || error.code !== 'QUOTA_EXCEEDED') throw error
+          rejected.push(rejectedOf(event, error.message))
+          continue
+        }
+        freed += oldRows.length
+        changed.push({ ...plan, existed: oldRows.length > 0 || oldSeries !== undefined })
+      }
+      if (changed.length === 0) return
+      const changedUids = changed.map((c) => c.event.uid)
+      const deleted = await tx.calendarEvent.deleteMany({ where: { userId, uid: { in: changedUids } } })
+      await giveQuota(tx, userId, 'calendarEvents', deleted.count)
+      await tx.calendarSeries.deleteMany({ where: { userId, uid: { in: changedUids } } })
+      const series = changed.filter((c) => c.event.seriesIcs !== null && !c.event.notBusy)
+      if (series.length > 0) {
+        await tx.calendarSeries.createMany({ data: series.map((c) => ({ userId, uid: c.event.uid, ics: c.event.seriesIcs!, expandedUntil: until })) })
+      }
+      const rows = changed.flatMap((c) => c.rows.map((row) => ({ userId, uid: c.event.uid, title: row.title, startsAt: row.startsAt, endsAt: row.endsAt })))
+      if (rows.length > 0) await tx.calendarEvent.createMany({ data: rows })
+      for (const c of changed) counts[c.existed ? 'updated' : 'created']++
+    })
+  }
+  counts.rejected = rejected.length
+  return { counts, rejected }
+}
+
+export interface SeriesRefreshResult {
+  /** Series brought up to the new horizon. */
+  series: number
+  /** Rows inserted. */
+  added: number
+  /** Series left as they were (expansion failed, quota reached, or replaced meanwhile); retried next time. */
+  failed: number
+}
+
+/** Thrown inside a refresh transaction when an import replaced the series meanwhile: roll back, skip. */
+class SeriesChanged extends Error {}
+
+/**
+ * Extends every recurring imported series whose `expandedUntil` is before `now + horizonDays`: inserts
+ * its occurrences starting in `[max(expandedUntil, now - 1 day), now + horizonDays)` (earlier ones were
+ * stored by the import or a former refresh) and moves `expandedUntil`, one transaction per series,
+ * taking their rows from the user's calendar-event quota. Walks the series by id, a page at a time.
+ * Past occurrences are left in place.
+ *
+ * @param options `maxEvents` (the quota, default MAX_CALENDAR_EVENTS_PER_USER's default), `pageSize` (default 100), `stopped` (checked between series).
+ */
+export async function refreshCalendarSeries(
+  prisma: PrismaClient,
+  now: Date,
+  horizonDays: number,
+  options: { maxEvents?: number; pageSize?: number; stopped?: () => boolean } = {},
+): Promise<SeriesRefreshResult> {
+  const until = new Date(now.getTime() + horizonDays * DAY_MS)
+  const pageSize = options.pageSize ?? 100
+  const maxEvents = options.maxEvents ?? DEFAULT_QUOTAS.calendarEvents
+  const result: SeriesRefreshResult = { series: 0, added: 0, failed: 0 }
+  let last: string | undefined
+  for (;;) {
+    const page = await prisma.calendarSeries.findMany({
+      where: { expandedUntil: { lt: until }, ...(last === undefined ? {} : { id: { gt: last } }) },
+      orderBy: { id: 'asc' },
+      take: pageSize,
+      select: { id: true, userId: true, uid: true, ics: true, expandedUntil: true, updatedAt: true, user: { select: { timezone: true } } },
+    })
+    for (const series of page) {
+      if (options.stopped?.()) return result
+      const from = new Date(Math.max(series.expandedUntil.getTime(), now.getTime() - PAST_KEPT_MS))
+      const rows = seriesRows(series.ics, from, until, series.user.timezone, from)
+      if (typeof rows === 'string') {
+        result.failed++
+        continue
+      }
+      try {
+        await prisma.$transaction(async (tx) => {
+          const moved = await tx.calendarSeries.updateMany({
+            where: { id: series.id, updatedAt: series.updatedAt },
+            data: { expandedUntil: until },
+          })
+          if (moved.count === 0) throw new SeriesChanged()
+          if (rows.length === 0) return
+          await takeQuota(tx, series.userId, 'calendarEvents', maxEvents, rows.length)
+          await tx.calendarEvent.createMany({ data: rows.map((row) => ({ userId: series.userId, uid: series.uid, ...row })) })
+        })
+        result.series++
+        result.added += rows.length
+      } catch (error) {
+        if (error instanceof SeriesChanged || (error instanceof ClientError && error.code === 'QUOTA_EXCEEDED')) result.failed++
+        else throw error
+      }
+    }
+    if (page.length < pageSize) return result
+    last = page[page.length - 1]!.id
+  }
+}
