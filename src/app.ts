@@ -20,6 +20,8 @@ import { serveHealth } from './http/health.ts'
 import { listen } from './http/listen.ts'
 import { METRICS_PATH, metricsEndpoints } from './http/metrics-endpoint.ts'
 import { routeRequests } from './http/routes.ts'
+import { exportRoutes } from './http/export-routes.ts'
+import { ExportLimiter } from './exports/export-limit.ts'
 import { createWebApp, WEB_DIST } from './http/web-app.ts'
 import { oncePerRequest } from './http/once-per-request.ts'
 import { requestIdFrom } from './http/request-id.ts'
@@ -42,6 +44,9 @@ import { AdmissionControl } from './suggestions/admission.ts'
 import { createJobs, type Jobs } from './jobs/jobs.ts'
 import type { Logger } from './logger.ts'
 
+/** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
+const DEFAULT_UID_DOMAIN = 'suggestions.invalid'
+
 export interface AppOptions {
   config: Config
   db: Database
@@ -63,6 +68,8 @@ export interface App {
   admission: AdmissionControl
   /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
   jobs: Jobs
+  /** Exports under way per user (exposed for tests: a leaked place shows here). */
+  exportLimiter: ExportLimiter
   /** Open suggestion streams per user (exposed for tests: a leaked place shows here). */
   subscriptionLimiter: SubscriptionLimiter
   /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
@@ -168,10 +175,12 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
         tokenWatch,
         quotas: config.quotas,
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+        publicUrl: config.publicUrl,
       }
     },
   })
 
+  const exportLimiter = new ExportLimiter(config.exportsPerUser)
   const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
   if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
@@ -184,6 +193,13 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     routeRequests({
       health: serveHealth(db),
       metrics: metricsEndpoint.onMainListener,
+      exports: exportRoutes({
+        prisma: db.prisma,
+        clock,
+        logger: logger.child({ component: 'exports' }),
+        limiter: exportLimiter,
+        uidDomain: config.publicUrl ? new URL(config.publicUrl).host : DEFAULT_UID_DOMAIN,
+      }),
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,
@@ -200,6 +216,7 @@ export function buildApp({ config, db, logger, demoToken, webDist = WEB_DIST, wi
     admission,
     jobs,
     subscriptionLimiter,
+    exportLimiter,
     changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()

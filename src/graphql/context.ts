@@ -42,6 +42,8 @@ export interface GraphQLContext {
   request?: Request
   /** How long a stream's client may take nothing before the stream ends (STREAM_WRITE_TIMEOUT_MS). */
   streamWriteTimeoutMs: number
+  /** PUBLIC_URL's origin, for the links the API hands out (the calendar feed); unset: the request's origin. */
+  publicUrl?: string | undefined
 }
 
 /** The context of a field behind the `authenticated` scope: there is a viewer. */

@@ -8,6 +8,7 @@ import './types/contact.ts'
 import './types/calendar.ts'
 import './types/suggestion.ts'
 import './types/auth-token.ts'
+import './types/calendar-feed.ts'
 
 export const schema = builder.toSchema()
 

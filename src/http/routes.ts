@@ -1,5 +1,6 @@
 /**
- * The main listener's routes, in order: `/health`, `/metrics`, the web app (GET pages and
+ * The main listener's routes, in order: `/health`, `/metrics`, the downloads (`/export/*`,
+ * `/feeds/*`), the web app (GET pages and
  * assets, never under `/graphql`), and everything else to GraphQL (Yoga: HTTP and SSE; a
  * stalled SSE client is cut after `streamWriteTimeoutMs`).
  */
@@ -7,12 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { closeWhenStalled } from '../graphql/stalled-response.ts'
 import { HEALTH_PATH } from './health.ts'
 import { METRICS_PATH } from './metrics-endpoint.ts'
+import { isExportPath } from './export-routes.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
 export interface Routes {
   health: (res: ServerResponse) => Promise<void>
   metrics: Handler
+  /** `/export/*` and `/feeds/*` (export-routes.ts). */
+  exports: Handler
   /** Answers a request of the web app and resolves true, or resolves false; null: the app is not built. */
   webApp: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null
   graphql: Handler
@@ -25,6 +29,7 @@ export function routeRequests(routes: Routes) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     if (req.url === HEALTH_PATH) return routes.health(res)
     if (req.url === METRICS_PATH) return routes.metrics(req, res)
+    if (isExportPath(req.url)) return routes.exports(req, res)
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
     if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, routes.streamWriteTimeoutMs)
     return routes.graphql(req, res)
