@@ -2,9 +2,10 @@ import fc from 'fast-check'
 import ICAL from 'ical.js'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import { foldLine, MAX_LINE_OCTETS } from '../../src/exports/content-lines.ts'
-import { contactToVCard, vcardDate, type ExportContact } from '../../src/exports/vcard.ts'
-import { contactToCsvCells, csvRows, googleCsvHeader, splitName } from '../../src/exports/google-csv.ts'
+import { stringify as csvStringify } from 'csv-stringify/sync'
+import { cleanText, CRLF, foldLine, MAX_LINE_OCTETS, oneLine } from '../../src/exports/content-lines.ts'
+import { categoriesOf, contactToVCard, emailsOf, otherProfilesOf, phonesOf, SOCIAL_PROFILE_TYPES, vcardDate, type ExportContact } from '../../src/exports/vcard.ts'
+import { contactToCsvCells, CSV_STRINGIFY_OPTIONS, csvRows, googleCsvHeader, splitName } from '../../src/exports/google-csv.ts'
 import { CALENDAR_TAIL, calendarHead, eventToVEvent, suggestionToVEvent } from '../../src/exports/icalendar.ts'
 import { ExportLimiter } from '../../src/exports/export-limit.ts'
 
@@ -108,6 +109,90 @@ describe('vCard 4.0', () => {
         expect(card.getFirstPropertyValue('fn')).toBe(clean(name))
         expect(card.getFirstPropertyValue('note')).toBe(clean(note))
         expect(card.getFirstProperty('adr')!.getParameter('label')).toBe(clean(location))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+/** The same card built through ical.js's Component and stringify (the oracle of the hand-written writer). */
+function contactToVCardWithIcalJs(contact: ExportContact, groupNames: ReadonlyMap<string, string>): string {
+  const card = new ICAL.Component('vcard')
+  const add = (name: string, value: string | string[], params: Record<string, string> = {}, type?: string) => {
+    const prop = new ICAL.Property(name, card)
+    if (type) prop.resetType(type)
+    for (const [key, param] of Object.entries(params)) prop.setParameter(key, param)
+    if (Array.isArray(value)) prop.setValues(value.map(cleanText))
+    else prop.setValue(cleanText(value))
+    card.addProperty(prop)
+  }
+  add('version', '4.0')
+  add('uid', oneLine(contact.externalId ?? contact.id))
+  add('fn', contact.name)
+  emailsOf(contact).forEach((email, i) => add('email', oneLine(email), i === 0 ? { pref: '1' } : {}))
+  phonesOf(contact).forEach((phone, i) => add('tel', oneLine(phone), i === 0 ? { pref: '1' } : {}, 'text'))
+  for (const [field, type] of Object.entries(SOCIAL_PROFILE_TYPES) as [keyof typeof SOCIAL_PROFILE_TYPES, string][]) {
+    if (contact[field]) add('x-socialprofile', oneLine(contact[field]!), { type })
+  }
+  for (const [label, url] of otherProfilesOf(contact.otherSocialMedia)) add('x-socialprofile', oneLine(url), { type: oneLine(label) })
+  if (contact.location) {
+    const adr = new ICAL.Property('adr', card)
+    adr.setParameter('label', cleanText(contact.location))
+    adr.setValue(['', '', cleanText(contact.location), '', '', '', ''])
+    card.addProperty(adr)
+  }
+  if (contact.timezone) add('tz', oneLine(contact.timezone), {}, 'text')
+  if (contact.customNotes) add('note', contact.customNotes)
+  const categories = categoriesOf(contact, groupNames)
+  if (categories.length > 0) add('categories', categories)
+  const birthday = contact.birthday ? vcardDate(contact.birthday) : null
+  if (birthday) add('bday', birthday, {}, 'date-and-or-time')
+  const design = ICAL.design.getDesignSet('vcard')
+  let text = `BEGIN:VCARD${CRLF}`
+  for (const prop of card.getAllProperties()) text += foldLine(ICAL.stringify.property(prop.toJSON(), design, true)) + CRLF
+  return `${text}END:VCARD${CRLF}`
+}
+
+const anyText = fc.string({ unit: 'grapheme', maxLength: 80 })
+const someText = anyText.filter((s) => s.trim() !== '')
+const anyContact: fc.Arbitrary<ExportContact> = fc.record({
+  id: fc.uuid(),
+  name: someText,
+  email: fc.option(someText, { nil: null }),
+  phone: fc.option(someText, { nil: null }),
+  emails: fc.array(someText, { maxLength: 3 }),
+  phones: fc.array(someText, { maxLength: 3 }),
+  linkedIn: fc.option(fc.webUrl(), { nil: null }),
+  instagram: fc.option(fc.stringMatching(/^@[a-z0-9._]{1,20}$/), { nil: null }),
+  xHandle: fc.option(fc.stringMatching(/^@[A-Za-z0-9_]{1,15}$/), { nil: null }),
+  otherSocialMedia: fc.option(fc.dictionary(fc.stringMatching(/^[a-z]{1,10}$/), fc.webUrl(), { maxKeys: 3 }), { nil: null }),
+  location: fc.option(someText, { nil: null }),
+  timezone: fc.option(fc.constantFrom('Europe/Berlin', 'America/New_York', 'UTC'), { nil: null }),
+  customNotes: fc.option(fc.string({ unit: 'grapheme', maxLength: 300 }), { nil: null }),
+  tags: fc.array(someText, { maxLength: 3 }),
+  groupIds: fc.array(fc.constantFrom('g-1', 'g-2', 'g-missing'), { maxLength: 3 }),
+  birthday: fc.option(fc.oneof(fc.date({ min: new Date('1900-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.date({ min: new Date('2000-01-01'), max: new Date('2000-12-31'), noInvalidDate: true }).map((d) => `--${d.toISOString().slice(5, 10)}`)), { nil: null }),
+  externalId: fc.option(someText, { nil: null }),
+})
+const manyGroups = new Map([['g-1', 'Friends, old'], ['g-2', 'Work;\\Team']])
+
+describe('the hand-written writers against their libraries', () => {
+  it('a card is byte for byte what ical.js writes (then folded at 75 octets)', () => {
+    expect(contactToVCard(fixture, groups)).toBe(contactToVCardWithIcalJs(fixture, groups))
+    fc.assert(
+      fc.property(anyContact, (contact) => {
+        expect(contactToVCard(contact, manyGroups)).toBe(contactToVCardWithIcalJs(contact, manyGroups))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('CSV rows are byte for byte what csv-stringify writes', () => {
+    const counts = { emails: 2, phones: 2, websites: 2 }
+    fc.assert(
+      fc.property(fc.array(anyContact, { maxLength: 5 }), (contacts) => {
+        const rows = [googleCsvHeader(counts), ...contacts.map((contact) => contactToCsvCells(contact, manyGroups, counts))]
+        expect(csvRows(rows)).toBe(csvStringify(rows, CSV_STRINGIFY_OPTIONS))
       }),
       { numRuns: 300 },
     )
