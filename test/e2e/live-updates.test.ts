@@ -40,6 +40,8 @@ type Call = { query: string; variables: (ids: Ids) => Record<string, unknown>; k
 /** Mutations that change nothing a suggestion is made of, each with the reason it announces nothing. */
 const NOT_ANNOUNCED: Record<string, string> = {
   revokeToken: 'credentials are not suggestion data; the streams on that token end instead',
+  rotateCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
+  revokeCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
 }
 
 const CALLS: Record<string, Call> = {
