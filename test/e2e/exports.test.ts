@@ -111,6 +111,8 @@ describe.each(kinds)('exports on %s', (kind) => {
 
   it('stops the walk when the client leaves, frees its place, and refuses a second export at once with 429', async () => {
     const big = await createUserWithContacts(db.prisma, 'big@big.example', 6000)
+    // 4 kB of notes each: 24 MB of cards, more than the socket buffers hold, so the server must wait for the client.
+    await db.prisma.contact.updateMany({ where: { userId: big.id }, data: { customNotes: 'n'.repeat(4000) } })
     let firstChunk!: () => void
     const started = new Promise<void>((resolve) => (firstChunk = resolve))
     const req = httpRequest(`${origin}/export/contacts.vcf`, { headers: auth(big) }, (res) => {
