@@ -51,7 +51,7 @@ const contacts = positiveInteger('contacts', args.contacts, 1_000_000)
 const runs = positiveInteger('runs', args.runs, 1)
 const json = args.json === true
 
-/** The columns an export reads (src/exports/export-streams.ts, exportContactSelect). */
+/** The columns an export reads (src/exports/export-streams.ts, readExportPage). */
 const EXPORT_COLUMNS = `id, name, email, phone, emails, phones, "linkedIn", instagram, "xHandle", "otherSocialMedia", location, timezone, "customNotes", tags, "groupIds", birthday, "externalId"`
 
 interface Sample {

@@ -1,40 +1,19 @@
 /**
  * The exports as async generators of text chunks, one chunk per page of rows read by a keyset
- * walk: contacts by `(userId, id)` (the index Contact(userId, id)), calendar events by
+ * walk: contacts by `(userId, id)` (the index Contact(userId, id); a page reader of its own, the
+ * full row in one raw statement), calendar events by
  * `(userId, startsAt, id)`, accepted suggestions by `(userId, status, id)`. A page is read only
  * when the consumer asks for the next chunk (backpressure), so memory stays one page whatever
  * the user owns; `signal` (the client left) or `return()` stops the walk before the next page.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
-import { streamWithCursor } from '../contacts/keyset/contact-streams.ts'
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts'
 import { contactToVCard, type ExportContact } from './vcard.ts'
 import { contactToCsvCells, csvRows, googleCsvHeader, type CsvColumnCounts } from './google-csv.ts'
 import { CALENDAR_TAIL, calendarHead, eventToVEvent, suggestionToVEvent, type ExportEvent, type ExportSuggestion } from './icalendar.ts'
 
 /** Rows per page of an export walk (the keyset walks' maximum). */
 export const EXPORT_PAGE_SIZE = 1000
-
-/** The columns {@link ExportContact} reads. */
-export const exportContactSelect = {
-  id: true,
-  name: true,
-  email: true,
-  phone: true,
-  emails: true,
-  phones: true,
-  linkedIn: true,
-  instagram: true,
-  xHandle: true,
-  otherSocialMedia: true,
-  location: true,
-  timezone: true,
-  customNotes: true,
-  tags: true,
-  groupIds: true,
-  birthday: true,
-  externalId: true,
-} satisfies Prisma.ContactSelect
 
 export interface ExportOptions {
   userId: string
@@ -50,10 +29,31 @@ async function groupNamesOf(prisma: PrismaClient, userId: string): Promise<Map<s
   return new Map(groups.map((group) => [group.id, group.name]))
 }
 
-/** Every contact of the user (archived ones too), page by page, in id order. */
-async function* contactPages(prisma: PrismaClient, { userId, signal, pageSize = EXPORT_PAGE_SIZE }: ExportOptions): AsyncGenerator<ExportContact[]> {
-  for await (const page of streamWithCursor(prisma, { userId, orderBy: 'id', includeArchived: true, pageSize, signal }, exportContactSelect)) {
-    yield page.rows
+/**
+ * One page of full export rows after `afterId` (archived contacts too), by `(userId, id)`: one
+ * statement on the index Contact(userId, id). Raw SQL through Prisma (`$queryRaw`), not `findMany`:
+ * Prisma's row mapping was the largest cost of an export (bench/README.md, bench:exports).
+ */
+export async function readExportPage(prisma: PrismaClient, userId: string, afterId: string | undefined, limit: number): Promise<ExportContact[]> {
+  return prisma.$queryRaw<ExportContact[]>`
+    SELECT id::text AS id, name, email, phone, emails, phones, "linkedIn", instagram, "xHandle", "otherSocialMedia",
+           location, timezone, "customNotes", tags, "groupIds"::text[] AS "groupIds", birthday, "externalId"
+      FROM "Contact"
+     WHERE "userId" = ${userId}::uuid ${afterId === undefined ? Prisma.empty : Prisma.sql`AND id > ${afterId}::uuid`}
+     ORDER BY id
+     LIMIT ${limit}`
+}
+
+/** Every contact of the user (archived ones too), page by page, in id order; a page is read only when asked for. */
+export async function* contactPages(prisma: PrismaClient, { userId, signal, pageSize = EXPORT_PAGE_SIZE }: ExportOptions): AsyncGenerator<ExportContact[]> {
+  let after: string | undefined
+  for (;;) {
+    signal?.throwIfAborted()
+    const rows = await readExportPage(prisma, userId, after, pageSize)
+    if (rows.length > 0) yield rows
+    if (rows.length < pageSize) return
+    after = rows[rows.length - 1]!.id
+    await yieldToEventLoop()
   }
 }
 

@@ -26,16 +26,16 @@ function fakePrisma(total: number, noteBytes: number) {
       updateMany: async () => ({ count: 1 }),
     },
     group: { findMany: async () => [] },
-    contact: {
-      findMany: async ({ where, take }: { where: { id?: { gt: string } }; take: number }) => {
-        reads.pages++
-        const start = where.id ? parseInt(where.id.gt.slice(-12), 16) + 1 : 1
-        const rows = []
-        for (let n = start; n <= total && rows.length < take; n++) {
-          rows.push({ id: idOf(n), name: `Contact ${n}`, email: null, phone: null, emails: [`c${n}@example.com`], phones: [], linkedIn: null, instagram: null, xHandle: null, otherSocialMedia: null, location: null, timezone: null, customNotes: notes, tags: [], groupIds: [], birthday: null, externalId: null, lastContactDate: null, nextDueAt: new Date(0) })
-        }
-        return rows
-      },
+    /** The export page (readExportPage): `after` is Prisma.empty or a fragment holding the last id. */
+    $queryRaw: async (_sql: TemplateStringsArray, _userId: string, after: { values?: unknown[] }, take: number) => {
+      reads.pages++
+      const afterId = after.values?.[0] as string | undefined
+      const start = afterId ? parseInt(afterId.slice(-12), 16) + 1 : 1
+      const rows = []
+      for (let n = start; n <= total && rows.length < take; n++) {
+        rows.push({ id: idOf(n), name: `Contact ${n}`, email: null, phone: null, emails: [`c${n}@example.com`], phones: [], linkedIn: null, instagram: null, xHandle: null, otherSocialMedia: null, location: null, timezone: null, customNotes: notes, tags: [], groupIds: [], birthday: null, externalId: null })
+      }
+      return rows
     },
   }
   return { prisma, reads }
