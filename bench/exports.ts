@@ -61,6 +61,8 @@ interface Sample {
   rssGrowth: number
   /** Body lines that start a record (cards, CSV rows after the header, COPY lines). */
   records: number
+  /** CPU time of this process (server and client), s: steadier than wall time on a shared machine. */
+  cpuSeconds: number
 }
 
 /** Runs `work` while sampling RSS every 20 ms. */
@@ -70,9 +72,11 @@ async function sampled(work: () => Promise<{ bytes: number; records: number }>):
   let peak = before
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20)
   const started = performance.now()
+  const cpu = process.cpuUsage()
   try {
     const { bytes, records } = await work()
-    return { seconds: (performance.now() - started) / 1000, bytes, records, rssGrowth: Math.max(0, Math.max(peak, process.memoryUsage.rss()) - before) }
+    const used = process.cpuUsage(cpu)
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, bytes, records, rssGrowth: Math.max(0, Math.max(peak, process.memoryUsage.rss()) - before) }
   } finally {
     clearInterval(timer)
   }
@@ -175,6 +179,7 @@ try {
         name,
         {
           seconds,
+          cpuSeconds: median(samples[name].map((s) => s.cpuSeconds)),
           bytes: samples[name][0]!.bytes,
           contactsPerSecond: Math.round(contacts / seconds),
           ratioToCopy: seconds / median(samples.copy.map((s) => s.seconds)),
@@ -182,12 +187,12 @@ try {
         },
       ]
     }),
-  ) as Record<keyof typeof ways, { seconds: number; bytes: number; contactsPerSecond: number; ratioToCopy: number; peakRssGrowthMB: number }>
+  ) as Record<keyof typeof ways, { seconds: number; cpuSeconds: number; bytes: number; contactsPerSecond: number; ratioToCopy: number; peakRssGrowthMB: number }>
   const result = { contacts, runs, date: new Date().toISOString(), loadAverage: (await import('node:os')).loadavg(), ...summary }
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else {
     const row = (label: string, s: (typeof summary)['copy']) =>
-      `  ${label.padEnd(34)} ${s.seconds.toFixed(2).padStart(7)} s  ${mb(s.bytes).toFixed(0).padStart(5)} MB  ${s.contactsPerSecond.toLocaleString('en-US').padStart(9)}/s  x${s.ratioToCopy.toFixed(2).padStart(5)}  RSS +${s.peakRssGrowthMB.toFixed(1)} MB`
+      `  ${label.padEnd(30)} ${s.seconds.toFixed(2).padStart(7)} s (CPU here ${s.cpuSeconds.toFixed(2)} s)  ${mb(s.bytes).toFixed(0).padStart(5)} MB  ${s.contactsPerSecond.toLocaleString('en-US').padStart(9)}/s  x${s.ratioToCopy.toFixed(2).padStart(5)}  RSS +${s.peakRssGrowthMB.toFixed(1)} MB`
     process.stdout.write(
       [
         `export of ${contacts.toLocaleString('en-US')} contacts (PostgreSQL, schema ${schema}, median of ${runs}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' ')})`,
