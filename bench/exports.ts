@@ -9,7 +9,7 @@
  * getting those rows out of PostgreSQL. Prints seconds (median of R runs,
  * default 1), bytes, contacts/s, the ratio to COPY, and the peak RSS growth during
  * each export (sampled every 20 ms over the RSS before it; goal ≤ 40 MB: the walk
- * holds one page of 1,000 rows). Every export must carry every contact, or the run fails.
+ * holds one page of 1,000 rows), with the V8 heap's growth beside it. Every export must carry every contact, or the run fails.
  *
  * PostgreSQL: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), a
  * fresh schema loaded by the COPY seeder (seedBenchUsers) and dropped at the end.
@@ -63,20 +63,28 @@ interface Sample {
   records: number
   /** CPU time of this process (server and client), s: steadier than wall time on a shared machine. */
   cpuSeconds: number
+  /** Peak V8 heap used during the run minus heap used just before it (bytes): RSS growth that is not heap is buffers or unreturned pages. */
+  heapGrowth: number
 }
 
 /** Runs `work` while sampling RSS every 20 ms. */
 async function sampled(work: () => Promise<{ bytes: number; records: number }>): Promise<Sample> {
   global.gc?.()
   const before = process.memoryUsage.rss()
+  const heapBefore = process.memoryUsage().heapUsed
   let peak = before
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20)
+  let peakHeap = heapBefore
+  const timer = setInterval(() => {
+    const usage = process.memoryUsage()
+    peak = Math.max(peak, usage.rss)
+    peakHeap = Math.max(peakHeap, usage.heapUsed)
+  }, 20)
   const started = performance.now()
   const cpu = process.cpuUsage()
   try {
     const { bytes, records } = await work()
     const used = process.cpuUsage(cpu)
-    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, bytes, records, rssGrowth: Math.max(0, Math.max(peak, process.memoryUsage.rss()) - before) }
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, heapGrowth: peakHeap - heapBefore, bytes, records, rssGrowth: Math.max(0, Math.max(peak, process.memoryUsage.rss()) - before) }
   } finally {
     clearInterval(timer)
   }
@@ -184,15 +192,16 @@ try {
           contactsPerSecond: Math.round(contacts / seconds),
           ratioToCopy: seconds / median(samples.copy.map((s) => s.seconds)),
           peakRssGrowthMB: Math.max(...samples[name].map((s) => mb(s.rssGrowth))),
+          peakHeapGrowthMB: Math.max(...samples[name].map((s) => mb(s.heapGrowth))),
         },
       ]
     }),
-  ) as Record<keyof typeof ways, { seconds: number; cpuSeconds: number; bytes: number; contactsPerSecond: number; ratioToCopy: number; peakRssGrowthMB: number }>
+  ) as Record<keyof typeof ways, { seconds: number; cpuSeconds: number; bytes: number; contactsPerSecond: number; ratioToCopy: number; peakRssGrowthMB: number; peakHeapGrowthMB: number }>
   const result = { contacts, runs, date: new Date().toISOString(), loadAverage: (await import('node:os')).loadavg(), ...summary }
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else {
     const row = (label: string, s: (typeof summary)['copy']) =>
-      `  ${label.padEnd(30)} ${s.seconds.toFixed(2).padStart(7)} s (CPU here ${s.cpuSeconds.toFixed(2)} s)  ${mb(s.bytes).toFixed(0).padStart(5)} MB  ${s.contactsPerSecond.toLocaleString('en-US').padStart(9)}/s  x${s.ratioToCopy.toFixed(2).padStart(5)}  RSS +${s.peakRssGrowthMB.toFixed(1)} MB`
+      `  ${label.padEnd(30)} ${s.seconds.toFixed(2).padStart(7)} s (CPU here ${s.cpuSeconds.toFixed(2)} s)  ${mb(s.bytes).toFixed(0).padStart(5)} MB  ${s.contactsPerSecond.toLocaleString('en-US').padStart(9)}/s  x${s.ratioToCopy.toFixed(2).padStart(5)}  RSS +${s.peakRssGrowthMB.toFixed(1)} MB (heap +${s.peakHeapGrowthMB.toFixed(1)} MB)`
     process.stdout.write(
       [
         `export of ${contacts.toLocaleString('en-US')} contacts (PostgreSQL, schema ${schema}, median of ${runs}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' ')})`,
