@@ -3,7 +3,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 /** The domain: below the GraphQL layer, above the database. */
-const DOMAIN = ['auth', 'calendar', 'changes', 'contacts', 'cursors', 'groups', 'imports', 'jobs', 'pubsub', 'suggestions', 'seed', 'quotas.ts', 'validation.ts'].map((path) => `./src/${path}`)
+const DOMAIN = ['auth', 'calendar', 'changes', 'contacts', 'cursors', 'exports', 'groups', 'imports', 'jobs', 'pubsub', 'suggestions', 'seed', 'quotas.ts', 'validation.ts'].map((path) => `./src/${path}`)
 /** Pure code: no database, no GraphQL, no clock (`now` is passed in). */
 const PURE = [
   ...['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`),
@@ -11,6 +11,8 @@ const PURE = [
   './src/calendar/free-slots.ts',
   // Calendar imports: content lines, iCalendar times, series expansion (the reader and the writes are not pure).
   ...['ics-lines.ts', 'ics-time.ts', 'expand-series.ts'].map((file) => `./src/imports/calendar/${file}`),
+  // The export writers: rows in, vCard / CSV / iCalendar text out.
+  ...['content-lines.ts', 'vcard.ts', 'google-csv.ts', 'icalendar.ts'].map((file) => `./src/exports/${file}`),
   // The deterministic generator of demo and bench data (seed.ts and bulk-insert.ts write it).
   ...['generate.ts', 'random.ts', 'vocabulary.ts', 'users.ts', 'dunbar.ts', 'contacts.ts', 'calendar.ts', 'rows.ts'].map((file) => `./src/seed/${file}`),
 ]

@@ -20,6 +20,8 @@ import { serveHealth } from './http/health.ts'
 import { listen } from './http/listen.ts'
 import { METRICS_PATH, metricsEndpoints } from './http/metrics-endpoint.ts'
 import { routeRequests } from './http/routes.ts'
+import { exportRoutes } from './http/export-routes.ts'
+import { ExportLimiter } from './exports/export-limit.ts'
 import { createWebApp, WEB_DIST } from './http/web-app.ts'
 import { oncePerRequest } from './http/once-per-request.ts'
 import { requestIdFrom } from './http/request-id.ts'
@@ -48,6 +50,9 @@ import { importFormats as configuredImportFormats } from './imports/formats.ts'
 import { runImport, type ImportFormats } from './imports/run-import.ts'
 import { DEFAULT_MAX_IMPORTS_IN_FLIGHT, DEFAULT_MAX_IMPORTS_PER_DAY, type UploadLimits } from './imports/upload.ts'
 
+/** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
+const DEFAULT_UID_DOMAIN = 'suggestions.invalid'
+
 export interface AppOptions {
   config: Config
   db: Database
@@ -73,6 +78,8 @@ export interface App {
   admission: AdmissionControl
   /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
   jobs: Jobs
+  /** Exports under way per user (exposed for tests: a leaked place shows here). */
+  exportLimiter: ExportLimiter
   /** Open suggestion streams per user (exposed for tests: a leaked place shows here). */
   subscriptionLimiter: SubscriptionLimiter
   /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
@@ -209,10 +216,12 @@ export function buildApp({
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
         liveStreams,
+        publicUrl: config.publicUrl,
       }
     },
   })
 
+  const exportLimiter = new ExportLimiter(config.exportsPerUser)
   const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
   if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
@@ -233,6 +242,13 @@ export function buildApp({
         clock,
         logger: logger.child({ component: 'imports' }),
       }),
+      exports: exportRoutes({
+        prisma: db.prisma,
+        clock,
+        logger: logger.child({ component: 'exports' }),
+        limiter: exportLimiter,
+        uidDomain: config.publicUrl ? new URL(config.publicUrl).host : DEFAULT_UID_DOMAIN,
+      }),
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,
@@ -249,6 +265,7 @@ export function buildApp({
     admission,
     jobs,
     subscriptionLimiter,
+    exportLimiter,
     changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()

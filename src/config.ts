@@ -135,6 +135,8 @@ const environmentSchema = z.object({
     .transform((value) => (value === '' ? undefined : value))
     .refine((value) => value === undefined || (value.length >= 16 && /^[\x21-\x7e]+$/.test(value)), 'must be at least 16 printable characters without spaces'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PUBLIC_URL: optionalUrl(['http:', 'https:'], 'https://app.example.com').transform((value) => (value === undefined ? undefined : new URL(value).origin)),
+  EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -223,6 +225,13 @@ export interface Config {
    * in production; the Vite dev server's outside production. The server's own origin always works.
    */
   corsOrigins: string[]
+  /**
+   * The origin clients reach the server at (PUBLIC_URL), for the links it hands out (the calendar
+   * feed's URL) and the host of exported UIDs; unset: the request's own origin.
+   */
+  publicUrl: string | undefined
+  /** Exports (and calendar feed fetches) one user may have under way at once in a process; past it 429 RATE_LIMITED. */
+  exportsPerUser: number
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -295,6 +304,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     metricsToken: parsed.METRICS_TOKEN,
     metricsPort: parsed.METRICS_PORT,
     corsOrigins: parsed.CORS_ORIGINS ?? (parsed.NODE_ENV === 'production' ? [] : [VITE_DEV_ORIGIN]),
+    publicUrl: parsed.PUBLIC_URL,
+    exportsPerUser: parsed.EXPORTS_PER_USER,
   }
 }
 

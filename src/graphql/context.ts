@@ -55,6 +55,8 @@ export interface GraphQLContext {
   streamWriteTimeoutMs: number
   /** This process's counts of live suggestion streams (for /metrics). */
   liveStreams: LiveStreamStats
+  /** PUBLIC_URL's origin, for the links the API hands out (the calendar feed); unset: the request's origin. */
+  publicUrl?: string | undefined
 }
 
 /** The context of a field behind the `authenticated` scope: there is a viewer. */

@@ -9,6 +9,7 @@ import './types/calendar.ts'
 import './types/suggestion.ts'
 import './types/auth-token.ts'
 import './types/import.ts'
+import './types/calendar-feed.ts'
 
 export const schema = builder.toSchema()
 

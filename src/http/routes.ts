@@ -1,6 +1,7 @@
 /**
  * The main listener's routes, in order: `/health`, `/metrics`, `POST /import/contacts` and
- * `/import/calendar` (streamed uploads, http/import-routes.ts), the web app (GET pages and
+ * `/import/calendar` (streamed uploads, http/import-routes.ts), the downloads (`/export/*`,
+ * `/feeds/*`, http/export-routes.ts), the web app (GET pages and
  * assets, never under `/graphql`), and everything else to GraphQL (Yoga: HTTP and SSE; a
  * stalled SSE client is cut after `streamWriteTimeoutMs`).
  */
@@ -9,6 +10,7 @@ import { closeWhenStalled } from '../graphql/stalled-response.ts'
 import { HEALTH_PATH } from './health.ts'
 import { isImportRoute } from './import-routes.ts'
 import { METRICS_PATH } from './metrics-endpoint.ts'
+import { isExportPath } from './export-routes.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
@@ -17,6 +19,8 @@ export interface Routes {
   metrics: Handler
   /** The import uploads (`/import/contacts`, `/import/calendar`). */
   imports: Handler
+  /** `/export/*` and `/feeds/*` (export-routes.ts). */
+  exports: Handler
   /** Answers a request of the web app and resolves true, or resolves false; null: the app is not built. */
   webApp: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null
   graphql: Handler
@@ -30,6 +34,7 @@ export function routeRequests(routes: Routes) {
     if (req.url === HEALTH_PATH) return routes.health(res)
     if (req.url === METRICS_PATH) return routes.metrics(req, res)
     if (isImportRoute(req.url)) return routes.imports(req, res)
+    if (isExportPath(req.url)) return routes.exports(req, res)
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
     if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, routes.streamWriteTimeoutMs)
     return routes.graphql(req, res)

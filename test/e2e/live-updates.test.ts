@@ -43,6 +43,8 @@ const NOT_ANNOUNCED: Record<string, string> = {
   importContacts: 'the import job announces, once when it finishes (test/e2e/imports-api.test.ts: one SuggestionsUpdated for 2,000 contacts)',
   importCalendar: 'the import job announces, once when it finishes (test/e2e/imports-api.test.ts)',
   revokeToken: 'credentials are not suggestion data; the streams on that token end instead',
+  rotateCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
+  revokeCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
 }
 
 const CALLS: Record<string, Call> = {

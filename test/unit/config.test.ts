@@ -50,6 +50,8 @@ describe('parseConfig', () => {
       metricsToken: undefined,
       metricsPort: undefined,
       corsOrigins: ['http://localhost:5173'],
+      publicUrl: undefined,
+      exportsPerUser: 2,
     })
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
