@@ -18,6 +18,7 @@ export const IMPORTS_LISTED = 20
 interface Selected {
   id: string
   fileName?: string
+  knownFinished?: boolean
 }
 
 function ImportForm({ onStarted, onUnauthorized }: { onStarted: (selected: Selected) => void; onUnauthorized: () => void }) {
@@ -100,7 +101,7 @@ function PastImports({ refreshes, selectedId, onSelect, onUnauthorized }: { refr
       <ul className="imports">
         {imports.map((item) => (
           <li key={item.id} data-testid="past-import">
-            <button type="button" aria-pressed={item.id === selectedId} onClick={() => onSelect({ id: item.id })}>
+            <button type="button" aria-pressed={item.id === selectedId} onClick={() => onSelect({ id: item.id, knownFinished: finished(item.status) })}>
               {formatDateTime(item.createdAt)} · {item.format.toUpperCase()}
             </button>{' '}
             <span className={item.status === 'FAILED' ? 'error' : 'hint'}>
@@ -243,7 +244,7 @@ export function ImportExportPage({ onUnauthorized }: { onUnauthorized: () => voi
     <article className="import-export" aria-labelledby="import-export-title">
       <h1 id="import-export-title">Import and export</h1>
       <ImportForm onStarted={start} onUnauthorized={onUnauthorized} />
-      {selected && <ImportReport key={selected.id} id={selected.id} {...(selected.fileName ? { fileName: selected.fileName } : {})} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
+      {selected && <ImportReport key={selected.id} {...selected} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
       <PastImports refreshes={refreshes} selectedId={selected?.id ?? null} onSelect={setSelected} onUnauthorized={onUnauthorized} />
       <ExportMenu onUnauthorized={onUnauthorized} />
       <CalendarFeed onUnauthorized={onUnauthorized} />

@@ -176,18 +176,20 @@ export interface ImportReportProps {
   id: string
   /** The file's name, when this page uploaded it. */
   fileName?: string
+  /** Known to be finished already (picked from the list): not followed unless `import(id)` says it runs. */
+  knownFinished?: boolean
   /** Called once when the import is seen finished (to refresh the list of imports). */
   onFinished?: () => void
   onUnauthorized: () => void
 }
 
 /** Under an `ApiProvider`. */
-export function ImportReport({ id, fileName, onFinished, onUnauthorized }: ImportReportProps) {
+export function ImportReport({ id, fileName, knownFinished = false, onFinished, onUnauthorized }: ImportReportProps) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ImportQuery, variables: { id, first: ERRORS_PAGE_SIZE } })
   useUnauthorized(error, onUnauthorized)
   const fromQuery = data?.import ?? null
   // Follow the stream unless the query already says the import is over.
-  const follow = !(fromQuery && finished(fromQuery.status))
+  const follow = !(fromQuery ? finished(fromQuery.status) : knownFinished)
   const refresh = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute])
   const { latest, ended } = useImportProgress(id, follow, refresh, onUnauthorized)
   // The stream ended (or failed) but the import is not seen finished yet: ask until it is.
