@@ -122,14 +122,14 @@ describe.skipIf(!enabled)('Import and export page in Chromium', () => {
     await page.getByText('Feed URL copied.').waitFor()
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url)
     await page.screenshot({ path: screenshotPath('import-2-feed'), fullPage: true })
-    const feed = await fetch(new URL(new URL(url).pathname, demo.origin))
+    const feed = await fetch(new URL(new URL(url, demo.origin).pathname, demo.origin))
     expect(feed.status).toBe(200)
     expect((await feed.text()).startsWith('BEGIN:VCALENDAR')).toBe(true)
 
     await page.getByRole('button', { name: 'Turn off feed' }).click()
     await page.getByTestId('feed-state').filter({ hasText: 'No feed.' }).waitFor()
     expect(await page.getByLabel(/Feed URL/).count()).toBe(0)
-    expect((await fetch(new URL(new URL(url).pathname, demo.origin))).status).toBe(404)
+    expect((await fetch(new URL(new URL(url, demo.origin).pathname, demo.origin))).status).toBe(404)
   })
 
   it('is readable at 360 px: nothing wider than the screen', async () => {

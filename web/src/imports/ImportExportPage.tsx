@@ -168,7 +168,9 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
     setMessage(null)
     const result = await rotate({})
     if (!result.data) return setMessage({ text: `Could not make a feed URL: ${result.error ? apiErrorOf(result.error).message : 'unknown error'}`, failed: true })
-    setUrl(result.data.rotateCalendarFeed.url ?? null)
+    const made = result.data.rotateCalendarFeed.url
+    // A calendar app needs the whole address, whatever form the server gives it in.
+    setUrl(made ? new URL(made, window.location.href).href : null)
     setMessage({ text: feed ? 'New feed URL made; the old one no longer works.' : 'Feed URL made.', failed: false })
     reexecute({ requestPolicy: 'network-only' })
   }
