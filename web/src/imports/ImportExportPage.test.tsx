@@ -70,6 +70,21 @@ function setup({ importAnswer = (variables) => ({ import: { ...importNode(), err
   return { client, user, onUnauthorized }
 }
 
+/** Counts the asks of an import handler; `reached(n)` resolves once it has answered n times. */
+function askCounter() {
+  const waiters: { n: number; resolve: () => void }[] = []
+  const counter = {
+    asked: 0,
+    /** Call after computing the answer. */
+    ask() {
+      counter.asked++
+      for (const waiter of waiters.filter((w) => w.n <= counter.asked)) waiter.resolve()
+    },
+    reached: (n: number) => (counter.asked >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }))),
+  }
+  return counter
+}
+
 const accepted = (id = ID) => vi.fn(async () => new Response(JSON.stringify({ id }), { status: 202, headers: { 'content-type': 'application/json' } }))
 const progress = (client: FakeClient) => client.subscriptions.find((s) => s.operation === 'ImportProgress')!
 
@@ -175,20 +190,55 @@ describe('ImportExportPage: importing', () => {
   it('when the progress stream fails, asks import(id) every few seconds until it is finished', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     let status = 'RUNNING'
-    const { client, user } = setup({ http: accepted(), importAnswer: (variables) => ({ import: { ...importNode({ status, done: 10, rejected: 0 }), errors: errorsPage(0, variables) } }) })
+    const asks = askCounter()
+    const { client, user } = setup({
+      http: accepted(),
+      importAnswer: (variables) => {
+        const answer = { import: { ...importNode({ status, done: 10, rejected: 0 }), errors: errorsPage(0, variables) } }
+        asks.ask()
+        return answer
+      },
+    })
     await user.upload(screen.getByLabelText('Choose a file to import'), new File(['x'], 'a.csv'))
     await waitFor(() => expect(progress(client)).toBeDefined())
+    await screen.findByText(/^Importing/)
     act(() => progress(client).fail(new ApiError('The connection closed (1006).', 'CLOSED')))
     await screen.findByText(/live progress lost/)
-    const asked = () => client.requests.filter((r) => r.operation === 'Import').length
-    const before = asked()
+    await act(() => asks.reached(2))
+    act(() => void vi.advanceTimersByTime(POLL_INTERVAL_MS))
+    await act(() => asks.reached(3))
     status = 'SUCCEEDED'
     act(() => void vi.advanceTimersByTime(POLL_INTERVAL_MS))
     await screen.findByText('Finished.')
-    expect(asked()).toBeGreaterThan(before)
-    const after = asked()
+    expect(asks.asked).toBe(4)
+    // Finished: no more asking.
     act(() => void vi.advanceTimersByTime(POLL_INTERVAL_MS * 3))
-    expect(asked()).toBe(after)
+    expect(asks.asked).toBe(4)
+  })
+
+  it('when the stream ends before import(id) says finished, asks again until it does', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    let status = 'RUNNING'
+    const asks = askCounter()
+    const { client, user } = setup({
+      http: accepted(),
+      importAnswer: (variables) => {
+        const answer = { import: { ...importNode({ status, rejected: 0 }), errors: errorsPage(0, variables) } }
+        asks.ask()
+        return answer
+      },
+    })
+    await user.upload(screen.getByLabelText('Choose a file to import'), new File(['x'], 'a.vcf'))
+    await waitFor(() => expect(progress(client)).toBeDefined())
+    await screen.findByText(/^Importing/)
+    act(() => progress(client).end())
+    // The end asks once more; the import still runs, so the page keeps asking.
+    await act(() => asks.reached(2))
+    status = 'SUCCEEDED'
+    act(() => void vi.advanceTimersByTime(POLL_INTERVAL_MS))
+    await screen.findByText('Finished.')
+    expect(asks.asked).toBe(3)
+    expect(screen.queryByText(/live progress lost/)).toBeNull()
   })
 
   it('shows more rejected rows on demand, and downloads all of them as one CSV', async () => {

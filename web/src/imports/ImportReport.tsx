@@ -200,16 +200,13 @@ export function ImportReport({ id, fileName, knownFinished = false, onFinished, 
     return () => clearInterval(timer)
   }, [polling, refresh])
 
-  // The newest of the two: the stream runs ahead of the query until it ends.
+  // The newest of the two: the stream runs ahead of the query until it ends (then `refresh`
+  // brings the report with its rejected rows; polling, should the query still say it runs).
   const item = fromQuery && finished(fromQuery.status) ? fromQuery : (latest ?? fromQuery)
   const done = item !== null && finished(item.status)
   useEffect(() => {
     if (done) onFinished?.()
   }, [done, onFinished])
-  // The stream said it finished: the report (and its rejected rows) comes from the query.
-  useEffect(() => {
-    if (latest && finished(latest.status) && !(fromQuery && finished(fromQuery.status))) refresh()
-  }, [latest, fromQuery, refresh])
 
   const title = fileName ? `Import of ${fileName}` : 'Import'
   if (!item) {
