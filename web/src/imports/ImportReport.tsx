@@ -17,7 +17,8 @@ type ImportStatus = ImportSummary['status']
 
 /** Rejected rows shown at a time, and asked for per page when downloading them all. */
 export const ERRORS_PAGE_SIZE = 50
-export const DOWNLOAD_PAGE_SIZE = 500
+// The server takes 1..100 a page (MAX_IMPORTS_PAGE).
+export const DOWNLOAD_PAGE_SIZE = 100
 /** How often `import(id)` is asked again when the progress stream failed (ms). */
 export const POLL_INTERVAL_MS = 2000
 
