@@ -119,6 +119,16 @@ describe('App: pages', () => {
     expect(latest().client).toBe(client)
   })
 
+  it('the Import & export link opens that page', async () => {
+    const { latest, user } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    await user.click(screen.getByRole('link', { name: 'Import & export' }))
+    expect(window.location.pathname).toBe('/import')
+    expect(screen.getByRole('heading', { level: 1, name: 'Import and export' })).toBeInTheDocument()
+    expect(screen.getByRole('link', { name: 'Import & export' })).toHaveAttribute('aria-current', 'page')
+    expect(screen.getByLabelText('Choose a file to import')).toBeInTheDocument()
+  })
+
   it('reads ?max= and ?batch= for the stream', () => {
     expect(streamInputFromSearch('?max=500&batch=20')).toEqual({ maxSuggestions: 500, batchSize: 20 })
     expect(streamInputFromSearch('?max=0&batch=x')).toEqual({})

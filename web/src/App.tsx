@@ -9,6 +9,7 @@ import { forgetToken, initialToken, saveToken, type TokenStorage } from './auth/
 import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
+import { ImportExportPage } from './imports/ImportExportPage.tsx'
 import { Link, matchRoute, useLocation } from './router.tsx'
 import { SuggestionsView } from './suggestions/SuggestionsView.tsx'
 
@@ -98,6 +99,9 @@ function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
           <Link to="/contacts" aria-current={route.page === 'contacts' ? 'page' : undefined}>
             Contacts
           </Link>
+          <Link to="/import" aria-current={route.page === 'import' ? 'page' : undefined}>
+            Import &amp; export
+          </Link>
         </nav>
         <span className="who">{me ? (me.name ?? me.email) : ''}</span>
         <button type="button" onClick={() => onSignOut(null)}>
@@ -107,6 +111,7 @@ function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
       <main>
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
+        {route.page === 'import' && <ImportExportPage onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <p>

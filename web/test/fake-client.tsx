@@ -6,7 +6,8 @@
 import { render, type RenderOptions } from '@testing-library/react'
 import type { ReactElement, ReactNode } from 'react'
 import { vi } from 'vitest'
-import { createQueryClient, type ApiClient, type StreamSink } from '../src/api/client.ts'
+import { Kind, type DocumentNode } from 'graphql'
+import { authorizedFetch, createQueryClient, type ApiClient, type StreamSink } from '../src/api/client.ts'
 import { ApiError } from '../src/api/errors.ts'
 import { ApiProvider } from '../src/api/provider.tsx'
 import type { SuggestionEvent } from '../src/suggestions/reducer.ts'
@@ -15,9 +16,14 @@ import type { SuggestionEvent } from '../src/suggestions/reducer.ts'
 type Handler = (variables: Record<string, unknown>) => unknown
 
 export interface FakeSubscription {
-  variables: { input: Record<string, unknown> }
+  /** The subscription's operation name (`Suggestions`, `ImportProgress`). */
+  operation: string
+  variables: { input: Record<string, unknown> } & Record<string, unknown>
   stopped: boolean
+  /** A `Suggestions` event. */
   emit(event: SuggestionEvent): void
+  /** Any subscription's `data`, as the server sends it. */
+  send(data: unknown): void
   fail(error: ApiError): void
   end(): void
 }
@@ -29,6 +35,14 @@ export interface FakeClient extends ApiClient {
   requests: { operation: string; variables: Record<string, unknown> }[]
   disposed: boolean
 }
+
+export interface FakeClientOptions {
+  /** What {@link ApiClient.http} calls (bearer header added); default: the global `fetch` when called, so `vi.stubGlobal('fetch')` works. */
+  fetch?: typeof fetch
+}
+
+const operationName = (document: DocumentNode) =>
+  document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION && definition.name ? [definition.name.value] : []))[0] ?? ''
 
 const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/graphql-response+json' } })
 
@@ -49,7 +63,7 @@ function fakeFetch(handlers: Record<string, Handler>, requests: FakeClient['requ
   })
 }
 
-export function createFakeClient(handlers: Record<string, Handler> = {}): FakeClient {
+export function createFakeClient(handlers: Record<string, Handler> = {}, options: FakeClientOptions = {}): FakeClient {
   const subscriptions: FakeSubscription[] = []
   const requests: FakeClient['requests'] = []
   const client: FakeClient = {
@@ -62,11 +76,13 @@ export function createFakeClient(handlers: Record<string, Handler> = {}): FakeCl
       return last
     },
     urql: createQueryClient({ token: 'fake-token', httpUrl: 'http://app.test/graphql', fetch: fakeFetch(handlers, requests) }),
-    subscribe: vi.fn((_document, variables, sink: StreamSink<never>) => {
+    subscribe: vi.fn((document: DocumentNode, variables, sink: StreamSink<never>) => {
       const subscription: FakeSubscription = {
+        operation: operationName(document),
         variables: variables as FakeSubscription['variables'],
         stopped: false,
         emit: (event) => !subscription.stopped && sink.next({ suggestions: event } as never),
+        send: (data) => !subscription.stopped && sink.next(data as never),
         fail: (error) => {
           if (subscription.stopped) return
           subscription.stopped = true
@@ -81,6 +97,7 @@ export function createFakeClient(handlers: Record<string, Handler> = {}): FakeCl
       subscriptions.push(subscription)
       return () => void (subscription.stopped = true)
     }),
+    http: authorizedFetch('fake-token', 'http://app.test/graphql', options.fetch),
     dispose: () => void (client.disposed = true),
   }
   return client

@@ -85,3 +85,19 @@ describe('createApiClient().urql', () => {
     client.dispose()
   })
 })
+
+describe('createApiClient().http', () => {
+  it('resolves the path against the server, adds the bearer token and keeps the caller’s headers and body', async () => {
+    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response(null, { status: 202 }))
+    const client = createApiClient({ token: 't0k', httpUrl: 'https://app.example/graphql', fetch: fetch as unknown as typeof globalThis.fetch })
+    const body = new Blob(['BEGIN:VCALENDAR'])
+    expect((await client.http('/import/calendar?format=ics', { method: 'POST', headers: { 'content-type': 'text/calendar' }, body })).status).toBe(202)
+    const [url, init] = fetch.mock.calls[0]!
+    expect(url).toBe('https://app.example/import/calendar?format=ics')
+    const headers = new Headers(init?.headers)
+    expect(headers.get('authorization')).toBe('Bearer t0k')
+    expect(headers.get('content-type')).toBe('text/calendar')
+    expect(init?.body).toBe(body)
+    client.dispose()
+  })
+})

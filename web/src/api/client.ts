@@ -22,7 +22,22 @@ export interface ApiClient {
   readonly urql: UrqlClient
   /** Starts a subscription; the returned function stops it. */
   subscribe<Data, Variables>(document: TadaDocumentNode<Data, Variables>, variables: Variables, sink: StreamSink<Data>): () => void
+  /**
+   * A plain request to the server with the token as a bearer header, for what is not GraphQL
+   * (file uploads to `/import/*`, downloads from `/export/*`): `path` is resolved against the
+   * GraphQL endpoint's origin. Resolves with any status; rejects only when there is no answer.
+   */
+  http(path: string, init?: RequestInit): Promise<Response>
   dispose(): void
+}
+
+/** {@link ApiClient.http} for `token`: `fetch` on `path` resolved against `httpUrl`, with `Authorization: Bearer`. */
+export function authorizedFetch(token: string, httpUrl: string, fetchImpl: typeof fetch = (...args) => globalThis.fetch(...args)): ApiClient['http'] {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers)
+    headers.set('authorization', `Bearer ${token}`)
+    return fetchImpl(new URL(path, httpUrl).href, { ...init, headers })
+  }
 }
 
 const OPEN = 1
@@ -134,6 +149,7 @@ export function createApiClient({ token, httpUrl, fetch: fetchImpl, webSocketImp
         stop()
       }
     },
+    http: authorizedFetch(token, httpUrl, fetchImpl),
     dispose: () => void ws.dispose(),
   }
 }

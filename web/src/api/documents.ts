@@ -92,6 +92,62 @@ export const LogInteraction = graphql(
   [ContactFields],
 )
 
+export const ImportFields = graphql(`
+  fragment ImportFields on Import {
+    id status format total done created updated unchanged rejected error createdAt startedAt finishedAt
+  }
+`)
+
+export const ImportErrorsFields = graphql(`
+  fragment ImportErrorsFields on ImportErrorConnection {
+    edges { cursor node { position field reason raw } }
+    pageInfo { endCursor hasNextPage }
+  }
+`)
+
+/** One import: its counts and a page of its rejected rows. */
+export const ImportQuery = graphql(
+  `
+  query Import($id: ID!, $first: Int, $after: String) {
+    import(id: $id) { ...ImportFields errors(first: $first, after: $after) { ...ImportErrorsFields } }
+  }
+`,
+  [ImportFields, ImportErrorsFields],
+)
+
+/** The import after each batch; the server ends it when the import finishes. */
+export const ImportProgressSubscription = graphql(
+  `
+  subscription ImportProgress($id: ID!) { importProgress(id: $id) { ...ImportFields } }
+`,
+  [ImportFields],
+)
+
+export const ImportsQuery = graphql(
+  `
+  query Imports($first: Int, $after: String) {
+    imports(first: $first, after: $after) {
+      edges { cursor node { ...ImportFields } }
+      pageInfo { endCursor hasNextPage }
+    }
+  }
+`,
+  [ImportFields],
+)
+
+export const CalendarFeedQuery = graphql(`
+  query CalendarFeed { calendarFeed { createdAt } }
+`)
+
+/** A new secret feed URL (the old one stops working); the only answer that holds the URL. */
+export const RotateCalendarFeed = graphql(`
+  mutation RotateCalendarFeed { rotateCalendarFeed { url createdAt } }
+`)
+
+export const RevokeCalendarFeed = graphql(`
+  mutation RevokeCalendarFeed { revokeCalendarFeed }
+`)
+
 /** All documents, for the schema test. */
 export const allDocuments = {
   SuggestionsSubscription,
@@ -102,4 +158,10 @@ export const allDocuments = {
   ContactsQuery,
   ContactQuery,
   LogInteraction,
+  ImportQuery,
+  ImportProgressSubscription,
+  ImportsQuery,
+  CalendarFeedQuery,
+  RotateCalendarFeed,
+  RevokeCalendarFeed,
 }
