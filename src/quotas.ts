@@ -56,3 +56,26 @@ export async function takeQuota(tx: Client, userId: string, resource: keyof Quot
 export async function giveQuota(tx: Client, userId: string, resource: keyof Quotas, n: number): Promise<void> {
   if (n > 0) await COUNTERS[resource].give(tx, userId, n)
 }
+
+/** The counter column of each kind, for {@link takeQuotaUpTo}'s SQL (fixed names, never input). */
+const COUNTER_COLUMNS: Record<keyof Quotas, string> = { contacts: 'contactCount', groups: 'groupCount', calendarEvents: 'calendarEventCount' }
+
+/**
+ * Takes up to `n` units of the user's `resource` quota at once (a bulk insert: an import batch), in
+ * the transaction that inserts the rows; the user's row stays locked until it ends.
+ * @returns how many were granted, 0..n (fewer when the user is near `limit`; the caller refuses the rest).
+ */
+export async function takeQuotaUpTo(tx: Client, userId: string, resource: keyof Quotas, n: number, limit: number): Promise<number> {
+  if (n <= 0) return 0
+  const column = COUNTER_COLUMNS[resource]
+  const rows = await tx.$queryRawUnsafe<{ granted: number }[]>(
+    `WITH before AS (SELECT "${column}" AS n FROM "User" WHERE id = $1::uuid FOR UPDATE)
+     UPDATE "User" SET "${column}" = LEAST("${column}" + $2::int, $3::int)
+     WHERE id = $1::uuid AND "${column}" < $3::int
+     RETURNING ("${column}" - (SELECT n FROM before))::int AS granted`,
+    userId,
+    n,
+    limit,
+  )
+  return rows[0]?.granted ?? 0
+}

@@ -1,0 +1,388 @@
+/**
+ * Writes a batch of imported contacts in ONE transaction (a failure leaves nothing of the batch), without
+ * duplicates and idempotently:
+ *
+ * - a record is matched to an existing contact of the user by its external id (a card's UID, a row's
+ *   hash), else by any of its e-mails (`email:<lower case>`), else by any of its phones (`tel:<E.164>`,
+ *   or `tel:<digits>` for a local number without country); records of one batch that share any of these
+ *   (two cards of one person) are merged first;
+ * - no match: the contact is created (createMany), with its `nextDueAt` (cadence.ts: due from now) and a
+ *   unit of the contacts quota each; past the quota the rest are Rejected (QUOTA_EXCEEDED);
+ * - a match: only imported fields change: name, the e-mails and phones (the union, the first stays
+ *   primary), the social profiles, location, time zone, birthday, tags and groups (unions), the external
+ *   id when it had none, and `customNotes` only when it had none. Never the circle, frequency,
+ *   lastContactDate or the user's notes. When the record's hash (`importHash`, sha256 of the mapped
+ *   fields) is the one stored, or nothing would change, it is `unchanged` and nothing is written.
+ * - Labels become groups (created when missing, within the groups quota) and tags.
+ *
+ * Nothing is announced: the import job announces once per import (or per few seconds).
+ */
+import { createHash } from 'node:crypto'
+import type { CountryCode } from 'libphonenumber-js'
+import { DEFAULT_QUOTAS } from '../../config.ts'
+import { computeNextDueAt } from '../../contacts/cadence.ts'
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts'
+import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
+import type { DroppedField, ImportCounts, ImportedContact, Rejected } from '../types.ts'
+import { CONTACT_LIMITS, matchKeysOf } from './mapping.ts'
+
+/** Options of {@link applyContactBatch}. */
+export interface ApplyContactBatchOptions {
+  /** The user's quota of contacts (MAX_CONTACTS_PER_USER). */
+  maxContacts: number
+  /** The user's quota of groups (MAX_GROUPS_PER_USER); default DEFAULT_QUOTAS.groups. */
+  maxGroups?: number
+  /** The country of numbers written without one (`030 1234567`): their key is E.164 too. Default: none (digits). */
+  defaultCountry?: CountryCode
+}
+
+/** What a batch did: counts per record, the records refused, and the optional fields left out. */
+export interface ContactBatchResult {
+  counts: ImportCounts
+  /** Records not written (QUOTA_EXCEEDED); the reader's own rejections are the job's to count. */
+  rejected: Rejected[]
+  /** Fields left out of written records (the reader's `dropped`, and labels past the groups quota), with the record's position. */
+  dropped: (DroppedField & { position: number })[]
+}
+
+/** The fields an import writes, merged over the records of one person in the batch. */
+interface Merged {
+  records: ImportedContact[]
+  externalIds: string[]
+  name: string
+  emails: string[]
+  phones: string[]
+  linkedIn: string | null
+  instagram: string | null
+  xHandle: string | null
+  otherSocialMedia: Record<string, string> | null
+  location: string | null
+  timezone: string | null
+  customNotes: string | null
+  birthday: string | null
+  groups: string[]
+  source: 'VCARD' | 'CSV'
+  matchKeys: string[]
+}
+
+const EXISTING_SELECT = {
+  id: true,
+  externalId: true,
+  name: true,
+  email: true,
+  phone: true,
+  emails: true,
+  phones: true,
+  matchKeys: true,
+  linkedIn: true,
+  instagram: true,
+  xHandle: true,
+  otherSocialMedia: true,
+  location: true,
+  timezone: true,
+  customNotes: true,
+  birthday: true,
+  tags: true,
+  groupIds: true,
+  importHash: true,
+} as const satisfies Prisma.ContactSelect
+
+type Existing = Prisma.ContactGetPayload<{ select: typeof EXISTING_SELECT }>
+
+function unionEmails(base: readonly string[], extra: readonly string[]): string[] {
+  const out = [...base]
+  const seen = new Set(base.map((email) => email.toLowerCase()))
+  for (const email of extra) {
+    if (out.length >= CONTACT_LIMITS.emails) break
+    if (!seen.has(email.toLowerCase())) {
+      seen.add(email.toLowerCase())
+      out.push(email)
+    }
+  }
+  return out
+}
+
+function union(base: readonly string[], extra: readonly string[], max: number): string[] {
+  const out = [...base]
+  for (const value of extra) {
+    if (out.length >= max) break
+    if (!out.includes(value)) out.push(value)
+  }
+  return out
+}
+
+function mergeSocial(base: Record<string, string> | null, extra: Record<string, string> | null): Record<string, string> | null {
+  if (!extra) return base
+  const out: Record<string, string> = { ...(base ?? {}) }
+  for (const [label, url] of Object.entries(extra)) {
+    if (Object.values(out).includes(url)) continue
+    if (label in out || Object.keys(out).length < CONTACT_LIMITS.otherSocialMedia) out[label] = url
+  }
+  return out
+}
+
+/** The records of one person, merged: the first's scalars, the unions of the lists. */
+function merge(records: ImportedContact[], defaultCountry?: CountryCode): Merged {
+  const [first, ...rest] = records
+  const merged: Merged = {
+    records,
+    externalIds: [first!.externalId],
+    name: first!.name,
+    emails: [...first!.emails],
+    phones: [...first!.phones],
+    linkedIn: first!.linkedIn,
+    instagram: first!.instagram,
+    xHandle: first!.xHandle,
+    otherSocialMedia: first!.otherSocialMedia,
+    location: first!.location,
+    timezone: first!.timezone,
+    customNotes: first!.customNotes,
+    birthday: first!.birthday,
+    groups: [...first!.groups],
+    source: first!.source,
+    matchKeys: [],
+  }
+  for (const record of rest) {
+    if (!merged.externalIds.includes(record.externalId)) merged.externalIds.push(record.externalId)
+    merged.emails = unionEmails(merged.emails, record.emails)
+    merged.phones = union(merged.phones, record.phones, CONTACT_LIMITS.phones)
+    merged.linkedIn ??= record.linkedIn
+    merged.instagram ??= record.instagram
+    merged.xHandle ??= record.xHandle
+    merged.otherSocialMedia = mergeSocial(merged.otherSocialMedia, record.otherSocialMedia)
+    merged.location ??= record.location
+    merged.timezone ??= record.timezone
+    merged.customNotes ??= record.customNotes
+    merged.birthday ??= record.birthday
+    merged.groups = union(merged.groups, record.groups, CONTACT_LIMITS.tags)
+  }
+  merged.matchKeys = matchKeysOf(merged.emails, merged.phones, defaultCountry)
+  return merged
+}
+
+/** sha256 of the mapped fields: the same record again has the same hash. */
+export function importHashOf(merged: Omit<Merged, 'records' | 'matchKeys'>): string {
+  const { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source } = merged
+  const fields = { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source }
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
+}
+
+/** Groups of record indexes that share an external id or a match key (union-find). */
+function groupRecords(records: ImportedContact[], keysOf: (record: ImportedContact) => string[]): number[][] {
+  const parent = records.map((_, i) => i)
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!
+      i = parent[i]!
+    }
+    return i
+  }
+  const owner = new Map<string, number>()
+  records.forEach((record, i) => {
+    for (const key of keysOf(record)) {
+      const other = owner.get(key)
+      if (other === undefined) owner.set(key, i)
+      else {
+        const a = find(other)
+        const b = find(i)
+        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
+      }
+    }
+  })
+  const groups = new Map<number, number[]>()
+  records.forEach((_, i) => {
+    const root = find(i)
+    const group = groups.get(root)
+    if (group) group.push(i)
+    else groups.set(root, [i])
+  })
+  return [...groups.values()]
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+}
+
+/**
+ * Applies one batch of imported contacts for `userId` in one transaction (see the module comment).
+ *
+ * @param records the batch (the reader's contacts; its Rejected records are not passed here), ~500-1000.
+ * @param now the time of the import: `createdAt` and `nextDueAt` (due from now) of created contacts.
+ * @returns per-record counts (`created` / `updated` / `unchanged` / `rejected` add up to `records.length`;
+ *   a record merged into another of the batch counts as `updated`, or `unchanged` with it), the records
+ *   refused for the quota, and the optional fields left out.
+ * @throws whatever the database throws: the transaction is rolled back, nothing of the batch is written.
+ */
+export async function applyContactBatch(
+  { prisma }: { prisma: PrismaClient },
+  userId: string,
+  records: ImportedContact[],
+  now: Date,
+  options: ApplyContactBatchOptions,
+): Promise<ContactBatchResult> {
+  const counts: ImportCounts = { created: 0, updated: 0, unchanged: 0, rejected: 0 }
+  const rejected: Rejected[] = []
+  const dropped: ContactBatchResult['dropped'] = []
+  for (const record of records) for (const field of record.dropped ?? []) dropped.push({ ...field, position: record.position })
+  if (records.length === 0) return { counts, rejected, dropped }
+
+  const keysOfRecord = new Map<ImportedContact, string[]>()
+  for (const record of records) keysOfRecord.set(record, matchKeysOf(record.emails, record.phones, options.defaultCountry))
+  const people = groupRecords(records, (record) => [`ext:${record.externalId}`, ...keysOfRecord.get(record)!]).map((indexes) =>
+    merge(
+      indexes.map((i) => records[i]!),
+      options.defaultCountry,
+    ),
+  )
+  const externalIds = [...new Set(people.flatMap((person) => person.externalIds))]
+  const matchKeys = [...new Set(people.flatMap((person) => person.matchKeys))]
+
+  await prisma.$transaction(
+    async (tx) => {
+      // Batches of one user (two imports at once) run one after the other: each sees the contacts the other created.
+      await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
+      const existing = await tx.contact.findMany({
+        where: { userId, OR: [{ externalId: { in: externalIds } }, ...(matchKeys.length ? [{ matchKeys: { hasSome: matchKeys } }] : [])] },
+        select: EXISTING_SELECT,
+        orderBy: { id: 'asc' },
+      })
+      const byExternalId = new Map<string, Existing>()
+      const byKey = new Map<string, Existing>()
+      for (const contact of existing) {
+        if (contact.externalId) byExternalId.set(contact.externalId, contact)
+        for (const key of contact.matchKeys) if (!byKey.has(key)) byKey.set(key, contact)
+      }
+      const targetOf = (person: Merged): Existing | undefined => {
+        for (const id of person.externalIds) {
+          const hit = byExternalId.get(id)
+          if (hit) return hit
+        }
+        for (const key of person.matchKeys) if (key.startsWith('email:') && byKey.has(key)) return byKey.get(key)
+        for (const key of person.matchKeys) if (key.startsWith('tel:') && byKey.has(key)) return byKey.get(key)
+        return undefined
+      }
+      // People of the batch that find the same contact (one by e-mail, one by phone) are merged into one update.
+      const updates = new Map<string, { contact: Existing; person: Merged }>()
+      const creates: Merged[] = []
+      for (const person of people) {
+        const contact = targetOf(person)
+        if (!contact) {
+          creates.push(person)
+          continue
+        }
+        const seen = updates.get(contact.id)
+        updates.set(contact.id, { contact, person: seen ? merge([...seen.person.records, ...person.records], options.defaultCountry) : person })
+      }
+
+      // Groups: the labels of the batch, created when missing (within the groups quota).
+      const labels = [...new Set(people.flatMap((person) => person.groups))]
+      const groupIds = new Map<string, string>()
+      if (labels.length > 0) {
+        for (const group of await tx.group.findMany({ where: { userId, name: { in: labels } }, select: { id: true, name: true } })) groupIds.set(group.name, group.id)
+        const missing = labels.filter((label) => !groupIds.has(label))
+        const granted = await takeQuotaUpTo(tx, userId, 'groups', missing.length, options.maxGroups ?? DEFAULT_QUOTAS.groups)
+        if (granted > 0) {
+          const made = await tx.group.createManyAndReturn({ data: missing.slice(0, granted).map((name) => ({ userId, name })), select: { id: true, name: true } })
+          for (const group of made) groupIds.set(group.name, group.id)
+        }
+        for (const label of missing.slice(granted)) {
+          const person = people.find((candidate) => candidate.groups.includes(label))
+          dropped.push({ position: person?.records[0]?.position ?? 0, field: 'groups', reason: `group "${label}" not created: ${quotaExceeded('groups', options.maxGroups ?? DEFAULT_QUOTAS.groups).message}` })
+        }
+      }
+      const idsOf = (names: readonly string[]) => names.flatMap((name) => (groupIds.has(name) ? [groupIds.get(name)!] : []))
+
+      // Creates: as many as the contacts quota allows, in one INSERT.
+      const allowed = await takeQuotaUpTo(tx, userId, 'contacts', creates.length, options.maxContacts)
+      const refusal = quotaExceeded('contacts', options.maxContacts)
+      for (const person of creates.slice(allowed)) {
+        for (const record of person.records) {
+          counts.rejected++
+          rejected.push({ kind: 'rejected', position: record.position, raw: record.raw, reason: `${refusal.message} (QUOTA_EXCEEDED)` })
+        }
+      }
+      const created = creates.slice(0, allowed)
+      if (created.length > 0) {
+        const nextDueAt = computeNextDueAt({ lastContactDate: null, frequencyPreference: null, dunbarCircle: null, createdAt: now })
+        await tx.contact.createMany({
+          data: created.map((person) => ({
+            userId,
+            name: person.name,
+            email: person.emails[0] ?? null,
+            phone: person.phones[0] ?? null,
+            emails: person.emails,
+            phones: person.phones,
+            matchKeys: person.matchKeys,
+            linkedIn: person.linkedIn,
+            instagram: person.instagram,
+            xHandle: person.xHandle,
+            otherSocialMedia: person.otherSocialMedia ?? Prisma.DbNull,
+            location: person.location,
+            timezone: person.timezone,
+            customNotes: person.customNotes,
+            birthday: person.birthday,
+            tags: person.groups,
+            groupIds: idsOf(person.groups),
+            source: person.source,
+            externalId: person.externalIds[0]!,
+            importHash: importHashOf(person),
+            createdAt: now,
+            nextDueAt,
+          })),
+        })
+        for (const person of created) {
+          counts.created++
+          counts.updated += person.records.length - 1
+        }
+      }
+
+      // Updates: imported fields only; unchanged when the hash (or every value) is the same.
+      for (const { contact, person } of updates.values()) {
+        const hash = importHashOf(person)
+        const outcome = contact.importHash === hash ? null : updateOf(contact, person, hash, idsOf(person.groups), options.defaultCountry)
+        if (!outcome) {
+          counts.unchanged += person.records.length
+          continue
+        }
+        await tx.contact.update({ where: { id: contact.id }, data: outcome })
+        counts.updated += person.records.length
+      }
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  )
+  return { counts, rejected, dropped }
+}
+
+/** The data of an update of `contact` by `person`, or null when nothing would change. */
+function updateOf(contact: Existing, person: Merged, hash: string, groupIds: string[], defaultCountry?: CountryCode): Prisma.ContactUpdateInput | null {
+  // A contact created by hand has its primary e-mail and phone only.
+  const baseEmails = contact.emails.length > 0 ? contact.emails : contact.email ? [contact.email] : []
+  const basePhones = contact.phones.length > 0 ? contact.phones : contact.phone ? [contact.phone] : []
+  const emails = unionEmails(baseEmails, person.emails)
+  const phones = union(basePhones, person.phones, CONTACT_LIMITS.phones)
+  const next = {
+    name: person.name,
+    email: emails[0] ?? null,
+    phone: phones[0] ?? null,
+    emails,
+    phones,
+    matchKeys: union(contact.matchKeys, matchKeysOf(emails, phones, defaultCountry), 2 * (CONTACT_LIMITS.emails + CONTACT_LIMITS.phones)),
+    linkedIn: person.linkedIn ?? contact.linkedIn,
+    instagram: person.instagram ?? contact.instagram,
+    xHandle: person.xHandle ?? contact.xHandle,
+    otherSocialMedia: mergeSocial((contact.otherSocialMedia as Record<string, string> | null) ?? null, person.otherSocialMedia),
+    location: person.location ?? contact.location,
+    timezone: person.timezone ?? contact.timezone,
+    customNotes: contact.customNotes ?? person.customNotes,
+    birthday: person.birthday ?? contact.birthday,
+    tags: union(contact.tags, person.groups, CONTACT_LIMITS.tags),
+    groupIds: union(contact.groupIds, groupIds, 100),
+    externalId: contact.externalId ?? person.externalIds[0]!,
+  }
+  const changed = (Object.keys(next) as (keyof typeof next)[]).filter((key) => !sameJson(next[key], contact[key]))
+  if (changed.length === 0) return null
+  const data: Record<string, unknown> = { importHash: hash }
+  for (const key of changed) data[key] = key === 'otherSocialMedia' && next[key] === null ? Prisma.DbNull : next[key]
+  return data as Prisma.ContactUpdateInput
+}
+
