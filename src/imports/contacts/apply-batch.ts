@@ -24,7 +24,8 @@ import { computeNextDueAt } from '../../contacts/cadence.ts'
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts'
 import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
 import type { DroppedField, ImportCounts, ImportedContact, Rejected } from '../types.ts'
-import { CONTACT_LIMITS, matchKeysOf } from './mapping.ts'
+import { matchKeysOf } from '../../contacts/match-keys.ts'
+import { CONTACT_LIMITS } from './mapping.ts'
 
 /** Options of {@link applyContactBatch}. */
 export interface ApplyContactBatchOptions {

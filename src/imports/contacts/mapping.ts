@@ -9,9 +9,10 @@
  *   `dropped` so the report names it. The contact is imported with everything else.
  */
 import { createHash } from 'node:crypto'
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import { emailAddress, handle, isStorableText, timeZone } from '../../validation.ts'
 import type { DroppedField, ImportedContact, Rejected } from '../types.ts'
+
+export { emailKey, matchKeysOf, phoneKey } from '../../contacts/match-keys.ts'
 
 /** createContact's limits (contact-writes.ts contactFields), and the import's own bounds on lists. */
 export const CONTACT_LIMITS = {
@@ -128,36 +129,6 @@ export function normalizeBirthday(value: string | null | undefined, omitYear?: s
   if (year !== null && (year < 1000 || year > 9999)) return null
   if (!validDay(month, day, year ?? 2000)) return null
   return year === null ? `--${pad(month)}-${pad(day)}` : `${year}-${pad(month)}-${pad(day)}`
-}
-
-/** The dedupe key of an e-mail: `email:<lower case>`. */
-export function emailKey(email: string): string {
-  return `email:${email.trim().toLowerCase()}`
-}
-
-/**
- * The dedupe key of a phone: `tel:<E.164>` when libphonenumber-js can tell its country (an international
- * `+` or `00` prefix, or `defaultCountry`), else `tel:<digits>` (a local number without a country).
- * Null when it has fewer than 3 digits.
- */
-export function phoneKey(phone: string, defaultCountry?: CountryCode): string | null {
-  const compact = phone.replace(/[^\d+]/g, '')
-  const international = compact.startsWith('00') ? `+${compact.slice(2)}` : compact
-  const parsed = parsePhoneNumberFromString(international, defaultCountry)
-  if (parsed?.number) return `tel:${parsed.number}`
-  const digits = compact.replace(/\D/g, '')
-  return digits.length >= 3 ? `tel:${digits}` : null
-}
-
-/** Every dedupe key of a contact's e-mails and phones, without repeats. */
-export function matchKeysOf(emails: readonly string[], phones: readonly string[], defaultCountry?: CountryCode): string[] {
-  const keys = new Set<string>()
-  for (const email of emails) keys.add(emailKey(email))
-  for (const phone of phones) {
-    const key = phoneKey(phone, defaultCountry)
-    if (key) keys.add(key)
-  }
-  return [...keys]
 }
 
 /** Apple writes labels as `_$!<HomePage>!$_`. */
