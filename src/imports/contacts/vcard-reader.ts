@@ -385,16 +385,14 @@ export async function* readVCardContacts(
   let bytesSeen = 0
   for await (const line of logicalLines(physicalLines(chunks, maxLineBytes), maxLineBytes)) {
     bytesSeen = line.offset + line.bytes.length
+    if (cards === 0 && line.offset >= SNIFF_BYTES) throw new ImportFormatError(`not a vCard file: no BEGIN:VCARD in its first ${SNIFF_BYTES / 1024} KiB`)
     const short = line.bytes.length <= 20 ? latin1.decode(line.bytes).trim().toUpperCase() : ''
     if (short === 'BEGIN:VCARD') {
       if (card) yield finishCard({ ...card, fault: card.fault ?? { reason: 'card not terminated (no END:VCARD before the next BEGIN:VCARD)' } })
       card = { number: ++cards, lines: [], size: 0, raw: 'BEGIN:VCARD', fault: null }
       continue
     }
-    if (!card) {
-      if (cards === 0 && line.offset >= SNIFF_BYTES) throw new ImportFormatError(`not a vCard file: no BEGIN:VCARD in its first ${SNIFF_BYTES / 1024} KiB`)
-      continue
-    }
+    if (!card) continue
     if (short === 'END:VCARD') {
       appendRaw(card, 'END:VCARD')
       yield finishCard(card)
