@@ -53,6 +53,14 @@ function isQuotedPrintable(header: string): boolean {
   return /;\s*(ENCODING\s*=\s*)?"?QUOTED-PRINTABLE"?\s*(;|$)/i.test(header)
 }
 
+/** A header's bytes as text (ASCII in every export; other bytes become Latin-1 characters). */
+function asciiHeader(bytes: Uint8Array): string {
+  if (bytes.length > 64) return latin1.decode(bytes)
+  let text = ''
+  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!)
+  return text
+}
+
 /** One unfolded line, as bytes, with where it started. */
 interface LogicalLine {
   bytes: Uint8Array
@@ -121,9 +129,9 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
     size = 0
     cut = line.cut
     const end = headerEnd(line.bytes)
-    const header = latin1.decode(end === -1 ? line.bytes.subarray(0, 1000) : line.bytes.subarray(0, end))
+    const header = asciiHeader(end === -1 ? line.bytes.subarray(0, 1000) : line.bytes.subarray(0, end))
     skip = SKIPPED.has(propertyName(header))
-    qp = isQuotedPrintable(header)
+    qp = header.includes(';') && isQuotedPrintable(header)
     append(line.bytes)
     cut = line.cut
   }
@@ -178,11 +186,59 @@ function splitParams(header: string): string[] {
 
 type Decoded = { ok: true; text: string; name: string } | { ok: false; field: string; reason: string }
 
+/** Fatal decoders by charset label (a TextDecoder costs more to make than to use); null: unknown label. */
+const decoders = new Map<string, TextDecoder | null>()
+function decoderFor(charset: string): TextDecoder | null {
+  const label = charset.toLowerCase()
+  let decoder = decoders.get(label)
+  if (decoder === undefined) {
+    try {
+      decoder = new TextDecoder(label, { fatal: true })
+    } catch {
+      decoder = null
+    }
+    if (decoders.size < 100) decoders.set(label, decoder)
+  }
+  return decoder
+}
+const utf8 = decoderFor('utf-8')!
+
+/** A header that needs the byte path: a charset, an encoding, or vCard 2.1's bare parameters. */
+const NEEDS_REWRITE = /;\s*(CHARSET|ENCODING)\s*=|;[^=;]*(;|$)/i
+
+/** The index of the first `:` outside double quotes in text, or -1. */
+function textHeaderEnd(text: string): number {
+  const colon = text.indexOf(':')
+  const quote = text.indexOf('"')
+  if (quote === -1 || colon < quote) return colon
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i)
+    if (char === QUOTE) quoted = !quoted
+    else if (char === COLON && !quoted) return i
+  }
+  return -1
+}
+
 /**
  * One unfolded line as text ical.js reads: encodings decoded, `CHARSET` applied (UTF-8 when none),
  * vCard 2.1's bare parameters (`TEL;CELL:`) as `TYPE=`, line breaks in a decoded value escaped.
  */
 function decodeLine(bytes: Uint8Array): Decoded {
+  // The common line: UTF-8, no charset, encoding or bare parameter: as it is.
+  let whole: string | null = null
+  try {
+    whole = utf8.decode(bytes)
+  } catch {
+    whole = null
+  }
+  if (whole !== null) {
+    const at = textHeaderEnd(whole)
+    if (at !== -1) {
+      const header = whole.slice(0, at)
+      if (!header.includes(';') || !NEEDS_REWRITE.test(header)) return { ok: true, name: propertyName(header), text: whole }
+    }
+  }
   const end = headerEnd(bytes)
   if (end === -1) {
     const text = latin1.decode(bytes.subarray(0, 200))
@@ -213,12 +269,8 @@ function decodeLine(bytes: Uint8Array): Decoded {
   let valueBytes = bytes.subarray(end + 1)
   if (encoding === 'QUOTED-PRINTABLE') valueBytes = decodeQuotedPrintable(valueBytes)
   else if (encoding === 'BASE64' || encoding === 'B') valueBytes = Buffer.from(latin1.decode(valueBytes), 'base64')
-  let decoder: TextDecoder
-  try {
-    decoder = new TextDecoder(charset, { fatal: true })
-  } catch {
-    return { ok: false, field: name, reason: `unknown charset ${charset.slice(0, 40)}` }
-  }
+  const decoder = decoderFor(charset)
+  if (!decoder) return { ok: false, field: name, reason: `unknown charset ${charset.slice(0, 40)}` }
   let value: string
   try {
     value = decoder.decode(valueBytes)
@@ -260,8 +312,15 @@ function textOf(property: ICAL.Property): string {
   return value === undefined || value === null ? '' : String(value)
 }
 
+/** The other properties a card is read for. */
+const WANTED = new Set(['uid', 'fn', 'n', 'org', 'x-twitter', 'x-instagram', 'x-linkedin', 'adr', 'tz', 'note', 'categories', 'bday'])
+
+function labeledValue(value: string, pref: boolean, label: string | undefined): Labeled {
+  return label ? { value, pref, label } : { value, pref }
+}
+
 /** The draft of a parsed card (ical.js component). */
-export function draftOfCard(component: ICAL.Component, number: number, raw: string, identity: string): ContactDraft {
+export function draftOfCard(component: ICAL.Component, number: number, raw: string, identity: () => string): ContactDraft {
   const draft: ContactDraft = { position: number, raw, source: 'VCARD', externalId: '', emails: [], phones: [], socials: [], groups: [] }
   const labels = new Map<string, string>()
   const properties = component.getAllProperties()
@@ -272,10 +331,12 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
   let adrPref = false
   for (const property of properties) {
     const group = property.getParameter('group')
+    const name = property.name
+    if (name !== 'email' && name !== 'tel' && name !== 'url' && name !== 'x-socialprofile' && name !== 'impp' && !WANTED.has(name)) continue
     const { pref, label } = params(property)
     const groupLabel = typeof group === 'string' ? labels.get(group) : undefined
-    const labeled = (value: string): Labeled => ({ value, pref, ...(groupLabel || label ? { label: groupLabel ?? label } : {}) })
-    switch (property.name) {
+    const tag = groupLabel ?? label
+    switch (name) {
       case 'uid':
         draft.externalId = textOf(property)
         break
@@ -294,16 +355,16 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
         draft.organization ??= textOf(property).split(';')[0] ?? null
         break
       case 'email':
-        draft.emails.push(labeled(textOf(property).replace(/^mailto:/i, '')))
+        draft.emails.push(labeledValue(textOf(property).replace(/^mailto:/i, ''), pref, tag))
         break
       case 'tel':
-        draft.phones.push(labeled(textOf(property).replace(/^tel:/i, '')))
+        draft.phones.push(labeledValue(textOf(property).replace(/^tel:/i, ''), pref, tag))
         break
       case 'url':
       case 'x-socialprofile':
       case 'impp':
         // Google escapes the colon of a URL (`https\\://`), as text.
-        draft.socials.push(labeled(textOf(property).replace(/\\([:,;\\])/g, '$1')))
+        draft.socials.push(labeledValue(textOf(property).replace(/\\([:,;\\])/g, '$1'), pref, tag))
         break
       case 'x-twitter':
       case 'x-instagram':
@@ -343,15 +404,16 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
       }
     }
   }
-  if (!draft.externalId) draft.externalId = `h:${identity}`
+  if (!draft.externalId) draft.externalId = `h:${identity()}`
   return draft
 }
 
 /** The contact of a complete card's lines, or why it is rejected. */
 function finishCard(card: CardState): ImportedContact | Rejected {
+  if (!card.fault) card.raw = clipRaw(['BEGIN:VCARD', ...card.lines, 'END:VCARD'].join('\n'))
   const reject = (reason: string, field?: string): Rejected => ({ kind: 'rejected', position: card.number, raw: clipRaw(card.raw), reason, ...(field ? { field } : {}) })
   if (card.fault) return reject(card.fault.reason, card.fault.field)
-  const identity = stableHash(card.lines.filter((line) => !/^(REV|PRODID)[;:]/i.test(line)))
+  const identity = () => stableHash(card.lines.filter((line) => !/^(REV|PRODID)[;:]/i.test(line)))
   let component: ICAL.Component
   try {
     const parsed = ICAL.parse(['BEGIN:VCARD', ...card.lines, 'END:VCARD', ''].join('\r\n')) as unknown
@@ -386,7 +448,8 @@ export async function* readVCardContacts(
   for await (const line of logicalLines(physicalLines(chunks, maxLineBytes), maxLineBytes)) {
     bytesSeen = line.offset + line.bytes.length
     if (cards === 0 && line.offset >= SNIFF_BYTES) throw new ImportFormatError(`not a vCard file: no BEGIN:VCARD in its first ${SNIFF_BYTES / 1024} KiB`)
-    const short = line.bytes.length <= 20 ? latin1.decode(line.bytes).trim().toUpperCase() : ''
+    const first = line.bytes[0]
+    const short = line.bytes.length <= 20 && (first === 0x42 || first === 0x62 || first === 0x45 || first === 0x65) ? asciiHeader(line.bytes).trim().toUpperCase() : ''
     if (short === 'BEGIN:VCARD') {
       if (card) yield finishCard({ ...card, fault: card.fault ?? { reason: 'card not terminated (no END:VCARD before the next BEGIN:VCARD)' } })
       card = { number: ++cards, lines: [], size: 0, raw: 'BEGIN:VCARD', fault: null }
@@ -417,7 +480,6 @@ export async function* readVCardContacts(
       card.fault = { field: decoded.field, reason: decoded.reason }
       continue
     }
-    appendRaw(card, decoded.text)
     // vCard 3 types TZ as a UTC offset by default, so ical.js misreads `America/New_York`: read it as text.
     if (decoded.name === 'TZ' && !/^[^:]*;VALUE=/i.test(decoded.text)) decoded.text = decoded.text.replace(/^([^:;]*)/, '$1;VALUE=text')
     // Version 2.1 reads as 3.0 once its encodings are decoded (ical.js knows 3.0 and 4.0).
