@@ -227,16 +227,19 @@ describe('bad input', () => {
   it('rejects a malformed card among good ones with its number; the rest are read', async () => {
     const broken = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nthis line has no colon\r\nEND:VCARD\r\n'
     const unterminated = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Never Ends\r\n'
-    const records = await readAll(card('First') + broken + card('Third') + unterminated + card('Fifth') + unterminated, 'vcard', 16)
+    // A quoted-printable value ending in a soft break right before END:VCARD: the card still ends there.
+    const strayEquals = 'BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Stray Equals\r\nNOTE;ENCODING=QUOTED-PRINTABLE:abc=\r\nEND:VCARD\r\n'
+    const records = await readAll(card('First') + broken + card('Third') + unterminated + card('Fifth') + strayEquals + unterminated, 'vcard', 16)
     expect(contacts(records).map((c) => [c.position, c.name])).toEqual([
       [1, 'First'],
       [3, 'Third'],
       [5, 'Fifth'],
+      [6, 'Stray Equals'],
     ])
     expect(rejections(records).map((r) => [r.position, r.reason])).toEqual([
       [2, 'a line without ":" (not a property)'],
       [4, 'card not terminated (no END:VCARD before the next BEGIN:VCARD)'],
-      [6, 'card not terminated (no END:VCARD at the end of the file)'],
+      [7, 'card not terminated (no END:VCARD at the end of the file)'],
     ])
   })
 
@@ -274,6 +277,7 @@ describe('mapping', () => {
     expect(normalizeBirthday('2000-04-15', '2000')).toBe('--04-15')
     expect(normalizeBirthday('4/15/1985')).toBe('1985-04-15')
     expect(normalizeBirthday('15.04.1985')).toBe('1985-04-15')
+    expect(normalizeBirthday('15/04/1985')).toBe('1985-04-15')
     expect(normalizeBirthday('--02-29')).toBe('--02-29')
     for (const bad of ['1985-02-30', '1985-13-01', '0999-01-01', 'tomorrow', '--13-01', '']) expect(normalizeBirthday(bad)).toBeNull()
   })

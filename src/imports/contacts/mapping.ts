@@ -97,7 +97,7 @@ const pad = (n: number) => String(n).padStart(2, '0')
 /**
  * A birthday as `YYYY-MM-DD`, or `--MM-DD` without a year; null when it is none of the forms exports
  * write (vCard 4 `--0415` / `--04-15` / `19850415`, vCard 3 `1985-04-15` (a time after it ignored),
- * Apple's `X-APPLE-OMIT-YEAR=1604` (and its year 1604 alone), Outlook's `4/15/1985` (US) or `15.04.1985`).
+ * Apple's `X-APPLE-OMIT-YEAR=1604` (and its year 1604 alone), Outlook's `4/15/1985` (US; `15/04/1985` when the first cannot be a month) or `15.04.1985`).
  * Outlook's "no birthday" (`0/0/00`, `1/1/0001`) is null too. Years outside 1000..9999 are null.
  */
 export function normalizeBirthday(value: string | null | undefined, omitYear?: string | null): string | null {
@@ -118,6 +118,8 @@ export function normalizeBirthday(value: string | null | undefined, omitYear?: s
     year = Number(match[3])
     month = Number(match[1])
     day = Number(match[2])
+    // US order unless it cannot be (15/04/1985 is day first, as British Outlook writes it).
+    if (month > 12 && day <= 12) [month, day] = [day, month]
   } else if ((match = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(text))) {
     year = Number(match[3])
     month = Number(match[2])

@@ -61,6 +61,13 @@ function asciiHeader(bytes: Uint8Array): string {
   return text
 }
 
+/** `BEGIN:VCARD` or `END:VCARD`: never the continuation of a quoted-printable value (a stray `=` must not swallow the next card). */
+function isCardBoundary(bytes: Uint8Array): boolean {
+  const first = bytes[0]
+  if (bytes.length > 20 || (first !== 0x42 && first !== 0x62 && first !== 0x45 && first !== 0x65)) return false
+  return /^\s*(BEGIN|END):VCARD\s*$/i.test(asciiHeader(bytes))
+}
+
 /** One unfolded line, as bytes, with where it started. */
 interface LogicalLine {
   bytes: Uint8Array
@@ -108,7 +115,7 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
   for await (const line of lines) {
     const first = line.bytes[0]
     const lastKept = parts.length > 0 ? parts[parts.length - 1]! : null
-    if (start && qp && lastKept && lastKept[lastKept.length - 1] === 0x3d && !cut) {
+    if (start && qp && lastKept && lastKept[lastKept.length - 1] === 0x3d && !cut && !isCardBoundary(line.bytes)) {
       // A quoted-printable soft line break: drop the `=`, the next line continues the value as it is.
       parts[parts.length - 1] = lastKept.subarray(0, lastKept.length - 1)
       size -= 1
