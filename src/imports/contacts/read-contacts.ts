@@ -7,7 +7,9 @@ import type { ContactFormat, ImportedContact, Rejected } from '../types.ts'
 import { readCsvContacts } from './csv-reader.ts'
 import { readVCardContacts } from './vcard-reader.ts'
 
-export { ImportFormatError } from '../format-error.ts'
+import { ImportFormatError } from '../format-error.ts'
+
+export { ImportFormatError }
 
 /**
  * The records of a contacts file, streamed: never the whole file nor all its contacts in memory.
@@ -31,5 +33,8 @@ export function readContactRecords(
       return readCsvContacts(chunks, 'google', options)
     case 'csv-outlook':
       return readCsvContacts(chunks, 'outlook', options)
+    default:
+      // The job passes the stored format as a string: anything else is refused, never a TypeError.
+      throw new ImportFormatError(`unknown contacts format ${JSON.stringify(String(format)).slice(0, 40)}`)
   }
 }
