@@ -200,8 +200,15 @@ function groupRecords(records: ImportedContact[], keysOf: (record: ImportedConta
   return [...groups.values()]
 }
 
+/** JSON with object keys sorted: jsonb gives an object's keys back in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
+  )
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+  return canonical(a) === canonical(b)
 }
 
 /**
