@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import fc from 'fast-check'
+import { stringify } from 'csv-stringify/sync'
 import { describe, expect, it } from 'vitest'
 import { ImportFormatError, readContactRecords } from '../../src/imports/contacts/read-contacts.ts'
 import { normalizeBirthday, phoneKey } from '../../src/imports/contacts/mapping.ts'
@@ -289,6 +290,31 @@ describe('mapping', () => {
     expect(phoneKey('030 1234567')).toBe('tel:0301234567')
     expect(phoneKey('030 1234567', 'DE')).toBe('tel:+49301234567')
     expect(phoneKey('12')).toBeNull()
+  })
+})
+
+describe('CSV rows against csv-stringify (fast-check oracle)', () => {
+  it('reads back every row csv-stringify writes, with quotes, delimiters and line breaks in fields, at the line it starts on', async () => {
+    const field = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ',', ';', '"', '\n', '\r\n', 'ü', '😀', ':'), maxLength: 12 })
+    // CRLF rows with every field quoted (as Outlook writes), or LF rows quoted where needed (csv-stringify
+    // leaves a field with a bare LF unquoted under CRLF rows: no reader could split that, csv-parse neither).
+    const layout = fc.constantFrom({ record_delimiter: 'windows' as const, quoted: true }, { record_delimiter: 'unix' as const, quoted: false })
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(field, field), { minLength: 1, maxLength: 30 }), fc.constantFrom(',', ';'), layout, fc.integer({ min: 1, max: 50 }), async (rows, delimiter, options, chunk) => {
+        const table = [['First Name', 'Notes', 'E-mail 1 - Value'], ...rows.map(([name, note], i) => [`P${i} ${name}`, note, `p${i}@example.com`])]
+        const text = stringify(table, { delimiter, ...options })
+        const records = await readAll(text, 'csv', chunk)
+        expect(rejections(records)).toEqual([])
+        let line = 2
+        for (const [i, record] of contacts(records).entries()) {
+          const [name, note] = rows[i]!
+          expect(record).toMatchObject({ position: line, emails: [`p${i}@example.com`], name: `P${i} ${name}`.replace(/\s+/g, ' ').trim(), customNotes: note.trim() || null })
+          line += 1 + (name.match(/\n/g)?.length ?? 0) + (note.match(/\n/g)?.length ?? 0)
+        }
+        expect(contacts(records)).toHaveLength(rows.length)
+      }),
+      { numRuns: 150 },
+    )
   })
 })
 
