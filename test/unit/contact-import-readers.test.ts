@@ -318,6 +318,45 @@ describe('CSV rows against csv-stringify (fast-check oracle)', () => {
   })
 })
 
+describe('vCard cards folded anywhere (fast-check oracle)', () => {
+  /** vCard text escaping (RFC 6350 3.4). */
+  const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/;/g, '\\;').replace(/\r\n|\n/g, '\\n')
+  /** Folds a line every `width` bytes, even inside a UTF-8 character (some exporters do). */
+  function fold(line: string, width: number): Uint8Array[] {
+    const bytes = new TextEncoder().encode(line)
+    const out: Uint8Array[] = [bytes.subarray(0, width)]
+    for (let at = width; at < bytes.length; at += width - 1) out.push(new Uint8Array([0x20, ...bytes.subarray(at, at + width - 1)]))
+    return out
+  }
+
+  it('reads back names and notes with escapes and any characters, folded at any byte', async () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ',', ';', ':', '\\', '\n', 'ü', '😀', '"', '='), minLength: 1, maxLength: 40 })
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 10 }), fc.integer({ min: 2, max: 80 }), fc.constantFrom('\r\n', '\n'), fc.integer({ min: 1, max: 64 }), async (cards, width, eol, chunk) => {
+          const lines: Uint8Array[] = []
+          cards.forEach(([name, note], i) => {
+            for (const line of ['BEGIN:VCARD', 'VERSION:3.0', `UID:u${i}`, `FN:P${i} ${escape(name)}`, `NOTE:${escape(note)}`, 'END:VCARD']) lines.push(...fold(line, width))
+          })
+          const newline = new TextEncoder().encode(eol)
+          const bytes = new Uint8Array(lines.reduce((size, line) => size + line.length + newline.length, 0))
+          let at = 0
+          for (const line of lines) {
+            bytes.set(line, at)
+            bytes.set(newline, at + line.length)
+            at += line.length + newline.length
+          }
+          const records = await readAll(bytes, 'vcard', chunk)
+          expect(rejections(records)).toEqual([])
+          expect(contacts(records).map((c) => [c.position, c.externalId, c.name, c.customNotes])).toEqual(
+            cards.map(([name, note], i) => [i + 1, `u${i}`, `P${i} ${name}`.replace(/\s+/g, ' ').trim(), note.trim() || null]),
+          )
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
 describe('hostile input (fast-check)', () => {
   const allowed = (error: unknown) => error instanceof ImportFormatError
 

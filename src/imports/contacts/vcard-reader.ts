@@ -319,6 +319,11 @@ function textOf(property: ICAL.Property): string {
   return value === undefined || value === null ? '' : String(value)
 }
 
+/** ical.js unescapes `\\;` only in structured values (N, ADR): free text (FN, NOTE) keeps it. */
+function unescapeSemicolons(text: string): string {
+  return text.includes('\\;') ? text.replace(/\\;/g, ';') : text
+}
+
 /** The other properties a card is read for. */
 const WANTED = new Set(['uid', 'fn', 'n', 'org', 'x-twitter', 'x-instagram', 'x-linkedin', 'adr', 'tz', 'note', 'categories', 'bday'])
 
@@ -348,7 +353,7 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
         draft.externalId = textOf(property)
         break
       case 'fn':
-        draft.formattedName ??= textOf(property)
+        draft.formattedName ??= unescapeSemicolons(textOf(property))
         break
       case 'n': {
         const value = property.getFirstValue()
@@ -395,7 +400,7 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
         draft.timezone ??= textOf(property)
         break
       case 'note':
-        draft.note ??= property.getValues().map(String).join(',')
+        draft.note ??= unescapeSemicolons(property.getValues().map(String).join(','))
         break
       case 'categories':
         for (const value of property.getValues()) {
