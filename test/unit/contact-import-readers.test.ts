@@ -195,6 +195,14 @@ describe('bad input', () => {
     expect(contacts(await readAll(photo, 'vcard', 64 * 1024)).map((c) => c.name)).toEqual(['Pic'])
   })
 
+  it('reads a vCard file that starts with a UTF-8 byte order mark', async () => {
+    const records = await readAll(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(card('Bom') + card('Second'))]), 'vcard', 2)
+    expect(contacts(records).map((c) => [c.position, c.name])).toEqual([
+      [1, 'Bom'],
+      [2, 'Second'],
+    ])
+  })
+
   it('rejects a card over maxRecordBytes with its number', async () => {
     const long = `BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Long\r\n${'NOTE:abcdefgh\r\n'.repeat(100)}END:VCARD\r\n`
     const records = await readAll(card('A') + long + card('B'), 'vcard', 100, { maxRecordBytes: 1000 })

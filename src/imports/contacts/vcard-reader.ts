@@ -112,7 +112,10 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
     parts.push(part.slice())
     size += part.length
   }
-  for await (const line of lines) {
+  for await (const physical of lines) {
+    // A UTF-8 byte order mark before the first BEGIN:VCARD (Windows tools write one).
+    const bom = physical.number === 1 && physical.bytes[0] === 0xef && physical.bytes[1] === 0xbb && physical.bytes[2] === 0xbf
+    const line = bom ? { ...physical, bytes: physical.bytes.subarray(3) } : physical
     const first = line.bytes[0]
     const lastKept = parts.length > 0 ? parts[parts.length - 1]! : null
     if (start && qp && lastKept && lastKept[lastKept.length - 1] === 0x3d && !cut && !isCardBoundary(line.bytes)) {
