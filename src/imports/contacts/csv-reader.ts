@@ -255,22 +255,65 @@ function outlookDraft(get: Row): Omit<ContactDraft, 'position' | 'raw' | 'source
 }
 
 /** A row's fields as a contact, or why not. */
-function contactOfRow(fields: string[], columns: string[], index: Map<string, number>, layout: CsvLayout, row: RowText): ImportedContact | Rejected {
-  const get: Row = (name) => {
-    const at = index.get(name.toLowerCase())
-    return at === undefined ? '' : (fields[at] ?? '').trim()
+/**
+ * Where each column a layout reads sits in a header, worked out once per file: a row is then read
+ * by index (no name built or lower-cased per row).
+ */
+class HeaderPlan {
+  private readonly index: Map<string, number>
+  private readonly cache = new Map<string, number>()
+  private readonly series = new Map<string, [label: number, value: number][]>()
+  constructor(readonly columns: readonly string[]) {
+    this.index = new Map(columns.map((column, i) => [column.trim().toLowerCase(), i] as const).reverse())
   }
+  /** The column of `name` (any case), or -1. */
+  at(name: string): number {
+    let at = this.cache.get(name)
+    if (at === undefined) {
+      at = this.index.get(name.toLowerCase()) ?? -1
+      this.cache.set(name, at)
+    }
+    return at
+  }
+  /** The (label, value) columns of `E-mail 1 - Value`, `E-mail 2 - Value`... (`- Label` or `- Type`). */
+  numbered(prefix: string, suffix: string): [label: number, value: number][] {
+    const key = `${prefix}\u0000${suffix}`
+    let pairs = this.series.get(key)
+    if (!pairs) {
+      pairs = []
+      for (let n = 1; n <= 50; n++) {
+        const value = this.at(`${prefix} ${n} - ${suffix}`)
+        if (value === -1) break
+        const label = this.at(`${prefix} ${n} - Label`)
+        pairs.push([label === -1 ? this.at(`${prefix} ${n} - Type`) : label, value])
+      }
+      this.series.set(key, pairs)
+    }
+    return pairs
+  }
+}
+
+/** A row's fields as a contact, or why not. */
+function contactOfRow(fields: string[], plan: HeaderPlan, layout: CsvLayout, row: RowText): ImportedContact | Rejected {
+  const cell = (at: number) => (at === -1 ? '' : (fields[at] ?? '').trim())
+  const get: Row = (name) => cell(plan.at(name))
   const numbered = (prefix: string, suffix: string) => {
     const out: string[][] = []
-    for (let n = 1; n <= 50; n++) {
-      const value = get(`${prefix} ${n} - ${suffix}`)
-      if (!index.has(`${prefix} ${n} - ${suffix}`.toLowerCase())) break
-      if (value) out.push([get(`${prefix} ${n} - Label`) || get(`${prefix} ${n} - Type`), value])
+    for (const [label, value] of plan.numbered(prefix, suffix)) {
+      const text = cell(value)
+      if (text) out.push([cell(label), text])
     }
     return out
   }
   const uid = get('UID')
-  const identity = uid || `csv:${stableHash(columns.flatMap((column, i) => ((fields[i] ?? '').trim() ? [column.trim(), (fields[i] ?? '').trim()] : [])))}`
+  const pairs: string[] = []
+  if (!uid) {
+    for (let i = 0; i < plan.columns.length; i++) {
+      const value = (fields[i] ?? '').trim()
+      if (value) pairs.push(plan.columns[i]!.trim(), value)
+    }
+  }
+  const identity = uid || `csv:${stableHash(pairs)}`
   const base = layout === 'google' ? googleDraft(get, numbered) : outlookDraft(get)
   return finishContact({ ...base, position: row.line, raw: row.text, source: 'CSV', externalId: identity })
 }
@@ -292,7 +335,7 @@ export async function* readCsvContacts(
   const maxChars = options.maxRecordBytes ?? DEFAULT_MAX_ROW_CHARS
   let delimiter = ','
   let columns: string[] | null = null
-  let index = new Map<string, number>()
+  let plan: HeaderPlan | null = null
   let chosen: CsvLayout | null = layout
   let block: RowText[] = []
   let blockChars = 0
@@ -311,7 +354,7 @@ export async function* readCsvContacts(
     chosen ??= detectLayout(header)
     if (!chosen) throw new ImportFormatError('the CSV header is neither a Google Contacts nor an Outlook export (no "E-mail 1 - Value", "E-mail Address", ... column)')
     columns = header
-    index = new Map(header.map((column, i) => [column.trim().toLowerCase(), i] as const).reverse())
+    plan = new HeaderPlan(header)
   }
 
   const reject = (row: RowText, reason: string): Rejected => ({ kind: 'rejected', position: row.line, raw: clipRaw(row.text), reason })
@@ -350,7 +393,7 @@ export async function* readCsvContacts(
         continue
       }
       try {
-        yield contactOfRow(fields, columns!, index, chosen!, row)
+        yield contactOfRow(fields, plan!, chosen!, row)
       } catch (error) {
         yield reject(row, `a malformed row: ${error instanceof Error ? error.message.slice(0, 200) : 'unreadable'}`)
       }
