@@ -29,47 +29,67 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
   return out
 }
 
-/** The lines of `chunks`; a last line without a break is a line too. Memory: one line (capped) at a time. */
-export async function* physicalLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<PhysicalLine> {
-  let parts: Uint8Array[] = []
-  let kept = 0
-  let length = 0
-  let number = 0
-  let offset = 0
-  const take = (piece: Uint8Array) => {
-    length += piece.length
-    const room = maxLineBytes - kept
-    if (room <= 0) return
-    const part = piece.length > room ? piece.subarray(0, room) : piece
-    parts.push(part)
-    kept += part.length
-  }
-  const finish = (): PhysicalLine => {
-    let bytes = concat(parts, kept)
-    let full = length
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d && full === bytes.length) {
-      bytes = bytes.subarray(0, bytes.length - 1)
-      full -= 1
-    }
-    const line = { bytes, length: full, cut: length > maxLineBytes, number: ++number, offset }
-    offset += length + 1
-    parts = []
-    kept = 0
-    length = 0
-    return line
-  }
-  for await (const chunk of chunks) {
+/**
+ * Cuts chunks into lines as they come: `push` each chunk (its complete lines come out), then `end`
+ * (the last line, when the stream does not end with a break). Synchronous, so a reader pays no
+ * promise per line. Memory: one line (capped) at a time.
+ */
+export class LineSplitter {
+  private parts: Uint8Array[] = []
+  private kept = 0
+  private length = 0
+  private number = 0
+  private offset = 0
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** The lines that `chunk` completes. */
+  *push(chunk: Uint8Array): Generator<PhysicalLine> {
     let start = 0
     while (start < chunk.length) {
       const end = chunk.indexOf(0x0a, start)
       if (end === -1) {
-        take(chunk.subarray(start))
-        break
+        this.take(chunk.subarray(start))
+        return
       }
-      take(chunk.subarray(start, end))
-      yield finish()
+      this.take(chunk.subarray(start, end))
+      yield this.finish()
       start = end + 1
     }
   }
-  if (length > 0) yield finish()
+
+  /** The last line, if the stream did not end with a line break. */
+  *end(): Generator<PhysicalLine> {
+    if (this.length > 0) yield this.finish()
+  }
+
+  private take(piece: Uint8Array): void {
+    this.length += piece.length
+    const room = this.maxLineBytes - this.kept
+    if (room <= 0) return
+    const part = piece.length > room ? piece.subarray(0, room) : piece
+    this.parts.push(part)
+    this.kept += part.length
+  }
+
+  private finish(): PhysicalLine {
+    let bytes = concat(this.parts, this.kept)
+    let full = this.length
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d && full === bytes.length) {
+      bytes = bytes.subarray(0, bytes.length - 1)
+      full -= 1
+    }
+    const line = { bytes, length: full, cut: this.length > this.maxLineBytes, number: ++this.number, offset: this.offset }
+    this.offset += this.length + 1
+    this.parts = []
+    this.kept = 0
+    this.length = 0
+    return line
+  }
+}
+
+/** The lines of `chunks`; a last line without a break is a line too. Memory: one line (capped) at a time. */
+export async function* physicalLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<PhysicalLine> {
+  const splitter = new LineSplitter(maxLineBytes)
+  for await (const chunk of chunks) yield* splitter.push(chunk)
+  yield* splitter.end()
 }

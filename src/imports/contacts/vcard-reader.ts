@@ -13,7 +13,7 @@
 import ICAL from 'ical.js'
 import { ImportFormatError } from '../format-error.ts'
 import type { ImportedContact, Rejected } from '../types.ts'
-import { physicalLines, type PhysicalLine } from './lines.ts'
+import { LineSplitter, type PhysicalLine } from './lines.ts'
 import { clipRaw, finishContact, MAX_RAW_CHARS, stableHash, type ContactDraft, type Labeled } from './mapping.ts'
 
 /** A card's largest size by default (its kept lines, decoded): 256 KiB. */
@@ -77,8 +77,11 @@ interface LogicalLine {
   offset: number
 }
 
-/** Unfolds physical lines; skipped (binary) properties are dropped without being held. */
-async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: number): AsyncGenerator<LogicalLine> {
+/**
+ * Unfolds physical lines, pushed one at a time: each push gives back the logical line it completed,
+ * if any (at most one); `end` gives the last. Skipped (binary) properties are dropped without being held.
+ */
+function unfolder(maxLineBytes: number): { push(physical: PhysicalLine): LogicalLine | null; end(): LogicalLine | null } {
   let parts: Uint8Array[] = []
   let size = 0
   let cut = false
@@ -112,7 +115,7 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
     parts.push(part.slice())
     size += part.length
   }
-  for await (const physical of lines) {
+  const push = (physical: PhysicalLine): LogicalLine | null => {
     // A UTF-8 byte order mark before the first BEGIN:VCARD (Windows tools write one).
     const bom = physical.number === 1 && physical.bytes[0] === 0xef && physical.bytes[1] === 0xbb && physical.bytes[2] === 0xbf
     const line = bom ? { ...physical, bytes: physical.bytes.subarray(3) } : physical
@@ -124,16 +127,15 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
       size -= 1
       append(line.bytes)
       cut ||= line.cut
-      continue
+      return null
     }
     if (start && (first === 0x20 || first === 0x09)) {
       append(line.bytes.subarray(1))
       cut ||= line.cut
-      continue
+      return null
     }
     const done = flush()
-    if (done) yield done
-    if (line.bytes.length === 0 && !line.cut) continue
+    if (line.bytes.length === 0 && !line.cut) return done
     start = line
     parts = []
     size = 0
@@ -144,9 +146,9 @@ async function* logicalLines(lines: AsyncIterable<PhysicalLine>, maxLineBytes: n
     qp = header.includes(';') && isQuotedPrintable(header)
     append(line.bytes)
     cut = line.cut
+    return done
   }
-  const done = flush()
-  if (done) yield done
+  return { push, end: flush }
 }
 
 function hexValue(byte: number): number {
@@ -460,46 +462,67 @@ export async function* readVCardContacts(
   let card: CardState | null = null
   let cards = 0
   let bytesSeen = 0
-  for await (const line of logicalLines(physicalLines(chunks, maxLineBytes), maxLineBytes)) {
+  const splitter = new LineSplitter(maxLineBytes)
+  const unfold = unfolder(maxLineBytes)
+  /** The record a logical line completes (a card at its END:VCARD), if any. */
+  const handle = (line: LogicalLine): ImportedContact | Rejected | null => {
     bytesSeen = line.offset + line.bytes.length
     if (cards === 0 && line.offset >= SNIFF_BYTES) throw new ImportFormatError(`not a vCard file: no BEGIN:VCARD in its first ${SNIFF_BYTES / 1024} KiB`)
     const first = line.bytes[0]
     const short = line.bytes.length <= 20 && (first === 0x42 || first === 0x62 || first === 0x45 || first === 0x65) ? asciiHeader(line.bytes).trim().toUpperCase() : ''
     if (short === 'BEGIN:VCARD') {
-      if (card) yield finishCard({ ...card, fault: card.fault ?? { reason: 'card not terminated (no END:VCARD before the next BEGIN:VCARD)' } })
+      const unterminated = card ? finishCard({ ...card, fault: card.fault ?? { reason: 'card not terminated (no END:VCARD before the next BEGIN:VCARD)' } }) : null
       card = { number: ++cards, lines: [], size: 0, raw: 'BEGIN:VCARD', fault: null }
-      continue
+      return unterminated
     }
-    if (!card) continue
+    if (!card) return null
     if (short === 'END:VCARD') {
       appendRaw(card, 'END:VCARD')
-      yield finishCard(card)
+      const done = finishCard(card)
       card = null
-      continue
+      return done
     }
-    if (card.fault) continue
+    if (card.fault) return null
     if (line.cut) {
       const header = latin1.decode(line.bytes.subarray(0, Math.min(200, Math.max(0, headerEnd(line.bytes)))))
       card.fault = { field: propertyName(header) || undefined, reason: `a line longer than ${maxLineBytes} bytes` }
       appendRaw(card, latin1.decode(line.bytes.subarray(0, 200)))
-      continue
+      return null
     }
     card.size += line.bytes.length + 2
     if (card.size > maxRecordBytes) {
       card.fault = { reason: `card larger than ${maxRecordBytes} bytes (photos not counted)` }
-      continue
+      return null
     }
     const decoded = decodeLine(line.bytes)
     if (!decoded.ok) {
       appendRaw(card, latin1.decode(line.bytes.subarray(0, 200)))
       card.fault = { field: decoded.field, reason: decoded.reason }
-      continue
+      return null
     }
     // vCard 3 types TZ as a UTC offset by default, so ical.js misreads `America/New_York`: read it as text.
     if (decoded.name === 'TZ' && !/^[^:]*;VALUE=/i.test(decoded.text)) decoded.text = decoded.text.replace(/^([^:;]*)/, '$1;VALUE=text')
     // Version 2.1 reads as 3.0 once its encodings are decoded (ical.js knows 3.0 and 4.0).
     card.lines.push(/^VERSION:\s*2\.1\s*$/i.test(decoded.text) ? 'VERSION:3.0' : decoded.text)
+    return null
   }
-  if (card) yield finishCard({ ...card, fault: card.fault ?? { reason: 'card not terminated (no END:VCARD at the end of the file)' } })
+  for await (const chunk of chunks) {
+    for (const physical of splitter.push(chunk)) {
+      const line = unfold.push(physical)
+      const record = line && handle(line)
+      if (record) yield record
+    }
+  }
+  for (const physical of splitter.end()) {
+    const line = unfold.push(physical)
+    const record = line && handle(line)
+    if (record) yield record
+  }
+  const last = unfold.end()
+  const record = last && handle(last)
+  if (record) yield record
+  // `handle` assigns `card`: TypeScript does not see it here.
+  const open = card as CardState | null
+  if (open) yield finishCard({ ...open, fault: open.fault ?? { reason: 'card not terminated (no END:VCARD at the end of the file)' } })
   if (cards === 0) throw new ImportFormatError(bytesSeen === 0 ? 'empty file' : 'not a vCard file: no BEGIN:VCARD')
 }
