@@ -86,10 +86,3 @@ export class LineSplitter {
     return line
   }
 }
-
-/** The lines of `chunks`; a last line without a break is a line too. Memory: one line (capped) at a time. */
-export async function* physicalLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<PhysicalLine> {
-  const splitter = new LineSplitter(maxLineBytes)
-  for await (const chunk of chunks) yield* splitter.push(chunk)
-  yield* splitter.end()
-}
