@@ -27,6 +27,9 @@ import type { DroppedField, ImportCounts, ImportedContact, Rejected } from '../t
 import { matchKeysOf } from '../../contacts/match-keys.ts'
 import { CONTACT_LIMITS } from './mapping.ts'
 
+/** Rows per INSERT of created contacts. */
+const CREATE_CHUNK = 500
+
 /** Options of {@link applyContactBatch}. */
 export interface ApplyContactBatchOptions {
   /** The user's quota of contacts (MAX_CONTACTS_PER_USER). */
@@ -312,32 +315,32 @@ export async function applyContactBatch(
       const created = creates.slice(0, allowed)
       if (created.length > 0) {
         const nextDueAt = computeNextDueAt({ lastContactDate: null, frequencyPreference: null, dunbarCircle: null, createdAt: now })
-        await tx.contact.createMany({
-          data: created.map((person) => ({
-            userId,
-            name: person.name,
-            email: person.emails[0] ?? null,
-            phone: person.phones[0] ?? null,
-            emails: person.emails,
-            phones: person.phones,
-            matchKeys: person.matchKeys,
-            linkedIn: person.linkedIn,
-            instagram: person.instagram,
-            xHandle: person.xHandle,
-            otherSocialMedia: person.otherSocialMedia ?? Prisma.DbNull,
-            location: person.location,
-            timezone: person.timezone,
-            customNotes: person.customNotes,
-            birthday: person.birthday,
-            tags: person.groups,
-            groupIds: idsOf(person.groups),
-            source: person.source,
-            externalId: person.externalIds[0]!,
-            importHash: importHashOf(person),
-            createdAt: now,
-            nextDueAt,
-          })),
-        })
+        const rows = created.map((person) => ({
+          userId,
+          name: person.name,
+          email: person.emails[0] ?? null,
+          phone: person.phones[0] ?? null,
+          emails: person.emails,
+          phones: person.phones,
+          matchKeys: person.matchKeys,
+          linkedIn: person.linkedIn,
+          instagram: person.instagram,
+          xHandle: person.xHandle,
+          otherSocialMedia: person.otherSocialMedia ?? Prisma.DbNull,
+          location: person.location,
+          timezone: person.timezone,
+          customNotes: person.customNotes,
+          birthday: person.birthday,
+          tags: person.groups,
+          groupIds: idsOf(person.groups),
+          source: person.source,
+          externalId: person.externalIds[0]!,
+          importHash: importHashOf(person),
+          createdAt: now,
+          nextDueAt,
+        }))
+        // ~22 parameters a row: 500 rows an INSERT stays far below PostgreSQL's 65,535 bind parameters.
+        for (let at = 0; at < rows.length; at += CREATE_CHUNK) await tx.contact.createMany({ data: rows.slice(at, at + CREATE_CHUNK) })
         for (const person of created) {
           counts.created++
           counts.updated += person.records.length - 1
