@@ -62,20 +62,15 @@ const COUNTER_COLUMNS: Record<keyof Quotas, string> = { contacts: 'contactCount'
 
 /**
  * Takes up to `n` units of the user's `resource` quota at once (a bulk insert: an import batch), in
- * the transaction that inserts the rows; the user's row stays locked until it ends.
+ * the transaction that inserts the rows; the user's row stays locked until it ends (FOR UPDATE).
  * @returns how many were granted, 0..n (fewer when the user is near `limit`; the caller refuses the rest).
  */
 export async function takeQuotaUpTo(tx: Client, userId: string, resource: keyof Quotas, n: number, limit: number): Promise<number> {
   if (n <= 0) return 0
   const column = COUNTER_COLUMNS[resource]
-  const rows = await tx.$queryRawUnsafe<{ granted: number }[]>(
-    `WITH before AS (SELECT "${column}" AS n FROM "User" WHERE id = $1::uuid FOR UPDATE)
-     UPDATE "User" SET "${column}" = LEAST("${column}" + $2::int, $3::int)
-     WHERE id = $1::uuid AND "${column}" < $3::int
-     RETURNING ("${column}" - (SELECT n FROM before))::int AS granted`,
-    userId,
-    n,
-    limit,
-  )
-  return rows[0]?.granted ?? 0
+  // Read under the row lock, then add what fits (one statement cannot: a CTE that locks the row it updates reads nothing).
+  const [row] = await tx.$queryRawUnsafe<{ count: number }[]>(`SELECT "${column}"::int AS count FROM "User" WHERE id = $1::uuid FOR UPDATE`, userId)
+  const granted = row ? Math.max(0, Math.min(n, limit - row.count)) : 0
+  if (granted > 0) await tx.$executeRawUnsafe(`UPDATE "User" SET "${column}" = "${column}" + $2::int WHERE id = $1::uuid`, userId, granted)
+  return granted
 }
