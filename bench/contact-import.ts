@@ -4,6 +4,7 @@
  * streams, never whole), read by readContactRecords and written by applyContactBatch in batches of B,
  * into a fresh PostgreSQL schema. Prints contacts/s and RSS growth (peak over the start); then imports
  * the same file again (all unchanged) and prints that rate too. The schema is dropped at the end.
+ * The GIN index on matchKeys is set to `fastupdate = off` (what the import needs); `--gin-fastupdate` keeps PostgreSQL's default.
  *
  * DATABASE_URL names the server (default postgresql://postgres@127.0.0.1:5432/test).
  */
@@ -19,7 +20,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.
 const NOW = new Date('2026-11-30T12:00:00.000Z')
 
 const { values: args } = parseArgs({
-  options: { contacts: { type: 'string', default: '100000' }, batch: { type: 'string', default: '1000' }, format: { type: 'string', default: 'vcard' }, json: { type: 'boolean', default: false } },
+  options: { contacts: { type: 'string', default: '100000' }, batch: { type: 'string', default: '1000' }, format: { type: 'string', default: 'vcard' }, json: { type: 'boolean', default: false }, 'gin-fastupdate': { type: 'boolean', default: false } },
   strict: true,
 })
 const contacts = Number(args.contacts)
@@ -77,6 +78,8 @@ const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnection
 let exitCode = 0
 try {
   await applyMigrations(db)
+  // The setting this import asks of the migration (see the issue 12 contacts report); --gin-fastupdate keeps the default.
+  if (!args['gin-fastupdate']) await db.query('ALTER INDEX "Contact_matchKeys_idx" SET (fastupdate = off)')
   const userId = (await db.prisma.user.create({ data: { email: 'bench-import@example.com' } })).id
 
   async function run(): Promise<{ seconds: number; counts: ImportCounts; rssGrowth: number }> {
