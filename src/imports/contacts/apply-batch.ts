@@ -100,15 +100,16 @@ interface Existing {
  * 1,000-2,000 keys made PostgreSQL filter every contact of the user (2.5 s a batch at 20,000 contacts,
  * linear in them). A probe is fast only when the GIN index has no pending list: `fastupdate = off` (see the report).
  */
-const LOOKUP_SQL = `SELECT id::text, "externalId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
-  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds"::text[] AS "groupIds", "importHash"
-FROM "Contact" WHERE id IN (
-  SELECT id FROM "Contact" WHERE "userId" = $1::uuid AND "externalId" = ANY($2::text[])
+const LOOKUP_IDS_SQL = `SELECT id FROM "Contact" WHERE "userId" = $1::uuid AND "externalId" = ANY($2::text[])
   UNION
   SELECT x.id FROM unnest($3::text[]) AS k(key)
   CROSS JOIN LATERAL (SELECT c.id, c."userId" FROM "Contact" c WHERE c."matchKeys" @> ARRAY[k.key] OFFSET 0) x
-  WHERE x."userId" = $1::uuid)
-ORDER BY id`
+  WHERE x."userId" = $1::uuid`
+
+/** Then those rows by primary key ($1 the ids; `id IN (subquery)` was planned as a scan of the whole table). */
+const LOOKUP_SQL = `SELECT id::text, "externalId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
+  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds"::text[] AS "groupIds", "importHash"
+FROM "Contact" WHERE id = ANY($1::uuid[]) ORDER BY id`
 
 function unionEmails(base: readonly string[], extra: readonly string[]): string[] {
   const out = [...base]
@@ -293,7 +294,8 @@ export async function applyContactBatch(
       // Batches of one user (two imports at once) run one after the other: each sees the contacts the other created.
       await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
       // Raw SQL: Prisma's findMany of the same 1,000 rows took four times as long (mapping its result).
-      const existing = await tx.$queryRawUnsafe<Existing[]>(LOOKUP_SQL, userId, externalIds, matchKeys)
+      const ids = await tx.$queryRawUnsafe<{ id: string }[]>(LOOKUP_IDS_SQL, userId, externalIds, matchKeys)
+      const existing = ids.length > 0 ? await tx.$queryRawUnsafe<Existing[]>(LOOKUP_SQL, ids.map((row) => row.id)) : []
       const byExternalId = new Map<string, Existing>()
       const byKey = new Map<string, Existing>()
       for (const contact of existing) {
