@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/contact-import.ts [-- --contacts N --batch B --format vcard|csv --json]`: the contacts
+ * `npx tsx bench/contact-import.ts [--contacts N --batch B --format vcard|csv --json]`: the contacts
  * import without its upload and job: a generated vCard or Google CSV file of N contacts (made as it
  * streams, never whole), read by readContactRecords and written by applyContactBatch in batches of B,
  * into a fresh PostgreSQL schema. Prints contacts/s and RSS growth (peak over the start); then imports
@@ -27,7 +27,7 @@ const contacts = Number(args.contacts)
 const batchSize = Number(args.batch)
 const format = args.format === 'csv' ? 'csv' : 'vcard'
 if (!Number.isSafeInteger(contacts) || contacts < 1 || !Number.isSafeInteger(batchSize) || batchSize < 1) {
-  process.stderr.write('usage: npx tsx bench/contact-import.ts -- [--contacts N] [--batch B] [--format vcard|csv] [--json]\n')
+  process.stderr.write('usage: npx tsx bench/contact-import.ts [--contacts N] [--batch B] [--format vcard|csv] [--json]\n')
   process.exit(1)
 }
 
