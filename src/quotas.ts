@@ -57,3 +57,21 @@ export async function takeQuota(tx: Client, userId: string, resource: keyof Quot
 export async function giveQuota(tx: Client, userId: string, resource: keyof Quotas, n: number): Promise<void> {
   if (n > 0) await COUNTERS[resource].give(tx, userId, n)
 }
+
+/** The counter column of each kind, for {@link takeQuotaUpTo}'s SQL (fixed names, never input). */
+const COUNTER_COLUMNS: Record<keyof Quotas, string> = { contacts: 'contactCount', groups: 'groupCount', calendarEvents: 'calendarEventCount' }
+
+/**
+ * Takes up to `n` units of the user's `resource` quota at once (a bulk insert: an import batch), in
+ * the transaction that inserts the rows; the user's row stays locked until it ends (FOR UPDATE).
+ * @returns how many were granted, 0..n (fewer when the user is near `limit`; the caller refuses the rest).
+ */
+export async function takeQuotaUpTo(tx: Client, userId: string, resource: keyof Quotas, n: number, limit: number): Promise<number> {
+  if (n <= 0) return 0
+  const column = COUNTER_COLUMNS[resource]
+  // Read under the row lock, then add what fits (one statement cannot: a CTE that locks the row it updates reads nothing).
+  const [row] = await tx.$queryRawUnsafe<{ count: number }[]>(`SELECT "${column}"::int AS count FROM "User" WHERE id = $1::uuid FOR UPDATE`, userId)
+  const granted = row ? Math.max(0, Math.min(n, limit - row.count)) : 0
+  if (granted > 0) await tx.$executeRawUnsafe(`UPDATE "User" SET "${column}" = "${column}" + $2::int WHERE id = $1::uuid`, userId, granted)
+  return granted
+}

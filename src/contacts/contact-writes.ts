@@ -15,6 +15,7 @@ import { DEFAULT_QUOTAS } from '../config.ts'
 import { takeQuota } from '../quotas.ts'
 import { emailAddress, handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
+import { matchKeysOf } from './match-keys.ts'
 import { MINUTE_MS } from '../time.ts'
 
 const contactFields = {
@@ -50,6 +51,18 @@ const updateSchema = z.object({ ...contactFields, name: contactFields.name.optio
 export type ContactInput = z.input<typeof createSchema>
 /** The fields of {@link ContactInput} to change: undefined leaves one as it is, null clears it (`tags`: to none). */
 export type ContactPatch = z.input<typeof updateSchema>
+
+/**
+ * The lists of e-mails or phones once the primary one is `next` (undefined: unchanged; null: none):
+ * the old primary leaves the list, the new one leads it. A contact written before imports has its
+ * primary only, which is its list.
+ */
+function withPrimary(list: readonly string[], primary: string | null, next: string | null | undefined): string[] {
+  const current = list.length > 0 ? [...list] : primary ? [primary] : []
+  if (next === undefined) return current
+  const rest = current.filter((value) => value !== primary && value !== next)
+  return next === null ? rest : [next, ...rest]
+}
 
 function notInFuture(date: Date | null | undefined, now: Date, field: string): void {
   if (date && date.getTime() > now.getTime() + MINUTE_MS) throw badUserInput(`${field} cannot be in the future`, field)
@@ -102,7 +115,16 @@ export async function createContact(
   const contact = await prisma.$transaction(async (tx) => {
     await takeQuota(tx, userId, 'contacts', maxContacts)
     return tx.contact.create({
-      data: { ...data, ...fields, userId, tags: data.tags ?? [], circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
+      data: {
+        ...data,
+        ...fields,
+        userId,
+        tags: data.tags ?? [],
+        // All e-mails and phones, and the keys an import finds this contact by (contacts/match-keys.ts).
+        emails: data.email ? [data.email] : [],
+        phones: data.phone ? [data.phone] : [],
+        matchKeys: matchKeysOf(data.email ? [data.email] : [], data.phone ? [data.phone] : []),
+        circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
     })
   })
   announce(userId, 'contact')
@@ -129,11 +151,21 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
       createdAt: contact.createdAt,
     }
     const circleChanged = data.dunbarCircle !== undefined && data.dunbarCircle !== contact.dunbarCircle
+    // A new primary e-mail or phone leads its list; the keys an import finds the contact by follow.
+    const lists =
+      data.email === undefined && data.phone === undefined
+        ? {}
+        : (() => {
+            const emails = withPrimary(contact.emails, contact.email, data.email)
+            const phones = withPrimary(contact.phones, contact.phone, data.phone)
+            return { emails, phones, matchKeys: matchKeysOf(emails, phones) }
+          })()
     return tx.contact.update({
       where: { id: contact.id },
       data: {
         ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
         ...(circleChanged ? { circleAssignedAt: now } : {}),
+        ...lists,
         nextDueAt: computeNextDueAt(next),
       },
     })

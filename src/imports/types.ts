@@ -51,6 +51,18 @@ export interface ImportedContact extends RecordPosition {
   /** Categories / Google "Labels": become groups (created when missing) and tags. */
   groups: string[]
   source: 'VCARD' | 'CSV'
+  /**
+   * Optional fields of the record that were left out (a malformed e-mail or phone, an unknown time zone,
+   * a note over 10,000 characters...): the contact is imported without them, and each one is reported
+   * (an ImportError row with `field` and `reason`, not counted as a rejected record). Nothing is lost silently.
+   */
+  dropped?: DroppedField[]
+}
+
+/** An optional field left out of an imported record, and why (see {@link ImportedContact.dropped}). */
+export interface DroppedField {
+  field: string
+  reason: string
 }
 
 /** A busy event as read from an .ics file (one VEVENT with its UID; recurring ones expanded by the writer). */

@@ -31,6 +31,18 @@ export const ContactNode = builder.prismaNode('Contact', {
     name: t.exposeString('name'),
     email: t.exposeString('email', { nullable: true }),
     phone: t.exposeString('phone', { nullable: true }),
+    // A contact written before imports kept its primary e-mail and phone only: they are its lists then.
+    emails: t.stringList({
+      description: 'Every e-mail, the primary (`email`) first; imported contacts may have several.',
+      select: { email: true, emails: true },
+      resolve: (contact) => (contact.emails.length > 0 ? contact.emails : contact.email ? [contact.email] : []),
+    }),
+    phones: t.stringList({
+      description: 'Every phone as written, the primary (`phone`) first.',
+      select: { phone: true, phones: true },
+      resolve: (contact) => (contact.phones.length > 0 ? contact.phones : contact.phone ? [contact.phone] : []),
+    }),
+    birthday: t.exposeString('birthday', { nullable: true, description: '`YYYY-MM-DD`, or `--MM-DD` when the year is not known (RFC 6350).' }),
     linkedIn: t.exposeString('linkedIn', { nullable: true }),
     instagram: t.exposeString('instagram', { nullable: true }),
     xHandle: t.exposeString('xHandle', { nullable: true }),
