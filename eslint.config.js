@@ -8,6 +8,7 @@ const DOMAIN = ['auth', 'calendar', 'changes', 'contacts', 'cursors', 'exports',
 const PURE = [
   ...['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`),
   './src/contacts/cadence.ts',
+  './src/contacts/match-keys.ts',
   './src/calendar/free-slots.ts',
   // Calendar imports: content lines, iCalendar times, series expansion (the reader and the writes are not pure).
   ...['ics-lines.ts', 'ics-time.ts', 'expand-series.ts'].map((file) => `./src/imports/calendar/${file}`),

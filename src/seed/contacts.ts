@@ -6,6 +6,7 @@
  * (`"Contact"."groupIds"`), so one pass writes everything.
  */
 import { cadenceDays, computeNextDueAt } from '../contacts/cadence.ts'
+import { matchKeysOf } from '../contacts/match-keys.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
 import { DAY_MS } from '../time.ts'
 import { dunbarBounds, dunbarCircleAt } from './dunbar.ts'
@@ -193,6 +194,10 @@ function generateContact(
     name: `${first} ${last}`,
     email,
     phone,
+    emails: email ? [email] : [],
+    phones: phone ? [phone] : [],
+    // The dedupe keys every write keeps (contacts/match-keys.ts), so an import finds seeded contacts too.
+    matchKeys: matchKeysOf(email ? [email] : [], phone ? [phone] : []),
     linkedIn,
     instagram,
     xHandle,

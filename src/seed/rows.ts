@@ -27,6 +27,11 @@ export interface SeedContact {
   name: string
   email: string | null
   phone: string | null
+  /** `[email]` / `[phone]` when set (the columns every write keeps beside the primary one). */
+  emails: string[]
+  phones: string[]
+  /** Dedupe keys of `emails` and `phones` (contacts/match-keys.ts). */
+  matchKeys: string[]
   linkedIn: string | null
   instagram: string | null
   xHandle: string | null

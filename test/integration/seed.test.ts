@@ -139,6 +139,9 @@ describe.each(kinds)('seeding on %s', (kind) => {
         lastSyncedAt: null,
         circleConfidence: null,
         aiSuggestedCircle: null,
+        externalId: null,
+        birthday: null,
+        importHash: null,
       })
     }
   })
