@@ -178,6 +178,16 @@ function splitMulti(value: string): string[] {
     .filter(Boolean)
 }
 
+/** Google's "Custom Field n - Label/Value" labels this reads (what src/exports/google-csv.ts writes), lower case. */
+const CUSTOM_FIELD_TIMEZONE = 'time zone'
+const CUSTOM_FIELD_UID = 'uid'
+
+/** The value of the first "Custom Field n" whose label is `label` (any case), or ''. */
+function customField(numbered: (prefix: string, suffix: string) => string[][], label: string): string {
+  for (const [name = '', value = ''] of numbered('Custom Field', 'Value')) if (name.replace(/^\*\s*/, '').trim().toLowerCase() === label) return value
+  return ''
+}
+
 /** Google's system labels, dropped: every contact has them. */
 const GOOGLE_SYSTEM_LABELS = new Set(['* mycontacts', '* starred', 'mycontacts', 'starred'])
 
@@ -221,6 +231,8 @@ function googleDraft(get: Row, numbered: (prefix: string, suffix: string) => str
     note: get('Notes'),
     birthday: get('Birthday'),
     groups: labels,
+    // Validated as an IANA zone by finishContact (a bad one is reported as a dropped field).
+    timezone: customField(numbered, CUSTOM_FIELD_TIMEZONE) || null,
   }
 }
 
@@ -305,7 +317,8 @@ function contactOfRow(fields: string[], plan: HeaderPlan, layout: CsvLayout, row
     }
     return out
   }
-  const uid = get('UID')
+  // A `UID` column, or a "Custom Field n" labelled `UID` (what this app's own CSV export writes).
+  const uid = get('UID') || (layout === 'google' ? customField(numbered, CUSTOM_FIELD_UID) : '')
   const pairs: string[] = []
   if (!uid) {
     for (let i = 0; i < plan.columns.length; i++) {
