@@ -51,22 +51,13 @@ export interface ContactBatchResult {
 }
 
 /** The fields an import writes, merged over the records of one person in the batch. */
-interface Merged {
+interface Merged
+  extends Pick<
+    ImportedContact,
+    'name' | 'emails' | 'phones' | 'linkedIn' | 'instagram' | 'xHandle' | 'otherSocialMedia' | 'location' | 'timezone' | 'customNotes' | 'birthday' | 'groups' | 'source'
+  > {
   records: ImportedContact[]
   externalIds: string[]
-  name: string
-  emails: string[]
-  phones: string[]
-  linkedIn: string | null
-  instagram: string | null
-  xHandle: string | null
-  otherSocialMedia: Record<string, string> | null
-  location: string | null
-  timezone: string | null
-  customNotes: string | null
-  birthday: string | null
-  groups: string[]
-  source: 'VCARD' | 'CSV'
   matchKeys: string[]
 }
 
