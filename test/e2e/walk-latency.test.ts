@@ -6,7 +6,7 @@
  * retryable TIMEOUT that says where to resume.
  *
  * How blocking is measured, robustly on a busy machine: the server runs in
- * this process, and a chain of `setImmediate` ticks records the process's CPU
+ * this process, and a chain of `setImmediate` ticks records the main thread's CPU
  * time spent between two consecutive turns of the event loop. That is how long
  * the loop was held, in CPU time: a machine with load 8 on 2 cores stretches
  * wall-clock delays (`monitorEventLoopDelay`, /health latency) several times
@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { wsClient } from '../helpers/clients.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserForHeavyWalks, type FixtureUser } from '../helpers/fixtures.ts'
+import { watchLoopTurns } from '../helpers/loop-turns.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 // PGlite runs its queries on this event loop by design: the bound is about the engine, so PostgreSQL when it answers.
@@ -32,26 +33,6 @@ const SUBSCRIPTION = /* GraphQL */ `
     }
   }
 `
-
-/** The longest run of CPU time (ms) the event loop spent without coming back to a new turn, while it runs. */
-function watchLoopTurns() {
-  let last = process.cpuUsage()
-  let maxMs = 0
-  let running = true
-  const tick = () => {
-    const now = process.cpuUsage()
-    maxMs = Math.max(maxMs, (now.user - last.user + now.system - last.system) / 1000)
-    last = now
-    if (running) setImmediate(tick)
-  }
-  setImmediate(tick)
-  return {
-    stop() {
-      running = false
-      return maxMs
-    },
-  }
-}
 
 /** `count` half-hour slots back to back from tomorrow. */
 function halfHourSlots(count: number) {
