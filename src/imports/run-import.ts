@@ -25,19 +25,17 @@
  * ends (when it created or updated anything), and at most one per {@link ANNOUNCE_EVERY_MS}
  * while it runs: not one per record.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
 import { publishImportProgress, type ChangePubSub } from '../pubsub/changes.ts'
 import type { Logger } from '../logger.ts'
+import { turnGiver } from './turns.ts'
 import type { ImportCounts, ImportedContact, ImportedEvent, Rejected } from './types.ts'
 
 /** Records handed to the writer at once (one transaction). */
 export const DEFAULT_BATCH_SIZE = 500
 /** While an import runs, the user's live streams hear of it at most this often (ms). */
 export const ANNOUNCE_EVERY_MS = 5000
-/** The longest the job reads records without letting the event loop take a turn (ms). */
-const MAX_TURN_MS = 10
 /** ImportError rows kept per import; past it the rejections are counted but not itemised. */
 export const MAX_STORED_ERRORS = 10_000
 
@@ -197,7 +195,7 @@ export async function runImport(deps: ImportRunDeps, importId: string, attempt: 
 
   try {
     let index = 0
-    let turnStarted = performance.now()
+    const giveTurn = turnGiver()
     const records$ = handler.read(storedChunks(prisma, importId), row.format, attempt.signal)[Symbol.asyncIterator]()
     let readerError: unknown
     let ended = false
@@ -217,18 +215,15 @@ export async function runImport(deps: ImportRunDeps, importId: string, attempt: 
           break
         }
         index++
+        // The reader runs on promises alone (a 1 MiB chunk is ~2,000 cards): give the event loop a turn now and then, so
+        // that the writer's answers, the server's requests and timers are not held behind a whole chunk.
+        await giveTurn()
         // Resuming: the first `done` records were checkpointed by an earlier run.
         if (index <= row.done) continue
         read++
         if (next.value.kind === 'rejected') rejected.push(next.value)
         else records.push(next.value)
         if (records.length >= batchSize || rejected.length >= batchSize) await flush()
-        // The reader runs on promises alone (a 1 MiB chunk is ~2,000 cards): give the event loop a turn now and then, so
-        // that the writer's answers, the server's requests and timers are not held behind a whole chunk.
-        if (performance.now() - turnStarted >= MAX_TURN_MS) {
-          await nextTurn()
-          turnStarted = performance.now()
-        }
       }
     } finally {
       if (!ended) await records$.return?.(undefined).catch(() => {})
