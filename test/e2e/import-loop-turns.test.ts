@@ -3,8 +3,9 @@
  * promises alone (a stored chunk of 1 MiB is about 2,500 cards), so without a turn given back now and then a
  * chunk held the loop for 100-250 ms of CPU and every other user's request waited behind it.
  *
- * The same for a hostile calendar: 40 series with `RRULE:FREQ=SECONDLY` from January, each of which ical.js
- * walked for 1.2 s in one turn (and a batch expanded all of them in one turn).
+ * The same for a hostile calendar: 40 series with `RRULE:FREQ=SECONDLY` from January (each walked for 1.2 s
+ * in one turn, and a batch expanded all of them in one turn) or a rule no date satisfies, on which ical.js
+ * 2.2.1 never returned (kewisch/ical.js#1038).
  *
  * Measured as test/e2e/walk-latency.test.ts does (the main thread's CPU time between two turns of the
  * loop, which a busy machine does not inflate), while a 6,000-card vCard (3 chunks) is imported; PostgreSQL
@@ -52,7 +53,7 @@ describe.skipIf(!postgres)('an import beside other requests', () => {
   })
 
   /** Imports `body` for a new user through `path`; gives the longest loop turn (ms of CPU) until the import ended, and the Import row. */
-  async function importWatchingTurns(path: string, contentType: string, body: Buffer) {
+  async function importWatchingTurns(path: string, contentType: string, body: Uint8Array<ArrayBuffer>) {
     const user = await db.prisma.user.create({ data: { email: `turns-${path.replaceAll('/', '')}@example.com` } })
     const token = await issueToken(db.prisma, user.id, 'test')
     const response = await fetch(server.url.replace(/graphql$/, path), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body })
@@ -72,8 +73,8 @@ describe.skipIf(!postgres)('an import beside other requests', () => {
   }
 
   it(`keeps every turn of the event loop under 100 ms of CPU while ${CARDS} cards import`, async () => {
-    const body = Buffer.from(Array.from({ length: CARDS }, (_, i) => vcard(i)).join(''))
-    expect(body.length).toBeGreaterThan(2 * 1024 * 1024)
+    const body = new TextEncoder().encode(Array.from({ length: CARDS }, (_, i) => vcard(i)).join(''))
+    expect(body.byteLength).toBeGreaterThan(2 * 1024 * 1024)
     const { row, longestTurnMs } = await importWatchingTurns('import/contacts', 'text/vcard', body)
     // eslint-disable-next-line no-console -- the measured figure, for whoever reads a failure
     console.info(`longest loop turn ${longestTurnMs.toFixed(1)} ms of CPU during an import of ${CARDS} cards`)
@@ -82,13 +83,15 @@ describe.skipIf(!postgres)('an import beside other requests', () => {
   }, 150_000)
 
   it('keeps every turn under 100 ms of CPU while a calendar of 40 pathological recurring events is refused', async () => {
+    // Too many occurrences (SECONDLY), and rules no date satisfies (no 30 February), on which ical.js never returned.
+    const rules = ['FREQ=SECONDLY', 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30', 'FREQ=MINUTELY;BYMONTH=4;BYMONTHDAY=31']
     const series = Array.from({ length: 40 }, (_, i) =>
-      ['BEGIN:VEVENT', `UID:spam-${i}`, 'DTSTART:20260101T000000Z', 'DTEND:20260101T000030Z', 'RRULE:FREQ=SECONDLY', 'SUMMARY:spam', 'END:VEVENT'].join('\r\n'),
+      ['BEGIN:VEVENT', `UID:spam-${i}`, 'DTSTART:20260101T000000Z', 'DTEND:20260101T000030Z', `RRULE:${rules[i % rules.length]}`, 'SUMMARY:spam', 'END:VEVENT'].join('\r\n'),
     )
-    const body = Buffer.from(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...series, 'END:VCALENDAR', ''].join('\r\n'))
+    const body = new TextEncoder().encode(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...series, 'END:VCALENDAR', ''].join('\r\n'))
     const { row, longestTurnMs } = await importWatchingTurns('import/calendar', 'text/calendar', body)
     // eslint-disable-next-line no-console -- the measured figure, for whoever reads a failure
-    console.info(`longest loop turn ${longestTurnMs.toFixed(1)} ms of CPU during an import of 40 SECONDLY series`)
+    console.info(`longest loop turn ${longestTurnMs.toFixed(1)} ms of CPU during an import of 40 pathological series`)
     expect(row).toEqual({ status: 'SUCCEEDED', created: 0, rejected: 40 })
     expect(longestTurnMs).toBeLessThan(100)
   }, 150_000)

@@ -12,7 +12,7 @@ import { isStorableDate } from '../../validation.ts'
 import { DAY_MS } from '../../time.ts'
 import { turnGiver } from '../turns.ts'
 import type { ImportCounts, ImportedEvent, Rejected } from '../types.ts'
-import { expandSeriesDetailed, type Occurrence } from './expand-series.ts'
+import { expansionSteps, type Occurrence } from './expand-series.ts'
 import { wallClockInstant } from './ics-time.ts'
 
 export interface EventBatchOptions {
@@ -26,11 +26,6 @@ export interface EventBatchOptions {
 
 /** Occurrences that started this long before `now` are still stored (one running now stays busy). */
 export const PAST_KEPT_MS = DAY_MS
-/**
- * Working time one series' expansion may take before it is refused (ms): it runs in one turn of the event
- * loop. A daily or hourly series over the horizon takes 1-40 ms; a `FREQ=SECONDLY` rule from January took 1.2 s.
- */
-const EXPANSION_BUDGET_MS = 50
 /** A busy event longer than this is refused, as the API refuses it. */
 const MAX_EVENT_MS = 31 * DAY_MS
 
@@ -42,13 +37,21 @@ interface Row {
 
 type Planned = { event: ImportedEvent; rows: Row[] }
 
-const budget = () => ({ now: () => performance.now(), ms: EXPANSION_BUDGET_MS })
-
-/** The occurrences of a series in `[from, to)` as rows, or why they cannot be stored. */
-function seriesRows(seriesIcs: string, from: Date, to: Date, zone: string, startingFrom?: Date): Row[] | string {
+/**
+ * The occurrences of a series in `[from, to)` as rows, or why they cannot be stored. The expansion gives the
+ * event loop a turn (`giveTurn`) at each of its pauses, so a series the caps allow never holds the loop long.
+ */
+async function seriesRows(seriesIcs: string, from: Date, to: Date, zone: string, giveTurn: () => Promise<void>, startingFrom?: Date): Promise<Row[] | string> {
   let expansion
   try {
-    expansion = expandSeriesDetailed(seriesIcs, from, to, zone, { budget: budget() })
+    const steps = expansionSteps(seriesIcs, from, to, zone)
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) {
+        expansion = step.value
+        break
+      }
+      await giveTurn()
+    }
   } catch (error) {
     return `cannot expand the recurring event: ${error instanceof Error ? error.message : String(error)}`
   }
@@ -118,7 +121,7 @@ export async function applyEventBatch(
     await giveTurn()
     if (event.notBusy) planned.push({ event, rows: [] })
     else if (event.seriesIcs !== null) {
-      const rows = seriesRows(event.seriesIcs, from, until, zone)
+      const rows = await seriesRows(event.seriesIcs, from, until, zone, giveTurn)
       if (typeof rows === 'string') rejected.push(rejectedOf(event, rows))
       else planned.push({ event, rows })
     } else {
@@ -166,7 +169,7 @@ export async function applyEventBatch(
           const stored = seriesRowOf.get(event.uid)
           if (stored && event.seriesIcs !== null && stored.expandedUntil < until) {
             const start = new Date(Math.max(stored.expandedUntil.getTime(), from.getTime()))
-            const more = seriesRows(event.seriesIcs, start, until, zone, start)
+            const more = await seriesRows(event.seriesIcs, start, until, zone, giveTurn, start)
             if (typeof more !== 'string') {
               try {
                 await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed, more.length)
@@ -240,6 +243,7 @@ export async function refreshCalendarSeries(
   const pageSize = options.pageSize ?? 100
   const maxEvents = options.maxEvents ?? DEFAULT_QUOTAS.calendarEvents
   const result: SeriesRefreshResult = { series: 0, added: 0, failed: 0 }
+  const giveTurn = turnGiver()
   let last: string | undefined
   for (;;) {
     const page = await prisma.calendarSeries.findMany({
@@ -251,7 +255,7 @@ export async function refreshCalendarSeries(
     for (const series of page) {
       if (options.stopped?.()) return result
       const from = new Date(Math.max(series.expandedUntil.getTime(), now.getTime() - PAST_KEPT_MS))
-      const rows = seriesRows(series.ics, from, until, series.user.timezone, from)
+      const rows = await seriesRows(series.ics, from, until, series.user.timezone, giveTurn, from)
       if (typeof rows === 'string') {
         result.failed++
         continue

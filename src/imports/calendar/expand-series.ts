@@ -17,22 +17,70 @@ export interface Occurrence {
 export interface ExpandOptions {
   /** Occurrences returned at most (default 10,000); past it `truncated`. */
   maxOccurrences?: number
-  /** Steps of the rule walked at most, from DTSTART (default 50,000): an old daily rule walks its past too. */
+  /** Steps of the rule walked at most, from DTSTART (default {@link DEFAULT_MAX_ITERATIONS}): an old rule walks its past too. */
   maxIterations?: number
-  /** A working-time budget: `now()` in ms (e.g. `performance.now`) and how many ms; past it `truncated`. */
-  budget?: { now: () => number; ms: number }
-  /** Move an old DAILY/WEEKLY rule's DTSTART forward by whole periods first (default true; tests compare both). */
+  /** Candidate dates ical.js may test against the rule's BY parts, at most (default {@link DEFAULT_MAX_CANDIDATES}). */
+  maxCandidates?: number
+  /** Move an old rule's DTSTART forward by whole periods first (see `rebase`; default true; tests compare both). */
   rebase?: boolean
 }
 
 export interface Expansion {
   occurrences: Occurrence[]
-  /** True when a cap or the budget stopped the walk before `to`: the list may miss occurrences. */
+  /** True when a cap stopped the walk before `to`: the list may miss occurrences. */
   truncated: boolean
 }
 
 export const DEFAULT_MAX_OCCURRENCES = 10_000
-export const DEFAULT_MAX_ITERATIONS = 50_000
+/**
+ * A step costs ical.js 17-24 µs (a `FREQ=SECONDLY` rule from January: 50,000 steps in 0.9-1.2 s, in one turn
+ * of the event loop), so 2,000 steps stay under ~50 ms. A rebased rule (see {@link rebase}) takes a step
+ * per occurrence in the window: an hourly rule over a 90-day horizon takes 2,184 and is refused.
+ */
+export const DEFAULT_MAX_ITERATIONS = 2_000
+/** Candidate dates per expansion: 8-18 µs each (5,000 took 40-90 ms; see {@link limitCandidates}). */
+export const DEFAULT_MAX_CANDIDATES = 5_000
+/**
+ * Candidate dates for one occurrence: a rule that needs more is too sparse for its frequency (an hourly rule
+ * in February only) or has no occurrence at all. 500 covers a daily rule's "every 13th that is a Monday".
+ */
+export const MAX_CANDIDATES_PER_STEP = 500
+/** Candidate dates tested between two pauses of {@link expansionSteps} at most (plus one step's). */
+const CANDIDATES_PER_PAUSE = 500
+
+/** Thrown inside ical.js's walk when an expansion has tested its share of candidate dates. */
+class CandidateLimit extends Error {}
+
+/** ical.js's RecurIterator, as far as {@link limitCandidates} uses it. */
+interface RuleIterator {
+  check_contracting_rules(): boolean
+}
+
+/** Candidate dates tested so far: in all, and since the current step began (the walk resets it). */
+interface CandidateCount {
+  total: number
+  step: number
+}
+
+/**
+ * ical.js 2.2.1's `RecurIterator#next` steps until a candidate satisfies the rule's contracting BY parts,
+ * and never returns when none can (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30`: there is no 30 February;
+ * kewisch/ical.js#1038, open): one such event held the event loop for good. Each rule iterator of the
+ * expansion gets a counter on that check, so the walk throws {@link CandidateLimit} past `maxCandidates`
+ * candidates in all or {@link MAX_CANDIDATES_PER_STEP} for one occurrence, and the expansion ends truncated.
+ */
+function limitCandidates(expansion: { ruleIterators?: unknown }, maxCandidates: number): CandidateCount {
+  const count: CandidateCount = { total: 0, step: 0 }
+  for (const iterator of (expansion.ruleIterators ?? []) as RuleIterator[]) {
+    const check = iterator.check_contracting_rules.bind(iterator)
+    iterator.check_contracting_rules = () => {
+      if (++count.total > maxCandidates || ++count.step > MAX_CANDIDATES_PER_STEP) throw new CandidateLimit()
+      return check()
+    }
+  }
+  return count
+}
+
 /** Longest title kept (the API's limit); longer ones are cut. */
 export const MAX_TITLE_LENGTH = 200
 
@@ -51,10 +99,26 @@ export function expandSeries(seriesIcs: string, from: Date, to: Date, zone: stri
 
 /** {@link expandSeries}, saying whether a cap cut the walk short. */
 export function expandSeriesDetailed(seriesIcs: string, from: Date, to: Date, zone: string, options: ExpandOptions = {}): Expansion {
+  const steps = expansionSteps(seriesIcs, from, to, zone, options)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
+
+/** Steps of the rule walked between two pauses of {@link expansionSteps} at most: 64 steps take 1-15 ms. */
+export const STEPS_PER_PAUSE = 64
+
+/**
+ * {@link expandSeriesDetailed} as a generator that pauses (yields) every {@link STEPS_PER_PAUSE} steps (or 500
+ * candidate dates) and
+ * returns the {@link Expansion}: a caller on a server gives the event loop a turn at each pause, so a long
+ * expansion never holds it (the caps bound the whole walk; the pauses bound each piece of it).
+ */
+export function* expansionSteps(seriesIcs: string, from: Date, to: Date, zone: string, options: ExpandOptions = {}): Generator<void, Expansion> {
   const maxOccurrences = options.maxOccurrences ?? DEFAULT_MAX_OCCURRENCES
   const maxIterations = options.maxIterations ?? DEFAULT_MAX_ITERATIONS
-  const deadline = options.budget ? options.budget.now() + options.budget.ms : Infinity
-  const outOfTime = () => options.budget !== undefined && options.budget.now() > deadline
+  const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES
 
   const root = new ICAL.Component(ICAL.parse(seriesIcs) as unknown[])
   const vevents = root.name === 'vevent' ? [root] : root.getAllSubcomponents('vevent')
@@ -92,12 +156,26 @@ export function expandSeriesDetailed(seriesIcs: string, from: Date, to: Date, zo
       const masterStart = timeProperty(master, 'dtstart')
       const tzid = masterStart?.tzid ?? null
       const iterator = event.iterator()
+      const candidates = limitCandidates(iterator as unknown as { ruleIterators?: unknown }, maxCandidates)
+      let pausedAt = { steps: 0, candidates: 0 }
       for (let steps = 0; ; steps++) {
-        if (steps >= maxIterations || (steps % 64 === 0 && outOfTime())) {
+        if (steps >= maxIterations) {
           truncated = true
           break
         }
-        const next: IcalTime | null = iterator.next()
+        if (steps - pausedAt.steps >= STEPS_PER_PAUSE || candidates.total - pausedAt.candidates >= CANDIDATES_PER_PAUSE) {
+          yield
+          pausedAt = { steps, candidates: candidates.total }
+        }
+        let next: IcalTime | null
+        candidates.step = 0
+        try {
+          next = iterator.next()
+        } catch (error) {
+          if (!(error instanceof CandidateLimit)) throw error
+          truncated = true
+          break
+        }
         if (!next) break
         if (!ranged && wallClockMs(next) < skipBefore) continue
         if (instantOf(next, tzid, zone).getTime() >= toMs && !ranged) break
@@ -126,29 +204,41 @@ export function expandSeriesDetailed(seriesIcs: string, from: Date, to: Date, zo
 
 const DAY = 86_400_000
 
+/** Seconds of one step of each frequency a rebase can move by whole days. */
+const STEP_SECONDS: Partial<Record<string, number>> = { SECONDLY: 1, MINUTELY: 60, HOURLY: 3_600, DAILY: 86_400, WEEKLY: 604_800 }
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b)
+}
+
 /**
- * ical.js walks a rule from DTSTART, about 60 µs a step: a daily series started ten years ago cost
- * 300 ms per expansion. A DAILY or WEEKLY rule without COUNT gives the same occurrences from any
- * DTSTART moved by whole periods (INTERVAL days or weeks, on the wall clock, so DST does not
- * matter), so DTSTART and DTEND move to the last period start before `before`. The moved DTSTART
- * itself (which ical.js always yields, matching the rule or not) is before the window, skipped.
+ * ical.js walks a rule from DTSTART, 17-60 µs a step: a daily series started ten years ago cost 300 ms
+ * per expansion, and an hourly one from January hit the step cap. A SECONDLY to WEEKLY rule without
+ * COUNT gives the same occurrences from any DTSTART moved by a whole number of its periods (INTERVAL
+ * steps), and its BY parts filter or expand on the calendar alone, so DTSTART and DTEND move by the
+ * smallest whole number of days that is also a whole number of periods (on the wall clock, so DST does
+ * not matter), to the last such start before `before`. The moved DTSTART itself (which ical.js always
+ * yields, matching the rule or not) is before the window, skipped.
  */
 function rebase(master: IcalComponent, before: number): void {
   const rules = master.getAllProperties('rrule')
   if (rules.length !== 1 || master.hasProperty('rdate')) return
   const rule = rules[0]!.getFirstValue()
-  if (!(rule instanceof ICAL.Recur) || rule.count || (rule.freq !== 'DAILY' && rule.freq !== 'WEEKLY')) return
+  const unit = rule instanceof ICAL.Recur ? STEP_SECONDS[rule.freq] : undefined
+  if (!(rule instanceof ICAL.Recur) || rule.count || unit === undefined) return
   const start = timeProperty(master, 'dtstart')
   if (!start) return
-  const periodDays = (rule.interval || 1) * (rule.freq === 'WEEKLY' ? 7 : 1)
-  const periods = Math.floor((before - wallClockMs(start.time)) / (periodDays * DAY)) - 1
-  if (periods <= 0) return
+  const period = (rule.interval || 1) * unit
+  // lcm(period, one day), in days.
+  const stepDays = period / gcd(period, 86_400)
+  const steps = Math.floor((before - wallClockMs(start.time)) / (stepDays * DAY)) - 1
+  if (steps <= 0) return
   for (const name of ['dtstart', 'dtend']) {
     const property = master.getFirstProperty(name)
     const value = property?.getFirstValue()
     if (!property || !(value instanceof ICAL.Time)) continue
     const moved = value.clone()
-    moved.adjust(periods * periodDays, 0, 0, 0)
+    moved.adjust(steps * stepDays, 0, 0, 0)
     property.setValue(moved)
   }
 }
