@@ -2,7 +2,7 @@
  * Entry point: config -> database (migrated) -> demo data (outside production)
  * -> app -> listen. SIGINT/SIGTERM stop it gracefully.
  */
-import { issueToken } from './auth/tokens.ts'
+import { loadOrIssueDemoToken } from './auth/demo-token-file.ts'
 import { buildApp } from './app.ts'
 import { loadConfigOrExit } from './config.ts'
 import { loadOrCreateSecretKey } from './cursors/secret-key-file.ts'
@@ -43,9 +43,8 @@ if (config.seedDemoData) {
     seededUserId = userId // its stored suggestions are made once the jobs run
   }
   if (config.nodeEnv === 'development') {
-    // One start-up token at a time: replace the previous one.
-    await db.prisma.authToken.deleteMany({ where: { userId, name: STARTUP_TOKEN_NAME } })
-    demoToken = await issueToken(db.prisma, userId, STARTUP_TOKEN_NAME, { maxActive: config.maxTokensPerUser })
+    // The same token across restarts (kept in the data directory), so open tabs and copied curl commands keep working.
+    demoToken = await loadOrIssueDemoToken(db.prisma, { dataDir: config.dataDir, userId, name: STARTUP_TOKEN_NAME, maxActive: config.maxTokensPerUser })
   }
 }
 

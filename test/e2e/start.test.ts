@@ -4,7 +4,7 @@
  * token; `npm run token` prints a token alone on stdout. Real processes.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,8 +88,10 @@ describe('npm start and npm run token on a fresh data directory', () => {
     try {
       expect(second.logs.some((entry) => entry.msg === 'demo data seeded')).toBe(false)
       expect((await graphql(second.url, second.token, '{ me { email } }')).data.me.email).toBe('demo@example.com')
-      // The previous start-up token was replaced.
-      expect((await graphql(second.url, first.token, '{ me { email } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+      // The demo session survives the restart: the same token, kept in the data directory (issue 13).
+      expect(second.token).toBe(first.token)
+      const kept = await stat(path.join(dataDir, 'demo-token'))
+      expect(kept.mode & 0o777).toBe(0o600)
     } finally {
       second.child.kill('SIGTERM')
     }
