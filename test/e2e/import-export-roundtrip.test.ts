@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { issueToken } from '../../src/auth/tokens.ts'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
+import { emailKey } from '../../src/contacts/match-keys.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
@@ -165,6 +166,26 @@ describe.each(kinds)('import ∘ export round trip on %s', (kind) => {
       const second = await importFile(bob.token, file, format)
       expect(second).toMatchObject({ status: 'SUCCEEDED', total: 3, created: 0, updated: 0, unchanged: 3, rejected: 0 })
       expect(await snapshot(bob.id)).toEqual(after)
+    })
+
+    it(`${path} imported again by its own user changes nothing: no contact doubled, none overwritten by another that shares its e-mail`, async () => {
+      const carol = await newUser()
+      const createdAt = new Date('2026-01-01T00:00:00Z')
+      const base = { userId: carol.id, createdAt, nextDueAt: computeNextDueAt({ frequencyPreference: null, dunbarCircle: null, lastContactDate: null, createdAt }) }
+      await db.prisma.contact.createMany({
+        data: [
+          // Nothing to match on but the UID the export writes (the contact's id).
+          { ...base, name: 'No Reach Example', location: 'Nowhere' },
+          // Two contacts with one e-mail: each card's UID finds its own contact, not the first with the e-mail.
+          // (matchKeys as the domain writes keep them.)
+          { ...base, name: 'Twin One', email: 'twin@example.com', emails: ['twin@example.com'], matchKeys: [emailKey('twin@example.com')], location: 'New York' },
+          { ...base, name: 'Twin Two', email: 'twin@example.com', emails: ['twin@example.com'], matchKeys: [emailKey('twin@example.com')], location: 'Singapore', linkedIn: 'https://www.linkedin.com/in/twin-two' },
+        ],
+      })
+      const before = await snapshot(carol.id)
+      const file = await exportFile(carol.token, path)
+      expect(await importFile(carol.token, file, format)).toMatchObject({ status: 'SUCCEEDED', total: 3, created: 0, updated: 0, unchanged: 3, rejected: 0 })
+      expect(await snapshot(carol.id)).toEqual(before)
     })
   }
 })

@@ -3,7 +3,7 @@
  * duplicates and idempotently:
  *
  * - a record is matched to an existing contact of the user by its external id (a card's UID, a row's
- *   hash), else by any of its e-mails (`email:<lower case>`), else by any of its phones (`tel:<E.164>`,
+ *   hash), else by a contact id equal to it (our own export's UID), else by any of its e-mails (`email:<lower case>`), else by any of its phones (`tel:<E.164>`,
  *   or `tel:<digits>` for a local number without country); records of one batch that share any of these
  *   (two cards of one person) are merged first;
  * - no match: the contact is created (createMany), with its `nextDueAt` (cadence.ts: due from now) and a
@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto'
 import type { CountryCode } from 'libphonenumber-js'
 import { DEFAULT_QUOTAS } from '../../config.ts'
 import { computeNextDueAt } from '../../contacts/cadence.ts'
-import { newUuidV7 } from '../../db/uuid.ts'
+import { isUuid, newUuidV7 } from '../../db/uuid.ts'
 import type { PrismaClient } from '../../generated/prisma/client.ts'
 import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
 import type { DroppedField, ImportCounts, ImportedContact, Rejected } from '../types.ts'
@@ -85,8 +85,9 @@ interface Existing {
 }
 
 /**
- * The user's contacts ($1) with one of the external ids ($2) or sharing a match key ($3), in id order (the
- * first found wins). Each external id is one probe of the unique (userId, externalId) index: as
+ * The user's contacts ($1) with one of the external ids ($2), whose own id is one of them ($4: an export
+ * writes a contact without external id with its id as UID, so re-importing it finds the contact), or sharing
+ * a match key ($3), in id order (the first found wins). Each external id is one probe of the unique (userId, externalId) index: as
  * `"externalId" = ANY($2)`, past ~30,000 contacts PostgreSQL took the (userId, googleResourceName) index and
  * filtered every contact of the user (170 ms a batch and growing; OFFSET 0 keeps it from becoming a join). Each key is one probe of the GIN index on matchKeys (`@> ARRAY[key]`, fenced by
  * OFFSET 0 so the planner cannot swap it for the user's btree index): `"matchKeys" && $3` with the user's
@@ -95,6 +96,8 @@ interface Existing {
  */
 const LOOKUP_IDS_SQL = `SELECT x.id FROM unnest($2::text[]) AS e(ext)
   CROSS JOIN LATERAL (SELECT c.id FROM "Contact" c WHERE c."userId" = $1::uuid AND c."externalId" = e.ext OFFSET 0) x
+  UNION
+  SELECT c.id FROM "Contact" c WHERE c.id = ANY($4::uuid[]) AND c."userId" = $1::uuid
   UNION
   SELECT x.id FROM unnest($3::text[]) AS k(key)
   CROSS JOIN LATERAL (SELECT c.id, c."userId" FROM "Contact" c WHERE c."matchKeys" @> ARRAY[k.key] OFFSET 0) x
@@ -274,31 +277,38 @@ export async function applyContactBatch(
   const keysOfRecord = new Map<ImportedContact, string[]>()
   const keyMaker = new KeyMaker(options.defaultCountry)
   for (const record of records) keysOfRecord.set(record, keyMaker.keys(record.emails, record.phones))
-  const people = groupRecords(records, (record) => [`ext:${record.externalId}`, ...keysOfRecord.get(record)!]).map((indexes) =>
-    merge(
-      indexes.map((i) => records[i]!),
-      keyMaker,
-    ),
-  )
-  const externalIds = [...new Set(people.flatMap((person) => person.externalIds))]
-  const matchKeys = [...new Set(people.flatMap((person) => person.matchKeys))]
+  const externalIds = [...new Set(records.map((record) => record.externalId))]
+  const matchKeys = [...new Set(records.flatMap((record) => keysOfRecord.get(record)!))]
 
   await prisma.$transaction(
     async (tx) => {
       // Batches of one user (two imports at once) run one after the other: each sees the contacts the other created.
       await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
       // Raw SQL: Prisma's findMany of the same 1,000 rows took four times as long (mapping its result).
-      const ids = await tx.$queryRawUnsafe<{ id: string }[]>(LOOKUP_IDS_SQL, userId, externalIds, matchKeys)
+      const ids = await tx.$queryRawUnsafe<{ id: string }[]>(LOOKUP_IDS_SQL, userId, externalIds, matchKeys, externalIds.filter(isUuid))
       const existing = ids.length > 0 ? await tx.$queryRawUnsafe<Existing[]>(LOOKUP_SQL, ids.map((row) => row.id)) : []
       const byExternalId = new Map<string, Existing>()
+      const byId = new Map<string, Existing>()
       const byKey = new Map<string, Existing>()
       for (const contact of existing) {
+        byId.set(contact.id, contact)
         if (contact.externalId) byExternalId.set(contact.externalId, contact)
         for (const key of contact.matchKeys) if (!byKey.has(key)) byKey.set(key, contact)
       }
+      // Records of one person are merged first. A record whose UID names a contact (its external id, or its id:
+      // our own export) is that contact's alone: two contacts that share an e-mail stay two.
+      const people = groupRecords(records, (record) => {
+        const known = byExternalId.get(record.externalId) ?? byId.get(record.externalId)
+        return known ? [`contact:${known.id}`] : [`ext:${record.externalId}`, ...keysOfRecord.get(record)!]
+      }).map((indexes) =>
+        merge(
+          indexes.map((i) => records[i]!),
+          keyMaker,
+        ),
+      )
       const targetOf = (person: Merged): Existing | undefined => {
         for (const id of person.externalIds) {
-          const hit = byExternalId.get(id)
+          const hit = byExternalId.get(id) ?? byId.get(id)
           if (hit) return hit
         }
         for (const key of person.matchKeys) if (key.startsWith('email:') && byKey.has(key)) return byKey.get(key)
@@ -486,7 +496,8 @@ function updateOf(contact: Existing, person: Merged, hash: string, groupIds: str
     birthday: person.birthday ?? contact.birthday,
     tags: union(contact.tags, person.groups, CONTACT_LIMITS.tags),
     groupIds: union(contact.groupIds, groupIds, 100),
-    externalId: contact.externalId ?? person.externalIds[0]!,
+    // A contact found by its own id (the UID of its export) keeps having none: its id is its identity.
+    externalId: contact.externalId ?? (person.externalIds.includes(contact.id) ? null : person.externalIds[0]!),
   }
   const changed = (Object.keys(next) as (keyof typeof next)[]).some((key) => !sameJson(next[key], contact[key]))
   return changed ? { id: contact.id, ...next, importHash: hash } : null
