@@ -10,7 +10,7 @@
  *    ONE file part (a second file, an unknown field or a part out of order: 400 BAD_REQUEST);
  * 3. parses the document (bounded by MAX_TOKENS) to learn which import the file goes to (the
  *    `file` argument of `importContacts` or `importCalendar` must be the mapped variable),
- *    then streams the file part straight into upload storage (imports/upload.ts: 1 MiB chunks,
+ *    then streams the file part straight into upload storage (imports/upload.ts: 64 KiB chunks,
  *    IMPORT_MAX_BYTES 413, content check 415, caps 429) as a QUEUED Import whose job is not
  *    queued yet;
  * 4. gives Yoga the request's params with a {@link StagedUpload} in place of the file: the

@@ -9,8 +9,9 @@
  * overrides it. Every refusal is JSON `{"errors":[{"message","extensions":{"code"}}]}`:
  * 401 UNAUTHENTICATED, 405 BAD_REQUEST (not a POST), 413 BAD_REQUEST (IMPORT_MAX_BYTES, from
  * Content-Length before reading, or while reading), 415 BAD_USER_INPUT (content type, or content
- * that is not the format), 400 BAD_USER_INPUT (empty), 429 RATE_LIMITED (imports in flight or
- * per day). A refusal before the body is read closes the connection, so an unread 100 MB is not
+ * that is not the format), 400 BAD_USER_INPUT (empty), 408 BAD_REQUEST (nothing sent for
+ * UPLOAD_IDLE_MS, or longer than UPLOAD_MAX_MS), 429 RATE_LIMITED (imports in flight, uploads still
+ * arriving included, or per day). A refusal before the body is read closes the connection, so an unread 100 MB is not
  * drained; one in the middle of the body reads and drops up to IMPORT_MAX_BYTES more first (closing
  * at once resets a client still sending: it sees EPIPE, not the answer).
  *
@@ -105,7 +106,8 @@ export function serveImports(deps: ImportRouteDeps) {
     } catch (error) {
       if (error instanceof ClientError) {
         const status = error instanceof UploadRefused ? error.status : 400
-        if (!reading || req.complete) return refuse(res, status, error.code, error.message, error.details)
+        // Not read yet, read whole, or stalled (nothing is coming to drain): answer and close.
+        if (!reading || req.complete || status === 408) return refuse(res, status, error.code, error.message, error.details)
         // Refused mid-body: closing now would reset a client still sending (it sees EPIPE, not the answer).
         // Answer, then read and drop up to IMPORT_MAX_BYTES more before cutting the connection.
         refuse(res, status, error.code, error.message, error.details, false)

@@ -215,7 +215,7 @@ export async function runImport(deps: ImportRunDeps, importId: string, attempt: 
           break
         }
         index++
-        // The reader runs on promises alone (a 1 MiB chunk is ~2,000 cards): give the event loop a turn now and then, so
+        // The reader runs on promises alone (a file of thousands of cards is parsed between two reads of the database): give the event loop a turn now and then, so
         // that the writer's answers, the server's requests and timers are not held behind a whole chunk.
         await giveTurn()
         // Resuming: the first `done` records were checkpointed by an earlier run.

@@ -1,15 +1,15 @@
 /**
  * Issue 12: an import runs in the server's process and must not hold its event loop. The reader works on
- * promises alone (a stored chunk of 1 MiB is about 2,500 cards), so without a turn given back now and then a
- * chunk held the loop for 100-250 ms of CPU and every other user's request waited behind it.
+ * promises alone, so without a turn given back now and then a stored chunk (then 1 MiB, about 2,500 cards)
+ * held the loop for 100-330 ms of CPU and every other user's request waited behind it.
  *
  * The same for a hostile calendar: 40 series with `RRULE:FREQ=SECONDLY` from January (each walked for 1.2 s
  * in one turn, and a batch expanded all of them in one turn) or a rule no date satisfies, on which ical.js
  * 2.2.1 never returned (kewisch/ical.js#1038).
  *
  * Measured as test/e2e/walk-latency.test.ts does (the main thread's CPU time between two turns of the
- * loop, which a busy machine does not inflate), while a 6,000-card vCard (3 chunks) is imported; PostgreSQL
- * only, since PGlite runs its queries on this thread by design.
+ * loop, which a busy machine does not inflate). The imports run on PostgreSQL: PGlite runs its queries on
+ * this thread by design, and a batch's statements are its own turns.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { issueToken } from '../../src/auth/tokens.ts'

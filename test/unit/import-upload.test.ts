@@ -4,9 +4,9 @@
  * 1 MiB in seq order, one chunk held at a time, every refusal deleting what it wrote.
  */
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
-import { CHUNK_BYTES, checkContent, formatOfUpload, storeUpload, UPLOAD_INTERRUPTED, UploadRefused, type UploadLimits } from '../../src/imports/upload.ts'
+import { CHUNK_BYTES, checkContent, formatOfUpload, storeUpload, UPLOAD_IDLE_MS, UPLOAD_INTERRUPTED, UploadRefused, type UploadLimits } from '../../src/imports/upload.ts'
 
 const encode = (text: string) => new TextEncoder().encode(text)
 const LIMITS: UploadLimits = { maxBytes: 5 * CHUNK_BYTES, maxInFlight: 3, maxPerDay: 100 }
@@ -18,8 +18,11 @@ function fakePrisma(options: { inFlight?: number; today?: number } = {}) {
   const chunks: { importId: string; seq: number; size: number }[] = []
   let ids = 0
   const prisma = {
+    // The reservation's transaction and lock: the stand-in runs it as it is.
+    $transaction: async (work: (tx: unknown) => Promise<unknown>) => work(prisma),
+    $queryRaw: async () => [],
     import: {
-      count: async ({ where }: { where: { status?: unknown } }) => (where.status ? (options.inFlight ?? 0) : (options.today ?? 0)),
+      count: async ({ where }: { where: { OR?: unknown } }) => (where.OR ? (options.inFlight ?? 0) : (options.today ?? 0)),
       create: async ({ data }: { data: Record<string, unknown> }) => {
         const id = `import-${++ids}`
         imports.set(id, { ...data, id })
@@ -176,6 +179,34 @@ describe('storeUpload', () => {
     expect(await refusalOf(storeUpload(daily.prisma, { userId: 'u', kind: 'CONTACTS', format: 'vcard', body: pieces(10, 10), now: NOW }, LIMITS))).toMatchObject({
       status: 429,
     })
+  })
+
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('cuts an upload that sends nothing for UPLOAD_IDLE_MS with 408 and deletes what it wrote', async () => {
+    vi.useFakeTimers()
+    const { prisma, imports, chunks } = fakePrisma()
+    let release: () => void = () => {}
+    let stalled: () => void = () => {}
+    const reachedStall = new Promise<void>((resolve) => (stalled = resolve))
+    async function* stalls() {
+      yield* pieces(CHUNK_BYTES + 10, 65_536)
+      // A client that holds the request open and sends nothing more.
+      stalled()
+      await new Promise<void>((resolve) => (release = resolve))
+    }
+    const outcome = refusalOf(storeUpload(prisma, { userId: 'u', kind: 'CONTACTS', format: 'vcard', body: stalls(), now: NOW }, LIMITS))
+    await reachedStall
+    expect(chunks).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(UPLOAD_IDLE_MS - 1)
+    expect(imports.size).toBe(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await outcome).toMatchObject({ code: 'BAD_REQUEST', status: 408 })
+    expect(imports.size).toBe(0)
+    expect(chunks).toHaveLength(0)
+    release()
   })
 
   it('deletes what it wrote when the body fails (the client left), and rethrows', async () => {
