@@ -99,7 +99,7 @@ async function* eventPages(prisma: PrismaClient, { userId, signal, pageSize = EX
   let last: { startsAt: Date; id: string } | undefined
   for (;;) {
     signal?.throwIfAborted()
-    const select = { id: true, title: true, startsAt: true, endsAt: true }
+    const select = { id: true, title: true, startsAt: true, endsAt: true, uid: true }
     const orderBy: Prisma.CalendarEventOrderByWithRelationInput[] = [{ startsAt: 'asc' }, { id: 'asc' }]
     const rows: ExportEvent[] = []
     const ranges: Prisma.CalendarEventWhereInput[] = last ? [{ startsAt: last.startsAt, id: { gt: last.id } }, { startsAt: { gt: last.startsAt } }] : [{}]
@@ -109,6 +109,12 @@ async function* eventPages(prisma: PrismaClient, { userId, signal, pageSize = EX
     }
     const more = rows.length > pageSize
     if (more) rows.pop()
+    // Occurrences of a recurring series are exported by their row id (icalendar.ts eventToVEvent).
+    const uids = [...new Set(rows.flatMap((row) => (row.uid ? [row.uid] : [])))]
+    if (uids.length > 0) {
+      const series = new Set((await prisma.calendarSeries.findMany({ where: { userId, uid: { in: uids } }, select: { uid: true } })).map((s) => s.uid))
+      for (const row of rows) row.occurrence = row.uid != null && series.has(row.uid)
+    }
     if (rows.length > 0) yield rows
     if (!more) return
     last = rows[rows.length - 1]!

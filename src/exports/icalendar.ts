@@ -12,6 +12,10 @@ export interface ExportEvent {
   title: string | null
   startsAt: Date
   endsAt: Date
+  /** The UID it was imported with (null or absent: added through the API). */
+  uid?: string | null
+  /** One occurrence of an imported recurring series (its `uid` is the series'). */
+  occurrence?: boolean
 }
 
 /** An accepted suggestion with its slot, and its contact's name. */
@@ -66,11 +70,19 @@ export const CALENDAR_TAIL = `END:VCALENDAR${CRLF}`
 /** A sanitised UID domain: the host part of `UID:<id>@<domain>`. */
 export const uidOf = (id: string, domain: string) => `${oneLine(id)}@${oneLine(domain)}`
 
-/** A busy event: UID `<event id>@<domain>`, DTSTAMP `now`, DTSTART/DTEND, SUMMARY (its title, or "Busy"), TRANSP OPAQUE. */
+/**
+ * A busy event: UID, DTSTAMP `now`, DTSTART/DTEND, SUMMARY (its title, or "Busy"), TRANSP OPAQUE.
+ *
+ * The UID is what importing the file back into the same user finds the event by (event-writes.ts):
+ * - an imported single event: the UID it was imported with (its `uid`);
+ * - an event added through the API (no `uid`), or one occurrence of an imported recurring series
+ *   (exported expanded, one VEVENT each, without RRULE): `<event id>@<domain>`, the row's own id, so
+ *   occurrences never share the series' UID (they would replace one another, or the series).
+ */
 export function eventToVEvent(event: ExportEvent, domain: string, now: Date): string {
   return (
     lines('vevent', [
-      ['uid', uidOf(event.id, domain)],
+      ['uid', event.uid && !event.occurrence ? oneLine(event.uid) : uidOf(event.id, domain)],
       ['dtstamp', now],
       ['dtstart', event.startsAt],
       ['dtend', event.endsAt],
@@ -81,7 +93,8 @@ export function eventToVEvent(event: ExportEvent, domain: string, now: Date): st
 }
 
 /**
- * An accepted suggestion: UID `<suggestion id>@<domain>`, DTSTAMP and LAST-MODIFIED its last change
+ * An accepted suggestion: UID `<suggestion id>@<domain>` (imported back into the same user it is
+ * skipped as unchanged: the plan is already stored), DTSTAMP and LAST-MODIFIED its last change
  * (stable between fetches of a feed), SUMMARY "Catch up with <name>", DESCRIPTION its reason, STATUS CONFIRMED.
  */
 export function suggestionToVEvent(suggestion: ExportSuggestion, domain: string): string {

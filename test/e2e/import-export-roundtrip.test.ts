@@ -46,10 +46,12 @@ describe.each(kinds)('import ∘ export round trip on %s', (kind) => {
     return row!
   }
 
-  async function importFile(token: string, body: string, format: 'vcard' | 'csv') {
-    const response = await fetch(`${origin}/import/contacts?format=${format}`, {
+  async function importFile(token: string, body: string, format: 'vcard' | 'csv' | 'ics') {
+    const path = format === 'ics' ? '/import/calendar' : `/import/contacts?format=${format}`
+    const type = { vcard: 'text/vcard', csv: 'text/csv', ics: 'text/calendar' }[format]
+    const response = await fetch(`${origin}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': format === 'vcard' ? 'text/vcard' : 'text/csv' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': type },
       body,
     })
     expect(response.status).toBe(202)
@@ -188,4 +190,56 @@ describe.each(kinds)('import ∘ export round trip on %s', (kind) => {
       expect(await snapshot(carol.id)).toEqual(before)
     })
   }
+
+  it('/export/calendar.ics imported again by its own user changes nothing: imported events, a recurring series, API events and an accepted suggestion are not doubled', async () => {
+    const erin = await newUser()
+    const day = (offset: number, hour: number) => new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + offset * 86_400_000 + hour * 3_600_000)
+    const stamp = (date: Date) => date.toISOString().replace(/[-:]|\.\d{3}/g, '')
+    const source = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//test//roundtrip//EN',
+      ...['BEGIN:VEVENT', 'UID:single-1@elsewhere.example', `DTSTART:${stamp(day(2, 9))}`, `DTEND:${stamp(day(2, 10))}`, 'SUMMARY:Dentist', 'END:VEVENT'],
+      // No SUMMARY: exported as "Busy".
+      ...['BEGIN:VEVENT', 'UID:untitled-1', `DTSTART:${stamp(day(3, 9))}`, `DTEND:${stamp(day(3, 10))}`, 'END:VEVENT'],
+      // A daily series: stored as its occurrences within the horizon, exported as one VEVENT each.
+      ...['BEGIN:VEVENT', 'UID:standup@elsewhere.example', `DTSTART:${stamp(day(-3, 8))}`, `DTEND:${stamp(day(-3, 8.25))}`, 'RRULE:FREQ=DAILY', 'SUMMARY:Standup', 'END:VEVENT'],
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n')
+    expect(await importFile(erin.token, source, 'ics')).toMatchObject({ status: 'SUCCEEDED', created: 3, rejected: 0 })
+    // Added through the API (no uid), one untitled; and an accepted suggestion.
+    await db.prisma.calendarEvent.createMany({
+      data: [
+        { userId: erin.id, title: 'Gym', startsAt: day(1, 18), endsAt: day(1, 19) },
+        { userId: erin.id, title: null, startsAt: day(4, 12), endsAt: day(4, 13) },
+      ],
+    })
+    const contact = await db.prisma.contact.create({ data: { userId: erin.id, name: 'Friend Example', nextDueAt: new Date('2026-01-01T00:00:00Z') } })
+    await db.prisma.suggestion.create({
+      data: { id: `sg_${erin.id}_accepted`, userId: erin.id, contactId: contact.id, priority: 1, reason: 'overdue', status: 'ACCEPTED', slotStart: day(5, 12), slotEnd: day(5, 13) },
+    })
+    const rows = () => db.prisma.calendarEvent.findMany({ where: { userId: erin.id }, orderBy: { id: 'asc' }, select: { id: true, uid: true, title: true, startsAt: true, endsAt: true } })
+    const series = () => db.prisma.calendarSeries.findMany({ where: { userId: erin.id }, select: { id: true, uid: true, ics: true, expandedUntil: true } })
+    const before = await rows()
+    const seriesBefore = await series()
+    const occurrences = before.filter((row) => row.uid === 'standup@elsewhere.example').length
+    expect(occurrences).toBeGreaterThan(5)
+    expect(seriesBefore).toHaveLength(1)
+
+    const file = await exportFile(erin.token, '/export/calendar.ics')
+    const vevents = before.length + 1
+    expect(file.match(/BEGIN:VEVENT/g)).toHaveLength(vevents)
+    // Occurrences do not carry the series' UID (they would replace one another); single imported events keep theirs.
+    expect(file).not.toContain('UID:standup@elsewhere.example')
+    expect(file).toContain('UID:single-1@elsewhere.example')
+    for (let round = 1; round <= 2; round++) {
+      expect(await importFile(erin.token, file, 'ics')).toMatchObject({ status: 'SUCCEEDED', total: vevents, created: 0, updated: 0, unchanged: vevents, rejected: 0, error: null })
+      expect(await rows()).toEqual(before)
+      expect(await series()).toEqual(seriesBefore)
+    }
+    // The source file again: the series and single events are unchanged too.
+    expect(await importFile(erin.token, source, 'ics')).toMatchObject({ status: 'SUCCEEDED', created: 0, updated: 0, unchanged: 3, rejected: 0 })
+    expect(await rows()).toEqual(before)
+  })
 })

@@ -189,6 +189,21 @@ describe('readCalendarRecords: bad input', () => {
     ])
   })
 
+  it('rejects a rule whose INTERVAL is not a positive integer (ical.js would read 0 as 1), with field RRULE', async () => {
+    const records = await readAll(
+      ics(
+        ...vevent('UID:zero', 'DTSTART:20261016T150000Z', 'DTEND:20261016T160000Z', 'RRULE:FREQ=DAILY;INTERVAL=0'),
+        ...vevent('UID:negative', 'DTSTART:20261016T150000Z', 'DTEND:20261016T160000Z', 'RRULE:FREQ=WEEKLY;interval=-2;COUNT=3'),
+        ...vevent('UID:two', 'DTSTART:20261016T150000Z', 'DTEND:20261016T160000Z', 'RRULE:FREQ=DAILY;INTERVAL=2;COUNT=3'),
+      ),
+    )
+    expect(records.map((r) => (r.kind === 'rejected' ? [r.position, r.field ?? null, r.reason] : [r.position, r.uid]))).toEqual([
+      [1, 'RRULE', 'RRULE INTERVAL must be a positive integer (RFC 5545), not "0"'],
+      [2, 'RRULE', 'RRULE INTERVAL must be a positive integer (RFC 5545), not "-2"'],
+      [3, 'two'],
+    ])
+  })
+
   it('rejects malformed VEVENTs among good ones, each with its position and field', async () => {
     const records = await readAll(
       ics(

@@ -9,6 +9,7 @@ import { ClientError } from '../../errors.ts'
 import { DEFAULT_QUOTAS } from '../../config.ts'
 import { giveQuota, takeQuota } from '../../quotas.ts'
 import { isStorableDate } from '../../validation.ts'
+import { isUuid } from '../../db/uuid.ts'
 import { DAY_MS } from '../../time.ts'
 import { turnGiver } from '../turns.ts'
 import type { ImportCounts, ImportedEvent, Rejected } from '../types.ts'
@@ -55,7 +56,8 @@ async function seriesRows(seriesIcs: string, from: Date, to: Date, zone: string,
   } catch (error) {
     return `cannot expand the recurring event: ${error instanceof Error ? error.message : String(error)}`
   }
-  if (expansion.truncated) return 'the recurrence rule gives too many occurrences to expand'
+  // Truncated: too many candidate dates (a rule no date satisfies, FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30, walks until the cap too).
+  if (expansion.truncated) return 'the recurrence rule gives too many occurrences, or dates too far apart, to expand'
   const rows: Row[] = []
   for (const occurrence of expansion.occurrences) {
     if (startingFrom && occurrence.start < startingFrom) continue
@@ -72,8 +74,20 @@ function rowProblem(occurrence: Occurrence): string | null {
   return null
 }
 
-function sameRow(a: Row, b: Row): boolean {
-  return a.startsAt.getTime() === b.startsAt.getTime() && a.endsAt.getTime() === b.endsAt.getTime() && (a.title ?? null) === (b.title ?? null)
+/** `stored` and `imported` are the same busy time; an untitled stored event is exported as SUMMARY "Busy". */
+function sameRow(stored: Row, imported: Row): boolean {
+  const title = stored.title ?? null
+  return (
+    stored.startsAt.getTime() === imported.startsAt.getTime() &&
+    stored.endsAt.getTime() === imported.endsAt.getTime() &&
+    (title === (imported.title ?? null) || (title === null && imported.title === 'Busy'))
+  )
+}
+
+/** The id part of a UID `<id>@<domain>` written by our export (icalendar.ts), or null. */
+function ownExportId(uid: string): string | null {
+  const at = uid.lastIndexOf('@')
+  return at > 0 ? uid.slice(0, at) : null
 }
 
 function rejectedOf(event: ImportedEvent, reason: string): Rejected {
@@ -92,6 +106,14 @@ function rejectedOf(event: ImportedEvent, reason: string): Rejected {
  * - The calendar-event quota counts rows: an event whose new rows would pass `maxEvents` (after
  *   its old rows go) is rejected and its old rows kept; so is a series that cannot be expanded.
  * - Several events of one UID in a batch: the last one wins (the others count as unchanged).
+ * - Our own export imported back (icalendar.ts writes `<id>@<domain>` for what has no UID of its own):
+ *   a single event whose UID matches nothing stored but is `<uuid>@<anything>`, the uuid the id of one of
+ *   the user's CalendarEvent rows (added through the API, or an occurrence of an imported series), IS that
+ *   row: unchanged when it has the same start, end and title (an untitled row is exported as "Busy"), else
+ *   the row is updated in place (a not-busy one removes it); nothing is created. A UID
+ *   `<suggestion id>@<anything>` of one of the user's suggestions (an exported accepted suggestion) is
+ *   skipped as unchanged: the plan is already stored, and as busy time it would double it. Another
+ *   user's export matches none of these and is imported by its UIDs, as any file.
  *
  * @param now the import's time (the horizon is counted from it).
  * @returns the counts (`rejected`: the events refused here) and the refused events with reasons.
@@ -151,11 +173,47 @@ export async function applyEventBatch(
       const seriesByUid = new Map(existingSeries.map((series) => [series.uid, series.ics]))
       const seriesRowOf = new Map(existingSeries.map((series) => [series.uid, series]))
 
+      // Our own export's `<id>@<domain>` UIDs (that nothing is stored under): the rows and suggestions they name.
+      const ownIds = new Map<Planned, string>()
+      for (const plan of planned) {
+        const id = ownExportId(plan.event.uid)
+        if (id !== null && plan.event.seriesIcs === null && !rowsByUid.has(plan.event.uid) && !seriesByUid.has(plan.event.uid)) ownIds.set(plan, id)
+      }
+      const ownRows = new Map<string, Row & { id: string }>()
+      const ownSuggestions = new Set<string>()
+      if (ownIds.size > 0) {
+        const ids = [...new Set(ownIds.values())]
+        const rowIds = ids.filter(isUuid)
+        if (rowIds.length > 0) {
+          const found = await tx.calendarEvent.findMany({ where: { userId, id: { in: rowIds } }, select: { id: true, startsAt: true, endsAt: true, title: true } })
+          for (const row of found) ownRows.set(row.id, row)
+        }
+        const found = await tx.suggestion.findMany({ where: { userId, id: { in: ids } }, select: { id: true } })
+        for (const suggestion of found) ownSuggestions.add(suggestion.id)
+      }
+
       const changed: (Planned & { existed: boolean })[] = []
       let freed = 0
       for (const plan of planned) {
         await giveTurn()
         const { event, rows } = plan
+        const ownId = ownIds.get(plan)
+        const ownRow = ownId === undefined ? undefined : ownRows.get(ownId)
+        if (ownRow) {
+          if (!event.notBusy && sameRow(ownRow, rows[0]!)) counts.unchanged++
+          else {
+            if (event.notBusy) {
+              await tx.calendarEvent.delete({ where: { id: ownRow.id } })
+              await giveQuota(tx, userId, 'calendarEvents', 1)
+            } else await tx.calendarEvent.update({ where: { id: ownRow.id }, data: rows[0]! })
+            counts.updated++
+          }
+          continue
+        }
+        if (ownId !== undefined && ownSuggestions.has(ownId)) {
+          counts.unchanged++
+          continue
+        }
         const oldRows = rowsByUid.get(event.uid) ?? []
         const oldSeries = seriesByUid.get(event.uid)
         const unchanged = event.notBusy

@@ -197,7 +197,7 @@ export async function* readCalendarRecords(
     const uid = eventUid(component, text)
     const recurring = component.hasProperty('rrule') || component.hasProperty('rdate') || component.hasProperty('recurrence-id')
     if (recurring) {
-      const problem = checkRecurring(component)
+      const problem = checkRecurring(component, text)
       if (problem) {
         yield refuse(position, text, problem.message, problem.field)
         return
@@ -430,8 +430,21 @@ function tzidsOf(component: IcalComponent): string[] {
   return [...tzids]
 }
 
-/** What makes a recurring VEVENT unusable, read now so it is refused with its position. */
-function checkRecurring(component: IcalComponent): EventFieldError | null {
+/**
+ * What makes a recurring VEVENT unusable, read now so it is refused with its position. `text` is the
+ * VEVENT's unfolded lines: ical.js reads `INTERVAL=0` (or a negative one) as 1, so INTERVAL is read there.
+ */
+function checkRecurring(component: IcalComponent, text: string): EventFieldError | null {
+  for (const line of text.split('\r\n')) {
+    if (!/^RRULE[;:]/i.test(line)) continue
+    const value = line.slice(line.indexOf(':') + 1)
+    for (const part of value.split(';')) {
+      const [name, interval] = part.split('=')
+      if (name?.trim().toUpperCase() === 'INTERVAL' && !/^0*[1-9][0-9]*$/.test(interval?.trim() ?? '')) {
+        return new EventFieldError('RRULE', `RRULE INTERVAL must be a positive integer (RFC 5545), not "${(interval ?? '').slice(0, 20)}"`)
+      }
+    }
+  }
   try {
     if (!component.hasProperty('dtstart')) return new EventFieldError('DTSTART', 'DTSTART is missing')
     const start = component.getFirstPropertyValue('dtstart')
