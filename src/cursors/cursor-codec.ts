@@ -114,7 +114,7 @@ export function decodeCursor<T>(kind: CursorKind, scope: ScopeDigest, cursor: st
   } catch {
     throw invalid('unknown format')
   }
-  if (envelope.k !== kind) throw invalid(`it is a ${envelope.k} cursor`)
+  if (envelope.k !== kind) throw invalid(`it is a cursor of ${envelope.k}, not of ${kind}`)
   if (envelope.s !== scope) throw invalid('it belongs to another user or another query (other filter, order or input): start again without it')
   const data = schema.safeParse(envelope.d)
   if (!data.success) throw invalid('unknown format')

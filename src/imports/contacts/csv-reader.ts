@@ -14,6 +14,7 @@
  * (at most 64 KiB, or one row of at most `maxRecordBytes`).
  */
 import { parse } from 'csv-parse/sync'
+import { restoreFormulaText } from '../../exports/google-csv.ts'
 import { ImportFormatError } from '../format-error.ts'
 import type { ImportedContact, Rejected } from '../types.ts'
 import { clipRaw, finishContact, MAX_RAW_CHARS, stableHash, type ContactDraft, type Labeled } from './mapping.ts'
@@ -401,6 +402,8 @@ export async function* readCsvContacts(
         yield reject(row, `more than ${MAX_COLUMNS} fields`)
         continue
       }
+      // Our CSV export writes a formula-like cell as text with a leading `'` (exports/google-csv.ts): read it back without.
+      fields = fields.map(restoreFormulaText)
       if (fields.some((field) => field.includes('\uFFFD'))) {
         yield reject(row, 'invalid UTF-8 (or a U+FFFD replacement character)')
         continue
