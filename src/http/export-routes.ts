@@ -19,6 +19,7 @@ import { acceptedSuggestionsFeed, calendarIcs, contactsCsv, contactsVCard, FEED_
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import { requestIdFrom } from './request-id.ts'
+import { sendJsonError } from './json-error.ts'
 
 export interface ExportRoutesOptions {
   prisma: PrismaClient
@@ -43,12 +44,8 @@ interface Download {
   run: Exporter
 }
 
-function sendError(res: ServerResponse, status: number, code: ClientErrorCode | 'INTERNAL_SERVER_ERROR', message: string, extra: Record<string, unknown> = {}): void {
-  res.statusCode = status
-  res.setHeader('content-type', 'application/json; charset=utf-8')
-  res.setHeader('cache-control', 'no-store')
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extra } }] }))
-}
+const sendError = (res: ServerResponse, status: number, code: ClientErrorCode | 'INTERNAL_SERVER_ERROR', message: string, extra: Record<string, unknown> = {}) =>
+  sendJsonError(res, status, code, message, extra)
 
 const isPrematureClose = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE'
 

@@ -9,6 +9,7 @@ import { timingSafeEqual, createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
 import { bearerToken } from '../auth/tokens.ts'
+import { sendJsonError } from './json-error.ts'
 
 export interface MetricsAccess {
   /** Required as `Authorization: Bearer <token>` when set. */
@@ -26,10 +27,8 @@ const digest = (value: string) => createHash('sha256').update(value).digest()
 const sameToken = (given: string | undefined, expected: string) => given !== undefined && timingSafeEqual(digest(given), digest(expected))
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  res.statusCode = status
-  res.setHeader('content-type', 'application/json; charset=utf-8')
   if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="metrics"')
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }))
+  sendJsonError(res, status, code, message)
 }
 
 /** Is `/metrics` answered on the main listener? */

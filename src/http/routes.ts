@@ -11,6 +11,7 @@ import { HEALTH_PATH } from './health.ts'
 import { isImportRoute } from './import-routes.ts'
 import { METRICS_PATH } from './metrics-endpoint.ts'
 import { isExportPath } from './export-routes.ts'
+import { sendJsonError } from './json-error.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
@@ -28,6 +29,17 @@ export interface Routes {
   streamWriteTimeoutMs: number
 }
 
+/** What `GET /` answers a client that is not a browser (curl, a script): where things are. */
+export const ROOT_DOCUMENT = {
+  graphql: '/graphql',
+  graphiql: '/graphql (in a browser)',
+  web: '/ (in a browser)',
+  health: '/health',
+  imports: ['POST /import/contacts', 'POST /import/calendar'],
+  exports: ['GET /export/contacts.vcf', 'GET /export/contacts.csv', 'GET /export/calendar.ics'],
+  authentication: 'Authorization: Bearer <token> (npm start prints the demo token in development)',
+}
+
 /** The request listener of the main HTTP server. */
 export function routeRequests(routes: Routes) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
@@ -36,6 +48,15 @@ export function routeRequests(routes: Routes) {
     if (isImportRoute(req.url)) return routes.imports(req, res)
     if (isExportPath(req.url)) return routes.exports(req, res)
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path !== '/graphql') {
+      // Yoga answers other paths with an empty 404: say where the API is instead.
+      if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.setHeader('content-type', 'application/json; charset=utf-8')
+        return res.end(req.method === 'HEAD' ? undefined : `${JSON.stringify(ROOT_DOCUMENT, null, 2)}\n`)
+      }
+      return sendJsonError(res, 404, 'NOT_FOUND', `Nothing at ${path.slice(0, 100)}: the GraphQL API is at /graphql (GET / lists the routes).`)
+    }
     if (req.headers.accept?.includes('text/event-stream')) closeWhenStalled(res, routes.streamWriteTimeoutMs)
     return routes.graphql(req, res)
   }
