@@ -19,6 +19,7 @@ import { graphiqlOptions } from './http/graphiql.ts'
 import { serveHealth } from './http/health.ts'
 import { listen } from './http/listen.ts'
 import { METRICS_PATH, metricsEndpoints } from './http/metrics-endpoint.ts'
+import { serveDevToken } from './http/dev-token.ts'
 import { routeRequests } from './http/routes.ts'
 import { exportRoutes } from './http/export-routes.ts'
 import { ExportLimiter } from './exports/export-limit.ts'
@@ -249,6 +250,10 @@ export function buildApp({
         limiter: exportLimiter,
         uidDomain: config.publicUrl ? new URL(config.publicUrl).host : DEFAULT_UID_DOMAIN,
       }),
+      devToken:
+        development && config.secretKey
+          ? serveDevToken({ prisma: db.prisma, secretKey: config.secretKey, maxActive: config.maxTokensPerUser, logger: logger.child({ component: 'dev-token' }) })
+          : undefined,
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,

@@ -9,6 +9,7 @@ import { loadOrCreateSecretKey } from './cursors/secret-key-file.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { openConfiguredDatabase } from './db/open-configured.ts'
 import { DEMO_EMAIL, seedDemoData } from './seed/seed.ts'
+import { writeServerFile } from './http/dev-token.ts'
 import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
 
@@ -50,6 +51,8 @@ if (config.seedDemoData) {
 
 const app = buildApp({ config, db, logger, demoToken })
 const { url } = await app.start()
+// In development `npm run token` finds this server here when the embedded database is held by it.
+const removeServerFile = config.nodeEnv === 'development' ? await writeServerFile(config.dataDir, url).catch(() => () => {}) : () => {}
 if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))
 logger.info({ url, database: db.kind }, `the web app on ${url.replace(/graphql$/, '')}, GraphQL${config.nodeEnv === 'development' ? ' and GraphiQL' : ''} on ${url}`)
 if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authorization: Bearer <token>"): ${demoToken}`)
@@ -73,6 +76,7 @@ async function shutdown(signal: string): Promise<void> {
   }, config.shutdownTimeoutMs)
   timer.unref()
   try {
+    removeServerFile()
     await app.stop({ graceMs: Math.min(2000, config.shutdownTimeoutMs / 2) })
     await db.close()
     logger.info('stopped')

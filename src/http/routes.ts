@@ -1,7 +1,7 @@
 /**
  * The main listener's routes, in order: `/health`, `/metrics`, `POST /import/contacts` and
  * `/import/calendar` (streamed uploads, http/import-routes.ts), the downloads (`/export/*`,
- * `/feeds/*`, http/export-routes.ts), the web app (GET pages and
+ * `/feeds/*`, http/export-routes.ts), `POST /dev/token` in development (http/dev-token.ts), the web app (GET pages and
  * assets, never under `/graphql`), and everything else to GraphQL (Yoga: HTTP and SSE; a
  * stalled SSE client is cut after `streamWriteTimeoutMs`).
  */
@@ -10,6 +10,7 @@ import { closeWhenStalled } from '../graphql/stalled-response.ts'
 import { HEALTH_PATH } from './health.ts'
 import { isImportRoute } from './import-routes.ts'
 import { METRICS_PATH } from './metrics-endpoint.ts'
+import { DEV_TOKEN_PATH } from './dev-token.ts'
 import { isExportPath } from './export-routes.ts'
 import { sendJsonError } from './json-error.ts'
 
@@ -22,6 +23,8 @@ export interface Routes {
   imports: Handler
   /** `/export/*` and `/feeds/*` (export-routes.ts). */
   exports: Handler
+  /** `POST /dev/token` (dev-token.ts), in development only. */
+  devToken?: Handler | undefined
   /** Answers a request of the web app and resolves true, or resolves false; null: the app is not built. */
   webApp: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null
   graphql: Handler
@@ -47,6 +50,7 @@ export function routeRequests(routes: Routes) {
     if (req.url === METRICS_PATH) return routes.metrics(req, res)
     if (isImportRoute(req.url)) return routes.imports(req, res)
     if (isExportPath(req.url)) return routes.exports(req, res)
+    if (routes.devToken && req.url === DEV_TOKEN_PATH) return routes.devToken(req, res)
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path !== '/graphql') {

@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, startServerProcess } from '../helpers/server-process.ts'
+import { ROOT, startServerProcess, TEST_SECRET_KEY } from '../helpers/server-process.ts'
 
 const root = ROOT
 const startServer = async (env: Record<string, string>) => {
@@ -67,15 +67,24 @@ describe('npm start and npm run token on a fresh data directory', () => {
       const partner = await graphql(first.url, cliToken, '{ me { email } }')
       expect(partner.data.me.email).toBe('partner@example.com')
 
-      // A second process must not open the same PGlite files.
-      const locked = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--user', 'x@example.com'], {
-        cwd: root,
-        env: { ...process.env, DATA_DIR: dataDir },
-        encoding: 'utf8',
-      })
-      expect(locked.status).toBe(1)
-      expect(locked.stderr).toMatch(/in use by process \d+/)
-      expect(locked.stderr).not.toContain('usage:') // the arguments were right: no usage line to mislead
+      // A second process must not open the same PGlite files: npm run token asks the running server instead (issue 13).
+      const cli = (secretKey: string) =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--user', 'x@example.com'], {
+          cwd: root,
+          env: { ...process.env, DATA_DIR: dataDir, SECRET_KEY: secretKey },
+          encoding: 'utf8',
+        })
+      const minted = cli(TEST_SECRET_KEY)
+      expect(minted.stderr).toBe('')
+      expect(minted.status).toBe(0)
+      expect(minted.stdout).toMatch(/^prm_[\w-]{40,}\n$/)
+      expect((await graphql(first.url, minted.stdout.trim(), '{ me { email } }')).data.me.email).toBe('x@example.com')
+      // Without the server's secret key it is refused, and says why.
+      const refused = cli('x'.repeat(64))
+      expect(refused.status).toBe(1)
+      expect(refused.stderr).toMatch(/in use by process \d+/)
+      expect(refused.stderr).toContain('refused')
+      expect(refused.stderr).not.toContain('usage:') // the arguments were right: no usage line to mislead
 
       const page = await fetch(first.url, { headers: { accept: 'text/html' } })
       expect(await page.text()).toContain(first.token) // GraphiQL with the demo token in its headers
