@@ -12,6 +12,7 @@ import { DEMO_EMAIL, seedDemoData } from './seed/seed.ts'
 import { writeServerFile } from './http/dev-token.ts'
 import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
+import { startSteps } from './start-steps.ts'
 
 const STARTUP_TOKEN_NAME = 'development start-up token'
 
@@ -28,17 +29,20 @@ const config = {
     })),
 }
 
-const db = await openConfiguredDatabase(config).catch((error: unknown) => {
+// In development the steps of a start are told on stderr, for a person (the JSON log stays on stdout).
+const steps = startSteps(config.nodeEnv === 'development' ? process.stderr : null)
+
+const db = await steps.run(config.databaseUrl ? 'opening PostgreSQL' : `opening the embedded database in ${config.dataDir}`, () => openConfiguredDatabase(config)).catch((error: unknown) => {
   logger.fatal({ err: error }, `cannot open the database: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 })
-const applied = await applyMigrations(db)
+const applied = await steps.run('applying migrations', () => applyMigrations(db), (done) => `${done.length} applied`)
 if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 
 let demoToken: string | undefined
 let seededUserId: string | undefined
 if (config.seedDemoData) {
-  const { userId, created } = await seedDemoData(db, { now: new Date() })
+  const { userId, created } = await steps.run('demo data (the first start seeds 2,000 contacts)', () => seedDemoData(db, { now: new Date() }), (seeded) => (seeded.created ? 'seeded' : 'already there'))
   if (created) {
     logger.info({ email: DEMO_EMAIL }, 'demo data seeded')
     seededUserId = userId // its stored suggestions are made once the jobs run
@@ -50,7 +54,7 @@ if (config.seedDemoData) {
 }
 
 const app = buildApp({ config, db, logger, demoToken })
-const { url } = await app.start()
+const { url } = await steps.run('starting the server', () => app.start())
 // In development `npm run token` finds this server here when the embedded database is held by it.
 const removeServerFile = config.nodeEnv === 'development' ? await writeServerFile(config.dataDir, url).catch(() => () => {}) : () => {}
 if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))
@@ -59,6 +63,7 @@ if (demoToken) logger.info({ email: DEMO_EMAIL }, `demo token (send as "Authoriz
 if (demoToken && config.host !== undefined && !isLoopbackAddress(config.host)) {
   logger.warn({ host: config.host }, 'listening beyond loopback (HOST): the web app and GraphiQL hand the demo token only to this machine, at localhost')
 }
+steps.ready(url, demoToken)
 
 let stopping = false
 /**

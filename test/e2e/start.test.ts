@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ROOT, startServerProcess, TEST_SECRET_KEY } from '../helpers/server-process.ts'
 
 const root = ROOT
@@ -60,6 +60,15 @@ describe('npm start and npm run token on a fresh data directory', () => {
     const first = await startServer({ DATA_DIR: dataDir })
     try {
       expect(first.logs.some((entry) => entry.msg === 'demo data seeded')).toBe(true)
+      // For a person, on stderr: each step with its time, then where to go and how to sign in (issue 13, item 8).
+      // stderr is its own pipe: wait for the end of the start's lines, which come after the JSON log's.
+      await vi.waitFor(() => expect(first.stderr()).toContain('Sign in'), { timeout: 10_000 })
+      const told = first.stderr()
+      expect(told).toMatch(/- opening the embedded database in .+\.\.\. done \(\d+\.\d s\)\n/)
+      expect(told).toMatch(/- applying migrations\.\.\. done, \d+ applied \(\d+\.\d s\)\n/)
+      expect(told).toMatch(/- demo data \(the first start seeds 2,000 contacts\)\.\.\. done, seeded/)
+      expect(told).toContain(`GraphiQL  ${first.url}`)
+      expect(told).toContain(`authorization: Bearer ${first.token}`)
       const me = await graphql(first.url, first.token, '{ me { email } contacts(first: 1000) { edges { cursor } pageInfo { hasNextPage } } }')
       expect(me.data.me.email).toBe('demo@example.com')
       expect(me.data.contacts.edges).toHaveLength(1000)

@@ -23,6 +23,8 @@ export interface ServerProcess {
   /** The demo token it printed (with `waitForToken`). */
   token: string | undefined
   logs: Record<string, unknown>[]
+  /** What it wrote to stderr so far (in development, the start's steps for a person). */
+  stderr: () => string
   exited: Promise<number | null>
 }
 
@@ -51,7 +53,7 @@ export function startServerProcess(
       token ??= /Bearer <token>"\): (\S+)/.exec(String(entry.msg))?.[1]
       if (url && (token || !waitForToken)) {
         clearTimeout(timer)
-        resolve({ child, url, token, logs, exited })
+        resolve({ child, url, token, logs, stderr: () => stderr, exited })
       }
     })
   })
