@@ -31,7 +31,7 @@ describe('the cursor codec', () => {
 
   it('refuses another kind, another scope, and garbage', () => {
     const cursor = encodeCursor('contacts', scope, ['Ann', 3])
-    expect(refusal(() => decodeCursor('suggestions', scope, cursor, data, 'after'))).toMatch(/contacts cursor/)
+    expect(refusal(() => decodeCursor('suggestions', scope, cursor, data, 'after'))).toMatch(/a cursor of contacts, not of suggestions/)
     expect(refusal(() => decodeCursor('contacts', scopeDigest({ user: 'u2' }), cursor, data, 'after'))).toMatch(/another user or another query/)
     for (const garbage of ['', '.', 'a.b', `${cursor}.x`, 'x'.repeat(MAX_CURSOR_LENGTH + 1), cursor.replace('.', '')]) {
       refusal(() => decodeCursor('contacts', scope, garbage, data, 'after'))
