@@ -3,9 +3,10 @@
  * duplicates and idempotently:
  *
  * - a record is matched to an existing contact of the user by its external id (a card's UID, a row's
- *   hash), else by a contact id equal to it (our own export's UID), else by any of its e-mails (`email:<lower case>`), else by any of its phones (`tel:<E.164>`,
- *   or `tel:<digits>` for a local number without country); records of one batch that share any of these
- *   (two cards of one person) are merged first;
+ *   hash), else by a contact id equal to it (our own export's UID), else by any of its e-mails
+ *   (`email:<lower case>`), else by any of its phones (`tel:<E.164>`, or `tel:<digits>` for a local number
+ *   without country); records of one batch that share any of these (two cards of one person) are merged
+ *   first, except a record whose UID names a contact, which stays that contact's;
  * - no match: the contact is created (createMany), with its `nextDueAt` (cadence.ts: due from now) and a
  *   unit of the contacts quota each; past the quota the rest are Rejected (QUOTA_EXCEEDED);
  * - a match: only imported fields change: name, the e-mails and phones (the union, the first stays
@@ -87,7 +88,8 @@ interface Existing {
 /**
  * The user's contacts ($1) with one of the external ids ($2), whose own id is one of them ($4: an export
  * writes a contact without external id with its id as UID, so re-importing it finds the contact), or sharing
- * a match key ($3), in id order (the first found wins). Each external id is one probe of the unique (userId, externalId) index: as
+ * a match key ($3), in id order (the first found wins). Each external id is one probe of the unique
+ * (userId, externalId) index: as
  * `"externalId" = ANY($2)`, past ~30,000 contacts PostgreSQL took the (userId, googleResourceName) index and
  * filtered every contact of the user (170 ms a batch and growing; OFFSET 0 keeps it from becoming a join). Each key is one probe of the GIN index on matchKeys (`@> ARRAY[key]`, fenced by
  * OFFSET 0 so the planner cannot swap it for the user's btree index): `"matchKeys" && $3` with the user's
