@@ -282,7 +282,8 @@ export function finishContact(draft: ContactDraft): ImportedContact | Rejected {
     else groups.push(text)
   }
 
-  const uid = clean(draft.externalId)
+  // An identity, kept as written (only trimmed): collapsing its spaces made `a  b` come back as `a b`, another contact.
+  const uid = (draft.externalId ?? '').trim()
   const externalId = uid && isStorableText(uid) && uid.length <= CONTACT_LIMITS.externalId ? uid : `h:${stableHash([uid])}`
 
   return {
