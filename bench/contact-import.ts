@@ -28,18 +28,12 @@ import { applyMigrations } from '../src/db/migrate.ts'
 import { newUuidV7 } from '../src/db/uuid.ts'
 import { DEFAULT_BATCH_SIZE } from '../src/imports/run-import.ts'
 import { createLogger } from '../src/logger.ts'
+import { benchFail, positiveInteger } from './args.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench:imports -- [--contacts N] [--format vcard|csv] [--batch B] [--json]\n`)
-  process.exit(1)
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) fail(`--${name} must be a positive integer, got "${text}"`)
-  return Number(text)
+  return benchFail('npm run bench:imports -- [--contacts N] [--format vcard|csv] [--batch B] [--json]', message)
 }
 
 let args
@@ -51,8 +45,8 @@ try {
 } catch (error) {
   fail((error as Error).message)
 }
-const contacts = positiveInteger('contacts', args.contacts, 100_000)
-const batchSize = positiveInteger('batch', args.batch, DEFAULT_BATCH_SIZE)
+const contacts = positiveInteger('contacts', args.contacts, 100_000, fail)
+const batchSize = positiveInteger('batch', args.batch, DEFAULT_BATCH_SIZE, fail)
 if (args.format !== 'vcard' && args.format !== 'csv') fail(`--format must be vcard or csv, got "${args.format}"`)
 const format = args.format
 

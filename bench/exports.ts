@@ -26,19 +26,13 @@ import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { createLogger } from '../src/logger.ts'
 import { seedBenchUsers } from '../src/seed/seed.ts'
+import { benchFail, positiveInteger } from './args.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const NOW = new Date('2026-11-25T12:00:00.000Z')
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench:exports -- [--contacts N] [--runs R] [--json]\n`)
-  process.exit(1)
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) fail(`--${name} must be a positive integer, got "${text}"`)
-  return Number(text)
+  return benchFail('npm run bench:exports -- [--contacts N] [--runs R] [--json]', message)
 }
 
 let args
@@ -47,8 +41,8 @@ try {
 } catch (error) {
   fail((error as Error).message)
 }
-const contacts = positiveInteger('contacts', args.contacts, 1_000_000)
-const runs = positiveInteger('runs', args.runs, 1)
+const contacts = positiveInteger('contacts', args.contacts, 1_000_000, fail)
+const runs = positiveInteger('runs', args.runs, 1, fail)
 const json = args.json === true
 
 /** The columns an export reads (src/exports/export-streams.ts, readExportPage). */

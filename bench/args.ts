@@ -1,0 +1,14 @@
+/** Command-line helpers the benchmarks share: a refusal with the usage line, and positive integer options. */
+
+/** Exits 1 with `message` and the usage line. */
+export function benchFail(usage: string, message: string): never {
+  process.stderr.write(`${message}\nusage: ${usage}\n`)
+  process.exit(1)
+}
+
+/** The option `--name` (`text`) as a positive safe integer, `fallback` when absent; anything else is `fail`ed. */
+export function positiveInteger(name: string, text: string | undefined, fallback: number, fail: (message: string) => never): number {
+  if (text === undefined) return fallback
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) fail(`--${name} must be a positive integer, got "${text}"`)
+  return Number(text)
+}
