@@ -2,6 +2,8 @@
  * Entry point: config -> database (migrated) -> demo data (outside production)
  * -> app -> listen. SIGINT/SIGTERM stop it gracefully.
  */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadOrIssueDemoToken } from './auth/demo-token-file.ts'
 import { buildApp } from './app.ts'
 import { loadConfigOrExit } from './config.ts'
@@ -32,7 +34,12 @@ const config = {
 // In development the steps of a start are told on stderr, for a person (the JSON log stays on stdout).
 const steps = startSteps(config.nodeEnv === 'development' ? process.stderr : null)
 
-const db = await steps.run(config.databaseUrl ? 'opening PostgreSQL' : `opening the embedded database in ${config.dataDir}`, () => openConfiguredDatabase(config)).catch((error: unknown) => {
+const databaseStep = config.databaseUrl
+  ? 'opening PostgreSQL'
+  : existsSync(join(config.dataDir, 'pglite'))
+    ? `opening the embedded database in ${config.dataDir}`
+    : `creating the embedded database in ${config.dataDir} (first start only: 10-50 s)`
+const db = await steps.run(databaseStep, () => openConfiguredDatabase(config)).catch((error: unknown) => {
   logger.fatal({ err: error }, `cannot open the database: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 })

@@ -7,14 +7,27 @@
 /** Where the lines go (stderr), or null for none (production: the JSON log says it all). */
 type Out = { write(text: string): unknown } | null
 
-/** The start's narrator: `run` a step, then `ready` with the URL. */
-export function startSteps(out: Out) {
+/** How often a step still running says so (ms): a first start's database creation takes 10-50 s. */
+export const PROGRESS_EVERY_MS = 5_000
+
+/**
+ * The start's narrator: `run` a step, then `ready` with the URL.
+ *
+ * @param out where the lines go; null: nowhere.
+ * @param timers the clock for the progress ticks (tests pass fake ones).
+ */
+export function startSteps(out: Out, timers: Pick<typeof globalThis, 'setInterval' | 'clearInterval'> = globalThis) {
   const say = (text: string) => out?.write(text)
   return {
-    /** Runs `work`, saying what it does before and how long it took after (with `summary` of its result). */
+    /**
+     * Runs `work`, saying what it does before, the seconds it has taken every {@link PROGRESS_EVERY_MS}
+     * while it runs, and how long it took after (with `summary` of its result).
+     */
     async run<T>(what: string, work: () => Promise<T>, summary?: (result: T) => string): Promise<T> {
       say(`- ${what}...`)
       const started = performance.now()
+      let ticks = 0
+      const ticker = out ? timers.setInterval(() => say(` ${(++ticks * PROGRESS_EVERY_MS) / 1000} s...`), PROGRESS_EVERY_MS) : undefined
       try {
         const result = await work()
         say(` done${summary ? `, ${summary(result)}` : ''} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`)
@@ -22,6 +35,8 @@ export function startSteps(out: Out) {
       } catch (error) {
         say(' failed\n')
         throw error
+      } finally {
+        timers.clearInterval(ticker)
       }
     },
     /** The end: the web app, GraphiQL, and the demo token when there is one. */
