@@ -4,20 +4,20 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createFakeClient, type FakeClient } from '../test/fake-client.tsx'
 import { batch, range } from '../test/fixtures.ts'
 import { ApiError } from './api/errors.ts'
-import { App, streamInputFromSearch } from './App.tsx'
+import { App, REFUSED_NOTICE, streamInputFromSearch } from './App.tsx'
 import { SIGNED_OUT_KEY, TOKEN_KEY } from './auth/session.ts'
 
 const me = { id: 'VXNlcjox', email: 'demo@example.com', name: 'Demo User', timezone: 'Europe/Berlin', groups: [{ id: 'R3JvdXA6MQ==', name: 'Climbing' }] }
 
-function setup(config: { demoToken?: string } = {}, meAnswer: () => unknown = () => ({ me })) {
+function setup(config: { demoToken?: string } = {}, meAnswer: () => unknown = () => ({ me }), fetchConfig = vi.fn(async (): Promise<{ demoToken?: string }> => ({}))) {
   const clients: { token: string; client: FakeClient }[] = []
   const createClient = vi.fn((token: string) => {
     const client = createFakeClient({ Me: meAnswer })
     clients.push({ token, client })
     return client
   })
-  render(<App config={config} storage={localStorage} createClient={createClient} />)
-  return { clients, latest: () => clients.at(-1)!, user: userEvent.setup() }
+  const view = render(<App config={config} storage={localStorage} createClient={createClient} fetchConfig={fetchConfig} />)
+  return { clients, latest: () => clients.at(-1)!, user: userEvent.setup(), fetchConfig, view }
 }
 
 beforeEach(() => {
@@ -65,13 +65,41 @@ describe('App: signing in', () => {
 })
 
 describe('App: a rejected token', () => {
-  it('goes to the sign-in screen at once when the socket closes with 4403', async () => {
-    const { latest } = setup({ demoToken: 'revoked' }, () => new Promise(() => {}))
+  it('goes to the sign-in screen when the socket closes with 4403, saying why once', async () => {
+    const { latest, fetchConfig, view } = setup({ demoToken: 'revoked' }, () => new Promise(() => {}))
     await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
     act(() => latest().client.current.fail(new ApiError('The token was rejected.', 'FORBIDDEN_TOKEN')))
-    expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
-    expect(screen.getByRole('alert')).toHaveTextContent('Your token was rejected. Sign in again.')
+    expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent(REFUSED_NOTICE)
     expect(latest().client.subscriptions).toHaveLength(1)
+    // It asked the server for its current demo token, which was the refused one.
+    expect(fetchConfig).toHaveBeenCalledTimes(1)
+    // A refusal is not a sign-out: a reload with the server's (new) demo token opens signed in, without the notice.
+    view.unmount()
+    const again = setup({ demoToken: 'after-restart' })
+    await waitFor(() => expect(again.latest().token).toBe('after-restart'))
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
+
+  it('in development, a refused demo token is replaced by the server\'s current one without a sign-in screen', async () => {
+    const { clients, latest, fetchConfig } = setup({ demoToken: 'old-demo' }, () => new Promise(() => {}), vi.fn(async () => ({ demoToken: 'new-demo' })))
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    act(() => latest().client.current.fail(new ApiError('The token was rejected.', 'FORBIDDEN_TOKEN')))
+    await waitFor(() => expect(latest().token).toBe('new-demo'))
+    expect(clients[0]!.client.disposed).toBe(true)
+    expect(fetchConfig).toHaveBeenCalledTimes(1)
+    expect(screen.queryByRole('heading', { name: 'Sign in' })).toBeNull()
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+  })
+
+  it('a token the user signed in with, once refused, leads to sign-in (never to the demo user)', async () => {
+    localStorage.setItem(TOKEN_KEY, 'mine')
+    const { latest, fetchConfig } = setup({ demoToken: 'demo' }, () => new Promise(() => {}), vi.fn(async () => ({ demoToken: 'demo' })))
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    act(() => latest().client.current.fail(new ApiError('The token was rejected.', 'FORBIDDEN_TOKEN')))
+    expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    expect(fetchConfig).not.toHaveBeenCalled()
+    expect(localStorage.getItem(TOKEN_KEY)).toBeNull()
   })
 
   it('goes to the sign-in screen when a query answers UNAUTHENTICATED', async () => {

@@ -1,11 +1,11 @@
 /** The app: the sign-in screen, or the signed-in pages over one API client per token. */
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { useQuery } from 'urql'
 import { createApiClient, type ApiClient } from './api/client.ts'
 import { MeQuery } from './api/documents.ts'
 import { ApiProvider, useUnauthorized } from './api/provider.tsx'
-import type { AppConfig } from './app-config.ts'
-import { forgetToken, initialToken, saveToken, type TokenStorage } from './auth/session.ts'
+import { fetchAppConfig, type AppConfig } from './app-config.ts'
+import { dropRefusedToken, forgetToken, initialToken, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
@@ -17,6 +17,8 @@ export interface AppProps {
   config: AppConfig
   storage: TokenStorage
   createClient?: (token: string) => ApiClient
+  /** The server's page config now (tests pass a stub): where a refused demo token finds its successor. */
+  fetchConfig?: () => Promise<AppConfig>
 }
 
 const defaultClient = (token: string) => createApiClient({ token, httpUrl: new URL('/graphql', window.location.href).href })
@@ -33,7 +35,10 @@ export function streamInputFromSearch(search: string): { maxSuggestions?: number
   return { ...(maxSuggestions ? { maxSuggestions } : {}), ...(batchSize ? { batchSize } : {}) }
 }
 
-export function App({ config, storage, createClient = defaultClient }: AppProps) {
+/** What the sign-in screen says after the server refused the token (once: it is not kept). */
+export const REFUSED_NOTICE = 'Your token was rejected. Sign in again.'
+
+export function App({ config, storage, createClient = defaultClient, fetchConfig = fetchAppConfig }: AppProps) {
   const [token, setToken] = useState(() => initialToken(config, storage))
   const [notice, setNotice] = useState<string | null>(null)
   const signIn = (next: string) => {
@@ -49,12 +54,35 @@ export function App({ config, storage, createClient = defaultClient }: AppProps)
     },
     [storage],
   )
+  // A refused token is not a sign-out: in development, when it was the demo token the page was given,
+  // the server's current demo token (after a restart on a new data directory) signs the page in again.
+  const refused = useCallback(
+    (refusedToken: string) => {
+      dropRefusedToken(storage)
+      const successor = refusedToken === config.demoToken ? fetchConfig().then((current) => current.demoToken) : Promise.resolve(undefined)
+      void successor.then((next) => {
+        setNotice(next && next !== refusedToken ? null : REFUSED_NOTICE)
+        setToken(next && next !== refusedToken ? next : null)
+      })
+    },
+    [storage, config.demoToken, fetchConfig],
+  )
   if (!token) return <SignIn notice={notice} onSignIn={signIn} />
-  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} />
+  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} onRefused={refused} />
 }
 
 /** One API client per token, disposed on sign-out; the pages below use it through {@link ApiProvider}. */
-function SignedIn({ token, createClient, onSignOut }: { token: string; createClient: (token: string) => ApiClient; onSignOut: (reason: string | null) => void }) {
+function SignedIn({
+  token,
+  createClient,
+  onSignOut,
+  onRefused,
+}: {
+  token: string
+  createClient: (token: string) => ApiClient
+  onSignOut: (reason: string | null) => void
+  onRefused: (token: string) => void
+}) {
   const [client, setClient] = useState<ApiClient | null>(null)
   useEffect(() => {
     const created = createClient(token)
@@ -64,15 +92,21 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
   if (!client) return null
   return (
     <ApiProvider client={client}>
-      <Pages onSignOut={onSignOut} />
+      <Pages onSignOut={onSignOut} onRefused={() => onRefused(token)} />
     </ApiProvider>
   )
 }
 
-function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
+function Pages({ onSignOut, onRefused }: { onSignOut: (reason: string | null) => void; onRefused: () => void }) {
   const { pathname, search } = useLocation()
   const route = matchRoute(pathname)
-  const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
+  // Every page reports a refused token once; the first report decides.
+  const reported = useRef(false)
+  const rejected = useCallback(() => {
+    if (reported.current) return
+    reported.current = true
+    onRefused()
+  }, [onRefused])
 
   // On the suggestions page the stream goes first: `me` (the user's zone, for the slots) is
   // asked once the first event is in, so that it does not compete with the walk on the server.

@@ -16,3 +16,18 @@ export function readAppConfig(doc: Document = document): AppConfig {
     return {}
   }
 }
+
+/**
+ * The config the server puts in the page now (GET `/` as a browser would): in development, a tab whose
+ * demo token was refused takes the server's current one from here (issue 13: a restart or a new data
+ * directory must not leave open tabs signed out). `{}` when the page cannot be read.
+ */
+export async function fetchAppConfig(fetchImpl: typeof fetch = fetch): Promise<AppConfig> {
+  try {
+    const response = await fetchImpl('/', { headers: { accept: 'text/html' }, cache: 'no-store' })
+    if (!response.ok) return {}
+    return readAppConfig(new DOMParser().parseFromString(await response.text(), 'text/html'))
+  } catch {
+    return {}
+  }
+}

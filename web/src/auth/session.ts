@@ -27,3 +27,8 @@ export function forgetToken(storage: TokenStorage): void {
   storage.removeItem(TOKEN_KEY)
   storage.setItem(SIGNED_OUT_KEY, '1')
 }
+
+/** A refused token is forgotten, but unlike a sign-out the demo token may sign the page in again. */
+export function dropRefusedToken(storage: TokenStorage): void {
+  storage.removeItem(TOKEN_KEY)
+}
