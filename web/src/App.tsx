@@ -1,5 +1,5 @@
 /** The app: the sign-in screen, or the signed-in pages over one API client per token. */
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { useQuery } from 'urql'
 import { createApiClient, type ApiClient } from './api/client.ts'
 import { MeQuery } from './api/documents.ts'
@@ -10,7 +10,8 @@ import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
-import { Link, matchRoute, useLocation } from './router.tsx'
+import { usePageChange } from './page-change.ts'
+import { Link, matchRoute, useLocation, type Route } from './router.tsx'
 import { SuggestionsView } from './suggestions/SuggestionsView.tsx'
 
 export interface AppProps {
@@ -36,9 +37,12 @@ export function streamInputFromSearch(search: string): { maxSuggestions?: number
 export function App({ config, storage, createClient = defaultClient }: AppProps) {
   const [token, setToken] = useState(() => initialToken(config, storage))
   const [notice, setNotice] = useState<string | null>(null)
+  // Signed in with the form: the page that opens takes focus (the form that had it is gone).
+  const [signedInHere, setSignedInHere] = useState(false)
   const signIn = (next: string) => {
     saveToken(storage, next)
     setNotice(null)
+    setSignedInHere(true)
     setToken(next)
   }
   const signOut = useCallback(
@@ -50,11 +54,21 @@ export function App({ config, storage, createClient = defaultClient }: AppProps)
     [storage],
   )
   if (!token) return <SignIn notice={notice} onSignIn={signIn} />
-  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} />
+  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} focusOnMount={signedInHere} />
 }
 
 /** One API client per token, disposed on sign-out; the pages below use it through {@link ApiProvider}. */
-function SignedIn({ token, createClient, onSignOut }: { token: string; createClient: (token: string) => ApiClient; onSignOut: (reason: string | null) => void }) {
+function SignedIn({
+  token,
+  createClient,
+  onSignOut,
+  focusOnMount,
+}: {
+  token: string
+  createClient: (token: string) => ApiClient
+  onSignOut: (reason: string | null) => void
+  focusOnMount: boolean
+}) {
   const [client, setClient] = useState<ApiClient | null>(null)
   useEffect(() => {
     const created = createClient(token)
@@ -64,14 +78,25 @@ function SignedIn({ token, createClient, onSignOut }: { token: string; createCli
   if (!client) return null
   return (
     <ApiProvider client={client}>
-      <Pages onSignOut={onSignOut} />
+      <Pages onSignOut={onSignOut} focusOnMount={focusOnMount} />
     </ApiProvider>
   )
 }
 
-function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
+/** The title of each page; null: the page's own heading (a contact's name). */
+const PAGE_TITLES: Record<Route['page'], string | null> = {
+  suggestions: 'Suggestions',
+  contacts: 'Contacts',
+  contact: null,
+  import: 'Import and export',
+  notFound: 'Page not found',
+}
+
+function Pages({ onSignOut, focusOnMount }: { onSignOut: (reason: string | null) => void; focusOnMount: boolean }) {
   const { pathname, search } = useLocation()
   const route = matchRoute(pathname)
+  const main = useRef<HTMLElement>(null)
+  usePageChange(main, { pageKey: pathname, title: PAGE_TITLES[route.page], focusOnMount })
   const rejected = useCallback(() => onSignOut('Your token was rejected. Sign in again.'), [onSignOut])
 
   // On the suggestions page the stream goes first: `me` (the user's zone, for the slots) is
@@ -108,15 +133,18 @@ function Pages({ onSignOut }: { onSignOut: (reason: string | null) => void }) {
           Sign out
         </button>
       </header>
-      <main>
+      <main ref={main}>
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
         {route.page === 'import' && <ImportExportPage onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
-          <p>
-            No such page. <Link to="/">Suggestions</Link>
-          </p>
+          <section className="not-found" aria-labelledby="not-found-title">
+            <h1 id="not-found-title">Page not found</h1>
+            <p>
+              Nothing is at this address. <Link to="/">Go to the suggestions</Link>
+            </p>
+          </section>
         )}
       </main>
     </>
