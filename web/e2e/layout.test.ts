@@ -40,6 +40,15 @@ function horizontalOverflow(page: Page) {
   })
 }
 
+/** WCAG relative luminance of a computed `rgb(r, g, b)` colour: 0 black, 1 white. */
+function relativeLuminance(rgb: string): number {
+  const [r, g, b] = (rgb.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((channel) => {
+    const c = Number(channel) / 255
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+  })
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!
+}
+
 async function expectNoHorizontalScroll(page: Page) {
   const { scrollWidth, clientWidth, wide } = await horizontalOverflow(page)
   expect(wide).toEqual([])
@@ -112,7 +121,9 @@ describe.skipIf(!enabled)('layout, theme and keyboard in Chromium', () => {
         await page.goto(`${demo.origin}${view.path({ contact: contactId })}`)
         await view.ready(page)
         await settled(page)
-        expect(await page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark')
+        // The theme is applied, not only asked for: the page's background is dark in the dark theme.
+        const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+        expect(relativeLuminance(background) < 0.1).toBe(colorScheme === 'dark')
         await expectNoHorizontalScroll(page)
         expect(await axeViolations(page)).toEqual([])
         await page.screenshot({ path: screenshotPath(`layout-${name}-360-${colorScheme}`), fullPage: true })
@@ -160,6 +171,23 @@ describe.skipIf(!enabled)('layout, theme and keyboard in Chromium', () => {
         await settled(page)
         expect(await layoutShift(page), JSON.stringify(await shifts(page))).toBeLessThan(0.05)
         await expectNoHorizontalScroll(page)
+      } finally {
+        await page.close()
+      }
+    })
+
+    it('the header is as tall on every page: its links stay on one row whichever is current', async () => {
+      const page = await context.newPage()
+      try {
+        await page.goto(`${demo.origin}/`)
+        const nav = page.getByRole('navigation', { name: 'Main' })
+        const heights: number[] = []
+        for (const name of ['Suggestions', 'Contacts', 'Import & export']) {
+          await nav.getByRole('link', { name }).click()
+          await nav.locator('[aria-current=page]', { hasText: name }).waitFor()
+          heights.push(await page.locator('header.top').evaluate((header) => header.getBoundingClientRect().height))
+        }
+        expect(new Set(heights).size, String(heights)).toBe(1)
       } finally {
         await page.close()
       }

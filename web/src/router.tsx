@@ -23,7 +23,7 @@ export function useLocation(): { pathname: string; search: string } {
 export function navigate(to: string): void {
   const samePage = new URL(to, window.location.href).pathname === window.location.pathname
   window.history.pushState(null, '', to)
-  if (!samePage) window.scrollTo(0, 0)
+  if (!samePage && document.scrollingElement) document.scrollingElement.scrollTop = 0
   window.dispatchEvent(new Event(NAVIGATE))
 }
 

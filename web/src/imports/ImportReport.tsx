@@ -8,7 +8,7 @@ import { useClient, useQuery } from 'urql'
 import { ImportProgressSubscription, ImportQuery } from '../api/documents.ts'
 import { apiErrorOf, type ApiError } from '../api/errors.ts'
 import { useApiClient, useUnauthorized } from '../api/provider.tsx'
-import { formatDateTime } from '../format.ts'
+import { formatCount as count, formatDateTime } from '../format.ts'
 import type { ResultOf } from '../graphql.ts'
 import { REJECTED_ROWS_HEADER, rejectedRowsCsv, saveBlob, type RejectedRow } from './files.ts'
 
@@ -23,8 +23,6 @@ export const DOWNLOAD_PAGE_SIZE = 100
 export const POLL_INTERVAL_MS = 2000
 
 export const finished = (status: ImportStatus) => status === 'SUCCEEDED' || status === 'FAILED'
-
-const count = (n: number) => n.toLocaleString('en-GB')
 
 /** What the progress line says: "Waiting to start", "Importing: 1,200 of 5,000 rows", "Finished", "Failed: …". */
 export function progressText(item: Pick<ImportSummary, 'status' | 'done' | 'total' | 'error'>): string {
