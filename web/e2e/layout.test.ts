@@ -140,14 +140,17 @@ describe.skipIf(!enabled)('layout, theme and keyboard in Chromium', () => {
     })
     afterAll(() => context?.close())
 
-    it('the suggestions stream in without layout shift, from navigation to SuggestionsComplete', async () => {
+    it.each([
+      ['/', 50],
+      ['/?max=200&batch=20', 200],
+    ])('the suggestions stream in without layout shift, from navigation to SuggestionsComplete (%s)', async (path, rows) => {
       const page = await context.newPage()
       try {
-        await page.goto(`${demo.origin}/?max=200&batch=20`)
+        await page.goto(`${demo.origin}${path}`)
         await page.getByTestId('summary').waitFor({ timeout: 30_000 })
         // The user's name arrives after the first batch: the header must not move the list then either.
         await page.waitForFunction(() => document.querySelector('.top .who')?.textContent !== '')
-        expect(await page.locator('ol.suggestions [data-testid=suggestion]').count()).toBe(200)
+        expect(await page.locator('ol.suggestions [data-testid=suggestion]').count()).toBe(rows)
         expect(await layoutShift(page), JSON.stringify(await shifts(page))).toBeLessThan(0.05)
         await expectNoHorizontalScroll(page)
       } finally {
