@@ -308,6 +308,8 @@ describe('ImportExportPage: calendar feed', () => {
     await user.click(screen.getByRole('button', { name: 'Create feed URL' }))
     const url = await screen.findByLabelText(/Feed URL/)
     expect(url).toHaveValue('http://app.test/feeds/s3cr3t.ics')
+    // Focus follows the new URL, ready to copy.
+    await waitFor(() => expect(url).toHaveFocus())
     await screen.findByText(/A feed exists, made/)
     await user.click(screen.getByRole('button', { name: 'Copy' }))
     expect(await screen.findByText('Feed URL copied.')).toBeInTheDocument()
@@ -319,6 +321,8 @@ describe('ImportExportPage: calendar feed', () => {
     expect(await screen.findByText('Feed turned off: its URL no longer works.')).toBeInTheDocument()
     await screen.findByText('No feed.')
     expect(screen.queryByLabelText(/Feed URL/)).toBeNull()
+    // The button that had focus went away: focus is on Create, not lost to <body>.
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Create feed URL' })).toHaveFocus())
     expect(client.requests.filter((r) => r.operation === 'RotateCalendarFeed')).toHaveLength(2)
   })
 
