@@ -282,6 +282,23 @@ describe.skipIf(!enabled)('layout, theme and keyboard in Chromium', () => {
       }
     })
 
+    // While it runs the button is busy: a disabled one would have dropped focus to <body> for good.
+    it('an export started from the keyboard keeps focus on its button', async () => {
+      const page = await context.newPage()
+      try {
+        await page.goto(`${demo.origin}/import`)
+        const button = page.getByRole('button', { name: 'Contacts as CSV (.csv)' })
+        await button.focus()
+        const download = page.waitForEvent('download')
+        await page.keyboard.press('Enter')
+        await download
+        await page.getByText('contacts.csv downloaded.').waitFor()
+        expect(await focused(page)).toEqual({ tag: 'button', text: 'Contacts as CSV (.csv)', label: null })
+      } finally {
+        await page.close()
+      }
+    })
+
     it('sign-out puts focus in the token field, sign-in on the suggestions heading', async () => {
       const page = await context.newPage()
       try {
