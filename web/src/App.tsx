@@ -136,7 +136,7 @@ function Pages({ onSignOut, focusOnMount }: { onSignOut: (reason: string | null)
       <main ref={main}>
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
-        {route.page === 'import' && <ImportExportPage onUnauthorized={rejected} />}
+        {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <section className="not-found" aria-labelledby="not-found-title">

@@ -95,7 +95,19 @@ function ImportForm({ onStarted, onUnauthorized }: { onStarted: (selected: Selec
   )
 }
 
-function PastImports({ refreshes, selectedId, onSelect, onUnauthorized }: { refreshes: number; selectedId: string | null; onSelect: (selected: Selected) => void; onUnauthorized: () => void }) {
+function PastImports({
+  refreshes,
+  selectedId,
+  onSelect,
+  onUnauthorized,
+  userZone,
+}: {
+  refreshes: number
+  selectedId: string | null
+  onSelect: (selected: Selected) => void
+  onUnauthorized: () => void
+  userZone: string | null
+}) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ImportsQuery, variables: { first: IMPORTS_LISTED } })
   useUnauthorized(error, onUnauthorized)
   useEffect(() => {
@@ -112,7 +124,7 @@ function PastImports({ refreshes, selectedId, onSelect, onUnauthorized }: { refr
         {imports.map((item) => (
           <li key={item.id} data-testid="past-import">
             <button type="button" aria-pressed={item.id === selectedId} onClick={() => onSelect({ id: item.id, knownFinished: finished(item.status) })}>
-              {formatDateTime(item.createdAt)} · {item.format.toUpperCase()}
+              {formatDateTime(item.createdAt, userZone)} · {item.format.toUpperCase()}
             </button>{' '}
             <span className={item.status === 'FAILED' ? 'error' : 'hint'}>
               {finished(item.status)
@@ -166,7 +178,7 @@ function ExportMenu({ onUnauthorized }: { onUnauthorized: () => void }) {
   )
 }
 
-function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
+function CalendarFeed({ onUnauthorized, userZone }: { onUnauthorized: () => void; userZone: string | null }) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: CalendarFeedQuery })
   useUnauthorized(error, onUnauthorized)
   const [rotation, rotate] = useMutation(RotateCalendarFeed)
@@ -227,7 +239,7 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
       <p className="hint">A private address your calendar app can subscribe to, to show the catch-ups you planned. Anyone with the address can read it.</p>
       {error && !data && <p role="alert">Could not load the feed: {apiErrorOf(error).message}</p>}
       {!data && fetching && <p aria-busy="true">Loading…</p>}
-      {data && <p data-testid="feed-state">{feed ? `A feed exists, made ${formatDateTime(feed.createdAt)}.` : 'No feed.'}</p>}
+      {data && <p data-testid="feed-state">{feed ? `A feed exists, made ${formatDateTime(feed.createdAt, userZone)}.` : 'No feed.'}</p>}
       {url && (
         <div className="feed-url">
           <label>
@@ -258,8 +270,8 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
   )
 }
 
-/** Under an `ApiProvider`. */
-export function ImportExportPage({ onUnauthorized }: { onUnauthorized: () => void }) {
+/** Under an `ApiProvider`. Times are shown in `userZone` (me.timezone; the browser's while unknown), as on the other pages. */
+export function ImportExportPage({ onUnauthorized, userZone = null }: { onUnauthorized: () => void; userZone?: string | null }) {
   const [selected, setSelected] = useState<Selected | null>(null)
   const [refreshes, setRefreshes] = useState(0)
   const refreshList = useCallback(() => setRefreshes((n) => n + 1), [])
@@ -274,10 +286,10 @@ export function ImportExportPage({ onUnauthorized }: { onUnauthorized: () => voi
     <article className="import-export" aria-labelledby="import-export-title">
       <h1 id="import-export-title">Import and export</h1>
       <ImportForm onStarted={start} onUnauthorized={onUnauthorized} />
-      {selected && <ImportReport key={selected.id} {...selected} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
-      <PastImports refreshes={refreshes} selectedId={selected?.id ?? null} onSelect={setSelected} onUnauthorized={onUnauthorized} />
+      {selected && <ImportReport key={selected.id} {...selected} userZone={userZone} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
+      <PastImports refreshes={refreshes} selectedId={selected?.id ?? null} onSelect={setSelected} onUnauthorized={onUnauthorized} userZone={userZone} />
       <ExportMenu onUnauthorized={onUnauthorized} />
-      <CalendarFeed onUnauthorized={onUnauthorized} />
+      <CalendarFeed onUnauthorized={onUnauthorized} userZone={userZone} />
     </article>
   )
 }

@@ -180,10 +180,12 @@ export interface ImportReportProps {
   /** Called once when the import is seen finished (to refresh the list of imports). */
   onFinished?: () => void
   onUnauthorized: () => void
+  /** The user's IANA zone for the times (the browser's when null). */
+  userZone?: string | null
 }
 
 /** Under an `ApiProvider`. */
-export function ImportReport({ id, fileName, knownFinished = false, onFinished, onUnauthorized }: ImportReportProps) {
+export function ImportReport({ id, fileName, knownFinished = false, onFinished, onUnauthorized, userZone = null }: ImportReportProps) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ImportQuery, variables: { id, first: ERRORS_PAGE_SIZE } })
   useUnauthorized(error, onUnauthorized)
   const fromQuery = data?.import ?? null
@@ -221,8 +223,8 @@ export function ImportReport({ id, fileName, knownFinished = false, onFinished, 
     <section className="import-report" aria-labelledby={`report-${id}`}>
       <h2 id={`report-${id}`}>{title}</h2>
       <p className="meta">
-        {item.format.toUpperCase()} · started {formatDateTime(item.startedAt ?? item.createdAt)}
-        {item.finishedAt ? ` · finished ${formatDateTime(item.finishedAt)}` : ''}
+        {item.format.toUpperCase()} · started {formatDateTime(item.startedAt ?? item.createdAt, userZone)}
+        {item.finishedAt ? ` · finished ${formatDateTime(item.finishedAt, userZone)}` : ''}
       </p>
       <p role="status" aria-live="polite" className={item.status === 'FAILED' ? 'error' : undefined} data-testid="import-status">
         {progressText(item)}
