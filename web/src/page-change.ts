@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, type RefObject } from 'react'
 
+/** The app's name, last in every title. */
 export const APP_NAME = 'Reach out'
 
 /** "Contacts · Reach out"; the app's name alone without a page name. */
