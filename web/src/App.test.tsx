@@ -43,6 +43,8 @@ describe('App: signing in', () => {
     await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
     expect(latest().token).toBe('my-token')
     expect(localStorage.getItem(TOKEN_KEY)).toBe('my-token')
+    // The form that had focus is gone: the page that opens takes it.
+    expect(screen.getByRole('heading', { level: 1, name: 'Reach out' })).toHaveFocus()
   })
 
   it('a stored token wins over the demo token', async () => {
@@ -57,6 +59,8 @@ describe('App: signing in', () => {
     await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
     await user.click(screen.getByRole('button', { name: 'Sign out' }))
     expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+    expect(screen.getByLabelText('API token')).toHaveFocus()
+    expect(document.title).toBe('Sign in · Reach out')
     expect(localStorage.getItem(TOKEN_KEY)).toBeNull()
     expect(localStorage.getItem(SIGNED_OUT_KEY)).toBe('1')
     expect(latest().client.disposed).toBe(true)
@@ -155,6 +159,26 @@ describe('App: pages', () => {
     expect(screen.getByRole('heading', { level: 1, name: 'Import and export' })).toBeInTheDocument()
     expect(screen.getByRole('link', { name: 'Import & export' })).toHaveAttribute('aria-current', 'page')
     expect(screen.getByLabelText('Choose a file to import')).toBeInTheDocument()
+  })
+
+  it('a page change focuses the new page heading and retitles the document; the first page keeps focus where it was', async () => {
+    const { latest, user } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    expect(document.title).toBe('Suggestions · Reach out')
+    expect(document.activeElement).toBe(document.body)
+    await user.click(screen.getByRole('link', { name: 'Contacts' }))
+    expect(screen.getByRole('heading', { level: 1, name: 'Contacts' })).toHaveFocus()
+    expect(document.title).toBe('Contacts · Reach out')
+  })
+
+  it('an unknown address has a page of its own, with a heading and a way back', async () => {
+    window.history.replaceState(null, '', '/nowhere')
+    const { user } = setup({ demoToken: 'demo-token' })
+    expect(await screen.findByRole('heading', { level: 1, name: 'Page not found' })).toBeInTheDocument()
+    expect(document.title).toBe('Page not found · Reach out')
+    await user.click(screen.getByRole('link', { name: 'Go to the suggestions' }))
+    expect(window.location.pathname).toBe('/')
+    expect(screen.getByRole('heading', { level: 1, name: 'Reach out' })).toHaveFocus()
   })
 
   it('reads ?max= and ?batch= for the stream', () => {

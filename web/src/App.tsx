@@ -10,7 +10,8 @@ import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
-import { Link, matchRoute, useLocation } from './router.tsx'
+import { usePageChange } from './page-change.ts'
+import { Link, matchRoute, useLocation, type Route } from './router.tsx'
 import { SuggestionsView } from './suggestions/SuggestionsView.tsx'
 
 export interface AppProps {
@@ -41,9 +42,12 @@ export const REFUSED_NOTICE = 'Your token was rejected. Sign in again.'
 export function App({ config, storage, createClient = defaultClient, fetchConfig = fetchAppConfig }: AppProps) {
   const [token, setToken] = useState(() => initialToken(config, storage))
   const [notice, setNotice] = useState<string | null>(null)
+  // Signed in with the form: the page that opens takes focus (the form that had it is gone).
+  const [signedInHere, setSignedInHere] = useState(false)
   const signIn = (next: string) => {
     saveToken(storage, next)
     setNotice(null)
+    setSignedInHere(true)
     setToken(next)
   }
   const signOut = useCallback(
@@ -68,7 +72,7 @@ export function App({ config, storage, createClient = defaultClient, fetchConfig
     [storage, config.demoToken, fetchConfig],
   )
   if (!token) return <SignIn notice={notice} onSignIn={signIn} />
-  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} onRefused={refused} />
+  return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} onRefused={refused} focusOnMount={signedInHere} />
 }
 
 /** One API client per token, disposed on sign-out; the pages below use it through {@link ApiProvider}. */
@@ -77,11 +81,13 @@ function SignedIn({
   createClient,
   onSignOut,
   onRefused,
+  focusOnMount,
 }: {
   token: string
   createClient: (token: string) => ApiClient
   onSignOut: (reason: string | null) => void
   onRefused: (token: string) => void
+  focusOnMount: boolean
 }) {
   const [client, setClient] = useState<ApiClient | null>(null)
   useEffect(() => {
@@ -92,14 +98,25 @@ function SignedIn({
   if (!client) return null
   return (
     <ApiProvider client={client}>
-      <Pages onSignOut={onSignOut} onRefused={() => onRefused(token)} />
+      <Pages onSignOut={onSignOut} onRefused={() => onRefused(token)} focusOnMount={focusOnMount} />
     </ApiProvider>
   )
 }
 
-function Pages({ onSignOut, onRefused }: { onSignOut: (reason: string | null) => void; onRefused: () => void }) {
+/** The title of each page; null: the page's own heading (a contact's name). */
+const PAGE_TITLES: Record<Route['page'], string | null> = {
+  suggestions: 'Suggestions',
+  contacts: 'Contacts',
+  contact: null,
+  import: 'Import and export',
+  notFound: 'Page not found',
+}
+
+function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: string | null) => void; onRefused: () => void; focusOnMount: boolean }) {
   const { pathname, search } = useLocation()
   const route = matchRoute(pathname)
+  const main = useRef<HTMLElement>(null)
+  usePageChange(main, { pageKey: pathname, title: PAGE_TITLES[route.page], focusOnMount })
   // Every page reports a refused token once; the first report decides.
   const reported = useRef(false)
   const rejected = useCallback(() => {
@@ -142,15 +159,18 @@ function Pages({ onSignOut, onRefused }: { onSignOut: (reason: string | null) =>
           Sign out
         </button>
       </header>
-      <main>
+      <main ref={main}>
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
-        {route.page === 'import' && <ImportExportPage onUnauthorized={rejected} />}
+        {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
-          <p>
-            No such page. <Link to="/">Suggestions</Link>
-          </p>
+          <section className="not-found" aria-labelledby="not-found-title">
+            <h1 id="not-found-title">Page not found</h1>
+            <p>
+              Nothing is at this address. <Link to="/">Go to the suggestions</Link>
+            </p>
+          </section>
         )}
       </main>
     </>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { circleLabel, describeSlot, formatDateTime, zoneCity } from './format.ts'
+import { circleLabel, describeSlot, formatCount, formatDate, formatDateTime, formatTime, zoneCity } from './format.ts'
 
 describe('format', () => {
   const slot = { start: '2026-03-29T00:30:00.000Z', end: '2026-03-29T01:00:00.000Z' }
@@ -15,6 +15,22 @@ describe('format', () => {
 
   it('falls back to the browser zone for an unknown zone name instead of throwing', () => {
     expect(() => formatDateTime(slot.start, 'Mars/Olympus_Mons')).not.toThrow()
+  })
+
+  it('writes every date one way (en-GB, 24 h) whatever the browser language, in the zone asked for', () => {
+    // 23:30Z on 31 Dec: already the next year in Berlin, still the old one in New York.
+    const iso = '2026-12-31T23:30:00.000Z'
+    expect(formatDate(iso, 'Europe/Berlin')).toBe('1 Jan 2027')
+    expect(formatDate(iso, 'America/New_York')).toBe('31 Dec 2026')
+    expect(formatDateTime(iso, 'Europe/Berlin')).toBe('Fri 1 Jan, 00:30')
+    expect(formatTime(iso, 'Europe/Berlin')).toBe('00:30')
+    expect(formatTime('2026-06-01T13:05:00.000Z', 'UTC')).toBe('13:05')
+  })
+
+  it('writes counts with thousands separators', () => {
+    expect(formatCount(1965)).toBe('1,965')
+    expect(formatCount(0)).toBe('0')
+    expect(formatCount(1234567)).toBe('1,234,567')
   })
 
   it('names zones and circles for people', () => {

@@ -38,6 +38,13 @@ export function formatDate(iso: string, timeZone?: string | null): string {
   return formatter(timeZone ?? undefined, 'date').format(new Date(iso))
 }
 
+const counts = new Intl.NumberFormat('en-GB')
+
+/** "1,965": a count as the dates are written (en-GB), whatever the browser's language. */
+export function formatCount(n: number): string {
+  return counts.format(n)
+}
+
 /** "America/Argentina/Buenos_Aires" → "Buenos Aires": short enough for a phone. */
 export function zoneCity(zone: string): string {
   return (zone.split('/').at(-1) ?? zone).replaceAll('_', ' ')

@@ -19,8 +19,11 @@ export function useLocation(): { pathname: string; search: string } {
   return { pathname, search }
 }
 
+/** Goes to `to` as a link would: a new history entry, and a new page starts at its top (the same page with another query keeps its scroll). */
 export function navigate(to: string): void {
+  const samePage = new URL(to, window.location.href).pathname === window.location.pathname
   window.history.pushState(null, '', to)
+  if (!samePage && document.scrollingElement) document.scrollingElement.scrollTop = 0
   window.dispatchEvent(new Event(NAVIGATE))
 }
 

@@ -44,9 +44,10 @@ interface Setup {
   imports?: unknown[]
   feed?: { createdAt: string } | null
   http?: typeof fetch
+  userZone?: string
 }
 
-function setup({ importAnswer = (variables) => ({ import: { ...importNode(), errors: errorsPage(12, variables) } }), imports = [], feed = null, http }: Setup = {}) {
+function setup({ importAnswer = (variables) => ({ import: { ...importNode(), errors: errorsPage(12, variables) } }), imports = [], feed = null, http, userZone }: Setup = {}) {
   let currentFeed = feed
   const onUnauthorized = vi.fn()
   const client = createFakeClient(
@@ -66,7 +67,7 @@ function setup({ importAnswer = (variables) => ({ import: { ...importNode(), err
     http ? { fetch: http } : {},
   )
   const user = userEvent.setup()
-  renderWithClient(client, <ImportExportPage onUnauthorized={onUnauthorized} />)
+  renderWithClient(client, <ImportExportPage onUnauthorized={onUnauthorized} {...(userZone ? { userZone } : {})} />)
   return { client, user, onUnauthorized }
 }
 
@@ -308,6 +309,8 @@ describe('ImportExportPage: calendar feed', () => {
     await user.click(screen.getByRole('button', { name: 'Create feed URL' }))
     const url = await screen.findByLabelText(/Feed URL/)
     expect(url).toHaveValue('http://app.test/feeds/s3cr3t.ics')
+    // Focus follows the new URL, ready to copy.
+    await waitFor(() => expect(url).toHaveFocus())
     await screen.findByText(/A feed exists, made/)
     await user.click(screen.getByRole('button', { name: 'Copy' }))
     expect(await screen.findByText('Feed URL copied.')).toBeInTheDocument()
@@ -319,12 +322,14 @@ describe('ImportExportPage: calendar feed', () => {
     expect(await screen.findByText('Feed turned off: its URL no longer works.')).toBeInTheDocument()
     await screen.findByText('No feed.')
     expect(screen.queryByLabelText(/Feed URL/)).toBeNull()
+    // The button that had focus went away: focus is on Create, not lost to <body>.
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Create feed URL' })).toHaveFocus())
     expect(client.requests.filter((r) => r.operation === 'RotateCalendarFeed')).toHaveLength(2)
   })
 
-  it('an existing feed shows when it was made, never its URL', async () => {
-    setup({ feed: { createdAt: '2026-11-01T10:00:00.000Z' } })
-    expect(await screen.findByText(/A feed exists, made/)).toBeInTheDocument()
+  it('an existing feed shows when it was made (in the user zone, as every page), never its URL', async () => {
+    setup({ feed: { createdAt: '2026-11-01T10:00:00.000Z' }, userZone: 'Asia/Tokyo' })
+    expect(await screen.findByText('A feed exists, made Sun 1 Nov, 19:00.')).toBeInTheDocument()
     expect(screen.getByRole('button', { name: 'Rotate feed URL' })).toBeInTheDocument()
     expect(screen.queryByLabelText(/Feed URL/)).toBeNull()
   })

@@ -3,7 +3,7 @@
  * it to its report, the past imports, the exports, and the secret calendar feed of planned
  * catch-ups (created or rotated with its URL shown once, copied, turned off).
  */
-import { useCallback, useEffect, useState, type DragEvent } from 'react'
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { CalendarFeedQuery, ImportsQuery, RevokeCalendarFeed, RotateCalendarFeed } from '../api/documents.ts'
 import { apiErrorOf, type ApiError } from '../api/errors.ts'
@@ -26,10 +26,19 @@ function ImportForm({ onStarted, onUnauthorized }: { onStarted: (selected: Selec
   const [dragging, setDragging] = useState(false)
   const [uploading, setUploading] = useState<string | null>(null)
   const [problem, setProblem] = useState<string | null>(null)
+  // The file input is disabled while uploading, which takes focus from it: it gets it back after.
+  const input = useRef<HTMLInputElement>(null)
+  const refocus = useRef(false)
+  useEffect(() => {
+    if (uploading !== null || !refocus.current) return
+    refocus.current = false
+    input.current?.focus()
+  }, [uploading])
 
   const upload = async (file: File | undefined) => {
     if (!file || uploading) return
     setProblem(null)
+    refocus.current = document.activeElement === input.current
     setUploading(file.name)
     try {
       const { id } = await uploadImport(client.http, file)
@@ -64,6 +73,7 @@ function ImportForm({ onStarted, onUnauthorized }: { onStarted: (selected: Selec
         <label>
           Choose a file to import{' '}
           <input
+            ref={input}
             type="file"
             accept={ACCEPTED_FILES}
             disabled={uploading !== null}
@@ -85,7 +95,19 @@ function ImportForm({ onStarted, onUnauthorized }: { onStarted: (selected: Selec
   )
 }
 
-function PastImports({ refreshes, selectedId, onSelect, onUnauthorized }: { refreshes: number; selectedId: string | null; onSelect: (selected: Selected) => void; onUnauthorized: () => void }) {
+function PastImports({
+  refreshes,
+  selectedId,
+  onSelect,
+  onUnauthorized,
+  userZone,
+}: {
+  refreshes: number
+  selectedId: string | null
+  onSelect: (selected: Selected) => void
+  onUnauthorized: () => void
+  userZone: string | null
+}) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ImportsQuery, variables: { first: IMPORTS_LISTED } })
   useUnauthorized(error, onUnauthorized)
   useEffect(() => {
@@ -102,7 +124,7 @@ function PastImports({ refreshes, selectedId, onSelect, onUnauthorized }: { refr
         {imports.map((item) => (
           <li key={item.id} data-testid="past-import">
             <button type="button" aria-pressed={item.id === selectedId} onClick={() => onSelect({ id: item.id, knownFinished: finished(item.status) })}>
-              {formatDateTime(item.createdAt)} · {item.format.toUpperCase()}
+              {formatDateTime(item.createdAt, userZone)} · {item.format.toUpperCase()}
             </button>{' '}
             <span className={item.status === 'FAILED' ? 'error' : 'hint'}>
               {finished(item.status)
@@ -121,6 +143,7 @@ function ExportMenu({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [busy, setBusy] = useState<string | null>(null)
   const [message, setMessage] = useState<{ text: string; failed: boolean } | null>(null)
   const download = async (path: string, fileName: string) => {
+    if (busy) return
     setBusy(path)
     setMessage(null)
     try {
@@ -141,7 +164,8 @@ function ExportMenu({ onUnauthorized }: { onUnauthorized: () => void }) {
       <ul className="exports" aria-label="Export files">
         {EXPORTS.map(({ path, fileName, label }) => (
           <li key={path}>
-            <button type="button" onClick={() => void download(path, fileName)} disabled={busy !== null}>
+            {/* aria-disabled, not disabled: a disabled button loses focus, and the keyboard user with it. */}
+            <button type="button" onClick={() => void download(path, fileName)} aria-disabled={busy !== null}>
               {busy === path ? `Preparing ${fileName}…` : label}
             </button>
           </li>
@@ -154,7 +178,7 @@ function ExportMenu({ onUnauthorized }: { onUnauthorized: () => void }) {
   )
 }
 
-function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
+function CalendarFeed({ onUnauthorized, userZone }: { onUnauthorized: () => void; userZone: string | null }) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: CalendarFeedQuery })
   useUnauthorized(error, onUnauthorized)
   const [rotation, rotate] = useMutation(RotateCalendarFeed)
@@ -163,22 +187,39 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [url, setUrl] = useState<string | null>(null)
   const [message, setMessage] = useState<{ text: string; failed: boolean } | null>(null)
   const feed = data?.calendarFeed ?? null
+  const saving = rotation.fetching || revocation.fetching
+  // After an action, focus goes where the user will want it, never to <body> with a button that went away:
+  // the new URL (selected, to copy), or the Create button once the feed is off.
+  const urlField = useRef<HTMLInputElement>(null)
+  const rotateButton = useRef<HTMLButtonElement>(null)
+  const [focusNext, setFocusNext] = useState<'url' | 'rotate' | null>(null)
+  useEffect(() => {
+    if (!focusNext) return
+    const target = focusNext === 'url' ? urlField.current : rotateButton.current
+    if (!target) return
+    target.focus()
+    setFocusNext(null)
+  }, [focusNext, url, data])
 
   const onRotate = async () => {
+    if (saving) return
     setMessage(null)
     const result = await rotate({})
     if (!result.data) return setMessage({ text: `Could not make a feed URL: ${result.error ? apiErrorOf(result.error).message : 'unknown error'}`, failed: true })
     const made = result.data.rotateCalendarFeed.url
     // A calendar app needs the whole address, whatever form the server gives it in.
     setUrl(made ? new URL(made, window.location.href).href : null)
+    setFocusNext('url')
     setMessage({ text: feed ? 'New feed URL made; the old one no longer works.' : 'Feed URL made.', failed: false })
     reexecute({ requestPolicy: 'network-only' })
   }
   const onRevoke = async () => {
+    if (saving) return
     setMessage(null)
     const result = await revoke({})
     if (!result.data) return setMessage({ text: `Could not turn the feed off: ${result.error ? apiErrorOf(result.error).message : 'unknown error'}`, failed: true })
     setUrl(null)
+    setFocusNext('rotate')
     setMessage({ text: 'Feed turned off: its URL no longer works.', failed: false })
     reexecute({ requestPolicy: 'network-only' })
   }
@@ -191,7 +232,6 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
       setMessage({ text: 'Could not copy: select the URL and copy it.', failed: true })
     }
   }
-  const saving = rotation.fetching || revocation.fetching
 
   return (
     <section aria-labelledby="feed-title">
@@ -199,12 +239,12 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
       <p className="hint">A private address your calendar app can subscribe to, to show the catch-ups you planned. Anyone with the address can read it.</p>
       {error && !data && <p role="alert">Could not load the feed: {apiErrorOf(error).message}</p>}
       {!data && fetching && <p aria-busy="true">Loading…</p>}
-      {data && <p data-testid="feed-state">{feed ? `A feed exists, made ${formatDateTime(feed.createdAt)}.` : 'No feed.'}</p>}
+      {data && <p data-testid="feed-state">{feed ? `A feed exists, made ${formatDateTime(feed.createdAt, userZone)}.` : 'No feed.'}</p>}
       {url && (
         <div className="feed-url">
           <label>
             Feed URL (shown once: copy it now){' '}
-            <input type="text" readOnly value={url} onFocus={(event) => event.target.select()} />
+            <input ref={urlField} type="text" readOnly value={url} onFocus={(event) => event.target.select()} />
           </label>
           <button type="button" onClick={() => void copy()}>
             Copy
@@ -213,11 +253,11 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
       )}
       {data && (
         <p className="actions">
-          <button type="button" onClick={() => void onRotate()} disabled={saving}>
+          <button ref={rotateButton} type="button" onClick={() => void onRotate()} aria-disabled={saving}>
             {feed ? 'Rotate feed URL' : 'Create feed URL'}
           </button>
           {feed && (
-            <button type="button" onClick={() => void onRevoke()} disabled={saving}>
+            <button type="button" onClick={() => void onRevoke()} aria-disabled={saving}>
               Turn off feed
             </button>
           )}
@@ -230,8 +270,8 @@ function CalendarFeed({ onUnauthorized }: { onUnauthorized: () => void }) {
   )
 }
 
-/** Under an `ApiProvider`. */
-export function ImportExportPage({ onUnauthorized }: { onUnauthorized: () => void }) {
+/** Under an `ApiProvider`. Times are shown in `userZone` (me.timezone; the browser's while unknown), as on the other pages. */
+export function ImportExportPage({ onUnauthorized, userZone = null }: { onUnauthorized: () => void; userZone?: string | null }) {
   const [selected, setSelected] = useState<Selected | null>(null)
   const [refreshes, setRefreshes] = useState(0)
   const refreshList = useCallback(() => setRefreshes((n) => n + 1), [])
@@ -246,10 +286,10 @@ export function ImportExportPage({ onUnauthorized }: { onUnauthorized: () => voi
     <article className="import-export" aria-labelledby="import-export-title">
       <h1 id="import-export-title">Import and export</h1>
       <ImportForm onStarted={start} onUnauthorized={onUnauthorized} />
-      {selected && <ImportReport key={selected.id} {...selected} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
-      <PastImports refreshes={refreshes} selectedId={selected?.id ?? null} onSelect={setSelected} onUnauthorized={onUnauthorized} />
+      {selected && <ImportReport key={selected.id} {...selected} userZone={userZone} onFinished={refreshList} onUnauthorized={onUnauthorized} />}
+      <PastImports refreshes={refreshes} selectedId={selected?.id ?? null} onSelect={setSelected} onUnauthorized={onUnauthorized} userZone={userZone} />
       <ExportMenu onUnauthorized={onUnauthorized} />
-      <CalendarFeed onUnauthorized={onUnauthorized} />
+      <CalendarFeed onUnauthorized={onUnauthorized} userZone={userZone} />
     </article>
   )
 }

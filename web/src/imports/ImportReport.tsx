@@ -8,7 +8,7 @@ import { useClient, useQuery } from 'urql'
 import { ImportProgressSubscription, ImportQuery } from '../api/documents.ts'
 import { apiErrorOf, type ApiError } from '../api/errors.ts'
 import { useApiClient, useUnauthorized } from '../api/provider.tsx'
-import { formatDateTime } from '../format.ts'
+import { formatCount as count, formatDateTime } from '../format.ts'
 import type { ResultOf } from '../graphql.ts'
 import { REJECTED_ROWS_HEADER, rejectedRowsCsv, saveBlob, type RejectedRow } from './files.ts'
 
@@ -23,8 +23,6 @@ export const DOWNLOAD_PAGE_SIZE = 100
 export const POLL_INTERVAL_MS = 2000
 
 export const finished = (status: ImportStatus) => status === 'SUCCEEDED' || status === 'FAILED'
-
-const count = (n: number) => n.toLocaleString('en-GB')
 
 /** What the progress line says: "Waiting to start", "Importing: 1,200 of 5,000 rows", "Finished", "Failed: …". */
 export function progressText(item: Pick<ImportSummary, 'status' | 'done' | 'total' | 'error'>): string {
@@ -182,10 +180,12 @@ export interface ImportReportProps {
   /** Called once when the import is seen finished (to refresh the list of imports). */
   onFinished?: () => void
   onUnauthorized: () => void
+  /** The user's IANA zone for the times (the browser's when null). */
+  userZone?: string | null
 }
 
 /** Under an `ApiProvider`. */
-export function ImportReport({ id, fileName, knownFinished = false, onFinished, onUnauthorized }: ImportReportProps) {
+export function ImportReport({ id, fileName, knownFinished = false, onFinished, onUnauthorized, userZone = null }: ImportReportProps) {
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ImportQuery, variables: { id, first: ERRORS_PAGE_SIZE } })
   useUnauthorized(error, onUnauthorized)
   const fromQuery = data?.import ?? null
@@ -223,8 +223,8 @@ export function ImportReport({ id, fileName, knownFinished = false, onFinished, 
     <section className="import-report" aria-labelledby={`report-${id}`}>
       <h2 id={`report-${id}`}>{title}</h2>
       <p className="meta">
-        {item.format.toUpperCase()} · started {formatDateTime(item.startedAt ?? item.createdAt)}
-        {item.finishedAt ? ` · finished ${formatDateTime(item.finishedAt)}` : ''}
+        {item.format.toUpperCase()} · started {formatDateTime(item.startedAt ?? item.createdAt, userZone)}
+        {item.finishedAt ? ` · finished ${formatDateTime(item.finishedAt, userZone)}` : ''}
       </p>
       <p role="status" aria-live="polite" className={item.status === 'FAILED' ? 'error' : undefined} data-testid="import-status">
         {progressText(item)}
