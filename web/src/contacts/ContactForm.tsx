@@ -7,7 +7,7 @@ import { useCallback, useEffect, useId, useReducer, useRef, type FormEvent, type
 import { useMutation, useQuery } from 'urql'
 import { CreateContact, GroupsQuery, SetContactGroups, UpdateContact, type ContactFields } from '../api/documents.ts'
 import { CIRCLES, circleLabel } from '../format.ts'
-import { FieldError, formErrorsOf, invalidProps, type FormErrors } from '../forms/field-errors.ts'
+import { FieldError, formErrorsOf, invalidProps, type FormErrors } from '../forms/field-errors.tsx'
 import type { ResultOf } from '../graphql.ts'
 import { useEscapeKey } from '../keyboard.ts'
 import {

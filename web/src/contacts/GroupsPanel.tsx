@@ -7,7 +7,7 @@ import { useMemo, useRef, useState, type FormEvent } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { CreateGroup, DeleteGroup, GroupsQuery, UpdateGroup, type GroupFields } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
-import { FieldError, formErrorsOf, invalidProps, NO_ERRORS } from '../forms/field-errors.ts'
+import { FieldError, formErrorsOf, invalidProps, NO_ERRORS } from '../forms/field-errors.tsx'
 import type { ResultOf } from '../graphql.ts'
 import { frequencyLabel } from './ContactForm.tsx'
 import { FREQUENCIES, type Frequency } from './contact-form-state.ts'
@@ -61,7 +61,7 @@ function CreateGroupForm({ onCreated }: { onCreated: (group: Group) => void }) {
     onCreated(result.data.createGroup)
   }
   return (
-    <form className="inline-form new-group" onSubmit={submit} aria-label="New group" noValidate>
+    <form className="inline-form new-group" onSubmit={submit} aria-label="Create a group" noValidate>
       <label htmlFor="new-group-name">New group</label>
       <input id="new-group-name" ref={input} value={name} onChange={(event) => setName(event.target.value)} {...invalidProps('new-group', 'name', errors)} />
       <FieldError formId="new-group" field="name" errors={errors} />

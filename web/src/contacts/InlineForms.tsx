@@ -4,7 +4,7 @@
  * Escape, which would close the whole panel); the row gives focus back to its opener.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
-import { FieldError, invalidProps, NO_ERRORS, type FormErrors } from '../forms/field-errors.ts'
+import { FieldError, invalidProps, NO_ERRORS, type FormErrors } from '../forms/field-errors.tsx'
 
 /** Escape inside the form cancels it (and only it). */
 function escapeCancels(onCancel: () => void) {
@@ -22,7 +22,10 @@ export function RenameForm({ current, what, onRename, onCancel }: { current: str
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS)
   const [saving, setSaving] = useState(false)
   const input = useRef<HTMLInputElement>(null)
-  useEffect(() => input.current?.select(), [])
+  useEffect(() => {
+    input.current?.focus()
+    input.current?.select()
+  }, [])
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     if (!name.trim()) return setErrors({ fields: { name: 'Enter a name.' }, form: null })

@@ -8,7 +8,7 @@ import { useMutation, useQuery } from 'urql'
 import { ContactInteractionsQuery, LogInteraction, type ContactFields } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { formatDateTime } from '../format.ts'
-import { FieldError, formErrorsOf, invalidProps, NO_ERRORS } from '../forms/field-errors.ts'
+import { FieldError, formErrorsOf, invalidProps, NO_ERRORS } from '../forms/field-errors.tsx'
 import type { ResultOf } from '../graphql.ts'
 import { localDate, localNoon } from './contact-form-state.ts'
 

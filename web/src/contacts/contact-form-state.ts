@@ -4,7 +4,7 @@
  * the errors next to the fields.
  */
 import type { Circle } from '../format.ts'
-import { NO_ERRORS, type FormErrors } from '../forms/field-errors.ts'
+import { NO_ERRORS, type FormErrors } from '../forms/field-errors.tsx'
 import type { ResultOf, VariablesOf } from '../graphql.ts'
 import type { ContactFields, CreateContact, UpdateContact } from '../api/documents.ts'
 

@@ -8,14 +8,28 @@ import { useCallback, useEffect, useRef, type RefObject } from 'react'
  */
 export function useFocusAfterRemoval(keys: readonly string[], list: RefObject<HTMLElement | null>, heading: RefObject<HTMLElement | null>) {
   const pending = useRef<{ key: string; index: number } | null>(null)
+  const current = useRef(keys)
+  current.current = keys
+  const focusAt = useCallback(
+    (index: number) => {
+      pending.current = null
+      const rows = list.current ? [...list.current.querySelectorAll<HTMLElement>(':scope > li')] : []
+      const row = rows[Math.min(index, rows.length - 1)]
+      const target = row?.querySelector<HTMLElement>('button') ?? heading.current
+      target?.focus()
+    },
+    [list, heading],
+  )
   useEffect(() => {
     const removal = pending.current
-    if (!removal || keys.includes(removal.key)) return
-    pending.current = null
-    const rows = list.current ? [...list.current.querySelectorAll<HTMLElement>(':scope > li')] : []
-    const row = rows[Math.min(removal.index, rows.length - 1)]
-    const target = row?.querySelector<HTMLElement>('button') ?? heading.current
-    target?.focus()
-  }, [keys, list, heading])
-  return useCallback((key: string, index: number) => void (pending.current = { key, index }), [])
+    if (removal && !keys.includes(removal.key)) focusAt(removal.index)
+  }, [keys, focusAt])
+  return useCallback(
+    (key: string, index: number) => {
+      pending.current = { key, index }
+      // The list may have answered again already.
+      if (!current.current.includes(key)) focusAt(index)
+    },
+    [focusAt],
+  )
 }
