@@ -14,7 +14,9 @@
  *   id when it had none, and `customNotes` only when it had none. Never the circle, frequency,
  *   lastContactDate or the user's notes. When the record's hash (`importHash`, sha256 of the mapped
  *   fields) is the one stored, or nothing would change, it is `unchanged` and nothing is written.
- * - Labels become groups (created when missing, within the groups quota) and tags.
+ * - Labels become groups (created when missing, within the groups quota) and tags. A contact put in a
+ *   group with a default cadence, and without a frequency of its own, takes that cadence
+ *   (contacts/inherited-cadence.ts), in the batch's transaction.
  *
  * Nothing is announced: the import job announces once per import (or per few seconds).
  */
@@ -22,6 +24,7 @@ import { createHash } from 'node:crypto'
 import type { CountryCode } from 'libphonenumber-js'
 import { DEFAULT_QUOTAS } from '../../config.ts'
 import { computeNextDueAt } from '../../contacts/cadence.ts'
+import { recomputeInheritedCadence } from '../../contacts/inherited-cadence.ts'
 import { isUuid, newUuidV7 } from '../../db/uuid.ts'
 import type { PrismaClient } from '../../generated/prisma/client.ts'
 import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
@@ -358,6 +361,8 @@ export async function applyContactBatch(
         }
       }
       const created = creates.slice(0, allowed)
+      // Contacts written into groups: their cadence may now come from a group's default.
+      const grouped: string[] = []
       if (created.length > 0) {
         const nextDueAt = computeNextDueAt({ lastContactDate: null, frequencyPreference: null, dunbarCircle: null, createdAt: now })
         const rows: CreatedRow[] = created.map((person) => ({
@@ -386,6 +391,7 @@ export async function applyContactBatch(
         for (let at = 0; at < rows.length; at += CREATE_CHUNK) {
           await tx.$executeRawUnsafe(INSERT_SQL, JSON.stringify(rows.slice(at, at + CREATE_CHUNK)), userId, now.toISOString(), nextDueAt.toISOString())
         }
+        for (const row of rows) if (row.groupIds.length > 0) grouped.push(row.id)
         for (const person of created) {
           counts.created++
           counts.updated += person.records.length - 1
@@ -408,6 +414,8 @@ export async function applyContactBatch(
       for (let at = 0; at < changedRows.length; at += CREATE_CHUNK) {
         await tx.$executeRawUnsafe(UPDATE_SQL, JSON.stringify(changedRows.slice(at, at + CREATE_CHUNK)), now.toISOString(), userId)
       }
+      for (const row of changedRows) if (row.groupIds.length > 0) grouped.push(row.id)
+      if (grouped.length > 0) await recomputeInheritedCadence(tx, userId, { contactIds: grouped }, now)
     },
     { timeout: 120_000, maxWait: 30_000 },
   )
