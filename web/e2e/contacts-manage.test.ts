@@ -23,7 +23,18 @@ function daysAgo(days: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
 }
 /** The page scrolls sideways when anything is wider than the viewport. */
-const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+const horizontalOverflow = (page: Page) =>
+  page.evaluate(() => {
+    const overflow = document.documentElement.scrollWidth - document.documentElement.clientWidth
+    if (overflow > 0) {
+      const wide = [...document.querySelectorAll('body *')].filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      return `${overflow}px: ${wide
+        .slice(0, 5)
+        .map((element) => `${element.tagName.toLowerCase()}.${element.className} (${Math.round(element.getBoundingClientRect().right)})`)
+        .join(', ')}`
+    }
+    return overflow
+  })
 
 describe.skipIf(!enabled)('managing contacts in Chromium', () => {
   let demo: DemoServer
@@ -48,8 +59,8 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     if (fields.often) await form.getByLabel('How often').selectOption(fields.often)
     if (fields.lastTalked) await form.getByLabel('Last talked').fill(fields.lastTalked)
     for (const tag of fields.tags ?? []) {
-      await form.getByLabel('Tags').fill(tag)
-      await form.getByLabel('Tags').press('Enter')
+      await form.getByLabel('Tags', { exact: true }).fill(tag)
+      await form.getByLabel('Tags', { exact: true }).press('Enter')
     }
     for (const group of fields.groups ?? []) await form.getByLabel(group, { exact: true }).check()
     await form.getByRole('button', { name: 'Add contact' }).click()
@@ -154,6 +165,7 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       // Fixed, it saves and reads as a date.
       await birthday.fill('--03-12')
       await form.getByRole('button', { name: 'Save changes' }).click()
+      await page.screenshot({ path: screenshotPath('contacts-3-bad-input-fixed') })
       await page.getByText('Saved Bad Input Test.').waitFor()
       await page.getByText(/^12 Mar \((today|tomorrow|in \d+ (days|weeks|months))\)$/).waitFor()
     } finally {
@@ -172,6 +184,7 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await log.getByRole('button', { name: 'Log interaction' }).click()
       await log.getByText('Interaction logged.').waitFor()
       await page.getByTestId('interaction').first().getByText('Lunch five days ago').waitFor()
+      await log.getByLabel('Kind').selectOption('CALL')
       await log.getByRole('button', { name: 'Yesterday' }).click()
       await log.getByLabel('Note').fill('I called yesterday')
       await log.getByRole('button', { name: 'Log interaction' }).click()
@@ -289,8 +302,8 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await page.getByRole('button', { name: 'Add contact' }).click()
       const form = page.getByRole('form', { name: 'New contact' })
       for (const tag of ['a-very-long-tag-that-would-not-fit-on-a-phone-screen-at-all', 'family', 'climbing', 'old friends from school', 'work']) {
-        await form.getByLabel('Tags').fill(tag)
-        await form.getByLabel('Tags').press('Enter')
+        await form.getByLabel('Tags', { exact: true }).fill(tag)
+        await form.getByLabel('Tags', { exact: true }).press('Enter')
       }
       expect(await horizontalOverflow(page)).toBe(0)
       await page.screenshot({ path: screenshotPath('contacts-6-form-360px'), fullPage: true })

@@ -199,7 +199,7 @@ export function ContactForm({ contact, onSaved, onCancel }: ContactFormProps) {
       <div className="form-row">
         <label htmlFor={`${formId}-tags`}>Tags</label>
         {values.tags.length > 0 && (
-          <ul className="chips" aria-label="Tags">
+          <ul className="chips" aria-label="Chosen tags">
             {values.tags.map((tag) => (
               <li key={tag} className="chip">
                 <span>{tag}</span>

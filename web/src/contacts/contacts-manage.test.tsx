@@ -144,7 +144,7 @@ describe('ContactForm', () => {
     await user.selectOptions(within(form).getByLabelText('How often'), 'BIWEEKLY')
     await user.type(within(form).getByLabelText('Tags'), 'climbing{Enter}old friends{Enter}oops{Enter}')
     await user.click(within(form).getByRole('button', { name: 'Remove tag oops' }))
-    expect(within(within(form).getByRole('list', { name: 'Tags' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['climbing×', 'old friends×'])
+    expect(within(within(form).getByRole('list', { name: 'Chosen tags' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['climbing×', 'old friends×'])
     await user.click(await within(form).findByLabelText('Climbing'))
     await user.click(within(form).getByRole('button', { name: 'Add contact' }))
     await waitFor(() => expect(onSaved).toHaveBeenCalled())
