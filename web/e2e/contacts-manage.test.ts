@@ -263,12 +263,13 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     }
   })
 
-  it('back from a contact keeps the search, the pages and the scroll position', async () => {
+  it('back from a contact keeps the search, the sort, the pages and the scroll position', async () => {
     const page = await context.newPage()
     try {
       await page.goto(`${demo.origin}/contacts`)
+      await page.getByLabel('Sort by').selectOption('last')
       await page.getByLabel('Search').fill('a')
-      await page.waitForURL(/\?q=a$/)
+      await page.waitForURL(/\?q=a&sort=last$/)
       await page.getByTestId('contact-row').nth(49).waitFor()
       await page.locator('.list-end').scrollIntoViewIfNeeded()
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-row]').length >= 100)
@@ -281,8 +282,9 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await row.locator('a').click()
       await page.getByRole('heading', { level: 1, name }).waitFor()
       await page.goBack()
-      await page.waitForURL(/\/contacts\?q=a$/)
+      await page.waitForURL(/\/contacts\?q=a&sort=last$/)
       expect(await page.getByLabel('Search').inputValue()).toBe('a')
+      expect(await page.getByLabel('Sort by').inputValue()).toBe('last')
       await expect.poll(() => page.evaluate(() => window.scrollY), { timeout: 5000 }).toBeGreaterThan(scrolled - 5)
       expect(Math.abs((await page.evaluate(() => window.scrollY)) - scrolled)).toBeLessThanOrEqual(5)
       expect(await page.getByTestId('contact-row').nth(80).locator('a').textContent()).toBe(name)
