@@ -10,7 +10,7 @@
  * - no match: the contact is created (createMany), with its `nextDueAt` (cadence.ts: due from now) and a
  *   unit of the contacts quota each; past the quota the rest are Rejected (QUOTA_EXCEEDED);
  * - a match: only imported fields change: name, the e-mails and phones (the union, the first stays
- *   primary), the social profiles, location, time zone, birthday, tags and groups (unions), the external
+ *   primary), the social profiles, location, time zone, birthday, anniversary, tags and groups (unions), the external
  *   id when it had none, and `customNotes` only when it had none. Never the circle, frequency,
  *   lastContactDate or the user's notes. When the record's hash (`importHash`, sha256 of the mapped
  *   fields) is the one stored, or nothing would change, it is `unchanged` and nothing is written.
@@ -60,6 +60,7 @@ interface Merged
     ImportedContact,
     'name' | 'emails' | 'phones' | 'linkedIn' | 'instagram' | 'xHandle' | 'otherSocialMedia' | 'location' | 'timezone' | 'customNotes' | 'birthday' | 'groups' | 'source'
   > {
+  anniversary: string | null
   records: ImportedContact[]
   externalIds: string[]
   matchKeys: string[]
@@ -83,6 +84,7 @@ interface Existing {
   timezone: string | null
   customNotes: string | null
   birthday: string | null
+  anniversary: string | null
   tags: string[]
   groupIds: string[]
   importHash: string | null
@@ -110,7 +112,7 @@ const LOOKUP_IDS_SQL = `SELECT x.id FROM unnest($2::text[]) AS e(ext)
 
 /** Then those rows by primary key ($1 the ids; `id IN (subquery)` was planned as a scan of the whole table). */
 const LOOKUP_SQL = `SELECT id::text, "externalId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
-  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds"::text[] AS "groupIds", "importHash"
+  "otherSocialMedia", location, timezone, "customNotes", birthday, anniversary, tags, "groupIds"::text[] AS "groupIds", "importHash"
 FROM "Contact" WHERE id = ANY($1::uuid[]) ORDER BY id`
 
 function unionEmails(base: readonly string[], extra: readonly string[]): string[] {
@@ -184,6 +186,7 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
     timezone: first!.timezone,
     customNotes: first!.customNotes,
     birthday: first!.birthday,
+    anniversary: first!.anniversary ?? null,
     groups: [...first!.groups],
     source: first!.source,
     matchKeys: [],
@@ -200,6 +203,7 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
     merged.timezone ??= record.timezone
     merged.customNotes ??= record.customNotes
     merged.birthday ??= record.birthday
+    merged.anniversary ??= record.anniversary ?? null
     merged.groups = union(merged.groups, record.groups, CONTACT_LIMITS.tags)
   }
   merged.matchKeys = keyMaker.keys(merged.emails, merged.phones)
@@ -210,6 +214,8 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
 export function importHashOf(merged: Omit<Merged, 'records' | 'matchKeys'>): string {
   const { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source } = merged
   const fields = { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source }
+  // The anniversary only when there is one: a record without keeps the hash it had before anniversaries were read.
+  if (merged.anniversary) Object.assign(fields, { anniversary: merged.anniversary })
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
 }
 
@@ -381,6 +387,7 @@ export async function applyContactBatch(
           timezone: person.timezone,
           customNotes: person.customNotes,
           birthday: person.birthday,
+          anniversary: person.anniversary,
           tags: person.groups,
           groupIds: idsOf(person.groups),
           source: person.source,
@@ -434,13 +441,13 @@ interface CreatedRow extends Omit<UpdatedRow, 'externalId'> {
  * (not archived, no circle, frequency or last contact).
  */
 const INSERT_SQL = `INSERT INTO "Contact" (id, "userId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
-  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds", source, "externalId", "importHash", "createdAt", "updatedAt", "nextDueAt")
+  "otherSocialMedia", location, timezone, "customNotes", birthday, anniversary, tags, "groupIds", source, "externalId", "importHash", "createdAt", "updatedAt", "nextDueAt")
 SELECT v.id, $2::uuid, v.name, v.email, v.phone, v.emails, v.phones, v."matchKeys", v."linkedIn", v.instagram, v."xHandle",
-  v."otherSocialMedia", v.location, v.timezone, v."customNotes", v.birthday, v.tags, v."groupIds", v.source::"ContactSource", v."externalId",
+  v."otherSocialMedia", v.location, v.timezone, v."customNotes", v.birthday, v.anniversary, v.tags, v."groupIds", v.source::"ContactSource", v."externalId",
   v."importHash", $3::timestamp, $3::timestamp, $4::timestamp
 FROM jsonb_to_recordset($1::jsonb) AS v(
   id uuid, name text, email text, phone text, emails text[], phones text[], "matchKeys" text[], "linkedIn" text, instagram text,
-  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, tags text[],
+  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, anniversary text, tags text[],
   "groupIds" uuid[], source text, "externalId" text, "importHash" text)`
 
 /** The columns an import updates, as one row of {@link UPDATE_SQL}'s `jsonb_to_recordset`. */
@@ -460,6 +467,7 @@ interface UpdatedRow {
   timezone: string | null
   customNotes: string | null
   birthday: string | null
+  anniversary: string | null
   tags: string[]
   groupIds: string[]
   externalId: string | null
@@ -474,11 +482,11 @@ interface UpdatedRow {
 const UPDATE_SQL = `UPDATE "Contact" AS c SET
   name = v.name, email = v.email, phone = v.phone, emails = v.emails, phones = v.phones, "matchKeys" = v."matchKeys",
   "linkedIn" = v."linkedIn", instagram = v.instagram, "xHandle" = v."xHandle", "otherSocialMedia" = v."otherSocialMedia",
-  location = v.location, timezone = v.timezone, "customNotes" = v."customNotes", birthday = v.birthday,
+  location = v.location, timezone = v.timezone, "customNotes" = v."customNotes", birthday = v.birthday, anniversary = v.anniversary,
   tags = v.tags, "groupIds" = v."groupIds", "externalId" = v."externalId", "importHash" = v."importHash", "updatedAt" = $2::timestamp
 FROM jsonb_to_recordset($1::jsonb) AS v(
   id uuid, name text, email text, phone text, emails text[], phones text[], "matchKeys" text[], "linkedIn" text, instagram text,
-  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, tags text[],
+  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, anniversary text, tags text[],
   "groupIds" uuid[], "externalId" text, "importHash" text)
 WHERE c.id = v.id AND c."userId" = $3::uuid`
 
@@ -504,6 +512,7 @@ function updateOf(contact: Existing, person: Merged, hash: string, groupIds: str
     timezone: person.timezone ?? contact.timezone,
     customNotes: contact.customNotes ?? person.customNotes,
     birthday: person.birthday ?? contact.birthday,
+    anniversary: person.anniversary ?? contact.anniversary,
     tags: union(contact.tags, person.groups, CONTACT_LIMITS.tags),
     groupIds: union(contact.groupIds, groupIds, 100),
     // A contact found by its own id (the UID of its export) keeps having none: its id is its identity.
