@@ -16,6 +16,7 @@ import {
   createInput,
   FORM_FIELDS,
   FREQUENCIES,
+  frequencyLabel,
   initialFormState,
   updateInput,
   valuesOf,
@@ -32,17 +33,6 @@ export interface ContactFormProps {
   contact?: Contact
   onSaved: (contact: Contact) => void
   onCancel: () => void
-}
-
-/** "Weekly", "Every two weeks"…: what a frequency means to a person. */
-export const frequencyLabel: Record<string, string> = {
-  WEEKLY: 'Weekly',
-  BIWEEKLY: 'Every two weeks',
-  MONTHLY: 'Monthly',
-  QUARTERLY: 'Quarterly',
-  BIANNUAL: 'Twice a year',
-  YEARLY: 'Yearly',
-  FLEXIBLE: 'Flexible (follows the circle)',
 }
 
 interface TextInputSpec {

@@ -36,7 +36,6 @@ import { TagsPanel } from './TagsPanel.tsx'
 import './contacts.css'
 
 export const PAGE_SIZE = 50
-export type { ContactFilters }
 
 /** Text filters wait for a pause in typing before asking the server. */
 function useDebounced<T>(value: T, ms: number): T {

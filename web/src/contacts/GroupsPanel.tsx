@@ -9,8 +9,7 @@ import { CreateGroup, DeleteGroup, GroupsQuery, UpdateGroup, type GroupFields } 
 import { apiErrorOf } from '../api/errors.ts'
 import { FieldError, formErrorsOf, invalidProps, NO_ERRORS } from '../forms/field-errors.tsx'
 import type { ResultOf } from '../graphql.ts'
-import { frequencyLabel } from './ContactForm.tsx'
-import { FREQUENCIES, type Frequency } from './contact-form-state.ts'
+import { FREQUENCIES, frequencyLabel, type Frequency } from './contact-form-state.ts'
 import { ConfirmDelete, RenameForm } from './InlineForms.tsx'
 import { useFocusAfterRemoval } from './row-focus.ts'
 import { GROUP_WRITE } from './writes.ts'
@@ -22,7 +21,7 @@ const members = (count: number) => `${count} ${count === 1 ? 'member' : 'members
 /** What a group's default cadence does, in words. */
 export function defaultCadenceText(group: Pick<Group, 'defaultFrequency' | 'memberCount'>): string {
   if (!group.defaultFrequency) return 'No default cadence'
-  return `${frequencyLabel[group.defaultFrequency]}: applies to ${members(group.memberCount)} without their own cadence`
+  return `${frequencyLabel[group.defaultFrequency as Frequency]}: applies to ${members(group.memberCount)} without their own cadence`
 }
 
 function FrequencySelect({ id, value, onChange, describedBy }: { id: string; value: string; onChange: (value: Frequency | '') => void; describedBy?: string }) {

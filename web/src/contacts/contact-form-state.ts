@@ -11,6 +11,17 @@ import type { ContactFields, CreateContact, UpdateContact } from '../api/documen
 export const FREQUENCIES = ['WEEKLY', 'BIWEEKLY', 'MONTHLY', 'QUARTERLY', 'BIANNUAL', 'YEARLY', 'FLEXIBLE'] as const
 export type Frequency = (typeof FREQUENCIES)[number]
 
+/** "Weekly", "Every two weeks"…: what a frequency means to a person. */
+export const frequencyLabel: Record<Frequency, string> = {
+  WEEKLY: 'Weekly',
+  BIWEEKLY: 'Every two weeks',
+  MONTHLY: 'Monthly',
+  QUARTERLY: 'Quarterly',
+  BIANNUAL: 'Twice a year',
+  YEARLY: 'Yearly',
+  FLEXIBLE: 'Flexible (follows the circle)',
+}
+
 /** The text fields, as both inputs take them. */
 export const TEXT_FIELDS = ['name', 'email', 'phone', 'linkedIn', 'instagram', 'xHandle', 'location', 'timezone', 'birthday', 'anniversary', 'customNotes'] as const
 export type TextField = (typeof TEXT_FIELDS)[number]
