@@ -144,7 +144,7 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     }
   })
 
-  it("the server's BAD_USER_INPUT shows next to its field; the edit form and contact page pass axe", async () => {
+  it("the server's BAD_USER_INPUT shows next to its field; archive and unarchive are announced; the edit form and contact page pass axe", async () => {
     const page = await context.newPage()
     try {
       await addContact(page, { name: 'Bad Input Test' })
@@ -168,6 +168,16 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await page.screenshot({ path: screenshotPath('contacts-3-bad-input-fixed') })
       await page.getByText('Saved Bad Input Test.').waitFor()
       await page.getByText(/^12 Mar \((today|tomorrow|in \d+ (days|weeks|months))\)$/).waitFor()
+      // Archive: announced, focus stays on the button (now Unarchive), and it leaves the list of active contacts.
+      await page.getByRole('button', { name: 'Archive Bad Input Test' }).click()
+      await page.getByRole('status').filter({ hasText: 'Bad Input Test is archived: no longer suggested.' }).waitFor()
+      const unarchive = page.getByRole('button', { name: 'Unarchive Bad Input Test' })
+      expect(await unarchive.evaluate((element) => element === document.activeElement)).toBe(true)
+      const { contacts } = await api<{ contacts: { totalCount: number } }>('{ contacts(first: 1, filter: { search: "Bad Input Test" }) { totalCount } }')
+      expect(contacts.totalCount).toBe(0)
+      expect(await axeViolations(page)).toEqual([])
+      await unarchive.click()
+      await page.getByRole('status').filter({ hasText: 'Bad Input Test is active again.' }).waitFor()
     } finally {
       await page.close()
     }
@@ -189,6 +199,8 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await log.getByLabel('Note').fill('I called yesterday')
       await log.getByRole('button', { name: 'Log interaction' }).click()
       await page.getByRole('heading', { name: 'History (2)' }).waitFor()
+      // Focus stays on the button (a button disabled while saving would have dropped it to <body>).
+      expect(await log.getByRole('button', { name: 'Log interaction' }).evaluate((element) => element === document.activeElement)).toBe(true)
       const items = page.getByTestId('interaction')
       expect(await items.nth(0).textContent()).toContain('I called yesterday')
       expect(await items.nth(0).textContent()).toMatch(/^Call /)

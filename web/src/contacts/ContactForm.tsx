@@ -231,7 +231,7 @@ export function ContactForm({ contact, onSaved, onCancel }: ContactFormProps) {
         </p>
       )}
       <div className="actions">
-        <button type="submit" disabled={state.saving}>
+        <button type="submit" aria-disabled={state.saving}>
           {state.saving ? 'Saving…' : contact ? 'Save changes' : 'Add contact'}
         </button>
         <button type="button" onClick={onCancel}>

@@ -77,6 +77,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
   const today = new Date()
 
   const toggleArchived = async () => {
+    if (archiving) return
     setArchiveError(null)
     const archived = !contact.archived
     const result = await archiveContact({ id: contact.id, archived }, CONTACT_WRITE)
@@ -98,7 +99,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
         <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-expanded={editing}>
           Edit {contact.name}
         </button>
-        <button type="button" onClick={toggleArchived} disabled={archiving}>
+        <button type="button" onClick={toggleArchived} aria-disabled={archiving}>
           {contact.archived ? `Unarchive ${contact.name}` : `Archive ${contact.name}`}
         </button>
       </div>

@@ -45,6 +45,7 @@ function CreateGroupForm({ onCreated }: { onCreated: (group: Group) => void }) {
   const input = useRef<HTMLInputElement>(null)
   const submit = async (event: FormEvent) => {
     event.preventDefault()
+    if (fetching) return
     if (!name.trim()) {
       setErrors({ fields: { name: 'Enter a name.' }, form: null })
       return input.current?.focus()
@@ -71,7 +72,7 @@ function CreateGroupForm({ onCreated }: { onCreated: (group: Group) => void }) {
           {errors.form}
         </span>
       )}
-      <button type="submit" disabled={fetching}>
+      <button type="submit" aria-disabled={fetching}>
         Create group
       </button>
     </form>

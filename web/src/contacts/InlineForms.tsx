@@ -28,6 +28,7 @@ export function RenameForm({ current, what, onRename, onCancel }: { current: str
   }, [])
   const submit = async (event: FormEvent) => {
     event.preventDefault()
+    if (saving) return
     if (!name.trim()) return setErrors({ fields: { name: 'Enter a name.' }, form: null })
     setSaving(true)
     const found = await onRename(name.trim())
@@ -48,7 +49,7 @@ export function RenameForm({ current, what, onRename, onCancel }: { current: str
         </span>
       )}
       <span className="actions">
-        <button type="submit" disabled={saving}>
+        <button type="submit" aria-disabled={saving}>
           {saving ? 'Saving…' : 'Save name'}
         </button>
         <button type="button" onClick={onCancel}>
@@ -66,6 +67,7 @@ export function ConfirmDelete({ question, confirmLabel, onConfirm, onCancel }: {
   const confirm = useRef<HTMLButtonElement>(null)
   useEffect(() => confirm.current?.focus(), [])
   const run = async () => {
+    if (deleting) return
     setDeleting(true)
     const failed = await onConfirm()
     setDeleting(false)
@@ -75,7 +77,7 @@ export function ConfirmDelete({ question, confirmLabel, onConfirm, onCancel }: {
     <div className="inline-form" role="group" aria-label={question} onKeyDown={escapeCancels(onCancel)}>
       <span>{question}</span>
       <span className="actions">
-        <button type="button" className="danger" ref={confirm} onClick={run} disabled={deleting}>
+        <button type="button" className="danger" ref={confirm} onClick={run} aria-disabled={deleting}>
           {deleting ? 'Deleting…' : confirmLabel}
         </button>
         <button type="button" onClick={onCancel}>

@@ -42,6 +42,7 @@ export function LogInteractionForm({ contact, onLogged }: { contact: Contact; on
   const today = localDate(new Date())
   const submit = async (event: FormEvent) => {
     event.preventDefault()
+    if (saving) return
     setMessage(null)
     setErrors(NO_ERRORS)
     const input = { kind, occurredAt: occurredAtFor(day || today, new Date()), ...(note.trim() ? { note: note.trim() } : {}) }
@@ -82,7 +83,7 @@ export function LogInteractionForm({ contact, onLogged }: { contact: Contact; on
         Note <textarea rows={2} value={note} onChange={(event) => setNote(event.target.value)} maxLength={10_000} {...invalidProps(formId, 'note', errors)} />
         <FieldError formId={formId} field="note" errors={errors} />
       </label>
-      <button type="submit" disabled={saving}>
+      <button type="submit" aria-disabled={saving}>
         {saving ? 'Saving…' : 'Log interaction'}
       </button>
       <p role="status">{message}</p>
@@ -110,6 +111,7 @@ export function InteractionHistory({ contactId, userZone }: { contactId: string;
   const [last, reexecute] = useQuery({ query: ContactInteractionsQuery, variables: { id: contactId, first: HISTORY_PAGE_SIZE, after } })
   const connection = last.data?.node?.__typename === 'Contact' ? last.data.node.interactions : null
   const loadMore = () => {
+    if (last.fetching) return
     if (last.error) return reexecute({ requestPolicy: 'network-only' })
     const endCursor = connection?.pageInfo.endCursor
     if (endCursor && !afters.includes(endCursor)) setAfters([...afters, endCursor])
@@ -129,7 +131,7 @@ export function InteractionHistory({ contactId, userZone }: { contactId: string;
         </p>
       )}
       {(connection?.pageInfo.hasNextPage || last.error) && (
-        <button type="button" onClick={loadMore} disabled={last.fetching}>
+        <button type="button" onClick={loadMore} aria-disabled={last.fetching}>
           {last.fetching ? 'Loading…' : 'Load more'}
         </button>
       )}
