@@ -72,3 +72,24 @@ const circleLabels: Record<Circle, string> = {
 export function circleLabel(circle: string | null | undefined): string {
   return circle && circle in circleLabels ? circleLabels[circle as Circle] : 'No circle'
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/** "12 Mar" for a month (1-12) and day: a birthday or anniversary, whatever the year. */
+export function formatDayMonth(month: number, day: number): string {
+  return `${day} ${MONTHS[month - 1] ?? '?'}`
+}
+
+/** "today", "tomorrow", "in 5 days", "in 3 weeks", "in 4 months" for whole days ahead. */
+export function formatDaysAhead(days: number): string {
+  if (days <= 0) return 'today'
+  if (days === 1) return 'tomorrow'
+  if (days < 14) return `in ${days} days`
+  if (days < 61) return `in ${Math.round(days / 7)} weeks`
+  return `in ${Math.round(days / 30.44)} months`
+}
+
+/** "1,965" */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-GB')
+}

@@ -58,7 +58,9 @@ function fakeFetch(handlers: Record<string, Handler>, requests: FakeClient['requ
     } catch (error) {
       if (!(error instanceof ApiError)) return json({ errors: [{ message: error instanceof Error ? error.message : String(error) }] })
       const retry = error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }
-      return json({ errors: [{ message: error.message, extensions: { code: error.code, ...retry } }] })
+      // A BAD_USER_INPUT names its field as the server does: `Object.assign(new ApiError(…), { field: 'input.birthday' })`.
+      const field = (error as ApiError & { field?: unknown }).field
+      return json({ errors: [{ message: error.message, extensions: { code: error.code, ...retry, ...(typeof field === 'string' ? { field } : {}) } }] })
     }
   })
 }

@@ -58,10 +58,11 @@ export const ContactListFields = graphql(`
 
 export const ContactsQuery = graphql(
   `
-  query Contacts($first: Int, $after: String, $filter: ContactFilter) {
-    contacts(first: $first, after: $after, filter: $filter) {
+  query Contacts($first: Int, $after: String, $filter: ContactFilter, $orderBy: ContactOrder) {
+    contacts(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       edges { cursor node { ...ContactListFields } }
       pageInfo { endCursor hasNextPage }
+      totalCount
     }
   }
 `,
@@ -71,8 +72,9 @@ export const ContactsQuery = graphql(
 export const ContactFields = graphql(`
   fragment ContactFields on Contact {
     id name email phone linkedIn instagram xHandle location timezone customNotes
-    lastContactDate nextDueAt frequencyPreference dunbarCircle archived tags
+    lastContactDate nextDueAt frequencyPreference dunbarCircle archived tags birthday anniversary
     groups { id name }
+    cadence { days frequency source rule group { id name } }
   }
 `)
 
@@ -91,6 +93,98 @@ export const LogInteraction = graphql(
 `,
   [ContactFields],
 )
+
+/** A page of the contact's interactions, newest first. */
+export const ContactInteractionsQuery = graphql(`
+  query ContactInteractions($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      __typename
+      ... on Contact {
+        id
+        interactions(first: $first, after: $after) {
+          edges { cursor node { id kind note occurredAt } }
+          pageInfo { endCursor hasNextPage }
+          totalCount
+        }
+      }
+    }
+  }
+`)
+
+export const CreateContact = graphql(
+  `
+  mutation CreateContact($input: CreateContactInput!) { createContact(input: $input) { ...ContactFields } }
+`,
+  [ContactFields],
+)
+
+export const UpdateContact = graphql(
+  `
+  mutation UpdateContact($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { ...ContactFields } }
+`,
+  [ContactFields],
+)
+
+/** `archived: false` unarchives. */
+export const ArchiveContact = graphql(
+  `
+  mutation ArchiveContact($id: ID!, $archived: Boolean!) { archiveContact(id: $id, archived: $archived) { ...ContactFields } }
+`,
+  [ContactFields],
+)
+
+export const SetContactGroups = graphql(
+  `
+  mutation SetContactGroups($contactId: ID!, $groupIds: [ID!]!) { setContactGroups(contactId: $contactId, groupIds: $groupIds) { ...ContactFields } }
+`,
+  [ContactFields],
+)
+
+export const GroupFields = graphql(`
+  fragment GroupFields on Group { id name defaultFrequency memberCount }
+`)
+
+/** The viewer's groups by name, with their default cadence and member count. */
+export const GroupsQuery = graphql(
+  `
+  query Groups { me { id groups { ...GroupFields } } }
+`,
+  [GroupFields],
+)
+
+export const CreateGroup = graphql(
+  `
+  mutation CreateGroup($name: String!, $defaultFrequency: FrequencyPreference) {
+    createGroup(name: $name, defaultFrequency: $defaultFrequency) { ...GroupFields }
+  }
+`,
+  [GroupFields],
+)
+
+/** `defaultFrequency: null` clears the group's default cadence. */
+export const UpdateGroup = graphql(
+  `
+  mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) { updateGroup(id: $id, input: $input) { ...GroupFields } }
+`,
+  [GroupFields],
+)
+
+export const DeleteGroup = graphql(`
+  mutation DeleteGroup($id: ID!) { deleteGroup(id: $id) }
+`)
+
+/** The viewer's tags by name, with how many active contacts have each. */
+export const TagsQuery = graphql(`
+  query Tags { me { id tags { name contactCount } } }
+`)
+
+export const RenameTag = graphql(`
+  mutation RenameTag($from: String!, $to: String!) { renameTag(from: $from, to: $to) }
+`)
+
+export const DeleteTag = graphql(`
+  mutation DeleteTag($name: String!) { deleteTag(name: $name) }
+`)
 
 export const ImportFields = graphql(`
   fragment ImportFields on Import {
@@ -158,6 +252,18 @@ export const allDocuments = {
   ContactsQuery,
   ContactQuery,
   LogInteraction,
+  ContactInteractionsQuery,
+  CreateContact,
+  UpdateContact,
+  ArchiveContact,
+  SetContactGroups,
+  GroupsQuery,
+  CreateGroup,
+  UpdateGroup,
+  DeleteGroup,
+  TagsQuery,
+  RenameTag,
+  DeleteTag,
   ImportQuery,
   ImportProgressSubscription,
   ImportsQuery,

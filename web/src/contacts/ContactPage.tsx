@@ -1,17 +1,22 @@
-/** One contact: its fields, and "log interaction" (after which the suggestions no longer list it). */
-import { useState, type FormEvent } from 'react'
+/**
+ * One contact: its fields, cadence rule and important dates; Edit (the form in place),
+ * Archive / Unarchive; the history of its interactions and the form that logs one.
+ */
+import { useCallback, useRef, useState } from 'react'
 import { useMutation, useQuery } from 'urql'
-import { ContactQuery, LogInteraction } from '../api/documents.ts'
+import { ArchiveContact, ContactQuery, type ContactFields } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { useUnauthorized } from '../api/provider.tsx'
 import { circleLabel, formatDate, formatDateTime } from '../format.ts'
 import type { ResultOf } from '../graphql.ts'
 import { Link } from '../router.tsx'
+import { ContactForm } from './ContactForm.tsx'
+import { describeYearly } from './important-dates.ts'
+import { CONTACT_WRITE } from './writes.ts'
+import { InteractionHistory, LogInteractionForm } from './Interactions.tsx'
+import './contacts.css'
 
-type Contact = ResultOf<typeof LogInteraction>['logInteraction']
-
-const KINDS = ['CALL', 'MESSAGE', 'EMAIL', 'MEETING', 'OTHER'] as const
-type Kind = (typeof KINDS)[number]
+type Contact = ResultOf<typeof ContactFields>
 
 /** Under an `ApiProvider`. */
 export interface ContactPageProps {
@@ -30,43 +35,7 @@ function Field({ label, value }: { label: string; value: string | null | undefin
   )
 }
 
-function LogInteractionForm({ contact, onLogged }: { contact: Contact; onLogged: (contact: Contact) => void }) {
-  const [kind, setKind] = useState<Kind>('CALL')
-  const [note, setNote] = useState('')
-  const [{ fetching: saving }, logInteraction] = useMutation(LogInteraction)
-  const [message, setMessage] = useState<string | null>(null)
-  const submit = async (event: FormEvent) => {
-    event.preventDefault()
-    setMessage(null)
-    const { data, error } = await logInteraction({ contactId: contact.id, input: { kind, ...(note.trim() ? { note: note.trim() } : {}) } })
-    if (!data) return setMessage(`Could not log it: ${error ? apiErrorOf(error).message : 'unknown error'}`)
-    onLogged(data.logInteraction)
-    setNote('')
-    setMessage('Interaction logged.')
-  }
-  return (
-    <form className="log-interaction" onSubmit={submit} aria-labelledby="log-title">
-      <h2 id="log-title">Log interaction</h2>
-      <label>
-        Kind{' '}
-        <select value={kind} onChange={(event) => setKind(event.target.value as Kind)}>
-          {KINDS.map((value) => (
-            <option key={value} value={value}>
-              {value.charAt(0) + value.slice(1).toLowerCase()}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Note <input value={note} onChange={(event) => setNote(event.target.value)} maxLength={2000} />
-      </label>
-      <button type="submit" disabled={saving}>
-        {saving ? 'Saving…' : 'Log interaction'}
-      </button>
-      <p role="status">{message}</p>
-    </form>
-  )
-}
+const SOURCE_LABEL: Record<string, string> = { CONTACT: 'its own', GROUP: 'from a group', CIRCLE: 'from its circle', DEFAULT: 'the default' }
 
 function Missing() {
   return (
@@ -78,10 +47,21 @@ function Missing() {
 
 export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) {
   const [{ data, error, fetching }] = useQuery({ query: ContactQuery, variables: { id } })
-  // The contact as the last logged interaction returned it, while the query still has the
-  // answer from before (the mutation makes an active query ask again; its answer wins then).
-  const [logged, setLogged] = useState<{ contact: Contact; over: typeof data } | null>(null)
+  // The contact as the last mutation returned it, while the query still has the answer from
+  // before (the mutation makes an active query ask again; its answer wins then).
+  const [written, setWritten] = useState<{ contact: Contact; over: typeof data } | null>(null)
+  const [editing, setEditing] = useState(false)
+  const [announcement, setAnnouncement] = useState('')
+  const [archiveError, setArchiveError] = useState<string | null>(null)
+  const [{ fetching: archiving }, archiveContact] = useMutation(ArchiveContact)
+  const editButton = useRef<HTMLButtonElement>(null)
   useUnauthorized(error, onUnauthorized)
+  const wrote = useCallback((contact: Contact) => setWritten({ contact, over: data }), [data])
+  const closeForm = useCallback(() => {
+    setEditing(false)
+    // The button is back once the form is gone.
+    requestAnimationFrame(() => editButton.current?.focus())
+  }, [])
 
   if (fetching && !data) return <p aria-busy="true">Loading…</p>
   if (error) {
@@ -93,31 +73,79 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
   }
   const node = data?.node
   if (node?.__typename !== 'Contact') return <Missing />
-  const contact = logged && logged.over === data ? logged.contact : node
+  const contact = written && written.over === data ? written.contact : node
+  const today = new Date()
+
+  const toggleArchived = async () => {
+    if (archiving) return
+    setArchiveError(null)
+    const archived = !contact.archived
+    const result = await archiveContact({ id: contact.id, archived }, CONTACT_WRITE)
+    if (!result.data) return setArchiveError(`Could not ${archived ? 'archive' : 'unarchive'}: ${result.error ? apiErrorOf(result.error).message : 'unknown error'}`)
+    wrote(result.data.archiveContact)
+    setAnnouncement(archived ? `${contact.name} is archived: no longer suggested.` : `${contact.name} is active again.`)
+  }
+
   return (
     <article aria-labelledby="contact-name" className="contact">
       <p>
         <Link to="/contacts">← Contacts</Link>
       </p>
-      <h1 id="contact-name">{contact.name}</h1>
-      <dl>
-        <Field label="Circle" value={circleLabel(contact.dunbarCircle)} />
-        <Field label="Last talked" value={contact.lastContactDate ? formatDateTime(contact.lastContactDate, userZone) : 'Never'} />
-        <Field label="Next due" value={formatDate(contact.nextDueAt, userZone)} />
-        <Field label="How often" value={contact.frequencyPreference?.toLowerCase()} />
-        <Field label="E-mail" value={contact.email} />
-        <Field label="Phone" value={contact.phone} />
-        <Field label="Location" value={contact.location} />
-        <Field label="Time zone" value={contact.timezone} />
-        <Field label="LinkedIn" value={contact.linkedIn} />
-        <Field label="Instagram" value={contact.instagram} />
-        <Field label="X" value={contact.xHandle} />
-        <Field label="Groups" value={contact.groups.map((group) => group.name).join(', ')} />
-        <Field label="Tags" value={contact.tags.join(', ')} />
-        <Field label="Notes" value={contact.customNotes} />
-        {contact.archived && <Field label="Archived" value="yes" />}
-      </dl>
-      <LogInteractionForm contact={contact} onLogged={(updated) => setLogged({ contact: updated, over: data })} />
+      <h1 id="contact-name">
+        {contact.name}
+        {contact.archived && <span className="badge archived-badge">Archived</span>}
+      </h1>
+      <div className="actions contact-actions">
+        <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-expanded={editing}>
+          Edit {contact.name}
+        </button>
+        <button type="button" onClick={toggleArchived} aria-disabled={archiving}>
+          {contact.archived ? `Unarchive ${contact.name}` : `Archive ${contact.name}`}
+        </button>
+      </div>
+      <p role="status" className="announce">
+        {announcement}
+      </p>
+      {archiveError && (
+        <p role="alert" className="error">
+          {archiveError}
+        </p>
+      )}
+      {editing ? (
+        <ContactForm
+          contact={contact}
+          onCancel={closeForm}
+          onSaved={(saved) => {
+            wrote(saved)
+            setAnnouncement(`Saved ${saved.name}.`)
+            closeForm()
+          }}
+        />
+      ) : (
+        <dl>
+          <Field label="Circle" value={circleLabel(contact.dunbarCircle)} />
+          <dt>Cadence</dt>
+          <dd data-testid="cadence-rule">
+            {contact.cadence.rule} <span className="muted">({SOURCE_LABEL[contact.cadence.source] ?? contact.cadence.source})</span>
+          </dd>
+          <Field label="Last talked" value={contact.lastContactDate ? formatDateTime(contact.lastContactDate, userZone) : 'Never'} />
+          <Field label="Next due" value={formatDate(contact.nextDueAt, userZone)} />
+          <Field label="Birthday" value={contact.birthday && describeYearly(contact.birthday, today)} />
+          <Field label="Anniversary" value={contact.anniversary && describeYearly(contact.anniversary, today)} />
+          <Field label="E-mail" value={contact.email} />
+          <Field label="Phone" value={contact.phone} />
+          <Field label="Location" value={contact.location} />
+          <Field label="Time zone" value={contact.timezone} />
+          <Field label="LinkedIn" value={contact.linkedIn} />
+          <Field label="Instagram" value={contact.instagram} />
+          <Field label="X" value={contact.xHandle} />
+          <Field label="Groups" value={contact.groups.map((group) => group.name).join(', ')} />
+          <Field label="Tags" value={contact.tags.join(', ')} />
+          <Field label="Notes" value={contact.customNotes} />
+        </dl>
+      )}
+      <LogInteractionForm contact={contact} onLogged={wrote} />
+      <InteractionHistory contactId={contact.id} userZone={userZone} />
     </article>
   )
 }

@@ -14,11 +14,12 @@ function contactsHandler(variables: Record<string, unknown>) {
   const start = variables.after ? Number(variables.after) : 0
   const end = Math.min(120, start + Number(variables.first))
   const nodes = Array.from({ length: end - start }, (_, i) => row(start + i + 1))
-  return { contacts: { edges: nodes.map((node, i) => ({ cursor: String(start + i + 1), node })), pageInfo: { endCursor: String(end), hasNextPage: end < 120 } } }
+  return { contacts: { edges: nodes.map((node, i) => ({ cursor: String(start + i + 1), node })), pageInfo: { endCursor: String(end), hasNextPage: end < 120 }, totalCount: 120 } }
 }
 
 let observers: { callback: IntersectionObserverCallback; disconnected: boolean }[] = []
 beforeEach(() => {
+  window.history.replaceState(null, '', '/contacts')
   observers = []
   vi.stubGlobal(
     'IntersectionObserver',
@@ -44,13 +45,15 @@ describe('ContactsView', () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE))
-    expect(client.requests[0]).toEqual({ operation: 'Contacts', variables: { first: PAGE_SIZE, after: null, filter: {} } })
+    expect(client.requests[0]).toEqual({ operation: 'Contacts', variables: { first: PAGE_SIZE, after: null, filter: {}, orderBy: { field: 'NAME', direction: 'ASC' } } })
+    // The total is there with the first page.
+    expect(screen.getByTestId('total')).toHaveTextContent('120 contacts')
     scrollToEnd()
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(100))
     expect(client.requests[1]?.variables.after).toBe('50')
     scrollToEnd()
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(120))
-    expect(screen.getByText('120 contacts')).toBeInTheDocument()
+    expect(screen.getByText('End of the list')).toBeInTheDocument()
     scrollToEnd()
     expect(client.requests).toHaveLength(3)
   })
@@ -78,6 +81,7 @@ describe('ContactsView', () => {
         first: PAGE_SIZE,
         after: null,
         filter: { circle: 'INNER', group: 'R3JvdXA6Mw==', tag: 'work', search: 'ann', archived: true },
+        orderBy: { field: 'NAME', direction: 'ASC' },
       }),
     )
   })
@@ -88,7 +92,7 @@ describe('ContactsView', () => {
       Contacts: (variables) => {
         const filter = variables.filter as { search?: string }
         if (!filter.search) return new Promise((resolve) => (release = () => resolve(contactsHandler(variables))))
-        return { contacts: { edges: [{ cursor: 'x', node: row(7) }], pageInfo: { endCursor: 'x', hasNextPage: false } } }
+        return { contacts: { edges: [{ cursor: 'x', node: row(7) }], pageInfo: { endCursor: 'x', hasNextPage: false }, totalCount: 1 } }
       },
     })
     const user = userEvent.setup()
@@ -125,12 +129,19 @@ const contact = {
   archived: false,
   tags: ['work'],
   groups: [{ id: 'g1', name: 'Climbing' }],
+  birthday: null,
+  anniversary: null,
+  cadence: { days: 30, frequency: 'MONTHLY', source: 'CONTACT', rule: 'Every 30 days (monthly), its own', group: null },
 }
+
+/** No interactions logged. */
+const noHistory = () => ({ node: { __typename: 'Contact', id: contact.id, interactions: { edges: [], pageInfo: { endCursor: null, hasNextPage: false }, totalCount: 0 } } })
 
 describe('ContactPage', () => {
   it('shows the contact and logs an interaction', async () => {
     const client = createFakeClient({
       Contact: () => ({ node: { __typename: 'Contact', ...contact } }),
+      ContactInteractions: noHistory,
       LogInteraction: () => ({ logInteraction: { ...contact, lastContactDate: '2026-11-25T09:00:00.000Z' } }),
     })
     const user = userEvent.setup()
@@ -144,13 +155,17 @@ describe('ContactPage', () => {
     await user.type(within(form).getByLabelText('Note'), 'Coffee')
     await user.click(within(form).getByRole('button', { name: 'Log interaction' }))
     expect(await screen.findByText('Interaction logged.')).toBeInTheDocument()
-    expect(client.requests[1]).toEqual({ operation: 'LogInteraction', variables: { contactId: contact.id, input: { kind: 'MEETING', note: 'Coffee' } } })
+    const log = client.requests.find((request) => request.operation === 'LogInteraction')
+    // Today: sent as now.
+    expect(log?.variables).toEqual({ contactId: contact.id, input: { kind: 'MEETING', note: 'Coffee', occurredAt: expect.any(String) } })
+    expect(Math.abs(Date.parse((log?.variables.input as { occurredAt: string }).occurredAt) - Date.now())).toBeLessThan(60_000)
     expect(screen.getByText('Wed 25 Nov, 10:00')).toBeInTheDocument()
   })
 
   it('says when the log fails', async () => {
     const client = createFakeClient({
       Contact: () => ({ node: { __typename: 'Contact', ...contact } }),
+      ContactInteractions: noHistory,
       LogInteraction: () => Promise.reject(new ApiError('Too many requests', 'RATE_LIMITED')),
     })
     const user = userEvent.setup()
