@@ -89,7 +89,3 @@ export function formatDaysAhead(days: number): string {
   return `in ${Math.round(days / 30.44)} months`
 }
 
-/** "1,965" */
-export function formatCount(count: number): string {
-  return count.toLocaleString('en-GB')
-}
