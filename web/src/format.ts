@@ -65,3 +65,35 @@ const circleLabels: Record<Circle, string> = {
 export function circleLabel(circle: string | null | undefined): string {
   return circle && circle in circleLabels ? circleLabels[circle as Circle] : 'No circle'
 }
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/** "Mon 7 Dec" in the given zone (the browser's when none): a day in the coming months, as a snooze or a hiding ends. */
+export function formatDay(iso: string, timeZone?: string | null): string {
+  const key = timeZone ?? ''
+  let cached = dayFormatters.get(key)
+  if (!cached) {
+    const options: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short' }
+    try {
+      cached = new Intl.DateTimeFormat('en-GB', { ...options, ...(timeZone ? { timeZone } : {}) })
+    } catch {
+      cached = new Intl.DateTimeFormat('en-GB', options)
+    }
+    dayFormatters.set(key, cached)
+  }
+  return cached.format(new Date(iso)).replace(',', '')
+}
+
+/** "just now", "1 min ago", "5 min ago", "2 h ago": how long ago `ms` milliseconds were. */
+export function formatAgo(ms: number): string {
+  const minutes = Math.floor(ms / 60_000)
+  if (minutes < 1) return 'just now'
+  if (minutes < 60) return `${minutes} min ago`
+  return `${Math.floor(minutes / 60)} h ago`
+}
+
+/** "7 days", "1 day": whole days from `fromIso` to `toIso`, rounded (a DST day counts as one). */
+export function formatDays(fromIso: string, toIso: string): string {
+  const days = Math.max(1, Math.round((new Date(toIso).getTime() - new Date(fromIso).getTime()) / 86_400_000))
+  return `${days} day${days === 1 ? '' : 's'}`
+}
