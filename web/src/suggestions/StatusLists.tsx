@@ -22,7 +22,7 @@ function useStatusList(statuses: readonly ('ACCEPTED' | 'DISMISSED' | 'SNOOZED')
   const variables = useMemo(() => ({ statuses: [...statuses], first: 50 }), [statuses])
   const [{ data, error }] = useQuery({ query: SuggestionsByStatusQuery, variables, pause: !start, context: useMemo(() => statusContext, []) })
   const connection = data?.suggestionsByStatus
-  return { nodes: connection?.edges.map((edge) => edge.node) ?? [], total: connection?.totalCount ?? 0, error: error ? apiErrorOf(error).message : null }
+  return { nodes: connection?.edges.map((edge) => edge.node) ?? [], total: connection?.totalCount ?? 0, loaded: connection !== undefined, error: error ? apiErrorOf(error).message : null }
 }
 
 /** How a hidden suggestion's status reads: "Dismissed — hidden until Mon 7 Dec", "Snoozed until Mon 7 Dec". */
@@ -78,7 +78,7 @@ export interface HiddenProps {
 
 /** Hidden: dismissed and snoozed contacts, behind a toggle; each can be restored. */
 export function Hidden({ userZone, start, onRestored }: HiddenProps) {
-  const { nodes, total, error } = useStatusList(HIDDEN, start)
+  const { nodes, total, loaded, error } = useStatusList(HIDDEN, start)
   const [open, setOpen] = useState(false)
   const [restoring, setRestoring] = useState<string | null>(null)
   const [failure, setFailure] = useState<string | null>(null)
@@ -114,7 +114,7 @@ export function Hidden({ userZone, start, onRestored }: HiddenProps) {
         Hidden
       </h2>
       <button ref={toggle} type="button" aria-expanded={open} aria-controls="hidden-panel" onClick={() => setOpen(!open)} disabled={!start}>
-        {open ? 'Hide the hidden' : 'Show hidden'} ({total})
+        {open ? 'Hide the hidden' : 'Show hidden'} ({loaded ? total : '…'})
       </button>
       {error && <p className="error">Could not load the hidden suggestions: {error}</p>}
       {failure && (

@@ -228,7 +228,7 @@ export function suggestionsReducer(state: SuggestionsState, event: SuggestionsEv
         overrides,
         toast: null,
         // Planned, dismissed or snoozed as before the action: the status lists show it; pending: back in its place.
-        items: back ? putBack(state.items, listFields(event.suggestion), undone.position) : state.items,
+        items: back ? putBack(state.items, listFields(event.suggestion), undone.position) : state.items.filter((item) => item.contact.id !== event.suggestion.contact.id),
         announcement: back ? `Undone: ${name} is back in the list` : `Undone: ${name} is ${event.suggestion.status.toLowerCase()} again`,
       }
     }
