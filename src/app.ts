@@ -216,6 +216,7 @@ export function buildApp({
         quotas: config.quotas,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
+        suggestionHorizonMs: config.suggestionHorizonDays * DAY_MS,
         liveStreams,
         publicUrl: config.publicUrl,
       }

@@ -65,3 +65,19 @@ export const intBetween = (min: number, max: number) =>
     .int()
     .min(min)
     .max(max)
+
+/** Days in `month` (1..12) of `year` (Gregorian). */
+const daysInMonth = (year: number, month: number) => (month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31)
+
+/** `YYYY-MM-DD` (a real date, years 1000..9999) or `--MM-DD` (a date without year; --02-29 too), as RFC 6350 writes BDAY. */
+export function isCalendarDate(value: string): boolean {
+  const match = /^(?:(\d{4})|--)-(\d{2})-(\d{2})$/.exec(value)
+  if (!match) return false
+  const year = match[1] === undefined ? 2000 : Number(match[1])
+  const month = Number(match[2])
+  const day = Number(match[3])
+  return year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
+}
+
+/** A birthday or anniversary a client sends: see {@link isCalendarDate} (trimmed). */
+export const calendarDate = () => storableString().trim().refine(isCalendarDate, 'must be a date as YYYY-MM-DD, or --MM-DD without the year')

@@ -5,7 +5,7 @@ import { isUuid } from '../db/uuid.ts'
 import { badUserInput } from '../errors.ts'
 import { parseInput, storableString } from '../validation.ts'
 import type { ContactOrderKey, SortDirection } from '../cursors/contact-cursor.ts'
-import { checkPageSize, readContactPage, type ContactQuery, type Page } from './keyset/contact-page.ts'
+import { checkPageSize, contactScopeWhere, readContactPage, type ContactQuery, type Page } from './keyset/contact-page.ts'
 
 export interface ContactFilter {
   circle?: DunbarCircle | null
@@ -15,6 +15,10 @@ export interface ContactFilter {
   search?: string | null
   /** true: only archived contacts; false or absent: only active ones. */
   archived?: boolean | null
+  /** Due by then: `nextDueAt` at or before it (now: the overdue ones). */
+  dueBefore?: Date | null
+  /** Last contacted before then, or never. */
+  notContactedSince?: Date | null
 }
 
 export interface ListContactsArgs {
@@ -46,10 +50,14 @@ const searchFilter = storableString().max(MAX_SEARCH_LENGTH)
  * case-insensitive substring of the name or email (`_`, `%` and `\` match
  * only themselves). Throws BAD_USER_INPUT (`filter.group`, `filter.tag`,
  * `filter.search`) for a malformed group id or text PostgreSQL cannot take.
+ * `dueBefore` and `notContactedSince` are instants (the DateTime scalar bounds them).
  */
 export function contactFilterWhere(filter: ContactFilter | null | undefined): Prisma.ContactWhereInput {
   if (!filter) return {}
   const where: Prisma.ContactWhereInput = {}
+  if (filter.dueBefore) where.nextDueAt = { lte: filter.dueBefore }
+  // An AND of its own: `search` takes the OR.
+  if (filter.notContactedSince) where.AND = [{ OR: [{ lastContactDate: null }, { lastContactDate: { lt: filter.notContactedSince } }] }]
   if (filter.circle) where.dunbarCircle = filter.circle
   if (filter.groupId && !isUuid(filter.groupId)) throw badUserInput('not a group id', 'filter.group')
   if (filter.groupId) where.groupIds = { has: filter.groupId }
@@ -87,4 +95,9 @@ export function listContacts<Row>(
     },
     query,
   )
+}
+
+/** How many of the user's contacts match `filter` (every page of {@link listContacts} together). */
+export function countContacts(prisma: PrismaClient, userId: string, filter: ContactFilter | null | undefined): Promise<number> {
+  return prisma.contact.count({ where: contactScopeWhere(userId, Boolean(filter?.archived), contactFilterWhere(filter)) })
 }

@@ -13,8 +13,9 @@ import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import { DEFAULT_QUOTAS } from '../config.ts'
 import { takeQuota } from '../quotas.ts'
-import { emailAddress, handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
+import { calendarDate, emailAddress, handle, parseInput, storableDate, storableString, text, timeZone } from '../validation.ts'
 import { computeNextDueAt } from './cadence.ts'
+import { recomputeInheritedCadence } from './inherited-cadence.ts'
 import { matchKeysOf } from './match-keys.ts'
 import { MINUTE_MS } from '../time.ts'
 
@@ -37,6 +38,8 @@ const contactFields = {
   frequencyPreference: z.enum(FrequencyPreference).nullish(),
   dunbarCircle: z.enum(DunbarCircle).nullish(),
   lastContactDate: storableDate().nullish(),
+  birthday: calendarDate().nullish(),
+  anniversary: calendarDate().nullish(),
 }
 
 const createSchema = z.object(contactFields)
@@ -46,7 +49,8 @@ const updateSchema = z.object({ ...contactFields, name: contactFields.name.optio
  * A new contact's fields, as clients send them: `name` (1-200 characters) required; `email`, `phone`
  * (3-30 of digits, spaces, `+().-`), `linkedIn` / `instagram` / `xHandle` (handles), `location`
  * (200), `timezone` (IANA), `customNotes` (10,000), `tags` (at most 50 of 50 characters),
- * `frequencyPreference`, `dunbarCircle`, `lastContactDate` (not in the future) optional.
+ * `frequencyPreference`, `dunbarCircle`, `lastContactDate` (not in the future), `birthday` and `anniversary`
+ * (`YYYY-MM-DD` or `--MM-DD`) optional.
  */
 export type ContactInput = z.input<typeof createSchema>
 /** The fields of {@link ContactInput} to change: undefined leaves one as it is, null clears it (`tags`: to none). */
@@ -133,7 +137,9 @@ export async function createContact(
 
 /**
  * Changes the given fields of the user's contact `id` (undefined: unchanged; null: cleared), recomputes
- * its `nextDueAt`, and announces a `contact` change.
+ * its `nextDueAt`, and announces a `contact` change. A `frequencyPreference` given is the contact's own
+ * (the group defaults no longer apply); null clears it, and the contact falls back to its groups' default
+ * (inherited-cadence.ts), else its circle's.
  *
  * @param now the time of the change (`circleAssignedAt` when the circle changes; future bound of `lastContactDate`).
  * @returns the updated contact.
@@ -144,6 +150,7 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
   const updated = await prisma.$transaction(async (tx) => {
     const contact = await lockOwnContact(tx, userId, id)
+    const ownFrequency = data.frequencyPreference === undefined ? {} : { frequencyFromGroup: false }
     const next = {
       lastContactDate: data.lastContactDate === undefined ? contact.lastContactDate : data.lastContactDate,
       frequencyPreference: data.frequencyPreference === undefined ? contact.frequencyPreference : data.frequencyPreference,
@@ -160,15 +167,21 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
             const phones = withPrimary(contact.phones, contact.phone, data.phone)
             return { emails, phones, matchKeys: matchKeysOf(emails, phones) }
           })()
-    return tx.contact.update({
+    const written = await tx.contact.update({
       where: { id: contact.id },
       data: {
         ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
+        ...ownFrequency,
         ...(circleChanged ? { circleAssignedAt: now } : {}),
         ...lists,
         nextDueAt: computeNextDueAt(next),
       },
     })
+    // No own frequency (cleared now, or inherited and the circle changed, which weighs a FLEXIBLE default):
+    // the groups' default decides.
+    if (written.frequencyPreference !== null && !written.frequencyFromGroup) return written
+    const changed = await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
+    return changed > 0 ? tx.contact.findUniqueOrThrow({ where: { id: contact.id } }) : written
   })
   announce(userId, 'contact')
   return updated

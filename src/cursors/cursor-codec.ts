@@ -1,6 +1,7 @@
 /**
  * One codec for every opaque cursor the API hands out (the contact keyset
- * cursor, the suggestions resume cursor, the pages of imports and of their errors). A cursor is
+ * cursor, the suggestions resume cursor, the pages of imports and of their errors, of a contact's
+ * interactions and of the suggestions by status). A cursor is
  * `base64url(JSON payload) "." base64url(HMAC-SHA256)`:
  *
  * - tamper-evident: the MAC covers the payload and is compared in constant
@@ -24,11 +25,11 @@ export const MAX_CURSOR_LENGTH = 4096
 export const MIN_SECRET_KEY_LENGTH = 32
 
 /** What a cursor points into; a cursor of one kind is never accepted as another. */
-export type CursorKind = 'contacts' | 'suggestions' | 'imports' | 'import-errors'
+export type CursorKind = 'contacts' | 'suggestions' | 'imports' | 'import-errors' | 'interactions' | 'suggestion-statuses'
 
 const envelopeSchema = z.strictObject({
   v: z.literal(CURSOR_VERSION),
-  k: z.enum(['contacts', 'suggestions', 'imports', 'import-errors']),
+  k: z.enum(['contacts', 'suggestions', 'imports', 'import-errors', 'interactions', 'suggestion-statuses']),
   /** Digest of the scope (user and query) the cursor was made for. */
   s: z.string().length(22),
   d: z.unknown(),

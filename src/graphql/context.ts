@@ -51,6 +51,8 @@ export interface GraphQLContext {
    * the transport ever took them.
    */
   request?: Request
+  /** SUGGESTION_HORIZON_DAYS in ms: how long a dismissal (and a slot-less acceptance at most) lasts. */
+  suggestionHorizonMs: number
   /** How long a stream's client may take nothing before the stream ends (STREAM_WRITE_TIMEOUT_MS). */
   streamWriteTimeoutMs: number
   /** This process's counts of live suggestion streams (for /metrics). */

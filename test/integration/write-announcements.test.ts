@@ -50,7 +50,7 @@ describe.each(kinds)('domain writes announce themselves on %s', (kind) => {
     expect((await announced(() => logInteraction(deps, alice.id, id, { kind: 'CALL' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'interaction']])
     const group = await announced(() => createGroup(deps, alice.id, 'Chess'))
     expect(group.calls).toEqual([[alice.id, 'group']])
-    expect((await announced(() => setContactGroups(deps, alice.id, id, [group.value.id]))).calls).toEqual([[alice.id, 'groups']])
+    expect((await announced(() => setContactGroups(deps, alice.id, id, [group.value.id], FIXTURE_NOW))).calls).toEqual([[alice.id, 'groups']])
     const windows = [{ weekday: 1, startMinute: 540, endMinute: 1020 }]
     expect((await announced(() => setAvailability(deps, alice.id, windows, 'Europe/Paris'))).calls).toEqual([[alice.id, 'availability']])
     const event = await announced(() =>

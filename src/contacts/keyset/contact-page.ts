@@ -90,6 +90,11 @@ function remainingRanges(
   return ranges
 }
 
+/** The rows a walk reads: the user's, active ones unless `includeArchived`, and `where` (a filter). */
+export function contactScopeWhere(userId: string, includeArchived: boolean, where?: Prisma.ContactWhereInput): Prisma.ContactWhereInput {
+  return { userId, ...(includeArchived ? {} : { archived: false }), ...(where ? { AND: [where] } : {}) }
+}
+
 /**
  * Reads one page of at most `limit` rows after `after` (a cursor or nothing).
  * The building block of the walks (contact-streams.ts) and of the GraphQL
@@ -106,11 +111,7 @@ export async function readContactPage<Row>(
   const limit = checkPageSize(options.limit, 'limit')
   const scope: CursorScope = { userId: options.userId, orderBy, direction, includeArchived: options.includeArchived, where: options.where }
   const position = options.after ? decodeContactCursor(options.after, scope) : undefined
-  const base: Prisma.ContactWhereInput = {
-    userId: options.userId,
-    ...(options.includeArchived ? {} : { archived: false }),
-    ...(options.where ? { AND: [options.where] } : {}),
-  }
+  const base = contactScopeWhere(options.userId, Boolean(options.includeArchived), options.where)
   const shape: { select: Prisma.ContactSelect } | { include: Prisma.ContactInclude | undefined } =
     'select' in query
       ? { select: { ...query.select, id: true, name: true, lastContactDate: true, nextDueAt: true } }

@@ -1,10 +1,14 @@
 /**
- * The viewer's contacts: the Contact node, the `contacts` connection, and the contact
- * mutations (create, update, archive, log an interaction, set its groups): thin
- * resolvers over the domain writes, where validation, ownership and the change announcement live.
+ * The viewer's contacts: the Contact node (with its cadence and history), the `contacts` connection,
+ * the viewer's tags, and the contact mutations (create, update, archive, log an interaction, set its
+ * groups, rename and delete tags): thin resolvers over the domain writes, where validation, ownership
+ * and the change announcement live.
  */
 import { queryFromInfo } from '@pothos/plugin-prisma'
-import { listContacts } from '../../contacts/contact-service.ts'
+import { explainCadence, type CadenceExplanation } from '../../contacts/cadence.ts'
+import { countContacts, listContacts, type ContactFilter } from '../../contacts/contact-service.ts'
+import { DEFAULT_INTERACTIONS_PAGE, listInteractions, MAX_INTERACTIONS_PAGE } from '../../contacts/interactions.ts'
+import { deleteTag, renameTag, tagsOfUser, type TagCount } from '../../contacts/tags.ts'
 import { archiveContact, createContact, logInteraction, updateContact } from '../../contacts/contact-writes.ts'
 import type { ContactOrderKey } from '../../cursors/contact-cursor.ts'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactQuery } from '../../contacts/keyset/contact-page.ts'
@@ -12,7 +16,9 @@ import { badUserInput } from '../../errors.ts'
 import type { Contact, Group } from '../../generated/prisma/client.ts'
 import { groupsOfUser, setContactGroups } from '../../groups/groups.ts'
 import { builder } from '../builder.ts'
-import { viewerOf, type GraphQLContext } from '../context.ts'
+import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
+import { viewerOf } from '../context.ts'
+import { perTurn } from '../per-turn.ts'
 import {
   ContactOrderFieldEnum,
   ContactSourceEnum,
@@ -22,6 +28,42 @@ import {
   OrderDirectionEnum,
 } from './enums.ts'
 import { GroupNode } from './group.ts'
+import { UserNode } from './user.ts'
+
+const CadenceSourceEnum = builder.enumType('CadenceSource', { values: ['CONTACT', 'GROUP', 'CIRCLE', 'DEFAULT'] as const })
+
+/** A contact's cadence as the API shows it: the explanation and the group whose default applies. */
+type CadenceView = CadenceExplanation & { group: Group | null }
+
+const CadenceType = builder.objectRef<CadenceView>('Cadence').implement({
+  description:
+    "How often the contact should be reached, and why: its own frequency, else the shortest default of its groups, else its circle's, else yearly.",
+  fields: (t) => ({
+    days: t.exposeInt('days'),
+    frequency: t.expose('frequency', { type: FrequencyPreferenceEnum, nullable: true, description: 'The frequency in force (null: from the circle or the yearly default)' }),
+    source: t.expose('source', { type: CadenceSourceEnum }),
+    group: t.field({ type: GroupNode, nullable: true, description: 'The group whose default applies (source GROUP)', resolve: (cadence) => cadence.group }),
+    rule: t.exposeString('rule', { description: 'Readable rule, e.g. "Every 7 days (weekly), from the group Family\'s default"' }),
+  }),
+})
+
+const InteractionNode = builder.prismaNode('Interaction', {
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, context) => ({ id, userId: viewerOf(context) }),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: InteractionKindEnum }),
+    note: t.exposeString('note', { nullable: true }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+})
+
+const InteractionConnection = builder.connectionObject({
+  type: InteractionNode,
+  name: 'InteractionConnection',
+  fields: (t) => ({ totalCount: t.int({ description: 'Interactions of the contact (all pages)', resolve: (connection) => totalCountOf(connection) }) }),
+})
 
 export const ContactNode = builder.prismaNode('Contact', {
   id: { field: 'id' },
@@ -43,6 +85,7 @@ export const ContactNode = builder.prismaNode('Contact', {
       resolve: (contact) => (contact.phones.length > 0 ? contact.phones : contact.phone ? [contact.phone] : []),
     }),
     birthday: t.exposeString('birthday', { nullable: true, description: '`YYYY-MM-DD`, or `--MM-DD` when the year is not known (RFC 6350).' }),
+    anniversary: t.exposeString('anniversary', { nullable: true, description: '`YYYY-MM-DD` or `--MM-DD` (RFC 6350 ANNIVERSARY)' }),
     linkedIn: t.exposeString('linkedIn', { nullable: true }),
     instagram: t.exposeString('instagram', { nullable: true }),
     xHandle: t.exposeString('xHandle', { nullable: true }),
@@ -55,7 +98,35 @@ export const ContactNode = builder.prismaNode('Contact', {
       type: 'DateTime',
       description: 'When the contact is due: the last contact plus the cadence; never contacted, when it was added (due at once).',
     }),
-    frequencyPreference: t.expose('frequencyPreference', { type: FrequencyPreferenceEnum, nullable: true }),
+    frequencyPreference: t.field({
+      type: FrequencyPreferenceEnum,
+      nullable: true,
+      description: "The contact's own frequency (null: none; a group's default may apply, see `cadence`).",
+      select: { frequencyPreference: true, frequencyFromGroup: true },
+      resolve: (contact) => (contact.frequencyFromGroup ? null : contact.frequencyPreference),
+    }),
+    cadence: t.field({
+      type: CadenceType,
+      select: { frequencyPreference: true, frequencyFromGroup: true, dunbarCircle: true, groupIds: true, userId: true },
+      resolve: async (contact, _args, context) => {
+        // The group named is the first by name whose default is the one in force (inherited-cadence.ts breaks ties so).
+        const group = contact.frequencyFromGroup
+          ? ([...(await groupsFor(context, contact.userId)).values()].find(
+              (candidate) => contact.groupIds.includes(candidate.id) && candidate.defaultFrequency === contact.frequencyPreference,
+            ) ?? null)
+          : null
+        return { ...explainCadence(contact, group?.name ?? null), group }
+      },
+    }),
+    interactions: t.field({
+      type: InteractionConnection,
+      description: 'Newest first (occurredAt desc, id desc)',
+      complexity: pageComplexity(DEFAULT_INTERACTIONS_PAGE, MAX_INTERACTIONS_PAGE),
+      args: { first: t.arg.int({ defaultValue: DEFAULT_INTERACTIONS_PAGE, description: `1..${MAX_INTERACTIONS_PAGE}` }), after: t.arg.string() },
+      // The contact was loaded through its owner: its interactions are the viewer's.
+      resolve: async (contact, args, context) =>
+        connectionOf(await listInteractions(context.prisma, contact.id, args.first ?? DEFAULT_INTERACTIONS_PAGE, args.after), args.after),
+    }),
     dunbarCircle: t.expose('dunbarCircle', { type: DunbarCircleEnum, nullable: true }),
     circleAssignedAt: t.expose('circleAssignedAt', { type: 'DateTime', nullable: true }),
     circleConfidence: t.exposeFloat('circleConfidence', { nullable: true }),
@@ -78,29 +149,8 @@ export const ContactNode = builder.prismaNode('Contact', {
   }),
 })
 
-/**
- * The viewer's groups, one query for the contacts resolved together (a page, a
- * batch of suggestions), however many they are. Shared only until the event
- * loop moves on, not for the context's life: a subscription keeps its context
- * for hours, and a cache kept there showed every later event the groups of the
- * first one (a group created since was missing).
- */
-const groupsByTurn = new WeakMap<GraphQLContext, Map<string, Promise<Map<string, Group>>>>()
-function groupsFor(context: GraphQLContext, userId: string): Promise<Map<string, Group>> {
-  let byUser = groupsByTurn.get(context)
-  if (!byUser) {
-    byUser = new Map()
-    groupsByTurn.set(context, byUser)
-    // Resolvers of one execution step run before the check phase; the next event of a stream runs after it.
-    setImmediate(() => groupsByTurn.delete(context))
-  }
-  let groups = byUser.get(userId)
-  if (!groups) {
-    groups = groupsOfUser(context.prisma, userId)
-    byUser.set(userId, groups)
-  }
-  return groups
-}
+/** The viewer's groups, one query for the contacts resolved together (a page, a batch of suggestions). */
+const groupsFor = perTurn((context, userId) => groupsOfUser(context.prisma, userId))
 
 const ContactFilterInput = builder.inputType('ContactFilter', {
   fields: (t) => ({
@@ -109,6 +159,8 @@ const ContactFilterInput = builder.inputType('ContactFilter', {
     tag: t.string(),
     search: t.string({ description: 'Case-insensitive part of the name or email.' }),
     archived: t.boolean({ description: 'true: only archived contacts. Default: only active ones.' }),
+    dueBefore: t.field({ type: 'DateTime', description: 'Due by then (nextDueAt <= dueBefore); pass now for overdue' }),
+    notContactedSince: t.field({ type: 'DateTime', description: 'Last contact before then, or never contacted' }),
   }),
 })
 
@@ -119,7 +171,23 @@ const ContactOrderInput = builder.inputType('ContactOrder', {
   }),
 })
 
-const ContactConnection = builder.connectionObject({ type: ContactNode, name: 'ContactConnection' })
+/** What the `contacts` connection carries besides its page: the filter, to count it when asked. */
+interface ContactsCount {
+  count: () => Promise<number>
+}
+
+const ContactConnection = builder.connectionObject({
+  type: ContactNode,
+  name: 'ContactConnection',
+  fields: (t) => ({
+    totalCount: t.int({
+      description: 'Contacts matching the filter (all pages)',
+      // A count reads the index entries of every matching contact: priced as a default page of contacts.
+      complexity: DEFAULT_PAGE_SIZE,
+      resolve: (connection) => (connection as unknown as ContactsCount).count(),
+    }),
+  }),
+})
 
 builder.queryField('contacts', (t) =>
   t.withAuth({ authenticated: true }).field({
@@ -141,22 +209,19 @@ builder.queryField('contacts', (t) =>
       const userId = context.userId
       const orderBy = (args.orderBy?.field ?? 'name') as ContactOrderKey
       const direction = args.orderBy?.direction ?? 'asc'
+      const filter: ContactFilter | null | undefined = args.filter && {
+        circle: args.filter.circle,
+        groupId: args.filter.group?.id,
+        tag: args.filter.tag,
+        search: args.filter.search,
+        archived: args.filter.archived,
+        dueBefore: args.filter.dueBefore,
+        notContactedSince: args.filter.notContactedSince,
+      }
       const page = await listContacts<Contact>(
         context.prisma,
         userId,
-        {
-          first: args.first ?? DEFAULT_PAGE_SIZE,
-          after: args.after,
-          orderBy,
-          direction,
-          filter: args.filter && {
-            circle: args.filter.circle,
-            groupId: args.filter.group?.id,
-            tag: args.filter.tag,
-            search: args.filter.search,
-            archived: args.filter.archived,
-          },
-        },
+        { first: args.first ?? DEFAULT_PAGE_SIZE, after: args.after, orderBy, direction, filter },
         queryFromInfo({ context, info, typeName: 'Contact', path: ['edges', 'node'] }) as ContactQuery,
       )
       // Cursors are signed only when the client asks for them.
@@ -174,6 +239,8 @@ builder.queryField('contacts', (t) =>
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,
         },
+        // Counted only when `totalCount` is selected; the filter was validated by the page read.
+        count: () => countContacts(context.prisma, userId, filter),
       }
     },
   }),
@@ -195,6 +262,8 @@ const contactFields = (t: PothosSchemaTypes.InputFieldBuilder<BuilderTypes, 'Inp
   frequencyPreference: t.field({ type: FrequencyPreferenceEnum }),
   dunbarCircle: t.field({ type: DunbarCircleEnum }),
   lastContactDate: t.field({ type: 'DateTime' }),
+  birthday: t.string({ description: '`YYYY-MM-DD`, or `--MM-DD` without the year' }),
+  anniversary: t.string({ description: '`YYYY-MM-DD`, or `--MM-DD` without the year' }),
 })
 const CreateContactInput = builder.inputType('CreateContactInput', { fields: (t) => ({ name: t.string({ required: true }), ...contactFields(t) }) })
 const UpdateContactInput = builder.inputType('UpdateContactInput', { fields: (t) => ({ name: t.string(), ...contactFields(t) }) })
@@ -241,7 +310,32 @@ builder.mutationFields((t) => {
         groupIds: t.arg.globalIDList({ required: true, for: GroupNode }),
       },
       resolve: (_root, args, context) =>
-        setContactGroups(context, context.userId, args.contactId.id, args.groupIds.map((group) => group.id)),
+        setContactGroups(context, context.userId, args.contactId.id, args.groupIds.map((group) => group.id), context.clock.now()),
+    }),
+    renameTag: authenticated.int({
+      description: 'Renames a tag on every contact of the viewer that has it (merging into `to` if it exists). Returns contacts changed.',
+      args: { from: t.arg.string({ required: true }), to: t.arg.string({ required: true }) },
+      resolve: (_root, { from, to }, context) => renameTag(context, context.userId, from, to, context.clock.now()),
+    }),
+    deleteTag: authenticated.int({
+      description: 'Removes a tag from every contact of the viewer. Returns contacts changed.',
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (_root, { name }, context) => deleteTag(context, context.userId, name, context.clock.now()),
     }),
   }
 })
+
+const TagType = builder.objectRef<TagCount>('Tag').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    contactCount: t.exposeInt('contactCount', { description: 'active contacts with it' }),
+  }),
+})
+
+builder.objectField(UserNode, 'tags', (t) =>
+  t.field({
+    type: [TagType],
+    description: "The viewer's tags by name (at most 1000)",
+    resolve: (user, _args, context) => tagsOfUser(context.prisma, user.id),
+  }),
+)

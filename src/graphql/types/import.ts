@@ -8,8 +8,9 @@ import { GraphQLError } from 'graphql'
 import { ImportStatus } from '../../generated/prisma/enums.ts'
 import type { Import } from '../../generated/prisma/client.ts'
 import { badUserInput, notFound } from '../../errors.ts'
-import { DEFAULT_IMPORTS_PAGE, findImport, importProgressStream, listImportErrors, listImports, MAX_IMPORTS_PAGE, type Page } from '../../imports/import-queries.ts'
+import { DEFAULT_IMPORTS_PAGE, findImport, importProgressStream, listImportErrors, listImports, MAX_IMPORTS_PAGE } from '../../imports/import-queries.ts'
 import { builder } from '../builder.ts'
+import { connectionOf, pageComplexity } from '../connection.ts'
 import { viewerOf, type AuthenticatedContext } from '../context.ts'
 import { StagedUpload } from '../staged-upload.ts'
 
@@ -43,25 +44,8 @@ const ImportErrorType = builder.prismaObject('ImportError', {
   }),
 })
 
-/** A page as a Relay connection; cursors are signed only when asked for. */
-function connection<T>(page: Page<T>, after: string | null | undefined) {
-  const edges = page.rows.map((node, index) => ({
-    node,
-    get cursor() {
-      return page.cursorAt(index)
-    },
-  }))
-  return {
-    edges,
-    pageInfo: { hasNextPage: page.hasMore, hasPreviousPage: Boolean(after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-  }
-}
-
-/** Cost of a page: `first` times its selection (out of range: refused by the resolver with BAD_USER_INPUT). */
-const pageComplexity = (args: { first?: number | null }) => {
-  const first = args.first ?? DEFAULT_IMPORTS_PAGE
-  return { field: 1, multiplier: first >= 1 && first <= MAX_IMPORTS_PAGE ? first : 0 }
-}
+/** Cost of a page: `first` times its selection. */
+const pageCost = pageComplexity(DEFAULT_IMPORTS_PAGE, MAX_IMPORTS_PAGE)
 
 const ImportErrorConnection = builder.connectionObject({ type: ImportErrorType, name: 'ImportErrorConnection' })
 
@@ -82,10 +66,10 @@ export const ImportNode = builder.prismaNode('Import', {
     errors: t.field({
       type: ImportErrorConnection,
       description: 'The rejected records, in file order (the first 10,000 of an import are kept).',
-      complexity: pageComplexity,
+      complexity: pageCost,
       args: { first: t.arg.int({ defaultValue: DEFAULT_IMPORTS_PAGE, description: `1..${MAX_IMPORTS_PAGE}` }), after: t.arg.string() },
       // The parent Import was loaded with its owner in the where: its errors are the viewer's.
-      resolve: async (row, args, context) => connection(await listImportErrors(context.prisma, row.id, args.first ?? DEFAULT_IMPORTS_PAGE, args.after), args.after),
+      resolve: async (row, args, context) => connectionOf(await listImportErrors(context.prisma, row.id, args.first ?? DEFAULT_IMPORTS_PAGE, args.after), args.after),
     }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -113,9 +97,9 @@ builder.queryFields((t) => {
     imports: authenticated.field({
       type: ImportConnection,
       description: "The viewer's imports, newest first.",
-      complexity: pageComplexity,
+      complexity: pageCost,
       args: { first: t.arg.int({ defaultValue: DEFAULT_IMPORTS_PAGE, description: `1..${MAX_IMPORTS_PAGE}` }), after: t.arg.string() },
-      resolve: async (_root, args, context) => connection(await listImports(context.prisma, context.userId, args.first ?? DEFAULT_IMPORTS_PAGE, args.after), args.after),
+      resolve: async (_root, args, context) => connectionOf(await listImports(context.prisma, context.userId, args.first ?? DEFAULT_IMPORTS_PAGE, args.after), args.after),
     }),
   }
 })

@@ -1,15 +1,27 @@
 /**
- * Suggestions: the Suggestion node, the `suggestions` subscription and its events, and
- * accept / dismiss / snooze (thin resolvers over `suggestions/suggestion-status.ts`).
+ * Suggestions: the Suggestion node, the `suggestions` subscription and its events, the
+ * suggestions kept by status (`suggestionsByStatus`), and accept / dismiss / snooze, undo and
+ * restore (thin resolvers over `suggestions/suggestion-status.ts`).
  */
 import type { Interval } from '../../calendar/free-slots.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
-import { findSuggestion, setSuggestionStatus, type SuggestionView } from '../../suggestions/suggestion-status.ts'
+import {
+  DEFAULT_STATUS_PAGE,
+  findSuggestion,
+  listSuggestionsByStatus,
+  MAX_STATUS_PAGE,
+  restoreSuggestion,
+  setSuggestionStatus,
+  statusEndsAt,
+  undoSuggestionAction,
+  type SuggestionView,
+} from '../../suggestions/suggestion-status.ts'
 import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
 import { userChanges } from '../../pubsub/changes.ts'
 import { builder } from '../builder.ts'
 import { viewerOf } from '../context.ts'
+import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
 import { SuggestionStatusEnum } from './enums.ts'
 
 const TimeSlot = builder.objectRef<Interval>('TimeSlot').implement({
@@ -40,6 +52,18 @@ builder.node(SuggestionType, {
     reason: t.exposeString('reason'),
     slot: t.field({ type: TimeSlot, nullable: true, resolve: (s) => s.slot }),
     status: t.field({ type: SuggestionStatusEnum, resolve: (s) => s.status ?? 'PENDING' }),
+    statusEndsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the status stops hiding the contact: snooze end, dismissal + horizon, accepted slot end (or + horizon); null for PENDING',
+      resolve: (s, _args, context) => statusEndsAt({ ...s, status: s.status ?? 'PENDING' }, context.suggestionHorizonMs),
+    }),
+    statusSetAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the status was set; null for PENDING',
+      resolve: (s) => (s.status && s.status !== 'PENDING' ? (s.statusSetAt ?? null) : null),
+    }),
     // Prisma batches the findUnique calls of one tick into one query: one per batch of suggestions.
     contact: t.prismaField({
       type: 'Contact',
@@ -129,9 +153,53 @@ builder.subscriptionField('suggestions', (t) =>
   }),
 )
 
+const SuggestionConnection = builder.connectionObject({
+  type: SuggestionType,
+  name: 'SuggestionConnection',
+  fields: (t) => ({ totalCount: t.int({ description: 'Suggestions of the list (all pages)', resolve: (connection) => totalCountOf(connection) }) }),
+})
+
+builder.queryField('suggestionsByStatus', (t) =>
+  t.withAuth({ authenticated: true }).field({
+    type: SuggestionConnection,
+    description:
+      "The viewer's suggestions whose status is still in force (ACCEPTED = planned; DISMISSED, SNOOZED = hidden), latest change first",
+    complexity: pageComplexity(DEFAULT_STATUS_PAGE, MAX_STATUS_PAGE),
+    args: {
+      statuses: t.arg({ type: [SuggestionStatusEnum], required: true }),
+      first: t.arg.int({ defaultValue: DEFAULT_STATUS_PAGE, description: `1..${MAX_STATUS_PAGE}` }),
+      after: t.arg.string(),
+    },
+    resolve: async (_root, args, context) =>
+      connectionOf(
+        await listSuggestionsByStatus(
+          context.prisma,
+          context.userId,
+          { statuses: args.statuses, first: args.first ?? DEFAULT_STATUS_PAGE, after: args.after },
+          context.clock.now(),
+          context.suggestionHorizonMs,
+        ),
+        args.after,
+      ),
+  }),
+)
+
 builder.mutationFields((t) => {
   const authenticated = t.withAuth({ authenticated: true })
   return {
+    undoSuggestionAction: authenticated.field({
+      type: SuggestionType,
+      description:
+        "Undoes the latest accept / dismiss / snooze of the suggestion's contact: the status it replaced comes back (or none: PENDING). Returns the suggestion as it is now. NOT_FOUND when the id is not the viewer's; BAD_USER_INPUT when there is nothing to undo.",
+      args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
+      resolve: (_root, { id }, context) => undoSuggestionAction(context, context.userId, id.id, context.clock.now()),
+    }),
+    restoreSuggestion: authenticated.field({
+      type: SuggestionType,
+      description: "Clears the status of the suggestion's contact (it can be suggested again at once). Returns it as PENDING.",
+      args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
+      resolve: (_root, { id }, context) => restoreSuggestion(context, context.userId, id.id, context.clock.now()),
+    }),
     acceptSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
