@@ -57,7 +57,7 @@ function SnoozeForm({ name, onSnooze, onCancel }: { name: string; onSnooze: (unt
       {presets.map((preset, index) => {
         const until = startOfDay(preset.day)!
         return (
-          <button key={preset.label} type="button" onClick={() => onSnooze(until)} aria-label={`Snooze ${name} until ${formatDay(until)}`} autoFocus={index === 0}>
+          <button key={preset.label} type="button" onClick={() => onSnooze(until)} aria-label={`${preset.label} (${formatDay(until)})`} autoFocus={index === 0}>
             {preset.label}
           </button>
         )
