@@ -138,7 +138,8 @@ function UndoToast({ override, userZone, onUndo, onExpire }: { override: Overrid
     return () => clearTimeout(timer)
   }, [id, done, onExpire])
   return (
-    <div className="undo-toast" role="status" data-testid="toast" hidden={!override}>
+    // Always in the document (a live region announces what is put in it, not what appears with it); empty, it shows nothing.
+    <div className={override ? 'undo-toast' : 'undo-toast idle'} role="status" data-testid="toast">
       {override && (
         <>
           <span>{describeAction(override, userZone)}</span>{' '}
