@@ -71,7 +71,7 @@ const daysInMonth = (year: number, month: number) => (month === 2 ? (year % 4 ==
 
 /** `YYYY-MM-DD` (a real date, years 1000..9999) or `--MM-DD` (a date without year; --02-29 too), as RFC 6350 writes BDAY. */
 export function isCalendarDate(value: string): boolean {
-  const match = /^(?:(\d{4})|--)-(\d{2})-(\d{2})$/.exec(value)
+  const match = /^(?:(\d{4})-|--)(\d{2})-(\d{2})$/.exec(value)
   if (!match) return false
   const year = match[1] === undefined ? 2000 : Number(match[1])
   const month = Number(match[2])

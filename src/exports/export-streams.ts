@@ -37,7 +37,7 @@ async function groupNamesOf(prisma: PrismaClient, userId: string): Promise<Map<s
 export async function readExportPage(prisma: PrismaClient, userId: string, afterId: string | undefined, limit: number): Promise<ExportContact[]> {
   return prisma.$queryRaw<ExportContact[]>`
     SELECT id::text AS id, name, email, phone, emails, phones, "linkedIn", instagram, "xHandle", "otherSocialMedia",
-           location, timezone, "customNotes", tags, "groupIds"::text[] AS "groupIds", birthday, "externalId"
+           location, timezone, "customNotes", tags, "groupIds"::text[] AS "groupIds", birthday, anniversary, "externalId"
       FROM "Contact"
      WHERE "userId" = ${userId}::uuid ${afterId === undefined ? Prisma.empty : Prisma.sql`AND id > ${afterId}::uuid`}
      ORDER BY id

@@ -29,6 +29,8 @@ export interface ExportContact {
   groupIds: string[]
   /** `YYYY-MM-DD` or `--MM-DD`. */
   birthday: string | null
+  /** `YYYY-MM-DD` or `--MM-DD`. */
+  anniversary?: string | null
   externalId: string | null
 }
 
@@ -82,8 +84,9 @@ const line = (nameAndParams: string, value: string) => foldLine(`${nameAndParams
  * `TEL;VALUE=TEXT` <- each of phones (the first `PREF=1`); `X-SOCIALPROFILE;TYPE=linkedin|instagram|x`
  * <- linkedIn, instagram, xHandle, and `TYPE=<label>` <- each otherSocialMedia entry; `ADR;LABEL=<location>`
  * with the location as its street component <- location; `TZ` <- timezone; `NOTE` <- customNotes;
- * `CATEGORIES` <- group names then tags (see {@link categoriesOf}); `BDAY` <- birthday (`--MMDD`
- * without a year). Empty fields are left out.
+ * `CATEGORIES` <- group names then tags (see {@link categoriesOf}); `BDAY` <- birthday, `ANNIVERSARY` <-
+ * anniversary (`--MMDD` without a year). Empty fields are left out. The export never writes a
+ * frequency: a contact's cadence (own or a group's) is not part of a vCard.
  *
  * Written by hand rather than through ical.js's `Component`/`stringify` (which the tests use as
  * the oracle: the same bytes for any contact): ical.js takes about 50 µs a card, a minute for a
@@ -107,5 +110,7 @@ export function contactToVCard(contact: ExportContact, groupNames: ReadonlyMap<s
   if (categories.length > 0) card += line('CATEGORIES', categories.map((category) => escapeVCardText(category)).join(','))
   const birthday = contact.birthday ? vcardDate(contact.birthday) : null
   if (birthday) card += line('BDAY', birthday)
+  const anniversary = contact.anniversary ? vcardDate(contact.anniversary) : null
+  if (anniversary) card += line('ANNIVERSARY', anniversary)
   return `${card}END:VCARD${CRLF}`
 }

@@ -48,6 +48,8 @@ export interface ImportedContact extends RecordPosition {
   customNotes: string | null
   /** `YYYY-MM-DD`, or `--MM-DD` without a year. */
   birthday: string | null
+  /** Same format as `birthday` (vCard ANNIVERSARY / X-ANNIVERSARY); absent when the record has none. */
+  anniversary?: string | null
   /** Categories / Google "Labels": become groups (created when missing) and tags. */
   groups: string[]
   source: 'VCARD' | 'CSV'

@@ -16,7 +16,7 @@ import { sseResults } from '../helpers/clients.ts'
 
 
 interface Case {
-  /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it. */
+  /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it, `$gid` of a group. */
   doc: string
   v: unknown
   code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'GRAPHQL_VALIDATION_FAILED'
@@ -34,6 +34,7 @@ const long = (n: number) => 'x'.repeat(n)
 /** A cursor in the unsigned format of the code before signing (base64url of a JSON array). */
 const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
 const missingContact = encodeGlobalID('Contact', '00000000-0000-4000-8000-000000000000')
+const missingGroup = encodeGlobalID('Group', '00000000-0000-4000-8000-000000000000')
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
@@ -45,6 +46,8 @@ const CASES: Record<string, Case[]> = {
     bad(CONTACTS('ContactFilter', 'filter'), { search: long(201) }, 'BAD_USER_INPUT', 'filter.search'),
     bad(CONTACTS('ContactFilter', 'filter'), { search: 'Ann\u0000' }, 'BAD_USER_INPUT', 'filter.search'),
     bad(CONTACTS('ContactFilter', 'filter'), { tag: '\ud800' }, 'BAD_USER_INPUT', 'filter.tag'),
+    bad(CONTACTS('ContactFilter', 'filter'), { dueBefore: 'soon' }, 'BAD_USER_INPUT'),
+    bad(CONTACTS('ContactFilter', 'filter'), { notContactedSince: '0000-01-01T00:00:00Z' }, 'BAD_USER_INPUT'),
   ],
   'Query.contacts(orderBy)': [bad(CONTACTS('ContactOrder', 'orderBy'), { field: 'SIZE' }, 'BAD_USER_INPUT'), bad(CONTACTS('ContactOrder', 'orderBy'), {}, 'BAD_USER_INPUT')],
   'Query.node(id)': [
@@ -67,6 +70,8 @@ const CASES: Record<string, Case[]> = {
     bad(CREATE, { email: 'a@example.com' }, 'BAD_USER_INPUT'),
     bad(CREATE, { name: 'Ann\u0000Lee' }, 'BAD_USER_INPUT', 'input.name'),
     bad(CREATE, { name: 'A', lastContactDate: '0000-01-01T00:00:00Z' }, 'BAD_USER_INPUT'),
+    bad(CREATE, { name: 'A', birthday: '2023-02-29' }, 'BAD_USER_INPUT', 'input.birthday'),
+    bad(CREATE, { name: 'A', anniversary: 'June' }, 'BAD_USER_INPUT', 'input.anniversary'),
   ],
   'Mutation.updateContact(id)': [bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', missingContact, 'NOT_FOUND'), bad('mutation($v: ID!) { updateContact(id: $v, input: { name: "B" }) { id } }', 'zzz', 'BAD_USER_INPUT')],
   'Mutation.updateContact(input)': [bad(UPDATE, { name: null }, 'BAD_USER_INPUT', 'input.name'), bad(UPDATE, { xHandle: 'a b' }, 'BAD_USER_INPUT', 'input.xHandle'), bad(UPDATE, { frequencyPreference: 'HOURLY' }, 'BAD_USER_INPUT')],
@@ -79,6 +84,40 @@ const CASES: Record<string, Case[]> = {
     bad(LOG, { kind: 'TELEPATHY' }, 'BAD_USER_INPUT'),
   ],
   'Mutation.createGroup(name)': [bad('mutation($v: String!) { createGroup(name: $v) { id } }', '', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', long(201), 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { createGroup(name: $v) { id } }', 'G\u0000', 'BAD_USER_INPUT', 'name')],
+  'Mutation.createGroup(defaultFrequency)': [bad('mutation($v: FrequencyPreference) { createGroup(name: "G", defaultFrequency: $v) { id } }', 'HOURLY', 'BAD_USER_INPUT')],
+  'Mutation.updateGroup(id)': [
+    bad('mutation($v: ID!) { updateGroup(id: $v, input: { name: "G" }) { id } }', missingGroup, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { updateGroup(id: $v, input: { name: "G" }) { id } }', missingContact, 'BAD_USER_INPUT'),
+  ],
+  'Mutation.updateGroup(input)': [
+    bad('mutation($gid: ID!, $v: UpdateGroupInput!) { updateGroup(id: $gid, input: $v) { id } }', { name: ' ' }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($gid: ID!, $v: UpdateGroupInput!) { updateGroup(id: $gid, input: $v) { id } }', { name: null }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($gid: ID!, $v: UpdateGroupInput!) { updateGroup(id: $gid, input: $v) { id } }', { name: 'Work' }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($gid: ID!, $v: UpdateGroupInput!) { updateGroup(id: $gid, input: $v) { id } }', { defaultFrequency: 'HOURLY' }, 'BAD_USER_INPUT'),
+  ],
+  'Mutation.deleteGroup(id)': [bad('mutation($v: ID!) { deleteGroup(id: $v) }', missingContact, 'BAD_USER_INPUT'), bad('mutation($v: ID!) { deleteGroup(id: $v) }', 'zzz', 'BAD_USER_INPUT')],
+  'Mutation.renameTag(from)': [bad('mutation($v: String!) { renameTag(from: $v, to: "t") }', '', 'BAD_USER_INPUT', 'from'), bad('mutation($v: String!) { renameTag(from: $v, to: "t") }', long(51), 'BAD_USER_INPUT', 'from')],
+  'Mutation.renameTag(to)': [bad('mutation($v: String!) { renameTag(from: "friend", to: $v) }', ' ', 'BAD_USER_INPUT', 'to'), bad('mutation($v: String!) { renameTag(from: "friend", to: $v) }', 't\u0000', 'BAD_USER_INPUT', 'to')],
+  'Mutation.deleteTag(name)': [bad('mutation($v: String!) { deleteTag(name: $v) }', '\ud800', 'BAD_USER_INPUT', 'name'), bad('mutation($v: String!) { deleteTag(name: $v) }', long(51), 'BAD_USER_INPUT', 'name')],
+  'Contact.interactions(first)': [bad('query($id: ID!, $v: Int) { node(id: $id) { ... on Contact { interactions(first: $v) { totalCount } } } }', 0, 'BAD_USER_INPUT', 'first'), bad('query($id: ID!, $v: Int) { node(id: $id) { ... on Contact { interactions(first: $v) { totalCount } } } }', 101, 'BAD_USER_INPUT', 'first')],
+  'Contact.interactions(after)': [bad('query($id: ID!, $v: String) { node(id: $id) { ... on Contact { interactions(after: $v) { totalCount } } } }', 'garbage', 'BAD_USER_INPUT', 'after')],
+  'Query.suggestionsByStatus(statuses)': [
+    bad('query($v: [SuggestionStatus!]!) { suggestionsByStatus(statuses: $v) { totalCount } }', ['PENDING'], 'BAD_USER_INPUT', 'statuses'),
+    bad('query($v: [SuggestionStatus!]!) { suggestionsByStatus(statuses: $v) { totalCount } }', [], 'BAD_USER_INPUT', 'statuses'),
+    bad('query($v: [SuggestionStatus!]!) { suggestionsByStatus(statuses: $v) { totalCount } }', ['GONE'], 'BAD_USER_INPUT'),
+  ],
+  'Query.suggestionsByStatus(first)': [bad('query($v: Int) { suggestionsByStatus(statuses: [DISMISSED], first: $v) { totalCount } }', 101, 'BAD_USER_INPUT', 'first')],
+  'Query.suggestionsByStatus(after)': [bad('query($v: String) { suggestionsByStatus(statuses: [DISMISSED], after: $v) { totalCount } }', 'garbage', 'BAD_USER_INPUT', 'after')],
+  'Mutation.undoSuggestionAction(id)': [
+    bad('mutation($v: ID!) { undoSuggestionAction(id: $v) { id } }', encodeGlobalID('Suggestion', suggestionId('00000000-0000-4000-8000-000000000000', null)), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { undoSuggestionAction(id: $v) { id } }', missingContact, 'BAD_USER_INPUT'),
+    // A suggestion of the viewer's contact with no status: nothing to undo (`$v` only switches the field on).
+    bad('mutation($sid: ID!, $v: Boolean!) { undoSuggestionAction(id: $sid) @include(if: $v) { id } }', true, 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.restoreSuggestion(id)': [
+    bad('mutation($v: ID!) { restoreSuggestion(id: $v) { id } }', encodeGlobalID('Suggestion', `sg_${'a'.repeat(36)}_1_2`), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { restoreSuggestion(id: $v) { id } }', '%%%', 'BAD_USER_INPUT'),
+  ],
   'Mutation.setContactGroups(contactId)': [bad('mutation($v: ID!) { setContactGroups(contactId: $v, groupIds: []) { id } }', missingContact, 'NOT_FOUND')],
   'Mutation.setContactGroups(groupIds)': [
     bad('mutation($id: ID!, $v: [ID!]!) { setContactGroups(contactId: $id, groupIds: $v) { id } }', [encodeGlobalID('Group', '00000000-0000-4000-8000-000000000000')], 'NOT_FOUND'),
@@ -151,14 +190,14 @@ describe('bad input for every argument', () => {
   let db: TestDatabase
   let server: TestServer
   let alice: FixtureUser
-  let ids: { id: string; sid: string }
+  let ids: { id: string; sid: string; gid: string }
 
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
-    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)) }
+    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)), gid: encodeGlobalID('Group', alice.groupIds[0]!) }
     // An import, so the arguments of Import.errors are reached.
     await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })
   })

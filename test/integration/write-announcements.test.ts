@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { addCalendarEvent, removeCalendarEvent, setAvailability } from '../../src/calendar/calendar-writes.ts'
 import { createChangeAnnouncer, type AnnounceChange, type WriteDeps } from '../../src/changes/announce.ts'
 import { archiveContact, createContact, logInteraction, updateContact } from '../../src/contacts/contact-writes.ts'
-import { createGroup, setContactGroups } from '../../src/groups/groups.ts'
+import { createGroup, deleteGroup, setContactGroups, updateGroup } from '../../src/groups/groups.ts'
+import { deleteTag, renameTag } from '../../src/contacts/tags.ts'
 import { createChangeBus } from '../../src/pubsub/changes.ts'
 import { createLogger } from '../../src/logger.ts'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
-import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
+import { restoreSuggestion, setSuggestionStatus, undoSuggestionAction } from '../../src/suggestions/suggestion-status.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, FIXTURE_NOW, type FixtureUser } from '../helpers/fixtures.ts'
 
@@ -60,6 +61,14 @@ describe.each(kinds)('domain writes announce themselves on %s', (kind) => {
     expect((await announced(() => removeCalendarEvent(deps, alice.id, event.value.id))).calls).toEqual([[alice.id, 'calendar']])
     const accepted = await announced(() => setSuggestionStatus(deps, alice.id, suggestionId(id, null), 'ACCEPTED', FIXTURE_NOW))
     expect(accepted.calls).toEqual([[alice.id, 'suggestion']])
+    expect((await announced(() => undoSuggestionAction(deps, alice.id, suggestionId(id, null), FIXTURE_NOW))).calls).toEqual([[alice.id, 'suggestion']])
+    await setSuggestionStatus(deps, alice.id, suggestionId(id, null), 'DISMISSED', FIXTURE_NOW)
+    expect((await announced(() => restoreSuggestion(deps, alice.id, suggestionId(id, null), FIXTURE_NOW))).calls).toEqual([[alice.id, 'suggestion']])
+    expect((await announced(() => updateGroup(deps, alice.id, group.value.id, { defaultFrequency: 'WEEKLY' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'group']])
+    expect((await announced(() => updateContact(deps, alice.id, id, { tags: ['chess'] }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
+    expect((await announced(() => renameTag(deps, alice.id, 'chess', 'go', FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
+    expect((await announced(() => deleteTag(deps, alice.id, 'go', FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
+    expect((await announced(() => deleteGroup(deps, alice.id, group.value.id, FIXTURE_NOW))).calls).toEqual([[alice.id, 'group']])
   })
 
   it('a refused write announces nothing', async () => {
@@ -68,6 +77,12 @@ describe.each(kinds)('domain writes announce themselves on %s', (kind) => {
     await expect(createGroup(deps, alice.id, '')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' })
     await expect(removeCalendarEvent(deps, alice.id, UNKNOWN)).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(setSuggestionStatus(deps, alice.id, 'nonsense', 'DISMISSED', FIXTURE_NOW)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(undoSuggestionAction(deps, alice.id, suggestionId(UNKNOWN, null), FIXTURE_NOW)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(updateGroup(deps, alice.id, UNKNOWN, { name: 'X' }, FIXTURE_NOW)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(renameTag(deps, alice.id, '', 'x', FIXTURE_NOW)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' })
+    // Writes that found nothing to change announce nothing either.
+    expect(await deleteGroup(deps, alice.id, UNKNOWN, FIXTURE_NOW)).toBe(false)
+    expect(await deleteTag(deps, alice.id, 'no such tag', FIXTURE_NOW)).toBe(0)
     expect(announce).not.toHaveBeenCalled()
   })
 

@@ -31,6 +31,25 @@ const contacts = (records: (ImportedContact | Rejected)[]) => records.filter((r)
 const rejections = (records: (ImportedContact | Rejected)[]) => records.filter((r): r is Rejected => r.kind === 'rejected')
 const byName = (records: (ImportedContact | Rejected)[], name: string) => contacts(records).find((c) => c.name === name)!
 
+describe('anniversaries', () => {
+  it('reads vCard 4 ANNIVERSARY and vCard 3 X-ANNIVERSARY as a birthday is read, and drops a bad one', async () => {
+    const cards = [
+      'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Four\r\nANNIVERSARY:20100630\r\nEND:VCARD',
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Three\r\nX-ANNIVERSARY:2009-05-01\r\nEND:VCARD',
+      'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:No year\r\nANNIVERSARY:--0229\r\nEND:VCARD',
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bad\r\nX-ANNIVERSARY:someday\r\nEND:VCARD',
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:None\r\nEND:VCARD',
+    ]
+    const records = await readAll(cards.join('\r\n') + '\r\n', 'vcard')
+    expect(byName(records, 'Four').anniversary).toBe('2010-06-30')
+    expect(byName(records, 'Three').anniversary).toBe('2009-05-01')
+    expect(byName(records, 'No year').anniversary).toBe('--02-29')
+    expect(byName(records, 'Bad')).not.toHaveProperty('anniversary')
+    expect(byName(records, 'Bad').dropped).toEqual([{ field: 'anniversary', reason: 'not a date: someday' }])
+    expect(byName(records, 'None')).not.toHaveProperty('anniversary')
+  })
+})
+
 describe('vCard fixtures', () => {
   it('reads Apple vCard 3.0: grouped item1.EMAIL, folded lines, X-SOCIALPROFILE, X-APPLE-OMIT-YEAR, skipped PHOTO', async () => {
     for (const size of [7, 64 * 1024]) {

@@ -147,6 +147,8 @@ function contactToVCardWithIcalJs(contact: ExportContact, groupNames: ReadonlyMa
   if (categories.length > 0) add('categories', categories)
   const birthday = contact.birthday ? vcardDate(contact.birthday) : null
   if (birthday) add('bday', birthday, {}, 'date-and-or-time')
+  const anniversary = contact.anniversary ? vcardDate(contact.anniversary) : null
+  if (anniversary) add('anniversary', anniversary, {}, 'date-and-or-time')
   const design = ICAL.design.getDesignSet('vcard')
   let text = `BEGIN:VCARD${CRLF}`
   for (const prop of card.getAllProperties()) text += foldLine(ICAL.stringify.property(prop.toJSON(), design, true)) + CRLF
@@ -172,6 +174,7 @@ const anyContact: fc.Arbitrary<ExportContact> = fc.record({
   tags: fc.array(someText, { maxLength: 3 }),
   groupIds: fc.array(fc.constantFrom('g-1', 'g-2', 'g-missing'), { maxLength: 3 }),
   birthday: fc.option(fc.oneof(fc.date({ min: new Date('1900-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.date({ min: new Date('2000-01-01'), max: new Date('2000-12-31'), noInvalidDate: true }).map((d) => `--${d.toISOString().slice(5, 10)}`)), { nil: null }),
+  anniversary: fc.option(fc.constantFrom('2010-06-30', '--02-29', '1999-12-31'), { nil: null }),
   externalId: fc.option(someText, { nil: null }),
 })
 const manyGroups = new Map([['g-1', 'Friends, old'], ['g-2', 'Work;\\Team']])

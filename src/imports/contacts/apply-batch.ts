@@ -10,11 +10,13 @@
  * - no match: the contact is created (createMany), with its `nextDueAt` (cadence.ts: due from now) and a
  *   unit of the contacts quota each; past the quota the rest are Rejected (QUOTA_EXCEEDED);
  * - a match: only imported fields change: name, the e-mails and phones (the union, the first stays
- *   primary), the social profiles, location, time zone, birthday, tags and groups (unions), the external
+ *   primary), the social profiles, location, time zone, birthday, anniversary, tags and groups (unions), the external
  *   id when it had none, and `customNotes` only when it had none. Never the circle, frequency,
  *   lastContactDate or the user's notes. When the record's hash (`importHash`, sha256 of the mapped
  *   fields) is the one stored, or nothing would change, it is `unchanged` and nothing is written.
- * - Labels become groups (created when missing, within the groups quota) and tags.
+ * - Labels become groups (created when missing, within the groups quota) and tags. A contact put in a
+ *   group with a default cadence, and without a frequency of its own, takes that cadence
+ *   (contacts/inherited-cadence.ts), in the batch's transaction.
  *
  * Nothing is announced: the import job announces once per import (or per few seconds).
  */
@@ -22,6 +24,7 @@ import { createHash } from 'node:crypto'
 import type { CountryCode } from 'libphonenumber-js'
 import { DEFAULT_QUOTAS } from '../../config.ts'
 import { computeNextDueAt } from '../../contacts/cadence.ts'
+import { recomputeInheritedCadence } from '../../contacts/inherited-cadence.ts'
 import { isUuid, newUuidV7 } from '../../db/uuid.ts'
 import type { PrismaClient } from '../../generated/prisma/client.ts'
 import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
@@ -57,6 +60,7 @@ interface Merged
     ImportedContact,
     'name' | 'emails' | 'phones' | 'linkedIn' | 'instagram' | 'xHandle' | 'otherSocialMedia' | 'location' | 'timezone' | 'customNotes' | 'birthday' | 'groups' | 'source'
   > {
+  anniversary: string | null
   records: ImportedContact[]
   externalIds: string[]
   matchKeys: string[]
@@ -80,6 +84,7 @@ interface Existing {
   timezone: string | null
   customNotes: string | null
   birthday: string | null
+  anniversary: string | null
   tags: string[]
   groupIds: string[]
   importHash: string | null
@@ -107,7 +112,7 @@ const LOOKUP_IDS_SQL = `SELECT x.id FROM unnest($2::text[]) AS e(ext)
 
 /** Then those rows by primary key ($1 the ids; `id IN (subquery)` was planned as a scan of the whole table). */
 const LOOKUP_SQL = `SELECT id::text, "externalId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
-  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds"::text[] AS "groupIds", "importHash"
+  "otherSocialMedia", location, timezone, "customNotes", birthday, anniversary, tags, "groupIds"::text[] AS "groupIds", "importHash"
 FROM "Contact" WHERE id = ANY($1::uuid[]) ORDER BY id`
 
 function unionEmails(base: readonly string[], extra: readonly string[]): string[] {
@@ -181,6 +186,7 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
     timezone: first!.timezone,
     customNotes: first!.customNotes,
     birthday: first!.birthday,
+    anniversary: first!.anniversary ?? null,
     groups: [...first!.groups],
     source: first!.source,
     matchKeys: [],
@@ -197,6 +203,7 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
     merged.timezone ??= record.timezone
     merged.customNotes ??= record.customNotes
     merged.birthday ??= record.birthday
+    merged.anniversary ??= record.anniversary ?? null
     merged.groups = union(merged.groups, record.groups, CONTACT_LIMITS.tags)
   }
   merged.matchKeys = keyMaker.keys(merged.emails, merged.phones)
@@ -207,6 +214,8 @@ function merge(records: ImportedContact[], keyMaker: KeyMaker): Merged {
 export function importHashOf(merged: Omit<Merged, 'records' | 'matchKeys'>): string {
   const { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source } = merged
   const fields = { externalIds, name, emails, phones, linkedIn, instagram, xHandle, otherSocialMedia, location, timezone, customNotes, birthday, groups, source }
+  // The anniversary only when there is one: a record without keeps the hash it had before anniversaries were read.
+  if (merged.anniversary) Object.assign(fields, { anniversary: merged.anniversary })
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex')
 }
 
@@ -358,6 +367,8 @@ export async function applyContactBatch(
         }
       }
       const created = creates.slice(0, allowed)
+      // Contacts written into groups: their cadence may now come from a group's default.
+      const grouped: string[] = []
       if (created.length > 0) {
         const nextDueAt = computeNextDueAt({ lastContactDate: null, frequencyPreference: null, dunbarCircle: null, createdAt: now })
         const rows: CreatedRow[] = created.map((person) => ({
@@ -376,6 +387,7 @@ export async function applyContactBatch(
           timezone: person.timezone,
           customNotes: person.customNotes,
           birthday: person.birthday,
+          anniversary: person.anniversary,
           tags: person.groups,
           groupIds: idsOf(person.groups),
           source: person.source,
@@ -386,6 +398,7 @@ export async function applyContactBatch(
         for (let at = 0; at < rows.length; at += CREATE_CHUNK) {
           await tx.$executeRawUnsafe(INSERT_SQL, JSON.stringify(rows.slice(at, at + CREATE_CHUNK)), userId, now.toISOString(), nextDueAt.toISOString())
         }
+        for (const row of rows) if (row.groupIds.length > 0) grouped.push(row.id)
         for (const person of created) {
           counts.created++
           counts.updated += person.records.length - 1
@@ -408,6 +421,8 @@ export async function applyContactBatch(
       for (let at = 0; at < changedRows.length; at += CREATE_CHUNK) {
         await tx.$executeRawUnsafe(UPDATE_SQL, JSON.stringify(changedRows.slice(at, at + CREATE_CHUNK)), now.toISOString(), userId)
       }
+      for (const row of changedRows) if (row.groupIds.length > 0) grouped.push(row.id)
+      if (grouped.length > 0) await recomputeInheritedCadence(tx, userId, { contactIds: grouped }, now)
     },
     { timeout: 120_000, maxWait: 30_000 },
   )
@@ -426,13 +441,13 @@ interface CreatedRow extends Omit<UpdatedRow, 'externalId'> {
  * (not archived, no circle, frequency or last contact).
  */
 const INSERT_SQL = `INSERT INTO "Contact" (id, "userId", name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle",
-  "otherSocialMedia", location, timezone, "customNotes", birthday, tags, "groupIds", source, "externalId", "importHash", "createdAt", "updatedAt", "nextDueAt")
+  "otherSocialMedia", location, timezone, "customNotes", birthday, anniversary, tags, "groupIds", source, "externalId", "importHash", "createdAt", "updatedAt", "nextDueAt")
 SELECT v.id, $2::uuid, v.name, v.email, v.phone, v.emails, v.phones, v."matchKeys", v."linkedIn", v.instagram, v."xHandle",
-  v."otherSocialMedia", v.location, v.timezone, v."customNotes", v.birthday, v.tags, v."groupIds", v.source::"ContactSource", v."externalId",
+  v."otherSocialMedia", v.location, v.timezone, v."customNotes", v.birthday, v.anniversary, v.tags, v."groupIds", v.source::"ContactSource", v."externalId",
   v."importHash", $3::timestamp, $3::timestamp, $4::timestamp
 FROM jsonb_to_recordset($1::jsonb) AS v(
   id uuid, name text, email text, phone text, emails text[], phones text[], "matchKeys" text[], "linkedIn" text, instagram text,
-  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, tags text[],
+  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, anniversary text, tags text[],
   "groupIds" uuid[], source text, "externalId" text, "importHash" text)`
 
 /** The columns an import updates, as one row of {@link UPDATE_SQL}'s `jsonb_to_recordset`. */
@@ -452,6 +467,7 @@ interface UpdatedRow {
   timezone: string | null
   customNotes: string | null
   birthday: string | null
+  anniversary: string | null
   tags: string[]
   groupIds: string[]
   externalId: string | null
@@ -466,11 +482,11 @@ interface UpdatedRow {
 const UPDATE_SQL = `UPDATE "Contact" AS c SET
   name = v.name, email = v.email, phone = v.phone, emails = v.emails, phones = v.phones, "matchKeys" = v."matchKeys",
   "linkedIn" = v."linkedIn", instagram = v.instagram, "xHandle" = v."xHandle", "otherSocialMedia" = v."otherSocialMedia",
-  location = v.location, timezone = v.timezone, "customNotes" = v."customNotes", birthday = v.birthday,
+  location = v.location, timezone = v.timezone, "customNotes" = v."customNotes", birthday = v.birthday, anniversary = v.anniversary,
   tags = v.tags, "groupIds" = v."groupIds", "externalId" = v."externalId", "importHash" = v."importHash", "updatedAt" = $2::timestamp
 FROM jsonb_to_recordset($1::jsonb) AS v(
   id uuid, name text, email text, phone text, emails text[], phones text[], "matchKeys" text[], "linkedIn" text, instagram text,
-  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, tags text[],
+  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, "customNotes" text, birthday text, anniversary text, tags text[],
   "groupIds" uuid[], "externalId" text, "importHash" text)
 WHERE c.id = v.id AND c."userId" = $3::uuid`
 
@@ -496,6 +512,7 @@ function updateOf(contact: Existing, person: Merged, hash: string, groupIds: str
     timezone: person.timezone ?? contact.timezone,
     customNotes: contact.customNotes ?? person.customNotes,
     birthday: person.birthday ?? contact.birthday,
+    anniversary: person.anniversary ?? contact.anniversary,
     tags: union(contact.tags, person.groups, CONTACT_LIMITS.tags),
     groupIds: union(contact.groupIds, groupIds, 100),
     // A contact found by its own id (the UID of its export) keeps having none: its id is its identity.

@@ -66,6 +66,8 @@ export interface ContactDraft {
   birthday?: string | null
   /** Apple's X-APPLE-OMIT-YEAR: the year written in BDAY that means "no year". */
   birthdayOmitYear?: string | null
+  /** vCard 4 ANNIVERSARY, vCard 3 X-ANNIVERSARY: read as a birthday is. */
+  anniversary?: string | null
 }
 
 /** A short stable hash (sha256, 32 hex characters) of the parts: a row's identity when it has no UID. */
@@ -272,6 +274,9 @@ export function finishContact(draft: ContactDraft): ImportedContact | Rejected {
   const birthdayText = storable('birthday', draft.birthday)
   const birthday = normalizeBirthday(birthdayText, draft.birthdayOmitYear)
   if (birthdayText && !birthday) drop('birthday', `not a date: ${birthdayText.slice(0, 100)}`)
+  const anniversaryText = storable('anniversary', draft.anniversary)
+  const anniversary = normalizeBirthday(anniversaryText)
+  if (anniversaryText && !anniversary) drop('anniversary', `not a date: ${anniversaryText.slice(0, 100)}`)
 
   const groups: string[] = []
   for (const label of draft.groups) {
@@ -300,6 +305,8 @@ export function finishContact(draft: ContactDraft): ImportedContact | Rejected {
     timezone,
     customNotes,
     birthday,
+    // Only when there is one: records without keep the shape (and the import hash) they had before.
+    ...(anniversary ? { anniversary } : {}),
     groups,
     source: draft.source,
     ...(dropped.length > 0 ? { dropped } : {}),

@@ -330,7 +330,7 @@ function unescapeSemicolons(text: string): string {
 }
 
 /** The other properties a card is read for. */
-const WANTED = new Set(['uid', 'fn', 'n', 'org', 'x-twitter', 'x-instagram', 'x-linkedin', 'adr', 'tz', 'note', 'categories', 'bday'])
+const WANTED = new Set(['uid', 'fn', 'n', 'org', 'x-twitter', 'x-instagram', 'x-linkedin', 'adr', 'tz', 'note', 'categories', 'bday', 'anniversary', 'x-anniversary'])
 
 function labeledValue(value: string, pref: boolean, label: string | undefined): Labeled {
   return label ? { value, pref, label } : { value, pref }
@@ -412,6 +412,10 @@ export function draftOfCard(component: ICAL.Component, number: number, raw: stri
           // Google's system groups are on every card it exports.
           draft.groups.push(...String(value).split(',').filter((label) => !/^(\*\s*)?(mycontacts|starred)$/i.test(label.trim())))
         }
+        break
+      case 'anniversary':
+      case 'x-anniversary':
+        draft.anniversary ??= textOf(property)
         break
       case 'bday': {
         draft.birthday ??= textOf(property)
