@@ -176,9 +176,15 @@ describe('startSuggestionsStream: refusals that waiting will not clear', () => {
     expect(isLastingRefusal(new ApiError('closed', 'CLOSED'), false)).toBe(false)
     expect(isLastingRefusal(new ApiError('pressure', 'MEMORY_PRESSURE'), false)).toBe(false)
     expect(isLastingRefusal(new ApiError('bad cursor', 'BAD_USER_INPUT'), true)).toBe(false)
-    const { client, timers } = harness()
+    const { client, timers, fireTimer } = harness()
     client.current.fail(new ApiError('at capacity', 'RATE_LIMITED', 3))
     expect(timers.at(-1)?.ms).toBe(3000)
+    // Refused again and again: the back-off grows past the server's hint (the harness's is 100 ms per attempt).
+    for (let attempt = 1; attempt < 40; attempt++) {
+      fireTimer()
+      client.current.fail(new ApiError('at capacity', 'RATE_LIMITED', 3))
+    }
+    expect(timers.at(-1)?.ms).toBe(4000)
   })
 })
 

@@ -89,7 +89,9 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
       return
     }
     if (error.code === 'BAD_USER_INPUT') cursor = null
-    const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff(attempt)
+    // The server's retryAfterSeconds at least; refused again and again (another browser holds the user's streams),
+    // the back-off grows past it, so a refusal that lasts is asked about every 15 s, not every second.
+    const delay = Math.max(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0, backoff(attempt))
     attempt += 1
     dispatch({ type: 'dropped', message: describe(error), retryInMs: delay })
     timer = setTimer(subscribe, delay)
