@@ -108,6 +108,44 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
     expect(new Date(snoozed!.statusEndsAt!).getTime()).toBe(new Date(tomorrow).getTime())
   })
 
+  it('at 360 px the open snooze form, the toast and the hidden list fit the screen: no horizontal scroll, nothing clipped', async () => {
+    const narrow = await browser.newContext({ viewport: { width: 360, height: 740 } })
+    try {
+      const phone = await narrow.newPage()
+      await phone.goto(`${demo.origin}/`)
+      await phone.getByTestId('summary').waitFor({ timeout: 60_000 })
+      const overflow = () => phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+      const first = phone.locator(rowsSelector).first()
+      const contactId = (await first.getAttribute('data-contact-id'))!
+      const name = (await first.getByRole('link').textContent())!
+      await first.getByRole('button', { name: `Snooze ${name}`, exact: true }).click()
+      const form = phone.getByRole('form', { name: `Snooze ${name}` })
+      await form.waitFor()
+      expect(await overflow()).toBe(0)
+      // Every control of the form is inside its row (the row grows while the form is open).
+      const rowBox = (await first.boundingBox())!
+      for (const control of await form.locator('button, input').all()) {
+        const box = (await control.boundingBox())!
+        expect(box.x + box.width).toBeLessThanOrEqual(360)
+        expect(box.y + box.height).toBeLessThanOrEqual(rowBox.y + rowBox.height)
+      }
+      await phone.screenshot({ path: screenshotPath('actions-4-snooze-360') })
+      await phone.keyboard.press('Escape')
+      await first.getByRole('button', { name: `Dismiss ${name}`, exact: true }).click()
+      await phone.getByTestId('toast').getByText(`Dismissed ${name}`).waitFor()
+      const toastBox = (await phone.getByTestId('toast').boundingBox())!
+      expect(toastBox.x).toBeGreaterThanOrEqual(0)
+      expect(toastBox.x + toastBox.width).toBeLessThanOrEqual(360)
+      await phone.getByTestId('toast').getByRole('button', { name: 'Undo' }).click()
+      await phone.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).waitFor()
+      await phone.getByRole('button', { name: /^Show hidden \(\d+\)$/ }).click()
+      await phone.locator('#hidden-panel').waitFor()
+      expect(await overflow()).toBe(0)
+    } finally {
+      await narrow.close()
+    }
+  })
+
   it('Planned comes from the server: an accepted suggestion is still planned after a reload', async () => {
     const [contactId] = await shownContactIds(page)
     const name = await nameOf(contactId!)
