@@ -148,6 +148,10 @@ export async function setContactGroups(
   if (owned !== unique.length) throw notFound('group')
   // The membership and the cadence it implies (a group default, or none any more) in one transaction.
   const updated = await prisma.$transaction(async (tx) => {
+    // The groups left and joined, held against a concurrent change of their default (updateGroup locks
+    // the row FOR UPDATE): whichever commits second recomputes with the other's write in view.
+    const touched = [...new Set([...contact.groupIds, ...unique])]
+    if (touched.length > 0) await tx.$queryRaw`SELECT 1 FROM "Group" WHERE id = ANY(${touched}::uuid[]) ORDER BY id FOR SHARE`
     await tx.contact.update({ where: { id: contact.id }, data: { groupIds: unique } })
     await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
     return tx.contact.findUniqueOrThrow({ where: { id: contact.id } })

@@ -248,6 +248,16 @@ describe('random input to every argument', () => {
       const result = await server.query('query($o: ContactOrder) { contacts(first: 3, orderBy: $o) { pageInfo { endCursor } } }', { o: orderBy }, alice.token)
       real.afterCursors.push(result.data!.contacts.pageInfo.endCursor as string)
     }
+    // Data the issue-13 fields read (history, statuses to list and undo, a group default), and their cursors.
+    const first = real.contactIds[0]!
+    for (const days of [1, 2, 3]) {
+      await server.query('mutation($id: ID!, $at: DateTime) { logInteraction(contactId: $id, input: { occurredAt: $at }) { id } }', { id: first, at: new Date(Date.now() - days * 86_400_000).toISOString() }, alice.token)
+    }
+    for (const id of real.suggestionIds.slice(0, 3)) await server.query('mutation($id: ID!) { dismissSuggestion(id: $id) { id } }', { id }, alice.token)
+    await server.query('mutation($id: ID!) { updateGroup(id: $id, input: { defaultFrequency: WEEKLY }) { id } }', { id: real.groupIds[0] }, alice.token)
+    const history = await server.query('query($id: ID!) { node(id: $id) { ... on Contact { interactions(first: 1) { pageInfo { endCursor } } } } }', { id: first }, alice.token)
+    const hidden = await server.query('{ suggestionsByStatus(statuses: [DISMISSED], first: 1) { pageInfo { endCursor } } }', {}, alice.token)
+    real.afterCursors.push(history.data!.node.interactions.pageInfo.endCursor as string, hidden.data!.suggestionsByStatus.pageInfo.endCursor as string)
     for (const input of [{ maxSuggestions: 10, batchSize: 2, slots: [] }, { maxSuggestions: 50, batchSize: 3 }]) {
       const events = await subscribe({ input: { ...input, live: false } })
       real.resumeCursors.push(...events.flatMap((event) => (event.data?.suggestions?.cursor ? [event.data.suggestions.cursor as string] : [])))

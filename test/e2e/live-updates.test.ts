@@ -81,6 +81,15 @@ const CALLS: Record<string, Call> = {
     query: 'mutation($id: ID!, $until: DateTime!) { snoozeSuggestion(id: $id, until: $until) { id } }',
     variables: (ids) => ({ id: ids.suggestions[2], until: new Date(Date.now() + 86_400_000).toISOString() }),
   },
+  undoSuggestionAction: { query: 'mutation($id: ID!) { undoSuggestionAction(id: $id) { id } }', variables: (ids) => ({ id: ids.suggestions[2] }) },
+  restoreSuggestion: { query: 'mutation($id: ID!) { restoreSuggestion(id: $id) { id } }', variables: (ids) => ({ id: ids.suggestions[1] }) },
+  updateGroup: {
+    query: 'mutation($id: ID!) { updateGroup(id: $id, input: { defaultFrequency: WEEKLY }) { id } }',
+    variables: (ids) => ({ id: ids.group }),
+  },
+  renameTag: { query: 'mutation { renameTag(from: "friend", to: "pal") }', variables: () => ({}) },
+  deleteTag: { query: 'mutation { deleteTag(name: "pal") }', variables: () => ({}) },
+  deleteGroup: { query: 'mutation($id: ID!) { deleteGroup(id: $id) }', variables: (ids) => ({ id: ids.group }) },
 }
 
 describe.each(kinds)('live updates on %s', (kind) => {

@@ -182,8 +182,9 @@ const ContactConnection = builder.connectionObject({
   fields: (t) => ({
     totalCount: t.int({
       description: 'Contacts matching the filter (all pages)',
-      // A count reads the index entries of every matching contact: priced as a default page of contacts.
-      complexity: DEFAULT_PAGE_SIZE,
+      // A count reads every matching contact's index entry: priced as a list field (10). The page's
+      // `first` multiplies it like the rest of the selection, so a page with its count costs `first` x 10 more.
+      complexity: 10,
       resolve: (connection) => (connection as unknown as ContactsCount).count(),
     }),
   }),
