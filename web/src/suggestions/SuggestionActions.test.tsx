@@ -106,7 +106,7 @@ describe('SuggestionsView: each action says what it did, and can be undone', () 
     expect(rowNames()).toEqual(['Person 1', 'Person 3'])
   })
 
-  it(`Undo is offered for ${UNDO_MS / 1000} s once the action is done, not while it is saving`, async () => {
+  it(`Undo is offered for ${UNDO_MS / 1000} s once the action is done (held while focused), not while it is saving`, async () => {
     vi.useFakeTimers()
     const answer = deferred<unknown>()
     const client = createFakeClient({ SuggestionsByStatus: statusLists(), DismissSuggestion: () => answer.promise })
@@ -122,6 +122,13 @@ describe('SuggestionsView: each action says what it did, and can be undone', () 
     await act(() => vi.advanceTimersByTimeAsync(10))
     expect(toast).toHaveTextContent('Dismissed Person 1 — hidden for 30 days')
     expect(within(toast).getByRole('button', { name: 'Undo' })).toBeEnabled()
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_MS - 100))
+    expect(toast).not.toBeEmptyDOMElement()
+    // Focus in the toast holds it, however long; leaving gives the full time again.
+    act(() => within(toast).getByRole('button', { name: 'Undo' }).focus())
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_MS * 3))
+    expect(toast).not.toBeEmptyDOMElement()
+    act(() => within(toast).getByRole('button', { name: 'Undo' }).blur())
     await act(() => vi.advanceTimersByTimeAsync(UNDO_MS - 100))
     expect(toast).not.toBeEmptyDOMElement()
     await act(() => vi.advanceTimersByTimeAsync(200))

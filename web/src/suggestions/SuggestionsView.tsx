@@ -128,18 +128,32 @@ export function describeAction(override: Override, userZone: string | null): str
   }
 }
 
-/** The latest action, what it did, and Undo for {@link UNDO_MS} once done: a polite live region at the bottom. */
+/**
+ * The latest action, what it did, and Undo for {@link UNDO_MS} once done: a polite live region at the bottom.
+ * The time stops while the pointer is over it or focus is in it (and starts again when they leave).
+ */
 function UndoToast({ override, userZone, onUndo, onExpire }: { override: Override | null; userZone: string | null; onUndo: (id: string) => void; onExpire: (id: string) => void }) {
   const id = override?.suggestion.id ?? null
   const done = override?.state === 'done'
+  const [hovered, setHovered] = useState(false)
+  const [focused, setFocused] = useState(false)
+  const held = hovered || focused
   useEffect(() => {
-    if (!id || !done) return
+    if (!id || !done || held) return
     const timer = setTimeout(() => onExpire(id), UNDO_MS)
     return () => clearTimeout(timer)
-  }, [id, done, onExpire])
+  }, [id, done, held, onExpire])
   return (
     // Always in the document (a live region announces what is put in it, not what appears with it); empty, it shows nothing.
-    <div className={override ? 'undo-toast' : 'undo-toast idle'} role="status" data-testid="toast">
+    <div
+      className={override ? 'undo-toast' : 'undo-toast idle'}
+      role="status"
+      data-testid="toast"
+      onMouseEnter={() => setHovered(true)}
+      onMouseLeave={() => setHovered(false)}
+      onFocus={() => setFocused(true)}
+      onBlur={() => setFocused(false)}
+    >
       {override && (
         <>
           <span>{describeAction(override, userZone)}</span>{' '}
