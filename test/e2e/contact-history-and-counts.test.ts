@@ -97,6 +97,19 @@ describe.each(kinds)('contact counts, filters, history and dates on %s', (kind) 
     expect(queries.filter((sql) => /count\(/i.test(sql))).toHaveLength(1)
   })
 
+  it('reads member counts, tags and the groups behind every cadence of a page in one query each (no N+1)', async () => {
+    // The third fixture group holds the fixture's contacts without a frequency of their own (i % 6 == 4).
+    await ok('mutation($id: ID!) { updateGroup(id: $id, input: { defaultFrequency: MONTHLY }) { id } }', { id: encodeGlobalID('Group', alice.groupIds[2]!) })
+    queries.length = 0
+    const data = await ok('{ me { groups { name memberCount } tags { name contactCount } } contacts(first: 45) { edges { node { cadence { source rule group { name } } } } } }')
+    expect(data.me.groups).toHaveLength(3)
+    expect(data.contacts.edges.some((edge: { node: { cadence: { source: string } } }) => edge.node.cadence.source === 'GROUP')).toBe(true)
+    expect(queries.filter((sql) => /unnest\(c\."groupIds"\)/.test(sql))).toHaveLength(1)
+    expect(queries.filter((sql) => /unnest\(c\.tags\)/.test(sql))).toHaveLength(1)
+    // The groups of `me`, and the groups behind the cadences (once for the page).
+    expect(queries.filter((sql) => /\."Group"|FROM "Group"/.test(sql)).length).toBeLessThanOrEqual(2)
+  })
+
   it("lists a contact's interactions newest first across pages, with totalCount; only the owner sees them", async () => {
     const contact = (await db.prisma.contact.findFirstOrThrow({ where: { userId: alice.id, archived: false } })).id
     const id = encodeGlobalID('Contact', contact)

@@ -2,16 +2,18 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
-function formatter(timeZone: string | undefined, kind: 'dateTime' | 'time' | 'date'): Intl.DateTimeFormat {
+const FORMATS: Record<'dateTime' | 'time' | 'date' | 'day', Intl.DateTimeFormatOptions> = {
+  dateTime: { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  time: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  date: { year: 'numeric', month: 'short', day: 'numeric' },
+  day: { weekday: 'short', day: 'numeric', month: 'short' },
+}
+
+function formatter(timeZone: string | undefined, kind: keyof typeof FORMATS): Intl.DateTimeFormat {
   const key = `${timeZone ?? ''}|${kind}`
   let cached = formatters.get(key)
   if (!cached) {
-    const options: Intl.DateTimeFormatOptions =
-      kind === 'time'
-        ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
-        : kind === 'date'
-          ? { year: 'numeric', month: 'short', day: 'numeric' }
-          : { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+    const options = FORMATS[kind]
     try {
       cached = new Intl.DateTimeFormat('en-GB', { ...options, ...(timeZone ? { timeZone } : {}) })
     } catch {
@@ -89,3 +91,21 @@ export function formatDaysAhead(days: number): string {
   return `in ${Math.round(days / 30.44)} months`
 }
 
+/** "Mon 7 Dec" in the given zone (the browser's when none): a day in the coming months, as a snooze or a hiding ends. */
+export function formatDay(iso: string, timeZone?: string | null): string {
+  return formatter(timeZone ?? undefined, 'day').format(new Date(iso)).replace(',', '')
+}
+
+/** "just now", "1 min ago", "5 min ago", "2 h ago": how long ago `ms` milliseconds were. */
+export function formatAgo(ms: number): string {
+  const minutes = Math.floor(ms / 60_000)
+  if (minutes < 1) return 'just now'
+  if (minutes < 60) return `${minutes} min ago`
+  return `${Math.floor(minutes / 60)} h ago`
+}
+
+/** "7 days", "1 day": whole days from `fromIso` to `toIso`, rounded (a DST day counts as one). */
+export function formatDays(fromIso: string, toIso: string): string {
+  const days = Math.max(1, Math.round((new Date(toIso).getTime() - new Date(fromIso).getTime()) / 86_400_000))
+  return `${days} day${days === 1 ? '' : 's'}`
+}

@@ -20,6 +20,8 @@ export interface FakeSubscription {
   operation: string
   variables: { input: Record<string, unknown> } & Record<string, unknown>
   stopped: boolean
+  /** The socket opened (graphql-ws `connected`). */
+  open(): void
   /** A `Suggestions` event. */
   emit(event: SuggestionEvent): void
   /** Any subscription's `data`, as the server sends it. */
@@ -78,11 +80,13 @@ export function createFakeClient(handlers: Record<string, Handler> = {}, options
       return last
     },
     urql: createQueryClient({ token: 'fake-token', httpUrl: 'http://app.test/graphql', fetch: fakeFetch(handlers, requests) }),
+    streamScope: 'fake-scope',
     subscribe: vi.fn((document: DocumentNode, variables, sink: StreamSink<never>) => {
       const subscription: FakeSubscription = {
         operation: operationName(document),
         variables: variables as FakeSubscription['variables'],
         stopped: false,
+        open: () => !subscription.stopped && sink.open?.(),
         emit: (event) => !subscription.stopped && sink.next({ suggestions: event } as never),
         send: (data) => !subscription.stopped && sink.next(data as never),
         fail: (error) => {

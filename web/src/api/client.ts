@@ -15,11 +15,15 @@ export interface StreamSink<Data> {
   error(error: ApiError): void
   /** The server ended the stream. */
   complete(): void
+  /** The socket is open and the subscription is on its way (called once, before any `next`). */
+  open?(): void
 }
 
 export interface ApiClient {
   /** Queries and mutations (`useQuery` / `useMutation` under `ApiProvider`); errors read with `apiErrorOf`. */
   readonly urql: UrqlClient
+  /** What this client's streams can be shared under across the tabs of one browser: the same endpoint and token (a hash, not the token). */
+  readonly streamScope: string
   /** Starts a subscription; the returned function stops it. */
   subscribe<Data, Variables>(document: TadaDocumentNode<Data, Variables>, variables: Variables, sink: StreamSink<Data>): () => void
   /**
@@ -89,10 +93,21 @@ export interface ApiClientOptions extends QueryClientOptions {
   pongTimeoutMs?: number
 }
 
+/** A short, stable hash (FNV-1a, 32 bits) of `text`, as hex: names a scope without spelling the secret in it. */
+export function scopeHash(text: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0')
+}
+
 export function createApiClient({ token, httpUrl, fetch: fetchImpl, webSocketImpl, pingIntervalMs = 15_000, pongTimeoutMs = 5_000 }: ApiClientOptions): ApiClient {
   const authorization = `Bearer ${token}`
   let socket: WebSocket | null = null
   let pongTimer: ReturnType<typeof setTimeout> | undefined
+  const connectedListeners = new Set<() => void>()
   const ws: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     connectionParams: { authorization },
@@ -110,7 +125,10 @@ export function createApiClient({ token, httpUrl, fetch: fetchImpl, webSocketImp
         }, pongTimeoutMs)
       },
       pong: (received) => void (received && clearTimeout(pongTimer)),
-      connected: (connected) => void (socket = connected as WebSocket),
+      connected: (connected) => {
+        socket = connected as WebSocket
+        for (const listener of [...connectedListeners]) listener()
+      },
       closed: () => {
         clearTimeout(pongTimer)
         socket = null
@@ -121,18 +139,28 @@ export function createApiClient({ token, httpUrl, fetch: fetchImpl, webSocketImp
 
   return {
     urql: createQueryClient({ token, httpUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) }),
+    streamScope: scopeHash(`${httpUrl} ${token}`),
     subscribe(document, variables, sink) {
       let ended = false
+      const opened = () => {
+        connectedListeners.delete(opened)
+        if (!ended) sink.open?.()
+      }
       const end = () => {
+        connectedListeners.delete(opened)
         const was = ended
         ended = true
         return was
       }
+      // Open already (another subscription's socket): say so once this one is sent; else when it opens.
+      if (socket?.readyState === OPEN) queueMicrotask(opened)
+      else connectedListeners.add(opened)
       const stop = ws.subscribe<unknown>(
         { query: stringifyDocument(document), variables: variables as Record<string, unknown> },
         {
           next: (result) => {
             if (ended) return
+            if (connectedListeners.has(opened)) opened()
             if (result.errors?.length && !result.data) {
               stop()
               if (!end()) sink.error(toApiError(result.errors))

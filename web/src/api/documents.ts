@@ -27,25 +27,63 @@ export const SuggestionsSubscription = graphql(
   [SuggestionFields],
 )
 
-export const AcceptSuggestion = graphql(
+/** A suggestion as an action or the status lists return it: with when its status was set and when it ends. */
+export const ActedSuggestionFields = graphql(
   `
-  mutation AcceptSuggestion($id: ID!) { acceptSuggestion(id: $id) { ...SuggestionFields } }
+  fragment ActedSuggestionFields on Suggestion { ...SuggestionFields statusEndsAt statusSetAt }
 `,
   [SuggestionFields],
+)
+
+export const AcceptSuggestion = graphql(
+  `
+  mutation AcceptSuggestion($id: ID!) { acceptSuggestion(id: $id) { ...ActedSuggestionFields } }
+`,
+  [ActedSuggestionFields],
 )
 
 export const DismissSuggestion = graphql(
   `
-  mutation DismissSuggestion($id: ID!) { dismissSuggestion(id: $id) { ...SuggestionFields } }
+  mutation DismissSuggestion($id: ID!) { dismissSuggestion(id: $id) { ...ActedSuggestionFields } }
 `,
-  [SuggestionFields],
+  [ActedSuggestionFields],
 )
 
 export const SnoozeSuggestion = graphql(
   `
-  mutation SnoozeSuggestion($id: ID!, $until: DateTime!) { snoozeSuggestion(id: $id, until: $until) { ...SuggestionFields } }
+  mutation SnoozeSuggestion($id: ID!, $until: DateTime!) { snoozeSuggestion(id: $id, until: $until) { ...ActedSuggestionFields } }
 `,
-  [SuggestionFields],
+  [ActedSuggestionFields],
+)
+
+/** Puts back the status the latest accept / dismiss / snooze replaced (PENDING when none). */
+export const UndoSuggestionAction = graphql(
+  `
+  mutation UndoSuggestionAction($id: ID!) { undoSuggestionAction(id: $id) { ...ActedSuggestionFields } }
+`,
+  [ActedSuggestionFields],
+)
+
+/** Clears a dismissal or snooze (or a plan): the contact can be suggested again at once. */
+export const RestoreSuggestion = graphql(
+  `
+  mutation RestoreSuggestion($id: ID!) { restoreSuggestion(id: $id) { ...ActedSuggestionFields } }
+`,
+  [ActedSuggestionFields],
+)
+
+/** Suggestions whose status is in force: ACCEPTED (planned), DISMISSED and SNOOZED (hidden), latest change first. */
+export const SuggestionsByStatusQuery = graphql(
+  `
+  query SuggestionsByStatus($statuses: [SuggestionStatus!]!, $first: Int) {
+    suggestionsByStatus(statuses: $statuses, first: $first) {
+      edges { cursor node { ...ActedSuggestionFields } }
+      pageInfo { endCursor hasNextPage }
+      totalCount
+    }
+  }
+`,
+  [ActedSuggestionFields],
 )
 
 export const MeQuery = graphql(`
@@ -248,6 +286,9 @@ export const allDocuments = {
   AcceptSuggestion,
   DismissSuggestion,
   SnoozeSuggestion,
+  UndoSuggestionAction,
+  RestoreSuggestion,
+  SuggestionsByStatusQuery,
   MeQuery,
   ContactsQuery,
   ContactQuery,

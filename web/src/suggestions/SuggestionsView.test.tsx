@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event'
 import { Profiler } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFakeClient, deferred, renderWithClient } from '../../test/fake-client.tsx'
-import { batch, complete, range, suggestion, throttled, updated } from '../../test/fixtures.ts'
+import { batch, complete, range, statusLists, suggestion, throttled, updated } from '../../test/fixtures.ts'
 import { ApiError } from '../api/errors.ts'
 import type { SuggestionEvent } from './reducer.ts'
 import { SuggestionsView } from './SuggestionsView.tsx'
@@ -11,7 +11,7 @@ import { SuggestionsView } from './SuggestionsView.tsx'
 afterEach(() => vi.unstubAllGlobals())
 
 function setup(handlers: Parameters<typeof createFakeClient>[0] = {}) {
-  const client = createFakeClient(handlers)
+  const client = createFakeClient({ SuggestionsByStatus: statusLists(), ...handlers })
   const onUnauthorized = vi.fn()
   renderWithClient(client, <SuggestionsView userZone="Europe/Berlin" onUnauthorized={onUnauthorized} backoff={() => 10} />)
   const emit = (event: SuggestionEvent) => act(() => client.current.emit(event))
@@ -34,11 +34,11 @@ describe('SuggestionsView: the stream', () => {
     expect(first).toHaveTextContent('Thu 26 Nov, 18:00–18:30')
     expect(first).toHaveTextContent('Fri 27 Nov, 02:00 their time (Tokyo)')
     expect(within(first).getByRole('link', { name: 'Person 1' })).toHaveAttribute('href', `/contacts/${encodeURIComponent('Q29udGFjdDo1/+=')}`)
-    expect(screen.getByText(/300 scanned, 2 found/)).toBeInTheDocument()
+    expect(screen.getByTestId('progress')).toHaveTextContent('Connected — reading your contacts (300 read, 2 found)')
     expect(screen.getByText('Live')).toBeInTheDocument()
     emit(batch(range(3, 3), 'c3', 600))
     expect(rowNames()).toEqual(['Person 1', 'Person 2', 'Person 3'])
-    expect(screen.getByText(/600 scanned, 3 found/)).toBeInTheDocument()
+    expect(screen.getByTestId('progress')).toHaveTextContent('Connected — reading your contacts (600 read, 3 found)')
   })
 
   it('keeps the rows already on screen when a batch arrives (append-only: the same DOM nodes)', () => {
@@ -104,8 +104,8 @@ describe('SuggestionsView: the stream', () => {
     expect(screen.getByText('Nobody to reach out to right now.')).toBeInTheDocument()
   })
 
-  it('replaces the list on SuggestionsUpdated without a reload or an empty list in between', () => {
-    const client = createFakeClient()
+  it('replaces the list on SuggestionsUpdated without a reload or an empty list in between', async () => {
+    const client = createFakeClient({ SuggestionsByStatus: statusLists() })
     // Rows on screen after every commit: an empty list in between would show as a 0.
     const counts: number[] = []
     renderWithClient(
@@ -116,6 +116,8 @@ describe('SuggestionsView: the stream', () => {
     )
     act(() => client.current.emit(batch(range(1, 3))))
     act(() => client.current.emit(complete(3)))
+    // The status lists ask once the walk is complete: let their answers render first.
+    await screen.findByRole('button', { name: 'Show hidden (0)' })
     const from = counts.length
     act(() => client.current.emit(updated([suggestion(3), suggestion(7)])))
     expect(counts.slice(from)).toEqual([2])

@@ -1,22 +1,29 @@
-/** The home page: the live ranked suggestions, with accept / dismiss / snooze. */
+/**
+ * The home page: the live ranked suggestions (one stream shared by the browser's tabs),
+ * with accept / dismiss / snooze, an Undo for each, and the Planned and Hidden lists.
+ */
 import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
 import { useMutation } from 'urql'
-import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion } from '../api/documents.ts'
+import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion, UndoSuggestionAction } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { useApiClient } from '../api/provider.tsx'
-import { formatDateTime } from '../format.ts'
+import { formatAgo, formatDateTime, formatDay, formatDays } from '../format.ts'
 import { SuggestionRow } from './SuggestionRow.tsx'
-import { startSuggestionsStream } from './stream.ts'
+import { startSharedSuggestionsStream, type LockManagerLike, type ChannelLike, type StreamRole } from './shared-stream.ts'
+import { Hidden, Planned } from './StatusLists.tsx'
 import {
   initialSuggestionsState,
   plannedSuggestions,
   suggestionsReducer,
   visibleSuggestions,
+  type ActedSuggestion,
+  type Override,
   type Suggestion,
   type SuggestionAction,
   type SuggestionsEvent,
   type SuggestionsState,
 } from './reducer.ts'
+import './suggestions.css'
 
 /** Under an `ApiProvider`: the stream through its client, the actions as urql mutations. */
 export interface SuggestionsViewProps {
@@ -30,7 +37,15 @@ export interface SuggestionsViewProps {
   backoff?: (attempt: number) => number
   /** Called once, when the stream's first event arrives. */
   onFirstEvent?: () => void
+  /** Tab sharing (tests pass fakes; default `navigator.locks` and BroadcastChannel, null: no sharing). */
+  locks?: LockManagerLike | null
+  openChannel?: ((name: string) => ChannelLike) | null
 }
+
+/** How long the Undo stays offered after an action is done. */
+export const UNDO_MS = 8_000
+/** Skeleton rows until the first batch: about a screen, each of a real row's height. */
+export const SKELETON_ROWS = 8
 
 function ConnectionStatus({ state }: { state: SuggestionsState }) {
   switch (state.connection) {
@@ -48,43 +63,134 @@ function ConnectionStatus({ state }: { state: SuggestionsState }) {
       )
     case 'unauthorized':
       return <span className="badge error">Signed out</span>
+    case 'refused':
+      return (
+        <span className="badge error" role="alert">
+          {state.dropReason} Reload the page to try again.
+        </span>
+      )
   }
 }
 
+/** Re-renders every `ms` (for "Updated 2 min ago"). */
+function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms)
+    return () => clearInterval(timer)
+  }, [ms])
+  return now
+}
+
+/** What is happening, in words: connected and reading N contacts, refreshing, or how fresh the list is. */
 function Progress({ state, rendering }: { state: SuggestionsState; rendering: boolean }) {
-  if (state.refresh) return <span>Refreshing… {state.refresh.length} so far</span>
-  if (state.phase === 'streaming') return <span>Looking through your contacts… {state.scanned} scanned, {state.items.length} found</span>
+  const now = useNow(30_000)
+  if (state.connection === 'refused' || state.connection === 'unauthorized') return null
+  if (state.refresh) return <span data-testid="progress">Refreshing… {state.refresh.length} so far</span>
+  if (state.phase === 'streaming') {
+    if (state.connection === 'connecting') return null
+    return (
+      <span data-testid="progress">
+        Connected — reading your contacts ({state.scanned} read, {state.items.length} found)
+      </span>
+    )
+  }
   if (!state.summary) return null
-  if (rendering) return <span>Showing {state.summary.total} suggestions…</span>
+  if (rendering) return <span data-testid="progress">Showing {state.summary.total} suggestions…</span>
   const { total, scanned, durationMs } = state.summary
   return (
-    <span data-testid="summary">
-      {total} suggestions from {scanned} contacts in {(durationMs / 1000).toFixed(1)} s
-    </span>
+    <>
+      <span data-testid="progress">Updated {formatAgo(Math.max(0, now - (state.updatedAt ?? now)))}</span>
+      {' · '}
+      <span data-testid="summary">
+        {total} suggestions from {scanned} contacts in {(durationMs / 1000).toFixed(1)} s
+      </span>
+    </>
   )
 }
 
-const statusLabel: Record<SuggestionAction, string> = { accept: 'Planned', dismiss: 'Dismissed', snooze: 'Snoozed' }
+/** What an action did (or is doing), in words: the toast's text. */
+export function describeAction(override: Override, userZone: string | null): string {
+  const { action, suggestion, state, until } = override
+  const name = suggestion.contact.name
+  if (state === 'undoing') return `Undoing for ${name}…`
+  if (state === 'pending') return action === 'accept' ? `Planning ${name}…` : action === 'dismiss' ? `Dismissing ${name}…` : `Snoozing ${name}…`
+  const acted = suggestion as Partial<ActedSuggestion>
+  switch (action) {
+    case 'accept':
+      return suggestion.slot && userZone ? `Planned ${name} for ${formatDateTime(suggestion.slot.start, userZone)}` : `Planned ${name}`
+    case 'dismiss':
+      return acted.statusEndsAt ? `Dismissed ${name} — hidden for ${formatDays(acted.statusSetAt ?? new Date().toISOString(), acted.statusEndsAt)}` : `Dismissed ${name}`
+    case 'snooze': {
+      const end = acted.statusEndsAt ?? until
+      return end ? `Snoozed ${name} until ${formatDay(end, userZone)}` : `Snoozed ${name}`
+    }
+  }
+}
 
-function Planned({ state, userZone }: { state: SuggestionsState; userZone: string | null }) {
-  const planned = plannedSuggestions(state)
-  if (planned.length === 0) return null
+/**
+ * The latest action, what it did, and Undo for {@link UNDO_MS} once done: a polite live region at the bottom.
+ * The time stops while the pointer is over it or focus is in it (and starts again when they leave).
+ */
+function UndoToast({ override, userZone, onUndo, onExpire }: { override: Override | null; userZone: string | null; onUndo: (id: string) => void; onExpire: (id: string) => void }) {
+  const id = override?.suggestion.id ?? null
+  const done = override?.state === 'done'
+  const [hovered, setHovered] = useState(false)
+  const [focused, setFocused] = useState(false)
+  const held = hovered || focused
+  useEffect(() => {
+    if (!id || !done || held) return
+    const timer = setTimeout(() => onExpire(id), UNDO_MS)
+    return () => clearTimeout(timer)
+  }, [id, done, held, onExpire])
   return (
-    <section aria-labelledby="planned-title" className="planned">
-      <h2 id="planned-title">Planned</h2>
-      <ul>
-        {planned.map(({ suggestion, state: progress }) => (
-          <li key={suggestion.id} data-testid="planned" data-contact-id={suggestion.contact.id}>
-            <span className="name">{suggestion.contact.name}</span>{' '}
-            {suggestion.slot && userZone && <span>{formatDateTime(suggestion.slot.start, userZone)}</span>}{' '}
-            <span className="status" data-testid="status">
-              {progress === 'pending' ? 'Saving…' : suggestion.status === 'ACCEPTED' ? statusLabel.accept : suggestion.status}
-            </span>
-          </li>
-        ))}
-      </ul>
-    </section>
+    // Always in the document (a live region announces what is put in it, not what appears with it); empty, it shows nothing.
+    <div
+      className={override ? 'undo-toast' : 'undo-toast idle'}
+      role="status"
+      data-testid="toast"
+      onMouseEnter={() => setHovered(true)}
+      onMouseLeave={() => setHovered(false)}
+      onFocus={() => setFocused(true)}
+      onBlur={() => setFocused(false)}
+    >
+      {override && (
+        <>
+          <span>{describeAction(override, userZone)}</span>{' '}
+          <button type="button" onClick={() => onUndo(override.suggestion.id)} disabled={!done}>
+            Undo
+          </button>
+        </>
+      )}
+    </div>
   )
+}
+
+/** How long the Planned and Hidden lists wait for the walk to complete before they ask anyway. */
+export const LISTS_DELAY_MS = 3_000
+
+/** Whether the status lists may ask: once the walk is complete (they do not compete with it on the server), or after {@link LISTS_DELAY_MS}. */
+function useListsStarted(complete: boolean): boolean {
+  const [started, setStarted] = useState(false)
+  if (complete && !started) setStarted(true)
+  useEffect(() => {
+    if (started) return
+    const timer = setTimeout(() => setStarted(true), LISTS_DELAY_MS)
+    return () => clearTimeout(timer)
+  }, [started])
+  return started
+}
+
+/** Placeholder rows of a real row's height, until the first batch: nothing moves when rows arrive. */
+function SkeletonRows() {
+  return Array.from({ length: SKELETON_ROWS }, (_, index) => (
+    <li key={index} className="suggestion skeleton" aria-hidden="true" data-testid="skeleton">
+      <span className="rank" />
+      <span className="who bone" />
+      <span className="reason bone" />
+      <span className="slot bone" />
+    </li>
+  ))
 }
 
 /** Rows rendered at once, then added per animation frame: a batch of hundreds never becomes one long task. */
@@ -118,25 +224,35 @@ function useScreenMarks(shown: number, complete: boolean) {
   }, [shown, complete])
 }
 
-export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent }: SuggestionsViewProps) {
+export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnauthorized, backoff, onFirstEvent, locks, openChannel }: SuggestionsViewProps) {
   const client = useApiClient()
   const [, accept] = useMutation(AcceptSuggestion)
   const [, dismiss] = useMutation(DismissSuggestion)
   const [, snooze] = useMutation(SnoozeSuggestion)
+  const [, undoAction] = useMutation(UndoSuggestionAction)
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
+  const [role, setRole] = useState<StreamRole>('follower')
   const callbacks = useRef({ onUnauthorized, onFirstEvent })
   callbacks.current = { onUnauthorized, onFirstEvent }
+  const heading = useRef<HTMLHeadingElement>(null)
+  const list = useRef<HTMLOListElement>(null)
+  // After an undo or a restore, focus goes to the row that came back (its contact id).
+  const [focusContact, setFocusContact] = useState<string | null>(null)
 
   useEffect(() => {
     performance.mark('suggestions:subscribe')
     let first = true
-    return startSuggestionsStream({
+    return startSharedSuggestionsStream({
       client,
+      scope: `${client.streamScope}:${maxSuggestions ?? ''}:${batchSize ?? ''}`,
       ...(maxSuggestions ? { maxSuggestions } : {}),
       ...(batchSize ? { batchSize } : {}),
       ...(backoff ? { backoff } : {}),
+      ...(locks !== undefined ? { locks } : {}),
+      ...(openChannel !== undefined ? { openChannel } : {}),
+      onRole: setRole,
       dispatch: (event: SuggestionsEvent) => {
-        if (event.type !== 'received') return dispatch(event)
+        if (event.type !== 'received' && event.type !== 'snapshot') return dispatch(event)
         // Rendering a batch can wait for input: the page stays responsive while hundreds stream.
         startTransition(() => dispatch(event))
         if (first) {
@@ -146,7 +262,28 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       },
       onUnauthorized: () => callbacks.current.onUnauthorized(),
     })
-  }, [client, maxSuggestions, batchSize, backoff])
+  }, [client, maxSuggestions, batchSize, backoff, locks, openChannel])
+
+  const overrides = useRef(state.overrides)
+  overrides.current = state.overrides
+  const undo = useCallback(
+    async (id: string) => {
+      const override = overrides.current[id]
+      if (override?.state !== 'done') return
+      dispatch({ type: 'undoStarted', id })
+      const result = await undoAction({ id })
+      const suggestion = result.data?.undoSuggestionAction
+      if (!suggestion) {
+        const reason = result.error ? apiErrorOf(result.error).message : 'unknown error'
+        return dispatch({ type: 'undoFailed', id, message: `Could not undo for ${override.suggestion.contact.name}: ${reason}` })
+      }
+      dispatch({ type: 'undoSucceeded', id, suggestion })
+      setFocusContact(suggestion.status === 'PENDING' ? suggestion.contact.id : '')
+    },
+    [undoAction],
+  )
+  const expire = useCallback((id: string) => dispatch({ type: 'toastExpired', id }), [])
+  const restored = useCallback((suggestion: ActedSuggestion) => dispatch({ type: 'restored', suggestion }), [])
 
   const act = useCallback(
     async (suggestion: Suggestion, action: SuggestionAction, until?: string) => {
@@ -170,9 +307,21 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const rendering = shown < visible.length
   useScreenMarks(shown, state.phase === 'complete' && !state.refresh && !rendering)
   const ranks = new Map(state.items.map((item, index) => [item.id, index + 1]))
+  const listsStarted = useListsStarted(state.phase === 'complete')
+  const skeleton = state.items.length === 0 && state.phase === 'streaming' && (state.connection === 'connecting' || state.connection === 'live' || state.connection === 'reconnecting')
+
+  useLayoutEffect(() => {
+    if (focusContact === null) return
+    setFocusContact(null)
+    const row = [...(list.current?.children ?? [])].find((element) => (element as HTMLElement).dataset.contactId === focusContact)
+    ;(row?.querySelector<HTMLButtonElement>('.actions button') ?? heading.current)?.focus()
+  }, [focusContact])
+
   return (
-    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering}>
-      <h1 id="suggestions-title">Reach out</h1>
+    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering} data-stream-role={role}>
+      <h1 id="suggestions-title" ref={heading} tabIndex={-1}>
+        Reach out
+      </h1>
       <div className="status-bar">
         <ConnectionStatus state={state} /> <Progress state={state} rendering={rendering} />
         {state.throttled && (
@@ -192,16 +341,19 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       <p className="visually-hidden" aria-live="polite" data-testid="announcer">
         {state.announcement}
       </p>
-      <Planned state={state} userZone={userZone} />
       {visible.length === 0 && state.phase === 'complete' && !state.refresh ? (
         <p>Nobody to reach out to right now.</p>
       ) : (
-        <ol className="suggestions" aria-label="Suggestions">
+        <ol ref={list} className="suggestions" aria-label="Suggestions">
+          {skeleton && <SkeletonRows />}
           {visible.slice(0, shown).map((suggestion) => (
             <SuggestionRow key={suggestion.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
           ))}
         </ol>
       )}
+      <Planned accepted={plannedSuggestions(state)} userZone={userZone} start={listsStarted} />
+      <Hidden userZone={userZone} start={listsStarted} onRestored={restored} />
+      <UndoToast override={state.toast ? (state.overrides[state.toast] ?? null) : null} userZone={userZone} onUndo={(id) => void undo(id)} onExpire={expire} />
     </section>
   )
 }

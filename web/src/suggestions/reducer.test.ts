@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { batch, complete, range, suggestion, throttled, updated } from '../../test/fixtures.ts'
 import {
   initialSuggestionsState,
+  isStreamEvent,
   plannedSuggestions,
+  streamSnapshot,
   suggestionsReducer,
   visibleSuggestions,
   type SuggestionEvent,
@@ -181,9 +183,9 @@ describe('suggestionsReducer: optimistic actions', () => {
   it('accept: leaves the list at once, is planned while saving, then planned as the server says', () => {
     const pending = run([{ type: 'actionStarted', action: 'accept', suggestion: suggestion(2) }], listed())
     expect(ids(pending)).toEqual(['sg_1', 'sg_3', 'sg_4'])
-    expect(plannedSuggestions(pending)).toEqual([{ action: 'accept', suggestion: suggestion(2), state: 'pending' }])
+    expect(plannedSuggestions(pending)).toEqual([{ action: 'accept', suggestion: suggestion(2), state: 'pending', position: 1 }])
     const done = run([{ type: 'actionSucceeded', suggestion: suggestion(2, { status: 'ACCEPTED' }) }], pending)
-    expect(plannedSuggestions(done)).toEqual([{ action: 'accept', suggestion: suggestion(2, { status: 'ACCEPTED' }), state: 'done' }])
+    expect(plannedSuggestions(done)).toEqual([{ action: 'accept', suggestion: suggestion(2, { status: 'ACCEPTED' }), state: 'done', position: 1 }])
     expect(ids(done)).toEqual(['sg_1', 'sg_3', 'sg_4'])
   })
 
@@ -283,5 +285,103 @@ describe('suggestionsReducer: optimistic actions', () => {
     )
     expect(ids(state)).toEqual(['sg_2', 'sg_3'])
     expect(plannedSuggestions(state)[0]).toMatchObject({ state: 'done', suggestion: { status: 'ACCEPTED' } })
+  })
+})
+
+describe('suggestionsReducer: the connection in words, lasting refusals, a leader tab\'s snapshot', () => {
+  it('opened: the socket is up, so connecting becomes live before the first batch; not after a drop', () => {
+    expect(run([start, { type: 'opened' }]).connection).toBe('live')
+    expect(run([start, { type: 'dropped', message: 'lost', retryInMs: 500 }, { type: 'opened' }]).connection).toBe('dropped')
+  })
+
+  it('refused: says why, drops the retry countdown, keeps the list', () => {
+    const state = run([start, received(batch(range(1, 2))), { type: 'refused', message: 'The server refused the suggestions: no' }])
+    expect(state).toMatchObject({ connection: 'refused', dropReason: 'The server refused the suggestions: no', retryInMs: null })
+    expect(ids(state)).toEqual(['sg_1', 'sg_2'])
+  })
+
+  it('records when the list became whole or was re-ranked (the time the event carries)', () => {
+    const walked = run([start, { type: 'received', event: batch(range(1, 2)), at: 1000 }])
+    expect(walked.updatedAt).toBeNull()
+    const whole = run([{ type: 'received', event: complete(2), at: 2000 }], walked)
+    expect(whole.updatedAt).toBe(2000)
+    expect(run([{ type: 'received', event: updated(range(1, 1)), at: 3000 }], whole).updatedAt).toBe(3000)
+  })
+
+  it('snapshot: a follower takes the leader\'s stream state whole and keeps its own actions', () => {
+    const leader = run([start, { type: 'opened' }, received(batch(range(1, 3), 'c3', 700)), received(complete(3))])
+    const follower = run([start, { type: 'actionStarted', action: 'dismiss', suggestion: suggestion(9) }])
+    const joined = run([{ type: 'snapshot', stream: streamSnapshot(leader) }], follower)
+    expect(streamSnapshot(joined)).toEqual(streamSnapshot(leader))
+    expect(joined.overrides).toEqual(follower.overrides)
+    expect(ids(joined)).toEqual(['sg_1', 'sg_2', 'sg_3'])
+  })
+
+  it('only stream events are fanned out to other tabs', () => {
+    expect(isStreamEvent(start)).toBe(true)
+    expect(isStreamEvent(received(complete(1)))).toBe(true)
+    expect(isStreamEvent({ type: 'actionStarted', action: 'accept', suggestion: suggestion(1) })).toBe(false)
+    expect(isStreamEvent({ type: 'toastExpired', id: 'x' })).toBe(false)
+  })
+})
+
+describe('suggestionsReducer: undo, restore, the toast', () => {
+  const listed = () => run([start, received(batch(range(1, 4), 'c4')), received(complete(4))])
+  const dismissed = () =>
+    run(
+      [
+        { type: 'actionStarted', action: 'dismiss', suggestion: suggestion(2) },
+        { type: 'actionSucceeded', suggestion: suggestion(2, { status: 'DISMISSED' }) },
+      ],
+      listed(),
+    )
+
+  it('an action opens the toast for its suggestion; it expires only for that one', () => {
+    const state = dismissed()
+    expect(state.toast).toBe('sg_2')
+    expect(run([{ type: 'toastExpired', id: 'sg_1' }], state).toast).toBe('sg_2')
+    expect(run([{ type: 'toastExpired', id: 'sg_2' }], state).toast).toBeNull()
+  })
+
+  it('undo: hidden while undoing, then back in its place with the toast closed and an announcement', () => {
+    const undoing = run([{ type: 'undoStarted', id: 'sg_2' }], dismissed())
+    expect(undoing.overrides.sg_2?.state).toBe('undoing')
+    expect(ids(undoing)).toEqual(['sg_1', 'sg_3', 'sg_4'])
+    const undone = run([{ type: 'undoSucceeded', id: 'sg_2', suggestion: suggestion(2) }], undoing)
+    expect(ids(undone)).toEqual(['sg_1', 'sg_2', 'sg_3', 'sg_4'])
+    expect(undone.toast).toBeNull()
+    expect(undone.announcement).toBe('Undone: Person 2 is back in the list')
+  })
+
+  it('undo after the server re-ranked without the contact: put back at its old index', () => {
+    const rerank = run([received(updated([suggestion(1), suggestion(3), suggestion(4)]))], dismissed())
+    const undone = run([{ type: 'undoStarted', id: 'sg_2' }, { type: 'undoSucceeded', id: 'sg_2', suggestion: { ...suggestion(2), status: 'PENDING' } }], rerank)
+    expect(ids(undone)).toEqual(['sg_1', 'sg_2', 'sg_3', 'sg_4'])
+  })
+
+  it('undo that brings back an earlier plan does not put the contact in the list', () => {
+    const undone = run([{ type: 'undoStarted', id: 'sg_2' }, { type: 'undoSucceeded', id: 'sg_2', suggestion: suggestion(2, { status: 'ACCEPTED' }) }], dismissed())
+    expect(ids(undone)).toEqual(['sg_1', 'sg_3', 'sg_4'])
+    expect(undone.overrides).toEqual({})
+    expect(undone.announcement).toBe('Undone: Person 2 is accepted again')
+  })
+
+  it('undo is only for a done action; a failed undo keeps it hidden with a message', () => {
+    const pending = run([{ type: 'actionStarted', action: 'dismiss', suggestion: suggestion(2) }], listed())
+    expect(run([{ type: 'undoStarted', id: 'sg_2' }], pending)).toBe(pending)
+    const failed = run([{ type: 'undoStarted', id: 'sg_2' }, { type: 'undoFailed', id: 'sg_2', message: 'Could not undo' }], dismissed())
+    expect(failed.overrides.sg_2?.state).toBe('done')
+    expect(failed.message).toBe('Could not undo')
+    expect(ids(failed)).toEqual(['sg_1', 'sg_3', 'sg_4'])
+  })
+
+  it('restored: the contact leaves the overrides and joins the list by priority, once', () => {
+    const restored = run([{ type: 'restored', suggestion: suggestion(2) }], run([received(updated([suggestion(1), suggestion(3)]))], dismissed()))
+    expect(ids(restored)).toEqual(['sg_1', 'sg_2', 'sg_3'])
+    expect(restored.overrides).toEqual({})
+    expect(restored.announcement).toBe('Person 2 is back in the list')
+    expect(run([{ type: 'restored', suggestion: suggestion(2) }], restored).items).toHaveLength(3)
+    const last = run([{ type: 'restored', suggestion: suggestion(9) }], restored)
+    expect(ids(last)).toEqual(['sg_1', 'sg_2', 'sg_3', 'sg_9'])
   })
 })

@@ -1,27 +1,32 @@
 /**
  * Everything that happens to the suggestions page, as one pure reducer: the
- * subscription's events (the SuggestionEvent union), the connection's life, and
- * the optimistic accept / dismiss / snooze actions with their outcome.
+ * subscription's events (the SuggestionEvent union), the connection's life (or the
+ * leader tab's, whose state a follower tab takes as a snapshot), the optimistic
+ * accept / dismiss / snooze actions with their outcome, their undo, and restores.
  *
  * The list on screen only grows while a walk streams (append-only: no layout
  * shift) and is replaced whole by SuggestionsUpdated or by a fresh walk after a
  * reconnect, never emptied first.
  */
 import type { ResultOf } from '../graphql.ts'
-import type { SuggestionFields, SuggestionsSubscription } from '../api/documents.ts'
+import type { ActedSuggestionFields, SuggestionFields, SuggestionsSubscription } from '../api/documents.ts'
 
 export type Suggestion = ResultOf<typeof SuggestionFields>
+/** A suggestion as an action, an undo or a status list returns it (with statusEndsAt / statusSetAt). */
+export type ActedSuggestion = ResultOf<typeof ActedSuggestionFields>
 export type SuggestionEvent = ResultOf<typeof SuggestionsSubscription>['suggestions']
 export type SuggestionAction = 'accept' | 'dismiss' | 'snooze'
 
-/** A user action on one suggestion: pending until the server answers, then done. */
+/** A user action on one suggestion: pending until the server answers, then done; undoing while its undo is on the way. */
 export interface Override {
   action: SuggestionAction
   /** The suggestion as last known: the server's answer once done. */
-  suggestion: Suggestion
-  state: 'pending' | 'done'
+  suggestion: Suggestion | ActedSuggestion
+  state: 'pending' | 'done' | 'undoing'
   /** Snooze: until when (ISO). */
   until?: string
+  /** Its index in the list when acted on: an undo puts it back there. */
+  position: number
 }
 
 export type Connection =
@@ -35,6 +40,8 @@ export type Connection =
   | 'reconnecting'
   /** The token was rejected: the app goes to the sign-in screen. */
   | 'unauthorized'
+  /** The server refused the stream for a reason waiting will not clear (dropReason says why): no more attempts. */
+  | 'refused'
 
 export interface SuggestionsState {
   connection: Connection
@@ -58,17 +65,43 @@ export interface SuggestionsState {
   retryInMs: number | null
   /** What the aria-live region says. */
   announcement: string
+  /** When the list last became whole or was re-ranked (ms since the epoch; null: not yet, or not known). */
+  updatedAt: number | null
+  /** The suggestion whose action the undo toast offers to undo (null: no toast). */
+  toast: string | null
+}
+
+/** The part of the state the stream makes (not the user's actions): what a leader tab hands a follower. */
+export type StreamSnapshot = Pick<SuggestionsState, 'connection' | 'phase' | 'items' | 'refresh' | 'scanned' | 'throttled' | 'summary' | 'dropReason' | 'retryInMs' | 'updatedAt'>
+
+/** The stream's part of `state`, for a tab that joins. */
+export function streamSnapshot(state: SuggestionsState): StreamSnapshot {
+  const { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, updatedAt } = state
+  return { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, updatedAt }
 }
 
 export type SuggestionsEvent =
   /** A subscription starts: the first one, a resumed one (with the cursor), or a fresh walk. */
   | { type: 'subscribed'; resumeFrom: string | null }
-  | { type: 'received'; event: SuggestionEvent }
+  /** `at`: when it arrived (ms since the epoch), for "Updated 2 min ago". */
+  | { type: 'received'; event: SuggestionEvent; at?: number }
+  /** The socket is open and the subscription sent: the server is walking. */
+  | { type: 'opened' }
   | { type: 'dropped'; message: string; retryInMs: number }
   | { type: 'unauthorized' }
+  | { type: 'refused'; message: string }
+  /** A follower tab joins: the leader's stream state, taken whole. */
+  | { type: 'snapshot'; stream: StreamSnapshot }
   | { type: 'actionStarted'; action: SuggestionAction; suggestion: Suggestion; until?: string }
-  | { type: 'actionSucceeded'; suggestion: Suggestion }
+  | { type: 'actionSucceeded'; suggestion: Suggestion | ActedSuggestion }
   | { type: 'actionFailed'; id: string; message: string }
+  | { type: 'undoStarted'; id: string }
+  /** The action of `id` was undone; `suggestion` is as the server has it now. */
+  | { type: 'undoSucceeded'; id: string; suggestion: Suggestion }
+  | { type: 'undoFailed'; id: string; message: string }
+  /** A hidden (or planned) suggestion was restored: it may be suggested again, so it is back in the list. */
+  | { type: 'restored'; suggestion: Suggestion }
+  | { type: 'toastExpired'; id: string }
   | { type: 'messageDismissed' }
 
 export const initialSuggestionsState: SuggestionsState = {
@@ -84,11 +117,30 @@ export const initialSuggestionsState: SuggestionsState = {
   dropReason: null,
   retryInMs: null,
   announcement: '',
+  updatedAt: null,
+  toast: null,
+}
+
+/** The stream events a leader tab fans out to the others (the rest are the tab's own). */
+export function isStreamEvent(event: SuggestionsEvent): boolean {
+  return event.type === 'subscribed' || event.type === 'received' || event.type === 'opened' || event.type === 'dropped' || event.type === 'unauthorized' || event.type === 'refused'
+}
+
+/** `items` with `suggestion` at `index` (clamped), unless its contact is already there. */
+function putBack(items: Suggestion[], suggestion: Suggestion, index: number): Suggestion[] {
+  if (items.some((item) => item.contact.id === suggestion.contact.id)) return items
+  const at = Math.max(0, Math.min(index, items.length))
+  return [...items.slice(0, at), suggestion, ...items.slice(at)]
+}
+
+/** Just the fields of the live list (a status list's answer carries more). */
+function listFields({ id, priority, reason, status, slot, contact }: Suggestion): Suggestion {
+  return { id, priority, reason, status, slot, contact }
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
-function receive(state: SuggestionsState, event: SuggestionEvent): SuggestionsState {
+function receive(state: SuggestionsState, event: SuggestionEvent, at: number | null): SuggestionsState {
   const live = { ...state, connection: 'live' as const, retryInMs: null, dropReason: null }
   switch (event.__typename) {
     case 'SuggestionBatch': {
@@ -110,6 +162,7 @@ function receive(state: SuggestionsState, event: SuggestionEvent): SuggestionsSt
         ...live,
         phase: 'complete',
         items,
+        updatedAt: at,
         refresh: null,
         throttled: null,
         scanned: event.scanned,
@@ -118,7 +171,7 @@ function receive(state: SuggestionsState, event: SuggestionEvent): SuggestionsSt
       }
     }
     case 'SuggestionsUpdated':
-      return { ...live, items: event.suggestions, announcement: `Suggestions updated: ${event.suggestions.length}` }
+      return { ...live, items: event.suggestions, updatedAt: at, announcement: `Suggestions updated: ${event.suggestions.length}` }
   }
 }
 
@@ -132,16 +185,23 @@ export function suggestionsReducer(state: SuggestionsState, event: SuggestionsEv
       if (state.phase === 'complete') return { ...state, connection, retryInMs: null, refresh: [] }
       return { ...state, connection, retryInMs: null, items: [], scanned: 0 }
     }
+    case 'opened':
+      return state.connection === 'connecting' || state.connection === 'reconnecting' ? { ...state, connection: 'live', dropReason: null } : state
     case 'received':
-      return receive(state, event.event)
+      return receive(state, event.event, event.at ?? null)
     case 'dropped':
       return { ...state, connection: 'dropped', dropReason: event.message, retryInMs: event.retryInMs }
     case 'unauthorized':
       return { ...state, connection: 'unauthorized' }
+    case 'refused':
+      return { ...state, connection: 'refused', dropReason: event.message, retryInMs: null }
+    case 'snapshot':
+      return { ...state, ...event.stream }
     case 'actionStarted': {
       const { suggestion, action, until } = event
-      const override: Override = { action, suggestion, state: 'pending', ...(until ? { until } : {}) }
-      return { ...state, overrides: { ...state.overrides, [suggestion.id]: override }, message: null }
+      const position = Math.max(0, state.items.findIndex((item) => item.id === suggestion.id))
+      const override: Override = { action, suggestion, state: 'pending', position, ...(until ? { until } : {}) }
+      return { ...state, overrides: { ...state.overrides, [suggestion.id]: override }, message: null, toast: suggestion.id }
     }
     case 'actionSucceeded': {
       const current = state.overrides[event.suggestion.id]
@@ -151,8 +211,46 @@ export function suggestionsReducer(state: SuggestionsState, event: SuggestionsEv
     case 'actionFailed': {
       const { [event.id]: failed, ...overrides } = state.overrides
       if (!failed) return state
-      return { ...state, overrides, message: event.message }
+      return { ...state, overrides, message: event.message, toast: state.toast === event.id ? null : state.toast }
     }
+    case 'undoStarted': {
+      const current = state.overrides[event.id]
+      if (current?.state !== 'done') return state
+      return { ...state, overrides: { ...state.overrides, [event.id]: { ...current, state: 'undoing' } } }
+    }
+    case 'undoSucceeded': {
+      const { [event.id]: undone, ...overrides } = state.overrides
+      if (!undone) return state
+      const back = event.suggestion.status === 'PENDING'
+      const name = undone.suggestion.contact.name
+      return {
+        ...state,
+        overrides,
+        toast: null,
+        // Planned, dismissed or snoozed as before the action: the status lists show it; pending: back in its place.
+        items: back ? putBack(state.items, listFields(event.suggestion), undone.position) : state.items.filter((item) => item.contact.id !== event.suggestion.contact.id),
+        announcement: back ? `Undone: ${name} is back in the list` : `Undone: ${name} is ${event.suggestion.status.toLowerCase()} again`,
+      }
+    }
+    case 'undoFailed': {
+      const current = state.overrides[event.id]
+      if (!current) return state
+      return { ...state, overrides: { ...state.overrides, [event.id]: { ...current, state: 'done' } }, message: event.message }
+    }
+    case 'restored': {
+      const { suggestion } = event
+      const overrides = Object.fromEntries(Object.entries(state.overrides).filter(([, override]) => override.suggestion.contact.id !== suggestion.contact.id))
+      // Placed by priority until the server's next ranking (SuggestionsUpdated) says better.
+      const index = state.items.findIndex((item) => item.priority < suggestion.priority)
+      return {
+        ...state,
+        overrides,
+        items: putBack(state.items, listFields(suggestion), index === -1 ? state.items.length : index),
+        announcement: `${suggestion.contact.name} is back in the list`,
+      }
+    }
+    case 'toastExpired':
+      return state.toast === event.id ? { ...state, toast: null } : state
     case 'messageDismissed':
       return { ...state, message: null }
   }

@@ -3,9 +3,9 @@ import { createFakeClient } from '../../test/fake-client.tsx'
 import { batch, complete, range, updated } from '../../test/fixtures.ts'
 import { ApiError } from '../api/errors.ts'
 import type { SuggestionsEvent } from './reducer.ts'
-import { backoffDelay, startSuggestionsStream } from './stream.ts'
+import { backoffDelay, isLastingRefusal, nextPosition, startSuggestionsStream, type StreamPosition } from './stream.ts'
 
-function harness(options: { maxSuggestions?: number; batchSize?: number } = {}) {
+function harness(options: { maxSuggestions?: number; batchSize?: number; from?: StreamPosition } = {}) {
   const client = createFakeClient()
   const events: SuggestionsEvent[] = []
   const timers: { run: () => void; ms: number; cleared: boolean }[] = []
@@ -152,5 +152,63 @@ describe('backoffDelay', () => {
     expect([0, 1, 2, 3, 10].map((attempt) => backoffDelay(attempt, () => 1))).toEqual([500, 1000, 2000, 4000, 15_000])
     expect(backoffDelay(0, () => 0)).toBe(250)
     expect(backoffDelay(20, () => 0)).toBe(7500)
+  })
+})
+
+describe('startSuggestionsStream: refusals that waiting will not clear', () => {
+  it.each([
+    ['FORBIDDEN', new ApiError('Not allowed', 'FORBIDDEN')],
+    ['RATE_LIMITED without retryAfterSeconds', new ApiError('the server is at capacity', 'RATE_LIMITED')],
+    ['QUOTA_EXCEEDED', new ApiError('Quota reached', 'QUOTA_EXCEEDED')],
+    ['BAD_USER_INPUT on a fresh walk', new ApiError('maxSuggestions must be at most 500', 'BAD_USER_INPUT')],
+  ])('%s: shown as refused, no attempt scheduled', (_name, error) => {
+    const { client, events, timers } = harness()
+    client.current.emit(batch(range(1, 1), 'c1'))
+    client.current.emit(complete(1))
+    client.current.fail(error)
+    expect(events.at(-1)).toEqual({ type: 'refused', message: `The server refused the suggestions: ${error.message}` })
+    expect(timers).toHaveLength(0)
+    expect(client.subscriptions).toHaveLength(1)
+  })
+
+  it('a refusal with retryAfterSeconds, a lost connection, a bad cursor mid-walk: retried', () => {
+    expect(isLastingRefusal(new ApiError('busy', 'RATE_LIMITED', 2), false)).toBe(false)
+    expect(isLastingRefusal(new ApiError('closed', 'CLOSED'), false)).toBe(false)
+    expect(isLastingRefusal(new ApiError('pressure', 'MEMORY_PRESSURE'), false)).toBe(false)
+    expect(isLastingRefusal(new ApiError('bad cursor', 'BAD_USER_INPUT'), true)).toBe(false)
+    const { client, timers, fireTimer } = harness()
+    client.current.fail(new ApiError('at capacity', 'RATE_LIMITED', 3))
+    expect(timers.at(-1)?.ms).toBe(3000)
+    // Refused again and again: the back-off grows past the server's hint (the harness's is 100 ms per attempt).
+    for (let attempt = 1; attempt < 40; attempt++) {
+      fireTimer()
+      client.current.fail(new ApiError('at capacity', 'RATE_LIMITED', 3))
+    }
+    expect(timers.at(-1)?.ms).toBe(4000)
+  })
+})
+
+describe('startSuggestionsStream: taking over another tab\'s stream', () => {
+  it('resumes after the position it is given, or walks anew when that walk was complete', () => {
+    expect(harness({ from: { cursor: 'c7', complete: false } }).client.current.variables.input).toEqual({ live: true, resumeFrom: 'c7' })
+    const fresh = harness({ from: { cursor: 'c7', complete: true } })
+    expect(fresh.client.current.variables.input).toEqual({ live: true })
+    expect(fresh.events[0]).toEqual({ type: 'subscribed', resumeFrom: null })
+  })
+
+  it('nextPosition follows the batches, the completion and a fresh walk', () => {
+    let position: StreamPosition = { cursor: null, complete: false }
+    position = nextPosition(position, { type: 'received', event: batch(range(1, 1), 'c1') })
+    expect(position).toEqual({ cursor: 'c1', complete: false })
+    position = nextPosition(position, { type: 'received', event: complete(1) })
+    expect(position).toEqual({ cursor: 'c1', complete: true })
+    expect(nextPosition(position, { type: 'received', event: updated([]) })).toBe(position)
+    expect(nextPosition(position, { type: 'subscribed', resumeFrom: null })).toEqual({ cursor: null, complete: false })
+  })
+
+  it('tells when the socket opened', () => {
+    const { client, events } = harness()
+    client.current.open()
+    expect(events.map((event) => event.type)).toEqual(['subscribed', 'opened'])
   })
 })

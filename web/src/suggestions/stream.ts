@@ -2,7 +2,8 @@
  * Keeps the live suggestions subscription running: on a dropped stream it waits
  * (exponential back-off, or the server's retryAfterSeconds) and subscribes again,
  * resuming with the cursor of the last batch while the walk was unfinished, or
- * starting a fresh walk once the list was complete. A rejected token stops at once.
+ * starting a fresh walk once the list was complete. A rejected token stops at once,
+ * and so does a refusal that waiting will not clear (shown, not retried forever).
  */
 import type { ApiClient } from '../api/client.ts'
 import { ApiError } from '../api/errors.ts'
@@ -21,6 +22,33 @@ export interface StreamOptions {
   backoff?: (attempt: number) => number
   setTimer?: (run: () => void, ms: number) => unknown
   clearTimer?: (timer: unknown) => void
+  /** Where an earlier stream (another tab's) got to: resume after its cursor, or walk anew once it was complete. */
+  from?: StreamPosition
+}
+
+/** How far a walk got: the last batch's cursor, and whether SuggestionsComplete came. */
+export interface StreamPosition {
+  cursor: string | null
+  complete: boolean
+}
+
+/** The position after `event` (a stream event, as dispatched). */
+export function nextPosition(position: StreamPosition, event: SuggestionsEvent): StreamPosition {
+  if (event.type === 'subscribed' && event.resumeFrom === null) return { cursor: null, complete: false }
+  if (event.type !== 'received') return position
+  if (event.event.__typename === 'SuggestionBatch') return { ...position, cursor: event.event.cursor }
+  if (event.event.__typename === 'SuggestionsComplete') return { ...position, complete: true }
+  return position
+}
+
+/** Codes whose refusal comes back however long the client waits (a bad cursor is handled apart: the walk starts anew). */
+const LASTING_REFUSALS: ReadonlySet<string> = new Set(['FORBIDDEN', 'QUOTA_EXCEEDED', 'QUERY_TOO_COMPLEX', 'BAD_REQUEST', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE'])
+
+/** Whether waiting cannot clear `error`: a lasting code, a RATE_LIMITED without retryAfterSeconds, or bad input without a cursor to blame. */
+export function isLastingRefusal(error: ApiError, hadCursor: boolean): boolean {
+  if (error.retryAfterSeconds !== undefined) return false
+  if (LASTING_REFUSALS.has(error.code) || error.code === 'RATE_LIMITED') return true
+  return error.code === 'BAD_USER_INPUT' && !hadCursor
 }
 
 /** 0.5 s, 1 s, 2 s ... up to 15 s, with jitter (half to full) so clients do not come back in step. */
@@ -39,8 +67,8 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
   const { client, dispatch, onUnauthorized, backoff = backoffDelay } = options
   const setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms))
   const clearTimer = options.clearTimer ?? ((timer) => clearTimeout(timer as ReturnType<typeof setTimeout>))
-  let cursor: string | null = null
-  let complete = false
+  let cursor: string | null = options.from?.cursor ?? null
+  let complete = options.from?.complete ?? false
   let attempt = 0
   let stopped = false
   let unsubscribe: (() => void) | null = null
@@ -56,8 +84,14 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
     }
     // A cursor the server refuses (signed with a key it no longer has, or from before cursors were
     // signed) will be refused again: walk anew instead of retrying it forever.
+    if (isLastingRefusal(error, cursor !== null && !complete)) {
+      dispatch({ type: 'refused', message: `The server refused the suggestions: ${error.message}` })
+      return
+    }
     if (error.code === 'BAD_USER_INPUT') cursor = null
-    const delay = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff(attempt)
+    // The server's retryAfterSeconds at least; refused again and again (another browser holds the user's streams),
+    // the back-off grows past it, so a refusal that lasts is asked about every 15 s, not every second.
+    const delay = Math.max(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0, backoff(attempt))
     attempt += 1
     dispatch({ type: 'dropped', message: describe(error), retryInMs: delay })
     timer = setTimer(subscribe, delay)
@@ -84,8 +118,9 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
         attempt = 0
         if (event.__typename === 'SuggestionBatch') cursor = event.cursor
         if (event.__typename === 'SuggestionsComplete') complete = true
-        dispatch({ type: 'received', event })
+        dispatch({ type: 'received', event, at: Date.now() })
       },
+      open: () => dispatch({ type: 'opened' }),
       error: retry,
       // A live stream has no end: the server going away ends it, so come back.
       complete: () => retry(new ApiError('The server ended the stream.', 'CLOSED')),
