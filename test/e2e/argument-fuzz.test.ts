@@ -330,6 +330,28 @@ describe('random input to every argument', () => {
     expect((await server.query('{ me { email } }', {}, alice.token)).data).toEqual({ me: { email: 'alice@example.com' } })
   })
 
+  it('never answers the issue-13 operations (groups, tags, history, statuses, undo) with a 5xx or INTERNAL_SERVER_ERROR, on more runs each', async () => {
+    const names = ['updateGroup', 'deleteGroup', 'createGroup', 'renameTag', 'deleteTag', 'undoSuggestionAction', 'restoreSuggestion', 'suggestionsByStatus', 'contacts', 'updateContact', 'createContact']
+    const chosen = operations.filter((operation) => operation.kind !== 'subscription' && names.includes(operation.field.name))
+    expect(chosen).toHaveLength(names.length)
+    // The contact's history and cadence are reached through node(id).
+    const history = fc
+      .record({ id: ids, first: ints, after: cursors(() => real.afterCursors, forgedAfter) }, { requiredKeys: [] })
+      .map((variables) => ({
+        query: 'query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on Contact { cadence { days source rule group { id } } interactions(first: $first, after: $after) { totalCount edges { cursor node { id note } } } } } }',
+        variables: variables as Record<string, unknown>,
+      }))
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.constantFrom(...chosen).chain(requestOf), history), async (request) => {
+        const { status, errors } = await post(request)
+        expect(status, request.query).toBeLessThan(500)
+        expect(internal(errors), `${request.query} ${JSON.stringify(request.variables).slice(0, 2000)}`).toEqual([])
+      }),
+      { seed: Number(process.env.FUZZ_SEED ?? 42), numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+    )
+    expect(unhandled).toEqual([])
+  })
+
   it('never answers the subscription over SSE with a 5xx or INTERNAL_SERVER_ERROR', async () => {
     const subscriptions = operations.filter((operation) => operation.kind === 'subscription')
     await fc.assert(

@@ -141,6 +141,9 @@ describe.each(kinds)('seeding on %s', (kind) => {
         aiSuggestedCircle: null,
         externalId: null,
         birthday: null,
+        anniversary: null,
+        // The seed writes no group default: every frequency is the contact's own.
+        frequencyFromGroup: false,
         importHash: null,
       })
     }

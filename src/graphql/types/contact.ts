@@ -171,11 +171,6 @@ const ContactOrderInput = builder.inputType('ContactOrder', {
   }),
 })
 
-/** What the `contacts` connection carries besides its page: the filter, to count it when asked. */
-interface ContactsCount {
-  count: () => Promise<number>
-}
-
 const ContactConnection = builder.connectionObject({
   type: ContactNode,
   name: 'ContactConnection',
@@ -185,7 +180,7 @@ const ContactConnection = builder.connectionObject({
       // A count reads every matching contact's index entry: priced as a list field (10). The page's
       // `first` multiplies it like the rest of the selection, so a page with its count costs `first` x 10 more.
       complexity: 10,
-      resolve: (connection) => (connection as unknown as ContactsCount).count(),
+      resolve: (connection) => totalCountOf(connection),
     }),
   }),
 })
@@ -225,24 +220,9 @@ builder.queryField('contacts', (t) =>
         { first: args.first ?? DEFAULT_PAGE_SIZE, after: args.after, orderBy, direction, filter },
         queryFromInfo({ context, info, typeName: 'Contact', path: ['edges', 'node'] }) as ContactQuery,
       )
-      // Cursors are signed only when the client asks for them.
-      const edges = page.rows.map((node, index) => ({
-        node,
-        get cursor() {
-          return page.cursorAt(index)
-        },
-      }))
-      return {
-        edges,
-        pageInfo: {
-          hasNextPage: page.hasMore,
-          hasPreviousPage: Boolean(args.after),
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges.at(-1)?.cursor ?? null,
-        },
-        // Counted only when `totalCount` is selected; the filter was validated by the page read.
-        count: () => countContacts(context.prisma, userId, filter),
-      }
+      // Cursors are signed only when the client asks for them; the count runs only when `totalCount` is
+      // selected (the filter was validated by the page read).
+      return connectionOf({ ...page, totalCount: () => countContacts(context.prisma, userId, filter) }, args.after)
     },
   }),
 )
