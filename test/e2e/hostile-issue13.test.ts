@@ -125,6 +125,37 @@ describe.each(kinds)('a hostile client against the issue-13 surface on %s', (kin
       }
     })
 
+    it("setContactGroups racing a change of the group's default: the member ends with the default in force", async () => {
+      const contact = await createContact({ name: 'Joiner' })
+      const contactId = rawId(contact.id)
+      for (let round = 0; round < ROUNDS; round++) {
+        const group = await createGroup(`default-race-${round}`)
+        const results = await Promise.all([
+          server.query(SET_GROUPS, { c: contact.id, g: [group.id] }, alice.token),
+          server.query('mutation($id: ID!) { updateGroup(id: $id, input: { defaultFrequency: WEEKLY }) { id } }', { id: group.id }, alice.token),
+        ])
+        noInternal(results.flatMap((result) => result.errors ?? []))
+        const row = await db.prisma.contact.findUniqueOrThrow({ where: { id: contactId } })
+        expect({ round, f: row.frequencyPreference, fromGroup: row.frequencyFromGroup }).toEqual({ round, f: 'WEEKLY', fromGroup: true })
+        await ok(SET_GROUPS, { c: contact.id, g: [] })
+      }
+    })
+
+    it('clearing a member\'s own frequency racing the deletion of its group: no cadence inherited from a deleted group', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const group = await createGroup(`own-race-${round}`, 'WEEKLY')
+        const contact = await createContact({ name: `Own ${round}`, frequencyPreference: 'MONTHLY' })
+        await ok(SET_GROUPS, { c: contact.id, g: [group.id] })
+        const results = await Promise.all([
+          server.query('mutation($id: ID!) { updateContact(id: $id, input: { frequencyPreference: null }) { id } }', { id: contact.id }, alice.token),
+          server.query(DELETE_GROUP, { id: group.id }, alice.token),
+        ])
+        noInternal(results.flatMap((result) => result.errors ?? []))
+        const row = await db.prisma.contact.findUniqueOrThrow({ where: { id: rawId(contact.id) } })
+        expect({ round, groupIds: row.groupIds, f: row.frequencyPreference, fromGroup: row.frequencyFromGroup }).toEqual({ round, groupIds: [], f: null, fromGroup: false })
+      }
+    })
+
     it('three concurrent deletes of one group: exactly one true, and the groups quota is given back once', async () => {
       const before = { counter: (await db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } })).groupCount, groups: await db.prisma.group.count({ where: { userId: alice.id } }) }
       const group = await createGroup('thrice', 'WEEKLY')
@@ -400,6 +431,23 @@ describe.each(kinds)('a hostile client against the issue-13 surface on %s', (kin
       }
       const causes = logs.lines.filter((line) => line.level >= ERROR_LEVEL).slice(-1).map((line) => line.err?.message?.split('\n').at(-1))
       expect(outcomes.filter((outcome) => outcome.internal || outcome.leftAfterBothSucceeded > 0), causes.join()).toEqual([])
+    })
+  })
+
+  describe('every BAD_USER_INPUT of the new surface names its field', () => {
+    const wrongType = () => aliceContacts[0]!
+    it.each([
+      ['updateGroup(id: contact id)', 'mutation($v: ID!) { updateGroup(id: $v, input: { name: "G" }) { id } }', wrongType],
+      ['deleteGroup(id: contact id)', 'mutation($v: ID!) { deleteGroup(id: $v) }', wrongType],
+      ['deleteGroup(id: junk)', 'mutation($v: ID!) { deleteGroup(id: $v) }', () => 'zzz'],
+      ['undoSuggestionAction(id: contact id)', 'mutation($v: ID!) { undoSuggestionAction(id: $v) { id } }', wrongType],
+      ['restoreSuggestion(id: junk)', 'mutation($v: ID!) { restoreSuggestion(id: $v) { id } }', () => '%%%'],
+      ['contacts(filter.dueBefore: junk)', 'query($v: DateTime) { contacts(first: 1, filter: { dueBefore: $v }) { totalCount } }', () => 'soon'],
+      ['createGroup(defaultFrequency: unknown)', 'mutation($v: FrequencyPreference) { createGroup(name: "F", defaultFrequency: $v) { id } }', () => 'HOURLY'],
+    ])('%s', async (_label, query, value) => {
+      const errors = await errorsOf(query, { v: value() })
+      expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+      expect(errors[0]?.extensions?.field).toEqual(expect.any(String))
     })
   })
 
