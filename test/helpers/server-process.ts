@@ -30,7 +30,16 @@ export interface ServerProcess {
 
 export function startServerProcess(
   env: Record<string, string>,
-  { waitForToken = false, nodeArgs = [] }: { waitForToken?: boolean; nodeArgs?: string[] } = {},
+  {
+    waitForToken = false,
+    nodeArgs = [],
+    startTimeoutMs = 90_000,
+  }: {
+    waitForToken?: boolean
+    nodeArgs?: string[]
+    /** How long the start may take: a first start creates the embedded database (10-50 s on a quiet machine). */
+    startTimeoutMs?: number
+  } = {},
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -44,7 +53,7 @@ export function startServerProcess(
   return new Promise((resolve, reject) => {
     let url: string | undefined
     let token: string | undefined
-    const timer = setTimeout(() => reject(new Error(`no start within 90 s; stderr: ${stderr}`)), 90_000)
+    const timer = setTimeout(() => reject(new Error(`no start within ${startTimeoutMs / 1000} s; stderr: ${stderr}`)), startTimeoutMs)
     void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>

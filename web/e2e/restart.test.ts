@@ -15,6 +15,8 @@ import { browserTestsEnabled, launchChromium } from './harness.ts'
 
 const enabled = browserTestsEnabled()
 const rows = 'ol.suggestions [data-testid=suggestion]'
+/** A first start creates the embedded database: 10-50 s alone, several times that on two cores shared with the other suites. */
+const START_TIMEOUT_MS = 240_000
 
 /** A port free now, for both starts (the page's origin must stay the same). */
 async function freePort(): Promise<number> {
@@ -42,8 +44,8 @@ describe.skipIf(!enabled)('a development server restart in Chromium', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'restart-e2e-'))
     env = { DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'info' }
-    ;[server, browser] = await Promise.all([startServerProcess(env, { waitForToken: true }), launchChromium()])
-  })
+    ;[server, browser] = await Promise.all([startServerProcess(env, { waitForToken: true, startTimeoutMs: START_TIMEOUT_MS }), launchChromium()])
+  }, START_TIMEOUT_MS + 30_000)
   afterAll(async () => {
     await browser?.close()
     if (server) await stop(server)
@@ -62,7 +64,7 @@ describe.skipIf(!enabled)('a development server restart in Chromium', () => {
     server = undefined
     // The page notices the drop (it keeps the list) ...
     await page.getByText(/Connection lost|Reconnecting|Offline/i).first().waitFor({ timeout: 15_000 })
-    server = await startServerProcess(env, { waitForToken: true })
+    server = await startServerProcess(env, { waitForToken: true, startTimeoutMs: START_TIMEOUT_MS })
     expect(new URL(server.url).origin).toBe(origin)
     expect(server.token).toBe(firstToken)
 
@@ -80,5 +82,5 @@ describe.skipIf(!enabled)('a development server restart in Chromium', () => {
     expect(await page.content()).toContain(firstToken)
     expect(await me(server.url, firstToken)).toEqual({ data: { me: { email: 'demo@example.com' } } })
     await page.close()
-  })
+  }, 2 * START_TIMEOUT_MS)
 })

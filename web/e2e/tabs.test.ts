@@ -83,7 +83,8 @@ describe.skipIf(!enabled)('tabs share one suggestions stream (Chromium)', () => 
     expect(openStreams()).toBe(1)
     await Promise.all([...rest, late].map((page) => page.close()))
     await expect.poll(openStreams, { timeout: 15_000 }).toBe(0)
-  })
+    // Eight pages of the app and two walks on a CI machine shared by two cores: every step above waits on an event.
+  }, 240_000)
 
   it('the status line says what is happening during a walk; a skeleton holds the rows\' place; axe finds nothing', async () => {
     const own = await browser.newContext({ viewport: { width: 1000, height: 800 } })
@@ -104,5 +105,5 @@ describe.skipIf(!enabled)('tabs share one suggestions stream (Chromium)', () => 
     } finally {
       await own.close()
     }
-  })
+  }, 120_000)
 })
