@@ -66,6 +66,23 @@ describe('App: signing in', () => {
     expect(latest().client.disposed).toBe(true)
     expect(latest().client.current.stopped).toBe(true)
   })
+
+  it('in development the sign-in screen offers the demo user back after a sign-out', async () => {
+    const { latest, user } = setup({ demoToken: 'demo-token' })
+    await waitFor(() => expect(latest().client.subscriptions).toHaveLength(1))
+    await user.click(screen.getByRole('button', { name: 'Sign out' }))
+    expect(screen.getByText(/npm run -s token -- --user/)).toBeInTheDocument()
+    await user.click(screen.getByRole('button', { name: 'Sign in as the demo user' }))
+    await waitFor(() => expect(latest().token).toBe('demo-token'))
+    // Nothing stored: the page keeps following the server's demo token (a new one after a reset included).
+    expect(localStorage.getItem(TOKEN_KEY)).toBeNull()
+    expect(localStorage.getItem(SIGNED_OUT_KEY)).toBeNull()
+  })
+
+  it('outside development the sign-in screen has no demo user', () => {
+    setup()
+    expect(screen.queryByRole('button', { name: 'Sign in as the demo user' })).toBeNull()
+  })
 })
 
 describe('App: a rejected token', () => {

@@ -5,7 +5,7 @@ import { createApiClient, type ApiClient } from './api/client.ts'
 import { MeQuery } from './api/documents.ts'
 import { ApiProvider, useUnauthorized } from './api/provider.tsx'
 import { fetchAppConfig, type AppConfig } from './app-config.ts'
-import { dropRefusedToken, forgetToken, initialToken, saveToken, type TokenStorage } from './auth/session.ts'
+import { dropRefusedToken, forgetToken, initialToken, resumeDemoSession, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
@@ -71,7 +71,13 @@ export function App({ config, storage, createClient = defaultClient, fetchConfig
     },
     [storage, config.demoToken, fetchConfig],
   )
-  if (!token) return <SignIn notice={notice} onSignIn={signIn} />
+  const signInAsDemo = (demoToken: string) => {
+    resumeDemoSession(storage)
+    setNotice(null)
+    setSignedInHere(true)
+    setToken(demoToken)
+  }
+  if (!token) return <SignIn notice={notice} onSignIn={signIn} demoToken={config.demoToken} onDemo={signInAsDemo} />
   return <SignedIn key={token} token={token} createClient={createClient} onSignOut={signOut} onRefused={refused} focusOnMount={signedInHere} />
 }
 

@@ -1,8 +1,22 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { pageTitle } from '../page-change.ts'
 
-/** Takes an API token (`npm run token` on the server prints one). The token field has focus when it opens (after sign-out too). */
-export function SignIn({ notice, onSignIn }: { notice: string | null; onSignIn: (token: string) => void }) {
+/**
+ * Takes an API token (`npm run token` on the server prints one). The token field has focus when it opens
+ * (after sign-out too). In development (`demoToken`: the server put the demo user's token in the page) it
+ * also offers to sign in as the demo user, so signing out never leaves a developer without a way back.
+ */
+export function SignIn({
+  notice,
+  onSignIn,
+  demoToken,
+  onDemo,
+}: {
+  notice: string | null
+  onSignIn: (token: string) => void
+  demoToken?: string | undefined
+  onDemo?: (demoToken: string) => void
+}) {
   const [token, setToken] = useState('')
   useEffect(() => {
     document.title = pageTitle('Sign in')
@@ -21,6 +35,17 @@ export function SignIn({ notice, onSignIn }: { notice: string | null; onSignIn: 
         </label>
         <button type="submit">Sign in</button>
       </form>
+      <p className="hint">
+        A token for any user: <code>npm run -s token -- --user you@example.com</code> on the server.
+      </p>
+      {demoToken && onDemo && (
+        <p>
+          <button type="button" onClick={() => onDemo(demoToken)}>
+            Sign in as the demo user
+          </button>{' '}
+          <span className="hint">(development only)</span>
+        </p>
+      )}
     </main>
   )
 }

@@ -32,3 +32,9 @@ export function forgetToken(storage: TokenStorage): void {
 export function dropRefusedToken(storage: TokenStorage): void {
   storage.removeItem(TOKEN_KEY)
 }
+
+/** Back to the demo token (development): nothing is stored, so the page keeps following the server's demo token. */
+export function resumeDemoSession(storage: TokenStorage): void {
+  storage.removeItem(TOKEN_KEY)
+  storage.removeItem(SIGNED_OUT_KEY)
+}
