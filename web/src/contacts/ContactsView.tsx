@@ -91,11 +91,11 @@ function ContactRow({ contact, now, userZone, onOpen }: { contact: ContactNode; 
 /**
  * `count` grey rows of a contact row's height, for a page on its way (or the next one, ahead of
  * the reader): when the rows come they take the skeletons' place and nothing below them moves.
- * Hidden from assistive technology (the list says it is busy); `sentinel` gets the first one.
+ * Hidden from assistive technology (the list says it is busy); `sentinel` gets each of them.
  */
 function SkeletonRows({ count, sentinel }: { count: number; sentinel?: RefCallback<HTMLLIElement> }) {
   return Array.from({ length: count }, (_, index) => (
-    <li key={index} ref={index === 0 ? sentinel : undefined} className="contact-row skeleton" aria-hidden="true">
+    <li key={index} ref={sentinel} className="contact-row skeleton" aria-hidden="true">
       <span className="line">
         <span className="bar" />
       </span>
@@ -262,14 +262,21 @@ function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }
   )
 }
 
-/** A ref for the element that calls `onVisible` whenever it comes within 400 px of the screen (and at once if it is). */
+/**
+ * A ref for elements that call `onVisible` whenever one of them comes within 400 px of the
+ * screen (and at once if one is): all the next page's skeletons, so that a scroll that jumps
+ * past the first of them still asks for it.
+ */
 function useWhenVisible(onVisible: () => void): RefCallback<HTMLElement> {
+  const observer = useRef<IntersectionObserver | null>(null)
+  useEffect(() => () => observer.current?.disconnect(), [])
   return useCallback(
     (element: HTMLElement | null) => {
       if (!element || typeof IntersectionObserver === 'undefined') return
-      const observer = new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && onVisible(), { rootMargin: '400px' })
-      observer.observe(element)
-      return () => observer.disconnect()
+      observer.current ??= new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && onVisible(), { rootMargin: '400px' })
+      const watching = observer.current
+      watching.observe(element)
+      return () => watching.unobserve(element)
     },
     [onVisible],
   )

@@ -30,6 +30,7 @@ beforeEach(() => {
         observers.push(this.entry)
       }
       observe() {}
+      unobserve() {}
       disconnect() {
         this.entry.disconnected = true
       }
