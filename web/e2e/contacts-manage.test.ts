@@ -310,6 +310,61 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     }
   })
 
+  it('every form and panel that opens in place closes on Escape and gives focus back to the button that opened it', async () => {
+    await api('mutation { createGroup(name: "Escapers") { id } }')
+    const page = await context.newPage()
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null)
+    try {
+      await page.goto(`${demo.origin}/contacts`)
+      await page.getByTestId('contact-row').first().waitFor()
+
+      await page.getByRole('button', { name: 'Add contact' }).click()
+      const form = page.getByRole('form', { name: 'New contact' })
+      await form.getByLabel('Name').fill('Not kept')
+      await page.keyboard.press('Escape')
+      await form.waitFor({ state: 'detached' })
+      await expect.poll(focused).toBe('Add contact')
+
+      for (const [opener, panelName, rowId, name] of [
+        ['Manage groups', 'Groups', 'group-row', 'Escapers'],
+        ['Manage tags', 'Tags', 'tag-row', null],
+      ] as const) {
+        await page.getByRole('button', { name: opener }).click()
+        const panel = page.getByRole('region', { name: panelName })
+        const row = panel.getByTestId(rowId).filter(name ? { hasText: name } : {}).first()
+        await row.waitFor()
+        const label = name ?? (await row.locator('.chip').textContent())!
+        // A form in a row closes alone: the panel stays.
+        await row.getByRole('button', { name: `Rename ${label}` }).click()
+        await expect.poll(() => page.evaluate(() => document.activeElement?.nodeName)).toBe('INPUT')
+        await page.keyboard.press('Escape')
+        await row.getByRole('form').waitFor({ state: 'detached' })
+        await expect.poll(focused).toBe(`Rename ${label}`)
+        await row.getByRole('button', { name: `Delete ${label}…` }).click()
+        await expect.poll(focused).toMatch(/^Delete /)
+        await page.keyboard.press('Escape')
+        await expect.poll(focused).toBe(`Delete ${label}…`)
+        expect(await panel.isVisible()).toBe(true)
+        await page.keyboard.press('Escape')
+        await panel.waitFor({ state: 'detached' })
+        await expect.poll(focused).toBe(opener)
+      }
+
+      const link = page.getByTestId('contact-row').first().locator('a')
+      const contactName = (await link.textContent())!
+      await link.click()
+      await page.getByRole('heading', { level: 1, name: contactName }).waitFor()
+      await page.getByRole('button', { name: `Edit ${contactName}` }).click()
+      const edit = page.getByRole('form', { name: `Edit ${contactName}` })
+      await edit.waitFor()
+      await page.keyboard.press('Escape')
+      await edit.waitFor({ state: 'detached' })
+      await expect.poll(focused).toBe(`Edit ${contactName}`)
+    } finally {
+      await page.close()
+    }
+  })
+
   it('at 360 px nothing scrolls sideways: the list, the contact page, the forms with long tags, the panels', async () => {
     const narrow = await browser.newContext({ viewport: { width: 360, height: 780 } })
     const page = await narrow.newPage()

@@ -179,6 +179,51 @@ describe.skipIf(!enabled)('layout, theme and keyboard in Chromium', () => {
       }
     })
 
+    it('with the end of the list on screen while the next page loads, its skeletons become rows and nothing moves', async () => {
+      const page = await context.newPage()
+      // The next page's answer waits until the test has looked at the screen.
+      let release = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      let askedFor = () => {}
+      const asked = new Promise<void>((resolve) => (askedFor = resolve))
+      await page.route('**/*', async (route) => {
+        const body = route.request().method() === 'POST' ? (route.request().postData() ?? '') : ''
+        if (body.includes('query Contacts') && body.includes('"after":"')) {
+          askedFor()
+          await held
+        }
+        await route.continue()
+      })
+      const inView = (selector: string) =>
+        page.locator(selector).evaluate((element) => {
+          const box = element.getBoundingClientRect()
+          return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight
+        })
+      try {
+        await page.goto(`${demo.origin}/contacts`)
+        await page.getByTestId('contact-row').first().waitFor()
+        await settled(page)
+        // Straight to the bottom, as a fling gets there: the next page's skeletons and the list's end are on screen.
+        await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+        await asked
+        expect(await page.locator('.contacts > li.skeleton').count()).toBe(50)
+        expect(await inView('.list-end')).toBe(true)
+        expect(await inView('.contacts > li.skeleton >> nth=-1')).toBe(true)
+        const rowHeights = await page.locator('.contacts > li').evaluateAll((rows) => [...new Set(rows.map((row) => row.getBoundingClientRect().height))])
+        expect(rowHeights).toHaveLength(1)
+        await page.screenshot({ path: screenshotPath('layout-contacts-next-page-360') })
+        release()
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid=contact-row]').length >= 100)
+        // The rows took the skeletons' place, on screen.
+        expect(await inView('[data-testid=contact-row] >> nth=99')).toBe(true)
+        await settled(page)
+        expect(await layoutShift(page), JSON.stringify(await shifts(page))).toBeLessThan(0.05)
+        await expectNoHorizontalScroll(page)
+      } finally {
+        await page.close()
+      }
+    })
+
     it('the header is as tall on every page: its links stay on one row whichever is current', async () => {
       const page = await context.newPage()
       try {

@@ -167,7 +167,7 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
       </header>
       <main ref={main}>
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
-        {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} onUnauthorized={rejected} />}
+        {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (

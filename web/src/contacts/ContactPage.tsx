@@ -2,12 +2,12 @@
  * One contact: its fields, cadence rule and important dates; Edit (the form in place),
  * Archive / Unarchive; the history of its interactions and the form that logs one.
  */
-import { useCallback, useRef, useState } from 'react'
+import { useCallback, useRef, useState, type ReactNode } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { ArchiveContact, ContactQuery, type ContactFields } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { useUnauthorized } from '../api/provider.tsx'
-import { circleLabel, formatDate, formatDateTime } from '../format.ts'
+import { circleLabel, formatDate } from '../format.ts'
 import type { ResultOf } from '../graphql.ts'
 import { Link } from '../router.tsx'
 import { ContactForm } from './ContactForm.tsx'
@@ -37,13 +37,23 @@ function Field({ label, value }: { label: string; value: string | null | undefin
 
 const SOURCE_LABEL: Record<string, string> = { CONTACT: 'its own', GROUP: 'from a group', CIRCLE: 'from its circle', DEFAULT: 'the default' }
 
-function Missing() {
+/**
+ * A page without its contact still has an `<h1>`: the page change puts focus on it and takes
+ * the title from it (page-change.ts), and a screen reader hears what went wrong first.
+ */
+function Unavailable({ title, children }: { title: string; children: ReactNode }) {
   return (
-    <p role="alert">
-      No such contact. <Link to="/contacts">All contacts</Link>
-    </p>
+    <section className="contact" aria-labelledby="contact-missing">
+      <h1 id="contact-missing">{title}</h1>
+      <p role="alert">{children}</p>
+      <p>
+        <Link to="/contacts">All contacts</Link>
+      </p>
+    </section>
   )
 }
+
+const Missing = () => <Unavailable title="Contact not found">No such contact: it may have been deleted, or the link is wrong.</Unavailable>
 
 export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) {
   const [{ data, error, fetching }] = useQuery({ query: ContactQuery, variables: { id } })
@@ -69,7 +79,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
     // Signing out (useUnauthorized): until then, still loading.
     if (unauthorized) return <p aria-busy="true">Loading…</p>
     if (code === 'NOT_FOUND' || code === 'BAD_USER_INPUT') return <Missing />
-    return <p role="alert">{message}</p>
+    return <Unavailable title="Contact could not be loaded">{message}</Unavailable>
   }
   const node = data?.node
   if (node?.__typename !== 'Contact') return <Missing />
@@ -128,7 +138,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
           <dd data-testid="cadence-rule">
             {contact.cadence.rule} <span className="muted">({SOURCE_LABEL[contact.cadence.source] ?? contact.cadence.source})</span>
           </dd>
-          <Field label="Last talked" value={contact.lastContactDate ? formatDateTime(contact.lastContactDate, userZone) : 'Never'} />
+          <Field label="Last talked" value={contact.lastContactDate ? formatDate(contact.lastContactDate, userZone) : 'Never'} />
           <Field label="Next due" value={formatDate(contact.nextDueAt, userZone)} />
           <Field label="Birthday" value={contact.birthday && describeYearly(contact.birthday, today)} />
           <Field label="Anniversary" value={contact.anniversary && describeYearly(contact.anniversary, today)} />

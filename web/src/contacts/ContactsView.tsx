@@ -5,9 +5,10 @@
  * back from a contact shows the same list where it was. Adding a contact, and the groups
  * and tags panels, open in place.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, type RefCallback } from 'react'
 import { useQuery } from 'urql'
 import { ContactsQuery } from '../api/documents.ts'
+import type { ResultOf } from '../graphql.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { useUnauthorized } from '../api/provider.tsx'
 import { CIRCLES, circleLabel, formatCount, formatDate, type Circle } from '../format.ts'
@@ -37,6 +38,8 @@ import './contacts.css'
 
 export const PAGE_SIZE = 50
 
+type ContactNode = ResultOf<typeof ContactsQuery>['contacts']['edges'][number]['node']
+
 /** Text filters wait for a pause in typing before asking the server. */
 function useDebounced<T>(value: T, ms: number): T {
   const [settled, setSettled] = useState(value)
@@ -51,35 +54,80 @@ interface PageProps {
   filter: Filter
   orderBy: Order
   after: string | null
+  /** How many rows the page should have: as many skeleton rows stand in until it answers. */
+  expected: number
   now: Date
+  userZone: string | null
   onLoaded: (after: string | null) => void
   onOpen: () => void
 }
 
-/** One page of the list: its rows, as its query answered (the document cache has it once answered). */
-function ContactRows({ filter, orderBy, after, now, onLoaded, onOpen }: PageProps) {
-  const [{ data }] = useQuery({ query: ContactsQuery, variables: { first: PAGE_SIZE, after, filter, orderBy } })
+/**
+ * One contact, in a row as tall as every other (and as a skeleton): the name and circle, the
+ * next due date, the last talk and the tags, a line each, cut with an ellipsis when too long.
+ */
+function ContactRow({ contact, now, userZone, onOpen }: { contact: ContactNode; now: Date; userZone: string | null; onOpen: () => void }) {
+  const overdue = new Date(contact.nextDueAt) <= now
+  return (
+    <li className="contact-row" data-testid="contact-row">
+      <span className="line">
+        <Link className="name" to={contactPath(contact.id)} onClick={onOpen}>
+          {contact.name}
+        </Link>
+        <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
+      </span>
+      <span className={overdue ? 'line due overdue' : 'line due'} data-testid="next-due">
+        Due {formatDate(contact.nextDueAt, userZone)}
+        {overdue && <span className="overdue-mark"> · overdue</span>}
+      </span>
+      <span className="line muted">
+        <span className="last">{contact.lastContactDate ? `Last talked ${formatDate(contact.lastContactDate, userZone)}` : 'Never contacted'}</span>
+        {contact.tags.length > 0 && <span className="tags">{contact.tags.join(', ')}</span>}
+      </span>
+    </li>
+  )
+}
+
+/**
+ * `count` grey rows of a contact row's height, for a page on its way (or the next one, ahead of
+ * the reader): when the rows come they take the skeletons' place and nothing below them moves.
+ * Hidden from assistive technology (the list says it is busy); `sentinel` gets each of them.
+ */
+function SkeletonRows({ count, sentinel }: { count: number; sentinel?: RefCallback<HTMLLIElement> }) {
+  return Array.from({ length: count }, (_, index) => (
+    <li key={index} ref={sentinel} className="contact-row skeleton" aria-hidden="true">
+      <span className="line">
+        <span className="bar" />
+      </span>
+      <span className="line">
+        <span className="bar" />
+      </span>
+      <span className="line">
+        <span className="bar" />
+      </span>
+    </li>
+  ))
+}
+
+/** One page of the list: its rows as its query answered (the document cache has it once answered), skeletons until then. */
+function ContactRows({ filter, orderBy, after, expected, now, userZone, onLoaded, onOpen }: PageProps) {
+  const [{ data, error }] = useQuery({ query: ContactsQuery, variables: { first: PAGE_SIZE, after, filter, orderBy } })
   const loaded = Boolean(data)
   useEffect(() => {
     if (loaded) onLoaded(after)
   }, [loaded, after, onLoaded])
-  return data?.contacts.edges.map(({ node: contact }) => {
-    const overdue = new Date(contact.nextDueAt) <= now
-    return (
-      <li key={contact.id} className="contact-row" data-testid="contact-row">
-        <Link to={contactPath(contact.id)} onClick={onOpen}>
-          {contact.name}
-        </Link>
-        <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
-        <span className={overdue ? 'due overdue' : 'due'} data-testid="next-due">
-          Due {formatDate(contact.nextDueAt)}
-          {overdue && <span className="overdue-mark"> · overdue</span>}
-        </span>
-        <span className="muted">{contact.lastContactDate ? `Last talked ${formatDate(contact.lastContactDate)}` : 'Never contacted'}</span>
-        {contact.tags.length > 0 && <span className="tags">{contact.tags.join(', ')}</span>}
-      </li>
-    )
-  })
+  // A failed page shows nothing: the list says why and offers to try again.
+  if (!data) return error ? null : <SkeletonRows count={expected} />
+  return data.contacts.edges.map(({ node }) => <ContactRow key={node.id} contact={node} now={now} userZone={userZone} onOpen={onOpen} />)
+}
+
+interface ListProps {
+  listKey: string
+  filter: Filter
+  orderBy: Order
+  now: Date
+  userZone: string | null
+  onUnauthorized: () => void
 }
 
 /**
@@ -87,18 +135,29 @@ function ContactRows({ filter, orderBy, after, now, onLoaded, onOpen }: PageProp
  * is never shown): a {@link ContactRows} per page asked for, and the last page's query here for
  * the loading state, the error, the total and what comes next. Coming back (same `listKey` in
  * this history entry), it asks for the same pages and scrolls back once their rows are in.
+ *
+ * Nothing moves as pages arrive: each page stands as skeleton rows until it answers; while there
+ * are more, the next page's skeletons already follow the last rows (reaching them asks for it);
+ * and the end of the list is a new element after each page, not the old one pushed down.
  */
-function ContactList({ listKey, filter, orderBy, now, onUnauthorized }: { listKey: string; filter: Filter; orderBy: Order; now: Date; onUnauthorized: () => void }) {
+function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }: ListProps) {
   const [saved] = useState(() => readListPosition(listKey))
   // The `after` cursor of every page asked for so far.
   const [afters, setAfters] = useState<(string | null)[]>(saved?.afters ?? [null])
   const after = afters.at(-1) ?? null
   const [last, reexecute] = useQuery({ query: ContactsQuery, variables: { first: PAGE_SIZE, after, filter, orderBy } })
   useUnauthorized(last.error, onUnauthorized)
-  const connection = last.data?.contacts
+  // urql keeps the previous page's answer while it asks for the next: that one is not the last page's.
+  const connection = last.operation?.variables.after === after ? last.data?.contacts : undefined
   // Before the first answer, or after a failed one, there is more to ask for.
   const hasNextPage = connection?.pageInfo.hasNextPage ?? true
   const error = !last.fetching && last.error ? apiErrorOf(last.error).message : null
+  // The total as the latest answer gave it: it stays on screen (and unannounced) while the next page loads.
+  const [total, setTotal] = useState<number | null>(null)
+  if (connection && connection.totalCount !== total) setTotal(connection.totalCount)
+  const loadedPages = connection ? afters.length : afters.length - 1
+  /** Rows expected on page `index`: a full page until the total is known. */
+  const expectedOn = (index: number) => (total === null ? PAGE_SIZE : Math.max(0, Math.min(PAGE_SIZE, total - index * PAGE_SIZE)))
 
   // Where the list is, kept in this history entry: when a row is opened, and when scrolling stops.
   const aftersRef = useRef(afters)
@@ -120,51 +179,81 @@ function ContactList({ listKey, filter, orderBy, now, onUnauthorized }: { listKe
     }
   }, [savePosition])
 
+  // The page asked for with the "Load more" button: its first row takes focus when it comes (the
+  // button is replaced then), so that a keyboard user reads on from there.
+  const focusPage = useRef<string | null>(null)
+  const list = useRef<HTMLUListElement>(null)
   // Back from a contact: scroll to where the list was once every page asked for has its rows.
   const loaded = useRef(new Set<string | null>())
   const onLoaded = useCallback((page: string | null) => {
     loaded.current.add(page)
+    if (page !== null && focusPage.current === page) {
+      focusPage.current = null
+      const first = aftersRef.current.indexOf(page) * PAGE_SIZE
+      list.current?.querySelectorAll<HTMLElement>('[data-testid=contact-row] a')[first]?.focus()
+    }
     const target = restoreTo.current
     if (target === null || !aftersRef.current.every((each) => loaded.current.has(each))) return
     restoreTo.current = null
     requestAnimationFrame(() => window.scrollTo(0, target))
   }, [])
 
+  /** Asks for the next page (or again for a failed one); answers the cursor asked for. */
   const loadMore = () => {
-    if (last.fetching) return
-    if (last.error) return reexecute({ requestPolicy: 'network-only' })
+    if (last.fetching) return null
+    if (last.error) {
+      reexecute({ requestPolicy: 'network-only' })
+      return after
+    }
     const endCursor = connection?.pageInfo.endCursor
-    if (!hasNextPage || !endCursor) return
+    if (!hasNextPage || !endCursor) return null
     // The observer may fire again before React renders: a page is asked for once.
-    setAfters((list) => (list.includes(endCursor) ? list : [...list, endCursor]))
+    setAfters((pages) => (pages.includes(endCursor) ? pages : [...pages, endCursor]))
+    return endCursor
   }
   const latest = useRef(loadMore)
   latest.current = loadMore
   const sentinel = useWhenVisible(useCallback(() => latest.current(), []))
-  const total = connection?.totalCount
 
   return (
     <>
       <p className="total" role="status" data-testid="total">
-        {total === undefined ? 'Counting…' : total === 0 ? 'No contacts match.' : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
+        {total === null ? 'Counting…' : total === 0 ? 'No contacts match.' : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
       </p>
-      <ul className="contacts" aria-label="Contacts" aria-busy={last.fetching}>
-        {afters.map((pageAfter) => (
-          <ContactRows key={pageAfter ?? ''} filter={filter} orderBy={orderBy} after={pageAfter} now={now} onLoaded={onLoaded} onOpen={savePosition} />
+      <ul className="contacts" ref={list} aria-label="Contacts" aria-busy={last.fetching}>
+        {afters.map((pageAfter, index) => (
+          <ContactRows
+            key={pageAfter ?? ''}
+            filter={filter}
+            orderBy={orderBy}
+            after={pageAfter}
+            expected={expectedOn(index)}
+            now={now}
+            userZone={userZone}
+            onLoaded={onLoaded}
+            onOpen={savePosition}
+          />
         ))}
+        {connection && hasNextPage && <SkeletonRows key={afters.length} count={Math.max(1, expectedOn(afters.length))} sentinel={sentinel} />}
       </ul>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      <div ref={sentinel} className="list-end">
-        {last.fetching ? (
-          <span>Loading…</span>
-        ) : hasNextPage ? (
-          <button type="button" onClick={loadMore}>
-            Load more
+      <div key={loadedPages} className="list-end">
+        {loadedPages > 0 && (hasNextPage || error) ? (
+          <button
+            type="button"
+            aria-disabled={last.fetching}
+            onClick={() => {
+              focusPage.current = loadMore() ?? focusPage.current
+            }}
+          >
+            {last.fetching ? 'Loading…' : 'Load more'}
           </button>
+        ) : last.fetching ? (
+          <span>Loading…</span>
         ) : (
           <span>{total ? 'End of the list' : ''}</span>
         )}
@@ -173,17 +262,24 @@ function ContactList({ listKey, filter, orderBy, now, onUnauthorized }: { listKe
   )
 }
 
-/** Calls `onVisible` whenever the element scrolls into view. */
-function useWhenVisible(onVisible: () => void) {
-  const ref = useRef<HTMLDivElement>(null)
-  useEffect(() => {
-    const element = ref.current
-    if (!element || typeof IntersectionObserver === 'undefined') return
-    const observer = new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && onVisible(), { rootMargin: '400px' })
-    observer.observe(element)
-    return () => observer.disconnect()
-  }, [onVisible])
-  return ref
+/**
+ * A ref for elements that call `onVisible` whenever one of them comes within 400 px of the
+ * screen (and at once if one is): all the next page's skeletons, so that a scroll that jumps
+ * past the first of them still asks for it.
+ */
+function useWhenVisible(onVisible: () => void): RefCallback<HTMLElement> {
+  const observer = useRef<IntersectionObserver | null>(null)
+  useEffect(() => () => observer.current?.disconnect(), [])
+  return useCallback(
+    (element: HTMLElement | null) => {
+      if (!element || typeof IntersectionObserver === 'undefined') return
+      observer.current ??= new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && onVisible(), { rootMargin: '400px' })
+      const watching = observer.current
+      watching.observe(element)
+      return () => watching.unobserve(element)
+    },
+    [onVisible],
+  )
 }
 
 type Panel = 'new' | 'groups' | 'tags' | null
@@ -191,10 +287,12 @@ type Panel = 'new' | 'groups' | 'tags' | null
 /** Under an `ApiProvider`. */
 export interface ContactsViewProps {
   groups: { id: string; name: string }[]
+  /** The user's IANA zone: dates read as on every other page (the browser's when null). */
+  userZone: string | null
   onUnauthorized: () => void
 }
 
-export function ContactsView({ groups, onUnauthorized }: ContactsViewProps) {
+export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewProps) {
   const { search } = useLocation()
   const [filters, setFilters] = useState<ContactFilters>(() => filtersFromSearch(search))
   // The query string this view last wrote: another one came from back / forward or a link.
@@ -306,7 +404,7 @@ export function ContactsView({ groups, onUnauthorized }: ContactsViewProps) {
           </button>
         )}
       </form>
-      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} onUnauthorized={onUnauthorized} />
+      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} userZone={userZone} onUnauthorized={onUnauthorized} />
     </section>
   )
 }

@@ -292,7 +292,7 @@ describe('ContactPage', () => {
 describe('groups and tags panels', () => {
   const openPanel = async (name: string, client = createFakeClient()) => {
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     const opener = screen.getByRole('button', { name })
     await user.click(opener)
     return { user, opener }
@@ -407,7 +407,7 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
   it('sorts by next due and shows the overdue ones, in the URL; the total and each due date at once', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     expect(await screen.findByText('1,965 contacts')).toBeInTheDocument()
     expect(screen.getAllByTestId('next-due')[0]).toHaveTextContent('Due 1 Jan 2020 · overdue')
     expect(screen.getAllByTestId('next-due')[3]).toHaveTextContent('Due 1 Jan 2999')
@@ -433,7 +433,7 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
     window.history.replaceState({ contactsList: { key: '?q=person&sort=due', afters: [null, '50'], scrollY: 2400 } }, '', '/contacts?q=person&sort=due')
     const second = deferred<unknown>()
     const client = createFakeClient({ Contacts: (variables) => (variables.after === '50' ? second.promise : contactsHandler(variables)) })
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     expect(screen.getByLabelText('Search')).toHaveValue('person')
     expect(screen.getByLabelText('Sort by')).toHaveValue('due')
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE))
@@ -450,7 +450,7 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
   it('opening a contact keeps the pages and the scroll position in this history entry', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     await user.type(screen.getByLabelText('Search'), 'per')
     await waitFor(() => expect(window.location.search).toBe('?q=per'))
     await user.click(await screen.findByRole('button', { name: 'Load more' }))

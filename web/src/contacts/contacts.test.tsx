@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createFakeClient, renderWithClient } from '../../test/fake-client.tsx'
+import { createFakeClient, deferred, renderWithClient } from '../../test/fake-client.tsx'
 import { ApiError } from '../api/errors.ts'
 import { matchRoute, contactPath } from '../router.tsx'
 import { ContactPage } from './ContactPage.tsx'
@@ -30,6 +30,7 @@ beforeEach(() => {
         observers.push(this.entry)
       }
       observe() {}
+      unobserve() {}
       disconnect() {
         this.entry.disconnected = true
       }
@@ -43,7 +44,7 @@ const scrollToEnd = () => act(() => observers.filter((o) => !o.disconnected).for
 describe('ContactsView', () => {
   it('loads the first page, then the next ones as the end scrolls into view', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE))
     expect(client.requests[0]).toEqual({ operation: 'Contacts', variables: { first: PAGE_SIZE, after: null, filter: {}, orderBy: { field: 'NAME', direction: 'ASC' } } })
     // The total is there with the first page.
@@ -61,7 +62,7 @@ describe('ContactsView', () => {
   it('has a "Load more" button for keyboards', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     await user.click(await screen.findByRole('button', { name: 'Load more' }))
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(100))
   })
@@ -69,7 +70,7 @@ describe('ContactsView', () => {
   it('filters by circle, group, tag and search, starting from the first page', async () => {
     const client = createFakeClient({ Contacts: contactsHandler })
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[{ id: 'R3JvdXA6Mw==', name: 'Climbing' }]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[{ id: 'R3JvdXA6Mw==', name: 'Climbing' }]} userZone={null} onUnauthorized={() => {}} />)
     await screen.findAllByTestId('contact-row')
     await user.selectOptions(screen.getByLabelText('Circle'), 'INNER')
     await user.selectOptions(screen.getByLabelText('Group'), 'Climbing')
@@ -96,17 +97,78 @@ describe('ContactsView', () => {
       },
     })
     const user = userEvent.setup()
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={() => {}} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
     await user.type(screen.getByLabelText('Search'), 'Person 7')
     await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(1))
     await act(async () => release())
     expect(screen.getAllByTestId('contact-row')).toHaveLength(1)
   })
 
+  it('skeleton rows stand for the first page, then for the next one ahead of the reader, as many as it will have', async () => {
+    const pages = new Map<string, ReturnType<typeof deferred<unknown>>>()
+    const client = createFakeClient({
+      Contacts: (variables) => {
+        const page = deferred<unknown>()
+        pages.set(String(variables.after), page)
+        return page.promise
+      },
+    })
+    const { container } = renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    const skeletons = () => container.querySelectorAll('.contacts > li.skeleton[aria-hidden=true]').length
+    const answer = (after: string | null) => act(async () => pages.get(String(after))!.resolve(contactsHandler({ first: PAGE_SIZE, after })))
+    // Asked for: a full page of skeletons, and the total's line is there already.
+    await waitFor(() => expect(pages.has('null')).toBe(true))
+    expect(skeletons()).toBe(PAGE_SIZE)
+    expect(screen.getByTestId('total')).toHaveTextContent('Counting…')
+    expect(screen.getByRole('list', { name: 'Contacts' })).toHaveAttribute('aria-busy', 'true')
+    await answer(null)
+    // The rows took their place; the next page's 50 follow them before it is asked for.
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(PAGE_SIZE)
+    expect(skeletons()).toBe(PAGE_SIZE)
+    expect(pages.has('50')).toBe(false)
+    scrollToEnd()
+    await waitFor(() => expect(pages.has('50')).toBe(true))
+    // While it loads, the total stays (a status line that says "Counting…" again would be announced).
+    expect(screen.getByTestId('total')).toHaveTextContent('120 contacts')
+    expect(skeletons()).toBe(PAGE_SIZE)
+    await answer('50')
+    // 20 are left: 20 skeletons.
+    expect(skeletons()).toBe(20)
+    scrollToEnd()
+    await waitFor(() => expect(pages.has('100')).toBe(true))
+    await answer('100')
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(120)
+    expect(skeletons()).toBe(0)
+    expect(screen.getByRole('list', { name: 'Contacts' })).toHaveAttribute('aria-busy', 'false')
+  })
+
+  it('"Load more" keeps focus while the page loads, then gives it to the first new row', async () => {
+    const second = deferred<unknown>()
+    const client = createFakeClient({ Contacts: (variables) => (variables.after ? second.promise : contactsHandler(variables)) })
+    const user = userEvent.setup()
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    await user.click(await screen.findByRole('button', { name: 'Load more' }))
+    const busy = await screen.findByRole('button', { name: 'Loading…' })
+    expect(busy).toHaveFocus()
+    expect(busy).toHaveAttribute('aria-disabled', 'true')
+    await act(async () => second.resolve(contactsHandler({ first: PAGE_SIZE, after: '50' })))
+    await waitFor(() => expect(screen.getByRole('link', { name: 'Person 51' })).toHaveFocus())
+  })
+
+  it("shows each row's dates in the user's zone, as the contact page does", async () => {
+    // 02:00 UTC on 1 Dec is still 30 Nov in New York.
+    const late = { ...row(1), nextDueAt: '2026-12-01T02:00:00.000Z', lastContactDate: '2025-06-01T03:00:00.000Z' }
+    const client = createFakeClient({ Contacts: () => ({ contacts: { edges: [{ cursor: '1', node: late }], pageInfo: { endCursor: '1', hasNextPage: false }, totalCount: 1 } }) })
+    renderWithClient(client, <ContactsView groups={[]} userZone="America/New_York" onUnauthorized={() => {}} />)
+    const contactRow = await screen.findByTestId('contact-row')
+    expect(within(contactRow).getByTestId('next-due')).toHaveTextContent(/^Due 30 Nov 2026/)
+    expect(contactRow).toHaveTextContent('Last talked 31 May 2025')
+  })
+
   it('signs out on UNAUTHENTICATED', async () => {
     const onUnauthorized = vi.fn()
     const client = createFakeClient({ Contacts: () => Promise.reject(new ApiError('Sign in', 'UNAUTHENTICATED')) })
-    renderWithClient(client, <ContactsView groups={[]} onUnauthorized={onUnauthorized} />)
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={onUnauthorized} />)
     await waitFor(() => expect(onUnauthorized).toHaveBeenCalled())
   })
 })
@@ -159,7 +221,7 @@ describe('ContactPage', () => {
     // Today: sent as now.
     expect(log?.variables).toEqual({ contactId: contact.id, input: { kind: 'MEETING', note: 'Coffee', occurredAt: expect.any(String) } })
     expect(Math.abs(Date.parse((log?.variables.input as { occurredAt: string }).occurredAt) - Date.now())).toBeLessThan(60_000)
-    expect(screen.getByText('Wed 25 Nov, 10:00')).toBeInTheDocument()
+    expect(screen.getByText('Last talked').nextElementSibling).toHaveTextContent(/^25 Nov 2026$/)
   })
 
   it('says when the log fails', async () => {
@@ -174,10 +236,31 @@ describe('ContactPage', () => {
     expect(await screen.findByText('Could not log it: Too many requests')).toBeInTheDocument()
   })
 
-  it('says when there is no such contact', async () => {
+  it("shows the last talk as a date with its year in the user's zone, as the list does", async () => {
+    const client = createFakeClient({
+      Contact: () => ({ node: { __typename: 'Contact', ...contact, lastContactDate: '2025-06-01T03:00:00.000Z' } }),
+      ContactInteractions: noHistory,
+    })
+    renderWithClient(client, <ContactPage id={contact.id} userZone="America/New_York" onUnauthorized={() => {}} />)
+    await screen.findByRole('heading', { level: 1, name: 'Aisha Anderson' })
+    expect(screen.getByText('Last talked').nextElementSibling).toHaveTextContent(/^31 May 2025$/)
+    expect(screen.getByText('Next due').nextElementSibling).toHaveTextContent(/^1 Dec 2026$/)
+  })
+
+  // A heading for the page change to focus and name the title after.
+  it('says when there is no such contact, under a heading', async () => {
     const client = createFakeClient({ Contact: () => ({ node: null }) })
     renderWithClient(client, <ContactPage id="nope" userZone={null} onUnauthorized={() => {}} />)
-    expect(await screen.findByRole('alert')).toHaveTextContent('No such contact.')
+    expect(await screen.findByRole('heading', { level: 1, name: 'Contact not found' })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('No such contact')
+    expect(screen.getByRole('link', { name: 'All contacts' })).toHaveAttribute('href', '/contacts')
+  })
+
+  it('says when the contact could not be loaded, under a heading', async () => {
+    const client = createFakeClient({ Contact: () => Promise.reject(new ApiError('Too many requests', 'RATE_LIMITED')) })
+    renderWithClient(client, <ContactPage id={contact.id} userZone={null} onUnauthorized={() => {}} />)
+    expect(await screen.findByRole('heading', { level: 1, name: 'Contact could not be loaded' })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('Too many requests')
   })
 })
 
