@@ -14,6 +14,7 @@ import { applyMigrations } from '../db/migrate.ts'
 import { openConfiguredDatabase } from '../db/open-configured.ts'
 import { SECRET_KEY_FILE } from '../cursors/secret-key-file.ts'
 import { mintTokenThroughServer } from '../http/dev-token.ts'
+import { emailAddress } from '../validation.ts'
 
 const USAGE = 'usage: npm run token -- --user <email> [--name <label>]'
 
@@ -23,13 +24,19 @@ function fail(message: string, usage = false): never {
   process.exit(1)
 }
 
-let values: { user?: string; name?: string }
+let values: { user?: string; name?: string; help?: boolean }
 try {
-  ;({ values } = parseArgs({ options: { user: { type: 'string' }, name: { type: 'string' } } }))
+  ;({ values } = parseArgs({ options: { user: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }))
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error), true)
 }
+if (values.help) {
+  process.stdout.write(`${USAGE}\nPrints a new bearer token for the user (created if missing), alone on stdout.\n`)
+  process.exit(0)
+}
 if (!values.user) fail('--user is required', true)
+// The arguments first: a bad e-mail is said as such, before any word about the database.
+if (!emailAddress.safeParse(values.user.trim().toLowerCase()).success) fail(`not an email address: ${values.user}`, true)
 
 const config = loadConfigOrExit()
 const user = values.user

@@ -45,6 +45,17 @@ describe('npm start and npm run token on a fresh data directory', () => {
     cliToken = result.stdout.trim()
   })
 
+  it('npm run token checks its arguments before the database: --help, and a bad e-mail said as such', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' })
+    const help = run('--help')
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('usage: npm run token -- --user <email>')
+    const bad = run('--user', 'notanemail')
+    expect(bad.status).toBe(1)
+    expect(bad.stderr.split('\n')[0]).toBe('not an email address: notanemail')
+    expect(bad.stderr).not.toMatch(/in use|PGlite|database/)
+  })
+
   it('npm run token without --user explains its usage and exits 1', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts'], {
       cwd: root,
