@@ -40,6 +40,8 @@ export const ROOT_DOCUMENT = {
   health: '/health',
   imports: ['POST /import/contacts', 'POST /import/calendar'],
   exports: ['GET /export/contacts.vcf', 'GET /export/contacts.csv', 'GET /export/calendar.ics'],
+  calendarFeed: 'GET /feeds/<secret>.ics (the URL rotateCalendarFeed returns; no header)',
+  metrics: '/metrics (Prometheus; on METRICS_PORT when set)',
   authentication: 'Authorization: Bearer <token> (npm start prints the demo token in development)',
 }
 
