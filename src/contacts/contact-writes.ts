@@ -29,12 +29,12 @@ const contactFields = {
   location: text(200).nullish(),
   timezone: timeZone.nullish(),
   customNotes: storableString().max(10_000).nullish(),
-  // null (GraphQL) clears the tags.
+  // null (GraphQL) clears the tags. Tags equal once trimmed are one tag (the first kept, in order).
   tags: z
     .array(text(50))
     .max(50)
     .nullish()
-    .transform((tags) => (tags === null ? [] : tags)),
+    .transform((tags) => (tags === null ? [] : tags === undefined ? undefined : [...new Set(tags)])),
   frequencyPreference: z.enum(FrequencyPreference).nullish(),
   dunbarCircle: z.enum(DunbarCircle).nullish(),
   lastContactDate: storableDate().nullish(),

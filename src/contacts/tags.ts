@@ -22,11 +22,12 @@ export interface TagCount {
 
 /**
  * The user's tags by name (at most {@link MAX_LISTED_TAGS}), each with its count of active contacts
- * (0 for a tag only archived contacts have), in one query.
+ * (0 for a tag only archived contacts have), in one query. A contact counts once per tag, even one
+ * stored with the tag twice (written before inputs were deduplicated).
  */
 export async function tagsOfUser(prisma: PrismaClient, userId: string): Promise<TagCount[]> {
   const rows = await prisma.$queryRaw<{ name: string; contactCount: number }[]>`
-    SELECT t.name, (count(*) FILTER (WHERE NOT c.archived))::int AS "contactCount"
+    SELECT t.name, (count(DISTINCT c.id) FILTER (WHERE NOT c.archived))::int AS "contactCount"
     FROM "Contact" c CROSS JOIN LATERAL unnest(c.tags) AS t(name)
     WHERE c."userId" = ${userId}::uuid
     GROUP BY t.name ORDER BY t.name LIMIT ${MAX_LISTED_TAGS}`
@@ -35,7 +36,7 @@ export async function tagsOfUser(prisma: PrismaClient, userId: string): Promise<
 
 /**
  * Renames the tag `from` to `to` on every contact of the user that has it (archived ones too); a contact
- * that has both keeps one `to` (merged). Announces a `contact` change when a contact changed.
+ * that has both keeps one `to` (merged, at the first of their places), and no tag twice. Announces a `contact` change when a contact changed.
  *
  * @param now the time of the change (`updatedAt` of the changed contacts).
  * @returns how many contacts changed (0 when none has `from`, or `from` is `to`).
@@ -47,7 +48,7 @@ export async function renameTag({ prisma, announce }: WriteDeps, userId: string,
   if (old === next) return 0
   const changed = await prisma.$executeRaw`
     UPDATE "Contact" SET
-      tags = CASE WHEN ${next} = ANY(tags) THEN array_remove(tags, ${old}) ELSE array_replace(tags, ${old}, ${next}) END,
+      tags = ARRAY(SELECT t FROM unnest(array_replace(tags, ${old}, ${next})) WITH ORDINALITY AS u(t, n) GROUP BY t ORDER BY min(n)),
       "updatedAt" = ${now.toISOString()}::timestamp
     WHERE "userId" = ${userId}::uuid AND tags @> ARRAY[${old}]`
   if (changed > 0) announce(userId, 'contact')

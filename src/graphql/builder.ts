@@ -18,6 +18,7 @@ import { ClientError, notFound } from '../errors.ts'
 import { isStorableDate, MAX_DATE, MIN_DATE } from '../validation.ts'
 import { UNAUTHENTICATED_MESSAGE, type AuthenticatedContext, type GraphQLContext } from './context.ts'
 import type { StagedUpload } from './staged-upload.ts'
+import { GLOBAL_ID_FIELDS_PLUGIN } from './global-id-fields.ts'
 
 /** Node types, and the shape of their ids: anything else identifies nothing. */
 const NODE_IDS: Record<string, (id: string) => boolean> = {
@@ -46,7 +47,9 @@ export const builder = new SchemaBuilder<{
   // Scope auth comes last, so it wraps resolvers inside the others: Relay has decoded a field's global
   // ids before the scope is checked (a malformed id stays BAD_USER_INPUT, as before the plugin), and
   // nothing but argument decoding runs before the check.
-  plugins: [ComplexityPlugin, PrismaPlugin, RelayPlugin, ScopeAuthPlugin],
+  // The global-id plugin comes right after Relay, so its check runs right before Relay decodes: an id that
+  // does not decode is BAD_USER_INPUT naming its argument (global-id-fields.ts).
+  plugins: [ComplexityPlugin, PrismaPlugin, RelayPlugin, GLOBAL_ID_FIELDS_PLUGIN, ScopeAuthPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // A subscription is checked when it is created, not at its first event: an anonymous one never starts.

@@ -25,3 +25,33 @@ export function perTurn<T>(load: (context: GraphQLContext, userId: string) => Pr
     return value
   }
 }
+
+/**
+ * A batch loader: `load(context, key)` calls made in the same turn of the event loop for one context
+ * (a page of contacts, each asking for its own rows) are answered by ONE call of `loadMany` with all
+ * their keys, made when the turn ends. Like {@link perTurn}, nothing is kept past the turn.
+ *
+ * @param loadMany reads the values of `keys` (distinct); a key it leaves out gets `missing`.
+ */
+export function batchPerTurn<K, V>(
+  loadMany: (context: GraphQLContext, keys: K[]) => Promise<Map<K, V>>,
+  missing: V,
+): (context: GraphQLContext, key: K) => Promise<V> {
+  const pending = new WeakMap<GraphQLContext, { keys: Set<K>; values: Promise<Map<K, V>> }>()
+  return (context, key) => {
+    let batch = pending.get(context)
+    if (!batch) {
+      const keys = new Set<K>()
+      const values = new Promise<Map<K, V>>((resolve, reject) =>
+        setImmediate(() => {
+          pending.delete(context)
+          loadMany(context, [...keys]).then(resolve, reject)
+        }),
+      )
+      batch = { keys, values }
+      pending.set(context, batch)
+    }
+    batch.keys.add(key)
+    return batch.values.then((values) => (values.has(key) ? values.get(key)! : missing))
+  }
+}

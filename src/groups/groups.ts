@@ -23,6 +23,15 @@ export const MAX_GROUPS_PER_CONTACT = 100
 const groupName = text(100)
 const frequency = z.enum(FrequencyPreference).nullish()
 
+/**
+ * Holds the user's row until the transaction ends: every write that can give a group a name (create,
+ * rename, an import's new groups) takes it, so two of them run one after the other and the later one
+ * sees the first's name in {@link nameFree} instead of failing on the (userId, name) unique index.
+ */
+async function lockUser(tx: Prisma.TransactionClient, userId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
+}
+
 /** Throws BAD_USER_INPUT (`field`) when the user has a group named `name` other than `exceptId`. */
 async function nameFree(client: Pick<PrismaClient, 'group'>, userId: string, name: string, field: string, exceptId?: string): Promise<void> {
   const taken = await client.group.findFirst({ where: { userId, name, ...(exceptId ? { id: { not: exceptId } } : {}) }, select: { id: true } })
@@ -88,8 +97,12 @@ export async function updateGroup({ prisma, announce }: WriteDeps, userId: strin
   const name = patch.name === undefined ? undefined : parseInput(groupName, patch.name, 'input.name')
   const cadence = patch.defaultFrequency === undefined ? undefined : (parseInput(frequency, patch.defaultFrequency, 'input.defaultFrequency') ?? null)
   const group = await prisma.$transaction(async (tx) => {
+    // The group first, then the user (deleteGroup's order: group, then the quota on the user's row).
     const group = await lockOwnGroup(tx, userId, id)
-    if (name !== undefined) await nameFree(tx, userId, name, 'input.name', group.id)
+    if (name !== undefined) {
+      await lockUser(tx, userId)
+      await nameFree(tx, userId, name, 'input.name', group.id)
+    }
     const updated = await tx.group.update({
       where: { id: group.id },
       data: { ...(name === undefined ? {} : { name }), ...(cadence === undefined ? {} : { defaultFrequency: cadence }) },
@@ -141,17 +154,24 @@ export async function setContactGroups(
   groupIds: string[],
   now: Date,
 ): Promise<Contact> {
-  const unique = [...new Set(groupIds)]
+  // Lower case: PostgreSQL's text form of a uuid, which the check under the lock compares with.
+  const unique = [...new Set(groupIds.map((groupId) => groupId.toLowerCase()))]
   if (unique.length > MAX_GROUPS_PER_CONTACT) throw badUserInput(`at most ${MAX_GROUPS_PER_CONTACT} groups`, 'groupIds')
   const contact = await ownContact(prisma, userId, contactId)
-  const owned = unique.every(isUuid) ? await prisma.group.count({ where: { userId, id: { in: unique } } }) : -1
-  if (owned !== unique.length) throw notFound('group')
+  if (!unique.every(isUuid)) throw notFound('group')
   // The membership and the cadence it implies (a group default, or none any more) in one transaction.
   const updated = await prisma.$transaction(async (tx) => {
-    // The groups left and joined, held against a concurrent change of their default (updateGroup locks
-    // the row FOR UPDATE): whichever commits second recomputes with the other's write in view.
+    // The groups left and joined, held against a concurrent change of their default or deletion
+    // (updateGroup and deleteGroup lock the row FOR UPDATE): whichever commits second sees the other's
+    // write. The joined groups are checked here, under the lock: checked before it, a group deleted
+    // meanwhile was left in the contact's groupIds.
     const touched = [...new Set([...contact.groupIds, ...unique])]
-    if (touched.length > 0) await tx.$queryRaw`SELECT 1 FROM "Group" WHERE id = ANY(${touched}::uuid[]) ORDER BY id FOR SHARE`
+    const locked =
+      touched.length > 0
+        ? await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM "Group" WHERE id = ANY(${touched}::uuid[]) AND "userId" = ${userId}::uuid ORDER BY id FOR SHARE`
+        : []
+    const present = new Set(locked.map((row) => row.id))
+    if (!unique.every((groupId) => present.has(groupId))) throw notFound('group')
     await tx.contact.update({ where: { id: contact.id }, data: { groupIds: unique } })
     await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
     return tx.contact.findUniqueOrThrow({ where: { id: contact.id } })

@@ -19,6 +19,7 @@ import { ensureUser } from '../auth/users.ts'
 import { ClientError } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
+import { storableString } from '../validation.ts'
 import { sendJsonError } from './json-error.ts'
 import { isLoopbackClient } from './loopback.ts'
 
@@ -26,7 +27,8 @@ export const DEV_TOKEN_PATH = '/dev/token'
 /** The largest body the route reads (bytes). */
 const MAX_BODY_BYTES = 4096
 
-const bodySchema = z.object({ user: z.string().max(320), name: z.string().max(100).optional() })
+// Storable strings only: a NUL or a lone surrogate reaches PostgreSQL otherwise, and fails there (500).
+const bodySchema = z.object({ user: storableString().max(320), name: storableString().max(100).optional() })
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
 

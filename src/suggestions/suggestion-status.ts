@@ -210,7 +210,7 @@ export async function undoSuggestionAction({ prisma, announce }: WriteDeps, user
     const current = await currentStatusRow(tx, userId, contactId)
     if (!current || current.previousStatus === null) throw badUserInput('nothing to undo for this contact', 'id')
     if (current.previousStatus === 'PENDING' || !current.previousId || !current.previousSetAt) {
-      await tx.suggestion.delete({ where: { id: current.id } })
+      await tx.suggestion.deleteMany({ where: { id: current.id } })
       return null
     }
     const restored = {
@@ -222,7 +222,7 @@ export async function undoSuggestionAction({ prisma, announce }: WriteDeps, user
     if (current.previousId === current.id) {
       await tx.suggestion.update({ where: { id: current.id }, data: restored })
     } else {
-      await tx.suggestion.delete({ where: { id: current.id } })
+      await tx.suggestion.deleteMany({ where: { id: current.id } })
       const slot = { slotStart: current.previousSlotStart, slotEnd: current.previousSlotEnd }
       await tx.suggestion.upsert({
         where: { id: current.previousId },
@@ -247,7 +247,12 @@ export async function undoSuggestionAction({ prisma, announce }: WriteDeps, user
  */
 export async function restoreSuggestion({ prisma, announce }: WriteDeps, userId: string, id: string, now: Date): Promise<SuggestionView> {
   const contactId = await contactOfSuggestion(prisma, userId, id)
-  const { count } = await prisma.suggestion.deleteMany({ where: { userId, contactId, status: { not: 'PENDING' } } })
+  // Under the contact's lock, like every status write: an undo running at the same time reads the status
+  // and writes it back whole, before or after this, never across it.
+  const { count } = await prisma.$transaction(async (tx) => {
+    await lockContact(tx, contactId)
+    return tx.suggestion.deleteMany({ where: { userId, contactId, status: { not: 'PENDING' } } })
+  })
   if (count > 0) announce(userId, 'suggestion')
   const view = await findSuggestion(prisma, userId, id, now)
   if (!view) throw notFound('suggestion')

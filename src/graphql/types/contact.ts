@@ -7,18 +7,26 @@
 import { queryFromInfo } from '@pothos/plugin-prisma'
 import { explainCadence, type CadenceExplanation } from '../../contacts/cadence.ts'
 import { countContacts, listContacts, type ContactFilter } from '../../contacts/contact-service.ts'
-import { DEFAULT_INTERACTIONS_PAGE, listInteractions, MAX_INTERACTIONS_PAGE } from '../../contacts/interactions.ts'
+import {
+  DEFAULT_INTERACTIONS_PAGE,
+  interactionCounts,
+  interactionPage,
+  interactionPageSize,
+  latestInteractions,
+  listInteractions,
+  MAX_INTERACTIONS_PAGE,
+} from '../../contacts/interactions.ts'
 import { deleteTag, renameTag, tagsOfUser, type TagCount } from '../../contacts/tags.ts'
 import { archiveContact, createContact, logInteraction, updateContact } from '../../contacts/contact-writes.ts'
 import type { ContactOrderKey } from '../../cursors/contact-cursor.ts'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ContactQuery } from '../../contacts/keyset/contact-page.ts'
 import { badUserInput } from '../../errors.ts'
-import type { Contact, Group } from '../../generated/prisma/client.ts'
+import type { Contact, Group, Interaction } from '../../generated/prisma/client.ts'
 import { groupsOfUser, setContactGroups } from '../../groups/groups.ts'
 import { builder } from '../builder.ts'
 import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
 import { viewerOf } from '../context.ts'
-import { perTurn } from '../per-turn.ts'
+import { batchPerTurn, perTurn } from '../per-turn.ts'
 import {
   ContactOrderFieldEnum,
   ContactSourceEnum,
@@ -121,11 +129,21 @@ export const ContactNode = builder.prismaNode('Contact', {
     interactions: t.field({
       type: InteractionConnection,
       description: 'Newest first (occurredAt desc, id desc)',
-      complexity: pageComplexity(DEFAULT_INTERACTIONS_PAGE, MAX_INTERACTIONS_PAGE),
+      // `first` times the selection; a later page (`after`) is one query of its own per contact: priced as a list field (10).
+      complexity: (args) => ({ ...interactionsPageComplexity(args), field: args.after ? 10 : 1 }),
       args: { first: t.arg.int({ defaultValue: DEFAULT_INTERACTIONS_PAGE, description: `1..${MAX_INTERACTIONS_PAGE}` }), after: t.arg.string() },
-      // The contact was loaded through its owner: its interactions are the viewer's.
-      resolve: async (contact, args, context) =>
-        connectionOf(await listInteractions(context.prisma, contact.id, args.first ?? DEFAULT_INTERACTIONS_PAGE, args.after), args.after),
+      // The contact was loaded through its owner: its interactions are the viewer's. A first page (no
+      // `after`) is read with the other contacts' of the same step, and so is its count: a page of contacts
+      // with their latest history is two queries, not two per contact. A cursor names one contact's history.
+      resolve: async (contact, args, context) => {
+        if (args.after) return connectionOf(await listInteractions(context.prisma, contact.id, args.first ?? DEFAULT_INTERACTIONS_PAGE, args.after), args.after)
+        const size = interactionPageSize(args.first ?? DEFAULT_INTERACTIONS_PAGE)
+        const rows = await firstInteractionsFor(context, `${size + 1}:${contact.id}`)
+        return connectionOf(
+          interactionPage(contact.id, rows, size, () => interactionCountFor(context, contact.id)),
+          null,
+        )
+      },
     }),
     dunbarCircle: t.expose('dunbarCircle', { type: DunbarCircleEnum, nullable: true }),
     circleAssignedAt: t.expose('circleAssignedAt', { type: 'DateTime', nullable: true }),
@@ -148,6 +166,25 @@ export const ContactNode = builder.prismaNode('Contact', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 })
+
+const interactionsPageComplexity = pageComplexity(DEFAULT_INTERACTIONS_PAGE, MAX_INTERACTIONS_PAGE)
+
+/** Keys `<take>:<contactId>`: the newest `take` interactions of each contact resolved in the same step, one query per `take`. */
+const firstInteractionsFor = batchPerTurn(async (context, keys: string[]) => {
+  const byTake = new Map<number, string[]>()
+  for (const key of keys) {
+    const [take, contactId] = key.split(':') as [string, string]
+    byTake.set(Number(take), [...(byTake.get(Number(take)) ?? []), contactId])
+  }
+  const found = new Map<string, Interaction[]>()
+  for (const [take, contactIds] of byTake) {
+    for (const [contactId, rows] of await latestInteractions(context.prisma, contactIds, take)) found.set(`${take}:${contactId}`, rows)
+  }
+  return found
+}, [] as Interaction[])
+
+/** The interaction count of each contact resolved in the same step, one grouped query. */
+const interactionCountFor = batchPerTurn((context, contactIds: string[]) => interactionCounts(context.prisma, contactIds), 0)
 
 /** The viewer's groups, one query for the contacts resolved together (a page, a batch of suggestions). */
 const groupsFor = perTurn((context, userId) => groupsOfUser(context.prisma, userId))

@@ -159,6 +159,9 @@ export async function applyEventBatch(
 
   if (planned.length > 0) {
     await deps.prisma.$transaction(async (tx) => {
+      // Batches of one user (two imports at once) run one after the other, as contact imports do: each sees
+      // the series the other stored (else both insert one UID and the second fails on (userId, uid)).
+      await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
       const uids = planned.map((p) => p.event.uid)
       const existingRows = await tx.calendarEvent.findMany({
         where: { userId, uid: { in: uids } },
