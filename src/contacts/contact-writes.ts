@@ -5,6 +5,7 @@
  * the user's suggestions are regenerated and their live subscribers told.
  * Group writes (create, membership) are in `groups/groups.ts`.
  */
+import { retryOnConflict } from '../db/retry-deadlock.ts'
 import { z } from 'zod'
 import type { Contact, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { DunbarCircle, FrequencyPreference, InteractionKind } from '../generated/prisma/enums.ts'
@@ -148,7 +149,8 @@ export async function createContact(
 export async function updateContact({ prisma, announce }: WriteDeps, userId: string, id: string, patch: ContactPatch, now: Date): Promise<Contact> {
   const data = parseInput(updateSchema, patch, 'input')
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
-  const updated = await prisma.$transaction(async (tx) => {
+  // The contact, then its groups (the cadence): a group's deletion locks the other way; a deadlock's victim runs again.
+  const updated = await retryOnConflict(() => prisma.$transaction(async (tx) => {
     const contact = await lockOwnContact(tx, userId, id)
     const ownFrequency = data.frequencyPreference === undefined ? {} : { frequencyFromGroup: false }
     const next = {
@@ -182,7 +184,7 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
     if (written.frequencyPreference !== null && !written.frequencyFromGroup) return written
     const changed = await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
     return changed > 0 ? tx.contact.findUniqueOrThrow({ where: { id: contact.id } }) : written
-  })
+  }))
   announce(userId, 'contact')
   return updated
 }

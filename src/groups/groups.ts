@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { WriteDeps } from '../changes/announce.ts'
 import { ownContact } from '../contacts/contact-writes.ts'
 import { recomputeInheritedCadence } from '../contacts/inherited-cadence.ts'
+import { retryOnConflict } from '../db/retry-deadlock.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
 import type { Contact, Group, Prisma, PrismaClient } from '../generated/prisma/client.ts'
@@ -96,7 +97,7 @@ export async function updateGroup({ prisma, announce }: WriteDeps, userId: strin
   if (patch.name === null) throw badUserInput('name cannot be null', 'input.name')
   const name = patch.name === undefined ? undefined : parseInput(groupName, patch.name, 'input.name')
   const cadence = patch.defaultFrequency === undefined ? undefined : (parseInput(frequency, patch.defaultFrequency, 'input.defaultFrequency') ?? null)
-  const group = await prisma.$transaction(async (tx) => {
+  const group = await retryOnConflict(() => prisma.$transaction(async (tx) => {
     // The group first, then the user (deleteGroup's order: group, then the quota on the user's row).
     const group = await lockOwnGroup(tx, userId, id)
     if (name !== undefined) {
@@ -110,7 +111,7 @@ export async function updateGroup({ prisma, announce }: WriteDeps, userId: strin
     // A rename can change which of two equal defaults names the rule, not the cadence: only the default matters.
     if (cadence !== undefined && cadence !== group.defaultFrequency) await recomputeInheritedCadence(tx, userId, { groupId: group.id }, now)
     return updated
-  })
+  }))
   announce(userId, 'group')
   return group
 }
@@ -123,7 +124,8 @@ export async function updateGroup({ prisma, announce }: WriteDeps, userId: strin
  */
 export async function deleteGroup({ prisma, announce }: WriteDeps, userId: string, id: string, now: Date): Promise<boolean> {
   if (!isUuid(id)) return false
-  const deleted = await prisma.$transaction(async (tx) => {
+  // Its locks (group, then members) cross a membership change's (contact, then groups): a deadlock's victim runs again.
+  const deleted = await retryOnConflict(() => prisma.$transaction(async (tx) => {
     const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Group" WHERE id = ${id}::uuid AND "userId" = ${userId}::uuid FOR UPDATE`
     if (found.length === 0) return false
     const members = await tx.$queryRaw<{ id: string }[]>`
@@ -133,7 +135,7 @@ export async function deleteGroup({ prisma, announce }: WriteDeps, userId: strin
     await giveQuota(tx, userId, 'groups', 1)
     if (members.length > 0) await recomputeInheritedCadence(tx, userId, { contactIds: members.map((member) => member.id) }, now)
     return true
-  })
+  }))
   if (deleted) announce(userId, 'group')
   return deleted
 }
@@ -160,7 +162,7 @@ export async function setContactGroups(
   const contact = await ownContact(prisma, userId, contactId)
   if (!unique.every(isUuid)) throw notFound('group')
   // The membership and the cadence it implies (a group default, or none any more) in one transaction.
-  const updated = await prisma.$transaction(async (tx) => {
+  const updated = await retryOnConflict(() => prisma.$transaction(async (tx) => {
     // The groups left and joined, held against a concurrent change of their default or deletion
     // (updateGroup and deleteGroup lock the row FOR UPDATE): whichever commits second sees the other's
     // write. The joined groups are checked here, under the lock: checked before it, a group deleted
@@ -175,7 +177,7 @@ export async function setContactGroups(
     await tx.contact.update({ where: { id: contact.id }, data: { groupIds: unique } })
     await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
     return tx.contact.findUniqueOrThrow({ where: { id: contact.id } })
-  })
+  }))
   announce(userId, 'groups')
   return updated
 }
