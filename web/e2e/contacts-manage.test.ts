@@ -365,6 +365,28 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     }
   })
 
+  it('group checkboxes with two-word names are small checkboxes at 1280 and 360 px, light and dark', async () => {
+    await api('mutation { a: createGroup(name: "Book club") { id } b: createGroup(name: "Running club") { id } }')
+    for (const width of [1280, 360]) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const sized = await browser.newContext({ viewport: { width, height: 800 }, colorScheme })
+        const page = await sized.newPage()
+        try {
+          await page.goto(`${demo.origin}/contacts`)
+          await page.getByRole('button', { name: 'Add contact' }).click()
+          const form = page.getByRole('form', { name: 'New contact' })
+          for (const name of ['Book club', 'Running club']) {
+            const box = (await form.getByLabel(name, { exact: true }).boundingBox())!
+            expect({ name, width, colorScheme, small: box.width <= 24 && box.height <= 24 }).toEqual({ name, width, colorScheme, small: true })
+          }
+          expect(await horizontalOverflow(page)).toBe(0)
+        } finally {
+          await sized.close()
+        }
+      }
+    }
+  })
+
   it('at 360 px nothing scrolls sideways: the list, the contact page, the forms with long tags, the panels', async () => {
     const narrow = await browser.newContext({ viewport: { width: 360, height: 780 } })
     const page = await narrow.newPage()

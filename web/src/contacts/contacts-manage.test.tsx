@@ -4,6 +4,7 @@
  * rule and dates, the history and the dated log, the groups and tags panels, and the list's
  * sort, filters, total and position kept in the URL and history.
  */
+import { readFileSync } from 'node:fs'
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -157,6 +158,24 @@ describe('ContactForm', () => {
       { operation: 'SetContactGroups', variables: { contactId: 'new', groupIds: ['g2'] } },
     ])
     expect(onSaved.mock.calls[0]?.[0].groups).toEqual([{ id: 'g2', name: 'Climbing' }])
+  })
+
+  it('group checkboxes keep their size: the text-field rules (full width, 36 px tall) skip them, and text fields keep them', async () => {
+    const style = document.head.appendChild(document.createElement('style'))
+    // Vitest drops CSS imports: the view's own style sheets, as the browser has them.
+    style.textContent = ['../styles.css', './contacts.css'].map((file) => readFileSync(new URL(file, import.meta.url), 'utf8')).join('\n')
+    try {
+      const client = createFakeClient({ Groups: () => groupsAnswer([...groups, { id: 'g4', name: 'Book club', defaultFrequency: null, memberCount: 0 }]) })
+      renderWithClient(client, <ContactForm onSaved={() => {}} onCancel={() => {}} />)
+      const box = await screen.findByLabelText('Book club')
+      expect(getComputedStyle(box).width).not.toBe('100%')
+      expect(getComputedStyle(box).minHeight).not.toBe('2.25rem')
+      const name = screen.getByLabelText('Name')
+      expect(getComputedStyle(name).width).toBe('100%')
+      expect(getComputedStyle(name).minHeight).toBe('2.25rem')
+    } finally {
+      style.remove()
+    }
   })
 
   it("shows the server's BAD_USER_INPUT next to its field, focused, and keeps what was typed", async () => {
@@ -392,6 +411,25 @@ describe('groups and tags panels', () => {
     expect(await screen.findByText('Deleted climbing from 4 contacts.')).toBeInTheDocument()
     expect(client.requests.filter((request) => request.operation === 'RenameTag' || request.operation === 'DeleteTag').map((request) => request.variables)).toEqual([{ from: 'wrok', to: 'work' }, { name: 'climbing' }])
     await waitFor(() => expect(screen.getAllByTestId('tag-row')).toHaveLength(1))
+  })
+
+  it("tags: after a rename focus goes to the renamed tag's row, not to the row now at its old place", async () => {
+    let tags = ['alpha', 'beta', 'gamma']
+    const client = createFakeClient({
+      ...listHandlers,
+      Tags: () => ({ me: { __typename: 'User', id: 'u1', tags: tags.map((name) => ({ __typename: 'Tag', name, contactCount: 1 })) } }),
+      RenameTag: (variables) => {
+        tags = tags.map((tag) => (tag === variables.from ? (variables.to as string) : tag)).sort()
+        return { renameTag: 1 }
+      },
+    })
+    const { user } = await openPanel('Manage tags', client)
+    await user.click(await screen.findByRole('button', { name: 'Rename alpha' }))
+    await user.clear(screen.getByLabelText('New name for alpha'))
+    await user.type(screen.getByLabelText('New name for alpha'), 'brand new{Enter}')
+    await screen.findByText('Renamed alpha to brand new on 1 contact.')
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Rename brand new' })).toHaveFocus())
+    expect(screen.getAllByTestId('tag-row').map((row) => row.querySelector('.chip')?.textContent)).toEqual(['beta', 'brand new', 'gamma'])
   })
 })
 
