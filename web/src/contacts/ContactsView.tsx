@@ -20,7 +20,9 @@ import {
   DEFAULT_FILTERS,
   filtersFromSearch,
   minuteNow,
+  openingFromList,
   readListPosition,
+  rememberListUrl,
   saveListPosition,
   searchOf,
   SHOWS,
@@ -71,7 +73,15 @@ function ContactRow({ contact, now, userZone, onOpen }: { contact: ContactNode; 
   return (
     <li className="contact-row" data-testid="contact-row">
       <span className="line">
-        <Link className="name" to={contactPath(contact.id)} onClick={onOpen}>
+        <Link
+          className="name"
+          to={contactPath(contact.id)}
+          onClick={(event) => {
+            onOpen()
+            // Only a plain click opens it in this tab, in the entry after the list's.
+            if (event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey) openingFromList(contactPath(contact.id))
+          }}
+        >
           {contact.name}
         </Link>
         <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
@@ -310,6 +320,7 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
     written.current = listKey
     window.history.replaceState(window.history.state, '', `${window.location.pathname}${listKey}`)
   }, [listKey])
+  useEffect(() => rememberListUrl(`/contacts${listKey}`), [listKey])
   const { filter, orderBy, now } = useMemo(() => {
     const current = filtersFromSearch(listKey)
     const at = minuteNow()
@@ -343,7 +354,15 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
           Manage tags
         </button>
       </div>
-      {panel === 'new' && <ContactForm onCancel={closePanel} onSaved={(contact) => navigate(contactPath(contact.id))} />}
+      {panel === 'new' && (
+        <ContactForm
+          onCancel={closePanel}
+          onSaved={(contact) => {
+            openingFromList(contactPath(contact.id))
+            navigate(contactPath(contact.id))
+          }}
+        />
+      )}
       {panel === 'groups' && <GroupsPanel />}
       {panel === 'tags' && <TagsPanel />}
       <form className="filters" role="search" aria-label="Filter contacts" onSubmit={(event) => event.preventDefault()}>
