@@ -63,6 +63,7 @@ function historyHandler(variables: Record<string, unknown>) {
 
 beforeEach(() => window.history.replaceState(null, '', '/contacts'))
 afterEach(() => {
+  sessionStorage.clear()
   vi.useRealTimers()
   vi.unstubAllGlobals()
 })
@@ -335,9 +336,9 @@ describe('groups and tags panels', () => {
     const { user } = await openPanel('Manage groups', client)
     const panel = await screen.findByRole('region', { name: 'Groups' })
     await waitFor(() => expect(within(panel).getAllByTestId('group-row')).toHaveLength(3))
-    expect(within(panel).getAllByTestId('group-cadence')[0]).toHaveTextContent('Weekly: applies to 3 members without their own cadence')
+    expect(within(panel).getAllByTestId('group-cadence')[0]).toHaveTextContent(/^Weekly for members without a cadence of their own · 3 members$/)
     await user.selectOptions(within(panel).getByLabelText('Default cadence for Climbing'), 'MONTHLY')
-    expect(await within(panel).findByText('Climbing: Monthly: applies to 1 member without their own cadence.')).toBeInTheDocument()
+    expect(await within(panel).findByText('Climbing: Monthly for members without a cadence of their own · 1 member.')).toBeInTheDocument()
     await user.selectOptions(within(panel).getByLabelText('Default cadence for Family'), '')
     await waitFor(() => expect(client.requests.filter((request) => request.operation === 'UpdateGroup').at(-1)?.variables).toEqual({ id: 'g1', input: { defaultFrequency: null } }))
     await user.type(within(panel).getByLabelText('New group'), 'Family')
@@ -500,6 +501,35 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
     // Written into the entry of the list, before the contact's was pushed.
     expect(replaceState.mock.calls.at(-1)?.[0]).toEqual({ contactsList: { key: '?q=per', afters: [null, '50'], scrollY: 1234 } })
     replaceState.mockRestore()
+  })
+
+  it('"← Contacts" on a contact opened from the list goes back to it (search, sort, pages, scroll); on another, it links to the list\'s last URL', async () => {
+    const contactHandlers = { Contact: () => ({ node: { __typename: 'Contact', ...contact } }), ContactInteractions: historyHandler, Groups: () => groupsAnswer() }
+    window.history.replaceState(null, '', '/contacts?q=person&sort=due')
+    const user = userEvent.setup()
+    const list = renderWithClient(createFakeClient({ Contacts: contactsHandler }), <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    await user.click(await screen.findByRole('link', { name: 'Person 2' }))
+    expect(window.location.pathname).toBe('/contacts/c2')
+    list.unmount()
+    const back = vi.spyOn(window.history, 'back').mockImplementation(() => {})
+    try {
+      const page = renderWithClient(createFakeClient(contactHandlers), <ContactPage id="c2" userZone={null} onUnauthorized={() => {}} />)
+      const link = await screen.findByRole('link', { name: '← Contacts' })
+      expect(link).toHaveAttribute('href', '/contacts?q=person&sort=due')
+      await user.click(link)
+      expect(back).toHaveBeenCalledTimes(1)
+      expect(window.location.pathname).toBe('/contacts/c2')
+      page.unmount()
+
+      // A contact reached otherwise (a link from the suggestions, a new tab): the list's last URL.
+      window.history.replaceState(null, '', '/contacts/c3')
+      renderWithClient(createFakeClient(contactHandlers), <ContactPage id="c3" userZone={null} onUnauthorized={() => {}} />)
+      await user.click(await screen.findByRole('link', { name: '← Contacts' }))
+      expect(back).toHaveBeenCalledTimes(1)
+      expect(`${window.location.pathname}${window.location.search}`).toBe('/contacts?q=person&sort=due')
+    } finally {
+      back.mockRestore()
+    }
   })
 
   it('the query string round-trips; unknown values fall back to the defaults', () => {
