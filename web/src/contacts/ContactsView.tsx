@@ -138,6 +138,8 @@ interface ListProps {
   now: Date
   userZone: string | null
   onUnauthorized: () => void
+  /** Opens the new contact form (from the empty list's "Add your first contact"). */
+  onAdd: () => void
 }
 
 /**
@@ -150,7 +152,7 @@ interface ListProps {
  * are more, the next page's skeletons already follow the last rows (reaching them asks for it);
  * and the end of the list is a new element after each page, not the old one pushed down.
  */
-function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }: ListProps) {
+function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized, onAdd }: ListProps) {
   const [saved] = useState(() => readListPosition(listKey))
   // The `after` cursor of every page asked for so far.
   const [afters, setAfters] = useState<(string | null)[]>(saved?.afters ?? [null])
@@ -225,11 +227,21 @@ function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }
   latest.current = loadMore
   const sentinel = useWhenVisible(useCallback(() => latest.current(), []))
 
+  // No filter or search set (the sort is none): an empty answer means no contacts at all.
+  const filtered = Object.keys(filter).length > 0
   return (
     <>
       <p className="total" role="status" data-testid="total">
-        {total === null ? 'Counting…' : total === 0 ? 'No contacts match.' : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
+        {total === null ? 'Counting…' : total === 0 ? (filtered ? 'No contacts match.' : 'No contacts yet.') : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
       </p>
+      {total === 0 && !filtered && (
+        <p className="empty-start" data-testid="no-contacts">
+          <button type="button" onClick={onAdd}>
+            Add your first contact
+          </button>{' '}
+          or <Link to="/import">import contacts</Link>
+        </p>
+      )}
       <ul className="contacts" ref={list} aria-label="Contacts" aria-busy={last.fetching}>
         {afters.map((pageAfter, index) => (
           <ContactRows
@@ -423,7 +435,7 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
           </button>
         )}
       </form>
-      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} userZone={userZone} onUnauthorized={onUnauthorized} />
+      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} userZone={userZone} onUnauthorized={onUnauthorized} onAdd={() => setPanel('new')} />
     </section>
   )
 }

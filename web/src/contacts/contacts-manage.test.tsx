@@ -532,6 +532,21 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
     }
   })
 
+  it('with no contacts at all it says so and offers to add or import; with a search set it says none match', async () => {
+    const client = createFakeClient({ Contacts: () => ({ contacts: { edges: [], pageInfo: { endCursor: null, hasNextPage: false }, totalCount: 0 } }), Groups: () => groupsAnswer() })
+    const user = userEvent.setup()
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    expect(await screen.findByText('No contacts yet.')).toBeInTheDocument()
+    expect(screen.queryByText('No contacts match.')).toBeNull()
+    expect(screen.getByRole('link', { name: 'import contacts' })).toHaveAttribute('href', '/import')
+    await user.click(screen.getByRole('button', { name: 'Add your first contact' }))
+    expect(await screen.findByRole('form', { name: 'New contact' })).toBeInTheDocument()
+    await user.keyboard('{Escape}')
+    await user.type(screen.getByLabelText('Search'), 'zed')
+    expect(await screen.findByText('No contacts match.')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Add your first contact' })).toBeNull()
+  })
+
   it('the query string round-trips; unknown values fall back to the defaults', () => {
     const filters = filtersFromSearch('?q=ann&circle=INNER&group=g1&tag=work&archived=1&sort=last&show=quiet')
     expect(searchOf(filters)).toBe('?q=ann&circle=INNER&group=g1&tag=work&archived=1&sort=last&show=quiet')
