@@ -36,8 +36,6 @@ function Field({ label, value }: { label: string; value: string | null | undefin
   )
 }
 
-const SOURCE_LABEL: Record<string, string> = { CONTACT: 'its own', GROUP: 'from a group', CIRCLE: 'from its circle', DEFAULT: 'the default' }
-
 /**
  * A page without its contact still has an `<h1>`: the page change puts focus on it and takes
  * the title from it (page-change.ts), and a screen reader hears what went wrong first.
@@ -154,9 +152,8 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
         <dl>
           <Field label="Circle" value={circleLabel(contact.dunbarCircle)} />
           <dt>Cadence</dt>
-          <dd data-testid="cadence-rule">
-            {contact.cadence.rule} <span className="muted">({SOURCE_LABEL[contact.cadence.source] ?? contact.cadence.source})</span>
-          </dd>
+          {/* The server's rule names its source ("the contact's own frequency", "from the group …'s default"): said once. */}
+          <dd data-testid="cadence-rule">{contact.cadence.rule}</dd>
           <Field label="Last talked" value={contact.lastContactDate ? formatDate(contact.lastContactDate, userZone) : 'Never'} />
           <Field label="Next due" value={formatDate(contact.nextDueAt, userZone)} />
           <Field label="Birthday" value={contact.birthday && describeYearly(contact.birthday, today)} />
