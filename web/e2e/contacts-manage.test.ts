@@ -110,7 +110,7 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
     }
   })
 
-  it("a group's default cadence is the rule on a member without its own; the groups panel says whom it applies to", async () => {
+  it("a group's default cadence is the rule on a member without its own; the groups panel says it is for members without their own", async () => {
     const page = await context.newPage()
     try {
       await page.goto(`${demo.origin}/contacts`)
@@ -130,7 +130,7 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await page.goto(`${demo.origin}/contacts`)
       await page.getByRole('button', { name: 'Manage groups' }).click()
       const walkers = page.getByTestId('group-row').filter({ hasText: 'Walkers' })
-      await expect.poll(() => walkers.getByTestId('group-cadence').textContent()).toBe('Weekly: applies to 1 member without their own cadence')
+      await expect.poll(() => walkers.getByTestId('group-cadence').textContent()).toBe('Weekly for members without a cadence of their own · 1 member')
       // Cleared: the member's cadence comes from its circle again.
       await walkers.getByLabel('Default cadence for Walkers').selectOption('')
       await page.getByText('Walkers: No default cadence.').waitFor()
@@ -268,6 +268,8 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await page.getByRole('button', { name: 'Save name' }).click()
       await page.getByText('Renamed e2e-old to e2e-new on 1 contact.').waitFor()
       await page.getByRole('button', { name: 'Rename e2e-new' }).waitFor()
+      // Focus goes to the renamed tag's row, not to the tag now at its old place.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? null)).toBe('Rename e2e-new')
       await page.getByLabel('Tag', { exact: true }).fill('e2e-new')
       await page.getByTestId('contact-row').filter({ hasText: 'Tagged Once' }).waitFor()
     } finally {
@@ -305,6 +307,15 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await page.getByRole('heading', { level: 1, name }).waitFor()
       await page.goBack()
       await expect.poll(() => page.evaluate(() => window.scrollY), { timeout: 5000 }).toBeGreaterThan(scrolled - 5)
+      // The contact page's own "← Contacts" does as Back does.
+      await page.getByTestId('contact-row').nth(80).locator('a').click()
+      await page.getByRole('heading', { level: 1, name }).waitFor()
+      await page.getByRole('link', { name: '← Contacts' }).click()
+      await page.waitForURL(/\/contacts\?q=a&sort=last$/)
+      expect(await page.getByLabel('Search').inputValue()).toBe('a')
+      expect(await page.getByLabel('Sort by').inputValue()).toBe('last')
+      await expect.poll(() => page.evaluate(() => window.scrollY), { timeout: 5000 }).toBeGreaterThan(scrolled - 5)
+      expect(await page.getByTestId('contact-row').nth(80).locator('a').textContent()).toBe(name)
     } finally {
       await page.close()
     }
@@ -362,6 +373,28 @@ describe.skipIf(!enabled)('managing contacts in Chromium', () => {
       await expect.poll(focused).toBe(`Edit ${contactName}`)
     } finally {
       await page.close()
+    }
+  })
+
+  it('group checkboxes with two-word names are small checkboxes at 1280 and 360 px, light and dark', async () => {
+    // The demo user's groups include both.
+    for (const width of [1280, 360]) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const sized = await browser.newContext({ viewport: { width, height: 800 }, colorScheme })
+        const page = await sized.newPage()
+        try {
+          await page.goto(`${demo.origin}/contacts`)
+          await page.getByRole('button', { name: 'Add contact' }).click()
+          const form = page.getByRole('form', { name: 'New contact' })
+          for (const name of ['Book club', 'Running club']) {
+            const box = (await form.getByLabel(name, { exact: true }).boundingBox())!
+            expect({ name, width, colorScheme, small: box.width <= 24 && box.height <= 24 }).toEqual({ name, width, colorScheme, small: true })
+          }
+          expect(await horizontalOverflow(page)).toBe(0)
+        } finally {
+          await sized.close()
+        }
+      }
     }
   })
 

@@ -2,7 +2,7 @@
  * One contact: its fields, cadence rule and important dates; Edit (the form in place),
  * Archive / Unarchive; the history of its interactions and the form that logs one.
  */
-import { useCallback, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useRef, useState, type MouseEvent, type ReactNode } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { ArchiveContact, ContactQuery, type ContactFields } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
@@ -12,6 +12,7 @@ import type { ResultOf } from '../graphql.ts'
 import { Link } from '../router.tsx'
 import { ContactForm } from './ContactForm.tsx'
 import { describeYearly } from './important-dates.ts'
+import { listUrl, markOpenedFromList, previousEntryIsList } from './list-state.ts'
 import { CONTACT_WRITE } from './writes.ts'
 import { InteractionHistory, LogInteractionForm } from './Interactions.tsx'
 import './contacts.css'
@@ -35,8 +36,6 @@ function Field({ label, value }: { label: string; value: string | null | undefin
   )
 }
 
-const SOURCE_LABEL: Record<string, string> = { CONTACT: 'its own', GROUP: 'from a group', CIRCLE: 'from its circle', DEFAULT: 'the default' }
-
 /**
  * A page without its contact still has an `<h1>`: the page change puts focus on it and takes
  * the title from it (page-change.ts), and a screen reader hears what went wrong first.
@@ -53,6 +52,23 @@ function Unavailable({ title, children }: { title: string; children: ReactNode }
   )
 }
 
+/**
+ * "← Contacts": back to the list as it was. When the entry before this one is the list, it goes
+ * back (the browser restores its search, sort, pages and scroll); else it opens the list's last URL.
+ */
+function BackToList() {
+  const back = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || !previousEntryIsList()) return
+    event.preventDefault()
+    window.history.back()
+  }
+  return (
+    <Link to={listUrl()} onClick={back}>
+      ← Contacts
+    </Link>
+  )
+}
+
 const Missing = () => <Unavailable title="Contact not found">No such contact: it may have been deleted, or the link is wrong.</Unavailable>
 
 export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) {
@@ -66,6 +82,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
   const [{ fetching: archiving }, archiveContact] = useMutation(ArchiveContact)
   const editButton = useRef<HTMLButtonElement>(null)
   useUnauthorized(error, onUnauthorized)
+  useEffect(markOpenedFromList, [id])
   const wrote = useCallback((contact: Contact) => setWritten({ contact, over: data }), [data])
   const closeForm = useCallback(() => {
     setEditing(false)
@@ -99,7 +116,7 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
   return (
     <article aria-labelledby="contact-name" className="contact">
       <p>
-        <Link to="/contacts">← Contacts</Link>
+        <BackToList />
       </p>
       <h1 id="contact-name">
         {contact.name}
@@ -135,9 +152,8 @@ export function ContactPage({ id, userZone, onUnauthorized }: ContactPageProps) 
         <dl>
           <Field label="Circle" value={circleLabel(contact.dunbarCircle)} />
           <dt>Cadence</dt>
-          <dd data-testid="cadence-rule">
-            {contact.cadence.rule} <span className="muted">({SOURCE_LABEL[contact.cadence.source] ?? contact.cadence.source})</span>
-          </dd>
+          {/* The server's rule names its source ("the contact's own frequency", "from the group …'s default"): said once. */}
+          <dd data-testid="cadence-rule">{contact.cadence.rule}</dd>
           <Field label="Last talked" value={contact.lastContactDate ? formatDate(contact.lastContactDate, userZone) : 'Never'} />
           <Field label="Next due" value={formatDate(contact.nextDueAt, userZone)} />
           <Field label="Birthday" value={contact.birthday && describeYearly(contact.birthday, today)} />

@@ -20,7 +20,9 @@ import {
   DEFAULT_FILTERS,
   filtersFromSearch,
   minuteNow,
+  openingFromList,
   readListPosition,
+  rememberListUrl,
   saveListPosition,
   searchOf,
   SHOWS,
@@ -71,7 +73,15 @@ function ContactRow({ contact, now, userZone, onOpen }: { contact: ContactNode; 
   return (
     <li className="contact-row" data-testid="contact-row">
       <span className="line">
-        <Link className="name" to={contactPath(contact.id)} onClick={onOpen}>
+        <Link
+          className="name"
+          to={contactPath(contact.id)}
+          onClick={(event) => {
+            onOpen()
+            // Only a plain click opens it in this tab, in the entry after the list's.
+            if (event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey) openingFromList(contactPath(contact.id))
+          }}
+        >
           {contact.name}
         </Link>
         <span className="circle">{circleLabel(contact.dunbarCircle)}</span>
@@ -128,6 +138,8 @@ interface ListProps {
   now: Date
   userZone: string | null
   onUnauthorized: () => void
+  /** Opens the new contact form (from the empty list's "Add your first contact"). */
+  onAdd: () => void
 }
 
 /**
@@ -140,7 +152,7 @@ interface ListProps {
  * are more, the next page's skeletons already follow the last rows (reaching them asks for it);
  * and the end of the list is a new element after each page, not the old one pushed down.
  */
-function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }: ListProps) {
+function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized, onAdd }: ListProps) {
   const [saved] = useState(() => readListPosition(listKey))
   // The `after` cursor of every page asked for so far.
   const [afters, setAfters] = useState<(string | null)[]>(saved?.afters ?? [null])
@@ -215,11 +227,21 @@ function ContactList({ listKey, filter, orderBy, now, userZone, onUnauthorized }
   latest.current = loadMore
   const sentinel = useWhenVisible(useCallback(() => latest.current(), []))
 
+  // No filter or search set (the sort is none): an empty answer means no contacts at all.
+  const filtered = Object.keys(filter).length > 0
   return (
     <>
       <p className="total" role="status" data-testid="total">
-        {total === null ? 'Counting…' : total === 0 ? 'No contacts match.' : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
+        {total === null ? 'Counting…' : total === 0 ? (filtered ? 'No contacts match.' : 'No contacts yet.') : `${formatCount(total)} ${total === 1 ? 'contact' : 'contacts'}`}
       </p>
+      {total === 0 && !filtered && (
+        <p className="empty-start" data-testid="no-contacts">
+          <button type="button" onClick={onAdd}>
+            Add your first contact
+          </button>{' '}
+          or <Link to="/import">import contacts</Link>
+        </p>
+      )}
       <ul className="contacts" ref={list} aria-label="Contacts" aria-busy={last.fetching}>
         {afters.map((pageAfter, index) => (
           <ContactRows
@@ -310,6 +332,7 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
     written.current = listKey
     window.history.replaceState(window.history.state, '', `${window.location.pathname}${listKey}`)
   }, [listKey])
+  useEffect(() => rememberListUrl(`/contacts${listKey}`), [listKey])
   const { filter, orderBy, now } = useMemo(() => {
     const current = filtersFromSearch(listKey)
     const at = minuteNow()
@@ -343,7 +366,15 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
           Manage tags
         </button>
       </div>
-      {panel === 'new' && <ContactForm onCancel={closePanel} onSaved={(contact) => navigate(contactPath(contact.id))} />}
+      {panel === 'new' && (
+        <ContactForm
+          onCancel={closePanel}
+          onSaved={(contact) => {
+            openingFromList(contactPath(contact.id))
+            navigate(contactPath(contact.id))
+          }}
+        />
+      )}
       {panel === 'groups' && <GroupsPanel />}
       {panel === 'tags' && <TagsPanel />}
       <form className="filters" role="search" aria-label="Filter contacts" onSubmit={(event) => event.preventDefault()}>
@@ -404,7 +435,7 @@ export function ContactsView({ groups, userZone, onUnauthorized }: ContactsViewP
           </button>
         )}
       </form>
-      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} userZone={userZone} onUnauthorized={onUnauthorized} />
+      <ContactList key={listKey} listKey={listKey} filter={filter} orderBy={orderBy} now={now} userZone={userZone} onUnauthorized={onUnauthorized} onAdd={() => setPanel('new')} />
     </section>
   )
 }

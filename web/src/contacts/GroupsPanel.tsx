@@ -18,10 +18,13 @@ type Group = ResultOf<typeof GroupFields>
 
 const members = (count: number) => `${count} ${count === 1 ? 'member' : 'members'}`
 
-/** What a group's default cadence does, in words. */
+/**
+ * What a group's default cadence does, in words. Only members without a cadence of their own
+ * follow it, and the server does not say how many those are: the count is of all members.
+ */
 export function defaultCadenceText(group: Pick<Group, 'defaultFrequency' | 'memberCount'>): string {
   if (!group.defaultFrequency) return 'No default cadence'
-  return `${frequencyLabel[group.defaultFrequency as Frequency]}: applies to ${members(group.memberCount)} without their own cadence`
+  return `${frequencyLabel[group.defaultFrequency as Frequency]} for members without a cadence of their own · ${members(group.memberCount)}`
 }
 
 function FrequencySelect({ id, value, onChange, describedBy }: { id: string; value: string; onChange: (value: Frequency | '') => void; describedBy?: string }) {

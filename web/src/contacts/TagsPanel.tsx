@@ -13,7 +13,7 @@ import { TAG_WRITE } from './writes.ts'
 
 const contacts = (count: number) => `${count} ${count === 1 ? 'contact' : 'contacts'}`
 
-function TagRow({ tag, onDone, onRemoved }: { tag: { name: string; contactCount: number }; onDone: (message: string) => void; onRemoved: () => void }) {
+function TagRow({ tag, onDone, onRemoved }: { tag: { name: string; contactCount: number }; onDone: (message: string) => void; onRemoved: (renamedTo?: string) => void }) {
   const [mode, setMode] = useState<'view' | 'rename' | 'delete'>('view')
   const [, renameTag] = useMutation(RenameTag)
   const [, deleteTag] = useMutation(DeleteTag)
@@ -24,7 +24,7 @@ function TagRow({ tag, onDone, onRemoved }: { tag: { name: string; contactCount:
     requestAnimationFrame(() => to.current?.focus())
   }
   return (
-    <li className="tag-row" data-testid="tag-row">
+    <li className="tag-row" data-testid="tag-row" data-key={tag.name}>
       <span className="chip">{tag.name}</span> <span className="muted">{contacts(tag.contactCount)}</span>
       {mode === 'rename' ? (
         <RenameForm
@@ -39,7 +39,8 @@ function TagRow({ tag, onDone, onRemoved }: { tag: { name: string; contactCount:
               const { fields, form } = formErrorsOf(result.error, ['to', 'name'])
               return { fields: { name: fields.to ?? fields.name ?? '' }, form }
             }
-            onRemoved()
+            // The row is keyed by its name: focus goes to the renamed tag's row once the list has it.
+            onRemoved(to)
             onDone(`Renamed ${tag.name} to ${to} on ${contacts(result.data.renameTag)}.`)
             return null
           }}
@@ -96,7 +97,7 @@ export function TagsPanel() {
       {data && tags.length === 0 && <p className="muted">No tags yet.</p>}
       <ul className="panel-list" ref={list} aria-label="Tags" aria-busy={fetching}>
         {tags.map((tag, index) => (
-          <TagRow key={tag.name} tag={tag} onDone={setAnnouncement} onRemoved={() => removed(tag.name, index)} />
+          <TagRow key={tag.name} tag={tag} onDone={setAnnouncement} onRemoved={(renamedTo) => removed(tag.name, index, renamedTo)} />
         ))}
       </ul>
       <p role="status" className="announce">

@@ -4,6 +4,7 @@
  * rule and dates, the history and the dated log, the groups and tags panels, and the list's
  * sort, filters, total and position kept in the URL and history.
  */
+import { readFileSync } from 'node:fs'
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -62,6 +63,7 @@ function historyHandler(variables: Record<string, unknown>) {
 
 beforeEach(() => window.history.replaceState(null, '', '/contacts'))
 afterEach(() => {
+  sessionStorage.clear()
   vi.useRealTimers()
   vi.unstubAllGlobals()
 })
@@ -159,6 +161,24 @@ describe('ContactForm', () => {
     expect(onSaved.mock.calls[0]?.[0].groups).toEqual([{ id: 'g2', name: 'Climbing' }])
   })
 
+  it('group checkboxes keep their size: the text-field rules (full width, 36 px tall) skip them, and text fields keep them', async () => {
+    const style = document.head.appendChild(document.createElement('style'))
+    // Vitest drops CSS imports: the view's own style sheets, as the browser has them.
+    style.textContent = ['../styles.css', './contacts.css'].map((file) => readFileSync(new URL(file, import.meta.url), 'utf8')).join('\n')
+    try {
+      const client = createFakeClient({ Groups: () => groupsAnswer([...groups, { id: 'g4', name: 'Book club', defaultFrequency: null, memberCount: 0 }]) })
+      renderWithClient(client, <ContactForm onSaved={() => {}} onCancel={() => {}} />)
+      const box = await screen.findByLabelText('Book club')
+      expect(getComputedStyle(box).width).not.toBe('100%')
+      expect(getComputedStyle(box).minHeight).not.toBe('2.25rem')
+      const name = screen.getByLabelText('Name')
+      expect(getComputedStyle(name).width).toBe('100%')
+      expect(getComputedStyle(name).minHeight).toBe('2.25rem')
+    } finally {
+      style.remove()
+    }
+  })
+
   it("shows the server's BAD_USER_INPUT next to its field, focused, and keeps what was typed", async () => {
     const client = createFakeClient({
       Groups: () => groupsAnswer(),
@@ -212,7 +232,7 @@ describe('ContactPage', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(new Date(2026, 1, 19, 10))
     renderWithClient(createFakeClient(handlers()), <ContactPage id={contact.id} userZone={null} onUnauthorized={() => {}} />)
-    expect(await screen.findByTestId('cadence-rule')).toHaveTextContent("Every 7 days (weekly), from the group Family's default (from a group)")
+    expect(await screen.findByTestId('cadence-rule')).toHaveTextContent(/^Every 7 days \(weekly\), from the group Family's default$/)
     expect(screen.getByText('12 Mar (in 3 weeks)')).toBeInTheDocument()
     expect(screen.getByText('20 Jun (in 4 months)')).toBeInTheDocument()
   })
@@ -316,9 +336,9 @@ describe('groups and tags panels', () => {
     const { user } = await openPanel('Manage groups', client)
     const panel = await screen.findByRole('region', { name: 'Groups' })
     await waitFor(() => expect(within(panel).getAllByTestId('group-row')).toHaveLength(3))
-    expect(within(panel).getAllByTestId('group-cadence')[0]).toHaveTextContent('Weekly: applies to 3 members without their own cadence')
+    expect(within(panel).getAllByTestId('group-cadence')[0]).toHaveTextContent(/^Weekly for members without a cadence of their own · 3 members$/)
     await user.selectOptions(within(panel).getByLabelText('Default cadence for Climbing'), 'MONTHLY')
-    expect(await within(panel).findByText('Climbing: Monthly: applies to 1 member without their own cadence.')).toBeInTheDocument()
+    expect(await within(panel).findByText('Climbing: Monthly for members without a cadence of their own · 1 member.')).toBeInTheDocument()
     await user.selectOptions(within(panel).getByLabelText('Default cadence for Family'), '')
     await waitFor(() => expect(client.requests.filter((request) => request.operation === 'UpdateGroup').at(-1)?.variables).toEqual({ id: 'g1', input: { defaultFrequency: null } }))
     await user.type(within(panel).getByLabelText('New group'), 'Family')
@@ -393,6 +413,25 @@ describe('groups and tags panels', () => {
     expect(client.requests.filter((request) => request.operation === 'RenameTag' || request.operation === 'DeleteTag').map((request) => request.variables)).toEqual([{ from: 'wrok', to: 'work' }, { name: 'climbing' }])
     await waitFor(() => expect(screen.getAllByTestId('tag-row')).toHaveLength(1))
   })
+
+  it("tags: after a rename focus goes to the renamed tag's row, not to the row now at its old place", async () => {
+    let tags = ['alpha', 'beta', 'gamma']
+    const client = createFakeClient({
+      ...listHandlers,
+      Tags: () => ({ me: { __typename: 'User', id: 'u1', tags: tags.map((name) => ({ __typename: 'Tag', name, contactCount: 1 })) } }),
+      RenameTag: (variables) => {
+        tags = tags.map((tag) => (tag === variables.from ? (variables.to as string) : tag)).sort()
+        return { renameTag: 1 }
+      },
+    })
+    const { user } = await openPanel('Manage tags', client)
+    await user.click(await screen.findByRole('button', { name: 'Rename alpha' }))
+    await user.clear(screen.getByLabelText('New name for alpha'))
+    await user.type(screen.getByLabelText('New name for alpha'), 'brand new{Enter}')
+    await screen.findByText('Renamed alpha to brand new on 1 contact.')
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Rename brand new' })).toHaveFocus())
+    expect(screen.getAllByTestId('tag-row').map((row) => row.querySelector('.chip')?.textContent)).toEqual(['beta', 'brand new', 'gamma'])
+  })
 })
 
 describe('ContactsView: sort, filters, total, and the way back', () => {
@@ -462,6 +501,50 @@ describe('ContactsView: sort, filters, total, and the way back', () => {
     // Written into the entry of the list, before the contact's was pushed.
     expect(replaceState.mock.calls.at(-1)?.[0]).toEqual({ contactsList: { key: '?q=per', afters: [null, '50'], scrollY: 1234 } })
     replaceState.mockRestore()
+  })
+
+  it('"← Contacts" on a contact opened from the list goes back to it (search, sort, pages, scroll); on another, it links to the list\'s last URL', async () => {
+    const contactHandlers = { Contact: () => ({ node: { __typename: 'Contact', ...contact } }), ContactInteractions: historyHandler, Groups: () => groupsAnswer() }
+    window.history.replaceState(null, '', '/contacts?q=person&sort=due')
+    const user = userEvent.setup()
+    const list = renderWithClient(createFakeClient({ Contacts: contactsHandler }), <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    await user.click(await screen.findByRole('link', { name: 'Person 2' }))
+    expect(window.location.pathname).toBe('/contacts/c2')
+    list.unmount()
+    const back = vi.spyOn(window.history, 'back').mockImplementation(() => {})
+    try {
+      const page = renderWithClient(createFakeClient(contactHandlers), <ContactPage id="c2" userZone={null} onUnauthorized={() => {}} />)
+      const link = await screen.findByRole('link', { name: '← Contacts' })
+      expect(link).toHaveAttribute('href', '/contacts?q=person&sort=due')
+      await user.click(link)
+      expect(back).toHaveBeenCalledTimes(1)
+      expect(window.location.pathname).toBe('/contacts/c2')
+      page.unmount()
+
+      // A contact reached otherwise (a link from the suggestions, a new tab): the list's last URL.
+      window.history.replaceState(null, '', '/contacts/c3')
+      renderWithClient(createFakeClient(contactHandlers), <ContactPage id="c3" userZone={null} onUnauthorized={() => {}} />)
+      await user.click(await screen.findByRole('link', { name: '← Contacts' }))
+      expect(back).toHaveBeenCalledTimes(1)
+      expect(`${window.location.pathname}${window.location.search}`).toBe('/contacts?q=person&sort=due')
+    } finally {
+      back.mockRestore()
+    }
+  })
+
+  it('with no contacts at all it says so and offers to add or import; with a search set it says none match', async () => {
+    const client = createFakeClient({ Contacts: () => ({ contacts: { edges: [], pageInfo: { endCursor: null, hasNextPage: false }, totalCount: 0 } }), Groups: () => groupsAnswer() })
+    const user = userEvent.setup()
+    renderWithClient(client, <ContactsView groups={[]} userZone={null} onUnauthorized={() => {}} />)
+    expect(await screen.findByText('No contacts yet.')).toBeInTheDocument()
+    expect(screen.queryByText('No contacts match.')).toBeNull()
+    expect(screen.getByRole('link', { name: 'import contacts' })).toHaveAttribute('href', '/import')
+    await user.click(screen.getByRole('button', { name: 'Add your first contact' }))
+    expect(await screen.findByRole('form', { name: 'New contact' })).toBeInTheDocument()
+    await user.keyboard('{Escape}')
+    await user.type(screen.getByLabelText('Search'), 'zed')
+    expect(await screen.findByText('No contacts match.')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Add your first contact' })).toBeNull()
   })
 
   it('the query string round-trips; unknown values fall back to the defaults', () => {

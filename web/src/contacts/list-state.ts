@@ -103,3 +103,50 @@ export function saveListPosition(position: SavedListPosition): void {
   const state = (window.history.state as Record<string, unknown> | null) ?? {}
   window.history.replaceState({ ...state, [STATE_KEY]: position }, '')
 }
+
+// The contact page's way back to the list as it was. Browser Back keeps the search, sort, pages
+// and scroll; the page's "← Contacts" does the same when the entry before it is the list, else it
+// links to the list's last URL (its search and sort, from the top).
+const LIST_URL_KEY = 'contacts:list-url'
+const FROM_LIST_KEY = 'openedFromContactsList'
+let opening: string | null = null
+
+/** Keeps the list's URL (`/contacts?q=…`) for this tab, for the contact page's way back. */
+export function rememberListUrl(url: string): void {
+  try {
+    sessionStorage.setItem(LIST_URL_KEY, url)
+  } catch {
+    // No storage (private mode, blocked): the way back is the plain list.
+  }
+}
+
+/** The list's last URL in this tab, or `/contacts`. */
+export function listUrl(): string {
+  try {
+    const url = sessionStorage.getItem(LIST_URL_KEY)
+    if (url && /^\/contacts(\?|$)/.test(url)) return url
+  } catch {
+    // As above.
+  }
+  return '/contacts'
+}
+
+/** The list is about to go to the contact at `path` (a row's link followed, a contact added) in a new history entry. */
+export function openingFromList(path: string): void {
+  opening = path
+}
+
+/** On the contact page: marks its history entry when the list just opened it (the entry before it is the list). */
+export function markOpenedFromList(): void {
+  if (opening === null) return
+  const path = opening
+  opening = null
+  if (path !== window.location.pathname) return
+  const state = (window.history.state as Record<string, unknown> | null) ?? {}
+  window.history.replaceState({ ...state, [FROM_LIST_KEY]: true }, '')
+}
+
+/** Whether the entry before this one is the list (this contact was opened from it). */
+export function previousEntryIsList(): boolean {
+  return (window.history.state as Record<string, unknown> | null)?.[FROM_LIST_KEY] === true
+}
