@@ -215,6 +215,31 @@ describe('SuggestionsView: optimistic actions', () => {
   })
 })
 
+describe('SuggestionsView: focus survives live updates', () => {
+  it('a re-ranking with new suggestion ids keeps the same row (keyed by contact), and its focus', () => {
+    const { emit } = setup()
+    emit(batch(range(1, 3)))
+    emit(complete(3))
+    const button = screen.getByRole('button', { name: 'Dismiss Person 2' })
+    act(() => button.focus())
+    emit(updated([suggestion(3, { id: 'sg_new3' }), suggestion(2, { id: 'sg_new2' }), suggestion(1, { id: 'sg_new1' })]))
+    expect(rowNames()).toEqual(['Person 3', 'Person 2', 'Person 1'])
+    expect(screen.getByRole('button', { name: 'Dismiss Person 2' })).toBe(button)
+    expect(button).toHaveFocus()
+  })
+
+  it('when the focused row leaves in an update, focus goes to the row now at its index, or the heading when none is left', () => {
+    const { emit } = setup()
+    emit(batch(range(1, 3)))
+    emit(complete(3))
+    act(() => screen.getByRole('button', { name: 'Snooze Person 2' }).focus())
+    emit(updated([suggestion(1), suggestion(3)]))
+    expect(screen.getByRole('button', { name: 'Accept Person 3' })).toHaveFocus()
+    emit(updated([]))
+    expect(screen.getByRole('heading', { name: 'Reach out' })).toHaveFocus()
+  })
+})
+
 describe('SuggestionsView: connection life', () => {
   it('says when the stream dropped, then resumes from the cursor and shows live again, without duplicates', async () => {
     const { emit, client } = setup()

@@ -2,7 +2,7 @@
  * The home page: the live ranked suggestions (one stream shared by the browser's tabs),
  * with accept / dismiss / snooze, an Undo for each, and the Planned and Hidden lists.
  */
-import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
+import { startTransition, type FocusEvent, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
 import { useMutation } from 'urql'
 import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion, UndoSuggestionAction } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
@@ -310,6 +310,21 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const listsStarted = useListsStarted(state.phase === 'complete')
   const skeleton = state.items.length === 0 && state.phase === 'streaming' && (state.connection === 'connecting' || state.connection === 'live' || state.connection === 'reconnecting')
 
+  // Where focus was in the list: if a re-render takes that row away, focus goes to the row now at its index.
+  const focusedRow = useRef<{ row: HTMLElement; index: number } | null>(null)
+  const rememberFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
+    const row = (event.target as HTMLElement).closest<HTMLElement>('li[data-contact-id]')
+    focusedRow.current = row ? { row, index: [...event.currentTarget.querySelectorAll('li[data-contact-id]')].indexOf(row) } : null
+  }, [])
+  useLayoutEffect(() => {
+    const last = focusedRow.current
+    if (!last || last.row.isConnected) return
+    focusedRow.current = null
+    if (document.activeElement && document.activeElement !== document.body) return
+    const rows = [...(list.current?.querySelectorAll<HTMLElement>('li[data-contact-id]') ?? [])]
+    ;(rows[Math.min(last.index, rows.length - 1)]?.querySelector<HTMLButtonElement>('.actions button') ?? heading.current)?.focus()
+  })
+
   useLayoutEffect(() => {
     if (focusContact === null) return
     setFocusContact(null)
@@ -344,10 +359,11 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       {visible.length === 0 && state.phase === 'complete' && !state.refresh ? (
         <p>Nobody to reach out to right now.</p>
       ) : (
-        <ol ref={list} className="suggestions" aria-label="Suggestions">
+        <ol ref={list} className="suggestions" aria-label="Suggestions" onFocus={rememberFocus}>
           {skeleton && <SkeletonRows />}
           {visible.slice(0, shown).map((suggestion) => (
-            <SuggestionRow key={suggestion.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
+            // Keyed by contact: a re-ranking (SuggestionsUpdated, new suggestion ids) or an undo keeps each row, and its focus.
+            <SuggestionRow key={suggestion.contact.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
           ))}
         </ol>
       )}
