@@ -128,9 +128,22 @@ export function describeAction(override: Override, userZone: string | null): str
   }
 }
 
+/** Whether `target` takes typed text (there Ctrl+Z and "z" are the field's own). */
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true
+  return target instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'submit', 'reset', 'range', 'color', 'file', 'image'].includes(target.type)
+}
+
+/** Whether `event` is the undo shortcut: Ctrl+Z / Cmd+Z, or a bare "z", outside text fields. */
+export function isUndoShortcut(event: KeyboardEvent): boolean {
+  return event.key.toLowerCase() === 'z' && !event.altKey && !event.shiftKey && !isTextField(event.target)
+}
+
 /**
  * The latest action, what it did, and Undo for {@link UNDO_MS} once done: a polite live region at the bottom.
  * The time stops while the pointer is over it or focus is in it (and starts again when they leave).
+ * Ctrl+Z (Cmd+Z), or "z" outside a text field, undoes from anywhere on the page while it shows.
  */
 function UndoToast({ override, userZone, onUndo, onExpire }: { override: Override | null; userZone: string | null; onUndo: (id: string) => void; onExpire: (id: string) => void }) {
   const id = override?.suggestion.id ?? null
@@ -143,6 +156,16 @@ function UndoToast({ override, userZone, onUndo, onExpire }: { override: Overrid
     const timer = setTimeout(() => onExpire(id), UNDO_MS)
     return () => clearTimeout(timer)
   }, [id, done, held, onExpire])
+  useEffect(() => {
+    if (!id || !done) return
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || !isUndoShortcut(event)) return
+      event.preventDefault()
+      onUndo(id)
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [id, done, onUndo])
   return (
     // Always in the document (a live region announces what is put in it, not what appears with it); empty, it shows nothing.
     <div
@@ -157,8 +180,8 @@ function UndoToast({ override, userZone, onUndo, onExpire }: { override: Overrid
       {override && (
         <>
           <span>{describeAction(override, userZone)}</span>{' '}
-          <button type="button" onClick={() => onUndo(override.suggestion.id)} disabled={!done}>
-            Undo
+          <button type="button" onClick={() => onUndo(override.suggestion.id)} disabled={!done} aria-keyshortcuts="Control+Z Meta+Z Z">
+            Undo <kbd aria-hidden="true">(Ctrl+Z)</kbd>
           </button>
         </>
       )}
@@ -282,6 +305,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
     },
     [undoAction],
   )
+  const undoLater = useCallback((id: string) => void undo(id), [undo])
   const expire = useCallback((id: string) => dispatch({ type: 'toastExpired', id }), [])
   const restored = useCallback((suggestion: ActedSuggestion) => dispatch({ type: 'restored', suggestion }), [])
 
@@ -369,7 +393,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       )}
       <Planned accepted={plannedSuggestions(state)} userZone={userZone} start={listsStarted} />
       <Hidden userZone={userZone} start={listsStarted} onRestored={restored} />
-      <UndoToast override={state.toast ? (state.overrides[state.toast] ?? null) : null} userZone={userZone} onUndo={(id) => void undo(id)} onExpire={expire} />
+      <UndoToast override={state.toast ? (state.overrides[state.toast] ?? null) : null} userZone={userZone} onUndo={undoLater} onExpire={expire} />
     </section>
   )
 }
