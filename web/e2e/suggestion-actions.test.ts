@@ -169,6 +169,12 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
       const toastBox = (await phone.getByTestId('toast').boundingBox())!
       expect(toastBox.x).toBeGreaterThanOrEqual(0)
       expect(toastBox.x + toastBox.width).toBeLessThanOrEqual(360)
+      // A full-width bar of one or two lines; scrolled to the end, the page has room for it: nothing is under it.
+      expect(toastBox.width).toBe(360)
+      expect(toastBox.height).toBeLessThanOrEqual(80)
+      await phone.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+      const covered = await phone.evaluate((top) => [...document.querySelectorAll('section button, section a')].filter((element) => !element.closest('[data-testid=toast]')).some((element) => { const box = element.getBoundingClientRect(); return box.height > 0 && box.bottom > top && box.top < window.innerHeight }), (await phone.getByTestId('toast').boundingBox())!.y)
+      expect(covered).toBe(false)
       await phone.getByTestId('toast').getByRole('button', { name: 'Undo' }).click()
       await phone.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).waitFor()
       await phone.getByRole('button', { name: /^Show hidden \(\d+\)$/ }).click()

@@ -349,6 +349,8 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
     ;(rows[Math.min(last.index, rows.length - 1)]?.querySelector<HTMLButtonElement>('.actions button') ?? heading.current)?.focus()
   })
 
+  const toast = state.toast ? (state.overrides[state.toast] ?? null) : null
+
   useLayoutEffect(() => {
     if (focusContact === null) return
     setFocusContact(null)
@@ -357,7 +359,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   }, [focusContact])
 
   return (
-    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering} data-stream-role={role}>
+    <section className={toast ? 'suggestions-page toast-shown' : 'suggestions-page'} aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering} data-stream-role={role}>
       <h1 id="suggestions-title" ref={heading} tabIndex={-1}>
         Reach out
       </h1>
@@ -393,7 +395,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       )}
       <Planned accepted={plannedSuggestions(state)} userZone={userZone} start={listsStarted} />
       <Hidden userZone={userZone} start={listsStarted} onRestored={restored} />
-      <UndoToast override={state.toast ? (state.overrides[state.toast] ?? null) : null} userZone={userZone} onUndo={undoLater} onExpire={expire} />
+      <UndoToast override={toast} userZone={userZone} onUndo={undoLater} onExpire={expire} />
     </section>
   )
 }
