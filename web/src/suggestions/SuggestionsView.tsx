@@ -47,7 +47,17 @@ export const UNDO_MS = 8_000
 /** Skeleton rows until the first batch: about a screen, each of a real row's height. */
 export const SKELETON_ROWS = 8
 
-function ConnectionStatus({ state }: { state: SuggestionsState }) {
+/** What the stream says when the socket went away (no reason to add). */
+const CONNECTION_LOST = 'The connection to the server was lost.'
+
+/** The seconds left until the next attempt, counting down each second. */
+function RetryCountdown({ retryAt, retryInMs }: { retryAt: number | null; retryInMs: number | null }) {
+  const now = useNow(1_000)
+  const left = retryAt !== null ? retryAt - now : (retryInMs ?? 0)
+  return <span data-testid="retry-countdown">Retrying in {Math.max(0, Math.ceil(left / 1000))} s</span>
+}
+
+function ConnectionStatus({ state, onRetryNow }: { state: SuggestionsState; onRetryNow: (() => void) | null }) {
   switch (state.connection) {
     case 'connecting':
       return <span className="badge">Connecting…</span>
@@ -57,9 +67,20 @@ function ConnectionStatus({ state }: { state: SuggestionsState }) {
       return <span className="badge warn">Reconnecting…</span>
     case 'dropped':
       return (
-        <span className="badge warn" role="alert">
-          Connection lost{state.dropReason ? `: ${state.dropReason}` : ''} Retrying in {Math.ceil((state.retryInMs ?? 0) / 1000)} s.
-        </span>
+        <>
+          <span className="badge warn" role="alert">
+            Connection lost{state.dropReason && state.dropReason !== CONNECTION_LOST ? ` (${state.dropReason})` : ''}.
+          </span>{' '}
+          <RetryCountdown retryAt={state.retryAt} retryInMs={state.retryInMs} />
+          {onRetryNow && (
+            <>
+              {' '}
+              <button type="button" onClick={onRetryNow}>
+                Retry now
+              </button>
+            </>
+          )}
+        </>
       )
     case 'unauthorized':
       return <span className="badge error">Signed out</span>
@@ -86,9 +107,10 @@ function useNow(ms: number): number {
 function Progress({ state, rendering }: { state: SuggestionsState; rendering: boolean }) {
   const now = useNow(30_000)
   if (state.connection === 'refused' || state.connection === 'unauthorized') return null
+  // Offline, a walk makes no progress: say nothing about it (the list stays on screen).
+  if (state.connection !== 'live' && (state.refresh || state.phase === 'streaming')) return null
   if (state.refresh) return <span data-testid="progress">Refreshing… {state.refresh.length} so far</span>
   if (state.phase === 'streaming') {
-    if (state.connection === 'connecting') return null
     return (
       <span data-testid="progress">
         Connected — reading your contacts ({state.scanned} read, {state.items.length} found)
@@ -255,6 +277,8 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const [, undoAction] = useMutation(UndoSuggestionAction)
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
   const [role, setRole] = useState<StreamRole>('follower')
+  // Set by the stream while it waits to reconnect (in the tab that runs it).
+  const retryNow = useRef<(() => void) | null>(null)
   const callbacks = useRef({ onUnauthorized, onFirstEvent })
   callbacks.current = { onUnauthorized, onFirstEvent }
   const heading = useRef<HTMLHeadingElement>(null)
@@ -274,6 +298,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       ...(locks !== undefined ? { locks } : {}),
       ...(openChannel !== undefined ? { openChannel } : {}),
       onRole: setRole,
+      retryNow,
       dispatch: (event: SuggestionsEvent) => {
         if (event.type !== 'received' && event.type !== 'snapshot') return dispatch(event)
         // Rendering a batch can wait for input: the page stays responsive while hundreds stream.
@@ -305,6 +330,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
     },
     [undoAction],
   )
+  const reconnectNow = useCallback(() => retryNow.current?.(), [])
   const undoLater = useCallback((id: string) => void undo(id), [undo])
   const expire = useCallback((id: string) => dispatch({ type: 'toastExpired', id }), [])
   const restored = useCallback((suggestion: ActedSuggestion) => dispatch({ type: 'restored', suggestion }), [])
@@ -364,7 +390,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
         Reach out
       </h1>
       <div className="status-bar">
-        <ConnectionStatus state={state} /> <Progress state={state} rendering={rendering} />
+        <ConnectionStatus state={state} onRetryNow={role === 'leader' ? reconnectNow : null} /> <Progress state={state} rendering={rendering} />
         {state.throttled && (
           <p className="notice" role="status" data-testid="throttled">
             The server is busy ({state.throttled.reason}): suggestions arrive more slowly.
