@@ -238,6 +238,7 @@ describe('SuggestionsView: Planned and Hidden, from the API', () => {
     expect(toggle).toHaveAttribute('aria-expanded', 'false')
     await user.click(toggle)
     expect(toggle).toHaveAttribute('aria-expanded', 'true')
+    expect(toggle).toHaveAccessibleName('Hide hidden (2)')
     const entries = screen.getAllByTestId('hidden')
     expect(entries[0]).toHaveTextContent('Person 5 Dismissed — hidden until Mon 7 Dec')
     expect(entries[1]).toHaveTextContent('Person 6 Snoozed until Thu 3 Dec')

@@ -102,6 +102,17 @@ describe('SuggestionsView: the stream', () => {
     const { emit } = setup()
     emit(complete(0, 2000))
     expect(screen.getByText('Nobody to reach out to right now.')).toBeInTheDocument()
+    expect(screen.queryByRole('link', { name: 'Import contacts' })).toBeNull()
+  })
+
+  it('with no contacts at all, points to Add a contact and Import; nothing hidden is said, not offered as a button', async () => {
+    const { emit } = setup()
+    emit(complete(0, 0))
+    expect(screen.getByText('Nobody to reach out to right now.')).toBeInTheDocument()
+    expect(screen.getByRole('link', { name: 'Add a contact' })).toHaveAttribute('href', '/contacts')
+    expect(screen.getByRole('link', { name: 'Import contacts' })).toHaveAttribute('href', '/import')
+    expect(await screen.findByText('Nothing hidden')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /hidden/ })).toBeNull()
   })
 
   it('replaces the list on SuggestionsUpdated without a reload or an empty list in between', async () => {
@@ -117,7 +128,7 @@ describe('SuggestionsView: the stream', () => {
     act(() => client.current.emit(batch(range(1, 3))))
     act(() => client.current.emit(complete(3)))
     // The status lists ask once the walk is complete: let their answers render first.
-    await screen.findByRole('button', { name: 'Show hidden (0)' })
+    await screen.findByText('Nothing hidden')
     const from = counts.length
     act(() => client.current.emit(updated([suggestion(3), suggestion(7)])))
     expect(counts.slice(from)).toEqual([2])

@@ -8,6 +8,7 @@ import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion, UndoSuggestionAc
 import { apiErrorOf } from '../api/errors.ts'
 import { useApiClient } from '../api/provider.tsx'
 import { formatAgo, formatDateTime, formatDay, formatDays } from '../format.ts'
+import { Link } from '../router.tsx'
 import { SuggestionRow } from './SuggestionRow.tsx'
 import { startSharedSuggestionsStream, type LockManagerLike, type ChannelLike, type StreamRole } from './shared-stream.ts'
 import { Hidden, Planned } from './StatusLists.tsx'
@@ -409,7 +410,14 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
         {state.announcement}
       </p>
       {visible.length === 0 && state.phase === 'complete' && !state.refresh ? (
-        <p>Nobody to reach out to right now.</p>
+        <div className="empty-state" data-testid="empty">
+          <p>Nobody to reach out to right now.</p>
+          {state.summary?.scanned === 0 && (
+            <p>
+              No contacts yet: <Link to="/contacts">Add a contact</Link> or <Link to="/import">Import contacts</Link> to get suggestions.
+            </p>
+          )}
+        </div>
       ) : (
         <ol ref={list} className="suggestions" aria-label="Suggestions" onFocus={rememberFocus}>
           {skeleton && <SkeletonRows />}
