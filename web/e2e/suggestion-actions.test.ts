@@ -103,10 +103,7 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
     const [first, second] = [ids[0]!, ids[1]!]
     await row(first).getByRole('button', { name: `Dismiss ${await nameOf(first)}`, exact: true }).click()
     await page.getByRole('button', { name: 'Undo' }).and(page.locator(':enabled')).waitFor()
-    // Undo by keyboard, from wherever focus is (here the next row's Accept).
-    await page.keyboard.press('Control+z')
-    await row(first).waitFor()
-    // From here on, note any moment focus is on <body>, and count the server's re-rankings.
+    // From here on, note any moment focus is on <body>, and count the server's re-rankings (the undo's comes about 1 s after it).
     await page.evaluate(() => {
       const w = window as unknown as { focusDropped: boolean; updates: number }
       w.focusDropped = false
@@ -120,6 +117,9 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
         if (document.querySelector('[data-testid=announcer]')?.textContent?.startsWith('Suggestions updated')) w.updates += 1
       }).observe(document.querySelector('[data-testid=announcer]')!, { childList: true, subtree: true, characterData: true })
     })
+    // Undo by keyboard, from wherever focus is (here the next row's Accept).
+    await page.keyboard.press('Control+z')
+    await row(first).waitFor()
     await row(second).getByRole('button', { name: `Dismiss ${await nameOf(second)}`, exact: true }).focus()
     await page.keyboard.press('Enter')
     await row(second).waitFor({ state: 'detached' })

@@ -361,17 +361,23 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const listsStarted = useListsStarted(state.phase === 'complete')
   const skeleton = state.items.length === 0 && state.phase === 'streaming' && (state.connection === 'connecting' || state.connection === 'live' || state.connection === 'reconnecting')
 
-  // Where focus was in the list: if a re-render takes that row away, focus goes to the row now at its index.
-  const focusedRow = useRef<{ row: HTMLElement; index: number } | null>(null)
+  // Where focus is in the list. A re-render that takes it away (the row left, or a re-ranking moved the row's node,
+  // which drops focus in Chromium) puts it back: on the same control if still there, else on the row now at its index.
+  const focusedRow = useRef<{ element: HTMLElement; index: number } | null>(null)
   const rememberFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
     const row = (event.target as HTMLElement).closest<HTMLElement>('li[data-contact-id]')
-    focusedRow.current = row ? { row, index: [...event.currentTarget.querySelectorAll('li[data-contact-id]')].indexOf(row) } : null
+    focusedRow.current = row ? { element: event.target as HTMLElement, index: [...event.currentTarget.querySelectorAll('li[data-contact-id]')].indexOf(row) } : null
+  }, [])
+  const forgetFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
+    // Focus went elsewhere (or the user clicked outside): not ours to put back. A removed or moved node keeps it.
+    const to = event.relatedTarget as Node | null
+    if (to ? !event.currentTarget.contains(to) : (event.target as Node).isConnected) focusedRow.current = null
   }, [])
   useLayoutEffect(() => {
     const last = focusedRow.current
-    if (!last || last.row.isConnected) return
+    if (!last || (document.activeElement && document.activeElement !== document.body)) return
     focusedRow.current = null
-    if (document.activeElement && document.activeElement !== document.body) return
+    if (last.element.isConnected) return last.element.focus()
     const rows = [...(list.current?.querySelectorAll<HTMLElement>('li[data-contact-id]') ?? [])]
     ;(rows[Math.min(last.index, rows.length - 1)]?.querySelector<HTMLButtonElement>('.actions button') ?? heading.current)?.focus()
   })
@@ -419,7 +425,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
           )}
         </div>
       ) : (
-        <ol ref={list} className="suggestions" aria-label="Suggestions" onFocus={rememberFocus}>
+        <ol ref={list} className="suggestions" aria-label="Suggestions" onFocus={rememberFocus} onBlur={forgetFocus}>
           {skeleton && <SkeletonRows />}
           {visible.slice(0, shown).map((suggestion) => (
             // Keyed by contact: a re-ranking (SuggestionsUpdated, new suggestion ids) or an undo keeps each row, and its focus.
