@@ -58,6 +58,7 @@ function RetryCountdown({ retryAt, retryInMs }: { retryAt: number | null; retryI
   return <span data-testid="retry-countdown">Retrying in {Math.max(0, Math.ceil(left / 1000))} s</span>
 }
 
+/** The connection in words; dropped: "Connection lost." with the countdown and, in the tab that runs the stream, Retry now. */
 function ConnectionStatus({ state, onRetryNow }: { state: SuggestionsState; onRetryNow: (() => void) | null }) {
   switch (state.connection) {
     case 'connecting':
