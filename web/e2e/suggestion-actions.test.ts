@@ -19,6 +19,21 @@ interface StatusNode {
   contact: { id: string }
 }
 
+/** Scrolled to the end of the page: the controls (buttons, links) the showing toast covers, by their text. */
+async function coveredByToast(page: Page): Promise<string[]> {
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+  return page.evaluate(() => {
+    const toast = document.querySelector('[data-testid=toast]')!.getBoundingClientRect()
+    return [...document.querySelectorAll('main button, main a')]
+      .filter((element) => !element.closest('[data-testid=toast]'))
+      .filter((element) => {
+        const box = element.getBoundingClientRect()
+        return box.height > 0 && box.bottom > toast.top && box.top < toast.bottom && box.right > toast.left && box.left < toast.right
+      })
+      .map((element) => element.textContent ?? '')
+  })
+}
+
 describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
   let demo: DemoServer
   let browser: Browser
@@ -83,6 +98,36 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
     })
   }
 
+  it('focus stays on a row while live updates re-rank the list: undo (Ctrl+Z), then dismiss another row by keyboard', async () => {
+    const ids = await shownContactIds(page)
+    const [first, second] = [ids[0]!, ids[1]!]
+    await row(first).getByRole('button', { name: `Dismiss ${await nameOf(first)}`, exact: true }).click()
+    await page.getByRole('button', { name: 'Undo' }).and(page.locator(':enabled')).waitFor()
+    // From here on, note any moment focus is on <body>, and count the server's re-rankings (the undo's comes about 1 s after it).
+    await page.evaluate(() => {
+      const w = window as unknown as { focusDropped: boolean; updates: number }
+      w.focusDropped = false
+      w.updates = 0
+      const watch = () => {
+        if (document.activeElement === document.body) w.focusDropped = true
+        requestAnimationFrame(watch)
+      }
+      watch()
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid=announcer]')?.textContent?.startsWith('Suggestions updated')) w.updates += 1
+      }).observe(document.querySelector('[data-testid=announcer]')!, { childList: true, subtree: true, characterData: true })
+    })
+    // Undo by keyboard, from wherever focus is (here the next row's Accept).
+    await page.keyboard.press('Control+z')
+    await row(first).waitFor()
+    await row(second).getByRole('button', { name: `Dismiss ${await nameOf(second)}`, exact: true }).focus()
+    await page.keyboard.press('Enter')
+    await row(second).waitFor({ state: 'detached' })
+    await page.waitForFunction(() => (window as unknown as { updates: number }).updates > 0, undefined, { timeout: 15_000 })
+    expect(await page.evaluate(() => (window as unknown as { focusDropped: boolean }).focusDropped)).toBe(false)
+    expect(await page.evaluate(() => document.activeElement?.closest('ol.suggestions [data-testid=suggestion]') !== null && document.activeElement?.tagName === 'BUTTON')).toBe(true)
+  })
+
   it('snooze presets and the date input; Escape closes the form and focus returns; axe with the form open', async () => {
     const [contactId] = await shownContactIds(page)
     const name = await nameOf(contactId!)
@@ -139,6 +184,10 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
       const toastBox = (await phone.getByTestId('toast').boundingBox())!
       expect(toastBox.x).toBeGreaterThanOrEqual(0)
       expect(toastBox.x + toastBox.width).toBeLessThanOrEqual(360)
+      // A full-width bar of one or two lines; scrolled to the end, the page has room for it: nothing is under it.
+      expect(toastBox.width).toBe(360)
+      expect(toastBox.height).toBeLessThanOrEqual(80)
+      expect(await coveredByToast(phone)).toEqual([])
       await phone.getByTestId('toast').getByRole('button', { name: 'Undo' }).click()
       await phone.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).waitFor()
       await phone.getByRole('button', { name: /^Show hidden \(\d+\)$/ }).click()
@@ -171,6 +220,9 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
     const entry = page.locator(`[data-testid=hidden][data-contact-id="${contactId}"]`)
     await entry.waitFor()
     expect(await entry.textContent()).toMatch(new RegExp(`${name} Dismissed — hidden until \\w{3} \\d{1,2} \\w{3}`))
+    // While the toast shows (the pointer on it holds it), the page ends with room for it: no Restore button under it.
+    await toast().hover()
+    expect(await coveredByToast(page)).toEqual([])
     // The contact snoozed by the test before is listed too, with its end.
     expect(await page.getByTestId('hidden').filter({ hasText: /Snoozed until/ }).count()).toBeGreaterThanOrEqual(1)
     expect(await axeViolations(page)).toEqual([])

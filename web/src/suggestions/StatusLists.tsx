@@ -113,9 +113,16 @@ export function Hidden({ userZone, start, onRestored }: HiddenProps) {
       <h2 id="hidden-title" className="visually-hidden">
         Hidden
       </h2>
-      <button ref={toggle} type="button" aria-expanded={open} aria-controls="hidden-panel" onClick={() => setOpen(!open)} disabled={!start}>
-        {open ? 'Hide the hidden' : 'Show hidden'} ({loaded ? total : '…'})
-      </button>
+      {/* Nothing to show: no button that opens an empty panel (while open, it stays: the panel closes, focus has a place). */}
+      {loaded && total === 0 && !open ? (
+        <p className="nothing-hidden" data-testid="nothing-hidden">
+          Nothing hidden
+        </p>
+      ) : (
+        <button ref={toggle} type="button" aria-expanded={open} aria-controls="hidden-panel" onClick={() => setOpen(!open)} disabled={!start}>
+          {open ? 'Hide hidden' : 'Show hidden'} ({loaded ? total : '…'})
+        </button>
+      )}
       {error && <p className="error">Could not load the hidden suggestions: {error}</p>}
       {failure && (
         <p className="error" role="alert">

@@ -136,6 +136,42 @@ describe('SuggestionsView: each action says what it did, and can be undone', () 
   })
 })
 
+describe('SuggestionsView: Undo by keyboard', () => {
+  it('Ctrl+Z, Cmd+Z or "z" undoes while the toast offers it, from anywhere but a text field; the toast says so', async () => {
+    const { emit, user, client } = setup({
+      DismissSuggestion: () => ({ dismissSuggestion: acted(2, 'DISMISSED', 7) }),
+      UndoSuggestionAction: () => ({ undoSuggestionAction: acted(2, 'PENDING', null) }),
+    })
+    emit(batch(range(1, 3)))
+    await user.click(screen.getByRole('button', { name: 'Dismiss Person 2' }))
+    const toast = screen.getByTestId('toast')
+    const undo = await within(toast).findByRole('button', { name: 'Undo' })
+    await waitFor(() => expect(undo).toBeEnabled())
+    expect(undo).toHaveTextContent('Undo (Ctrl+Z)')
+    expect(undo).toHaveAttribute('aria-keyshortcuts', 'Control+Z Meta+Z Z')
+    expect(screen.getByRole('button', { name: 'Accept Person 3' })).toHaveFocus()
+    await user.keyboard('{Control>}z{/Control}')
+    await waitFor(() => expect(rowNames()).toEqual(['Person 1', 'Person 2', 'Person 3']))
+    expect(operations(client)).toEqual(['DismissSuggestion', 'UndoSuggestionAction'])
+    expect(screen.getByRole('button', { name: 'Accept Person 2' })).toHaveFocus()
+    // No toast: the keys do nothing.
+    await user.keyboard('z{Meta>}z{/Meta}')
+    expect(operations(client)).toEqual(['DismissSuggestion', 'UndoSuggestionAction'])
+
+    await user.click(screen.getByRole('button', { name: 'Dismiss Person 2' }))
+    await waitFor(() => expect(within(toast).getByRole('button', { name: 'Undo' })).toBeEnabled())
+    // In a text field the keys are the field's own.
+    await user.click(screen.getByRole('button', { name: 'Snooze Person 1' }))
+    const date = screen.getByLabelText('Until')
+    date.focus()
+    fireEvent.keyDown(date, { key: 'z', ctrlKey: true })
+    fireEvent.keyDown(date, { key: 'z' })
+    expect(operations(client)).toEqual(['DismissSuggestion', 'UndoSuggestionAction', 'DismissSuggestion'])
+    fireEvent.keyDown(document.body, { key: 'z', metaKey: true })
+    await waitFor(() => expect(operations(client)).toEqual(['DismissSuggestion', 'UndoSuggestionAction', 'DismissSuggestion', 'UndoSuggestionAction']))
+  })
+})
+
 describe('SuggestionsView: snooze', () => {
   it('presets: tomorrow, next week, next month; the toast says until when', async () => {
     const { emit, user, client } = setup({
@@ -202,6 +238,7 @@ describe('SuggestionsView: Planned and Hidden, from the API', () => {
     expect(toggle).toHaveAttribute('aria-expanded', 'false')
     await user.click(toggle)
     expect(toggle).toHaveAttribute('aria-expanded', 'true')
+    expect(toggle).toHaveAccessibleName('Hide hidden (2)')
     const entries = screen.getAllByTestId('hidden')
     expect(entries[0]).toHaveTextContent('Person 5 Dismissed — hidden until Mon 7 Dec')
     expect(entries[1]).toHaveTextContent('Person 6 Snoozed until Thu 3 Dec')

@@ -102,6 +102,17 @@ describe('SuggestionsView: the stream', () => {
     const { emit } = setup()
     emit(complete(0, 2000))
     expect(screen.getByText('Nobody to reach out to right now.')).toBeInTheDocument()
+    expect(screen.queryByRole('link', { name: 'Import contacts' })).toBeNull()
+  })
+
+  it('with no contacts at all, points to Add a contact and Import; nothing hidden is said, not offered as a button', async () => {
+    const { emit } = setup()
+    emit(complete(0, 0))
+    expect(screen.getByText('Nobody to reach out to right now.')).toBeInTheDocument()
+    expect(screen.getByRole('link', { name: 'Add a contact' })).toHaveAttribute('href', '/contacts')
+    expect(screen.getByRole('link', { name: 'Import contacts' })).toHaveAttribute('href', '/import')
+    expect(await screen.findByText('Nothing hidden')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /hidden/ })).toBeNull()
   })
 
   it('replaces the list on SuggestionsUpdated without a reload or an empty list in between', async () => {
@@ -117,7 +128,7 @@ describe('SuggestionsView: the stream', () => {
     act(() => client.current.emit(batch(range(1, 3))))
     act(() => client.current.emit(complete(3)))
     // The status lists ask once the walk is complete: let their answers render first.
-    await screen.findByRole('button', { name: 'Show hidden (0)' })
+    await screen.findByText('Nothing hidden')
     const from = counts.length
     act(() => client.current.emit(updated([suggestion(3), suggestion(7)])))
     expect(counts.slice(from)).toEqual([2])
@@ -215,12 +226,37 @@ describe('SuggestionsView: optimistic actions', () => {
   })
 })
 
+describe('SuggestionsView: focus survives live updates', () => {
+  it('a re-ranking with new suggestion ids keeps the same row (keyed by contact), and its focus', () => {
+    const { emit } = setup()
+    emit(batch(range(1, 3)))
+    emit(complete(3))
+    const button = screen.getByRole('button', { name: 'Dismiss Person 2' })
+    act(() => button.focus())
+    emit(updated([suggestion(3, { id: 'sg_new3' }), suggestion(2, { id: 'sg_new2' }), suggestion(1, { id: 'sg_new1' })]))
+    expect(rowNames()).toEqual(['Person 3', 'Person 2', 'Person 1'])
+    expect(screen.getByRole('button', { name: 'Dismiss Person 2' })).toBe(button)
+    expect(button).toHaveFocus()
+  })
+
+  it('when the focused row leaves in an update, focus goes to the row now at its index, or the heading when none is left', () => {
+    const { emit } = setup()
+    emit(batch(range(1, 3)))
+    emit(complete(3))
+    act(() => screen.getByRole('button', { name: 'Snooze Person 2' }).focus())
+    emit(updated([suggestion(1), suggestion(3)]))
+    expect(screen.getByRole('button', { name: 'Accept Person 3' })).toHaveFocus()
+    emit(updated([]))
+    expect(screen.getByRole('heading', { name: 'Reach out' })).toHaveFocus()
+  })
+})
+
 describe('SuggestionsView: connection life', () => {
   it('says when the stream dropped, then resumes from the cursor and shows live again, without duplicates', async () => {
     const { emit, client } = setup()
     emit(batch(range(1, 2), 'c2'))
     act(() => client.current.fail(new ApiError('The connection closed (1006).', 'CLOSED')))
-    expect(screen.getByRole('alert')).toHaveTextContent('Connection lost: The connection to the server was lost.')
+    expect(screen.getByRole('alert')).toHaveTextContent(/^Connection lost\.$/)
     expect(rowNames()).toEqual(['Person 1', 'Person 2'])
     await waitFor(() => expect(client.subscriptions).toHaveLength(2))
     expect(client.current.variables.input).toMatchObject({ resumeFrom: 'c2' })
@@ -243,6 +279,33 @@ describe('SuggestionsView: connection life', () => {
     expect(screen.getByText(/Refreshing… 1 so far/)).toBeInTheDocument()
     emit(complete(1))
     expect(rowNames()).toEqual(['Person 5'])
+  })
+
+  it('offline: "Connection lost. Retrying in N s" counting down each second, no walk progress, the list kept; Retry now reconnects at once', async () => {
+    vi.useFakeTimers()
+    const client = createFakeClient({ SuggestionsByStatus: statusLists() })
+    renderWithClient(client, <SuggestionsView userZone="Europe/Berlin" onUnauthorized={() => {}} backoff={() => 11_000} locks={null} />)
+    act(() => client.current.emit(batch(range(1, 2), 'c2')))
+    act(() => client.current.emit(complete(2)))
+    act(() => client.current.fail(new ApiError('The connection closed (1006).', 'CLOSED')))
+    expect(screen.getByRole('alert')).toHaveTextContent(/^Connection lost\.$/)
+    expect(screen.getByTestId('retry-countdown')).toHaveTextContent('Retrying in 11 s')
+    await act(() => vi.advanceTimersByTimeAsync(1_000))
+    expect(screen.getByTestId('retry-countdown')).toHaveTextContent('Retrying in 10 s')
+    await act(() => vi.advanceTimersByTimeAsync(3_000))
+    expect(screen.getByTestId('retry-countdown')).toHaveTextContent('Retrying in 7 s')
+    expect(rowNames()).toEqual(['Person 1', 'Person 2'])
+    expect(client.subscriptions).toHaveLength(1)
+    act(() => screen.getByRole('button', { name: 'Retry now' }).click())
+    expect(client.subscriptions).toHaveLength(2)
+    expect(screen.getByText('Reconnecting…')).toBeInTheDocument()
+    // A fresh walk is under way but not connected: no "Refreshing… 0 so far".
+    expect(screen.queryByText(/Refreshing/)).toBeNull()
+    expect(rowNames()).toEqual(['Person 1', 'Person 2'])
+    // The timer it replaced does not subscribe a second time.
+    await act(() => vi.advanceTimersByTimeAsync(20_000))
+    expect(client.subscriptions).toHaveLength(2)
+    vi.useRealTimers()
   })
 
   it('a rejected token signs out at once, without retrying', async () => {

@@ -2,12 +2,13 @@
  * The home page: the live ranked suggestions (one stream shared by the browser's tabs),
  * with accept / dismiss / snooze, an Undo for each, and the Planned and Hidden lists.
  */
-import { startTransition, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
+import { startTransition, type FocusEvent, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
 import { useMutation } from 'urql'
 import { AcceptSuggestion, DismissSuggestion, SnoozeSuggestion, UndoSuggestionAction } from '../api/documents.ts'
 import { apiErrorOf } from '../api/errors.ts'
 import { useApiClient } from '../api/provider.tsx'
 import { formatAgo, formatDateTime, formatDay, formatDays } from '../format.ts'
+import { Link } from '../router.tsx'
 import { SuggestionRow } from './SuggestionRow.tsx'
 import { startSharedSuggestionsStream, type LockManagerLike, type ChannelLike, type StreamRole } from './shared-stream.ts'
 import { Hidden, Planned } from './StatusLists.tsx'
@@ -47,7 +48,18 @@ export const UNDO_MS = 8_000
 /** Skeleton rows until the first batch: about a screen, each of a real row's height. */
 export const SKELETON_ROWS = 8
 
-function ConnectionStatus({ state }: { state: SuggestionsState }) {
+/** What the stream says when the socket went away (no reason to add). */
+const CONNECTION_LOST = 'The connection to the server was lost.'
+
+/** The seconds left until the next attempt, counting down each second. */
+function RetryCountdown({ retryAt, retryInMs }: { retryAt: number | null; retryInMs: number | null }) {
+  const now = useNow(1_000)
+  const left = retryAt !== null ? retryAt - now : (retryInMs ?? 0)
+  return <span data-testid="retry-countdown">Retrying in {Math.max(0, Math.ceil(left / 1000))} s</span>
+}
+
+/** The connection in words; dropped: "Connection lost." with the countdown and, in the tab that runs the stream, Retry now. */
+function ConnectionStatus({ state, onRetryNow }: { state: SuggestionsState; onRetryNow: (() => void) | null }) {
   switch (state.connection) {
     case 'connecting':
       return <span className="badge">Connecting…</span>
@@ -57,9 +69,20 @@ function ConnectionStatus({ state }: { state: SuggestionsState }) {
       return <span className="badge warn">Reconnecting…</span>
     case 'dropped':
       return (
-        <span className="badge warn" role="alert">
-          Connection lost{state.dropReason ? `: ${state.dropReason}` : ''} Retrying in {Math.ceil((state.retryInMs ?? 0) / 1000)} s.
-        </span>
+        <>
+          <span className="badge warn" role="alert">
+            Connection lost{state.dropReason && state.dropReason !== CONNECTION_LOST ? ` (${state.dropReason})` : ''}.
+          </span>{' '}
+          <RetryCountdown retryAt={state.retryAt} retryInMs={state.retryInMs} />
+          {onRetryNow && (
+            <>
+              {' '}
+              <button type="button" onClick={onRetryNow}>
+                Retry now
+              </button>
+            </>
+          )}
+        </>
       )
     case 'unauthorized':
       return <span className="badge error">Signed out</span>
@@ -86,9 +109,10 @@ function useNow(ms: number): number {
 function Progress({ state, rendering }: { state: SuggestionsState; rendering: boolean }) {
   const now = useNow(30_000)
   if (state.connection === 'refused' || state.connection === 'unauthorized') return null
+  // Offline, a walk makes no progress: say nothing about it (the list stays on screen).
+  if (state.connection !== 'live' && (state.refresh || state.phase === 'streaming')) return null
   if (state.refresh) return <span data-testid="progress">Refreshing… {state.refresh.length} so far</span>
   if (state.phase === 'streaming') {
-    if (state.connection === 'connecting') return null
     return (
       <span data-testid="progress">
         Connected — reading your contacts ({state.scanned} read, {state.items.length} found)
@@ -128,9 +152,22 @@ export function describeAction(override: Override, userZone: string | null): str
   }
 }
 
+/** Whether `target` takes typed text (there Ctrl+Z and "z" are the field's own). */
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true
+  return target instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'submit', 'reset', 'range', 'color', 'file', 'image'].includes(target.type)
+}
+
+/** Whether `event` is the undo shortcut: Ctrl+Z / Cmd+Z, or a bare "z", outside text fields. */
+export function isUndoShortcut(event: KeyboardEvent): boolean {
+  return event.key.toLowerCase() === 'z' && !event.altKey && !event.shiftKey && !isTextField(event.target)
+}
+
 /**
  * The latest action, what it did, and Undo for {@link UNDO_MS} once done: a polite live region at the bottom.
  * The time stops while the pointer is over it or focus is in it (and starts again when they leave).
+ * Ctrl+Z (Cmd+Z), or "z" outside a text field, undoes from anywhere on the page while it shows.
  */
 function UndoToast({ override, userZone, onUndo, onExpire }: { override: Override | null; userZone: string | null; onUndo: (id: string) => void; onExpire: (id: string) => void }) {
   const id = override?.suggestion.id ?? null
@@ -143,6 +180,16 @@ function UndoToast({ override, userZone, onUndo, onExpire }: { override: Overrid
     const timer = setTimeout(() => onExpire(id), UNDO_MS)
     return () => clearTimeout(timer)
   }, [id, done, held, onExpire])
+  useEffect(() => {
+    if (!id || !done) return
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || !isUndoShortcut(event)) return
+      event.preventDefault()
+      onUndo(id)
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [id, done, onUndo])
   return (
     // Always in the document (a live region announces what is put in it, not what appears with it); empty, it shows nothing.
     <div
@@ -157,8 +204,8 @@ function UndoToast({ override, userZone, onUndo, onExpire }: { override: Overrid
       {override && (
         <>
           <span>{describeAction(override, userZone)}</span>{' '}
-          <button type="button" onClick={() => onUndo(override.suggestion.id)} disabled={!done}>
-            Undo
+          <button type="button" onClick={() => onUndo(override.suggestion.id)} disabled={!done} aria-keyshortcuts="Control+Z Meta+Z Z">
+            Undo <kbd aria-hidden="true">(Ctrl+Z)</kbd>
           </button>
         </>
       )}
@@ -232,6 +279,8 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const [, undoAction] = useMutation(UndoSuggestionAction)
   const [state, dispatch] = useReducer(suggestionsReducer, initialSuggestionsState)
   const [role, setRole] = useState<StreamRole>('follower')
+  // Set by the stream while it waits to reconnect (in the tab that runs it).
+  const retryNow = useRef<(() => void) | null>(null)
   const callbacks = useRef({ onUnauthorized, onFirstEvent })
   callbacks.current = { onUnauthorized, onFirstEvent }
   const heading = useRef<HTMLHeadingElement>(null)
@@ -251,6 +300,7 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
       ...(locks !== undefined ? { locks } : {}),
       ...(openChannel !== undefined ? { openChannel } : {}),
       onRole: setRole,
+      retryNow,
       dispatch: (event: SuggestionsEvent) => {
         if (event.type !== 'received' && event.type !== 'snapshot') return dispatch(event)
         // Rendering a batch can wait for input: the page stays responsive while hundreds stream.
@@ -282,6 +332,8 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
     },
     [undoAction],
   )
+  const reconnectNow = useCallback(() => retryNow.current?.(), [])
+  const undoLater = useCallback((id: string) => void undo(id), [undo])
   const expire = useCallback((id: string) => dispatch({ type: 'toastExpired', id }), [])
   const restored = useCallback((suggestion: ActedSuggestion) => dispatch({ type: 'restored', suggestion }), [])
 
@@ -310,6 +362,29 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   const listsStarted = useListsStarted(state.phase === 'complete')
   const skeleton = state.items.length === 0 && state.phase === 'streaming' && (state.connection === 'connecting' || state.connection === 'live' || state.connection === 'reconnecting')
 
+  // Where focus is in the list. A re-render that takes it away (the row left, or a re-ranking moved the row's node,
+  // which drops focus in Chromium) puts it back: on the same control if still there, else on the row now at its index.
+  const focusedRow = useRef<{ element: HTMLElement; index: number } | null>(null)
+  const rememberFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
+    const row = (event.target as HTMLElement).closest<HTMLElement>('li[data-contact-id]')
+    focusedRow.current = row ? { element: event.target as HTMLElement, index: [...event.currentTarget.querySelectorAll('li[data-contact-id]')].indexOf(row) } : null
+  }, [])
+  const forgetFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
+    // Focus went elsewhere (or the user clicked outside): not ours to put back. A removed or moved node keeps it.
+    const to = event.relatedTarget as Node | null
+    if (to ? !event.currentTarget.contains(to) : (event.target as Node).isConnected) focusedRow.current = null
+  }, [])
+  useLayoutEffect(() => {
+    const last = focusedRow.current
+    if (!last || (document.activeElement && document.activeElement !== document.body)) return
+    focusedRow.current = null
+    if (last.element.isConnected) return last.element.focus()
+    const rows = [...(list.current?.querySelectorAll<HTMLElement>('li[data-contact-id]') ?? [])]
+    ;(rows[Math.min(last.index, rows.length - 1)]?.querySelector<HTMLButtonElement>('.actions button') ?? heading.current)?.focus()
+  })
+
+  const toast = state.toast ? (state.overrides[state.toast] ?? null) : null
+
   useLayoutEffect(() => {
     if (focusContact === null) return
     setFocusContact(null)
@@ -318,12 +393,12 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
   }, [focusContact])
 
   return (
-    <section aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering} data-stream-role={role}>
+    <section className={toast ? 'suggestions-page toast-shown' : 'suggestions-page'} aria-labelledby="suggestions-title" aria-busy={state.phase === 'streaming' || rendering} data-stream-role={role}>
       <h1 id="suggestions-title" ref={heading} tabIndex={-1}>
         Reach out
       </h1>
       <div className="status-bar">
-        <ConnectionStatus state={state} /> <Progress state={state} rendering={rendering} />
+        <ConnectionStatus state={state} onRetryNow={role === 'leader' ? reconnectNow : null} /> <Progress state={state} rendering={rendering} />
         {state.throttled && (
           <p className="notice" role="status" data-testid="throttled">
             The server is busy ({state.throttled.reason}): suggestions arrive more slowly.
@@ -342,18 +417,26 @@ export function SuggestionsView({ userZone, maxSuggestions, batchSize, onUnautho
         {state.announcement}
       </p>
       {visible.length === 0 && state.phase === 'complete' && !state.refresh ? (
-        <p>Nobody to reach out to right now.</p>
+        <div className="empty-state" data-testid="empty">
+          <p>Nobody to reach out to right now.</p>
+          {state.summary?.scanned === 0 && (
+            <p>
+              No contacts yet: <Link to="/contacts">Add a contact</Link> or <Link to="/import">Import contacts</Link> to get suggestions.
+            </p>
+          )}
+        </div>
       ) : (
-        <ol ref={list} className="suggestions" aria-label="Suggestions">
+        <ol ref={list} className="suggestions" aria-label="Suggestions" onFocus={rememberFocus} onBlur={forgetFocus}>
           {skeleton && <SkeletonRows />}
           {visible.slice(0, shown).map((suggestion) => (
-            <SuggestionRow key={suggestion.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
+            // Keyed by contact: a re-ranking (SuggestionsUpdated, new suggestion ids) or an undo keeps each row, and its focus.
+            <SuggestionRow key={suggestion.contact.id} suggestion={suggestion} rank={ranks.get(suggestion.id) ?? 0} userZone={userZone} onAction={act} />
           ))}
         </ol>
       )}
       <Planned accepted={plannedSuggestions(state)} userZone={userZone} start={listsStarted} />
       <Hidden userZone={userZone} start={listsStarted} onRestored={restored} />
-      <UndoToast override={state.toast ? (state.overrides[state.toast] ?? null) : null} userZone={userZone} onUndo={(id) => void undo(id)} onExpire={expire} />
+      <UndoToast override={toast} userZone={userZone} onUndo={undoLater} onExpire={expire} />
     </section>
   )
 }

@@ -63,6 +63,8 @@ export interface SuggestionsState {
   dropReason: string | null
   /** When the next attempt is due after a drop (ms from the drop). */
   retryInMs: number | null
+  /** When the next attempt is due (ms since the epoch; null: not waiting, or not known), for the countdown. */
+  retryAt: number | null
   /** What the aria-live region says. */
   announcement: string
   /** When the list last became whole or was re-ranked (ms since the epoch; null: not yet, or not known). */
@@ -72,12 +74,12 @@ export interface SuggestionsState {
 }
 
 /** The part of the state the stream makes (not the user's actions): what a leader tab hands a follower. */
-export type StreamSnapshot = Pick<SuggestionsState, 'connection' | 'phase' | 'items' | 'refresh' | 'scanned' | 'throttled' | 'summary' | 'dropReason' | 'retryInMs' | 'updatedAt'>
+export type StreamSnapshot = Pick<SuggestionsState, 'connection' | 'phase' | 'items' | 'refresh' | 'scanned' | 'throttled' | 'summary' | 'dropReason' | 'retryInMs' | 'retryAt' | 'updatedAt'>
 
 /** The stream's part of `state`, for a tab that joins. */
 export function streamSnapshot(state: SuggestionsState): StreamSnapshot {
-  const { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, updatedAt } = state
-  return { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, updatedAt }
+  const { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, retryAt, updatedAt } = state
+  return { connection, phase, items, refresh, scanned, throttled, summary, dropReason, retryInMs, retryAt, updatedAt }
 }
 
 export type SuggestionsEvent =
@@ -87,7 +89,8 @@ export type SuggestionsEvent =
   | { type: 'received'; event: SuggestionEvent; at?: number }
   /** The socket is open and the subscription sent: the server is walking. */
   | { type: 'opened' }
-  | { type: 'dropped'; message: string; retryInMs: number }
+  /** `at`: when it dropped (ms since the epoch), for the countdown. */
+  | { type: 'dropped'; message: string; retryInMs: number; at?: number }
   | { type: 'unauthorized' }
   | { type: 'refused'; message: string }
   /** A follower tab joins: the leader's stream state, taken whole. */
@@ -116,6 +119,7 @@ export const initialSuggestionsState: SuggestionsState = {
   message: null,
   dropReason: null,
   retryInMs: null,
+  retryAt: null,
   announcement: '',
   updatedAt: null,
   toast: null,
@@ -141,7 +145,7 @@ function listFields({ id, priority, reason, status, slot, contact }: Suggestion)
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 function receive(state: SuggestionsState, event: SuggestionEvent, at: number | null): SuggestionsState {
-  const live = { ...state, connection: 'live' as const, retryInMs: null, dropReason: null }
+  const live = { ...state, connection: 'live' as const, retryInMs: null, retryAt: null, dropReason: null }
   switch (event.__typename) {
     case 'SuggestionBatch': {
       const base = { ...live, scanned: event.scanned, throttled: null }
@@ -179,22 +183,22 @@ export function suggestionsReducer(state: SuggestionsState, event: SuggestionsEv
   switch (event.type) {
     case 'subscribed': {
       const connection = state.connection === 'connecting' ? 'connecting' : 'reconnecting'
-      if (event.resumeFrom !== null) return { ...state, connection, retryInMs: null }
+      if (event.resumeFrom !== null) return { ...state, connection, retryInMs: null, retryAt: null }
       // A fresh walk: before any list was whole there is nothing to keep; after, keep
       // showing the old list until the new one is complete.
-      if (state.phase === 'complete') return { ...state, connection, retryInMs: null, refresh: [] }
-      return { ...state, connection, retryInMs: null, items: [], scanned: 0 }
+      if (state.phase === 'complete') return { ...state, connection, retryInMs: null, retryAt: null, refresh: [] }
+      return { ...state, connection, retryInMs: null, retryAt: null, items: [], scanned: 0 }
     }
     case 'opened':
       return state.connection === 'connecting' || state.connection === 'reconnecting' ? { ...state, connection: 'live', dropReason: null } : state
     case 'received':
       return receive(state, event.event, event.at ?? null)
     case 'dropped':
-      return { ...state, connection: 'dropped', dropReason: event.message, retryInMs: event.retryInMs }
+      return { ...state, connection: 'dropped', dropReason: event.message, retryInMs: event.retryInMs, retryAt: event.at !== undefined ? event.at + event.retryInMs : null }
     case 'unauthorized':
       return { ...state, connection: 'unauthorized' }
     case 'refused':
-      return { ...state, connection: 'refused', dropReason: event.message, retryInMs: null }
+      return { ...state, connection: 'refused', dropReason: event.message, retryInMs: null, retryAt: null }
     case 'snapshot':
       return { ...state, ...event.stream }
     case 'actionStarted': {

@@ -49,7 +49,7 @@ describe('startSuggestionsStream', () => {
     client.current.emit(batch(range(1, 2), 'c2'))
     client.current.emit(batch(range(3, 4), 'c4'))
     client.current.fail(dropped())
-    expect(events.at(-1)).toEqual({ type: 'dropped', message: 'The connection to the server was lost.', retryInMs: 100 })
+    expect(events.at(-1)).toEqual({ type: 'dropped', message: 'The connection to the server was lost.', retryInMs: 100, at: expect.any(Number) })
     expect(client.subscriptions).toHaveLength(1)
     expect(timers.at(-1)?.ms).toBe(100)
     fireTimer()
@@ -124,7 +124,7 @@ describe('startSuggestionsStream', () => {
     const { client, events, timers } = harness()
     client.current.fail(new ApiError('Too many suggestion streams', 'RATE_LIMITED', 7))
     expect(timers.at(-1)?.ms).toBe(7000)
-    expect(events.at(-1)).toEqual({ type: 'dropped', message: 'Too many suggestion streams', retryInMs: 7000 })
+    expect(events.at(-1)).toEqual({ type: 'dropped', message: 'Too many suggestion streams', retryInMs: 7000, at: expect.any(Number) })
   })
 
   it('comes back when the server ends a live stream', () => {

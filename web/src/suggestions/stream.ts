@@ -22,6 +22,8 @@ export interface StreamOptions {
   backoff?: (attempt: number) => number
   setTimer?: (run: () => void, ms: number) => unknown
   clearTimer?: (timer: unknown) => void
+  /** Set while an attempt waits after a drop: calling it attempts at once ("Retry now"); null otherwise. */
+  retryNow?: { current: (() => void) | null }
   /** Where an earlier stream (another tab's) got to: resume after its cursor, or walk anew once it was complete. */
   from?: StreamPosition
 }
@@ -93,12 +95,19 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
     // the back-off grows past it, so a refusal that lasts is asked about every 15 s, not every second.
     const delay = Math.max(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0, backoff(attempt))
     attempt += 1
-    dispatch({ type: 'dropped', message: describe(error), retryInMs: delay })
     timer = setTimer(subscribe, delay)
+    if (options.retryNow)
+      options.retryNow.current = () => {
+        if (timer === null) return
+        clearTimer(timer)
+        subscribe()
+      }
+    dispatch({ type: 'dropped', message: describe(error), retryInMs: delay, at: Date.now() })
   }
 
   function subscribe() {
     timer = null
+    if (options.retryNow) options.retryNow.current = null
     if (stopped) return
     // Resume an unfinished walk after its last batch; after a complete list, walk anew.
     const resumeFrom = !complete ? cursor : null
@@ -130,6 +139,7 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
   subscribe()
   return () => {
     stopped = true
+    if (options.retryNow) options.retryNow.current = null
     if (timer !== null) clearTimer(timer)
     unsubscribe?.()
   }
