@@ -215,7 +215,7 @@ describe.skipIf(!enabled)('web client in Chromium', () => {
       await page.waitForTimeout(1500)
       expect(sockets).toBeLessThanOrEqual(1)
       await page.getByLabel('API token').fill(demo.token)
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await page.locator(rowsSelector).first().waitFor()
     } finally {
       await other.close()
