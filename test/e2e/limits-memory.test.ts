@@ -1,5 +1,5 @@
 /**
- * Issue 10, kinds 1 and 5, in a server process with a 128 MB heap:
+ * Issue 10, kinds 1 and 5, in a server process with a 160 MB heap:
  * - 1,000 distinct anonymous documents just under and just over the document
  *   limit (`{ __typename } # <n> <padding>`, 256 KiB here). Yoga's default
  *   cache kept up to 1,024 of them by their text, with no bound in bytes: the
@@ -22,7 +22,10 @@ const DOCUMENT_LIMIT = 256 * 1024
 /** The process's resident set, bytes (Linux). */
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024
 
-describe('a server process with a 128 MB heap', () => {
+// 160 MB: the server's own live heap is ~95 MB at rest (issue 14 is to bring it down); at 128 MB, with
+// issue 13's larger schema, the process died of its heap under load (V8 OOM, seen as 1006 or a hang)
+// before any frame was the cause. Frames read in full would still need 270 MB.
+describe('a server process with a 160 MB heap', () => {
   let dataDir: string
   let server: ServerProcess
   // Dying of its heap, the process aborts: a signal, no exit code.
@@ -32,7 +35,7 @@ describe('a server process with a 128 MB heap', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'limits-memory-'))
     server = await startServerProcess(
       { DATA_DIR: dataDir, NODE_ENV: 'test', SEED_DEMO_DATA: 'false', MAX_DOCUMENT_BYTES: String(DOCUMENT_LIMIT), MAX_REQUEST_BODY_BYTES: String(2 * DOCUMENT_LIMIT) },
-      { nodeArgs: ['--max-old-space-size=128'] },
+      { nodeArgs: ['--max-old-space-size=160'] },
     )
   }, 120_000)
   afterAll(async () => {
