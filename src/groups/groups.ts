@@ -23,6 +23,8 @@ export const MAX_GROUPS_PER_CONTACT = 100
 
 const groupName = text(100)
 const frequency = z.enum(FrequencyPreference).nullish()
+/** A contact's groups, duplicates removed: at most {@link MAX_GROUPS_PER_CONTACT}. */
+const groupIdsSchema = z.array(z.string()).max(MAX_GROUPS_PER_CONTACT, `at most ${MAX_GROUPS_PER_CONTACT} groups`)
 
 /**
  * Holds the user's row until the transaction ends: every write that can give a group a name (create,
@@ -157,8 +159,7 @@ export async function setContactGroups(
   now: Date,
 ): Promise<Contact> {
   // Lower case: PostgreSQL's text form of a uuid, which the check under the lock compares with.
-  const unique = [...new Set(groupIds.map((groupId) => groupId.toLowerCase()))]
-  if (unique.length > MAX_GROUPS_PER_CONTACT) throw badUserInput(`at most ${MAX_GROUPS_PER_CONTACT} groups`, 'groupIds')
+  const unique = parseInput(groupIdsSchema, [...new Set(groupIds.map((groupId) => groupId.toLowerCase()))], 'groupIds')
   const contact = await ownContact(prisma, userId, contactId)
   if (!unique.every(isUuid)) throw notFound('group')
   // The membership and the cadence it implies (a group default, or none any more) in one transaction.

@@ -6,9 +6,10 @@
  */
 import { z } from 'zod'
 import type { Import, ImportError, PrismaClient } from '../generated/prisma/client.ts'
-import { badUserInput, notFound } from '../errors.ts'
+import { notFound } from '../errors.ts'
 import { decodeCursor, encodeCursor, scopeDigest } from '../cursors/cursor-codec.ts'
 import { importProgressNotices, type ChangePubSub } from '../pubsub/changes.ts'
+import { intBetween, parseInput } from '../validation.ts'
 
 /** Page sizes of `imports` and `errors`: default and bounds (1..MAX). */
 export const DEFAULT_IMPORTS_PAGE = 20
@@ -21,42 +22,49 @@ export interface Page<T> {
   cursorAt(index: number): string
 }
 
-function checkFirst(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_IMPORTS_PAGE) throw badUserInput(`first must be between 1 and ${MAX_IMPORTS_PAGE}`, 'first')
-}
+/** `first` as a page size: BAD_USER_INPUT naming `first` outside 1..{@link MAX_IMPORTS_PAGE}. */
+const pageSize = (first: number): number => parseInput(intBetween(1, MAX_IMPORTS_PAGE), first, 'first')
 
 /** The user's import `importId`, or null (unknown, malformed, or another user's). */
 export async function findImport(prisma: PrismaClient, userId: string, importId: string): Promise<Import | null> {
   return prisma.import.findFirst({ where: { id: importId, userId } })
 }
 
-/** The user's imports, newest first (keyset on id descending: uuid v7 ids grow with time), `first` 1..100. */
+/**
+ * The user's imports, newest first (keyset on id descending: uuid v7 ids grow with time), `first` 1..100.
+ *
+ * @throws ClientError BAD_USER_INPUT naming `first` or `after` (not a cursor of this list).
+ */
 export async function listImports(prisma: PrismaClient, userId: string, first: number, after: string | null | undefined): Promise<Page<Import>> {
-  checkFirst(first)
+  const size = pageSize(first)
   const scope = scopeDigest({ userId, list: 'imports' })
   const last = after ? decodeCursor('imports', scope, after, z.strictObject({ id: z.uuid() }), 'after').id : undefined
   const rows = await prisma.import.findMany({
     where: { userId, ...(last === undefined ? {} : { id: { lt: last } }) },
     orderBy: { id: 'desc' },
-    take: first + 1,
+    take: size + 1,
   })
-  const hasMore = rows.length > first
-  const page = rows.slice(0, first)
+  const hasMore = rows.length > size
+  const page = rows.slice(0, size)
   return { rows: page, hasMore, cursorAt: (index) => encodeCursor('imports', scope, { id: page[index]!.id }) }
 }
 
-/** The rejected records of an import the caller owns (checked by the caller), in file order (position, then id). */
+/**
+ * The rejected records of an import the caller owns (checked by the caller), in file order (position, then id), `first` 1..100.
+ *
+ * @throws ClientError BAD_USER_INPUT naming `first` or `after` (not a cursor of this list).
+ */
 export async function listImportErrors(prisma: PrismaClient, importId: string, first: number, after: string | null | undefined): Promise<Page<ImportError>> {
-  checkFirst(first)
+  const size = pageSize(first)
   const scope = scopeDigest({ importId, list: 'import-errors' })
   const last = after ? decodeCursor('import-errors', scope, after, z.strictObject({ p: z.number().int(), id: z.uuid() }), 'after') : undefined
   const rows = await prisma.importError.findMany({
     where: { importId, ...(last === undefined ? {} : { OR: [{ position: { gt: last.p } }, { position: last.p, id: { gt: last.id } }] }) },
     orderBy: [{ position: 'asc' }, { id: 'asc' }],
-    take: first + 1,
+    take: size + 1,
   })
-  const hasMore = rows.length > first
-  const page = rows.slice(0, first)
+  const hasMore = rows.length > size
+  const page = rows.slice(0, size)
   return { rows: page, hasMore, cursorAt: (index) => encodeCursor('import-errors', scope, { p: page[index]!.position, id: page[index]!.id }) }
 }
 

@@ -5,6 +5,7 @@
  * ones before it (parallel writers). A contact's group ids are part of its row
  * (`"Contact"."groupIds"`), so one pass writes everything.
  */
+import { z } from 'zod'
 import { cadenceDays, computeNextDueAt } from '../contacts/cadence.ts'
 import { matchKeysOf } from '../contacts/match-keys.ts'
 import type { DunbarCircle, FrequencyPreference } from '../generated/prisma/enums.ts'
@@ -61,12 +62,13 @@ export interface ContactsSpec {
 
 const MAX_DAYS_AGO = 730
 
+/** Part `index` (0-based) of `of` parts: whole numbers, `of` at least 1, `index` below it. */
+const partSchema = z.object({ index: z.int().min(0), of: z.int().min(1) }).refine((part) => part.index < part.of)
+
 /** The contact indexes [start, end) of the spec's part. */
 export function contactRange(spec: Pick<ContactsSpec, 'count' | 'part'>): { start: number; end: number } {
   const { index, of } = spec.part ?? { index: 0, of: 1 }
-  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) {
-    throw new RangeError(`invalid part ${index} of ${of}`)
-  }
+  if (!partSchema.safeParse({ index, of }).success) throw new RangeError(`invalid part ${index} of ${of}`)
   const blocks = Math.ceil(spec.count / CONTACT_BLOCK_SIZE)
   const blockAt = (part: number) => Math.floor((blocks * part) / of)
   return {

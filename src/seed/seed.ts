@@ -4,6 +4,7 @@
  * Deterministic for a given seed and `now`; the rows come from ./generate.ts
  * and are written by ./bulk-insert.ts (COPY on PostgreSQL).
  */
+import { z } from 'zod'
 import type { Database } from '../db/database.ts'
 import {
   availabilityTable,
@@ -213,6 +214,9 @@ export function benchUserEmail(index: number, prefix = 'bench'): string {
   return `${prefix}-${index}@example.com`
 }
 
+/** How many bench users, or contacts each: a whole number, zero or more. */
+const benchCount = z.int().min(0)
+
 /**
  * Creates `users` bench users with `contacts` contacts each, one user after
  * the other (see seedUser for the transactions; COPY streamed with
@@ -221,7 +225,7 @@ export function benchUserEmail(index: number, prefix = 'bench'): string {
  */
 export async function seedBenchUsers(db: Database, options: BenchSeedOptions): Promise<BenchSeedResult> {
   for (const [name, value] of [['users', options.users], ['contacts', options.contacts]] as const) {
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+    if (!benchCount.safeParse(value).success) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
   }
   const total = options.users * options.contacts
   const result: BenchSeedResult = { userIds: [], created: 0, contacts: 0 }

@@ -16,7 +16,7 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
 import { CONTACT_CLASSES, readFirstMinimalPages } from '../contacts/keyset/class-first-pages.ts'
 import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/keyset/contact-streams.ts'
-import { ClientError, badUserInput } from '../errors.ts'
+import { ClientError } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Interval } from '../calendar/free-slots.ts'
 import type { BreakerReading, MemoryCircuitBreaker } from '../memory/circuit-breaker.ts'
@@ -53,7 +53,10 @@ export type SuggestionEvent =
   | { kind: 'complete'; total: number; scanned: number; durationMs: number }
 
 export interface GenerateOptions {
-  /** Free time to fit suggestions into; default: the user's (see `defaultSlots`). */
+  /**
+   * Free time to fit suggestions into, as checked by the caller (`subscribe.ts`: at most
+   * `maxSlots`, each ending after it starts, none overlapping); default: the user's (see `defaultSlots`).
+   */
   slots?: readonly Interval[]
   maxSuggestions?: number
   /** Contacts per page, 1..1000. */
@@ -82,7 +85,7 @@ export interface EngineDependencies {
   /** Peak heap and duration of each generation, recorded into `metrics` when both are given. */
   monitor?: MemoryMonitor
   metrics?: { recordGeneration(stats: GenerationStats): void }
-  /** Most slots a caller may pass (default {@link DEFAULT_MAX_SLOTS}); the API refuses more with BAD_USER_INPUT. */
+  /** Most slots a client may pass (default {@link DEFAULT_MAX_SLOTS}); `subscribe.ts` refuses more with BAD_USER_INPUT. */
   maxSlots?: number
   /**
    * Milliseconds a walk may work, its waits on the consumer not counted
@@ -195,9 +198,6 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? WEEK_MS),
       deps.userTimezone(userId),
     ])
-    if (options.slots && options.slots.length > maxSlots) {
-      throw badUserInput(`at most ${maxSlots} slots, got ${options.slots.length}`, 'slots')
-    }
     const slots = options.slots ? [...options.slots] : await deps.defaultSlots(userId, now, timezone)
     const fitter = new SlotFitter({ slots, taken, capacityPerSlot: deps.slotCapacity ?? 1, defaultTimezone: timezone })
 
@@ -348,7 +348,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
 
   return {
     generateTimeboundSuggestionsStreaming,
-    /** Most slots a caller may pass. */
+    /** Most slots a client may pass (checked by `subscribe.ts`, not by the walk). */
     maxSlots,
   }
 }

@@ -4,8 +4,9 @@
  * stream under the per-user stream limit. The GraphQL resolver only hands it
  * the user, the input and its dependencies.
  */
+import { z } from 'zod'
 import { firstOverlapping, type Interval } from '../calendar/free-slots.ts'
-import { ClientError } from '../errors.ts'
+import { parseInput } from '../validation.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, SuggestionEngine } from './generator.ts'
 import { liveSuggestions, type LiveEvent, type LiveStreamStats } from './live.ts'
@@ -39,6 +40,18 @@ export interface SuggestionsSubscriptionDependencies {
 }
 
 /**
+ * The free time a client passes: at most `maxSlots` slots, each ending after it starts, none
+ * overlapping another (two suggestions would share the same minutes); parsed, sorted by start.
+ */
+function slotsSchema(maxSlots: number) {
+  return z
+    .array(z.object({ start: z.date(), end: z.date() }).refine((slot) => slot.end > slot.start, 'a slot must end after it starts'))
+    .max(maxSlots, { error: (issue) => `at most ${maxSlots} slots, got ${(issue.input as unknown[]).length}` })
+    .transform((slots) => slots.sort((a, b) => a.start.getTime() - b.start.getTime()))
+    .refine((slots) => firstOverlapping(slots) < 0, 'slots must not overlap')
+}
+
+/**
  * Opens the user's suggestions stream: the ranked top suggestions batch by
  * batch, `complete`, then (live) the new list on every change. `request` is
  * checked before anything starts; `clientGone` (the HTTP request's signal, if
@@ -59,18 +72,7 @@ export function subscribeToSuggestions(
   clientGone?: AbortLike | undefined,
   inputField = 'input',
 ): AsyncGenerator<LiveEvent, void, undefined> {
-  const maxSlots = deps.engine.maxSlots
-  if (request?.slots && request.slots.length > maxSlots) {
-    throw new ClientError('BAD_USER_INPUT', `at most ${maxSlots} slots, got ${request.slots.length}`, { field: `${inputField}.slots` })
-  }
-  const slots = request?.slots?.map((slot, index) => {
-    if (!(slot.end > slot.start)) throw new ClientError('BAD_USER_INPUT', 'a slot must end after it starts', { field: `${inputField}.slots.${index}` })
-    return { start: slot.start, end: slot.end }
-  })
-  slots?.sort((a, b) => a.start.getTime() - b.start.getTime())
-  // Free time is disjoint: two overlapping slots would let two suggestions share the same minutes.
-  const overlap = slots ? firstOverlapping(slots) : -1
-  if (overlap >= 0) throw new ClientError('BAD_USER_INPUT', 'slots must not overlap', { field: `${inputField}.slots` })
+  const slots = request?.slots ? parseInput(slotsSchema(deps.engine.maxSlots), request.slots, `${inputField}.slots`) : undefined
   const options: GenerateOptions = {
     maxSuggestions: request?.maxSuggestions ?? undefined,
     batchSize: request?.batchSize ?? undefined,
