@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
+import { HOUR_MS, MINUTE_MS } from './time.ts'
 
 /**
  * Limits on what a client may send, checked before parsing and execution on
@@ -95,7 +96,7 @@ const environmentSchema = z.object({
   SEED_DEMO_DATA: booleanFlag,
   MEMORY_THROTTLE_RATIO: z.coerce.number().gt(0).lt(1).default(0.7),
   MEMORY_OPEN_RATIO: z.coerce.number().gt(0).max(1).default(0.85),
-  MEMORY_OPEN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  MEMORY_OPEN_TIMEOUT_MS: z.coerce.number().int().min(0).max(10 * MINUTE_MS).default(5000),
   SLOT_CAPACITY: z.coerce.number().int().min(1).max(100).default(1),
   SUGGESTION_HORIZON_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
@@ -103,15 +104,15 @@ const environmentSchema = z.object({
   GENERATION_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(200),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  TOKEN_RECHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * MINUTE_MS).default(10_000),
+  TOKEN_RECHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(10 * MINUTE_MS).default(2000),
   MAX_TOKENS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_TOKENS_PER_USER),
   MAX_CONTACTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.contacts),
   MAX_GROUPS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_QUOTAS.groups),
   MAX_CALENDAR_EVENTS_PER_USER: z.coerce.number().int().min(1).max(100_000_000).default(DEFAULT_QUOTAS.calendarEvents),
   MAX_SLOTS: z.coerce.number().int().min(1).max(100_000).default(1000),
-  WALK_TIME_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
-  STREAM_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  WALK_TIME_BUDGET_MS: z.coerce.number().int().min(10).max(10 * MINUTE_MS).default(10_000),
+  STREAM_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(HOUR_MS).default(30_000),
   MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
   MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(64 * 1024 ** 2).default(32 * 1024),
   MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),

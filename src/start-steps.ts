@@ -3,6 +3,7 @@
  * for machines): each step with how long it took, then where to go and how to sign in (issue 13, item 8:
  * the first start printed nothing for about 50 s).
  */
+import { SECOND_MS } from './time.ts'
 
 /** Where the lines go (stderr), or null for none (production: the JSON log says it all). */
 type Out = { write(text: string): unknown } | null
@@ -27,10 +28,10 @@ export function startSteps(out: Out, timers: Pick<typeof globalThis, 'setInterva
       say(`- ${what}...`)
       const started = performance.now()
       let ticks = 0
-      const ticker = out ? timers.setInterval(() => say(` ${(++ticks * PROGRESS_EVERY_MS) / 1000} s...`), PROGRESS_EVERY_MS) : undefined
+      const ticker = out ? timers.setInterval(() => say(` ${(++ticks * PROGRESS_EVERY_MS) / SECOND_MS} s...`), PROGRESS_EVERY_MS) : undefined
       try {
         const result = await work()
-        say(` done${summary ? `, ${summary(result)}` : ''} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`)
+        say(` done${summary ? `, ${summary(result)}` : ''} (${((performance.now() - started) / SECOND_MS).toFixed(1)} s)\n`)
         return result
       } catch (error) {
         say(' failed\n')

@@ -9,11 +9,14 @@
  */
 import { parseArgs } from 'node:util'
 import { SingleBar } from 'cli-progress'
+import { z } from 'zod'
 import { loadConfigOrExit } from '../config.ts'
 import { applyMigrations } from '../db/migrate.ts'
 import { openConfiguredDatabase } from '../db/open-configured.ts'
 import { DEFAULT_SEED, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../seed/seed.ts'
 import { createLogger } from '../logger.ts'
+import { SECOND_MS } from '../time.ts'
+import { intBetween } from '../validation.ts'
 
 const USAGE = `usage:
   npm run db:seed [-- --seed S]                           seed the demo user (${DEMO_EMAIL})
@@ -31,10 +34,10 @@ function usageError(message: string): never {
 
 function integerOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`)
-  }
-  return Number(text)
+  // Digits only: Number() would also take "", " 7", "1e3" and "0x10".
+  const parsed = z.string().regex(/^\d+$/).transform(Number).pipe(intBetween(min, max)).safeParse(text)
+  if (!parsed.success) usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`)
+  return parsed.data
 }
 
 function parseCommandLine() {
@@ -83,7 +86,7 @@ try {
   const started = performance.now()
   if (mode === 'demo') {
     const result = await seedDemoData(db, { now, seed: options.seed })
-    const seconds = (performance.now() - started) / 1000
+    const seconds = (performance.now() - started) / SECOND_MS
     process.stdout.write(
       result.created
         ? summary(`seeded ${DEMO_EMAIL}`, result.contacts, seconds)
@@ -108,7 +111,7 @@ try {
       },
     })
     bar?.stop()
-    const seconds = (performance.now() - started) / 1000
+    const seconds = (performance.now() - started) / SECOND_MS
     const skipped = result.userIds.length - result.created
     if (skipped > 0) process.stdout.write(`${skipped} of ${result.userIds.length} bench users existed already and were left alone\n`)
     process.stdout.write(summary(`seeded ${result.created} bench users`, result.contacts, seconds))

@@ -19,7 +19,7 @@
  */
 import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
 import { ClientError, type ClientErrorCode } from '../errors.ts'
-import { DAY_MS } from '../time.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time.ts'
 import type { CalendarFormat, ContactFormat } from './types.ts'
 
 /**
@@ -85,9 +85,9 @@ export interface StoredUpload {
 }
 
 /** An upload that sends nothing for this long is cut (408 BAD_REQUEST): a held-open request costs a slot and a socket. */
-export const UPLOAD_IDLE_MS = 30_000
+export const UPLOAD_IDLE_MS = 30 * SECOND_MS
 /** The longest an upload may take (100 MB at about 1 Mbit/s); until then its row counts as in flight. */
-export const UPLOAD_MAX_MS = 15 * 60_000
+export const UPLOAD_MAX_MS = 15 * MINUTE_MS
 
 /**
  * Reserves an Import row for an upload about to be read (FAILED with {@link UPLOAD_INTERRUPTED} until it
@@ -116,7 +116,7 @@ export async function reserveUpload(prisma: PrismaClient, request: Omit<UploadRe
       })
     }
     if (today >= limits.maxPerDay) {
-      throw new UploadRefused('RATE_LIMITED', `At most ${limits.maxPerDay} imports a day.`, 429, { limit: limits.maxPerDay, retryAfterSeconds: 3600 })
+      throw new UploadRefused('RATE_LIMITED', `At most ${limits.maxPerDay} imports a day.`, 429, { limit: limits.maxPerDay, retryAfterSeconds: HOUR_MS / SECOND_MS })
     }
     const created = await tx.import.create({
       data: { userId, kind: request.kind, format: request.format, status: 'FAILED', error: UPLOAD_INTERRUPTED, byteSize: 0, createdAt: now },
@@ -131,7 +131,7 @@ async function nextPiece<T>(iterator: AsyncIterator<T>, idleMs: number, deadline
   let timer: NodeJS.Timeout | undefined
   const wait = Math.max(0, Math.min(idleMs, deadline - performance.now()))
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UploadRefused('BAD_REQUEST', `The upload stalled (nothing for ${idleMs / 1000} s) or took longer than ${UPLOAD_MAX_MS / 60_000} minutes.`, 408)), wait)
+    timer = setTimeout(() => reject(new UploadRefused('BAD_REQUEST', `The upload stalled (nothing for ${idleMs / SECOND_MS} s) or took longer than ${UPLOAD_MAX_MS / MINUTE_MS} minutes.`, 408)), wait)
   })
   try {
     return await Promise.race([iterator.next(), stalled])

@@ -18,6 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
+import { DAY_MS, SECOND_MS, WEEK_MS } from '../time.ts'
 import type { Jobs, JobsOptions } from './types.ts'
 import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
 import type { RegenerationResult } from './processors/suggestion-generation-processor.ts'
@@ -30,6 +31,9 @@ export const IMPORT_QUEUE_NAME = 'imports'
 export const IMPORT_JOB = 'run-import'
 /** How long a request waits for the queue's first connection before failing. */
 const REQUEST_TIMEOUT_MS = 2000
+/** How long a finished job and a failed one stay in Redis, in seconds (BullMQ's unit for `age`). */
+const COMPLETED_JOB_AGE_S = DAY_MS / SECOND_MS
+const FAILED_JOB_AGE_S = WEEK_MS / SECOND_MS
 
 type JobData = { userId: string } | Record<string, never>
 
@@ -42,8 +46,8 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
   const connection = { url: options.redisUrl, maxRetriesPerRequest: null }
   const prefix = options.prefix ? { prefix: options.prefix } : {}
   const retention = {
-    removeOnComplete: { count: 1000, age: 24 * 3600 },
-    removeOnFail: { count: 1000, age: 7 * 24 * 3600 },
+    removeOnComplete: { count: 1000, age: COMPLETED_JOB_AGE_S },
+    removeOnFail: { count: 1000, age: FAILED_JOB_AGE_S },
   }
   const retries: BullJobOptions = {
     attempts: work.attempts,

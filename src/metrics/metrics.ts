@@ -4,6 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { readProcessHeap, type ReadHeap } from '../memory/memory-monitor.ts'
+import { SECOND_MS } from '../time.ts'
 
 /**
  * The original (OpenTelemetry-style) names and their Prometheus spelling:
@@ -104,7 +105,7 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
     generationDurationSeconds,
     generationContactsProcessedTotal,
     recordGeneration(stats: GenerationStats): void {
-      generationDurationSeconds.observe(stats.durationMs / 1000)
+      generationDurationSeconds.observe(stats.durationMs / SECOND_MS)
       generationMemoryPeakBytes.observe(stats.peakHeapUsedBytes)
       generationContactsProcessedTotal.inc(stats.contactsProcessed)
     },

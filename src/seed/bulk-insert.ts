@@ -13,7 +13,7 @@ import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../db/database.ts'
 import type { SeedAvailability, SeedCalendarEvent, SeedContact, SeedGroup, SeedUser } from './rows.ts'
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time.ts'
 
 /** How a column's value is written. */
 type ColumnType = 'text' | 'uuid' | 'int' | 'float' | 'bool' | 'timestamp' | 'json' | 'textArray' | 'uuidArray'
@@ -62,8 +62,8 @@ export function formatTimestamp(date: Date): string {
   rest -= hours * HOUR_MS
   const minutes = Math.floor(rest / MINUTE_MS)
   rest -= minutes * MINUTE_MS
-  const seconds = Math.floor(rest / 1000)
-  const millis = rest - seconds * 1000
+  const seconds = Math.floor(rest / SECOND_MS)
+  const millis = rest - seconds * SECOND_MS
   return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}`
 }
 

@@ -6,6 +6,7 @@
  * and a retry hint instead of slowing everyone down.
  */
 import { ClientError } from '../errors.ts'
+import { SECOND_MS } from '../time.ts'
 
 /** Called with the release function when the waiter gets its place. */
 type Waiter = (release: () => void) => void
@@ -29,7 +30,7 @@ export class AdmissionControl {
   /** Throws RATE_LIMITED when a new stream would have to queue past the bound. */
   assertCanAdmit(): void {
     if (this.running < this.options.concurrency || this.waitingCount < this.options.queueLimit) return
-    const retryAfterSeconds = Math.max(1, Math.ceil(((this.waitingCount / this.options.concurrency) * this.averageWalkMs) / 1000))
+    const retryAfterSeconds = Math.max(1, Math.ceil(((this.waitingCount / this.options.concurrency) * this.averageWalkMs) / SECOND_MS))
     throw new ClientError('RATE_LIMITED', 'the server is at capacity: retry later', { retryAfterSeconds })
   }
 

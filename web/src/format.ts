@@ -1,4 +1,5 @@
 /** Dates and labels as people read them. Intl formatters are cached: making one costs far more than using it. */
+import { DAY_MS, MINUTE_MS } from './time.ts'
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
@@ -98,7 +99,7 @@ export function formatDay(iso: string, timeZone?: string | null): string {
 
 /** "just now", "1 min ago", "5 min ago", "2 h ago": how long ago `ms` milliseconds were. */
 export function formatAgo(ms: number): string {
-  const minutes = Math.floor(ms / 60_000)
+  const minutes = Math.floor(ms / MINUTE_MS)
   if (minutes < 1) return 'just now'
   if (minutes < 60) return `${minutes} min ago`
   return `${Math.floor(minutes / 60)} h ago`
@@ -106,6 +107,6 @@ export function formatAgo(ms: number): string {
 
 /** "7 days", "1 day": whole days from `fromIso` to `toIso`, rounded (a DST day counts as one). */
 export function formatDays(fromIso: string, toIso: string): string {
-  const days = Math.max(1, Math.round((new Date(toIso).getTime() - new Date(fromIso).getTime()) / 86_400_000))
+  const days = Math.max(1, Math.round((new Date(toIso).getTime() - new Date(fromIso).getTime()) / DAY_MS))
   return `${days} day${days === 1 ? '' : 's'}`
 }

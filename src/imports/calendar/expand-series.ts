@@ -5,6 +5,7 @@
  * user's zone), so a 10:00 weekly meeting stays at 10:00 local across a DST change.
  */
 import ICAL from 'ical.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from '../../time.ts'
 import { eventInterval, instantOf, notBusyReason, textProperty, timeProperty, type IcalComponent, type IcalTime } from './ics-time.ts'
 
 /** One busy occurrence: `[start, end)`. */
@@ -146,7 +147,7 @@ export function* expansionSteps(seriesIcs: string, from: Date, to: Date, zone: s
     // Occurrences well before `from` are stepped over on their wall clock alone (a zone is at most
     // 14 hours off UTC).
     const span = eventInterval(master, zone)
-    const skipBefore = fromMs - Math.max(0, span.end.getTime() - span.start.getTime()) - 2 * DAY
+    const skipBefore = fromMs - Math.max(0, span.end.getTime() - span.start.getTime()) - 2 * DAY_MS
     if (!ranged && options.rebase !== false) rebase(master, skipBefore)
     const event = new ICAL.Event(master, { exceptions: overrides })
     if (!event.isRecurring()) {
@@ -187,7 +188,7 @@ export function* expansionSteps(seriesIcs: string, from: Date, to: Date, zone: s
         const itemStart = item === event ? tzid : (timeProperty(item.component, 'dtstart')?.tzid ?? tzid)
         const start = instantOf(details.startDate, itemStart, zone)
         // Past `to` with range overrides around: the walk goes on only as far as the cap allows.
-        if (start.getTime() >= toMs + 366 * DAY) break
+        if (start.getTime() >= toMs + 366 * DAY_MS) break
         const end = instantOf(details.endDate, itemStart, zone)
         if (!add(start, end, item === event ? masterTitle : (titleOf(item.component) ?? masterTitle))) break
       }
@@ -202,10 +203,17 @@ export function* expansionSteps(seriesIcs: string, from: Date, to: Date, zone: s
   return { occurrences, truncated }
 }
 
-const DAY = 86_400_000
-
-/** Seconds of one step of each frequency a rebase can move by whole days. */
-const STEP_SECONDS: Partial<Record<string, number>> = { SECONDLY: 1, MINUTELY: 60, HOURLY: 3_600, DAILY: 86_400, WEEKLY: 604_800 }
+/**
+ * Seconds of one step of each frequency a rebase can move by whole days. Seconds, not milliseconds:
+ * the gcd needs an exact integer, and INTERVAL weeks in milliseconds pass 2^53 from an INTERVAL of 1.5e7.
+ */
+const STEP_SECONDS: Partial<Record<string, number>> = {
+  SECONDLY: 1,
+  MINUTELY: MINUTE_MS / SECOND_MS,
+  HOURLY: HOUR_MS / SECOND_MS,
+  DAILY: DAY_MS / SECOND_MS,
+  WEEKLY: WEEK_MS / SECOND_MS,
+}
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b)
@@ -230,8 +238,8 @@ function rebase(master: IcalComponent, before: number): void {
   if (!start) return
   const period = (rule.interval || 1) * unit
   // lcm(period, one day), in days.
-  const stepDays = period / gcd(period, 86_400)
-  const steps = Math.floor((before - wallClockMs(start.time)) / (stepDays * DAY)) - 1
+  const stepDays = period / gcd(period, DAY_MS / SECOND_MS)
+  const steps = Math.floor((before - wallClockMs(start.time)) / (stepDays * DAY_MS)) - 1
   if (steps <= 0) return
   for (const name of ['dtstart', 'dtend']) {
     const property = master.getFirstProperty(name)

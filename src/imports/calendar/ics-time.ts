@@ -12,6 +12,7 @@
 import ICAL from 'ical.js'
 import { DateTime } from 'luxon'
 import { isValidTimeZone } from '../../calendar/free-slots.ts'
+import { DAY_MS, SECOND_MS } from '../../time.ts'
 
 export type IcalTime = InstanceType<typeof ICAL.Time>
 export type IcalTimezone = InstanceType<typeof ICAL.Timezone>
@@ -71,10 +72,10 @@ export function instantOf(time: IcalTime, tzid: string | null, userZone: string,
   if (time.zone === ICAL.Timezone.utcTimezone || time.zone?.tzid === 'UTC') {
     return new Date(Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second))
   }
-  if (!isFloating(time)) return new Date(time.toUnixTime() * 1000)
+  if (!isFloating(time)) return new Date(time.toUnixTime() * SECOND_MS)
   if (tzid === null) return luxonInstant(clock, userZone)
   const defined = lookup(tzid)
-  if (defined) return new Date(new ICAL.Time({ ...clock, isDate: false }, defined).toUnixTime() * 1000)
+  if (defined) return new Date(new ICAL.Time({ ...clock, isDate: false }, defined).toUnixTime() * SECOND_MS)
   if (isIanaZone(tzid)) return luxonInstant(clock, tzid)
   throw new UnknownTimeZoneError(tzid)
 }
@@ -155,7 +156,7 @@ function endOf(component: IcalComponent, dtstart: { time: IcalTime; tzid: string
     }
     if (!(duration instanceof ICAL.Duration)) throw new EventFieldError('DURATION', 'DURATION is not a duration')
     const seconds = duration.toSeconds()
-    if (!Number.isFinite(seconds) || Math.abs(seconds) > 400 * 86_400) throw new EventFieldError('DURATION', 'bad DURATION')
+    if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_DURATION_S) throw new EventFieldError('DURATION', 'bad DURATION')
     const endTime = dtstart.time.clone()
     endTime.addDuration(duration)
     return { time: endTime, tzid: dtstart.tzid }
@@ -181,6 +182,8 @@ export function wallClockInstant(value: string, zone: string): Date | null {
  */
 export const MIN_YEAR = 1900
 export const MAX_YEAR = 2200
+/** The longest DURATION read (400 days), in seconds: ical.js's unit. */
+const MAX_DURATION_S = (400 * DAY_MS) / SECOND_MS
 
 /** ical.js parses lazily and leniently: a value like `2026-13-45` must not become a date. */
 function checkTime(time: IcalTime, field: string): void {

@@ -28,6 +28,7 @@ import { recomputeInheritedCadence } from '../../contacts/inherited-cadence.ts'
 import { isUuid, newUuidV7 } from '../../db/uuid.ts'
 import type { PrismaClient } from '../../generated/prisma/client.ts'
 import { quotaExceeded, takeQuotaUpTo } from '../../quotas.ts'
+import { MINUTE_MS, SECOND_MS } from '../../time.ts'
 import type { DroppedField, ImportCounts, ImportedContact, Rejected } from '../types.ts'
 import { emailKey, phoneKey } from '../../contacts/match-keys.ts'
 import { CONTACT_LIMITS } from './mapping.ts'
@@ -424,7 +425,7 @@ export async function applyContactBatch(
       for (const row of changedRows) if (row.groupIds.length > 0) grouped.push(row.id)
       if (grouped.length > 0) await recomputeInheritedCadence(tx, userId, { contactIds: grouped }, now)
     },
-    { timeout: 120_000, maxWait: 30_000 },
+    { timeout: 2 * MINUTE_MS, maxWait: 30 * SECOND_MS },
   )
   return { counts, rejected, dropped }
 }

@@ -1,7 +1,6 @@
 /** Birthdays and anniversaries (`YYYY-MM-DD` or `--MM-DD`, RFC 6350) as people read them: "12 Mar (in 3 weeks)". */
 import { formatDayMonth, formatDaysAhead } from '../format.ts'
-
-const DAY_MS = 86_400_000
+import { DAY_MS } from '../time.ts'
 
 /** The month and day of `YYYY-MM-DD` or `--MM-DD`; null for anything else. */
 export function monthDayOf(value: string): { month: number; day: number } | null {

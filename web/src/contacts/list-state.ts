@@ -3,6 +3,7 @@
  * back and forward bring the same list back, and where it was scrolled to in `history.state`.
  */
 import { CIRCLES, type Circle } from '../format.ts'
+import { MINUTE_MS } from '../time.ts'
 import type { VariablesOf } from '../graphql.ts'
 import type { ContactsQuery } from '../api/documents.ts'
 
@@ -59,7 +60,7 @@ export function searchOf(filters: ContactFilters): string {
 
 /** "Now" to the minute: the overdue filter asks the same (cached) query for a minute. */
 export function minuteNow(now = Date.now()): Date {
-  return new Date(Math.floor(now / 60_000) * 60_000)
+  return new Date(Math.floor(now / MINUTE_MS) * MINUTE_MS)
 }
 
 /** The server's filter for `filters` at `now` (overdue: due by now; quiet: last contact over 3 months ago or never). */

@@ -6,6 +6,7 @@
  */
 import type { ApiClient } from '../api/client.ts'
 import { ApiError, toApiError, type WireError } from '../api/errors.ts'
+import { MINUTE_MS } from '../time.ts'
 
 export type ImportKind = 'contacts' | 'calendar'
 
@@ -90,7 +91,7 @@ export function saveBlob(blob: Blob, fileName: string): void {
   link.remove()
   // The download has started from the URL by the time the click returns in Chromium and
   // Firefox; Safari reads it a little later. A minute is generous and frees the memory.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+  setTimeout(() => URL.revokeObjectURL(url), MINUTE_MS)
 }
 
 /** The exports the server streams, with the file name the download gets. */

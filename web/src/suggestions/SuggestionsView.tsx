@@ -9,6 +9,7 @@ import { apiErrorOf } from '../api/errors.ts'
 import { useApiClient } from '../api/provider.tsx'
 import { formatAgo, formatDateTime, formatDay, formatDays } from '../format.ts'
 import { Link } from '../router.tsx'
+import { SECOND_MS } from '../time.ts'
 import { SuggestionRow } from './SuggestionRow.tsx'
 import { startSharedSuggestionsStream, type LockManagerLike, type ChannelLike, type StreamRole } from './shared-stream.ts'
 import { Hidden, Planned } from './StatusLists.tsx'
@@ -53,9 +54,9 @@ const CONNECTION_LOST = 'The connection to the server was lost.'
 
 /** The seconds left until the next attempt, counting down each second. */
 function RetryCountdown({ retryAt, retryInMs }: { retryAt: number | null; retryInMs: number | null }) {
-  const now = useNow(1_000)
+  const now = useNow(SECOND_MS)
   const left = retryAt !== null ? retryAt - now : (retryInMs ?? 0)
-  return <span data-testid="retry-countdown">Retrying in {Math.max(0, Math.ceil(left / 1000))} s</span>
+  return <span data-testid="retry-countdown">Retrying in {Math.max(0, Math.ceil(left / SECOND_MS))} s</span>
 }
 
 /** The connection in words; dropped: "Connection lost." with the countdown and, in the tab that runs the stream, Retry now. */
@@ -127,7 +128,7 @@ function Progress({ state, rendering }: { state: SuggestionsState; rendering: bo
       <span data-testid="progress">Updated {formatAgo(Math.max(0, now - (state.updatedAt ?? now)))}</span>
       {' · '}
       <span data-testid="summary">
-        {total} suggestions from {scanned} contacts in {(durationMs / 1000).toFixed(1)} s
+        {total} suggestions from {scanned} contacts in {(durationMs / SECOND_MS).toFixed(1)} s
       </span>
     </>
   )

@@ -8,6 +8,7 @@
 import type { ApiClient } from '../api/client.ts'
 import { ApiError } from '../api/errors.ts'
 import { SuggestionsSubscription } from '../api/documents.ts'
+import { SECOND_MS } from '../time.ts'
 import type { SuggestionsEvent } from './reducer.ts'
 
 export interface StreamOptions {
@@ -93,7 +94,7 @@ export function startSuggestionsStream(options: StreamOptions): () => void {
     if (error.code === 'BAD_USER_INPUT') cursor = null
     // The server's retryAfterSeconds at least; refused again and again (another browser holds the user's streams),
     // the back-off grows past it, so a refusal that lasts is asked about every 15 s, not every second.
-    const delay = Math.max(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0, backoff(attempt))
+    const delay = Math.max(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * SECOND_MS : 0, backoff(attempt))
     attempt += 1
     timer = setTimer(subscribe, delay)
     if (options.retryNow)
