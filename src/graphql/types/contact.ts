@@ -28,6 +28,7 @@ import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
 import { viewerOf } from '../context.ts'
 import { batchPerTurn, perTurn } from '../per-turn.ts'
 import {
+  CadenceSourceEnum,
   ContactOrderFieldEnum,
   ContactSourceEnum,
   DunbarCircleEnum,
@@ -37,8 +38,6 @@ import {
 } from './enums.ts'
 import { GroupNode } from './group.ts'
 import { UserNode } from './user.ts'
-
-const CadenceSourceEnum = builder.enumType('CadenceSource', { values: ['CONTACT', 'GROUP', 'CIRCLE', 'DEFAULT'] as const })
 
 /** A contact's cadence as the API shows it: the explanation and the group whose default applies. */
 type CadenceView = CadenceExplanation & { group: Group | null }

@@ -1,5 +1,6 @@
 /** Every GraphQL enum of the schema, in one place (the Prisma ones take their values from the generated enums). */
-import { ContactSource, DunbarCircle, FrequencyPreference, InteractionKind } from '../../generated/prisma/enums.ts'
+import { ContactSource, DunbarCircle, FrequencyPreference, ImportStatus, InteractionKind } from '../../generated/prisma/enums.ts'
+import type { CadenceSource } from '../../contacts/cadence.ts'
 import { builder } from '../builder.ts'
 
 export const DunbarCircleEnum = builder.enumType(DunbarCircle, {
@@ -15,6 +16,14 @@ export const FrequencyPreferenceEnum = builder.enumType(FrequencyPreference, {
 export const ContactSourceEnum = builder.enumType(ContactSource, { name: 'ContactSource' })
 
 export const InteractionKindEnum = builder.enumType(InteractionKind, { name: 'InteractionKind' })
+
+/** Where a contact's cadence comes from (`contacts/cadence.ts`). */
+export const CadenceSourceEnum = builder.enumType('CadenceSource', { values: ['CONTACT', 'GROUP', 'CIRCLE', 'DEFAULT'] as const satisfies readonly CadenceSource[] })
+
+export const ImportStatusEnum = builder.enumType(ImportStatus, {
+  name: 'ImportStatus',
+  description: 'QUEUED: stored, waiting for the job; RUNNING; SUCCEEDED; FAILED (see `error`; what was written before stays).',
+})
 
 /** The contact keyset orders; the values are the keys `contacts/keyset/contact-page.ts` sorts by. */
 export const ContactOrderFieldEnum = builder.enumType('ContactOrderField', {

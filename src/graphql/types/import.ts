@@ -5,7 +5,6 @@
  * into storage by the upload plugin before execution (graphql/upload-plugin.ts).
  */
 import { GraphQLError } from 'graphql'
-import { ImportStatus } from '../../generated/prisma/enums.ts'
 import type { Import } from '../../generated/prisma/client.ts'
 import { badUserInput, notFound } from '../../errors.ts'
 import { DEFAULT_IMPORTS_PAGE, findImport, importProgressStream, listImportErrors, listImports, MAX_IMPORTS_PAGE } from '../../imports/import-queries.ts'
@@ -13,11 +12,7 @@ import { builder } from '../builder.ts'
 import { connectionOf, pageComplexity } from '../connection.ts'
 import { viewerOf, type AuthenticatedContext } from '../context.ts'
 import { StagedUpload } from '../staged-upload.ts'
-
-export const ImportStatusEnum = builder.enumType(ImportStatus, {
-  name: 'ImportStatus',
-  description: 'QUEUED: stored, waiting for the job; RUNNING; SUCCEEDED; FAILED (see `error`; what was written before stays).',
-})
+import { ImportStatusEnum } from './enums.ts'
 
 builder.scalarType('File', {
   description:
