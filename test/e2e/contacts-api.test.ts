@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
+import { normalizeSql } from '../helpers/recorded-sql.ts'
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.ts'
 import { encodeGlobalID, decodeGlobalID } from '@pothos/plugin-relay'
 
@@ -14,14 +15,6 @@ const CONTACTS = /* GraphQL */ `
     }
   }
 `
-
-/** A recorded query without its schema (a per-test schema on PostgreSQL, "public" on PGlite) and with its column list elided. */
-const normalizeSql = (sql: string) =>
-  sql
-    .replace(/"(?:public|test_\w+)"\./g, '')
-    .replace(/^SELECT .+? FROM /, 'SELECT … FROM ')
-    .replace(/\s+/g, ' ')
-    .trim()
 
 type Edge = { cursor: string; node: { id: string; name: string; tags: string[]; archived: boolean; dunbarCircle: string | null; groups: { id: string; name: string }[] } }
 type ContactsData = { contacts: { edges: Edge[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }

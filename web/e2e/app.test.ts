@@ -41,8 +41,17 @@ describe.skipIf(!enabled)('web client in Chromium', () => {
 
   describe('one session on the suggestions page', () => {
     let page: Page
+    /** The contact ids of each SuggestionsUpdated the page received, in order. */
+    const updates: string[][] = []
     beforeAll(async () => {
       page = await context.newPage()
+      page.on('websocket', (socket) =>
+        socket.on('framereceived', ({ payload }) => {
+          const message = JSON.parse(String(payload)) as { type: string; payload?: { data?: { suggestions?: { __typename: string; suggestions?: { contact: { id: string } }[] } } } }
+          const event = message.payload?.data?.suggestions
+          if (message.type === 'next' && event?.__typename === 'SuggestionsUpdated') updates.push(event.suggestions!.map((suggestion) => suggestion.contact.id))
+        }),
+      )
     })
     afterAll(() => page?.close())
 
@@ -65,12 +74,17 @@ describe.skipIf(!enabled)('web client in Chromium', () => {
       const first = page.locator(rowsSelector).first()
       const contactId = (await first.getAttribute('data-contact-id'))!
       const name = (await first.getByRole('link').textContent())!
+      const updatesBefore = updates.length
       await first.getByRole('button', { name: `Accept ${name}` }).click()
       const planned = page.locator(`[data-testid=planned][data-contact-id="${contactId}"]`)
       await planned.getByTestId('status').filter({ hasText: /^Planned$/ }).waitFor({ timeout: 5000 })
       expect(await page.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).count()).toBe(0)
-      // The accepted contact leaves the next SuggestionsUpdated; the planned entry does not move.
-      await page.waitForTimeout(1200)
+      // The accept is a change: the server's next ranking (SuggestionsUpdated) comes, leaves the contact out, and
+      // the page shows that ranking, with the planned entry where it was.
+      await expect.poll(() => updates.length, { timeout: 15_000 }).toBeGreaterThan(updatesBefore)
+      const next = updates[updatesBefore]!
+      expect(next).not.toContain(contactId)
+      await expect.poll(() => shownContactIds(page), { timeout: 5000 }).toEqual(next)
       expect(await page.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).count()).toBe(0)
       expect(await planned.getByTestId('status').textContent()).toBe('Planned')
       await page.screenshot({ path: screenshotPath('3-accepted-planned') })
@@ -202,6 +216,19 @@ describe.skipIf(!enabled)('web client in Chromium', () => {
   it('a rejected token goes to the sign-in screen at once (no retrying), and signing in with a good token works', async () => {
     const other = await browser.newContext()
     await other.addInitScript(() => window.localStorage.setItem('reachout.token', 'not-a-real-token'))
+    // Sockets the page opens, counted in the page as it opens them (Playwright's own events arrive later).
+    await other.addInitScript(() => {
+      const counted = window as unknown as { __socketsOpened: number }
+      counted.__socketsOpened = 0
+      window.WebSocket = class extends window.WebSocket {
+        constructor(...args: ConstructorParameters<typeof WebSocket>) {
+          super(...args)
+          counted.__socketsOpened++
+        }
+      }
+    })
+    // The page's timers on a clock the test moves: it runs as usual until told otherwise.
+    await other.clock.install()
     const page = await other.newPage()
     let sockets = 0
     page.on('websocket', () => void sockets++)
@@ -212,7 +239,10 @@ describe.skipIf(!enabled)('web client in Chromium', () => {
       expect(Date.now() - started).toBeLessThan(5000)
       await page.getByRole('alert').filter({ hasText: 'rejected' }).waitFor()
       await page.screenshot({ path: screenshotPath('10-sign-in-rejected') })
-      await page.waitForTimeout(1500)
+      // A minute on the page's clock fires every timer a retry would wait on (the stream's back-off is at most 15 s,
+      // graphql-ws's own a few seconds): none opens a socket.
+      await page.clock.runFor(60_000)
+      expect(await page.evaluate(() => (window as unknown as { __socketsOpened: number }).__socketsOpened)).toBeLessThanOrEqual(1)
       expect(sockets).toBeLessThanOrEqual(1)
       await page.getByLabel('API token').fill(demo.token)
       await page.getByRole('button', { name: 'Sign in', exact: true }).click()

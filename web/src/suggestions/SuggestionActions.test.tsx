@@ -46,11 +46,13 @@ describe('SuggestionsView: what is happening', () => {
   })
 
   it('a refusal that waiting will not clear is shown as such, and not retried', async () => {
+    vi.useFakeTimers()
     const { client } = setup()
     act(() => client.current.fail(new ApiError('at most 5 suggestion streams at once per user', 'RATE_LIMITED')))
     expect(screen.getByRole('alert')).toHaveTextContent('The server refused the suggestions: at most 5 suggestion streams at once per user Reload the page to try again.')
     expect(screen.queryAllByTestId('skeleton')).toHaveLength(0)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // A minute: past any back-off (at most 15 s), here 10 ms.
+    await act(() => vi.advanceTimersByTimeAsync(60_000))
     expect(client.subscriptions).toHaveLength(1)
   })
 })

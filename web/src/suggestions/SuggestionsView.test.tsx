@@ -8,7 +8,10 @@ import { ApiError } from '../api/errors.ts'
 import type { SuggestionEvent } from './reducer.ts'
 import { SuggestionsView } from './SuggestionsView.tsx'
 
-afterEach(() => vi.unstubAllGlobals())
+afterEach(() => {
+  vi.unstubAllGlobals()
+  vi.useRealTimers()
+})
 
 function setup(handlers: Parameters<typeof createFakeClient>[0] = {}) {
   const client = createFakeClient({ SuggestionsByStatus: statusLists(), ...handlers })
@@ -305,15 +308,17 @@ describe('SuggestionsView: connection life', () => {
     // The timer it replaced does not subscribe a second time.
     await act(() => vi.advanceTimersByTimeAsync(20_000))
     expect(client.subscriptions).toHaveLength(2)
-    vi.useRealTimers()
   })
 
   it('a rejected token signs out at once, without retrying', async () => {
+    vi.useFakeTimers()
     const { client, onUnauthorized } = setup()
     act(() => client.current.fail(new ApiError('The token was rejected.', 'FORBIDDEN_TOKEN')))
     expect(onUnauthorized).toHaveBeenCalledTimes(1)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // A minute: past any back-off (at most 15 s), here 10 ms.
+    await act(() => vi.advanceTimersByTimeAsync(60_000))
     expect(client.subscriptions).toHaveLength(1)
+    expect(onUnauthorized).toHaveBeenCalledTimes(1)
   })
 
   it('stops the subscription when the page goes away', () => {
