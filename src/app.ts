@@ -30,10 +30,12 @@ import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
-import { loadFreeSlots, userTimezone } from './calendar/load-free-slots.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { DAY_MS } from './time.ts'
 import { createChangeAnnouncer } from './changes/announce.ts'
+import { ChangeVersions } from './changes/change-versions.ts'
+import { createEngineCaches } from './suggestions/engine-caches.ts'
+import { WalkSharing } from './suggestions/walk-sharing.ts'
 import { MemoryCircuitBreaker } from './memory/circuit-breaker.ts'
 import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
@@ -77,6 +79,8 @@ export interface App {
   server: Server
   /** Where suggestion walks wait for their place (exposed for tests and the load bench). */
   admission: AdmissionControl
+  /** The subscription's walks, shared per user and input (exposed for tests: walks started, streams that joined one). */
+  walks: WalkSharing
   /** Background regeneration of stored suggestions (BullMQ with Redis, in-process without). */
   jobs: Jobs
   /** Exports under way per user (exposed for tests: a leaked place shows here). */
@@ -115,15 +119,28 @@ export function buildApp({
   const metrics = createMetrics()
   const changes = createChangeBus({ redisUrl: config.redisUrl })
   const pubsub = changes.pubsub
+  // Every change notice of any user, from any process, moves the user's version here: what the engine
+  // cached of the user is dropped, and no stream joins a walk that started before the change.
+  const versions = new ChangeVersions()
+  const watchingChanges = changes.watchAllUsers({ changed: (userId) => versions.bump(userId), reliable: (yes) => versions.setTrusted(yes) })
+  watchingChanges.catch((error: unknown) => logger.error({ err: error }, 'change notices of all users not watched: caches stay off'))
   const subscriptionLimiter = new SubscriptionLimiter(config.subscriptionsPerUser)
   const admission = new AdmissionControl({ concurrency: config.generationConcurrency, queueLimit: config.generationQueueLimit })
   const liveStreams = new LiveStreamStats()
   metrics.observeStreams({ open: () => subscriptionLimiter.total(), waitingForChanges: () => liveStreams.waiting, walks: () => admission.stats })
-  const suggestions = createSuggestionEngine({
+  const caches = createEngineCaches({
+    prisma: db.prisma,
+    versions,
+    sizes: config.cacheSizes,
+    horizonDays: config.suggestionHorizonDays,
+    dismissForMs: config.suggestionHorizonDays * DAY_MS,
+  })
+  const engine = createSuggestionEngine({
     prisma: db.prisma,
     now: () => clock.now(),
-    defaultSlots: (userId, now, timezone) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays, timezone),
-    userTimezone: (userId) => userTimezone(db.prisma, userId),
+    defaultSlots: caches.defaultSlots,
+    userTimezone: caches.userTimezone,
+    suggestionState: caches.suggestionState,
     breaker: new MemoryCircuitBreaker({
       readHeap: readProcessHeap,
       throttleRatio: config.memoryThrottleRatio,
@@ -137,16 +154,20 @@ export function buildApp({
     maxSlots: config.maxSlots,
     walkTimeBudgetMs: config.walkTimeBudgetMs,
   })
+  // The subscription's walks: one per user and input at a time on this process, admitted per walk.
+  const suggestions = new WalkSharing({ engine, admission, versions })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
     prisma: db.prisma,
-    engine: suggestions,
+    engine,
     logger,
     concurrency: config.jobConcurrency,
     refreshCron: config.suggestionRefreshCron,
     // The daily refresh also extends imported recurring events to the new horizon.
     calendarHorizonDays: config.suggestionHorizonDays,
     maxCalendarEvents: config.quotas.calendarEvents,
+    // Bound late, as below: extended series are calendar changes of their users.
+    announce: (userId, what) => announce(userId, what),
     // Running jobs get half of the shutdown's time, then they are aborted (they are idempotent).
     closeTimeoutMs: config.shutdownTimeoutMs / 2,
     // A regeneration waits 5 s after a write: a burst of writes gives one job, and it does not
@@ -157,7 +178,7 @@ export function buildApp({
       runImport({ prisma: db.prisma, formats: importFormats, announce, pubsub, now: () => clock.now(), logger, ...importRun }, importId, attempt),
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
-  const announce = createChangeAnnouncer({ pubsub, jobs, logger })
+  const announce = createChangeAnnouncer({ pubsub, jobs, logger, versions })
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
   const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
   // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.
@@ -269,6 +290,7 @@ export function buildApp({
     yoga,
     server,
     admission,
+    walks: suggestions,
     jobs,
     subscriptionLimiter,
     exportLimiter,

@@ -45,6 +45,28 @@ export interface Quotas {
 /** The default of `MAX_TOKENS_PER_USER`: active tokens one user may hold. */
 export const DEFAULT_MAX_TOKENS_PER_USER = 100
 
+/**
+ * Sizes of the engine's per-user caches (suggestions/engine-caches.ts); 0 turns one off. Each is
+ * bounded on its own, so the three together stay under about 25 MB at their defaults.
+ */
+export interface CacheSizes {
+  /** TIMEZONE_CACHE_USERS: users whose time zone is kept (about 150 bytes each). */
+  timezoneUsers: number
+  /** FREE_TIME_CACHE_BYTES: free time kept, all users together (16 bytes a free stretch plus 64 a user). */
+  freeTimeBytes: number
+  /** SUGGESTION_STATE_CACHE_ROWS: stored statuses kept, all users together (about 200 bytes a row; a user without any counts 1). */
+  suggestionStateRows: number
+}
+
+/**
+ * The defaults of the cache sizes. 10,000 users: ten times the users of a morning rush on one
+ * process (the 1,000 of bench:load's idle scenario) for 1.5 MB. 8 MB of free time: a week of a
+ * typical user (a few windows a day, a few events) is 10 to 40 stretches, under 1 kB, so about
+ * 10,000 such users; a user with thousands of events in the week takes its share. 50,000 statuses:
+ * about 10 MB, 50 per user for 1,000 users (a user keeps a status per contact acted on in the horizon).
+ */
+export const DEFAULT_CACHE_SIZES: CacheSizes = { timezoneUsers: 10_000, freeTimeBytes: 8 * 1024 * 1024, suggestionStateRows: 50_000 }
+
 /** The defaults of `MAX_CONTACTS_PER_USER`, `MAX_GROUPS_PER_USER`, `MAX_CALENDAR_EVENTS_PER_USER`. */
 export const DEFAULT_QUOTAS: Quotas = { contacts: 1_000_000, groups: 1000, calendarEvents: 100_000 }
 
@@ -102,6 +124,9 @@ const environmentSchema = z.object({
   SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
   GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   GENERATION_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(200),
+  TIMEZONE_CACHE_USERS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_CACHE_SIZES.timezoneUsers),
+  FREE_TIME_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(DEFAULT_CACHE_SIZES.freeTimeBytes),
+  SUGGESTION_STATE_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_CACHE_SIZES.suggestionStateRows),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SUGGESTION_REFRESH_CRON: z.string().trim().refine(isCron, 'must be a cron expression, e.g. "0 4 * * *"').default('0 4 * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * MINUTE_MS).default(10_000),
@@ -187,6 +212,8 @@ export interface Config {
   generationConcurrency: number
   /** Walks that may wait; past it, new subscriptions get RATE_LIMITED with a retry hint. */
   generationQueueLimit: number
+  /** Sizes of the engine's per-user caches (time zone, free time, suggestion statuses). */
+  cacheSizes: CacheSizes
   /** Background jobs (stored suggestion regeneration) this process runs at once. */
   jobConcurrency: number
   /** When every user's stored suggestions are regenerated (cron, UTC; a repeatable job). */
@@ -279,6 +306,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     subscriptionsPerUser: parsed.SUBSCRIPTIONS_PER_USER,
     generationConcurrency: parsed.GENERATION_CONCURRENCY,
     generationQueueLimit: parsed.GENERATION_QUEUE_LIMIT,
+    cacheSizes: {
+      timezoneUsers: parsed.TIMEZONE_CACHE_USERS,
+      freeTimeBytes: parsed.FREE_TIME_CACHE_BYTES,
+      suggestionStateRows: parsed.SUGGESTION_STATE_CACHE_ROWS,
+    },
     jobConcurrency: parsed.JOB_CONCURRENCY,
     suggestionRefreshCron: parsed.SUGGESTION_REFRESH_CRON,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

@@ -79,12 +79,21 @@ export function validateWeeklyWindows(windows: readonly WeeklyWindow[]): void {
  * minutes), a remainder shorter than a slot dropped. Sorted, non-overlapping.
  */
 export function freeSlots(input: FreeSlotsInput): Interval[] {
+  return cutSlots(freeStretches(input), input.timezone, input.from, input.to, input.slotMinutes)
+}
+
+/**
+ * Free time over `[from, to)`: the windows as instants minus busy time, as the
+ * maximal free stretches, sorted and apart (none touches the next), flat:
+ * `[start0, end0, start1, end1, ...]` in epoch ms (16 bytes a stretch).
+ * Throws a RangeError for a bad window ({@link validateWeeklyWindows}).
+ */
+export function freeStretches(input: Omit<FreeSlotsInput, 'slotMinutes'>): Float64Array {
   validateWeeklyWindows(input.windows)
-  const slotMs = (input.slotMinutes ?? 30) * MINUTE_MS
   const zone = input.timezone
   const from = input.from.getTime()
   const to = input.to.getTime()
-  if (!(to > from)) return []
+  if (!(to > from)) return new Float64Array(0)
 
   // 1. Windows as instants, for every local date that overlaps the horizon.
   const stretches: [number, number][] = []
@@ -119,23 +128,40 @@ export function freeSlots(input: FreeSlotsInput): Interval[] {
     .map((b) => [b.start.getTime(), b.end.getTime()] as [number, number])
     .filter(([s, e]) => e > s)
     .sort((a, b) => a[0] - b[0])
-  const free: [number, number][] = []
+  const free: number[] = []
   for (const [s, e] of merged) {
     let cursor = s
     for (const [bs, be] of busy) {
       if (be <= cursor || bs >= e) continue
-      if (bs > cursor) free.push([cursor, bs])
+      if (bs > cursor) free.push(cursor, bs)
       cursor = Math.max(cursor, be)
     }
-    if (cursor < e) free.push([cursor, e])
+    if (cursor < e) free.push(cursor, e)
   }
+  return Float64Array.from(free)
+}
 
-  // 3. Cut on the local grid.
+/**
+ * The slots of `slotMinutes` (default 30) in `[from, to)` of free `stretches`
+ * ({@link freeStretches}): each stretch clipped to `[from, to)`, then cut on
+ * the local grid of `timezone` from its start, a remainder shorter than a slot
+ * dropped. Stretches computed over any range containing `[from, to)` give the
+ * slots {@link freeSlots} gives over `[from, to)` (the same busy time and
+ * windows leave the same free time there, and the grid of a stretch depends
+ * only on where it starts): a cache of the stretches over a longer range serves
+ * every `now` inside it (suggestions/engine-caches.ts).
+ */
+export function cutSlots(stretches: Float64Array, timezone: string, from: Date, to: Date, slotMinutes = 30): Interval[] {
+  const slotMs = slotMinutes * MINUTE_MS
+  const lower = from.getTime()
+  const upper = to.getTime()
   const slots: Interval[] = []
-  for (const [s, e] of free) {
-    const local = DateTime.fromMillis(s, { zone })
+  for (let i = 0; i + 1 < stretches.length; i += 2) {
+    const s = Math.max(stretches[i]!, lower)
+    const e = Math.min(stretches[i + 1]!, upper)
+    if (!(e > s)) continue
+    const local = DateTime.fromMillis(s, { zone: timezone })
     const minutesIntoDay = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / MINUTE_MS
-    const slotMinutes = slotMs / MINUTE_MS
     const aligned = Math.ceil(minutesIntoDay / slotMinutes) * slotMinutes
     let start = s + (aligned - minutesIntoDay) * MINUTE_MS
     while (start + slotMs <= e) {
@@ -145,4 +171,3 @@ export function freeSlots(input: FreeSlotsInput): Interval[] {
   }
   return slots
 }
-

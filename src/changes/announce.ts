@@ -5,6 +5,7 @@
  * resolver, a future importer, a job, a CLI) announces what it changed.
  */
 import type { PrismaClient } from '../generated/prisma/client.ts'
+import type { ChangeVersions } from './change-versions.ts'
 import type { Logger } from '../logger.ts'
 import { publishChange, type ChangeKind, type ChangePubSub } from '../pubsub/changes.ts'
 
@@ -30,21 +31,27 @@ export interface WriteDeps {
 }
 
 /**
- * The announcer of a running server: publishes a {@link ChangeNotice} on the user's
- * `user-changed` topic (live subscriptions, in this process or over Redis), and asks
- * `jobs` for a regeneration (deduplicated per user). A queue that is unreachable is
- * logged at warn and never fails the write: the daily refresh catches up.
+ * The announcer of a running server: moves the user's change version in this process
+ * (`versions`: what the engine cached of the user is dropped, synchronously, before the
+ * write's response leaves), publishes a {@link ChangeNotice} on the user's `user-changed`
+ * topic (live subscriptions and caches, in this process or over Redis), and asks `jobs`
+ * for a regeneration (deduplicated per user). A queue that is unreachable is logged at
+ * warn and never fails the write: the daily refresh catches up.
  */
 export function createChangeAnnouncer({
   pubsub,
   jobs,
   logger,
+  versions,
 }: {
   pubsub: ChangePubSub
   jobs: RegenerationRequests
   logger: Logger
+  versions?: ChangeVersions | undefined
 }): AnnounceChange {
   return (userId, what) => {
+    // Before publishing: over Redis the notice comes back to this process only later.
+    versions?.bump(userId)
     publishChange(pubsub, userId, { what })
     jobs.requestRegeneration(userId).catch((error: unknown) => logger.warn({ err: error, userId }, 'regeneration not queued'))
   }

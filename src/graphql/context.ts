@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangePubSub } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
+import type { WalkSharing } from '../suggestions/walk-sharing.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
 import type { SubscriptionLimiter } from '../suggestions/subscription-limit.ts'
 import type { LiveStreamStats } from '../suggestions/live.ts'
@@ -33,7 +34,8 @@ export interface GraphQLContext {
   announce: AnnounceChange
   requestId: string
   logger: Logger
-  suggestions: SuggestionEngine
+  /** Runs the `suggestions` subscription's walks: the server's walk sharing over the engine (tests may pass a bare engine). */
+  suggestions: SuggestionEngine | WalkSharing
   pubsub: ChangePubSub
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl

@@ -62,6 +62,7 @@ export function createJobWork(options: JobsOptions) {
     ((now: Date) =>
       refreshCalendarSeries(options.prisma, now, options.calendarHorizonDays ?? 7, {
         ...(options.maxCalendarEvents === undefined ? {} : { maxEvents: options.maxCalendarEvents }),
+        announce: options.announce,
       }))
 
   function done(outcome: JobOutcome): void {

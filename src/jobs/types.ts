@@ -8,6 +8,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { RegenerationProgress, RegenerationResult } from './processors/suggestion-generation-processor.ts'
 import type { ImportAttempt } from '../imports/run-import.ts'
+import type { AnnounceChange } from '../changes/announce.ts'
 
 export interface Jobs {
   /**
@@ -95,6 +96,8 @@ export interface JobsOptions {
   calendarHorizonDays?: number
   /** The calendar-event quota the daily series refresh respects (default: MAX_CALENDAR_EVENTS_PER_USER's default). */
   maxCalendarEvents?: number
+  /** Told of each user whose recurring events the daily refresh extended (a `calendar` change). */
+  announce?: AnnounceChange
   /**
    * Replaces the daily refresh's first step, extending imported recurring events to the new
    * horizon (imports/calendar/event-writes.ts `refreshCalendarSeries`); tests inject it.

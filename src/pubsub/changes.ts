@@ -21,6 +21,15 @@ export interface ChangeNotice {
 export const USER_CHANGED = 'user-changed'
 
 /**
+ * The process-wide topic: every change notice of every user, carrying the user id, published just
+ * before the user's own. Each process listens here once ({@link ChangeBus.watchAllUsers}) to drop
+ * what it cached of the user: one subscription per process, where a subscription per cached user
+ * would subscribe and unsubscribe with every entry the caches take and drop, and a read could be
+ * stored before its subscription is confirmed (a notice in between would be missed).
+ */
+export const ANY_USER_CHANGED = 'any-user-changed'
+
+/**
  * The topic of an import's progress (`import-progress:<importId>`): the job publishes after each
  * batch and when it ends, wherever it runs; `importProgress(id)` subscribers listen.
  */
@@ -34,6 +43,7 @@ export interface ImportProgressNotice {
 
 export type ChangePubSub = PubSub<{
   [USER_CHANGED]: [userId: string, notice: ChangeNotice]
+  [ANY_USER_CHANGED]: [notice: { userId: string }]
   [IMPORT_PROGRESS]: [importId: string, notice: ImportProgressNotice]
 }>
 
@@ -54,6 +64,10 @@ export function importProgressNotices(pubsub: ChangePubSub, importId: string): A
  * re-walks (`suggestions/live.ts`) once per burst.
  */
 export function publishChange(pubsub: ChangePubSub, userId: string, notice: ChangeNotice): void {
+  // First the process-wide notice: a process drops its caches of the user before its live streams wake
+  // (in-process both are dispatched synchronously in this order; Redis delivers the messages of one
+  // publishing connection to a subscribing one in order).
+  pubsub.publish(ANY_USER_CHANGED, { userId })
   pubsub.publish(USER_CHANGED, userId, notice)
 }
 
@@ -66,29 +80,80 @@ export interface ChangeBus {
   pubsub: ChangePubSub
   /** Listeners on a topic (`user-changed:<userId>`) in this process: one per live stream; for tests and leak checks. */
   listenerCount(topic: string): number
+  /**
+   * Calls `watcher.changed(userId)` for every change notice of any user, from any process,
+   * synchronously as it arrives (before the user's own subscribers get it). `watcher.reliable(false)`
+   * when notices may be lost from now on (the Redis connection closed), `reliable(true)` once they are
+   * delivered again (subscribed and confirmed). Resolves once notices are delivered.
+   */
+  watchAllUsers(watcher: { changed(userId: string): void; reliable(yes: boolean): void }): Promise<void>
   /** Closes the Redis connections (nothing in-process). */
   close(): Promise<void>
 }
 
-/** In-process without `redisUrl`; over Redis with it. */
-export function createChangeBus(options: { redisUrl?: string | undefined } = {}): ChangeBus {
+/**
+ * In-process without `redisUrl`; over Redis with it. `connectionName` names the two Redis
+ * connections (`<name>-publish`, `<name>-subscribe`) in `CLIENT LIST` (default `changes`).
+ */
+export function createChangeBus(options: { redisUrl?: string | undefined; connectionName?: string } = {}): ChangeBus {
   if (!options.redisUrl) {
     const eventTarget = new EventTarget()
     // One listener per live subscription of a user: more than Node's warning level of 10 is normal.
     setMaxListeners(0, eventTarget)
     const counted = countingListeners(eventTarget)
-    return { pubsub: createPubSub({ eventTarget: counted.target }), listenerCount: counted.count, close: async () => {} }
+    return {
+      pubsub: createPubSub({ eventTarget: counted.target }),
+      listenerCount: counted.count,
+      watchAllUsers: async (watcher) => {
+        listenToAllUsers(counted.target, watcher)
+        watcher.reliable(true)
+      },
+      close: async () => {},
+    }
   }
-  const publishClient = new Redis(options.redisUrl, { lazyConnect: false })
-  const subscribeClient = new Redis(options.redisUrl, { lazyConnect: false })
+  const name = options.connectionName ?? 'changes'
+  const publishClient = new Redis(options.redisUrl, { lazyConnect: false, connectionName: `${name}-publish` })
+  const subscribeClient = new Redis(options.redisUrl, { lazyConnect: false, connectionName: `${name}-subscribe` })
   const counted = countingListeners(createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient }))
   return {
     pubsub: createPubSub({ eventTarget: counted.target }),
     listenerCount: counted.count,
+    async watchAllUsers(watcher) {
+      watcher.reliable(false)
+      listenToAllUsers(counted.target, watcher)
+      // Redis pub/sub is at most once: what is published while the connection is down is lost.
+      // Notices count again once the channel is subscribed anew (ioredis resubscribes on reconnect;
+      // this SUBSCRIBE, queued after it, is confirmed when it is).
+      const confirm = () =>
+        subscribeClient.subscribe(ANY_USER_CHANGED).then(
+          () => lost || watcher.reliable(true),
+          () => {}, // closing, or the connection dropped again: 'ready' comes back (or never, when closed)
+        )
+      let lost = false
+      subscribeClient.on('close', () => {
+        if (lost) return
+        lost = true
+        watcher.reliable(false)
+      })
+      subscribeClient.on('ready', () => {
+        if (!lost) return
+        lost = false
+        void confirm()
+      })
+      await confirm()
+    },
     async close() {
       await Promise.all([publishClient.quit(), subscribeClient.quit()].map((quit) => quit.catch(() => {})))
     },
   }
+}
+
+/** Calls `watcher.changed` synchronously on every process-wide notice that reaches `target`. */
+function listenToAllUsers(target: EventTarget, watcher: { changed(userId: string): void }): void {
+  target.addEventListener(ANY_USER_CHANGED, (event) => {
+    const userId = (event as CustomEvent<{ userId?: unknown } | null>).detail?.userId
+    if (typeof userId === 'string') watcher.changed(userId)
+  })
 }
 
 /** The same event target, counting its listeners per topic (neither Node's EventTarget nor the Redis one tells). */

@@ -26,7 +26,7 @@ import { calculatePriority } from './priority.ts'
 import { compareRanked } from './ranking.ts'
 import { describeReason } from './reason.ts'
 import { SlotFitter } from './slot-fitting.ts'
-import { loadSuggestionState } from './suggestion-status.ts'
+import { loadSuggestionState, type SuggestionState } from './suggestion-status.ts'
 import { resumeCursors, type ResumePosition } from '../cursors/resume-cursor.ts'
 import { suggestionId } from './suggestion-id.ts'
 import { WEEK_MS } from '../time.ts'
@@ -77,6 +77,12 @@ export interface EngineDependencies {
   slotCapacity?: number
   /** How long dismissed suggestions keep their contact out, default 7 days. */
   dismissForMs?: number
+  /**
+   * The statuses in force at `now` (contacts to leave out, slots taken), read once per walk;
+   * default: read fresh ({@link loadSuggestionState} over `dismissForMs`). The server passes the
+   * cached reader (engine-caches.ts).
+   */
+  suggestionState?: (userId: string, now: Date) => Promise<SuggestionState>
   /** Pause per page while throttled (default 50 ms), and how long an open breaker may last (default 5 s). */
   throttleDelayMs?: number
   openTimeoutMs?: number
@@ -157,6 +163,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
   const maxSlots = deps.maxSlots ?? DEFAULT_MAX_SLOTS
   const walkTimeBudgetMs = deps.walkTimeBudgetMs ?? DEFAULT_WALK_TIME_BUDGET_MS
   const yieldEveryMs = deps.yieldEveryMs ?? 5
+  const suggestionState = deps.suggestionState ?? ((userId: string, now: Date) => loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? WEEK_MS))
 
   /**
    * Streams the user's top suggestions: `batch` events in rank order (each
@@ -195,7 +202,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     const signal = options.signal
 
     const [{ excluded, taken }, timezone] = await Promise.all([
-      loadSuggestionState(deps.prisma, userId, now, deps.dismissForMs ?? WEEK_MS),
+      suggestionState(userId, now),
       deps.userTimezone(userId),
     ])
     const slots = options.slots ? [...options.slots] : await deps.defaultSlots(userId, now, timezone)

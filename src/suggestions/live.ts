@@ -10,6 +10,7 @@ import { Repeater } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, Suggestion, SuggestionEngine, SuggestionEvent } from './generator.ts'
+import { admittedWalk, WalkSharing } from './walk-sharing.ts'
 
 type Complete = Extract<SuggestionEvent, { kind: 'complete' }>
 
@@ -39,6 +40,10 @@ export class LiveStreamStats {
 }
 
 /**
+ * The stream of `userId`'s suggestions, its walks run by `engine`: a {@link WalkSharing} (the
+ * server's: walks shared with the user's other streams, admitted there), or a bare engine (each walk
+ * its own, admitted here through `admission`).
+ *
  * A Repeater, not an async generator: a generator waiting for a change cannot
  * be stopped (its `return()` queues behind the pending `next()`), so a client
  * leaving an idle live stream would leak it and its listener. A Repeater stops
@@ -46,7 +51,7 @@ export class LiveStreamStats {
  * page is read only then.
  */
 export function liveSuggestions(
-  engine: SuggestionEngine,
+  engine: SuggestionEngine | WalkSharing,
   userId: string,
   options: GenerateOptions,
   {
@@ -60,7 +65,10 @@ export function liveSuggestions(
     /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
     changes?: AsyncIterable<unknown> | undefined
     coalesceMs?: number
-    /** Each walk waits for its place here, for each page: the place is held while the walk reads and computes, not while the client takes events. */
+    /**
+     * With a bare engine, each walk waits for its place here, for each page: the place is held while
+     * the walk reads and computes, not while the client takes events (a WalkSharing admits its walks itself).
+     */
     admission?: AdmissionControl | undefined
     /** How long the client may take nothing before the stream ends with a retryable TIMEOUT; default: no bound. */
     writeTimeoutMs?: number | undefined
@@ -109,30 +117,11 @@ export function liveSuggestions(
       }
       return true
     }
-    /**
-     * One walk of the engine. It holds an admission place only while the
-     * engine works on its next event (reading pages, computing), and gives it
-     * back while the client takes the event: a client that reads slowly or not
-     * at all keeps no place others wait for. Each page queues again, fairly.
-     */
-    const walk = async function* (walkOptions: GenerateOptions): AsyncGenerator<SuggestionEvent, void, undefined> {
-      const events = engine.generateTimeboundSuggestionsStreaming(userId, { ...walkOptions, signal })
-      try {
-        for (let step = 0; ; step++) {
-          const release = await admission?.acquire(userId, signal, { resuming: step > 0 })
-          let next: IteratorResult<SuggestionEvent, void>
-          try {
-            next = await events.next()
-          } finally {
-            release?.()
-          }
-          if (next.done) return
-          yield next.value
-        }
-      } finally {
-        await events.return(undefined)
-      }
-    }
+    /** One walk, from its start: shared with the user's other streams asking the same (walk-sharing.ts), or the engine's own, admitted per step. */
+    const walk = (walkOptions: GenerateOptions): AsyncGenerator<SuggestionEvent, void, undefined> =>
+      engine instanceof WalkSharing
+        ? engine.walk(userId, { ...walkOptions, signal })
+        : admittedWalk(engine, userId, { ...walkOptions, signal }, admission)
     try {
       if (!(await forward(withSentSuggestions(walk(options))))) return
       const { resumeFrom: _resumeFrom, ...fresh } = options

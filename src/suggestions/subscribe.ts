@@ -11,6 +11,7 @@ import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, SuggestionEngine } from './generator.ts'
 import { liveSuggestions, type LiveEvent, type LiveStreamStats } from './live.ts'
 import type { AbortLike, SubscriptionLimiter } from './subscription-limit.ts'
+import type { WalkSharing } from './walk-sharing.ts'
 
 /** What a client asks of the stream (absent or null: the defaults). */
 export interface SuggestionsRequest {
@@ -28,7 +29,12 @@ export interface SuggestionsRequest {
 
 /** What the stream runs on. */
 export interface SuggestionsSubscriptionDependencies {
-  engine: SuggestionEngine
+  /**
+   * What runs the walks: the server's {@link WalkSharing} (one walk for the user's streams that ask the
+   * same, admitted there through the same `admission`), or a bare engine (each stream its own walk).
+   */
+  engine: SuggestionEngine | WalkSharing
+  /** Where walks wait for their place; a new stream is refused here first when the queue is full. */
   admission: AdmissionControl
   limiter: SubscriptionLimiter
   /** The user's change notices; asked only for a live stream, once the stream is admitted. */

@@ -341,14 +341,37 @@ export interface SuggestionState {
   taken: Interval[]
 }
 
+/** A stored status as {@link suggestionStateAt} reads it. */
+export interface StatusRow {
+  contactId: string
+  status: SuggestionStatus
+  slotStart: Date | null
+  slotEnd: Date | null
+  /** When the status was set. */
+  updatedAt: Date
+  snoozedUntil: Date | null
+}
+
 /**
- * The statuses in force at `now` for the user (the rule is in this module's
- * comment): two queries, the user's stored statuses that may still hold and,
- * for the acceptances among them, the last interaction logged with each contact.
+ * What {@link suggestionStateAt} needs: the user's stored statuses that may still hold at `loadedAt`
+ * and, for the contacts of the acceptances among them, when their last interaction was logged (ms).
+ * Every condition of the rule only ends as time goes on, so these rows serve any `now` from
+ * `loadedAt` on, for as long as the user writes nothing (the engine's cache drops them on a change).
+ */
+export interface SuggestionStateRows {
+  /** When they were read (ms): they serve a `now` at or after it. */
+  loadedAt: number
+  rows: StatusRow[]
+  lastLogged: Map<string, number>
+}
+
+/**
+ * The user's stored statuses that may still hold at `now`, and the interactions that may end the
+ * acceptances among them: two queries.
  *
  * @param horizonMs how long a dismissal lasts, and a slot-less acceptance at most (ms).
  */
-export async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, horizonMs: number): Promise<SuggestionState> {
+export async function loadSuggestionStateRows(prisma: PrismaClient, userId: string, now: Date, horizonMs: number): Promise<SuggestionStateRows> {
   const horizonAgo = new Date(now.getTime() - horizonMs)
   const rows = await prisma.suggestion.findMany({
     where: {
@@ -359,19 +382,60 @@ export async function loadSuggestionState(prisma: PrismaClient, userId: string, 
         { status: 'ACCEPTED', OR: [{ slotEnd: { gt: now } }, { slotEnd: null, updatedAt: { gt: horizonAgo } }] },
       ],
     },
-    select: { contactId: true, status: true, slotStart: true, slotEnd: true, updatedAt: true },
+    select: { contactId: true, status: true, slotStart: true, slotEnd: true, updatedAt: true, snoozedUntil: true },
   })
-  const accepted = rows.filter((row) => row.status === 'ACCEPTED')
-  const lastLogged = await lastLoggedInteractions(prisma, userId, accepted)
-  // An acceptance ends with the first interaction logged after it.
-  const inForce = rows.filter((row) => row.status !== 'ACCEPTED' || !((lastLogged.get(row.contactId) ?? 0) > row.updatedAt.getTime()))
+  const lastLogged = await lastLoggedInteractions(prisma, userId, rows.filter((row) => row.status === 'ACCEPTED'))
+  return { loadedAt: now.getTime(), rows, lastLogged }
+}
+
+/**
+ * The statuses in force at `now` (the rule is in this module's comment), from rows read at or
+ * before `now` ({@link loadSuggestionStateRows}): the same conditions as the query, in memory. Pure.
+ *
+ * @param horizonMs the same as the rows were read with.
+ * @throws RangeError when `now` is before the rows were read (a row that ended before then is missing).
+ */
+export function suggestionStateAt(loaded: SuggestionStateRows, now: Date, horizonMs: number): SuggestionState {
+  const at = now.getTime()
+  if (at < loaded.loadedAt) throw new RangeError(`statuses read at ${loaded.loadedAt} cannot serve ${at}`)
+  const horizonAgo = at - horizonMs
+  const inForce = loaded.rows.filter((row) => {
+    switch (row.status) {
+      case 'DISMISSED':
+        return row.updatedAt.getTime() > horizonAgo
+      case 'SNOOZED':
+        return row.snoozedUntil !== null && row.snoozedUntil.getTime() > at
+      case 'ACCEPTED':
+        // An acceptance ends with its slot (the horizon without one), or with the first interaction logged after it.
+        return (
+          (row.slotEnd ? row.slotEnd.getTime() > at : row.updatedAt.getTime() > horizonAgo) &&
+          !((loaded.lastLogged.get(row.contactId) ?? 0) > row.updatedAt.getTime())
+        )
+      default:
+        return false
+    }
+  })
   return {
     excluded: new Set(inForce.map((row) => row.contactId)),
     taken: inForce.flatMap((row) => (row.status === 'ACCEPTED' && row.slotStart && row.slotEnd ? [{ start: row.slotStart, end: row.slotEnd }] : [])),
   }
 }
 
-/** For each accepted contact, when its latest interaction logged since the earliest of those acceptances was recorded (ms). */
+/**
+ * The statuses in force at `now` for the user (the rule is in this module's
+ * comment): {@link loadSuggestionStateRows} read fresh, then {@link suggestionStateAt}.
+ *
+ * @param horizonMs how long a dismissal lasts, and a slot-less acceptance at most (ms).
+ */
+export async function loadSuggestionState(prisma: PrismaClient, userId: string, now: Date, horizonMs: number): Promise<SuggestionState> {
+  return suggestionStateAt(await loadSuggestionStateRows(prisma, userId, now, horizonMs), now, horizonMs)
+}
+
+/**
+ * For each accepted contact, when its latest interaction logged since the earliest of those acceptances
+ * was recorded (ms). For a later `now` whose acceptances are some of these, the values decide the same:
+ * an acceptance set at or after `since` ends iff the latest interaction is after it.
+ */
 async function lastLoggedInteractions(
   prisma: PrismaClient,
   userId: string,

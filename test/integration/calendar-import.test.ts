@@ -145,8 +145,11 @@ describe.each(kinds)('calendar import on %s', (kind) => {
     expect((await rows(userId)).map((r) => r.start)).toEqual(['2026-10-05T07:00:00.000Z', '2026-10-12T07:00:00.000Z', '2026-10-19T07:00:00.000Z'])
 
     const later = new Date('2026-10-20T12:00:00.000Z')
-    const refreshed = await refreshCalendarSeries(db.prisma, later, 14)
+    // New busy time inside the horizon is a calendar change of the user: caches drop it, live streams re-walk.
+    const announced: [string, string][] = []
+    const refreshed = await refreshCalendarSeries(db.prisma, later, 14, { announce: (user, what) => void announced.push([user, what]) })
     expect(refreshed).toMatchObject({ added: 2, failed: 0 })
+    expect(announced).toEqual([[userId, 'calendar']])
     expect((await rows(userId)).map((r) => r.start)).toEqual([
       '2026-10-05T07:00:00.000Z',
       '2026-10-12T07:00:00.000Z',
@@ -155,7 +158,8 @@ describe.each(kinds)('calendar import on %s', (kind) => {
       '2026-11-02T08:00:00.000Z',
     ])
     expect(await counter(userId)).toBe(5)
-    expect(await refreshCalendarSeries(db.prisma, later, 14)).toEqual({ series: 0, added: 0, failed: 0 })
+    expect(await refreshCalendarSeries(db.prisma, later, 14, { announce: (user, what) => void announced.push([user, what]) })).toEqual({ series: 0, added: 0, failed: 0 })
+    expect(announced).toHaveLength(1) // nothing added: nothing announced
 
     // The daily refresh job does the same before it enqueues the users.
     const work = createJobWork({
@@ -166,10 +170,12 @@ describe.each(kinds)('calendar import on %s', (kind) => {
       refreshCron: '0 4 * * *',
       now: () => new Date('2026-10-27T12:00:00.000Z'),
       calendarHorizonDays: 14,
+      announce: (user, what) => void announced.push([user, what]),
     })
     const enqueued: string[] = []
     await work.refreshAllUsers(async (userIds) => void enqueued.push(...userIds), () => false)
     expect(enqueued).toContain(userId)
+    expect(announced.at(-1)).toEqual([userId, 'calendar'])
     expect((await rows(userId)).map((r) => r.start).at(-1)).toBe('2026-11-09T08:00:00.000Z')
     expect(await counter(userId)).toBe(6)
 

@@ -4,7 +4,8 @@
  * a subscriber on the other.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createChangeBus, type ChangeBus, type ChangeKind } from '../../src/pubsub/changes.ts'
+import { Redis } from 'ioredis'
+import { createChangeBus, publishChange, type ChangeBus, type ChangeKind } from '../../src/pubsub/changes.ts'
 import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 
 const withRedis = await redisAvailable()
@@ -100,5 +101,54 @@ describe.each(kinds)('change bus: $name', ({ open }) => {
     expect(await staying.until(1)).toEqual([{ what: 'availability' }])
     expect(leaving.received).toEqual([])
     await staying.leave()
+  })
+
+  it("tells every process's watcher of every user's change, before that process's subscribers of the user hear of it", async () => {
+    const [a, b] = (buses = open())
+    const user = uniquePrefix('dave')
+    const order: string[] = []
+    const reliable: boolean[] = []
+    // What a process does (app.ts): each change moves the user's version there.
+    await b.watchAllUsers({ changed: (userId) => void (userId === user && order.push('watcher')), reliable: (yes) => void reliable.push(yes) })
+    expect(reliable.at(-1)).toBe(true)
+    const subscriber = listen(b, user)
+    await subscribed(a, [{ userId: user, listener: subscriber.listener }])
+    order.length = 0
+    const counted = subscriber.until(1).then(() => void order.push('subscriber'))
+    publishChange(a.pubsub, user, { what: 'calendar' })
+    await counted
+    expect(order).toEqual(['watcher', 'subscriber'])
+    await subscriber.leave()
+  })
+})
+
+describe.skipIf(!withRedis)('change bus over Redis: a lost connection', () => {
+  it('says notices may be lost when its connection drops, and that they are delivered again once it is back', async () => {
+    const name = uniquePrefix('bus')
+    const bus = createChangeBus({ redisUrl: TEST_REDIS_URL, connectionName: name })
+    const other = createChangeBus({ redisUrl: TEST_REDIS_URL })
+    const admin = new Redis(TEST_REDIS_URL)
+    try {
+      const reliable: boolean[] = []
+      const changed: string[] = []
+      await bus.watchAllUsers({ changed: (userId) => void changed.push(userId), reliable: (yes) => void reliable.push(yes) })
+      expect(reliable).toEqual([false, true])
+      // Only this bus's subscribing connection is cut (other tests share the Redis).
+      const line = String(await admin.client('LIST')).split('\n').find((entry) => entry.includes(` name=${name}-subscribe `))!
+      await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(line)![1]!)
+      await vi.waitFor(() => expect(reliable).toEqual([false, true, false, true]), { timeout: 30_000 })
+      // Subscribed again: a notice from another connection reaches the watcher.
+      const user = uniquePrefix('erin')
+      await vi.waitFor(
+        () => {
+          publishChange(other.pubsub, user, { what: 'contact' })
+          expect(changed).toContain(user)
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+    } finally {
+      admin.disconnect()
+      await Promise.all([bus.close(), other.close()])
+    }
   })
 })

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { AdmissionControl } from '../../src/suggestions/admission.ts'
 import { liveSuggestions, LiveStreamStats, type LiveEvent } from '../../src/suggestions/live.ts'
+import { ChangeVersions } from '../../src/changes/change-versions.ts'
+import { WalkSharing } from '../../src/suggestions/walk-sharing.ts'
 
 // The coalescing window is time logic: it runs on vitest's fake clock, so a busy machine cannot stretch a
 // 30 ms gap past the 50 ms window. vitest does not fake node:timers/promises (which live.ts sleeps with):
@@ -157,5 +159,47 @@ describe('liveSuggestions', () => {
     })().then(() => undefined, (error: unknown) => error)
     expect(failure).toMatchObject({ code: 'TIMEOUT', details: { retryable: true } })
     expect(rest.length).toBeLessThanOrEqual(1)
+  })
+
+  it('re-walks once for the N live streams of one user that the same change wakes, and each gets the update', async () => {
+    let walks = 0
+    let openWalk = () => {}
+    const suggestion = (id: string) => ({ id, priority: 1, reason: '', slot: null, contact: { id } }) as unknown as Suggestion
+    const engine = {
+      maxSlots: 10,
+      async *generateTimeboundSuggestionsStreaming(): AsyncGenerator<SuggestionEvent, void, undefined> {
+        const walk = ++walks
+        // A re-walk waits until the test lets it go: it is still under way when every stream has woken.
+        if (walk > 1) await new Promise<void>((resolve) => (openWalk = resolve))
+        yield { kind: 'batch', suggestions: [suggestion(`${walk}a`)], cursor: 'c1', scanned: 1 }
+        yield { kind: 'complete', total: 1, scanned: 1, durationMs: 1 }
+      },
+    } as unknown as SuggestionEngine
+    const versions = new ChangeVersions()
+    const sharing = new WalkSharing({ engine, versions })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const streams = Array.from({ length: 5 }, () => {
+      const { changes, change } = changeStream()
+      const events: LiveEvent[] = []
+      const stream = liveSuggestions(sharing, 'u', {}, { changes, coalesceMs: 50 })
+      return { stream, events, change, done: collect(stream, events) }
+    })
+    await settle()
+    for (const { events } of streams) expect(events.map((e) => e.kind)).toEqual(['batch', 'complete'])
+    expect(walks).toBe(1)
+    // A change notice: the user's version moves first (the process-wide listener), then every stream wakes.
+    versions.bump('u')
+    for (const { change } of streams) change()
+    await settle()
+    await advance(50)
+    expect(walks).toBe(2)
+    openWalk()
+    await settle()
+    for (const { events } of streams) expect(events.at(-1)).toMatchObject({ kind: 'updated', suggestions: [{ id: '2a' }] })
+    expect(sharing.stats).toEqual({ walks: 2, joins: 8 })
+    for (const { stream, done } of streams) {
+      await stream.return()
+      await done
+    }
   })
 })

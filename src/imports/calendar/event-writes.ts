@@ -2,9 +2,11 @@
  * The writes of calendar imports: a batch of imported events replaces the user's events of the
  * same UIDs in one transaction, and recurring series are expanded only inside the suggestion
  * horizon, then further as it moves ({@link refreshCalendarSeries}, run by the daily refresh job).
- * These functions do not announce: the import job announces once per import (coalesced).
+ * The import's writes do not announce: the import job announces once per import (coalesced). The
+ * daily refresh announces each user whose series it extended (`announce`).
  */
 import type { PrismaClient } from '../../generated/prisma/client.ts'
+import type { AnnounceChange } from '../../changes/announce.ts'
 import { ClientError } from '../../errors.ts'
 import { DEFAULT_QUOTAS } from '../../config.ts'
 import { giveQuota, takeQuota } from '../../quotas.ts'
@@ -292,13 +294,17 @@ class SeriesChanged extends Error {}
  * taking their rows from the user's calendar-event quota. Walks the series by id, a page at a time.
  * Past occurrences are left in place.
  *
- * @param options `maxEvents` (the quota, default MAX_CALENDAR_EVENTS_PER_USER's default), `pageSize` (default 100), `stopped` (checked between series).
+ * A series that got rows is announced as a `calendar` change of its user (`announce`): the new busy
+ * time lies inside the horizon, so what a process cached of the user's free time is dropped and its
+ * live streams re-walk.
+ *
+ * @param options `maxEvents` (the quota, default MAX_CALENDAR_EVENTS_PER_USER's default), `pageSize` (default 100), `stopped` (checked between series), `announce`.
  */
 export async function refreshCalendarSeries(
   prisma: PrismaClient,
   now: Date,
   horizonDays: number,
-  options: { maxEvents?: number; pageSize?: number; stopped?: () => boolean } = {},
+  options: { maxEvents?: number; pageSize?: number; stopped?: () => boolean; announce?: AnnounceChange | undefined } = {},
 ): Promise<SeriesRefreshResult> {
   const until = new Date(now.getTime() + horizonDays * DAY_MS)
   const pageSize = options.pageSize ?? 100
@@ -334,6 +340,7 @@ export async function refreshCalendarSeries(
         })
         result.series++
         result.added += rows.length
+        if (rows.length > 0) options.announce?.(series.userId, 'calendar')
       } catch (error) {
         if (error instanceof SeriesChanged || (error instanceof ClientError && error.code === 'QUOTA_EXCEEDED')) result.failed++
         else throw error
