@@ -121,6 +121,7 @@ export function buildApp({
   metrics.observeStreams({ open: () => subscriptionLimiter.total(), waitingForChanges: () => liveStreams.waiting, walks: () => admission.stats })
   const suggestions = createSuggestionEngine({
     prisma: db.prisma,
+    contactRows: db,
     now: () => clock.now(),
     defaultSlots: (userId, now, timezone) => loadFreeSlots(db.prisma, userId, now, config.suggestionHorizonDays, timezone),
     userTimezone: (userId) => userTimezone(db.prisma, userId),
