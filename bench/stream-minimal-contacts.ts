@@ -4,17 +4,17 @@
  * Walks one user's non-archived contacts (100,000 by default) in pages of 500
  * ordered by ("nextDueAt", id), and times in the same run:
  *   (a) raw pg: a hand-written keyset walk on the same pool, one statement per
- *       page, `("nextDueAt", id) > ($2, $3)`, the repository's minimal columns
- *       (group ids included: "groupIds" is a uuid[] column of the contact row);
- *   (b) streamMinimalContacts(db.prisma, { orderBy: 'nextDueAt', pageSize: 500 }).
+ *       page, `("nextDueAt", id) > ($2, $3)`, the columns of the repository's
+ *       minimal row (src/contacts/keyset/minimal-rows.ts), pg's own row objects;
+ *   (b) the repository's walk, streamMinimalContacts(db, { pageSize: 500 }): the
+ *       engine's walk (prepared statements, rows in a known shape, no Prisma).
  * Warms up once, then alternates the walks R times (default 5) and prints the
  * medians and the ratio b/a. Both walks must see the same rows in the same
  * order, or the run fails (exit 1).
  *
- * `--variants` adds (b1): the same page as one `prisma.$queryRaw` (the SQL of
- * (a), sent through Prisma): what is left of b/a once Prisma's findMany data
- * mapping is out of the way. `--show-sql` prints the statements Prisma sends
- * for two pages.
+ * `--variants` adds (b1): the page of (a) as one `prisma.$queryRaw` (the SQL of
+ * (a), sent through Prisma's raw path and its result mapping). `--show-sql`
+ * prints the statements the repository's walk sends for two pages.
  *
  * PostgreSQL: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test),
  * in a fresh schema dropped at the end. `--pglite` adds an in-memory PGlite run
@@ -74,7 +74,7 @@ const options = {
   showSql: args['show-sql'] === true,
 }
 
-/** The minimal row, as both walks produce it. */
+/** The minimal row, as every walk produces it. */
 interface MinimalRow {
   id: string
   name: string
@@ -82,9 +82,7 @@ interface MinimalRow {
   frequencyPreference: string | null
   dunbarCircle: string | null
   nextDueAt: Date
-  archived: boolean
   timezone: string | null
-  groupIds: string[]
 }
 
 /** A way to walk: reads every page and returns the ids in walk order. */
@@ -95,8 +93,8 @@ interface Walker {
 
 type RunQuery = (sql: string, params: unknown[]) => Promise<MinimalRow[]>
 
-/** The columns of the repository's minimal select (src/contacts/keyset/contact-streams.ts). */
-const MINIMAL_COLUMNS = `id, name, "lastContactDate", "frequencyPreference", "dunbarCircle", "nextDueAt", archived, timezone, "groupIds"`
+/** The columns of the repository's minimal row (src/contacts/keyset/minimal-rows.ts), as plain columns. */
+const MINIMAL_COLUMNS = `id, name, "lastContactDate", "frequencyPreference", "dunbarCircle", "nextDueAt", timezone`
 const pageSql = (after: boolean) => `
   SELECT ${MINIMAL_COLUMNS} FROM "Contact"
    WHERE "userId" = $1 AND NOT archived${after ? ` AND ("nextDueAt", id) > ($2, $3)` : ''}
@@ -145,7 +143,7 @@ function repositoryWalker(db: Database): Walker {
     name: 'b: streamMinimalContacts',
     async walk(userId) {
       const ids: string[] = []
-      for await (const page of streamMinimalContacts(db.prisma, { userId, orderBy: 'nextDueAt', pageSize: PAGE_SIZE })) {
+      for await (const page of streamMinimalContacts(db, { userId, pageSize: PAGE_SIZE })) {
         for (const row of page.rows) ids.push(row.id)
       }
       return ids
@@ -161,7 +159,7 @@ function prismaRawWalker(db: Database): Walker {
       keysetWalk((last) =>
         db.prisma.$queryRaw<MinimalRow[]>`
           SELECT id, name, "lastContactDate", "frequencyPreference"::text AS "frequencyPreference",
-                 "dunbarCircle"::text AS "dunbarCircle", "nextDueAt", archived, timezone, "groupIds"
+                 "dunbarCircle"::text AS "dunbarCircle", "nextDueAt", timezone
             FROM "Contact"
            WHERE "userId" = ${userId}::uuid AND NOT archived
                  ${last ? Prisma.sql`AND ("nextDueAt", id) > (${last.nextDueAt}, ${last.id}::uuid)` : Prisma.empty}
@@ -226,12 +224,12 @@ async function showPrismaSql(db: Database): Promise<void> {
   const statements: string[] = []
   const logged = await openDatabase({ databaseUrl: DATABASE_URL, schema: db.schema, maxConnections: 1, onQuery: (sql) => statements.push(sql) })
   try {
-    const pages = streamMinimalContacts(logged.prisma, { userId: user.id, orderBy: 'nextDueAt', pageSize: PAGE_SIZE })
+    const pages = streamMinimalContacts(logged, { userId: user.id, pageSize: PAGE_SIZE })
     await pages.next()
     await pages.next()
     await pages.return()
     const short = (sql: string) => sql.replace(/(\$\d+,){3,}\$\d+/g, (list) => `$1..$${list.split(',').length}`)
-    process.stdout.write(`\nSQL Prisma sent for the first two pages:\n${statements.map((sql) => `  ${short(sql)}`).join('\n')}\n`)
+    process.stdout.write(`\nSQL the repository's walk sent for the first two pages:\n${statements.map((sql) => `  ${short(sql)}`).join('\n')}\n`)
   } finally {
     await logged.close()
   }

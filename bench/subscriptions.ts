@@ -58,7 +58,7 @@ try {
   const app = buildApp({ config, db, logger: createLogger('silent') })
   const { url } = await app.start()
   const wsUrl = url.replace('http', 'ws')
-  const engine = createSuggestionEngine({ prisma: db.prisma, now: () => new Date(), defaultSlots: async () => [], userTimezone: async () => 'UTC' })
+  const engine = createSuggestionEngine({ prisma: db.prisma, contactRows: db, now: () => new Date(), defaultSlots: async () => [], userTimezone: async () => 'UTC' })
 
   const engineFirst: number[] = []
   const engineDone: number[] = []

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:suggestions [-- --sizes 10000,100000,1000000 --k 50 --runs 3]`
+ * `npm run bench:suggestions [-- --sizes 10000,100000,1000000 --k 50 --runs 3 --json]`
  *
  * For one user of each size (PostgreSQL, a fresh schema dropped at the end),
  * the top K suggestions three ways, in the same run:
@@ -10,8 +10,11 @@
  * Prints medians of time to the first batch and to the end, rows read, the
  * engine's heap growth, and checks that (b) and (c) give the same ids in the
  * same order (exit 1 otherwise); (a) agrees up to floating-point ties.
+ * With `--json`: one JSON object per size, one per line, as each size is done
+ * (see {@link SizeResult}); without it, a Markdown table at the end.
  */
 import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { openDatabase } from '../src/db/database.ts'
@@ -29,13 +32,14 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10000,100000,1000000' },
     k: { type: 'string', default: '50' },
     runs: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
   },
 })
 const sizes = values.sizes.split(',').map(Number)
 const k = Number(values.k)
 const runs = Number(values.runs)
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(k) || k < 1 || k > 500 || !(runs >= 1)) {
-  process.stderr.write('usage: npm run bench:suggestions -- [--sizes 10000,100000] [--k 1..500] [--runs R]\n')
+  process.stderr.write('usage: npm run bench:suggestions -- [--sizes 10000,100000] [--k 1..500] [--runs R] [--json]\n')
   process.exit(1)
 }
 
@@ -81,7 +85,30 @@ async function naiveInNode(pool: pg.Pool, userId: string) {
 
 const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
 const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
-const results: string[] = []
+/** One size's figures (medians over the runs after a warm-up), as `--json` prints them. */
+interface SizeResult {
+  contacts: number
+  k: number
+  runs: number
+  /** (a) PostgreSQL alone: ORDER BY the priority formula LIMIT K. */
+  sqlOrderByLimitMs: number
+  /** (b) every minimal row through a raw pg keyset walk, scored and sorted in Node. */
+  naiveScanMs: number
+  naiveRowsRead: number
+  /** (c) the engine: time to its first batch and to `complete`, rows it read, its heap growth (max over runs). */
+  engineFirstBatchMs: number
+  engineCompleteMs: number
+  engineRowsRead: number
+  engineHeapGrowthMb: number
+  /** Of the K ids of (a), how many sit at the same rank as in (b) (K unless floating-point ties). */
+  sqlAgrees: number
+  date: string
+  /** os.loadavg() when the size was done: 1, 5 and 15 minutes. */
+  loadAverage: number[]
+}
+
+const round = (x: number) => Math.round(x * 100) / 100
+const results: SizeResult[] = []
 let failed = false
 try {
   await applyMigrations(db)
@@ -89,6 +116,7 @@ try {
   pg.types.setTypeParser(1114, (text: string) => new Date(`${text.replace(' ', 'T')}Z`))
   const engine = createSuggestionEngine({
     prisma: db.prisma,
+    contactRows: db,
     now: () => NOW,
     defaultSlots: async () => [],
     userTimezone: async () => 'Europe/Berlin',
@@ -144,30 +172,47 @@ try {
       }
       sqlAgreement = sql.rows.filter((row, i) => row.id === naive.ids[i]).length
     }
-    const engineMedian = median(engineTimes)
-    results.push(
-      [
-        size.toLocaleString('en'),
-        ms(median(sqlTimes)),
-        `${ms(median(naiveTimes))} (${naiveRead.toLocaleString('en')} rows)`,
-        ms(median(firstTimes)),
-        `${ms(engineMedian)} (${scanned.toLocaleString('en')} rows)`,
-        `${(median(sqlTimes) / engineMedian).toFixed(1)}x`,
-        `${(median(naiveTimes) / engineMedian).toFixed(0)}x`,
-        `${(heapGrowth / 1048576).toFixed(1)} MB`,
-        `${sqlAgreement}/${k}`,
-      ].join(' | '),
-    )
+    const result: SizeResult = {
+      contacts: size,
+      k,
+      runs,
+      sqlOrderByLimitMs: round(median(sqlTimes)),
+      naiveScanMs: round(median(naiveTimes)),
+      naiveRowsRead: naiveRead,
+      engineFirstBatchMs: round(median(firstTimes)),
+      engineCompleteMs: round(median(engineTimes)),
+      engineRowsRead: scanned,
+      engineHeapGrowthMb: round(heapGrowth / 1048576),
+      sqlAgrees: sqlAgreement,
+      date: new Date().toISOString(),
+      loadAverage: loadavg().map(round),
+    }
+    results.push(result)
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
   }
 } finally {
   await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {})
   await db.close()
 }
-process.stdout.write(
-  `top ${k}, median of ${runs} runs, PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}\n` +
-    '| contacts | (a) SQL ORDER BY LIMIT | (b) naive in Node | (c) engine: first batch | (c) engine: complete | a/c | b/c | engine heap growth | SQL agrees |\n' +
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n' +
-    results.map((row) => `| ${row} |`).join('\n') +
-    '\n',
-)
+const row = (r: SizeResult) =>
+  [
+    r.contacts.toLocaleString('en'),
+    ms(r.sqlOrderByLimitMs),
+    `${ms(r.naiveScanMs)} (${r.naiveRowsRead.toLocaleString('en')} rows)`,
+    ms(r.engineFirstBatchMs),
+    `${ms(r.engineCompleteMs)} (${r.engineRowsRead.toLocaleString('en')} rows)`,
+    `${(r.sqlOrderByLimitMs / r.engineCompleteMs).toFixed(1)}x`,
+    `${(r.naiveScanMs / r.engineCompleteMs).toFixed(0)}x`,
+    `${r.engineHeapGrowthMb.toFixed(1)} MB`,
+    `${r.sqlAgrees}/${k}`,
+  ].join(' | ')
+if (!values.json) {
+  process.stdout.write(
+    `top ${k}, median of ${runs} runs, PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n` +
+      '| contacts | (a) SQL ORDER BY LIMIT | (b) naive in Node | (c) engine: first batch | (c) engine: complete | a/c | b/c | engine heap growth | SQL agrees |\n' +
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n' +
+      results.map((r) => `| ${row(r)} |`).join('\n') +
+      '\n',
+  )
+}
 process.exit(failed ? 1 : 0)

@@ -137,6 +137,7 @@ export function buildApp({
   })
   const engine = createSuggestionEngine({
     prisma: db.prisma,
+    contactRows: db,
     now: () => clock.now(),
     defaultSlots: caches.defaultSlots,
     userTimezone: caches.userTimezone,

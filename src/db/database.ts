@@ -23,6 +23,14 @@ export interface Database {
   readonly schema: string
   /** Raw parameterized SQL on the same connection(s), for bulk paths and the engine's own queries. */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  /**
+   * Runs a hot statement without Prisma: on PostgreSQL a named prepared
+   * statement (prepared once per pool connection: the same `name` must always
+   * come with the same `text`), on PGlite its own query. Rows come as arrays
+   * of column values in select order, parsed by the driver's defaults (text as
+   * strings, float8 and int4 as numbers). Reported to `onQuery` like Prisma's.
+   */
+  queryPrepared(statement: { readonly name: string; readonly text: string }, values: unknown[]): Promise<unknown[][]>
   /** Runs a multi-statement script atomically: all of it or none. */
   executeScriptAtomically(script: string): Promise<void>
   /** The underlying pg pool (PostgreSQL only), for COPY. */
@@ -39,7 +47,7 @@ export interface DatabaseOptions {
   schema?: string
   /** Pool size for PostgreSQL. */
   maxConnections?: number
-  /** Called with every SQL statement Prisma sends (tests count queries with it). */
+  /** Called with every SQL statement Prisma sends, and every `queryPrepared` (tests count queries with it). */
   onQuery?: (sql: string) => void
 }
 
@@ -82,6 +90,10 @@ async function openPostgres(url: string, schema: string, max: number, onQuery: D
     async query<Row>(sql: string, params: unknown[] = []) {
       return (await pool.query(sql, params)).rows as Row[]
     },
+    async queryPrepared({ name, text }, values) {
+      onQuery?.(text)
+      return (await pool.query<unknown[]>({ name, text, values, rowMode: 'array' })).rows
+    },
     async executeScriptAtomically(script: string) {
       const client = await pool.connect()
       try {
@@ -121,6 +133,10 @@ async function openPGlite(dataDir: string, onQuery: DatabaseOptions['onQuery']):
     schema: 'public',
     async query<Row>(sql: string, params: unknown[] = []) {
       return (await pglite.query<Row>(sql, params)).rows
+    },
+    async queryPrepared({ text }, values) {
+      onQuery?.(text)
+      return (await pglite.query<unknown[]>(text, values, { rowMode: 'array' })).rows
     },
     async executeScriptAtomically(script: string) {
       await pglite.transaction(async (tx) => {

@@ -16,6 +16,7 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises'
 import { CONTACT_CLASSES, readFirstMinimalPages } from '../contacts/keyset/class-first-pages.ts'
 import { streamMinimalContacts, type MinimalContact, type MinimalPage } from '../contacts/keyset/contact-streams.ts'
+import type { ContactRowSource } from '../contacts/keyset/minimal-rows.ts'
 import { ClientError } from '../errors.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Interval } from '../calendar/free-slots.ts'
@@ -68,6 +69,8 @@ export interface GenerateOptions {
 
 export interface EngineDependencies {
   prisma: PrismaClient
+  /** Where the walk's pages are read: prepared statements on the database's connections (the app passes its Database). */
+  contactRows: ContactRowSource
   /** The clock; called once per generation (a resumed one reuses its first call's time). */
   now: () => Date
   /** Free slots of the user when the caller passes none (given the user's zone, read once per walk). */
@@ -303,15 +306,12 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       await guard()
       yield* pending.splice(0)
       signal?.throwIfAborted()
-      const firstPages = await readFirstMinimalPages(deps.prisma, userId, CONTACT_CLASSES, pageSize())
+      const firstPages = await readFirstMinimalPages(deps.contactRows, userId, CONTACT_CLASSES, pageSize())
       firstPages.forEach(({ rows, after }, index) => {
         if (rows.length === 0) merge.end(index)
         else merge.feed(index, rows)
         scanned += rows.length
-        if (after) {
-          const where = CONTACT_CLASSES[index]!
-          pages[index] = streamMinimalContacts(deps.prisma, { userId, orderBy: 'nextDueAt', pageSize, where: { ...where }, after, signal })
-        }
+        if (after) pages[index] = streamMinimalContacts(deps.contactRows, { userId, where: CONTACT_CLASSES[index], pageSize, after, signal })
       })
       progress.scanned = scanned
       initialFill = false

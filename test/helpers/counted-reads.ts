@@ -1,9 +1,9 @@
 /**
- * A Prisma client whose contact reads are counted when issued, for tests that a stream reads nothing more once
- * its consumer leaves, without a fixed pause.
+ * A source of prepared statements whose contact reads are counted when issued, for tests that a walk reads
+ * nothing more once its consumer leaves, without a fixed pause.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { PrismaClient } from '../../src/generated/prisma/client.ts'
+import type { ContactRowSource } from '../../src/contacts/keyset/minimal-rows.ts'
 
 /** Contact reads issued so far, and those not yet settled. */
 export interface ReadCount {
@@ -11,31 +11,19 @@ export interface ReadCount {
   running: number
 }
 
-/**
- * `prisma` with the `contact` model's calls (and, with `raw`, `$queryRaw`/`$queryRawUnsafe`, which read the first
- * pages of every class in one statement) counted when issued and tracked until they settle.
- */
-export function countContactReads(prisma: PrismaClient, { raw = false } = {}): { client: PrismaClient; reads: ReadCount } {
+/** `source` with its prepared statements (the suggestion walk's pages) counted when issued and tracked until they settle. */
+export function countPreparedReads(source: ContactRowSource): { source: ContactRowSource; reads: ReadCount } {
   const reads: ReadCount = { issued: 0, running: 0 }
-  const counted = (fn: (...args: unknown[]) => unknown, self: object) => (...args: unknown[]) => {
-    reads.issued++
-    reads.running++
-    return Promise.resolve(fn.apply(self, args)).finally(() => reads.running--)
-  }
-  const client = new Proxy(prisma, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (raw && (property === '$queryRawUnsafe' || property === '$queryRaw')) return counted(value as (...args: unknown[]) => unknown, target)
-      if (property !== 'contact') return value
-      return new Proxy(value as object, {
-        get(model, method, modelReceiver) {
-          const fn: unknown = Reflect.get(model, method, modelReceiver)
-          return typeof fn === 'function' ? counted(fn as (...args: unknown[]) => unknown, model) : fn
-        },
-      })
+  return {
+    reads,
+    source: {
+      queryPrepared(statement, values) {
+        reads.issued++
+        reads.running++
+        return source.queryPrepared(statement, values).finally(() => reads.running--)
+      },
     },
-  })
-  return { client, reads }
+  }
 }
 
 /**

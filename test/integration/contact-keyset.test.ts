@@ -6,10 +6,12 @@ import { ClientError } from '../../src/errors.ts'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { streamContacts } from '../helpers/contact-streams.ts'
-import { settled } from '../helpers/counted-reads.ts'
+import { countPreparedReads, settled } from '../helpers/counted-reads.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 
 const kinds = await availableDatabaseKinds()
+/** The keys of a minimal row: what scoring, the reason, slot fitting and the GraphQL minimal fields read. */
+const MINIMAL_KEYS = ['dunbarCircle', 'frequencyPreference', 'id', 'lastContactDate', 'name', 'nextDueAt', 'timezone']
 const ORDERS: [ContactOrderKey, SortDirection][] = (['id', 'name', 'lastContactDate', 'nextDueAt'] as const).flatMap(
   (key) => (['asc', 'desc'] as const).map((direction): [ContactOrderKey, SortDirection] => [key, direction]),
 )
@@ -115,6 +117,39 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     }
   })
 
+  it('walks minimal rows across long runs of equal nextDueAt with one prepared statement per page, of all classes or one', async () => {
+    const user = await db.prisma.user.create({ data: { email: `minimal-ties-${kind}@example.com` } })
+    const runs = [new Date('2026-01-01T00:00:00.000Z'), new Date('2026-01-01T00:00:00.001Z')]
+    await db.prisma.contact.createMany({
+      data: Array.from({ length: 300 }, (_, i) => ({
+        userId: user.id,
+        name: `Same ${i}`,
+        nextDueAt: runs[i % 2]!,
+        dunbarCircle: i % 3 === 0 ? null : ('CLOSE' as const),
+        frequencyPreference: i % 5 === 0 ? null : ('MONTHLY' as const),
+        archived: i % 7 === 0,
+      })),
+    })
+    for (const where of [undefined, { dunbarCircle: 'CLOSE' as const, frequencyPreference: 'MONTHLY' as const }, { dunbarCircle: null, frequencyPreference: null }]) {
+      const { source, reads } = countPreparedReads(db)
+      const ids: string[] = []
+      let pages = 0
+      for await (const page of streamMinimalContacts(source, { userId: user.id, where, pageSize: 25 })) {
+        ids.push(...page.rows.map((row) => row.id))
+        pages++
+      }
+      const expected = await db.query<{ id: string }>(
+        `SELECT id FROM "Contact" WHERE "userId" = $1 AND NOT archived
+           ${where ? `AND "dunbarCircle" IS NOT DISTINCT FROM $2 AND "frequencyPreference" IS NOT DISTINCT FROM $3` : ''}
+         ORDER BY "nextDueAt", id`,
+        where ? [user.id, where.dunbarCircle, where.frequencyPreference] : [user.id],
+      )
+      expect(ids, JSON.stringify(where)).toEqual(expected.map((row) => row.id))
+      expect(ids.length).toBeGreaterThan(10)
+      expect(reads.issued).toBe(pages)
+    }
+  })
+
   it('reads the first page of every class in one statement, and each class walk goes on from it with no repeat or gap', async () => {
     // Contacts spread over the classes, and a class with a run of equal nextDueAt (ties across the page end).
     const carol = await createUserWithContacts(db.prisma, `carol-${kind}@example.com`, 150)
@@ -125,16 +160,16 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     const classes = (['INNER', 'CASUAL', null] as const).flatMap((dunbarCircle) =>
       (['WEEKLY', 'YEARLY', null] as const).map((frequencyPreference) => ({ dunbarCircle, frequencyPreference })),
     )
-    const firsts = await readFirstMinimalPages(db.prisma, carol.id, classes, 3)
+    const firsts = await readFirstMinimalPages(db, carol.id, classes, 3)
     for (const [index, where] of classes.entries()) {
       const whole: string[] = []
-      for await (const page of streamMinimalContacts(db.prisma, { userId: carol.id, orderBy: 'nextDueAt', where, pageSize: 1000 })) {
+      for await (const page of streamMinimalContacts(db, { userId: carol.id, where, pageSize: 1000 })) {
         whole.push(...page.rows.map((row) => row.id))
       }
       const { rows, after } = firsts[index]!
       const walked = rows.map((row) => row.id)
       if (after) {
-        for await (const page of streamMinimalContacts(db.prisma, { userId: carol.id, orderBy: 'nextDueAt', where, pageSize: 2, after })) {
+        for await (const page of streamMinimalContacts(db, { userId: carol.id, where, pageSize: 2, after })) {
           walked.push(...page.rows.map((row) => row.id))
         }
       }
@@ -144,7 +179,7 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     expect(firsts.some((page) => page.rows.length === 3 && page.after)).toBe(true)
     // Minimal rows, the same shape as the walk's.
     const [first] = firsts.find((page) => page.rows.length > 0)!.rows
-    expect(Object.keys(first!).sort()).toEqual(['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt', 'timezone'])
+    expect(Object.keys(first!).sort()).toEqual(MINIMAL_KEYS)
     expect(first!.nextDueAt).toBeInstanceOf(Date)
   })
 
@@ -166,7 +201,7 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     const seen: string[] = []
     const deleted = new Set(before.slice(60, 70))
     let pages = 0
-    for await (const page of streamMinimalContacts(db.prisma, { userId: user.id, orderBy: 'nextDueAt', pageSize: 20 })) {
+    for await (const page of streamMinimalContacts(db, { userId: user.id, pageSize: 20 })) {
       seen.push(...page.rows.map((row) => row.id))
       if (++pages === 2) {
         await db.prisma.contact.deleteMany({ where: { id: { in: [...deleted] } } })
@@ -192,14 +227,14 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
     // `break` and `return()` resolve once the stream's generator has finished (its `finally` ran). Reads are
     // counted when issued, so one started ahead (a prefetch) or on the way out is counted at once, none may still
     // be running, and none may follow once the code left behind settled (settled(): no fixed pause).
-    findManyCalls = 0
-    for await (const page of streamMinimalContacts(counted, { userId: alice.id, pageSize: 10 })) {
+    const { source, reads } = countPreparedReads(db)
+    for await (const page of streamMinimalContacts(source, { userId: alice.id, pageSize: 10 })) {
       expect(page.rows).toHaveLength(10)
       break
     }
-    expect({ findManyCalls, findManyRunning }).toEqual({ findManyCalls: 1, findManyRunning: 0 })
-    await settled(findManyCount())
-    expect(findManyCalls).toBe(1)
+    expect(reads).toEqual({ issued: 1, running: 0 })
+    await settled(reads)
+    expect(reads.issued).toBe(1)
 
     findManyCalls = 0
     const stream = streamContacts(counted, { userId: alice.id, pageSize: 10 })
@@ -214,28 +249,45 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
 
   it('stops at an aborted signal before reading the next page', async () => {
     const controller = new AbortController()
-    findManyCalls = 0
-    const stream = streamMinimalContacts(counted, { userId: alice.id, pageSize: 10, signal: controller.signal })
+    const { source, reads } = countPreparedReads(db)
+    const stream = streamMinimalContacts(source, { userId: alice.id, pageSize: 10, signal: controller.signal })
     await stream.next()
     controller.abort()
     await expect(stream.next()).rejects.toThrow()
-    expect(findManyCalls).toBe(1)
+    expect(reads.issued).toBe(1)
   })
 
-  it('yields only the minimal columns, with group ids', async () => {
-    const stream = streamMinimalContacts(db.prisma, { userId: alice.id, orderBy: 'id', pageSize: 30 })
+  it('yields only the minimal columns, with the values Prisma reads', async () => {
+    const stream = streamMinimalContacts(db, { userId: alice.id, pageSize: 1000 })
     const { value } = await stream.next()
     await stream.return(undefined)
-    const row = value!.rows[0]!
-    expect(Object.keys(row).sort()).toEqual(
-      ['archived', 'dunbarCircle', 'frequencyPreference', 'groupIds', 'id', 'lastContactDate', 'name', 'nextDueAt', 'timezone'].sort(),
+    const rows = value!.rows
+    expect(Object.keys(rows[0]!).sort()).toEqual(MINIMAL_KEYS)
+    // Prisma as the reference for the known-shape conversion: dates to the millisecond, enums, NULLs.
+    const stored = await db.prisma.contact.findMany({
+      where: { id: { in: rows.map((r) => r.id) } },
+      select: { id: true, name: true, lastContactDate: true, frequencyPreference: true, dunbarCircle: true, nextDueAt: true, timezone: true },
+      orderBy: [{ nextDueAt: 'asc' }, { id: 'asc' }],
+    })
+    expect(rows).toEqual(stored)
+    expect(rows.length).toBeGreaterThan(150)
+    expect(rows.some((r) => r.lastContactDate === null) && rows.some((r) => r.lastContactDate !== null)).toBe(true)
+
+    // Milliseconds, before 1970, far ahead: the epoch milliseconds the statement returns are exact.
+    const user = await db.prisma.user.create({ data: { email: `minimal-dates-${kind}@example.com` } })
+    const dates = ['1969-07-20T20:17:40.123Z', '2038-01-19T03:14:07.999Z', '2026-11-25T12:00:00.001Z', '9999-12-31T23:59:59.999Z'].map((iso) => new Date(iso))
+    await db.prisma.contact.createMany({
+      data: dates.map((date, i) => ({ userId: user.id, name: `d${i}`, nextDueAt: date, lastContactDate: dates[(i + 1) % dates.length]!, timezone: 'Asia/Kolkata' })),
+    })
+    const { value: page } = await streamMinimalContacts(db, { userId: user.id, pageSize: 10 }).next()
+    expect(page!.rows).toEqual(
+      await db.prisma.contact.findMany({
+        where: { userId: user.id },
+        select: { id: true, name: true, lastContactDate: true, frequencyPreference: true, dunbarCircle: true, nextDueAt: true, timezone: true },
+        orderBy: [{ nextDueAt: 'asc' }, { id: 'asc' }],
+      }),
     )
-    const stored = await db.query<{ id: string; groupIds: string[] }>(
-      'SELECT id, "groupIds" FROM "Contact" WHERE id = ANY($1::uuid[])',
-      [value!.rows.map((r) => r.id)],
-    )
-    expect(stored.reduce((sum, r) => sum + r.groupIds.length, 0)).toBeGreaterThan(0)
-    for (const { id, groupIds } of stored) expect(value!.rows.find((r) => r.id === id)!.groupIds).toEqual(groupIds)
+    expect(page!.rows.map((r) => r.nextDueAt.toISOString())).toEqual([...dates].sort((a, b) => a.getTime() - b.getTime()).map((d) => d.toISOString()))
   })
 
   it('streams full rows with streamContacts', async () => {
@@ -244,7 +296,7 @@ describe.each(kinds)('keyset streams on %s', (kind) => {
   })
 
   it.each([0, 1001, 2.5, -1])('rejects page size %s with BAD_USER_INPUT', async (pageSize) => {
-    const stream = streamMinimalContacts(db.prisma, { userId: alice.id, pageSize })
+    const stream = streamMinimalContacts(db, { userId: alice.id, pageSize })
     await expect(stream.next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'pageSize' } })
   })
 

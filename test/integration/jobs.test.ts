@@ -39,7 +39,7 @@ let emails = 0
 const nextEmail = () => `jobs${++emails}-${Date.now().toString(36)}@example.com`
 
 function engineFor(db: TestDatabase, now = () => NOW) {
-  return createSuggestionEngine({ prisma: db.prisma, now, defaultSlots: async () => SLOTS, userTimezone: async () => 'UTC' })
+  return createSuggestionEngine({ prisma: db.prisma, contactRows: db, now, defaultSlots: async () => SLOTS, userTimezone: async () => 'UTC' })
 }
 
 async function engineList(db: TestDatabase, userId: string, maxSuggestions = K): Promise<Suggestion[]> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeNextDueAt } from '../../src/contacts/cadence.ts'
 import { DAY_MS } from '../../src/time.ts'
 import type { DunbarCircle, FrequencyPreference } from '../../src/generated/prisma/enums.ts'
-import type { PrismaClient } from '../../src/generated/prisma/client.ts'
+import type { ContactRowSource } from '../../src/contacts/keyset/minimal-rows.ts'
 import { createSuggestionEngine, type Suggestion, type SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 import { loadFreeSlots, userTimezone } from '../../src/calendar/load-free-slots.ts'
@@ -15,7 +15,7 @@ import { setSuggestionStatus } from '../../src/suggestions/suggestion-status.ts'
 import { logInteraction } from '../../src/contacts/contact-writes.ts'
 import { announceNothing } from '../helpers/fixtures.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
-import { countContactReads, settled } from '../helpers/counted-reads.ts'
+import { countPreparedReads, settled } from '../helpers/counted-reads.ts'
 
 const kinds = await availableDatabaseKinds()
 const NOW = new Date('2026-11-25T12:00:00.000Z')
@@ -58,9 +58,10 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
   })
   afterAll(() => db?.destroy())
 
-  function engine(prisma: PrismaClient = db.prisma) {
+  function engine(contactRows: ContactRowSource = db) {
     return createSuggestionEngine({
-      prisma,
+      prisma: db.prisma,
+      contactRows,
       now: () => NOW,
       defaultSlots: async () => [],
       userTimezone: async () => 'UTC',
@@ -174,8 +175,8 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     const { userId } = await userWith(
       Array.from({ length: 300 }, (_, i) => ({ circle: 'INNER' as const, frequency: 'WEEKLY' as const, lastContactDaysAgo: i % 50, createdDaysAgo: 500, archived: false })),
     )
-    const { client, reads } = countContactReads(db.prisma, { raw: true })
-    const stream = engine(client).generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 200, batchSize: 5, slots: [] })
+    const { source, reads } = countPreparedReads(db)
+    const stream = engine(source).generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 200, batchSize: 5, slots: [] })
     await stream.next()
     const issued = reads.issued
     expect(issued).toBeGreaterThan(0)
@@ -229,6 +230,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     const metrics = createMetrics()
     const measured = createSuggestionEngine({
       prisma: db.prisma,
+      contactRows: db,
       now: () => NOW,
       defaultSlots: async () => [],
       userTimezone: async () => 'UTC',
@@ -252,6 +254,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     let heapUsed = 75 // of 100: throttle
     const guarded = createSuggestionEngine({
       prisma: db.prisma,
+      contactRows: db,
       now: () => NOW,
       defaultSlots: async () => [],
       userTimezone: async () => 'UTC',
@@ -299,6 +302,7 @@ describe.each(kinds)('suggestion engine on %s', (kind) => {
     await db.prisma.calendarEvent.create({ data: { userId, startsAt: new Date('2026-11-26T17:00:00Z'), endsAt: new Date('2026-11-26T18:00:00Z') } })
     const withCalendar = createSuggestionEngine({
       prisma: db.prisma,
+      contactRows: db,
       now: () => NOW,
       defaultSlots: (user, now, timezone) => loadFreeSlots(db.prisma, user, now, 7, timezone),
       userTimezone: (user) => userTimezone(db.prisma, user),
@@ -347,7 +351,7 @@ describe.each(kinds)('suggestion statuses on %s', (kind) => {
 
   /** The top 500 at `now`, fitted into `slots`. */
   async function walk(userId: string, now: Date, slots: { start: Date; end: Date }[] = []) {
-    const engine = createSuggestionEngine({ prisma: db.prisma, now: () => now, defaultSlots: async () => [], userTimezone: async () => 'UTC', dismissForMs: HORIZON_MS })
+    const engine = createSuggestionEngine({ prisma: db.prisma, contactRows: db, now: () => now, defaultSlots: async () => [], userTimezone: async () => 'UTC', dismissForMs: HORIZON_MS })
     return (await collect(engine.generateTimeboundSuggestionsStreaming(userId, { maxSuggestions: 500, slots }))).suggestions
   }
   const listed = async (userId: string, now: Date) => (await walk(userId, now)).map((s) => s.contact.id)

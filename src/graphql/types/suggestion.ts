@@ -3,7 +3,11 @@
  * suggestions kept by status (`suggestionsByStatus`), and accept / dismiss / snooze, undo and
  * restore (thin resolvers over `suggestions/suggestion-status.ts`).
  */
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql'
 import type { Interval } from '../../calendar/free-slots.ts'
+import type { MinimalContact } from '../../contacts/keyset/contact-streams.ts'
+import { notFound } from '../../errors.ts'
+import type { Contact } from '../../generated/prisma/client.ts'
 import type { SuggestionEvent } from '../../suggestions/generator.ts'
 import {
   DEFAULT_STATUS_PAGE,
@@ -20,7 +24,8 @@ import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
 import { userChanges } from '../../pubsub/changes.ts'
 import { builder } from '../builder.ts'
-import { viewerOf } from '../context.ts'
+import { viewerOf, type GraphQLContext } from '../context.ts'
+import { batchPerTurn } from '../per-turn.ts'
 import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
 import { SuggestionStatusEnum } from './enums.ts'
 
@@ -37,6 +42,68 @@ const TimeSlotInput = builder.inputType('TimeSlotInput', {
     end: t.field({ type: 'DateTime', required: true }),
   }),
 })
+
+/**
+ * Contact fields that show a column as it is (`t.expose...`, the node id) and that a walk's row
+ * (MinimalContact) holds: for a selection of these, the row answers as the database would.
+ * Not `frequencyPreference`: the API shows null for one inherited from a group (a column the row lacks).
+ */
+const ROW_FIELDS: ReadonlySet<string> = new Set(['__typename', 'id', 'name', 'timezone', 'lastContactDate', 'nextDueAt', 'dunbarCircle'])
+
+/** A suggestion's contact as the engine gives it: a walk's row, not a stored suggestion's `{ id }`. */
+const isWalkRow = (contact: { id: string }): contact is MinimalContact => 'nextDueAt' in contact && 'name' in contact
+
+/** Whether `set` (fragments followed) selects only {@link ROW_FIELDS}. */
+function selectsWithin(set: SelectionSetNode, fragments: GraphQLResolveInfo['fragments']): boolean {
+  return set.selections.every((selection) => {
+    if (selection.kind === Kind.FIELD) return ROW_FIELDS.has(selection.name.value)
+    if (selection.kind === Kind.INLINE_FRAGMENT) return selectsWithin(selection.selectionSet, fragments)
+    const fragment = fragments[selection.name.value]
+    return fragment !== undefined && selectsWithin(fragment.selectionSet, fragments)
+  })
+}
+
+/** Per field nodes (the same array for every suggestion of a list): does the selection ask only for {@link ROW_FIELDS}? */
+const rowAnswers = new WeakMap<readonly FieldNode[], boolean>()
+function selectsOnlyRowFields(info: GraphQLResolveInfo): boolean {
+  let answers = rowAnswers.get(info.fieldNodes)
+  if (answers === undefined) {
+    answers = info.fieldNodes.every((node) => node.selectionSet === undefined || selectsWithin(node.selectionSet, info.fragments))
+    rowAnswers.set(info.fieldNodes, answers)
+  }
+  return answers
+}
+
+const KEY_SEPARATOR = '\u0000'
+
+/**
+ * The contacts of the suggestions resolved in the same step, keyed `<query JSON>\0<contact id>`: one
+ * statement per Prisma query (selection) for all of them, the viewer's contacts only. The queries of
+ * Contact are plain JSON (selects and includes of scalars).
+ */
+const contactsOfStep = batchPerTurn(async (context, keys: string[]) => {
+  const idsByQuery = new Map<string, string[]>()
+  for (const key of keys) {
+    const cut = key.lastIndexOf(KEY_SEPARATOR)
+    const query = key.slice(0, cut)
+    const ids = idsByQuery.get(query) ?? []
+    ids.push(key.slice(cut + 1))
+    idsByQuery.set(query, ids)
+  }
+  const found = new Map<string, Contact>()
+  for (const [query, ids] of idsByQuery) {
+    const rows = await context.prisma.contact.findMany({ ...(JSON.parse(query) as object), where: { id: { in: ids }, userId: viewerOf(context) } })
+    for (const row of rows) found.set(`${query}${KEY_SEPARATOR}${row.id}`, row)
+  }
+  return found
+}, undefined)
+
+/** The contact `id` as `query` selects it, read with the other suggestions' of the step. */
+async function contactFor(context: GraphQLContext, query: object, id: string): Promise<Contact> {
+  const contact = await contactsOfStep(context, `${JSON.stringify(query)}${KEY_SEPARATOR}${id}`)
+  if (!contact) throw notFound('contact')
+  return contact
+}
 
 /** An engine suggestion (PENDING until stored with another status) or a stored one. */
 type SuggestionSource = Omit<SuggestionView, 'status'> & { status?: SuggestionView['status'] }
@@ -64,11 +131,14 @@ builder.node(SuggestionType, {
       description: 'When the status was set; null for PENDING',
       resolve: (s) => (s.status && s.status !== 'PENDING' ? (s.statusSetAt ?? null) : null),
     }),
-    // Prisma batches the findUnique calls of one tick into one query: one per batch of suggestions.
+    // The walk's own row when it has every field asked for (the app's `contact { id name dunbarCircle timezone }`):
+    // no statement at all. Otherwise, and for stored suggestions, one statement for the suggestions of the step.
     contact: t.prismaField({
       type: 'Contact',
-      resolve: (query, s, _args, context) =>
-        context.prisma.contact.findUniqueOrThrow({ ...query, where: { id: s.contact.id } }),
+      resolve: (query, s, _args, context, info) =>
+        isWalkRow(s.contact) && selectsOnlyRowFields(info)
+          ? (s.contact as unknown as Contact) // only fields read straight from the columns the row has: see ROW_FIELDS
+          : contactFor(context, query, s.contact.id),
     }),
   }),
 })
