@@ -1,8 +1,9 @@
 /** `npm run schema:print`: writes schema.graphql from the Pothos schema (a test fails when it is stale). */
 import { writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import { printSchemaSDL } from '../graphql/schema.ts'
+import { PROJECT_ROOT } from '../project-root.ts'
 
-const target = fileURLToPath(new URL('../../schema.graphql', import.meta.url))
+const target = path.join(PROJECT_ROOT, 'schema.graphql')
 await writeFile(target, printSchemaSDL())
 process.stdout.write(`wrote ${target}\n`)

@@ -1,18 +1,18 @@
 /**
  * Applies `prisma/migrations` (the standard Prisma layout and `_prisma_migrations`
  * table, so the Prisma CLI stays interoperable) and writes new migrations as the
- * diff from the migrations folder to `schema.prisma`.
+ * diff from the migrations folder to `schema.prisma`. The schema engine (wasm, tens
+ * of MB) is loaded only when there is something to do, and released after.
  */
+import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { MigrationList } from '@prisma/schema-engine-wasm'
 import { openDatabase, type Database } from './database.ts'
-import { openSchemaEngine } from './schema-engine.ts'
+import { PROJECT_ROOT } from '../project-root.ts'
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url))
-export const MIGRATIONS_DIR = path.join(projectRoot, 'prisma', 'migrations')
-export const SCHEMA_PATH = path.join(projectRoot, 'prisma', 'schema.prisma')
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations')
+export const SCHEMA_PATH = path.join(PROJECT_ROOT, 'prisma', 'schema.prisma')
 
 const noFilter = { externalTables: [], externalEnums: [] }
 
@@ -41,7 +41,29 @@ async function readMigrationList(migrationsDir: string): Promise<MigrationList> 
 }
 
 /**
+ * Whether `_prisma_migrations` already records every migration of the folder as applied (finished,
+ * not rolled back, the checksum Prisma computes: SHA-256 of migration.sql, in hex) and none as failed
+ * or still running. Then the schema engine would apply nothing, and is not loaded. Anything else
+ * (no table yet, a new or edited migration, a failed one, another process applying) is left to it.
+ */
+async function allApplied(db: Database, list: MigrationList): Promise<boolean> {
+  const table = `"${db.schema}"._prisma_migrations`
+  const [found] = await db.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table])
+  if (!found?.exists) return false
+  const rows = await db.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+    `SELECT migration_name, checksum, finished_at, rolled_back_at FROM ${table}`,
+  )
+  if (rows.some((row) => row.finished_at === null && row.rolled_back_at === null)) return false
+  const applied = new Map(rows.filter((row) => row.rolled_back_at === null).map((row) => [row.migration_name, row.checksum]))
+  return list.migrationDirectories.every(({ path: name, migrationFile: { content } }) => {
+    return content.tag === 'ok' && applied.get(name) === createHash('sha256').update(content.value).digest('hex')
+  })
+}
+
+/**
  * Applies every pending migration, each in its own transaction. Returns the names applied (none: already current).
+ * Checks `_prisma_migrations` first (plain SQL over `db`): when every migration is recorded as applied, it
+ * returns at once, without loading the schema engine.
  *
  * On PostgreSQL it runs over connections of its own, closed afterwards: the schema
  * engine takes `pg_advisory_lock` so that processes starting together migrate one
@@ -50,22 +72,22 @@ async function readMigrationList(migrationsDir: string): Promise<MigrationList> 
  * would time out waiting for it.
  */
 export async function applyMigrations(db: Database, migrationsDir = MIGRATIONS_DIR): Promise<string[]> {
-  if (db.kind !== 'postgres' || !db.pool) return applyOver(db, migrationsDir)
+  const migrationsList = await readMigrationList(migrationsDir)
+  if (await allApplied(db, migrationsList)) return []
+  if (db.kind !== 'postgres' || !db.pool) return applyOver(db, migrationsList)
   const own = await openDatabase({ databaseUrl: db.pool.options.connectionString, schema: db.schema, maxConnections: 2 })
   try {
-    return await applyOver(own, migrationsDir)
+    return await applyOver(own, migrationsList)
   } finally {
     await own.close()
   }
 }
 
-async function applyOver(db: Database, migrationsDir: string): Promise<string[]> {
+async function applyOver(db: Database, migrationsList: MigrationList): Promise<string[]> {
+  const { openSchemaEngine } = await import('./schema-engine.ts')
   const { engine, free } = await openSchemaEngine(db.adapterFactory, (script) => db.executeScriptAtomically(script))
   try {
-    const output = await engine.applyMigrations({
-      migrationsList: await readMigrationList(migrationsDir),
-      filters: noFilter,
-    })
+    const output = await engine.applyMigrations({ migrationsList, filters: noFilter })
     return output.appliedMigrationNames
   } finally {
     free()
@@ -81,6 +103,7 @@ export async function diffSchemaAgainstMigrations(
   migrationsDir = MIGRATIONS_DIR,
   schemaPath = SCHEMA_PATH,
 ): Promise<string> {
+  const { openSchemaEngine } = await import('./schema-engine.ts')
   const scratch = await openDatabase({ dataDir: 'memory://' })
   const { engine, free } = await openSchemaEngine(scratch.adapterFactory, (script) =>
     scratch.executeScriptAtomically(script),

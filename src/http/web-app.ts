@@ -8,9 +8,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import sirv from 'sirv'
+import { PROJECT_ROOT } from '../project-root.ts'
 import { isLoopbackClient } from './loopback.ts'
 
-export const WEB_DIST = new URL('../../web/dist/', import.meta.url).pathname
+/** Where `npm run build` puts the web client. */
+export const WEB_DIST = join(PROJECT_ROOT, 'web', 'dist')
 
 export interface WebAppConfig {
   /** Handed to loopback clients only. */

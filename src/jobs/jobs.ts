@@ -6,13 +6,25 @@
  * process). Both dedupe per user, retry with exponential backoff, run at most
  * `concurrency` jobs at a time per process, and report progress and outcomes.
  */
-import { createBullMQJobs } from './bullmq-jobs.ts'
 import { createInProcessJobs } from './in-process-jobs.ts'
 import type { Jobs, JobsOptions } from './types.ts'
 
 export type { JobOutcome, Jobs, JobsOptions, Regenerate } from './types.ts'
 
-/** BullMQ when `redisUrl` is set, else the in-process runner. */
+/**
+ * BullMQ when `redisUrl` is set, else the in-process runner. BullMQ is loaded only then (about 8 MB
+ * of a process's memory, with its native msgpack): its runner is made once its module is imported,
+ * and the methods wait for that.
+ */
 export function createJobs(options: JobsOptions): Jobs {
-  return options.redisUrl ? createBullMQJobs({ ...options, redisUrl: options.redisUrl }) : createInProcessJobs(options)
+  const { redisUrl } = options
+  if (!redisUrl) return createInProcessJobs(options)
+  const bullmq = import('./bullmq-jobs.ts').then(({ createBullMQJobs }) => createBullMQJobs({ ...options, redisUrl }))
+  bullmq.catch(() => {}) // a failed import rejects each call instead
+  return {
+    requestRegeneration: async (userId) => (await bullmq).requestRegeneration(userId),
+    enqueueImport: async (importId) => (await bullmq).enqueueImport(importId),
+    start: async () => (await bullmq).start(),
+    close: async () => (await bullmq).close(),
+  }
 }

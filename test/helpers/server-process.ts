@@ -1,9 +1,9 @@
 /**
- * A server as its users run it: `src/main.ts` in its own process. Resolves once
- * it logged its URL (and, with `waitForToken`, the demo token); collects its
- * JSON log lines.
+ * A server as its users run it: `src/main.ts` in its own process (through tsx), or the
+ * compiled `dist/server/main.js` as `npm start` runs it. Resolves once it logged its URL
+ * (and, with `waitForToken`, the demo token); collects its JSON log lines.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -28,20 +28,34 @@ export interface ServerProcess {
   exited: Promise<number | null>
 }
 
+/**
+ * Builds `dist/` (scripts/build-server.mjs) unless it is up to date with the sources; throws with the
+ * build's output when it fails. Safe to run from several processes at once.
+ */
+export function buildServer(): void {
+  const build = spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: ROOT, encoding: 'utf8' })
+  if (build.status !== 0) throw new Error(`the server build failed: ${build.stderr}`)
+}
+
 export function startServerProcess(
   env: Record<string, string>,
   {
     waitForToken = false,
     nodeArgs = [],
     startTimeoutMs = 90_000,
+    compiled = false,
   }: {
     waitForToken?: boolean
     nodeArgs?: string[]
     /** How long the start may take: a first start creates the embedded database (10-50 s on a quiet machine). */
     startTimeoutMs?: number
+    /** Run `dist/server/main.js` (built first when missing or stale), as `npm start` does; default: `src/main.ts` through tsx. */
+    compiled?: boolean
   } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  if (compiled) buildServer()
+  const entry = compiled ? ['dist/server/main.js'] : ['--import', 'tsx', 'src/main.ts']
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
