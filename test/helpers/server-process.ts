@@ -34,14 +34,17 @@ export function startServerProcess(
     waitForToken = false,
     nodeArgs = [],
     startTimeoutMs = 90_000,
+    compiled = false,
   }: {
     waitForToken?: boolean
     nodeArgs?: string[]
     /** How long the start may take: a first start creates the embedded database (10-50 s on a quiet machine). */
     startTimeoutMs?: number
+    /** Run the build (`node dist/server/main.js`, `npm run build:server`) instead of `src/main.ts` through tsx. */
+    compiled?: boolean
   } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? ['dist/server/main.js'] : ['--import', 'tsx', 'src/main.ts'])], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

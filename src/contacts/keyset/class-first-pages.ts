@@ -33,6 +33,32 @@ export interface FirstPage {
 const isEnumValue = (value: string) => /^[A-Z_]+$/.test(value)
 
 /**
+ * The SQL of readFirstMinimalPages: the first page of each of `classes` (rows of
+ * MinimalContact plus `class`, the index in `classes`). Parameters: $1 the user id,
+ * $2 rows per class. Throws on an enum value that is not one.
+ */
+export function classFirstPagesSql(classes: readonly ContactClass[]): string {
+  const equals = (column: string, value: string | null) => {
+    if (value === null) return `"${column}" IS NULL`
+    if (!isEnumValue(value)) throw new Error(`not an enum value: ${value}`)
+    return `"${column}" = '${value}'`
+  }
+  // The enum values are the schema's own (checked above), so they can be literals: each branch is then one index range.
+  return classes
+    .map(
+      (c, index) =>
+        `(SELECT ${index} AS "class", id, name, "lastContactDate", "frequencyPreference"::text AS "frequencyPreference",
+                 "dunbarCircle"::text AS "dunbarCircle", "nextDueAt", archived, "groupIds", timezone
+            FROM "Contact"
+           WHERE "userId" = $1::uuid AND archived = false
+             AND ${equals('dunbarCircle', c.dunbarCircle)} AND ${equals('frequencyPreference', c.frequencyPreference)}
+           ORDER BY "nextDueAt", id LIMIT $2)`,
+    )
+    .join('\nUNION ALL\n')
+    .concat('\nORDER BY "class", "nextDueAt", id')
+}
+
+/**
  * The first page of the walk of each class ordered by `nextDueAt` (unarchived
  * contacts), all in ONE statement: a UNION ALL of one index range per class,
  * instead of a round trip per class. Then `streamMinimalContacts({ where: class,
@@ -47,24 +73,7 @@ export async function readFirstMinimalPages(
 ): Promise<FirstPage[]> {
   checkPageSize(limit, 'limit')
   if (!isUuid(userId)) throw badUserInput('invalid user id', 'userId')
-  const equals = (column: string, value: string | null) => {
-    if (value === null) return `"${column}" IS NULL`
-    if (!isEnumValue(value)) throw new Error(`not an enum value: ${value}`)
-    return `"${column}" = '${value}'`
-  }
-  // The enum values are the schema's own (checked above), so they can be literals: each branch is then one index range.
-  const sql = classes
-    .map(
-      (c, index) =>
-        `(SELECT ${index} AS "class", id, name, "lastContactDate", "frequencyPreference"::text AS "frequencyPreference",
-                 "dunbarCircle"::text AS "dunbarCircle", "nextDueAt", archived, "groupIds", timezone
-            FROM "Contact"
-           WHERE "userId" = $1::uuid AND archived = false
-             AND ${equals('dunbarCircle', c.dunbarCircle)} AND ${equals('frequencyPreference', c.frequencyPreference)}
-           ORDER BY "nextDueAt", id LIMIT $2)`,
-    )
-    .join('\nUNION ALL\n')
-    .concat('\nORDER BY "class", "nextDueAt", id')
+  const sql = classFirstPagesSql(classes)
   const found = await prisma.$queryRawUnsafe<(MinimalContact & { class: number })[]>(sql, userId, limit + 1)
   const byClass: MinimalContact[][] = classes.map(() => [])
   for (const { class: index, ...row } of found) byClass[index]!.push(row)
