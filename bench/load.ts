@@ -335,17 +335,19 @@ async function runIdleLive(tokens: string[]): Promise<ScenarioResult> {
       break
     }
     waveMs.push(performance.now() - waveStarted)
+    // A wave of which no stream completed: the server is gone (its exit is reported below) or refuses everything.
+    if (!opened.some((stream) => stream.completeMs !== undefined)) break
   }
   const openSeconds = (performance.now() - started) / 1000
   const clientOpen = clientUsage()
-  const rssOpenMb = server!.crashed ? null : procStatusMb(server!.process.child.pid!, 'VmRSS')
+  const rssOpenMb = orNull(procStatusMb(server!.process.child.pid!, 'VmRSS'))
   const heapOpenMb = server!.crashed ? null : await heapUsedMb(server!).catch(() => null)
   const liveAfterOpen = streams.filter(isLive).length
 
   // One user's write: every tab of that user must see it, no other user's tab.
   const writer = Math.floor(tokens.length / 2)
   const tabs = streams.slice(writer * perUser, (writer + 1) * perUser)
-  const write = tabs.every(isLive) ? await writeAndWait(url, tokens[writer]!, tabs, result.failures) : undefined
+  const write = tabs.length === perUser && tabs.every(isLive) ? await writeAndWait(url, tokens[writer]!, tabs, result.failures) : undefined
   const liveAtEnd = streams.filter(isLive).length
   const gauges = server!.crashed ? undefined : await readMetrics(server!).then(
     (text) => ({ active: metric(text, 'suggestions_subscriptions_active'), waiting: metric(text, 'suggestions_subscriptions_waiting') }),
@@ -490,8 +492,11 @@ function openStream(url: string, token: string, live: boolean, tally: Tally): St
           for (const error of caught as { extensions?: { code?: string } }[]) count(tally.errorsByCode, String(error.extensions?.code ?? 'NO_CODE'))
         } else if (caught instanceof Error) {
           count(tally.errorsByCode, caught.message)
+        } else if (typeof (caught as { code?: unknown }).code === 'number') {
+          count(tally.errorsByCode, `close ${(caught as { code: number }).code}`)
         } else {
-          count(tally.errorsByCode, `close ${(caught as { code?: number }).code ?? '?'}`)
+          // The socket's error event (e.g. ECONNREFUSED: nothing listens any more).
+          count(tally.errorsByCode, String((caught as { message?: string }).message || (caught as { type?: string }).type || 'socket error'))
         }
         finish()
       },
@@ -613,7 +618,7 @@ async function stopServers(servers: Server[], failures: string[]) {
     figures.push({
       pid: child.pid!,
       idleRssMb: round(server.idleRssMb, 1),
-      peakRssMb: Number.isNaN(peakRssMb) ? null : round(peakRssMb, 1),
+      peakRssMb: orNull(round(peakRssMb, 1)),
       engineWalks: walks?.count ?? null,
       meanWalkMs: walks && walks.count > 0 ? round((walks.seconds / walks.count) * 1000, 1) : null,
       exitCode: child.exitCode,
@@ -666,9 +671,14 @@ async function walkStats(server: Server): Promise<{ count: number; seconds: numb
   return { count: metric(text, 'suggestion_generation_duration_seconds_count'), seconds: metric(text, 'suggestion_generation_duration_seconds_sum') }
 }
 
-/** A line of /proc/<pid>/status in MB (VmRSS: resident now, VmHWM: its peak). */
+/** A line of /proc/<pid>/status in MB (VmRSS: resident now, VmHWM: its peak); NaN once the process is gone. */
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  let status = ''
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return NaN
+  }
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
 }
 
@@ -709,6 +719,11 @@ function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b)
   const at = (p: number) => (sorted.length === 0 ? null : round(sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!, 1))
   return { p50: at(50), p95: at(95), p99: at(99) }
+}
+
+/** NaN (a figure that could not be read, e.g. of a process gone) as null. */
+function orNull(value: number): number | null {
+  return Number.isNaN(value) ? null : value
 }
 
 function round(value: number, digits: number): number {
@@ -765,12 +780,12 @@ function humanReport(result: ScenarioResult): string {
     const waves = result.waveMs as Percentiles & { max: number | null }
     lines.push(
       `opened all in ${result.openAllSeconds} s (${result.waves} waves of ${result.wave}: ${spread(waves)}, max ${ms(waves.max)})`,
-      `server with all open: RSS ${mb(result.rssMb as number | null)} (${result.rssPerSubscriptionKb} KB per subscription over idle), heap ${mb(result.heapMb as number | null)} (${result.heapPerSubscriptionKb} KB per subscription)`,
-      `live after opening: ${result.liveAfterOpen}, at the end: ${result.liveAtEnd} (server: ${result.serverActive} active, ${result.serverWaiting} waiting)`,
+      `server with all open: RSS ${mb(result.rssMb as number | null)} (${result.rssPerSubscriptionKb ?? '-'} KB per subscription over idle), heap ${mb(result.heapMb as number | null)} (${result.heapPerSubscriptionKb ?? '-'} KB per subscription)`,
+      `live after opening: ${result.liveAfterOpen}, at the end: ${result.liveAtEnd} (server: ${result.serverActive ?? '-'} active, ${result.serverWaiting ?? '-'} waiting)`,
       write
         ? `write (logInteraction, ${ms(write.mutationMs)}) reached ${write.tabsReached} of ${write.tabs} tabs, the last after ${ms(write.allTabsMs)}`
         : "write: not made (not all of the writing user's tabs were live)",
-      `client (this process): RSS ${mb(client.rssMb)}, heap ${mb(client.heapUsedMb)} + buffers ${mb(client.externalMb)} (${client.perSubscriptionKb} KB per subscription), ${client.openFiles} open files of ${client.openFileLimit}`,
+      `client (this process): RSS ${mb(client.rssMb)}, heap ${mb(client.heapUsedMb)} + buffers ${mb(client.externalMb)} (${client.perSubscriptionKb ?? '-'} KB per subscription), ${client.openFiles} open files of ${client.openFileLimit}`,
     )
   }
   return `${[...lines, ...failures].join('\n')}\n\n`
