@@ -41,8 +41,9 @@ const isEnumValue = (value: string) => /^[A-Z_]+$/.test(value)
  * range per class, the class's index in the last column. The enum values are
  * the schema's own (checked), so they are literals: each branch is then one
  * index range, and the text is the same for every user ($1) and size ($2).
+ * Exported for bench:load's raw baseline, which sends the same statement through `pg`.
  */
-function firstPagesStatement(classes: readonly ContactClass[]): PreparedStatement {
+export function firstPagesStatement(classes: readonly ContactClass[]): PreparedStatement {
   const equals = (column: string, value: string | null) => {
     if (value === null) return `"${column}" IS NULL`
     if (!isEnumValue(value)) throw new Error(`not an enum value: ${value}`)
