@@ -39,6 +39,23 @@ const FIELD = 'input.resumeFrom'
 export const MIN_RESUME_CLOCK = Date.UTC(2020, 0, 1)
 export const MAX_RESUME_CLOCK = MAX_DATE.getTime()
 
+/** The position schema of each `maxSuggestions` (at most 500 of them), built once: a zod schema costs more to build than to run. */
+const positionSchemas = new Map<number, z.ZodType<[number, number, number, string]>>()
+
+function positionSchemaFor(maxSuggestions: number): z.ZodType<[number, number, number, string]> {
+  let schema = positionSchemas.get(maxSuggestions)
+  if (!schema) {
+    schema = z.tuple([
+      z.number().int().min(MIN_RESUME_CLOCK).max(MAX_RESUME_CLOCK),
+      z.number().int().min(1).max(maxSuggestions),
+      z.number().min(0).max(Number.MAX_VALUE),
+      z.string().refine(isUuid),
+    ])
+    positionSchemas.set(maxSuggestions, schema)
+  }
+  return schema
+}
+
 /**
  * Encoder and decoder of resume cursors for one walk (the scope digest is
  * computed once). `decodeResume` throws BAD_USER_INPUT (`input.resumeFrom`)
@@ -50,12 +67,7 @@ export function resumeCursors(scope: ResumeScope) {
     maxSuggestions: scope.maxSuggestions,
     slots: scope.slots ? scope.slots.map((slot) => [slot.start.getTime(), slot.end.getTime()]) : 'default',
   })
-  const positionSchema = z.tuple([
-    z.number().int().min(MIN_RESUME_CLOCK).max(MAX_RESUME_CLOCK),
-    z.number().int().min(1).max(scope.maxSuggestions),
-    z.number().min(0).max(Number.MAX_VALUE),
-    z.string().refine(isUuid),
-  ])
+  const positionSchema = positionSchemaFor(scope.maxSuggestions)
   return {
     encodeResume(position: ResumePosition): string {
       return encodeCursor('suggestions', digest, [position.now, position.emitted, position.priority, position.id])

@@ -23,7 +23,11 @@ export interface Page<T> {
 }
 
 /** `first` as a page size: BAD_USER_INPUT naming `first` outside 1..{@link MAX_IMPORTS_PAGE}. */
-const pageSize = (first: number): number => parseInput(intBetween(1, MAX_IMPORTS_PAGE), first, 'first')
+// Schemas built once: a zod schema costs more to build than to run.
+const pageSizeSchema = intBetween(1, MAX_IMPORTS_PAGE)
+const importsCursorSchema = z.strictObject({ id: z.uuid() })
+const importErrorsCursorSchema = z.strictObject({ p: z.number().int(), id: z.uuid() })
+const pageSize = (first: number): number => parseInput(pageSizeSchema, first, 'first')
 
 /** The user's import `importId`, or null (unknown, malformed, or another user's). */
 export async function findImport(prisma: PrismaClient, userId: string, importId: string): Promise<Import | null> {
@@ -38,7 +42,7 @@ export async function findImport(prisma: PrismaClient, userId: string, importId:
 export async function listImports(prisma: PrismaClient, userId: string, first: number, after: string | null | undefined): Promise<Page<Import>> {
   const size = pageSize(first)
   const scope = scopeDigest({ userId, list: 'imports' })
-  const last = after ? decodeCursor('imports', scope, after, z.strictObject({ id: z.uuid() }), 'after').id : undefined
+  const last = after ? decodeCursor('imports', scope, after, importsCursorSchema, 'after').id : undefined
   const rows = await prisma.import.findMany({
     where: { userId, ...(last === undefined ? {} : { id: { lt: last } }) },
     orderBy: { id: 'desc' },
@@ -57,7 +61,7 @@ export async function listImports(prisma: PrismaClient, userId: string, first: n
 export async function listImportErrors(prisma: PrismaClient, importId: string, first: number, after: string | null | undefined): Promise<Page<ImportError>> {
   const size = pageSize(first)
   const scope = scopeDigest({ importId, list: 'import-errors' })
-  const last = after ? decodeCursor('import-errors', scope, after, z.strictObject({ p: z.number().int(), id: z.uuid() }), 'after') : undefined
+  const last = after ? decodeCursor('import-errors', scope, after, importErrorsCursorSchema, 'after') : undefined
   const rows = await prisma.importError.findMany({
     where: { importId, ...(last === undefined ? {} : { OR: [{ position: { gt: last.p } }, { position: last.p, id: { gt: last.id } }] }) },
     orderBy: [{ position: 'asc' }, { id: 'asc' }],

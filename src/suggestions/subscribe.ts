@@ -49,12 +49,21 @@ export interface SuggestionsSubscriptionDependencies {
  * The free time a client passes: at most `maxSlots` slots, each ending after it starts, none
  * overlapping another (two suggestions would share the same minutes); parsed, sorted by start.
  */
-function slotsSchema(maxSlots: number) {
+function buildSlotsSchema(maxSlots: number) {
   return z
     .array(z.object({ start: z.date(), end: z.date() }).refine((slot) => slot.end > slot.start, 'a slot must end after it starts'))
     .max(maxSlots, { error: (issue) => `at most ${maxSlots} slots, got ${(issue.input as unknown[]).length}` })
     .transform((slots) => slots.sort((a, b) => a.start.getTime() - b.start.getTime()))
     .refine((slots) => firstOverlapping(slots) < 0, 'slots must not overlap')
+}
+
+/** One schema per `maxSlots` (one in a process), built once: a zod schema costs more to build than to run. */
+const slotsSchemas = new Map<number, ReturnType<typeof buildSlotsSchema>>()
+
+function slotsSchema(maxSlots: number): ReturnType<typeof buildSlotsSchema> {
+  let schema = slotsSchemas.get(maxSlots)
+  if (!schema) slotsSchemas.set(maxSlots, (schema = buildSlotsSchema(maxSlots)))
+  return schema
 }
 
 /**

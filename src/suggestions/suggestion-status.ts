@@ -262,6 +262,7 @@ export async function restoreSuggestion({ prisma, announce }: WriteDeps, userId:
 /** Page sizes of {@link listSuggestionsByStatus}. */
 export const DEFAULT_STATUS_PAGE = 50
 export const MAX_STATUS_PAGE = 100
+const statusPageSizeSchema = intBetween(1, MAX_STATUS_PAGE)
 
 /** The statuses a list may ask for, distinct and sorted; BAD_USER_INPUT `statuses` for none, PENDING or another value. */
 function listedStatuses(statuses: readonly string[]): SuggestionStatus[] {
@@ -311,7 +312,7 @@ export async function listSuggestionsByStatus(
   horizonMs: number,
 ): Promise<StatusPage> {
   const statuses = listedStatuses(args.statuses)
-  const first = parseInput(intBetween(1, MAX_STATUS_PAGE), args.first, 'first')
+  const first = parseInput(statusPageSizeSchema, args.first, 'first')
   const scope = scopeDigest({ userId, list: 'suggestions-by-status', statuses })
   const last = args.after ? decodeCursor('suggestion-statuses', scope, args.after, statusCursor, 'after') : undefined
   const where = Prisma.sql`s."userId" = ${userId}::uuid AND s.status::text = ANY(${statuses}::text[]) AND ${inForceSql(now, horizonMs)}`
