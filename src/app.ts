@@ -156,7 +156,7 @@ export function buildApp({
     walkTimeBudgetMs: config.walkTimeBudgetMs,
   })
   // The subscription's walks: one per user and input at a time on this process, admitted per walk.
-  const suggestions = new WalkSharing({ engine, admission, versions })
+  const suggestions = new WalkSharing({ engine, admission, versions, now: () => clock.now().getTime() })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
     prisma: db.prisma,

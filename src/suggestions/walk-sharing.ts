@@ -11,7 +11,10 @@
  *   subscriber that joins costs no place.
  * - A subscriber that leaves frees its share; the walk is stopped when its last subscriber leaves.
  * - A subscriber joins only a walk that started at the user's current change version
- *   (changes/change-versions.ts): never one that may have read data older than a change it must see.
+ *   (changes/change-versions.ts): never one that may have read data older than a change it must see;
+ *   only while change notices are known to arrive (`versions.trusted`: not while Redis is cut off);
+ *   and only within {@link JOIN_WINDOW_MS} of the walk's start, so a stream never gets the time
+ *   (slots, priorities, reasons) of a walk a slow reader kept open for long.
  */
 import type { ChangeVersions } from '../changes/change-versions.ts'
 import type { AdmissionControl } from './admission.ts'
@@ -47,6 +50,9 @@ export async function* admittedWalk(
   }
 }
 
+/** How long after its start a walk may be joined (ms): about the time the tabs a change wakes take to ask again. */
+export const JOIN_WINDOW_MS = 1000
+
 /** Walks of this process, shared between the streams that ask the same of one user (see the module's comment). */
 export class WalkSharing {
   private readonly running = new Map<string, SharedWalk>()
@@ -59,6 +65,8 @@ export class WalkSharing {
       /** Where each walk waits for its place, per step; none: no bound. */
       admission?: AdmissionControl | undefined
       versions: ChangeVersions
+      /** The clock (ms), read when a walk starts and when a stream would join it; default `Date.now`. */
+      now?: () => number
     },
   ) {}
 
@@ -87,7 +95,8 @@ export class WalkSharing {
     const key = walkKey(userId, input)
     const version = this.deps.versions.current(userId)
     const current = this.running.get(key)
-    if (current && current.version === version) {
+    const now = (this.deps.now ?? Date.now)()
+    if (current && current.version === version && this.deps.versions.trusted && now - current.startedAt <= JOIN_WINDOW_MS) {
       this.joined++
       return current.join(signal)
     }
@@ -95,6 +104,7 @@ export class WalkSharing {
     const shared: SharedWalk = new SharedWalk(
       (walkSignal) => admittedWalk(this.deps.engine, userId, { ...input, signal: walkSignal }, this.deps.admission),
       version,
+      now,
       () => {
         if (this.running.get(key) === shared) this.running.delete(key)
       },
@@ -126,11 +136,13 @@ class SharedWalk {
   /**
    * @param start the walk, stopped by its signal.
    * @param version the user's change version it started at.
+   * @param startedAt when it started (ms, the sharing's clock).
    * @param settled called once it can be joined no more (ended, or stopped).
    */
   constructor(
     start: (signal: AbortSignal) => AsyncGenerator<SuggestionEvent, void, undefined>,
     readonly version: number,
+    readonly startedAt: number,
     private readonly settled: () => void,
   ) {
     this.source = start(this.controller.signal)
