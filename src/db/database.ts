@@ -58,6 +58,15 @@ function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQu
   return prisma
 }
 
+/**
+ * PostgreSQL's errors of a prepared statement whose plan no longer fits the schema: "cached plan must not
+ * change result type" (0A000) and "cache lookup failed for type N" (XX000, a replaced enum type).
+ */
+function isStalePlan(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return typeof message === 'string' && ((code === '0A000' && message.includes('cached plan')) || (code === 'XX000' && message.includes('cache lookup failed for type')))
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -92,7 +101,21 @@ async function openPostgres(url: string, schema: string, max: number, onQuery: D
     },
     async queryPrepared({ name, text }, values) {
       onQuery?.(text)
-      return (await pool.query<unknown[]>({ name, text, values, rowMode: 'array' })).rows
+      // A connection whose prepared plan went stale (a migration changed a column's type or replaced an enum
+      // while this process ran) fails it for good: close that connection (the pool opens a fresh one, which
+      // prepares anew) and try again, at most once per connection of the pool.
+      for (let attempt = 0; ; attempt++) {
+        const client = await pool.connect()
+        try {
+          const rows = (await client.query<unknown[]>({ name, text, values, rowMode: 'array' })).rows
+          client.release()
+          return rows
+        } catch (error) {
+          const stale = isStalePlan(error)
+          client.release(stale)
+          if (!stale || attempt >= max) throw error
+        }
+      }
     },
     async executeScriptAtomically(script: string) {
       const client = await pool.connect()
