@@ -221,6 +221,9 @@ export function createSuggestionEngine(deps: EngineDependencies) {
     let scanned = 0
     let emitted = resume?.emitted ?? 0
     let last: ResumePosition | undefined = resume
+    // The position of the last suggestion the consumer was given: where an error's `resumeFrom` points, so a
+    // retry gets exactly what it did not receive (never `last`, which runs ahead by the batch being built).
+    let delivered: ResumePosition | undefined = resume
     let batch: Suggestion[] = []
     const pending: SuggestionEvent[] = [] // throttle notices raised while reading, delivered before the next batch
 
@@ -236,7 +239,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
           signal?.throwIfAborted()
           throw new ClientError('MEMORY_PRESSURE', 'The server is short of memory; retry with resumeFrom', {
             retryable: true,
-            ...(last ? { resumeFrom: encodeResume(last) } : {}),
+            ...(delivered ? { resumeFrom: encodeResume(delivered) } : {}),
             cause: error instanceof Error ? error.message : String(error),
           })
         }
@@ -261,7 +264,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
       if (clock.spentMs() > walkTimeBudgetMs) {
         throw new ClientError('TIMEOUT', 'This walk took longer than allowed; retry with resumeFrom', {
           retryable: true,
-          ...(last ? { resumeFrom: encodeResume(last) } : {}),
+          ...(delivered ? { resumeFrom: encodeResume(delivered) } : {}),
           budgetMs: walkTimeBudgetMs,
         })
       }
@@ -335,6 +338,7 @@ export function createSuggestionEngine(deps: EngineDependencies) {
         if (batch.length > 0 && last) {
           yield* pending.splice(0)
           yield { kind: 'batch', suggestions: batch, cursor: encodeResume(last), scanned }
+          delivered = last
           batch = []
         }
         clock.resume()
