@@ -40,7 +40,7 @@ import { benchFail, positiveInteger } from './args.ts'
 
 const USAGE =
   'npm run bench:load -- [--json] [--scenarios raw,single,over,pair,idle-live] [--users 100] [--contacts 10000] [--per-user 10] [--max-old-space 256] ' +
-  '[--live-users 1000] [--live-contacts 100] [--wave 100] [--live-max-old-space 384] [--tsx] [--node-args "--cpu-prof"]'
+  '[--live-users 1000] [--live-contacts 100] [--wave 100] [--live-max-old-space 384] [--tsx] [--node-args "--cpu-prof"] [--heap-snapshot DIR]'
 const SCENARIOS = ['raw', 'single', 'over', 'pair', 'idle-live'] as const
 type ScenarioName = (typeof SCENARIOS)[number]
 function fail(message: string): never {
@@ -65,6 +65,8 @@ try {
       tsx: { type: 'boolean', default: false },
       /** Extra node flags for the servers, e.g. --cpu-prof. */
       'node-args': { type: 'string', default: '' },
+      /** idle-live: a heap snapshot of the server once all are open (SIGUSR2), written into this directory. */
+      'heap-snapshot': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -81,6 +83,7 @@ const liveContacts = positiveInteger('live-contacts', values['live-contacts'], 1
 const wave = positiveInteger('wave', values.wave, 100, fail)
 const liveMaxOldSpace = positiveInteger('live-max-old-space', values['live-max-old-space'], 384, fail)
 const compiled = !values.tsx
+const heapSnapshotDir = values['heap-snapshot']
 const extraNodeArgs = values['node-args'].split(' ').filter(Boolean)
 const scenarios = new Set(values.scenarios.split(',').map((name) => name.trim()))
 for (const name of scenarios) if (!(SCENARIOS as readonly string[]).includes(name)) fail(`unknown scenario "${name}": one of ${SCENARIOS.join(', ')}`)
@@ -167,8 +170,8 @@ try {
   await applyMigrations(db)
   const rushUsers = [...scenarios].some((name) => name !== 'idle-live') ? await seed('bench', users, contacts) : []
   const livers = scenarios.has('idle-live') ? await seed('live', liveUsers, liveContacts) : []
-  const tokens = await Promise.all(rushUsers.map((id) => issueToken(db.prisma, id)))
-  const liveTokens = await Promise.all(livers.map((id) => issueToken(db.prisma, id)))
+  const tokens = await issueTokens(rushUsers)
+  const liveTokens = await issueTokens(livers)
   say(`servers: ${compiled ? 'node dist/server/main.js' : 'node --import tsx src/main.ts'}, GENERATION_CONCURRENCY ${GENERATION_CONCURRENCY}\n\n`)
 
   const streams = users * perUser
@@ -316,7 +319,8 @@ async function runIdleLive(tokens: string[]): Promise<ScenarioResult> {
   if (clientFdLimit < subscriptions + 100) {
     throw new Error(`${subscriptions} sockets need more open files than this process may have (${clientFdLimit}): raise \`ulimit -n\``)
   }
-  const [server] = await startServers(1, { GENERATION_QUEUE_LIMIT: String(Math.max(wave, 200)) }, liveMaxOldSpace)
+  const snapshotArgs = heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []
+  const [server] = await startServers(1, { GENERATION_QUEUE_LIMIT: String(Math.max(wave, 200)) }, liveMaxOldSpace, snapshotArgs)
   const serverFdLimit = openFileLimit(server!.process.child.pid!)
   if (serverFdLimit < subscriptions + 100) throw new Error(`the server may open ${serverFdLimit} files, fewer than ${subscriptions} sockets need: raise \`ulimit -n\``)
   const url = server!.process.url
@@ -335,13 +339,26 @@ async function runIdleLive(tokens: string[]): Promise<ScenarioResult> {
       break
     }
     waveMs.push(performance.now() - waveStarted)
+    // Streams that ended (an error, a close, or completed by the server) before their SuggestionsComplete: with why.
+    const failed = opened.filter((stream) => stream.completeMs === undefined)
+    if (failed.length > 0) {
+      const reasons: Record<string, number> = {}
+      for (const stream of failed) count(reasons, stream.endedBy ?? 'still open, no SuggestionsComplete')
+      result.failures.push(`wave ${first / wave + 1}: ${failed.length} of ${opened.length} subscriptions ended without SuggestionsComplete: ${JSON.stringify(reasons)}`)
+    }
     // A wave of which no stream completed: the server is gone (its exit is reported below) or refuses everything.
-    if (!opened.some((stream) => stream.completeMs !== undefined)) break
+    if (failed.length === opened.length) break
   }
   const openSeconds = (performance.now() - started) / 1000
   const clientOpen = clientUsage()
   const rssOpenMb = orNull(procStatusMb(server!.process.child.pid!, 'VmRSS'))
   const heapOpenMb = server!.crashed ? null : await heapUsedMb(server!).catch(() => null)
+  if (heapSnapshotDir && !server!.crashed) {
+    // The server writes the snapshot synchronously on the signal: it answers /metrics again once it is written.
+    process.kill(server!.process.child.pid!, 'SIGUSR2')
+    await readMetrics(server!).catch((error: Error) => void result.failures.push(`after the heap snapshot: ${error.message}`))
+    say(`heap snapshot of the server (pid ${server!.process.child.pid}) written in ${heapSnapshotDir}\n`)
+  }
   const liveAfterOpen = streams.filter(isLive).length
 
   // One user's write: every tab of that user must see it, no other user's tab.
@@ -441,6 +458,8 @@ interface Stream {
   updates: number[]
   onUpdate?: () => void
   isEnded: boolean
+  /** Why it ended: `completed` (by the server), or the error (code, close code, socket error). */
+  endedBy?: string
   /** Resolves once the server completed the stream or it failed. */
   ended: Promise<void>
   /** Resolves at the first SuggestionsComplete, or once the stream ended. */
@@ -461,7 +480,8 @@ function openStream(url: string, token: string, live: boolean, tally: Tally): St
     ended: new Promise((resolve) => (end = resolve)),
     settled: new Promise((resolve) => (settle = resolve)),
   }
-  const finish = () => {
+  const finish = (reason: string) => {
+    stream.endedBy ??= reason
     stream.isEnded = true
     settle()
     end()
@@ -488,19 +508,22 @@ function openStream(url: string, token: string, live: boolean, tally: Tally): St
         }
       },
       error(caught) {
+        const reasons: string[] = []
         if (Array.isArray(caught) && caught.length > 0) {
-          for (const error of caught as { extensions?: { code?: string } }[]) count(tally.errorsByCode, String(error.extensions?.code ?? 'NO_CODE'))
+          for (const error of caught as { extensions?: { code?: string } }[]) reasons.push(String(error.extensions?.code ?? 'NO_CODE'))
         } else if (caught instanceof Error) {
-          count(tally.errorsByCode, caught.message)
+          reasons.push(caught.message)
         } else if (typeof (caught as { code?: unknown }).code === 'number') {
-          count(tally.errorsByCode, `close ${(caught as { code: number }).code}`)
+          reasons.push(`close ${(caught as { code: number }).code}`)
         } else {
           // The socket's error event (e.g. ECONNREFUSED: nothing listens any more).
-          count(tally.errorsByCode, String((caught as { message?: string }).message || (caught as { type?: string }).type || 'socket error'))
+          reasons.push(String((caught as { message?: string }).message || (caught as { type?: string }).type || 'socket error'))
         }
-        finish()
+        for (const reason of reasons) count(tally.errorsByCode, reason)
+        const closeReason = (caught as { reason?: unknown }).reason
+        finish(reasons.join(', ') + (typeof closeReason === 'string' && closeReason ? ` (${closeReason})` : ''))
       },
-      complete: finish,
+      complete: () => finish('completed by the server'),
     },
   )
   return stream
@@ -535,6 +558,18 @@ function clientUsage() {
   return { rssMb: mb(usage.rss), heapUsedMb: mb(usage.heapUsed), externalMb: mb(usage.external), openFiles: readdirSync('/proc/self/fd').length }
 }
 
+/**
+ * A token for each user, 20 at a time: 1,000 transactions at once outwait Prisma's pool on a busy
+ * machine (P2028, "Unable to start a transaction in the given time").
+ */
+async function issueTokens(userIds: string[]): Promise<string[]> {
+  const tokens: string[] = []
+  for (let first = 0; first < userIds.length; first += 20) {
+    tokens.push(...(await Promise.all(userIds.slice(first, first + 20).map((id) => issueToken(db.prisma, id)))))
+  }
+  return tokens
+}
+
 /** A full GC (`--expose-gc` switched on at run time: the npm script runs this file through tsx without it). */
 function collectGarbage(): void {
   if (!globalThis.gc) v8.setFlagsFromString('--expose-gc')
@@ -555,7 +590,7 @@ interface Server {
 }
 
 /** Starts `count` servers (each fails the scenario if it ends unasked) and checks their /metrics answers the token. */
-async function startServers(count: number, env: Record<string, string>, oldSpaceMb: number): Promise<Server[]> {
+async function startServers(count: number, env: Record<string, string>, oldSpaceMb: number, moreNodeArgs: string[] = []): Promise<Server[]> {
   const serverEnv = {
     DATABASE_URL: `${DATABASE_URL}?schema=${schema}`,
     NODE_ENV: 'production',
@@ -566,7 +601,7 @@ async function startServers(count: number, env: Record<string, string>, oldSpace
     METRICS_TOKEN,
     ...env,
   }
-  const nodeArgs = [`--max-old-space-size=${oldSpaceMb}`, ...extraNodeArgs]
+  const nodeArgs = [`--max-old-space-size=${oldSpaceMb}`, ...extraNodeArgs, ...moreNodeArgs]
   const started = await Promise.allSettled(Array.from({ length: count }, () => startServerProcess(serverEnv, { nodeArgs, compiled })))
   const servers: Server[] = []
   for (const outcome of started) {

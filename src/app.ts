@@ -231,6 +231,7 @@ export function buildApp({
         logger: logger.child({ requestId }),
         suggestions,
         pubsub,
+        userChanges: changes.userChanges,
         subscriptionLimiter,
         admission,
         credential,

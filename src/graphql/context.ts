@@ -1,7 +1,7 @@
 /** The context of a GraphQL operation, on every transport (HTTP, SSE, graphql-ws), built in app.ts. */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
-import type { ChangePubSub } from '../pubsub/changes.ts'
+import type { ChangePubSub, ChangeSource } from '../pubsub/changes.ts'
 import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { WalkSharing } from '../suggestions/walk-sharing.ts'
 import type { AdmissionControl } from '../suggestions/admission.ts'
@@ -37,6 +37,8 @@ export interface GraphQLContext {
   /** Runs the `suggestions` subscription's walks: the server's walk sharing over the engine (tests may pass a bare engine). */
   suggestions: SuggestionEngine | WalkSharing
   pubsub: ChangePubSub
+  /** A user's change notices (the change bus's: one listener per user on this process, fanned out to its live streams). */
+  userChanges: (userId: string) => ChangeSource
   subscriptionLimiter: SubscriptionLimiter
   admission: AdmissionControl
   /** The token this request authenticated with (null when anonymous): `userId` is its user. */

@@ -60,7 +60,7 @@ export function importProgressNotices(pubsub: ChangePubSub, importId: string): A
 /**
  * The path of a change, end to end: a domain write calls its `announce`
  * (`changes/announce.ts`), which publishes here ({@link publishChange}); each live
- * `suggestions` subscription reads {@link userChanges} (`suggestions/subscribe.ts`) and
+ * `suggestions` subscription listens through {@link ChangeBus.userChanges} (`suggestions/subscribe.ts`) and
  * re-walks (`suggestions/live.ts`) once per burst.
  */
 export function publishChange(pubsub: ChangePubSub, userId: string, notice: ChangeNotice): void {
@@ -71,14 +71,21 @@ export function publishChange(pubsub: ChangePubSub, userId: string, notice: Chan
   pubsub.publish(USER_CHANGED, userId, notice)
 }
 
-/** The change notices of `userId` from now on, until the iterator is returned. */
-export function userChanges(pubsub: ChangePubSub, userId: string): AsyncIterable<ChangeNotice> {
-  return pubsub.subscribe(USER_CHANGED, userId)
-}
+/**
+ * Where one user's change notices come from: `listen(onChange)` calls `onChange` synchronously with each
+ * notice from now on, until the function it returns is called (calling that again does nothing).
+ */
+export type ChangeSource = (onChange: (notice: ChangeNotice) => void) => () => void
 
 export interface ChangeBus {
   pubsub: ChangePubSub
-  /** Listeners on a topic (`user-changed:<userId>`) in this process: one per live stream; for tests and leak checks. */
+  /**
+   * The change notices of `userId`: one listener on the user's topic in this process while any of
+   * them listens, fanned out to all (one per user, where a pubsub subscription per live stream
+   * costs a Repeater, its queue and an event listener for each of a user's tabs).
+   */
+  userChanges(userId: string): ChangeSource
+  /** Listeners on a topic (`user-changed:<userId>`) in this process: one per user with live streams; for tests and leak checks. */
   listenerCount(topic: string): number
   /**
    * Calls `watcher.changed(userId)` for every change notice of any user, from any process,
@@ -98,11 +105,12 @@ export interface ChangeBus {
 export function createChangeBus(options: { redisUrl?: string | undefined; connectionName?: string } = {}): ChangeBus {
   if (!options.redisUrl) {
     const eventTarget = new EventTarget()
-    // One listener per live subscription of a user: more than Node's warning level of 10 is normal.
+    // Many listeners of one topic (e.g. an import's progress watched from several tabs) are normal.
     setMaxListeners(0, eventTarget)
     const counted = countingListeners(eventTarget)
     return {
       pubsub: createPubSub({ eventTarget: counted.target }),
+      userChanges: userChangeFanout(counted.target),
       listenerCount: counted.count,
       watchAllUsers: async (watcher) => {
         listenToAllUsers(counted.target, watcher)
@@ -117,6 +125,7 @@ export function createChangeBus(options: { redisUrl?: string | undefined; connec
   const counted = countingListeners(createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient }))
   return {
     pubsub: createPubSub({ eventTarget: counted.target }),
+    userChanges: userChangeFanout(counted.target),
     listenerCount: counted.count,
     async watchAllUsers(watcher) {
       watcher.reliable(false)
@@ -145,6 +154,38 @@ export function createChangeBus(options: { redisUrl?: string | undefined; connec
     async close() {
       await Promise.all([publishClient.quit(), subscribeClient.quit()].map((quit) => quit.catch(() => {})))
     },
+  }
+}
+
+/**
+ * {@link ChangeBus.userChanges} over `target`: per user one listener on `user-changed:<userId>`
+ * (added with the user's first, removed with its last), calling each of the user's.
+ */
+function userChangeFanout(target: EventTarget): (userId: string) => ChangeSource {
+  type Listener = { onChange: (notice: ChangeNotice) => void }
+  const users = new Map<string, { listeners: Set<Listener>; dispatch: (event: Event) => void }>()
+  return (userId) => (onChange) => {
+    const topic = `${USER_CHANGED}:${userId}`
+    let user = users.get(userId)
+    if (!user) {
+      const listeners = new Set<Listener>()
+      // A copy: a listener that stops (or another that starts) while this runs changes the set.
+      const dispatch = (event: Event) => {
+        const notice = (event as CustomEvent<ChangeNotice>).detail
+        for (const listener of [...listeners]) listener.onChange(notice)
+      }
+      users.set(userId, (user = { listeners, dispatch }))
+      target.addEventListener(topic, dispatch)
+    }
+    const entry = user
+    // Its own object: the same function passed twice is two listeners.
+    const listener = { onChange }
+    entry.listeners.add(listener)
+    return () => {
+      if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return
+      users.delete(userId)
+      target.removeEventListener(topic, entry.dispatch)
+    }
   }
 }
 

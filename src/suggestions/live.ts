@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Repeater } from 'graphql-yoga'
 import { ClientError } from '../errors.ts'
+import type { ChangeSource } from '../pubsub/changes.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, Suggestion, SuggestionEngine, SuggestionEvent } from './generator.ts'
 import { admittedWalk, WalkSharing } from './walk-sharing.ts'
@@ -62,8 +63,8 @@ export function liveSuggestions(
     onEnd,
     stats,
   }: {
-    /** The user's change notices; without them the stream ends after the first walk (`live: false`). */
-    changes?: AsyncIterable<unknown> | undefined
+    /** The user's change notices, listened to from the stream's start to its end; without them the stream ends after the first walk (`live: false`). */
+    changes?: ChangeSource | undefined
     coalesceMs?: number
     /**
      * With a bare engine, each walk waits for its place here, for each page: the place is held while
@@ -84,15 +85,13 @@ export function liveSuggestions(
     const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
     let changeCount = 0
     let wake: (() => void) | undefined
-    const iterator = changes?.[Symbol.asyncIterator]()
-    const pump = (async () => {
-      while (iterator && !signal.aborted) {
-        const next = await iterator.next()
-        if (next.done) break
-        changeCount++
-        wake?.()
-      }
-    })()
+    const unlisten = changes?.(() => {
+      changeCount++
+      wake?.()
+    })
+    // Stopping wakes the wait for a change (one listener for the stream's life: a race against `stop`
+    // on each wait would add a reaction to it per change, kept until the stream ends).
+    signal.addEventListener('abort', () => wake?.(), { once: true })
     /** Pushes `event`; false when the client took nothing within the write timeout (the stream then ends with TIMEOUT). */
     const pushWithin = async (event: LiveEvent): Promise<boolean> => {
       if (writeTimeoutMs === undefined) {
@@ -126,11 +125,11 @@ export function liveSuggestions(
       if (!(await forward(withSentSuggestions(walk(options))))) return
       const { resumeFrom: _resumeFrom, ...fresh } = options
       let handled = 0
-      while (iterator && !signal.aborted) {
+      while (unlisten && !signal.aborted) {
         if (changeCount === handled) {
           if (stats) stats.waiting++
           try {
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop])
+            if (!signal.aborted) await new Promise<void>((resolve) => (wake = resolve))
           } finally {
             if (stats) stats.waiting--
           }
@@ -157,9 +156,8 @@ export function liveSuggestions(
       if (!signal.aborted) throw error
     } finally {
       stopped.abort()
-      await iterator?.return?.()
+      unlisten?.()
       wake?.()
-      await pump.catch(() => {})
       stop()
       onEnd?.()
     }

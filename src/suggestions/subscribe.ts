@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { firstOverlapping, type Interval } from '../calendar/free-slots.ts'
+import type { ChangeSource } from '../pubsub/changes.ts'
 import { parseInput } from '../validation.ts'
 import type { AdmissionControl } from './admission.ts'
 import type { GenerateOptions, SuggestionEngine } from './generator.ts'
@@ -37,8 +38,8 @@ export interface SuggestionsSubscriptionDependencies {
   /** Where walks wait for their place; a new stream is refused here first when the queue is full. */
   admission: AdmissionControl
   limiter: SubscriptionLimiter
-  /** The user's change notices; asked only for a live stream, once the stream is admitted. */
-  changes: (userId: string) => AsyncIterable<unknown>
+  /** Where the user's change notices come from; asked only for a live stream, once the stream is admitted (listened to while it runs). */
+  changes: (userId: string) => ChangeSource
   /** How long the client may take nothing before the stream ends with a retryable TIMEOUT (milliseconds). */
   writeTimeoutMs: number
   /** Where the process counts its live streams waiting for a change. */

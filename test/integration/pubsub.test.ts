@@ -14,20 +14,17 @@ const kinds = [
   ...(withRedis ? [{ name: 'redis', open: () => [createChangeBus({ redisUrl: TEST_REDIS_URL }), createChangeBus({ redisUrl: TEST_REDIS_URL })] as const }] : []),
 ]
 
-/** Collects what a subscriber receives. (The subscription starts with the first `next()`, as in live.ts.) */
+/** Collects what a subscriber receives, listening as a live stream does (`userChanges`: one listener per user, fanned out). */
 function listen(bus: ChangeBus, userId: string) {
-  const iterator = bus.pubsub.subscribe('user-changed', userId)[Symbol.asyncIterator]()
   const received: unknown[] = []
   const listener = { received, probed: false }
   let arrived = () => {}
-  const pump = (async () => {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      // Probes (see `subscribed`) only say the subscription is live; they are not part of what a test expects.
-      if ((next.value as { what?: string }).what === PROBE) listener.probed = true
-      else received.push(next.value)
-      arrived()
-    }
-  })()
+  const unlisten = bus.userChanges(userId)((notice) => {
+    // Probes (see `subscribed`) only say the subscription is live; they are not part of what a test expects.
+    if (notice.what === PROBE) listener.probed = true
+    else received.push(notice)
+    arrived()
+  })
   return {
     received,
     listener,
@@ -37,8 +34,7 @@ function listen(bus: ChangeBus, userId: string) {
       return received
     },
     async leave() {
-      await iterator.return?.()
-      await pump
+      unlisten()
     },
   }
 }
@@ -96,11 +92,16 @@ describe.each(kinds)('change bus: $name', ({ open }) => {
     const leaving = listen(a, user)
     const staying = listen(a, user)
     await subscribed(b, [leaving, staying].map(({ listener }) => ({ userId: user, listener })))
+    // Two streams of one user on a process: one listener on the user's topic, fanned out.
+    expect(a.listenerCount(`user-changed:${user}`)).toBe(1)
     await leaving.leave()
+    await leaving.leave() // twice: nothing more
     b.pubsub.publish('user-changed', user, { what: 'availability' })
     expect(await staying.until(1)).toEqual([{ what: 'availability' }])
     expect(leaving.received).toEqual([])
+    expect(a.listenerCount(`user-changed:${user}`)).toBe(1)
     await staying.leave()
+    expect(a.listenerCount(`user-changed:${user}`)).toBe(0) // the last one left: the topic's listener is removed
   })
 
   it("tells every process's watcher of every user's change, before that process's subscribers of the user hear of it", async () => {

@@ -1,4 +1,4 @@
-import { Repeater } from 'graphql-yoga'
+import type { ChangeSource } from '../../src/pubsub/changes.ts'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Suggestion, SuggestionEngine, SuggestionEvent } from '../../src/suggestions/generator.ts'
 import { AdmissionControl } from '../../src/suggestions/admission.ts'
@@ -47,14 +47,15 @@ function fakeEngine() {
   return { engine, walks: () => walks }
 }
 
-/** A change stream the test pushes into. */
+/** A change source the test notifies through `change`; `listening()`: listeners not yet stopped. */
 function changeStream() {
-  let push: (value: unknown) => void = () => {}
-  const changes = new Repeater<unknown>(async (next, stop) => {
-    push = next
-    await stop
-  })
-  return { changes, change: () => push({}) }
+  const listeners = new Set<() => void>()
+  const changes: ChangeSource = (onChange) => {
+    const listener = () => onChange({ what: 'contact' })
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
+  return { changes, change: () => [...listeners].forEach((listener) => listener()), listening: () => listeners.size }
 }
 
 async function collect(events: AsyncGenerator<LiveEvent>, into: LiveEvent[]) {
@@ -64,15 +65,17 @@ async function collect(events: AsyncGenerator<LiveEvent>, into: LiveEvent[]) {
 describe('liveSuggestions', () => {
   it('streams the walk, and SuggestionsComplete repeats the list it sent', async () => {
     const { engine } = fakeEngine()
-    const { changes } = changeStream()
+    const { changes, listening } = changeStream()
     const events: LiveEvent[] = []
     const stream = liveSuggestions(engine, 'u', {}, { changes, coalesceMs: 50 })
     const done = collect(stream, events)
     await vi.waitFor(() => expect(events.map((e) => e.kind)).toEqual(['batch', 'batch', 'complete']), { timeout: 10_000 })
     expect(events[2]).toMatchObject({ kind: 'complete', total: 2, suggestions: [{ id: '1a' }, { id: '1b' }] })
+    expect(listening()).toBe(1)
     // Idle, waiting for a change: leaving must still end it at once (an async generator here would hang).
     await stream.return()
     await done
+    expect(listening()).toBe(0) // it stopped listening
   })
 
   it('counts itself waiting only while it waits for a change, and not once it ended', async () => {

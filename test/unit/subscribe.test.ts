@@ -27,7 +27,7 @@ function setUp(options: { maxSlots?: number; concurrency?: number; queueLimit?: 
     limiter: new SubscriptionLimiter(options.perUser ?? 2),
     changes: (userId) => {
       subscribedChanges.push(userId)
-      return (async function* () {})()
+      return () => () => {}
     },
     writeTimeoutMs: 60_000,
   }

@@ -22,7 +22,6 @@ import {
 } from '../../suggestions/suggestion-status.ts'
 import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
-import { userChanges } from '../../pubsub/changes.ts'
 import { builder } from '../builder.ts'
 import { viewerOf, type GraphQLContext } from '../context.ts'
 import { batchPerTurn } from '../per-turn.ts'
@@ -211,7 +210,7 @@ builder.subscriptionField('suggestions', (t) =>
           engine: context.suggestions,
           admission: context.admission,
           limiter: context.subscriptionLimiter,
-          changes: (userId) => userChanges(context.pubsub, userId),
+          changes: context.userChanges,
           writeTimeoutMs: context.streamWriteTimeoutMs,
           stats: context.liveStreams,
         },
