@@ -1,4 +1,5 @@
 /** Command-line helpers the benchmarks share: a refusal with the usage line, and positive integer options. */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 /** Exits 1 with `message` and the usage line. */
 export function benchFail(usage: string, message: string): never {
@@ -11,4 +12,16 @@ export function positiveInteger(name: string, text: string | undefined, fallback
   if (text === undefined) return fallback
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) fail(`--${name} must be a positive integer, got "${text}"`)
   return Number(text)
+}
+
+/**
+ * The command line's `--options` (no positionals) as `parseArgs` reads them; an unknown option or a
+ * missing value is `benchFail`ed with the usage line, not thrown as an ERR_PARSE_ARGS_* stack.
+ */
+export function benchArgs<const T extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: T) {
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    return benchFail(usage, error instanceof Error ? error.message : String(error))
+  }
 }

@@ -15,14 +15,13 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { buildServer, startServerProcess } from '../test/helpers/server-process.ts'
-import { benchFail, positiveInteger } from './args.ts'
+import { benchArgs, benchFail, positiveInteger } from './args.ts'
 
 const USAGE = 'npm run bench:idle [-- --quiet SECONDS (default 60)] [--json]'
-const { values } = parseArgs({ options: { quiet: { type: 'string' }, json: { type: 'boolean', default: false } } })
+const values = benchArgs(USAGE, { quiet: { type: 'string' }, json: { type: 'boolean', default: false } })
 const quietSeconds = positiveInteger('quiet', values.quiet, 60, (message) => benchFail(USAGE, message))
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const METRICS_TOKEN = randomBytes(24).toString('base64url')

@@ -29,3 +29,18 @@ export function withoutPassword(url: string): string {
     return url
   }
 }
+
+/**
+ * What failed with the database, in one line: an unreachable PostgreSQL named by its URL (password
+ * hidden), anything else (a PGlite data directory in use, a failing migration) by `doing` and its message.
+ */
+export function databaseFailure(databaseUrl: string | undefined, doing: string, error: unknown): string {
+  if (databaseUrl && errorCode(error)) return `cannot reach PostgreSQL at ${withoutPassword(databaseUrl)}: ${errorReason(error)}`
+  return `cannot ${doing}: ${errorReason(error)}`
+}
+
+/** For command-line tools: `message` alone on stderr (no stack) and exit code 1. */
+export function exitWith(message: string): never {
+  process.stderr.write(`${message}\n`)
+  process.exit(1)
+}

@@ -16,7 +16,7 @@ import { writeServerFile } from './http/dev-token.ts'
 import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
 import { startSteps } from './start-steps.ts'
-import { errorCode, errorReason, withoutPassword } from './failure.ts'
+import { databaseFailure, errorCode, errorReason, withoutPassword } from './failure.ts'
 import { pingRedis } from './pubsub/redis-ping.ts'
 
 const STARTUP_TOKEN_NAME = 'development start-up token'
@@ -57,11 +57,7 @@ function startFailed(message: string, error: unknown): never {
   logger.fatal(errorCode(error) ? { code: errorCode(error) } : { err: error }, message)
   process.exit(1)
 }
-/** An unreachable PostgreSQL named by its URL; any other failure with its message. */
-function databaseFailed(doing: string, error: unknown): never {
-  if (config.databaseUrl && errorCode(error)) startFailed(`cannot reach PostgreSQL at ${withoutPassword(config.databaseUrl)}: ${errorReason(error)}`, error)
-  startFailed(`cannot ${doing}: ${errorReason(error)}`, error)
-}
+const databaseFailed = (doing: string, error: unknown) => startFailed(databaseFailure(config.databaseUrl, doing, error), error)
 
 // Once, before anything connects to it: BullMQ and the pub/sub clients retry an unreachable Redis forever.
 const { redisUrl } = config
