@@ -25,3 +25,11 @@ export function benchArgs<const T extends NonNullable<ParseArgsConfig['options']
     return benchFail(usage, error instanceof Error ? error.message : String(error))
   }
 }
+
+/**
+ * Exits 1 unless `global.gc` is there: figures of heap growth are read after a forced collection, and
+ * without one (plain `tsx`) they come out as 0 or as the garbage of what ran before.
+ */
+export function requireGc(usage: string): void {
+  if (typeof global.gc !== 'function') benchFail(usage, 'heap figures need --expose-gc: run it through its npm script (node --expose-gc --import tsx ...)')
+}

@@ -22,7 +22,7 @@ import { seedBenchUsers } from '../src/seed/seed.ts'
 import type { DunbarCircle, FrequencyPreference } from '../src/generated/prisma/enums.ts'
 import { createSuggestionEngine } from '../src/suggestions/generator.ts'
 import { rankNaively } from '../src/suggestions/ranking.ts'
-import { benchArgs, benchFail } from './args.ts'
+import { benchArgs, benchFail, requireGc } from './args.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const NOW = new Date('2026-11-25T12:00:00.000Z')
@@ -34,6 +34,7 @@ const values = benchArgs(USAGE, {
   runs: { type: 'string', default: '3' },
   json: { type: 'boolean', default: false },
 })
+requireGc(USAGE)
 const sizes = values.sizes.split(',').map(Number)
 const k = Number(values.k)
 const runs = Number(values.runs)
@@ -143,7 +144,7 @@ try {
       if (!warm) naiveTimes.push(performance.now() - t)
       naiveRead = naive.read
 
-      global.gc?.()
+      global.gc!()
       const heapBefore = process.memoryUsage().heapUsed
       let peak = heapBefore
       t = performance.now()
