@@ -3,7 +3,7 @@
  * -> app -> listen. SIGINT/SIGTERM stop it gracefully.
  */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { loadOrIssueDemoToken } from './auth/demo-token-file.ts'
 import { buildApp } from './app.ts'
@@ -44,11 +44,13 @@ const config = {
 // In development the steps of a start are told on stderr, for a person (the JSON log stays on stdout).
 const steps = startSteps(config.nodeEnv === 'development' ? process.stderr : null)
 
+// DATA_DIR's default is absolute (the project's .data); shown from the current directory when it is below it.
+const shownDataDir = relative(process.cwd(), config.dataDir).startsWith('..') ? config.dataDir : `./${relative(process.cwd(), config.dataDir)}`
 const databaseStep = config.databaseUrl
   ? 'opening PostgreSQL'
   : existsSync(join(config.dataDir, 'pglite'))
-    ? `opening the embedded database in ${config.dataDir}`
-    : `creating the embedded database in ${config.dataDir} (first start only: 10-50 s)`
+    ? `opening the embedded database in ${shownDataDir}`
+    : `creating the embedded database in ${shownDataDir} (first start only: 10-50 s)`
 /**
  * Ends a start that cannot go on: one fatal line saying why (a system error's code, without its stack:
  * it is the environment, not a bug) and exit code 1.
