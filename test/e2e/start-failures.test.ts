@@ -40,14 +40,12 @@ describe('a start that cannot go on', () => {
     await db?.destroy()
   })
 
-  it('an unreachable Redis: one fatal line naming REDIS_URL, exit 1, before any connection retries', async () => {
-    const started = performance.now()
+  it('an unreachable Redis: one fatal line naming REDIS_URL, exit 1, no connection retries', async () => {
     const result = await runUntilExit({ PORT: '0', DATABASE_URL: `${TEST_DATABASE_URL}?schema=${db.schema}`, REDIS_URL: 'redis://127.0.0.1:6999' })
     expect(result.code).toBe(1)
     expect(result.logs.filter((line) => Number(line.level) >= 50)).toEqual([expect.objectContaining({ level: 60, msg: 'cannot reach Redis at redis://127.0.0.1:6999: ECONNREFUSED' })])
+    // Nothing else: no "[ioredis] Unhandled error event" lines, no BullMQ errors from ~15 s of retries before exiting.
     expect(result.stderr).toBe('')
-    // Start-up (tsx compiling the sources) and one refused connection; the retries it replaced took ~15 s.
-    expect(performance.now() - started).toBeLessThan(10_000)
   }, 30_000)
 
   it('an unreachable PostgreSQL: one fatal line naming DATABASE_URL, exit 1', async () => {
