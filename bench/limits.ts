@@ -12,7 +12,6 @@
  * machine) and the cost check's own time. `--json` prints one JSON object.
  */
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { parse } from 'graphql'
 import { buildApp } from '../src/app.ts'
 import { issueToken } from '../src/auth/tokens.ts'
@@ -22,14 +21,13 @@ import { applyMigrations } from '../src/db/migrate.ts'
 import { computeNextDueAt } from '../src/contacts/cadence.ts'
 import { costError } from '../src/graphql/limits/query-cost.ts'
 import { createLogger } from '../src/logger.ts'
+import { benchArgs } from './args.ts'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '16' },
-    json: { type: 'boolean', default: false },
-  },
+const values = benchArgs('npm run bench:limits [-- --seconds S] [--rounds R] [--concurrency C] [--json]', {
+  seconds: { type: 'string', default: '3' },
+  rounds: { type: 'string', default: '5' },
+  concurrency: { type: 'string', default: '16' },
+  json: { type: 'boolean', default: false },
 })
 const seconds = Number(values.seconds)
 const rounds = Number(values.rounds)

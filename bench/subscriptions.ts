@@ -13,7 +13,6 @@
  * (run with --expose-gc: the npm script does).
  */
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app.ts'
@@ -24,15 +23,14 @@ import { applyMigrations } from '../src/db/migrate.ts'
 import { seedBenchUsers, seedDemoData } from '../src/seed/seed.ts'
 import { createLogger } from '../src/logger.ts'
 import { createSuggestionEngine } from '../src/suggestions/generator.ts'
+import { benchArgs } from './args.ts'
 
-const { values } = parseArgs({
-  options: {
-    contacts: { type: 'string', default: '100000' },
-    subscribers: { type: 'string', default: '100' },
-    runs: { type: 'string', default: '5' },
-    slow: { type: 'string', default: '200' },
-    demo: { type: 'boolean', default: false },
-  },
+const values = benchArgs('npm run bench:subscriptions [-- --contacts N] [--subscribers S] [--runs R] [--slow N] [--demo]', {
+  contacts: { type: 'string', default: '100000' },
+  subscribers: { type: 'string', default: '100' },
+  runs: { type: 'string', default: '5' },
+  slow: { type: 'string', default: '200' },
+  demo: { type: 'boolean', default: false },
 })
 const contacts = Number(values.contacts)
 const subscribers = Number(values.subscribers)

@@ -15,7 +15,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
@@ -23,25 +22,23 @@ import { seedBenchUsers } from '../src/seed/seed.ts'
 import type { DunbarCircle, FrequencyPreference } from '../src/generated/prisma/enums.ts'
 import { createSuggestionEngine } from '../src/suggestions/generator.ts'
 import { rankNaively } from '../src/suggestions/ranking.ts'
+import { benchArgs, benchFail, requireGc } from './args.ts'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const NOW = new Date('2026-11-25T12:00:00.000Z')
 
-const { values } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '10000,100000,1000000' },
-    k: { type: 'string', default: '50' },
-    runs: { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false },
-  },
+const USAGE = 'npm run bench:suggestions -- [--sizes 10000,100000] [--k 1..500] [--runs R] [--json]'
+const values = benchArgs(USAGE, {
+  sizes: { type: 'string', default: '10000,100000,1000000' },
+  k: { type: 'string', default: '50' },
+  runs: { type: 'string', default: '3' },
+  json: { type: 'boolean', default: false },
 })
+requireGc(USAGE)
 const sizes = values.sizes.split(',').map(Number)
 const k = Number(values.k)
 const runs = Number(values.runs)
-if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(k) || k < 1 || k > 500 || !(runs >= 1)) {
-  process.stderr.write('usage: npm run bench:suggestions -- [--sizes 10000,100000] [--k 1..500] [--runs R] [--json]\n')
-  process.exit(1)
-}
+if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(k) || k < 1 || k > 500 || !(runs >= 1)) benchFail(USAGE, 'bad option value')
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`
@@ -147,7 +144,7 @@ try {
       if (!warm) naiveTimes.push(performance.now() - t)
       naiveRead = naive.read
 
-      global.gc?.()
+      global.gc!()
       const heapBefore = process.memoryUsage().heapUsed
       let peak = heapBefore
       t = performance.now()

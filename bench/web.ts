@@ -21,17 +21,14 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import type { Browser } from 'playwright-core'
 import { apiSuggestions, CHROMIUM, launchChromium, startDemoServer } from '../web/e2e/harness.ts'
+import { benchArgs, benchFail, positiveInteger } from './args.ts'
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, serve: { type: 'boolean', default: false } } })
-const runs = Number(values.runs)
-if (!Number.isInteger(runs) || runs < 1) {
-  process.stderr.write('usage: npx tsx bench/web.ts [--runs N]\n')
-  process.exit(1)
-}
+const USAGE = 'npm run bench:web [-- --runs N] [--serve]'
+const values = benchArgs(USAGE, { runs: { type: 'string', default: '5' }, serve: { type: 'boolean', default: false } })
+const runs = positiveInteger('runs', values.runs, 5, (message) => benchFail(USAGE, message))
 
 const print = (line = '') => process.stdout.write(`${line}\n`)
 const median = (values: number[]) => {

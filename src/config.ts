@@ -2,8 +2,10 @@
  * Every environment variable the server reads, parsed and validated in one
  * place. Nothing else in `src/` reads `process.env`.
  */
+import path from 'node:path'
 import { CronExpressionParser } from 'cron-parser'
 import { z } from 'zod'
+import { PROJECT_ROOT } from './project-root.ts'
 import { HOUR_MS, MINUTE_MS } from './time.ts'
 
 /**
@@ -110,7 +112,9 @@ function isCron(value: string): boolean {
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().trim().min(1).optional(),
-  DATA_DIR: z.string().trim().min(1).default('./.data'),
+  // The default is the project's, wherever the server or a CLI is started from (as prisma/ and schema.graphql
+  // are): from another directory `npm run db:migrate` created a second, empty ./.data there.
+  DATA_DIR: z.string().trim().min(1).default(path.join(PROJECT_ROOT, '.data')),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'postgresql://user@127.0.0.1:5432/db'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -189,7 +193,7 @@ export interface Config {
   port: number
   /** Undefined: listen on every interface (Node's default; production's default). Outside production: 127.0.0.1. */
   host: string | undefined
-  /** Where PGlite keeps its files when no DATABASE_URL is set. */
+  /** Where PGlite keeps its files when no DATABASE_URL is set; default `<project root>/.data`, a relative DATA_DIR is from the current directory. */
   dataDir: string
   databaseUrl: string | undefined
   redisUrl: string | undefined

@@ -3,7 +3,7 @@
  * -> app -> listen. SIGINT/SIGTERM stop it gracefully.
  */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { loadOrIssueDemoToken } from './auth/demo-token-file.ts'
 import { buildApp } from './app.ts'
@@ -16,6 +16,8 @@ import { writeServerFile } from './http/dev-token.ts'
 import { isLoopbackAddress } from './http/loopback.ts'
 import { createLogger } from './logger.ts'
 import { startSteps } from './start-steps.ts'
+import { databaseFailure, errorCode, errorReason, withoutPassword } from './failure.ts'
+import { pingRedis } from './pubsub/redis-ping.ts'
 
 const STARTUP_TOKEN_NAME = 'development start-up token'
 
@@ -42,16 +44,30 @@ const config = {
 // In development the steps of a start are told on stderr, for a person (the JSON log stays on stdout).
 const steps = startSteps(config.nodeEnv === 'development' ? process.stderr : null)
 
+// DATA_DIR's default is absolute (the project's .data); shown from the current directory when it is below it.
+const shownDataDir = relative(process.cwd(), config.dataDir).startsWith('..') ? config.dataDir : `./${relative(process.cwd(), config.dataDir)}`
 const databaseStep = config.databaseUrl
   ? 'opening PostgreSQL'
   : existsSync(join(config.dataDir, 'pglite'))
-    ? `opening the embedded database in ${config.dataDir}`
-    : `creating the embedded database in ${config.dataDir} (first start only: 10-50 s)`
-const db = await steps.run(databaseStep, () => openConfiguredDatabase(config)).catch((error: unknown) => {
-  logger.fatal({ err: error }, `cannot open the database: ${error instanceof Error ? error.message : String(error)}`)
+    ? `opening the embedded database in ${shownDataDir}`
+    : `creating the embedded database in ${shownDataDir} (first start only: 10-50 s)`
+/**
+ * Ends a start that cannot go on: one fatal line saying why (a system error's code, without its stack:
+ * it is the environment, not a bug) and exit code 1.
+ */
+function startFailed(message: string, error: unknown): never {
+  logger.fatal(errorCode(error) ? { code: errorCode(error) } : { err: error }, message)
   process.exit(1)
-})
-const applied = await steps.run('applying migrations', () => applyMigrations(db), (done) => `${done.length} applied`)
+}
+const databaseFailed = (doing: string, error: unknown) => startFailed(databaseFailure(config.databaseUrl, doing, error), error)
+
+// Once, before anything connects to it: BullMQ and the pub/sub clients retry an unreachable Redis forever.
+const { redisUrl } = config
+if (redisUrl) {
+  await steps.run('reaching Redis', () => pingRedis(redisUrl)).catch((error: unknown) => startFailed(`cannot reach Redis at ${withoutPassword(redisUrl)}: ${errorReason(error)}`, error))
+}
+const db = await steps.run(databaseStep, () => openConfiguredDatabase(config)).catch((error: unknown) => databaseFailed('open the database', error))
+const applied = await steps.run('applying migrations', () => applyMigrations(db), (done) => `${done.length} applied`).catch((error: unknown) => databaseFailed('apply the migrations', error))
 if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 
 let demoToken: string | undefined
@@ -69,7 +85,12 @@ if (config.seedDemoData) {
 }
 
 const app = buildApp({ config, db, logger, demoToken })
-const { url } = await steps.run('starting the server', () => app.start())
+const { url } = await steps.run('starting the server', () => app.start()).catch((error: unknown) => {
+  if (errorCode(error) !== 'EADDRINUSE') startFailed(`cannot start the server: ${errorReason(error)}`, error)
+  // Listen errors carry the port (METRICS_PORT's listener may be the busy one).
+  const port = (error as { port?: number }).port ?? config.port
+  startFailed(`port ${port} is in use: stop the other server or set ${port === config.metricsPort && port !== config.port ? 'METRICS_PORT' : 'PORT'}`, error)
+})
 // In development `npm run token` finds this server here when the embedded database is held by it.
 const removeServerFile = config.nodeEnv === 'development' ? await writeServerFile(config.dataDir, url).catch(() => () => {}) : () => {}
 if (seededUserId) void app.jobs.requestRegeneration(seededUserId).catch((error: unknown) => logger.warn({ err: error }, 'regeneration not queued'))

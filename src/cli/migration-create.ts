@@ -1,5 +1,6 @@
 /** `npm run db:migration:create -- <name>`: writes a migration from the diff between prisma/migrations and schema.prisma. */
 import { createMigration } from '../db/migrate.ts'
+import { errorReason, exitWith } from '../failure.ts'
 
 const name = process.argv[2]
 if (!name) {
@@ -12,6 +13,5 @@ try {
   // The wasm engine leaves timers behind; exit explicitly.
   process.exit(0)
 } catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(1)
+  exitWith(`cannot create the migration: ${errorReason(error)}`)
 }

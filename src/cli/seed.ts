@@ -14,6 +14,7 @@ import { loadConfigOrExit } from '../config.ts'
 import { applyMigrations } from '../db/migrate.ts'
 import { openConfiguredDatabase } from '../db/open-configured.ts'
 import { DEFAULT_SEED, DEMO_EMAIL, seedBenchUsers, seedDemoData } from '../seed/seed.ts'
+import { databaseFailure, exitWith } from '../failure.ts'
 import { createLogger } from '../logger.ts'
 import { SECOND_MS } from '../time.ts'
 import { intBetween } from '../validation.ts'
@@ -70,7 +71,7 @@ function parseCommandLine() {
 const options = parseCommandLine()
 const config = loadConfigOrExit()
 const logger = createLogger(config.logLevel)
-const db = await openConfiguredDatabase(config)
+const db = await openConfiguredDatabase(config).catch((error: unknown) => exitWith(databaseFailure(config.databaseUrl, 'open the database', error)))
 const mode = options.users !== undefined && options.contacts !== undefined ? 'bench' : 'demo'
 
 function summary(what: string, contacts: number, seconds: number): string {
@@ -117,7 +118,7 @@ try {
     process.stdout.write(summary(`seeded ${result.created} bench users`, result.contacts, seconds))
   }
 } catch (error) {
-  logger.error({ err: error }, 'seeding failed')
+  process.stderr.write(`${databaseFailure(config.databaseUrl, 'seed', error)}\n`)
   exitCode = 1
 } finally {
   await db.close().catch(() => {})

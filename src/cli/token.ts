@@ -15,6 +15,7 @@ import { openConfiguredDatabase } from '../db/open-configured.ts'
 import { SECRET_KEY_FILE } from '../cursors/secret-key-file.ts'
 import { mintTokenThroughServer } from '../http/dev-token.ts'
 import { emailAddress } from '../validation.ts'
+import { databaseFailure } from '../failure.ts'
 
 const USAGE = 'usage: npm run token -- --user <email> [--name <label>]'
 
@@ -41,7 +42,7 @@ if (!emailAddress.safeParse(values.user.trim().toLowerCase()).success) fail(`not
 const config = loadConfigOrExit()
 const user = values.user
 const db = await openConfiguredDatabase(config).catch(async (error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error)
+  const message = databaseFailure(config.databaseUrl, 'open the database', error)
   // The embedded database is held by a running development server: ask it instead.
   if (!message.includes('is in use by process')) fail(message)
   try {
@@ -61,5 +62,5 @@ try {
   process.exit(0) // the wasm engine leaves timers behind
 } catch (error) {
   await db.close().catch(() => {})
-  fail(error instanceof Error ? error.message : String(error))
+  fail(databaseFailure(config.databaseUrl, 'issue the token', error))
 }

@@ -6,7 +6,8 @@
  * does its token's revocation or expiry later (see `auth/token-watch.ts`).
  * Returns the function that closes every socket.
  */
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql'
 import { createGraphQLError } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
@@ -42,7 +43,12 @@ export function attachGraphQLWs(
   /** Largest frame read, bytes (ws closes with 1009 past it, from the frame header, before reading it). */
   maxPayloadBytes?: number,
 ): () => Promise<void> {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, ...(maxPayloadBytes ? { maxPayload: maxPayloadBytes } : {}) })
+  // Not `{ server }`: ws would re-emit the HTTP server's errors (a busy port's EADDRINUSE) on itself, where
+  // graphql-ws prints them as "Internal error emitted on the WebSocket server"; listen() reports them instead.
+  const wsServer = new WebSocketServer({ noServer: true, path: yoga.graphqlEndpoint, ...(maxPayloadBytes ? { maxPayload: maxPayloadBytes } : {}) })
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    wsServer.handleUpgrade(request, socket, head, (webSocket) => wsServer.emit('connection', webSocket, request))
+  server.on('upgrade', onUpgrade)
   // A client that reads nothing may have at most four frames' worth queued (8 MiB by default) before its socket is cut.
   guardClientFrames(wsServer, (error) => logger.debug({ code: (error as { code?: string }).code }, 'graphql-ws frame refused'), 4 * (maxPayloadBytes ?? 2 * 1024 * 1024))
   const disposable = useServer(
@@ -94,6 +100,7 @@ export function attachGraphQLWs(
     wsServer,
   )
   return async () => {
+    server.off('upgrade', onUpgrade)
     await disposable.dispose()
     wsServer.close()
   }

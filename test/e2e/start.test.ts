@@ -106,6 +106,13 @@ describe('npm start and npm run token on a fresh data directory', () => {
       expect(refused.stderr).toMatch(/in use by process \d+/)
       expect(refused.stderr).toContain('refused')
       expect(refused.stderr).not.toContain('usage:') // the arguments were right: no usage line to mislead
+      // db:migrate and db:seed cannot ask the server: they say why in one line, without a stack.
+      for (const script of ['src/cli/migrate.ts', 'src/cli/seed.ts']) {
+        const held = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' })
+        expect(held.status).toBe(1)
+        expect(held.stderr).toMatch(/^cannot open the database: the PGlite database in .* is in use by process \d+; stop it first .*\n$/)
+        expect(held.stdout).toBe('')
+      }
 
       const page = await fetch(first.url, { headers: { accept: 'text/html' } })
       expect(await page.text()).toContain(first.token) // GraphiQL with the demo token in its headers

@@ -60,7 +60,8 @@ export function startServerProcess(
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info', SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // 'close', not 'exit': by then its output has been read (the last log lines say why it stopped).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   const logs: Record<string, unknown>[] = []
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
@@ -68,7 +69,8 @@ export function startServerProcess(
     let url: string | undefined
     let token: string | undefined
     const timer = setTimeout(() => reject(new Error(`no start within ${startTimeoutMs / 1000} s; stderr: ${stderr}`)), startTimeoutMs)
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
+    // A production process says why it stopped in its JSON log (stdout), a development one also on stderr.
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${[...logs.slice(-5).map((entry) => JSON.stringify(entry)), stderr].join('\n').trim()}`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>
       logs.push(entry)

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import path from 'node:path'
 import { ConfigError, parseConfig } from '../../src/config.ts'
+import { PROJECT_ROOT } from '../../src/project-root.ts'
 
 /** A SECRET_KEY long enough for production. */
 const KEY = 'k'.repeat(32)
@@ -10,7 +12,7 @@ describe('parseConfig', () => {
     expect(parseConfig({})).toEqual({
       port: 4000,
       host: '127.0.0.1',
-      dataDir: './.data',
+      dataDir: path.join(PROJECT_ROOT, '.data'),
       databaseUrl: undefined,
       redisUrl: undefined,
       nodeEnv: 'development',
