@@ -15,11 +15,15 @@ export class SubscriptionLimiter {
 
   /**
    * Runs `stream` under the user's limit, or throws RATE_LIMITED before it
-   * starts (and returns `stream`). When any of `signals` aborts (the client
-   * left, or the stream ended by itself while its consumer hangs in a write),
-   * the place is freed and `stream` is returned, whether or not anyone iterates it.
+   * starts (and returns `stream`). When `clientGone` aborts, the place is freed
+   * and `stream` is returned, whether or not anyone iterates it. When `ended`
+   * aborts (the stream ended by itself while its consumer hangs in a write), the
+   * place is freed and nothing else: the transport still reads how the stream
+   * ended, its last events and its error (returning it would turn a
+   * MEMORY_PRESSURE or TIMEOUT into a silent `complete`).
    */
-  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, ...signals: (AbortLike | undefined)[]): AsyncGenerator<T, void, undefined> {
+  wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, clientGone?: AbortLike, ended?: AbortLike): AsyncGenerator<T, void, undefined> {
+    const signals = [clientGone, ended]
     const count = this.active.get(userId) ?? 0
     if (count >= this.perUser) {
       void stream.return(undefined)
@@ -34,7 +38,8 @@ export class SubscriptionLimiter {
     const release = () => {
       if (released) return
       released = true
-      for (const signal of signals) signal?.removeEventListener('abort', onAbort)
+      clientGone?.removeEventListener('abort', onAbort)
+      ended?.removeEventListener('abort', release)
       const left = (this.active.get(userId) ?? 1) - 1
       if (left > 0) this.active.set(userId, left)
       else this.active.delete(userId)
@@ -43,7 +48,8 @@ export class SubscriptionLimiter {
       release()
       void stream.return(undefined).catch(() => {})
     }
-    for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true })
+    clientGone?.addEventListener('abort', onAbort, { once: true })
+    ended?.addEventListener('abort', release, { once: true })
     // A plain iterator, not a generator: `return()` on a generator never started skips its `finally`.
     const wrapped: AsyncGenerator<T, void, undefined> = {
       async next() {
