@@ -23,13 +23,12 @@ export class SubscriptionLimiter {
    * MEMORY_PRESSURE or TIMEOUT into a silent `complete`).
    */
   wrap<T>(userId: string, stream: AsyncGenerator<T, void, undefined>, clientGone?: AbortLike, ended?: AbortLike): AsyncGenerator<T, void, undefined> {
-    const signals = [clientGone, ended]
     const count = this.active.get(userId) ?? 0
     if (count >= this.perUser) {
       void stream.return(undefined)
       throw new ClientError('RATE_LIMITED', `at most ${this.perUser} suggestion streams at once per user`, { retryAfterSeconds: 1 })
     }
-    if (signals.some((signal) => signal?.aborted)) {
+    if (clientGone?.aborted || ended?.aborted) {
       void stream.return(undefined)
       return emptyStream()
     }
