@@ -22,24 +22,28 @@ export function useStreamAuthorization(watch: TokenWatch): Plugin<GraphQLContext
       onSubscribeResult: ({ result, setResult }) => {
         const credential = args.contextValue.credential
         if (!credential || !isAsyncIterable(result)) return
-        const ended = new AbortController()
-        const unwatch = watch.watch(credential, () => ended.abort())
-        setResult(endWhenAborted(result[Symbol.asyncIterator](), ended.signal, unwatch))
+        let unwatch = () => {}
+        const { stream, end } = endable(result[Symbol.asyncIterator](), () => unwatch())
+        unwatch = watch.watch(credential, end)
+        setResult(stream)
       },
     }),
   }
 }
 
 /**
- * `source`, until `signal` aborts: then the pending or next `next()` gives one
+ * `source`, until `end()` is called: then the pending or next `next()` gives one
  * UNAUTHENTICATED error result and the stream ends, and `source.return()` is
  * called at once (its walk and listeners stop). `release` runs once, however it ends.
+ *
+ * No AbortController and no async function: an idle live stream waits in `next()` for
+ * hours, and each of those costs about a kilobyte per stream.
  */
-export function endWhenAborted(
+export function endable(
   source: AsyncIterator<ExecutionResult>,
-  signal: AbortSignal,
   release: () => void,
-): AsyncGenerator<ExecutionResult, void, undefined> {
+): { stream: AsyncGenerator<ExecutionResult, void, undefined>; end: () => void } {
+  let ended = false
   let finished = false
   let lastSent = false
   let stopped = false
@@ -49,15 +53,8 @@ export function endWhenAborted(
     release()
     void Promise.resolve(source.return?.()).catch(() => {})
   }
-  /** Wakes the `next()` under way, if any, when the token dies. */
-  let wake: (() => void) | undefined
-  // The source stops when the token dies, not when the client next reads.
-  const onAbort = () => {
-    stopSource()
-    wake?.()
-  }
-  if (signal.aborted) stopSource()
-  else signal.addEventListener('abort', onAbort, { once: true })
+  /** Answers the `next()` under way, if any, when the token dies. */
+  let wake: ((result: IteratorResult<ExecutionResult, void>) => void) | undefined
   const done = { done: true, value: undefined } as const
   const last = (): IteratorResult<ExecutionResult, void> => {
     finished = true
@@ -65,43 +62,48 @@ export function endWhenAborted(
     lastSent = true
     return { done: false, value: { errors: [createGraphQLError(TOKEN_ENDED_MESSAGE, { extensions: { code: 'UNAUTHENTICATED' } })] } }
   }
-  const iterator: AsyncGenerator<ExecutionResult, void, undefined> = {
-    async next() {
-      if (signal.aborted) return last()
-      if (finished) return done
-      // A promise per call: racing one long-lived promise would pile a reaction on it per event.
-      const aborted = new Promise<'aborted'>((resolve) => (wake = () => resolve('aborted')))
-      let next: IteratorResult<ExecutionResult> | 'aborted'
-      try {
-        next = await Promise.race([source.next(), aborted])
-      } catch (error) {
-        finished = true
-        release()
-        throw error
-      } finally {
-        wake = undefined
-      }
-      if (next === 'aborted') return last()
-      if (next.done) {
-        finished = true
-        release()
-        return done
-      }
-      return next
-    },
-    async return() {
-      finished = true
-      stopSource()
-      return done
-    },
-    async throw(error: unknown) {
-      finished = true
-      stopSource()
-      throw error
-    },
-    [Symbol.asyncIterator]() {
-      return iterator
-    },
+  // The source stops when the token dies, not when the client next reads.
+  const end = () => {
+    if (ended) return
+    ended = true
+    stopSource()
+    wake?.(last())
   }
-  return iterator
+  const stream: AsyncGenerator<ExecutionResult, void, undefined> = {
+    next: () => {
+      if (ended) return Promise.resolve(last())
+      if (finished) return Promise.resolve(done)
+      return new Promise<IteratorResult<ExecutionResult, void>>((resolve, reject) => {
+        wake = resolve
+        source.next().then(
+          (next) => {
+            wake = undefined
+            if (next.done) {
+              finished = true
+              release()
+              resolve(done)
+            } else resolve(next)
+          },
+          (error: unknown) => {
+            wake = undefined
+            finished = true
+            release()
+            reject(error)
+          },
+        )
+      })
+    },
+    return: () => {
+      finished = true
+      stopSource()
+      return Promise.resolve(done)
+    },
+    throw: (error: unknown) => {
+      finished = true
+      stopSource()
+      return Promise.reject(error)
+    },
+    [Symbol.asyncIterator]: () => stream,
+  }
+  return { stream, end }
 }

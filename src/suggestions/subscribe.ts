@@ -96,15 +96,18 @@ export function subscribeToSuggestions(
     ...(slots ? { slots } : {}),
   }
   deps.admission.assertCanAdmit()
-  const ended = new AbortController()
-  const stream = liveSuggestions(deps.engine, userId, options, {
-    changes: request?.live === false ? undefined : deps.changes(userId),
-    admission: deps.admission,
-    writeTimeoutMs: deps.writeTimeoutMs,
-    onEnd: () => ended.abort(),
-    stats: deps.stats,
-  })
   // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
   // stream ends by itself (a write timeout) while the transport still hangs in a write.
-  return deps.limiter.wrap(userId, stream, clientGone, ended.signal)
+  return deps.limiter.wrap(
+    userId,
+    (release) =>
+      liveSuggestions(deps.engine, userId, options, {
+        changes: request?.live === false ? undefined : deps.changes(userId),
+        admission: deps.admission,
+        writeTimeoutMs: deps.writeTimeoutMs,
+        onEnd: release,
+        stats: deps.stats,
+      }),
+    clientGone,
+  )
 }

@@ -6,7 +6,7 @@
  */
 import type { ExecutionResult } from 'graphql'
 import { describe, expect, it, vi } from 'vitest'
-import { endWhenAborted, TOKEN_ENDED_MESSAGE } from '../../src/graphql/stream-authorization.ts'
+import { endable, TOKEN_ENDED_MESSAGE } from '../../src/graphql/stream-authorization.ts'
 
 /** A source that never yields (an idle live stream) and records `return()`. */
 function idleSource() {
@@ -15,14 +15,13 @@ function idleSource() {
   return { source, returned }
 }
 
-describe('endWhenAborted', () => {
+describe('endable', () => {
   it('ends a stream waiting for its next event with one UNAUTHENTICATED error, then done', async () => {
     const { source, returned } = idleSource()
     const release = vi.fn()
-    const ended = new AbortController()
-    const stream = endWhenAborted(source, ended.signal, release)
+    const { stream, end } = endable(source, release)
     const pending = stream.next()
-    ended.abort()
+    end()
     const last = await pending
     expect(last.done).toBe(false)
     expect(last.value).toMatchObject({ errors: [{ message: TOKEN_ENDED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] })
@@ -35,9 +34,7 @@ describe('endWhenAborted', () => {
   it('stops the source at once when the client is not reading', () => {
     const { source, returned } = idleSource()
     const release = vi.fn()
-    const ended = new AbortController()
-    endWhenAborted(source, ended.signal, release)
-    ended.abort()
+    endable(source, release).end()
     expect(returned).toHaveBeenCalledTimes(1)
     expect(release).toHaveBeenCalledTimes(1)
   })
@@ -50,13 +47,13 @@ describe('endWhenAborted', () => {
     }
     const release = vi.fn()
     const values: unknown[] = []
-    for await (const value of endWhenAborted(three(), new AbortController().signal, release)) values.push(value)
+    for await (const value of endable(three(), release).stream) values.push(value)
     expect(values).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }])
     expect(release).toHaveBeenCalledTimes(1)
 
     const { source, returned } = idleSource()
     const left = vi.fn()
-    const stream = endWhenAborted(source, new AbortController().signal, left)
+    const { stream } = endable(source, left)
     await stream.return()
     await stream.return()
     expect(returned).toHaveBeenCalledTimes(1)
@@ -65,9 +62,8 @@ describe('endWhenAborted', () => {
 
   it('ends at once when the token was dead before the first read', async () => {
     const { source, returned } = idleSource()
-    const ended = new AbortController()
-    ended.abort()
-    const stream = endWhenAborted(source, ended.signal, () => {})
+    const { stream, end } = endable(source, () => {})
+    end()
     expect((await stream.next()).value).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] })
     expect((await stream.next()).done).toBe(true)
     expect(returned).toHaveBeenCalledTimes(1)

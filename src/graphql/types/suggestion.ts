@@ -3,6 +3,7 @@
  * suggestions kept by status (`suggestionsByStatus`), and accept / dismiss / snooze, undo and
  * restore (thin resolvers over `suggestions/suggestion-status.ts`).
  */
+import { queryFromInfo } from '@pothos/plugin-prisma'
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql'
 import type { Interval } from '../../calendar/free-slots.ts'
 import type { MinimalContact } from '../../contacts/keyset/contact-streams.ts'
@@ -26,6 +27,7 @@ import { builder } from '../builder.ts'
 import { viewerOf, type GraphQLContext } from '../context.ts'
 import { batchPerTurn } from '../per-turn.ts'
 import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
+import { ContactNode } from './contact.ts'
 import { SuggestionStatusEnum } from './enums.ts'
 
 const TimeSlot = builder.objectRef<Interval>('TimeSlot').implement({
@@ -132,12 +134,14 @@ builder.node(SuggestionType, {
     }),
     // The walk's own row when it has every field asked for (the app's `contact { id name dunbarCircle timezone }`):
     // no statement at all. Otherwise, and for stored suggestions, one statement for the suggestions of the step.
-    contact: t.prismaField({
-      type: 'Contact',
-      resolve: (query, s, _args, context, info) =>
+    // `t.field` with `queryFromInfo` on that path only, not `t.prismaField`: the latter plans the selection for
+    // every suggestion and keeps its per-request cache for the subscription's life (about 1.5 KB a stream).
+    contact: t.field({
+      type: ContactNode,
+      resolve: (s, _args, context, info) =>
         isWalkRow(s.contact) && selectsOnlyRowFields(info)
           ? (s.contact as unknown as Contact) // only fields read straight from the columns the row has: see ROW_FIELDS
-          : contactFor(context, query, s.contact.id),
+          : contactFor(context, queryFromInfo({ context, info }), s.contact.id),
     }),
   }),
 })
