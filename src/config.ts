@@ -167,6 +167,13 @@ const environmentSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PUBLIC_URL: optionalUrl(['http:', 'https:'], 'https://app.example.com').transform((value) => (value === undefined ? undefined : new URL(value).origin)),
   EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),
+  DAV_ALLOW_PRIVATE_URLS: booleanFlag,
+  SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(15),
+  DAV_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * MINUTE_MS).default(30_000),
+  MAX_ACCOUNTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+  OAUTH_CLIENT_ID: z.string().trim().min(1).optional(),
+  OAUTH_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  OAUTH_TOKEN_URL: optionalUrl(['http:', 'https:'], 'https://oauth2.googleapis.com/token'),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -264,6 +271,30 @@ export interface Config {
   publicUrl: string | undefined
   /** Exports (and calendar feed fetches) one user may have under way at once in a process; past it 429 RATE_LIMITED. */
   exportsPerUser: number
+  /** CardDAV / CalDAV sync (issue 15). */
+  sync: SyncConfig
+}
+
+/** How accounts sync, and what the server may fetch for them. */
+export interface SyncConfig {
+  /**
+   * DAV_ALLOW_PRIVATE_URLS: let the server fetch hosts that resolve to loopback, private, link-local or
+   * unique-local addresses (off by default: tests and self-hosters with a DAV server on their own network turn it on).
+   */
+  allowPrivateUrls: boolean
+  /** How often each account syncs by itself (SYNC_INTERVAL_MINUTES, default 15), in ms. */
+  intervalMs: number
+  /** The longest one DAV request may take, headers and body (DAV_REQUEST_TIMEOUT_MS), in ms. */
+  requestTimeoutMs: number
+  /** Accounts one user may connect (MAX_ACCOUNTS_PER_USER); past it, QUOTA_EXCEEDED. */
+  maxAccountsPerUser: number
+  /**
+   * The OAuth 2.0 client that refreshes bearer tokens (Google: a "Web application" client of the Google Cloud
+   * project with the CardDAV and CalDAV APIs on; OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET), and its token endpoint
+   * (OAUTH_TOKEN_URL, default Google's). Unset: a bearer account cannot refresh and needs re-authentication when
+   * its access token expires.
+   */
+  oauth: { clientId: string | undefined; clientSecret: string | undefined; tokenUrl: string }
 }
 
 /** A configuration error; its message names every offending variable. */
@@ -343,6 +374,17 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     corsOrigins: parsed.CORS_ORIGINS ?? (parsed.NODE_ENV === 'production' ? [] : [VITE_DEV_ORIGIN]),
     publicUrl: parsed.PUBLIC_URL,
     exportsPerUser: parsed.EXPORTS_PER_USER,
+    sync: {
+      allowPrivateUrls: parsed.DAV_ALLOW_PRIVATE_URLS ?? false,
+      intervalMs: parsed.SYNC_INTERVAL_MINUTES * MINUTE_MS,
+      requestTimeoutMs: parsed.DAV_REQUEST_TIMEOUT_MS,
+      maxAccountsPerUser: parsed.MAX_ACCOUNTS_PER_USER,
+      oauth: {
+        clientId: parsed.OAUTH_CLIENT_ID,
+        clientSecret: parsed.OAUTH_CLIENT_SECRET,
+        tokenUrl: parsed.OAUTH_TOKEN_URL ?? 'https://oauth2.googleapis.com/token',
+      },
+    },
   }
 }
 

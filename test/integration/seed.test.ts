@@ -134,8 +134,8 @@ describe.each(kinds)('seeding on %s', (kind) => {
       // groupIds included: the same ids in the same order.
       expect(row).toEqual({
         ...contact,
-        googleResourceName: null,
-        googleEtag: null,
+        remoteHref: null,
+        remoteEtag: null,
         lastSyncedAt: null,
         circleConfidence: null,
         aiSuggestedCircle: null,

@@ -96,7 +96,7 @@ interface Existing {
  * writes a contact without external id with its id as UID, so re-importing it finds the contact), or sharing
  * a match key ($3), in id order (the first found wins). Each external id is one probe of the unique
  * (userId, externalId) index: as
- * `"externalId" = ANY($2)`, past ~30,000 contacts PostgreSQL took the (userId, googleResourceName) index and
+ * `"externalId" = ANY($2)`, past ~30,000 contacts PostgreSQL took the (userId, googleResourceName) index (now (accountId, remoteHref)) and
  * filtered every contact of the user (170 ms a batch and growing; OFFSET 0 keeps it from becoming a join). Each key is one probe of the GIN index on matchKeys (`@> ARRAY[key]`, fenced by
  * OFFSET 0 so the planner cannot swap it for the user's btree index): `"matchKeys" && $3` with the user's
  * 1,000-2,000 keys made PostgreSQL filter every contact of the user (2.5 s a batch at 20,000 contacts,
