@@ -55,7 +55,16 @@ describe('parseConfig', () => {
       corsOrigins: ['http://localhost:5173'],
       publicUrl: undefined,
       exportsPerUser: 2,
+      sync: {
+        allowPrivateUrls: false,
+        intervalMs: 15 * 60_000,
+        requestTimeoutMs: 30_000,
+        maxAccountsPerUser: 10,
+        oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' },
+      },
     })
+    expect(parseConfig({ DAV_ALLOW_PRIVATE_URLS: 'true', SYNC_INTERVAL_MINUTES: '5' }).sync).toMatchObject({ allowPrivateUrls: true, intervalMs: 5 * 60_000 })
+    expect(() => parseConfig({ SYNC_INTERVAL_MINUTES: '0' })).toThrow(/SYNC_INTERVAL_MINUTES/)
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })
   })
 
