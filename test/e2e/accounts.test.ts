@@ -9,7 +9,7 @@
  *
  * The DAV wire is test/helpers/test-dav.ts's until H1's client is merged (see its comment).
  */
-import { decodeGlobalID } from '@pothos/plugin-relay'
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueToken } from '../../src/auth/tokens.ts'
@@ -151,6 +151,31 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     // Collections not the account's: BAD_USER_INPUT.
     const stranger = await call(server, 'mutation($id: ID!) { setAccountCollections(id: $id, collectionUrls: ["http://elsewhere.invalid/x/"]) { id } }', { id }, alice.token)
     expect(stranger.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'collectionUrls' })
+  })
+
+  it('shows a synced contact\'s account and conflicts; disconnecting keeps the contact (unlinked) and removes the events, giving back their quota', async () => {
+    const alice = await newUser()
+    const account = (await call(server, CONNECT, { input: { kind: 'CARDDAV', url: proxy.url, username: 'alice', password: PASSWORD } }, alice.token)).body.data.connectAccount
+    const accountId = decodeGlobalID(account.id).id
+    // What a sync leaves behind (contacts-sync.ts and calendar-sync.ts write these rows).
+    const contact = await db.prisma.contact.create({
+      data: { userId: alice.id, name: 'Ada', source: 'CARDDAV', accountId, remoteHref: '/alice/family/ada.vcf', remoteEtag: '"1"', nextDueAt: new Date() },
+    })
+    await db.prisma.syncConflict.create({ data: { userId: alice.id, contactId: contact.id, accountId, field: 'email', localValue: 'ada@here.example', remoteValue: 'ada@there.example' } })
+    await db.prisma.calendarEvent.create({ data: { userId: alice.id, accountId, remoteHref: '/alice/cal/e.ics', startsAt: new Date(), endsAt: new Date(Date.now() + 3_600_000) } })
+    await db.prisma.user.update({ where: { id: alice.id }, data: { calendarEventCount: 1 } })
+    const contactId = encodeGlobalID('Contact', contact.id)
+    const seen = await call(server, 'query($id: ID!) { node(id: $id) { ... on Contact { source account { id kind } syncConflicts { field localValue remoteValue } } } syncConflicts { field contact { name } } }', { id: contactId }, alice.token)
+    expect(seen.body.data).toEqual({
+      node: { source: 'CARDDAV', account: { id: account.id, kind: 'CARDDAV' }, syncConflicts: [{ field: 'email', localValue: 'ada@here.example', remoteValue: 'ada@there.example' }] },
+      syncConflicts: [{ field: 'email', contact: { name: 'Ada' } }],
+    })
+    expect((await call(server, 'mutation($id: ID!) { disconnectAccount(id: $id) }', { id: account.id }, alice.token)).body.data).toEqual({ disconnectAccount: true })
+    expect(await db.prisma.contact.findUniqueOrThrow({ where: { id: contact.id } })).toMatchObject({ name: 'Ada', accountId: null, remoteHref: null, remoteEtag: null })
+    expect(await db.prisma.calendarEvent.count({ where: { userId: alice.id } })).toBe(0)
+    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } })).calendarEventCount).toBe(0)
+    const after = await call(server, 'query($id: ID!) { node(id: $id) { ... on Contact { account { id } syncConflicts { field } } } }', { id: contactId }, alice.token)
+    expect(after.body.data).toEqual({ node: { account: null, syncConflicts: [{ field: 'email' }] } })
   })
 
   it('refuses wrong credentials (input.password) and, without DAV_ALLOW_PRIVATE_URLS, a loopback URL (input.url)', async () => {
