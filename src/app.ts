@@ -4,7 +4,9 @@
  * token, the clock), the error vocabulary and limits, graphql-ws, and the HTTP routes (src/http/).
  * `buildApp` is shared by `main.ts` and the tests, so both run the same wiring.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
+import { hostname } from 'node:os'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
 import { authenticate } from './auth/authenticate.ts'
 import { TokenWatch } from './auth/token-watch.ts'
@@ -41,7 +43,7 @@ import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
 import { useCursorSecret } from './cursors/cursor-codec.ts'
-import { createChangeBus, USER_CHANGED } from './pubsub/changes.ts'
+import { createChangeBus, publishSyncProgress, USER_CHANGED } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
 import { LiveStreamStats } from './suggestions/live.ts'
@@ -52,6 +54,24 @@ import { isMultipartPost, useStreamingUploads } from './graphql/upload-plugin.ts
 import { importFormats as configuredImportFormats } from './imports/formats.ts'
 import { runImport, type ImportFormats } from './imports/run-import.ts'
 import { DEFAULT_MAX_IMPORTS_IN_FLIGHT, DEFAULT_MAX_IMPORTS_PER_DAY, type UploadLimits } from './imports/upload.ts'
+import type { DavServices } from './accounts/accounts.ts'
+import { runAccountSync, type Syncers } from './sync/run-sync.ts'
+
+/** Until the DAV wire is wired by default (see {@link AppOptions.dav}): every account operation fails, loudly. */
+const unwiredDav: DavServices = {
+  checkUrl: async (url) => new URL(url),
+  session: () => {
+    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
+  },
+  discover: () => Promise.reject(new Error('the DAV client is not wired into this server (AppOptions.dav)')),
+  seal: () => {
+    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
+  },
+  open: () => {
+    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
+  },
+  isCredentialBoxError: () => false,
+}
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
 const DEFAULT_UID_DOMAIN = 'suggestions.invalid'
@@ -72,6 +92,19 @@ export interface AppOptions {
   importFormats?: ImportFormats
   /** Options of the import job (tests: smaller batches, other announcement intervals). */
   importRun?: { batchSize?: number; announceEveryMs?: number }
+  /**
+   * The DAV wire bound to the config (outbound guard, timeouts, OAuth client, SECRET_KEY).
+   * TODO(lead, issue 15): default to accounts/dav-services.ts `createDavServices(config)` once H1's
+   * dav/session.ts, dav/client.ts, net/outbound-fetch.ts and accounts/credential-box.ts are merged;
+   * until then a server without it refuses account operations.
+   */
+  dav?: DavServices
+  /**
+   * The collection syncers the sync job runs. TODO(lead, issue 15): default to
+   * `{ ADDRESS_BOOK: syncAddressBook, CALENDAR: syncCalendar }` (sync/contacts-sync.ts,
+   * sync/calendar-sync.ts) once merged; tests pass their own.
+   */
+  syncers?: Syncers
 }
 
 export interface App {
@@ -112,6 +145,8 @@ export function buildApp({
   clock = systemClock,
   importFormats = configuredImportFormats({ quotas: config.quotas, horizonDays: config.suggestionHorizonDays }),
   importRun = {},
+  dav = unwiredDav,
+  syncers,
 }: AppOptions): App {
   const development = config.nodeEnv === 'development'
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
@@ -177,6 +212,27 @@ export function buildApp({
     // Bound late: the import job announces through `announce`, which needs the jobs.
     runImport: (importId, attempt) =>
       runImport({ prisma: db.prisma, formats: importFormats, announce, pubsub, now: () => clock.now(), logger, ...importRun }, importId, attempt),
+    // Account syncs: one lease owner per run (host, process, run), progress published for syncProgress.
+    ...(syncers
+      ? {
+          runSync: (accountId: string, { signal }: { signal: AbortSignal }) =>
+            runAccountSync(
+              {
+                prisma: db.prisma,
+                dav,
+                announce,
+                logger,
+                now: () => clock.now(),
+                horizonMs: config.suggestionHorizonDays * DAY_MS,
+                publish: (id, notice) => publishSyncProgress(pubsub, id, notice),
+                metrics,
+              },
+              accountId,
+              { owner: `${hostname()}:${process.pid}:${randomUUID()}`, syncers, signal },
+            ),
+        }
+      : {}),
+    syncIntervalMs: config.sync.intervalMs,
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
   const announce = createChangeAnnouncer({ pubsub, jobs, logger, versions })
@@ -238,6 +294,7 @@ export function buildApp({
         tokenWatch,
         quotas: config.quotas,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
+        accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
         suggestionHorizonMs: config.suggestionHorizonDays * DAY_MS,
         liveStreams,

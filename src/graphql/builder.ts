@@ -28,6 +28,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   Suggestion: (id) => parseSuggestionId(id) !== undefined,
   AuthToken: isUuid,
   Import: isUuid,
+  Account: isUuid,
 }
 
 export const builder = new SchemaBuilder<{

@@ -13,12 +13,22 @@ import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Quotas } from '../config.ts'
 import type { UploadLimits } from '../imports/upload.ts'
+import type { DavServices } from '../accounts/accounts.ts'
 
 /** What the import mutations need: the upload limits and the job queue. */
 export interface ImportServices {
   limits: UploadLimits
   /** Queues the import job (Jobs.enqueueImport). */
   enqueue(importId: string): Promise<void>
+}
+
+/** What the account mutations need: the DAV wire, the account quota and the sync job queue. */
+export interface AccountServices {
+  dav: DavServices
+  /** MAX_ACCOUNTS_PER_USER. */
+  maxAccountsPerUser: number
+  /** Queues the account's sync (Jobs.enqueueSync). */
+  enqueueSync(accountId: string, options?: { delayMs?: number }): Promise<void>
 }
 
 /**
@@ -49,6 +59,8 @@ export interface GraphQLContext {
   quotas: Quotas
   /** Uploads and the import job (importContacts, importCalendar). */
   imports: ImportServices
+  /** CardDAV / CalDAV accounts (connectAccount, syncAccount, ...). */
+  accounts: AccountServices
   /**
    * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
    * `signal` aborts when the client goes: streams end with it, whether or not

@@ -10,6 +10,7 @@ import './types/suggestion.ts'
 import './types/auth-token.ts'
 import './types/import.ts'
 import './types/calendar-feed.ts'
+import './types/account.ts'
 
 export const schema = builder.toSchema()
 

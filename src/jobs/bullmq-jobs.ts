@@ -15,9 +15,15 @@
  * when it ends, so a later resume can add it again. A process that dies under an import leaves
  * the job stalled: BullMQ hands it to another worker once its lock expires; and every start
  * re-adds the imports the database says are QUEUED or RUNNING.
+ *
+ * Account syncs have a queue of their own too (`account-sync`): one job per account (job id
+ * `sync-<id>`), `syncAttempts` attempts, retried after the sync's own delay (its Retry-After, else
+ * exponential backoff: a custom backoff strategy reads it from the error), failed for good with an
+ * `UnrecoverableError` on NEEDS_REAUTH or ERROR. A job scheduler (`upsertJobScheduler`, one tick
+ * for all processes) enqueues the accounts due every `syncScheduleEveryMs`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Queue, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
 import { DAY_MS, SECOND_MS, WEEK_MS } from '../time.ts'
 import type { Jobs, JobsOptions } from './types.ts'
 import { createJobWork, DEFAULTS, REFRESH_TIMEZONE, settleWithin } from './job-work.ts'
@@ -29,6 +35,23 @@ export const REFRESH_JOB = 'refresh-all-users'
 export const REFRESH_SCHEDULER_ID = 'daily-suggestion-refresh'
 export const IMPORT_QUEUE_NAME = 'imports'
 export const IMPORT_JOB = 'run-import'
+export const SYNC_QUEUE_NAME = 'account-sync'
+export const SYNC_JOB = 'sync-account'
+export const SYNC_SCHEDULE_JOB = 'enqueue-due-syncs'
+export const SYNC_SCHEDULER_ID = 'account-sync-schedule'
+/** The backoff type of sync jobs: the delay comes from the attempt's outcome ({@link SyncRetryError}). */
+const SYNC_BACKOFF = 'sync-retry'
+
+/** A sync attempt to run again in `retryInMs` (its Retry-After or its backoff), read by the worker's backoff strategy. */
+class SyncRetryError extends Error {
+  override name = 'SyncRetryError'
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+  ) {
+    super(message)
+  }
+}
 /** How long a request waits for the queue's first connection before failing. */
 const REQUEST_TIMEOUT_MS = 2000
 /** How long a finished job and a failed one stay in Redis, in seconds (BullMQ's unit for `age`). */
@@ -62,8 +85,34 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
   importQueue.on('error', (error) => work.logger.error({ err: error }, 'import queue error'))
   let importWorker: Worker<{ importId: string }> | undefined
   const addImport = (importId: string) => importQueue.add(IMPORT_JOB, { importId }, { ...importRetries, jobId: `import-${importId}` })
+  const syncJobOptions: BullJobOptions = {
+    attempts: work.syncAttempts,
+    backoff: { type: SYNC_BACKOFF },
+    removeOnComplete: true,
+    removeOnFail: true,
+  }
+  const syncQueue = new Queue<{ accountId: string } | Record<string, never>>(SYNC_QUEUE_NAME, { connection, ...prefix, defaultJobOptions: syncJobOptions })
+  syncQueue.on('error', (error) => work.logger.error({ err: error }, 'sync queue error'))
+  let syncWorker: Worker<{ accountId: string } | Record<string, never>> | undefined
+  const addSyncs = (accountIds: string[], delay = 0) =>
+    syncQueue.addBulk(accountIds.map((accountId) => ({ name: SYNC_JOB, data: { accountId }, opts: { ...syncJobOptions, jobId: `sync-${accountId}`, delay } })))
   const running = new Set<Promise<unknown>>()
   let closing: Promise<void> | undefined
+
+  /** One sync job: the schedule's tick, or an attempt whose outcome becomes BullMQ's retry or failure. */
+  async function processSync(job: Job<{ accountId: string } | Record<string, never>>, signal?: AbortSignal): Promise<unknown> {
+    if (job.name === SYNC_SCHEDULE_JOB) {
+      return work.enqueueDueSyncs(async (accountIds) => {
+        await addSyncs(accountIds)
+      }, () => closing !== undefined)
+    }
+    const { accountId } = job.data as { accountId: string }
+    const { outcome, retryInMs } = await work.syncAttempt(accountId, job.attemptsMade + 1, signal ?? new AbortController().signal, () => true)
+    if (outcome.skipped || outcome.outcome === 'OK') return outcome
+    if (outcome.outcome === 'RETRY' && retryInMs !== null) throw new SyncRetryError(outcome.error, retryInMs)
+    // NEEDS_REAUTH and ERROR are never retried (a retry storm against refused credentials); a RETRY out of attempts fails.
+    throw new UnrecoverableError(outcome.error)
+  }
 
   const regenerationJob = (userId: string, delay: number) => ({
     name: REGENERATE_JOB,
@@ -119,6 +168,15 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
       await addImport(importId)
     },
 
+    async enqueueSync(accountId, syncOptions = {}) {
+      if (!options.runSync) throw new Error('this runner has no runSync')
+      if (closing) {
+        work.logger.warn({ accountId }, 'jobs are closed; sync request dropped (the schedule catches up)')
+        return
+      }
+      await addSyncs([accountId], Math.max(0, syncOptions.delayMs ?? 0))
+    },
+
     async start() {
       if (worker || closing) return
       worker = new Worker<JobData>(
@@ -153,6 +211,32 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
           await addImport(importId)
         })
       }
+      if (options.runSync) {
+        syncWorker = new Worker<{ accountId: string } | Record<string, never>>(
+          SYNC_QUEUE_NAME,
+          (job, _token, signal) => {
+            const promise = processSync(job, signal)
+            running.add(promise)
+            return promise.finally(() => running.delete(promise))
+          },
+          {
+            connection,
+            ...prefix,
+            concurrency: options.syncConcurrency ?? DEFAULTS.syncConcurrency,
+            settings: {
+              backoffStrategy: (attemptsMade, _type, error) =>
+                error instanceof SyncRetryError ? error.retryInMs : work.syncBackoffMs * 2 ** Math.max(0, attemptsMade - 1),
+            },
+          },
+        )
+        syncWorker.on('error', (error) => work.logger.error({ err: error }, 'sync worker error'))
+        await syncWorker.waitUntilReady()
+        await syncQueue.upsertJobScheduler(
+          SYNC_SCHEDULER_ID,
+          { every: options.syncScheduleEveryMs ?? DEFAULTS.syncScheduleEveryMs },
+          { name: SYNC_SCHEDULE_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+        )
+      }
     },
 
     close() {
@@ -174,7 +258,12 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
           const finished = await settleWithin([...running], closeTimeoutMs, () => importWorker!.cancelAllJobs('shutting down'))
           await importWorker.close(!finished)
         }
-        await Promise.all([queue.close(), importQueue.close()])
+        if (syncWorker) {
+          await syncWorker.pause(true)
+          const finished = await settleWithin([...running], closeTimeoutMs, () => syncWorker!.cancelAllJobs('shutting down'))
+          await syncWorker.close(!finished)
+        }
+        await Promise.all([queue.close(), importQueue.close(), syncQueue.close()])
       })()
       return closing
     },

@@ -6,6 +6,9 @@
  * missed), retries with exponential backoff, and the daily refresh from the
  * cron's next run with one timer. Queued work is dropped on close; the next
  * daily refresh catches up. It is not a broker: nothing survives a restart.
+ * Account syncs: a FIFO of their own (one entry per account while queued, running or waiting to
+ * retry), retried at the sync's Retry-After or with backoff, never after NEEDS_REAUTH or ERROR, and
+ * a timer every `syncScheduleEveryMs` (and once at start) enqueueing the accounts due.
  */
 import { CronExpressionParser } from 'cron-parser'
 import type { Jobs, JobsOptions } from './types.ts'
@@ -35,6 +38,12 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
   const importIds = new Set<string>()
   const importsReady: { importId: string; attempt: number }[] = []
   const importsRunning = new Set<Promise<void>>()
+  // Syncs: their own FIFO and bound; an account is in `syncIds` from its enqueue until its last attempt ends.
+  const syncConcurrency = options.syncConcurrency ?? DEFAULTS.syncConcurrency
+  const syncIds = new Set<string>()
+  const syncsReady: { accountId: string; attempt: number }[] = []
+  const syncsRunning = new Set<Promise<void>>()
+  let syncScheduling: Promise<unknown> | undefined
   let refreshing: Promise<unknown> | undefined
   let started = false
   let closing: Promise<void> | undefined
@@ -144,6 +153,63 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
     importIds.delete(importId)
   }
 
+  function enqueueSync(accountId: string, delayMs: number): void {
+    if (closing) {
+      work.logger.warn({ accountId }, 'jobs are closed; sync request dropped (the schedule catches up)')
+      return
+    }
+    if (syncIds.has(accountId)) return
+    syncIds.add(accountId)
+    if (delayMs > 0) later(delayMs, () => pushSync(accountId, 1))
+    else pushSync(accountId, 1)
+  }
+
+  function pushSync(accountId: string, attempt: number): void {
+    syncsReady.push({ accountId, attempt })
+    pumpSyncs()
+  }
+
+  function pumpSyncs(): void {
+    while (started && !closing && syncsRunning.size < syncConcurrency && syncsReady.length > 0) {
+      const task = syncsReady.shift()!
+      const promise = runSyncTask(task.accountId, task.attempt).finally(() => {
+        syncsRunning.delete(promise)
+        pumpSyncs()
+      })
+      syncsRunning.add(promise)
+    }
+  }
+
+  async function runSyncTask(accountId: string, attempt: number): Promise<void> {
+    const controller = new AbortController()
+    controllers.add(controller)
+    try {
+      const { retryInMs } = await work.syncAttempt(accountId, attempt, controller.signal, () => !closing)
+      if (retryInMs !== null && !closing) {
+        later(retryInMs, () => pushSync(accountId, attempt + 1))
+        return
+      }
+    } finally {
+      controllers.delete(controller)
+    }
+    syncIds.delete(accountId)
+  }
+
+  /** Enqueues the accounts due now, then again every `syncScheduleEveryMs` (a tick still walking is not started twice). */
+  function scheduleSyncs(): void {
+    if (closing || !options.runSync) return
+    syncScheduling ??= work
+      .enqueueDueSyncs(
+        async (accountIds) => {
+          for (const accountId of accountIds) enqueueSync(accountId, 0)
+        },
+        () => closing !== undefined,
+      )
+      .catch(() => {}) // logged by enqueueDueSyncs
+      .finally(() => (syncScheduling = undefined))
+    later(options.syncScheduleEveryMs ?? DEFAULTS.syncScheduleEveryMs, scheduleSyncs)
+  }
+
   function notifyRoom(): void {
     const waiters = roomWaiters
     roomWaiters = []
@@ -187,10 +253,17 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
       enqueueImport(importId)
     },
 
+    async enqueueSync(accountId, syncOptions = {}) {
+      if (!options.runSync) throw new Error('this runner has no runSync')
+      enqueueSync(accountId, Math.max(0, syncOptions.delayMs ?? 0))
+    },
+
     async start() {
       if (started || closing) return
       started = true
       scheduleRefresh()
+      scheduleSyncs()
+      pumpSyncs()
       pump()
       await work.resumeImports(async (importId) => enqueueImport(importId))
       pumpImports()
@@ -202,15 +275,17 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         timers.clear()
         ready.length = 0
         importsReady.length = 0
+        syncsReady.length = 0
         notifyRoom()
-        options.onCloseWaiting?.(running.size + importsRunning.size + (refreshing ? 1 : 0))
+        options.onCloseWaiting?.(running.size + importsRunning.size + syncsRunning.size + (refreshing ? 1 : 0))
         // A job that ignores its signal is left behind. An import stopped here stays RUNNING: the next start resumes it.
-        await settleWithin([...running, ...importsRunning, refreshing], closeTimeoutMs, () => {
+        await settleWithin([...running, ...importsRunning, ...syncsRunning, refreshing, syncScheduling], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
           for (const controller of controllers) controller.abort(new Error('shutting down'))
         })
         states.clear()
         importIds.clear()
+        syncIds.clear()
       })()
       return closing
     },

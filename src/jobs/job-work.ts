@@ -8,6 +8,8 @@ import type { JobOutcome, JobsOptions, Regenerate } from './types.ts'
 import { deleteAbandonedUploads, unfinishedImports } from '../imports/resume.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
 import { refreshCalendarSeries } from '../imports/calendar/event-writes.ts'
+import { walkDueAccounts, type SyncRunOutcome } from '../sync/run-sync.ts'
+import { MINUTE_MS, SECOND_MS } from '../time.ts'
 
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
 export const REFRESH_TIMEZONE = 'UTC'
@@ -42,6 +44,17 @@ export const DEFAULTS = {
   debounceMs: 1000,
   closeTimeoutMs: 10_000,
   refreshPageSize: 1000,
+  syncAttempts: 5,
+  syncBackoffMs: 10 * SECOND_MS,
+  syncIntervalMs: 15 * MINUTE_MS,
+  syncScheduleEveryMs: MINUTE_MS,
+  syncConcurrency: 2,
+}
+
+/** What a sync attempt tells its runner: the outcome, and when to run it again (null: not). */
+export interface SyncAttemptResult {
+  outcome: SyncRunOutcome
+  retryInMs: number | null
 }
 
 export function createJobWork(options: JobsOptions) {
@@ -179,7 +192,70 @@ export function createJobWork(options: JobsOptions) {
     return resumed
   }
 
-  return { logger, attempts, regenerateAttempt, refreshAllUsers, importAttempt, resumeImports }
+  const syncAttempts = options.syncAttempts ?? DEFAULTS.syncAttempts
+  const syncBackoffMs = options.syncBackoffMs ?? DEFAULTS.syncBackoffMs
+
+  /**
+   * When a sync that ended with `outcome` on `attempt` (1-based) runs again: a RETRY outcome at its
+   * Retry-After, else after the exponential backoff (syncBackoffMs · 2^(attempt-1)), while attempts
+   * remain; never after OK, a skip, NEEDS_REAUTH or ERROR.
+   */
+  function syncRetryIn(outcome: SyncRunOutcome, attempt: number): number | null {
+    if (outcome.skipped || outcome.outcome !== 'RETRY' || attempt >= syncAttempts) return null
+    return outcome.retryAfterMs ?? syncBackoffMs * 2 ** (attempt - 1)
+  }
+
+  /**
+   * One attempt (1-based) of an account sync, with its log line and outcome; `mayRetry` says
+   * whether the runner would still retry (not once closing). A rejection (the database failed while
+   * taking the lease) is retried like a RETRY outcome.
+   */
+  async function syncAttempt(accountId: string, attempt: number, signal: AbortSignal, mayRetry: () => boolean): Promise<SyncAttemptResult> {
+    const runSync = options.runSync
+    if (!runSync) throw new Error('this runner has no runSync')
+    const started = performance.now()
+    let outcome: SyncRunOutcome
+    try {
+      outcome = await runSync(accountId, { attempt, signal })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      logger.error({ accountId, attempt, err: error }, 'account sync could not run')
+      outcome = { accountId, skipped: false, outcome: 'RETRY', error: message, retryAfterMs: null, durationMs: performance.now() - started }
+    }
+    const retryInMs = mayRetry() ? syncRetryIn(outcome, attempt) : null
+    if (outcome.skipped) logger.info({ accountId, attempt, reason: outcome.reason }, 'account sync skipped')
+    else if (outcome.outcome !== 'OK') logger.info({ accountId, attempt, outcome: outcome.outcome, retryInMs }, 'account sync attempt ended')
+    done({ job: 'sync', accountId, attempt, ok: outcome.skipped || outcome.outcome === 'OK', outcome, retryInMs })
+    return { outcome, retryInMs }
+  }
+
+  /**
+   * The sync schedule's tick: every account due now (sync/run-sync.ts `walkDueAccounts`), by keyset
+   * pages handed to `enqueue`, so memory stays flat. Returns how many were enqueued; logs and rethrows a failure.
+   */
+  async function enqueueDueSyncs(enqueue: (accountIds: string[]) => Promise<void>, stopped: () => boolean): Promise<number> {
+    const started = performance.now()
+    try {
+      let enqueued = 0
+      const now = (options.now ?? (() => new Date()))()
+      for await (const accountIds of walkDueAccounts(options.prisma, now, options.syncIntervalMs ?? DEFAULTS.syncIntervalMs, pageSize)) {
+        if (stopped()) break
+        await enqueue(accountIds)
+        enqueued += accountIds.length
+      }
+      const durationMs = performance.now() - started
+      if (enqueued > 0) logger.info({ accountsEnqueued: enqueued, durationMs }, 'due account syncs enqueued')
+      done({ job: 'sync-schedule', ok: true, accountsEnqueued: enqueued, durationMs })
+      return enqueued
+    } catch (error) {
+      const durationMs = performance.now() - started
+      logger.error({ err: error, durationMs }, 'enqueueing the due account syncs failed')
+      done({ job: 'sync-schedule', ok: false, error: error instanceof Error ? error.message : String(error), durationMs })
+      throw error
+    }
+  }
+
+  return { logger, attempts, regenerateAttempt, refreshAllUsers, importAttempt, resumeImports, syncAttempts, syncBackoffMs, syncRetryIn, syncAttempt, enqueueDueSyncs }
 }
 
 /** Every user id in id order, `pageSize` at a time (keyset: `id > last`). */

@@ -9,7 +9,7 @@
 import { createInProcessJobs } from './in-process-jobs.ts'
 import type { Jobs, JobsOptions } from './types.ts'
 
-export type { JobOutcome, Jobs, JobsOptions, Regenerate } from './types.ts'
+export type { JobOutcome, Jobs, JobsOptions, Regenerate, RunSync } from './types.ts'
 
 /**
  * BullMQ when `redisUrl` is set, else the in-process runner. BullMQ is loaded only then (about 8 MB
@@ -24,6 +24,7 @@ export function createJobs(options: JobsOptions): Jobs {
   return {
     requestRegeneration: async (userId) => (await bullmq).requestRegeneration(userId),
     enqueueImport: async (importId) => (await bullmq).enqueueImport(importId),
+    enqueueSync: async (accountId, syncOptions) => (await bullmq).enqueueSync(accountId, syncOptions),
     start: async () => (await bullmq).start(),
     close: async () => (await bullmq).close(),
   }

@@ -9,6 +9,7 @@ import type { SuggestionEngine } from '../suggestions/generator.ts'
 import type { RegenerationProgress, RegenerationResult } from './processors/suggestion-generation-processor.ts'
 import type { ImportAttempt } from '../imports/run-import.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
+import type { SyncRunOutcome } from '../sync/run-sync.ts'
 
 export interface Jobs {
   /**
@@ -24,8 +25,17 @@ export interface Jobs {
    */
   enqueueImport(importId: string): Promise<void>
   /**
+   * Syncs account `accountId` as a job, after `delayMs` (default 0; a Retry-After still running):
+   * one job per account however often it is asked for (asked while one waits or runs: nothing is
+   * added). Retried with backoff on 5xx, timeouts and network errors (at Retry-After on 429 / 503),
+   * never after 401 / 403. Rejects when the queue is unreachable or the runner has no `runSync`.
+   */
+  enqueueSync(accountId: string, options?: { delayMs?: number }): Promise<void>
+  /**
    * Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a
    * timer per process; and re-enqueues every import left QUEUED or RUNNING (a restart resumes them).
+   * With `runSync`: every `syncScheduleEveryMs` the accounts due (see sync/run-sync.ts `walkDueAccounts`)
+   * are enqueued: a BullMQ job scheduler (one tick for all processes), or a timer in-process.
    */
   start(): Promise<void>
   /** Stops taking jobs, waits for running ones (bounded), closes its connections. Idempotent. */
@@ -40,6 +50,13 @@ export type JobOutcome =
   | { job: 'refresh'; ok: false; error: string; durationMs: number }
   | { job: 'import'; importId: string; attempt: number; ok: true; durationMs: number }
   | { job: 'import'; importId: string; attempt: number; ok: false; error: string; willRetry: boolean; durationMs: number }
+  /** An attempt of an account sync (`ok`: synced or skipped); `retryInMs`: when the runner runs it again (null: it does not). */
+  | { job: 'sync'; accountId: string; attempt: number; ok: boolean; outcome: SyncRunOutcome; retryInMs: number | null }
+  | { job: 'sync-schedule'; ok: true; accountsEnqueued: number; durationMs: number }
+  | { job: 'sync-schedule'; ok: false; error: string; durationMs: number }
+
+/** Runs one sync of an account: sync/run-sync.ts's `runAccountSync` with its dependencies and owner bound. */
+export type RunSync = (accountId: string, attempt: { attempt: number; signal: AbortSignal }) => Promise<SyncRunOutcome>
 
 /** Runs (or resumes) one import: imports/run-import.ts's `runImport` with its dependencies bound. */
 export type RunImport = (importId: string, attempt: ImportAttempt) => Promise<unknown>
@@ -103,4 +120,15 @@ export interface JobsOptions {
    * horizon (imports/calendar/event-writes.ts `refreshCalendarSeries`); tests inject it.
    */
   refreshCalendar?: (now: Date) => Promise<unknown>
+  /** Runs an account sync; absent, `enqueueSync` refuses and nothing is scheduled. */
+  runSync?: RunSync
+  /** How long after its last attempt an account is due again (SYNC_INTERVAL_MINUTES; default 15 minutes). */
+  syncIntervalMs?: number
+  /** How often the due accounts are looked for (default 1 minute). */
+  syncScheduleEveryMs?: number
+  /** Attempts per sync (default 5), the first retry's delay (default 10 s), doubling after. */
+  syncAttempts?: number
+  syncBackoffMs?: number
+  /** Syncs run at the same time in this process (default 2). */
+  syncConcurrency?: number
 }

@@ -90,8 +90,34 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
       this.set({ state: 'waiting' }, waiting)
     },
   })
+  const syncRunsTotal = new Counter({
+    name: 'sync_runs_total',
+    help: 'Account syncs (CardDAV / CalDAV) by outcome: OK, NEEDS_REAUTH, RETRY (to be retried), ERROR',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
+  const syncDurationSeconds = new Histogram({
+    name: 'sync_duration_seconds',
+    help: 'Duration of an account sync, in seconds',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  })
+  const syncItemsChangedTotal = new Counter({
+    name: 'sync_items_changed_total',
+    help: 'Contacts and events an account sync created, updated, removed, restored or wrote back',
+    registers: [registry],
+  })
   return {
     registry,
+    syncRunsTotal,
+    syncDurationSeconds,
+    syncItemsChangedTotal,
+    /** One account sync that ran (sync/run-sync.ts): its outcome, duration (ms) and items changed. */
+    recordSync(run: { outcome: string; durationMs: number; changed: number }): void {
+      syncRunsTotal.inc({ outcome: run.outcome })
+      syncDurationSeconds.observe(run.durationMs / SECOND_MS)
+      if (run.changed > 0) syncItemsChangedTotal.inc(run.changed)
+    },
     subscriptionsActive,
     subscriptionsWaiting,
     walks,

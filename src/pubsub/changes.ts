@@ -41,11 +41,40 @@ export interface ImportProgressNotice {
   done: number
 }
 
+/**
+ * The topic of an account sync's progress (`sync-progress:<accountId>`): the sync job publishes as it
+ * starts, as each collection moves, and as it ends, wherever it runs; `syncProgress(accountId)` subscribers listen.
+ */
+export const SYNC_PROGRESS = 'sync-progress'
+
+/**
+ * That an account's sync moved: `started` (the account is SYNCING), a collection's `listing` /
+ * `reading` / `writing` / `done` with its items `done` of `total` (null: unknown), `finished` (the
+ * account's status is final for this run). Subscribers read the Account again (its owner's view of it).
+ */
+export interface SyncProgressNotice {
+  phase: 'started' | 'listing' | 'reading' | 'writing' | 'done' | 'finished'
+  collectionUrl: string | null
+  done: number
+  total: number | null
+}
+
 export type ChangePubSub = PubSub<{
   [USER_CHANGED]: [userId: string, notice: ChangeNotice]
   [ANY_USER_CHANGED]: [notice: { userId: string }]
   [IMPORT_PROGRESS]: [importId: string, notice: ImportProgressNotice]
+  [SYNC_PROGRESS]: [accountId: string, notice: SyncProgressNotice]
 }>
+
+/** Tells `syncProgress` subscribers (on every process) that the sync of `accountId` moved. */
+export function publishSyncProgress(pubsub: ChangePubSub, accountId: string, notice: SyncProgressNotice): void {
+  pubsub.publish(SYNC_PROGRESS, accountId, notice)
+}
+
+/** The sync progress notices of `accountId` from now on, until the iterator is returned. */
+export function syncProgressNotices(pubsub: ChangePubSub, accountId: string): AsyncIterable<SyncProgressNotice> {
+  return pubsub.subscribe(SYNC_PROGRESS, accountId)
+}
 
 /** Tells `importProgress` subscribers (on every process) that `importId` moved. */
 export function publishImportProgress(pubsub: ChangePubSub, importId: string, notice: ImportProgressNotice): void {

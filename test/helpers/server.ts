@@ -6,6 +6,8 @@ import { createLogger, type Logger } from '../../src/logger.ts'
 import type { Database } from '../../src/db/database.ts'
 import type { Clock } from '../../src/clock.ts'
 import type { ImportFormats } from '../../src/imports/run-import.ts'
+import type { DavServices } from '../../src/accounts/accounts.ts'
+import type { Syncers } from '../../src/sync/run-sync.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null
@@ -38,6 +40,9 @@ export async function startTestServer(
     /** Readers and writers of imports (tests of the pipeline pass small fakes). */
     importFormats?: ImportFormats
     importRun?: { batchSize?: number; announceEveryMs?: number }
+    /** The DAV wire and the collection syncers (account tests). */
+    dav?: DavServices
+    syncers?: Syncers
   } = {},
 ): Promise<TestServer> {
   const app = buildApp({
@@ -48,6 +53,8 @@ export async function startTestServer(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.importFormats ? { importFormats: options.importFormats } : {}),
     ...(options.importRun ? { importRun: options.importRun } : {}),
+    ...(options.dav ? { dav: options.dav } : {}),
+    ...(options.syncers ? { syncers: options.syncers } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {

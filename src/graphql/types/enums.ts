@@ -1,5 +1,5 @@
 /** Every GraphQL enum of the schema, in one place (the Prisma ones take their values from the generated enums). */
-import { ContactSource, DunbarCircle, FrequencyPreference, ImportStatus, InteractionKind } from '../../generated/prisma/enums.ts'
+import { AccountKind, AccountStatus, CollectionKind, ContactSource, DunbarCircle, FrequencyPreference, ImportStatus, InteractionKind } from '../../generated/prisma/enums.ts'
 import type { CadenceSource } from '../../contacts/cadence.ts'
 import { builder } from '../builder.ts'
 
@@ -35,3 +35,26 @@ export const OrderDirectionEnum = builder.enumType('OrderDirection', {
 })
 
 export const SuggestionStatusEnum = builder.enumType('SuggestionStatus', { values: ['PENDING', 'ACCEPTED', 'DISMISSED', 'SNOOZED'] as const })
+
+export const AccountKindEnum = builder.enumType(AccountKind, { name: 'AccountKind', description: 'CARDDAV: address books (RFC 6352); CALDAV: calendars (RFC 4791).' })
+
+export const AccountStatusEnum = builder.enumType(AccountStatus, {
+  name: 'AccountStatus',
+  description: 'OK: the last sync succeeded (or none ran yet); SYNCING; NEEDS_REAUTH: the server refused the credentials, connect the account again; ERROR: the last sync failed (see lastError; it is retried or runs again at the next interval).',
+})
+
+export const CollectionKindEnum = builder.enumType(CollectionKind, { name: 'CollectionKind' })
+
+/** The phases of `syncProgress` (pubsub/changes.ts SyncProgressNotice, and CURRENT for the first event). */
+export const SyncPhaseEnum = builder.enumType('SyncPhase', {
+  description: 'CURRENT: the account as it is (first event); STARTED; a collection LISTING, READING, WRITING, DONE; FINISHED: the run ended (see the status).',
+  values: {
+    CURRENT: { value: 'current' },
+    STARTED: { value: 'started' },
+    LISTING: { value: 'listing' },
+    READING: { value: 'reading' },
+    WRITING: { value: 'writing' },
+    DONE: { value: 'done' },
+    FINISHED: { value: 'finished' },
+  } as const,
+})
