@@ -7,6 +7,7 @@ import { ApiProvider, useUnauthorized } from './api/provider.tsx'
 import { fetchAppConfig, type AppConfig } from './app-config.ts'
 import { dropRefusedToken, forgetToken, initialToken, resumeDemoSession, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
+import { AccountsPage } from './accounts/AccountsPage.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
@@ -115,6 +116,7 @@ const PAGE_TITLES: Record<Route['page'], string | null> = {
   contacts: 'Contacts',
   contact: null,
   import: 'Import and export',
+  accounts: 'Accounts',
   notFound: 'Page not found',
 }
 
@@ -159,6 +161,9 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
           <Link to="/import" aria-current={route.page === 'import' ? 'page' : undefined}>
             Import &amp; export
           </Link>
+          <Link to="/accounts" aria-current={route.page === 'accounts' ? 'page' : undefined}>
+            Accounts
+          </Link>
         </nav>
         <span className="who">{me ? (me.name ?? me.email) : ''}</span>
         <button type="button" onClick={() => onSignOut(null)}>
@@ -169,6 +174,7 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
         {route.page === 'suggestions' && <SuggestionsView userZone={userZone} {...streamInputFromSearch(search)} onUnauthorized={rejected} onFirstEvent={askForMe} />}
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'accounts' && <AccountsPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <section className="not-found" aria-labelledby="not-found-title">

@@ -1,4 +1,4 @@
-/** A router for four pages: the path from `history`, links that push state. */
+/** A router for the app's pages: the path from `history`, links that push state. */
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react'
 
 const NAVIGATE = 'app:navigate'
@@ -27,7 +27,7 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(NAVIGATE))
 }
 
-export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'import' } | { page: 'contact'; id: string } | { page: 'notFound' }
+export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'import' } | { page: 'accounts' } | { page: 'contact'; id: string } | { page: 'notFound' }
 
 /** Contact ids are base64 global ids (`/`, `+`, `=`): encoded in the path. */
 export const contactPath = (id: string) => `/contacts/${encodeURIComponent(id)}`
@@ -36,6 +36,7 @@ export function matchRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { page: 'suggestions' }
   if (pathname === '/contacts' || pathname === '/contacts/') return { page: 'contacts' }
   if (pathname === '/import' || pathname === '/import/') return { page: 'import' }
+  if (pathname === '/accounts' || pathname === '/accounts/') return { page: 'accounts' }
   const contact = /^\/contacts\/([^/]+)$/.exec(pathname)
   if (contact?.[1]) {
     try {

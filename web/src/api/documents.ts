@@ -280,6 +280,61 @@ export const RevokeCalendarFeed = graphql(`
   mutation RevokeCalendarFeed { revokeCalendarFeed }
 `)
 
+export const AccountFields = graphql(`
+  fragment AccountFields on Account {
+    id kind url status lastSyncedAt lastError
+    counts { contacts events }
+    collections { url displayName kind enabled }
+  }
+`)
+
+/** The viewer's CardDAV / CalDAV accounts, oldest first (never their credentials). */
+export const AccountsQuery = graphql(
+  `
+  query Accounts { accounts { ...AccountFields } }
+`,
+  [AccountFields],
+)
+
+/** Checks the URL and credentials by discovering the collections; BAD_USER_INPUT names `input.url` or `input.password`. */
+export const ConnectAccount = graphql(
+  `
+  mutation ConnectAccount($input: ConnectAccountInput!) { connectAccount(input: $input) { ...AccountFields } }
+`,
+  [AccountFields],
+)
+
+/** The collections that sync, by URL (the others stop syncing); the server then syncs the account. */
+export const SetAccountCollections = graphql(
+  `
+  mutation SetAccountCollections($id: ID!, $collectionUrls: [String!]!) { setAccountCollections(id: $id, collectionUrls: $collectionUrls) { ...AccountFields } }
+`,
+  [AccountFields],
+)
+
+/** Queues a sync now; answers the account as stored (follow it with SyncProgress). */
+export const SyncAccount = graphql(
+  `
+  mutation SyncAccount($id: ID!) { syncAccount(id: $id) { ...AccountFields } }
+`,
+  [AccountFields],
+)
+
+/** Deletes the account's credentials; its contacts stay as local contacts. */
+export const DisconnectAccount = graphql(`
+  mutation DisconnectAccount($id: ID!) { disconnectAccount(id: $id) }
+`)
+
+/** The account now (phase CURRENT), then as its syncs start, move and finish (FINISHED). */
+export const SyncProgressSubscription = graphql(
+  `
+  subscription SyncProgress($accountId: ID!) {
+    syncProgress(accountId: $accountId) { phase collectionUrl done total account { ...AccountFields } }
+  }
+`,
+  [AccountFields],
+)
+
 /** All documents, for the schema test. */
 export const allDocuments = {
   SuggestionsSubscription,
@@ -311,4 +366,10 @@ export const allDocuments = {
   CalendarFeedQuery,
   RotateCalendarFeed,
   RevokeCalendarFeed,
+  AccountsQuery,
+  ConnectAccount,
+  SetAccountCollections,
+  SyncAccount,
+  DisconnectAccount,
+  SyncProgressSubscription,
 }
