@@ -47,6 +47,8 @@ describe.skipIf(!withRadicale).each(kinds)('contacts sync on %s', (kind) => {
       const session = createDavSession({
         credentials: { kind: 'BASIC', username: 'alice', password: radicale.users.alice! },
         fetch: createOutboundFetch({ allowPrivate: true, timeoutMs: 60_000 }),
+        // Basic auth: no OAuth client is used.
+        oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' },
         now: () => new Date(),
       })
       return syncAddressBook({ ...deps, ...overrides }, { id: account.id, userId: user.id }, row, session)
