@@ -9,6 +9,8 @@ const PURE = [
   ...['priority.ts', 'reason.ts', 'ranking.ts', 'slot-fitting.ts', 'threshold-merge.ts', 'wall-clock.ts'].map((file) => `./src/suggestions/${file}`),
   './src/contacts/cadence.ts',
   './src/contacts/match-keys.ts',
+  // The synced fields of a vCard and the write-back's 3-way decision (the sync itself is not pure).
+  './src/sync/card-fields.ts',
   './src/calendar/free-slots.ts',
   // Calendar imports: content lines, iCalendar times, series expansion (the reader and the writes are not pure).
   ...['ics-lines.ts', 'ics-time.ts', 'expand-series.ts'].map((file) => `./src/imports/calendar/${file}`),

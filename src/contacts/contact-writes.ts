@@ -20,6 +20,19 @@ import { recomputeInheritedCadence } from './inherited-cadence.ts'
 import { matchKeysOf } from './match-keys.ts'
 import { MINUTE_MS } from '../time.ts'
 
+/**
+ * The fields a CardDAV sync writes back to the server (issue 15): an edit of one of them on a contact with an
+ * `accountId` adds its name to `remoteDirty`, and the next sync PUTs it with If-Match (sync/write-back.ts).
+ */
+export const SYNCED_CONTACT_FIELDS = ['name', 'email', 'phone'] as const
+/** One of {@link SYNCED_CONTACT_FIELDS}. */
+export type SyncedContactField = (typeof SYNCED_CONTACT_FIELDS)[number]
+
+/** The synced fields `data` gives a new value (a synced contact's edit to write back). */
+function editedSyncedFields(contact: Contact, data: { name?: string | undefined; email?: string | null | undefined; phone?: string | null | undefined }): SyncedContactField[] {
+  return SYNCED_CONTACT_FIELDS.filter((field) => data[field] !== undefined && (data[field] ?? null) !== contact[field])
+}
+
 const contactFields = {
   name: text(200),
   email: emailAddress.nullish(),
@@ -140,7 +153,8 @@ export async function createContact(
  * Changes the given fields of the user's contact `id` (undefined: unchanged; null: cleared), recomputes
  * its `nextDueAt`, and announces a `contact` change. A `frequencyPreference` given is the contact's own
  * (the group defaults no longer apply); null clears it, and the contact falls back to its groups' default
- * (inherited-cadence.ts), else its circle's.
+ * (inherited-cadence.ts), else its circle's. A contact synced with an account (`accountId`) whose name,
+ * e-mail or phone changes gets the field in `remoteDirty` (same write): the next sync writes it back.
  *
  * @param now the time of the change (`circleAssignedAt` when the circle changes; future bound of `lastContactDate`).
  * @returns the updated contact.
@@ -169,10 +183,14 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
             const phones = withPrimary(contact.phones, contact.phone, data.phone)
             return { emails, phones, matchKeys: matchKeysOf(emails, phones) }
           })()
+    // A synced contact's new name, e-mail or phone is written back by the next sync (the union, in this write).
+    const edited = contact.accountId ? editedSyncedFields(contact, data) : []
+    const dirty = edited.length > 0 ? { remoteDirty: [...new Set([...contact.remoteDirty, ...edited])] } : {}
     const written = await tx.contact.update({
       where: { id: contact.id },
       data: {
         ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
+        ...dirty,
         ...ownFrequency,
         ...(circleChanged ? { circleAssignedAt: now } : {}),
         ...lists,
