@@ -88,6 +88,8 @@ export interface ImportedEvent extends RecordPosition {
    * at write time; `startsAt`/`endsAt` are those read in the reader's `timezone` option (default UTC).
    */
   wallClock?: { start: string; end: string }
+  /** A synced event (sync/calendar-sync.ts): the href of the calendar object it came from; absent for a file. */
+  remoteHref?: string
 }
 
 /** What one batch (or a whole import) did. */

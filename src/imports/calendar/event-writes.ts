@@ -25,6 +25,13 @@ export interface EventBatchOptions {
   maxEvents: number
   /** The user's IANA zone (floating times and all-day dates); absent: read from the user's row. */
   timezone?: string
+  /**
+   * A CalDAV sync (sync/calendar-sync.ts) instead of a file import: every event carries its calendar
+   * object's `remoteHref`, and the batch replaces the rows and series of this account stored under those
+   * hrefs (not of the UIDs); a single event that ended before `now - PAST_KEPT_MS` stores nothing. Absent
+   * (an import): only rows without account are matched and replaced, so an import never touches synced ones.
+   */
+  remote?: { accountId: string }
 }
 
 /** Occurrences that started this long before `now` are still stored (one running now stays busy). */
@@ -38,7 +45,17 @@ interface Row {
   title: string | null
 }
 
-type Planned = { event: ImportedEvent; rows: Row[] }
+/** `key`: the event's UID (an import) or its calendar object's href (a sync); `busy`: false stores no row. */
+type Planned = { event: ImportedEvent; rows: Row[]; key: string; busy: boolean }
+
+/**
+ * The UID a synced series is stored under: its own, unless the user already has a series of that UID from
+ * elsewhere (a file, another calendar object): CalendarSeries is unique on (userId, uid), and the same event
+ * in two calendars is two busy entries, each replaced by its own href.
+ */
+export function syncedSeriesUid(uid: string, accountId: string, remoteHref: string): string {
+  return `${uid} (${accountId} ${remoteHref})`
+}
 
 /**
  * The occurrences of a series in `[from, to)` as rows, or why they cannot be stored. The expansion gives the
@@ -116,6 +133,11 @@ function rejectedOf(event: ImportedEvent, reason: string): Rejected {
  *   `<suggestion id>@<anything>` of one of the user's suggestions (an exported accepted suggestion) is
  *   skipped as unchanged: the plan is already stored, and as busy time it would double it. Another
  *   user's export matches none of these and is imported by its UIDs, as any file.
+ * - `options.remote` (a CalDAV sync): the same, keyed by each event's `remoteHref` within the account instead
+ *   of the UID; a `<row id>@<anything>` UID naming one of the user's own (not synced) rows is skipped as
+ *   unchanged (that busy time is stored already); a series whose UID the user has elsewhere is stored
+ *   under {@link syncedSeriesUid}. An import never matches synced rows, and a recurring event whose UID a
+ *   synced series holds is rejected (it is busy time already).
  *
  * @param now the import's time (the horizon is counted from it).
  * @returns the counts (`rejected`: the events refused here) and the refused events with reasons.
@@ -133,21 +155,32 @@ export async function applyEventBatch(
   const until = new Date(now.getTime() + options.horizonDays * DAY_MS)
   const zone = options.timezone ?? (await deps.prisma.user.findUnique({ where: { id: userId }, select: { timezone: true } }))?.timezone ?? 'UTC'
 
-  // Several records of one UID: the last wins.
-  const lastOfUid = new Map<string, ImportedEvent>()
-  for (const event of events) lastOfUid.set(event.uid, event)
-  counts.unchanged += events.length - lastOfUid.size
+  const remote = options.remote
+  const keyOf = (event: ImportedEvent): string => {
+    if (!remote) return event.uid
+    if (event.remoteHref === undefined) throw new Error('applyEventBatch: a synced event without remoteHref')
+    return event.remoteHref
+  }
+  /** The stored rows and series a batch may match: this account's (a sync), or those of no account (an import). */
+  const scope = (keys: string[]) =>
+    remote ? { userId, accountId: remote.accountId, remoteHref: { in: keys } } : { userId, accountId: null, uid: { in: keys } }
+  const keyOfStored = (stored: { uid: string | null; remoteHref: string | null }) => (remote ? stored.remoteHref! : stored.uid!)
+
+  // Several records of one key: the last wins.
+  const lastOfKey = new Map<string, ImportedEvent>()
+  for (const event of events) lastOfKey.set(keyOf(event), event)
+  counts.unchanged += events.length - lastOfKey.size
 
   // Expansion is CPU work: done before the transaction opens.
   const planned: Planned[] = []
   const giveTurn = turnGiver()
-  for (const event of lastOfUid.values()) {
+  for (const [key, event] of lastOfKey) {
     await giveTurn()
-    if (event.notBusy) planned.push({ event, rows: [] })
+    if (event.notBusy) planned.push({ event, rows: [], key, busy: false })
     else if (event.seriesIcs !== null) {
       const rows = await seriesRows(event.seriesIcs, from, until, zone, giveTurn)
       if (typeof rows === 'string') rejected.push(rejectedOf(event, rows))
-      else planned.push({ event, rows })
+      else planned.push({ event, rows, key, busy: true })
     } else {
       // All-day and floating events are read in the user's zone as it is now.
       const startsAt = event.wallClock ? wallClockInstant(event.wallClock.start, zone) : event.startsAt
@@ -155,7 +188,9 @@ export async function applyEventBatch(
       const problem =
         !startsAt || !endsAt || endsAt <= startsAt ? 'no busy interval' : rowProblem({ start: startsAt, end: endsAt, title: event.title })
       if (problem) rejected.push(rejectedOf(event, problem))
-      else planned.push({ event, rows: [{ startsAt: startsAt!, endsAt: endsAt!, title: event.title }] })
+      // A synced event over before the window is no busy time to keep (an import keeps what the file has).
+      else if (remote && endsAt! <= from) planned.push({ event, rows: [], key, busy: false })
+      else planned.push({ event, rows: [{ startsAt: startsAt!, endsAt: endsAt!, title: event.title }], key, busy: true })
     }
   }
 
@@ -164,25 +199,35 @@ export async function applyEventBatch(
       // Batches of one user (two imports at once) run one after the other, as contact imports do: each sees
       // the series the other stored (else both insert one UID and the second fails on (userId, uid)).
       await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
-      const uids = planned.map((p) => p.event.uid)
+      const keys = planned.map((p) => p.key)
       const existingRows = await tx.calendarEvent.findMany({
-        where: { userId, uid: { in: uids } },
-        select: { uid: true, startsAt: true, endsAt: true, title: true },
+        where: scope(keys),
+        select: { uid: true, remoteHref: true, startsAt: true, endsAt: true, title: true },
       })
       const existingSeries = await tx.calendarSeries.findMany({
-        where: { userId, uid: { in: uids } },
-        select: { id: true, uid: true, ics: true, expandedUntil: true },
+        where: scope(keys),
+        select: { id: true, uid: true, remoteHref: true, ics: true, expandedUntil: true },
       })
       const rowsByUid = new Map<string, Row[]>()
-      for (const row of existingRows) rowsByUid.set(row.uid!, [...(rowsByUid.get(row.uid!) ?? []), row])
-      const seriesByUid = new Map(existingSeries.map((series) => [series.uid, series.ics]))
-      const seriesRowOf = new Map(existingSeries.map((series) => [series.uid, series]))
+      for (const row of existingRows) rowsByUid.set(keyOfStored(row), [...(rowsByUid.get(keyOfStored(row)) ?? []), row])
+      const seriesByUid = new Map(existingSeries.map((series) => [keyOfStored(series), series.ics]))
+      const seriesRowOf = new Map(existingSeries.map((series) => [keyOfStored(series), series]))
+
+      // The UIDs of the series about to be stored that a series of another source holds (see syncedSeriesUid).
+      const seriesUids = planned.filter((p) => p.busy && p.event.seriesIcs !== null).map((p) => p.event.uid)
+      const holders =
+        seriesUids.length === 0 ? [] : await tx.calendarSeries.findMany({ where: { userId, uid: { in: seriesUids } }, select: { uid: true, accountId: true, remoteHref: true } })
+      /** Whether a series of another source than `plan`'s own stored one holds its UID. */
+      const heldElsewhere = (plan: Planned) =>
+        holders.some((holder) =>
+          holder.uid === plan.event.uid && (remote ? holder.accountId !== remote.accountId || holder.remoteHref !== plan.key : holder.accountId !== null),
+        )
 
       // Our own export's `<id>@<domain>` UIDs (that nothing is stored under): the rows and suggestions they name.
       const ownIds = new Map<Planned, string>()
       for (const plan of planned) {
         const id = ownExportId(plan.event.uid)
-        if (id !== null && plan.event.seriesIcs === null && !rowsByUid.has(plan.event.uid) && !seriesByUid.has(plan.event.uid)) ownIds.set(plan, id)
+        if (id !== null && plan.event.seriesIcs === null && !rowsByUid.has(plan.key) && !seriesByUid.has(plan.key)) ownIds.set(plan, id)
       }
       const ownRows = new Map<string, Row & { id: string }>()
       const ownSuggestions = new Set<string>()
@@ -190,7 +235,10 @@ export async function applyEventBatch(
         const ids = [...new Set(ownIds.values())]
         const rowIds = ids.filter(isUuid)
         if (rowIds.length > 0) {
-          const found = await tx.calendarEvent.findMany({ where: { userId, id: { in: rowIds } }, select: { id: true, startsAt: true, endsAt: true, title: true } })
+          const found = await tx.calendarEvent.findMany({
+            where: { userId, id: { in: rowIds }, ...(remote ? { accountId: null } : {}) },
+            select: { id: true, startsAt: true, endsAt: true, title: true },
+          })
           for (const row of found) ownRows.set(row.id, row)
         }
         const found = await tx.suggestion.findMany({ where: { userId, id: { in: ids } }, select: { id: true } })
@@ -201,11 +249,12 @@ export async function applyEventBatch(
       let freed = 0
       for (const plan of planned) {
         await giveTurn()
-        const { event, rows } = plan
+        const { event, rows, key } = plan
         const ownId = ownIds.get(plan)
         const ownRow = ownId === undefined ? undefined : ownRows.get(ownId)
         if (ownRow) {
-          if (!event.notBusy && sameRow(ownRow, rows[0]!)) counts.unchanged++
+          // A synced copy of a row of ours: that busy time is stored already.
+          if (remote || (!event.notBusy && sameRow(ownRow, rows[0]!))) counts.unchanged++
           else {
             if (event.notBusy) {
               await tx.calendarEvent.delete({ where: { id: ownRow.id } })
@@ -219,9 +268,13 @@ export async function applyEventBatch(
           counts.unchanged++
           continue
         }
-        const oldRows = rowsByUid.get(event.uid) ?? []
-        const oldSeries = seriesByUid.get(event.uid)
-        const unchanged = event.notBusy
+        if (!remote && plan.busy && event.seriesIcs !== null && heldElsewhere(plan)) {
+          rejected.push(rejectedOf(event, 'a recurring event of this UID is synced from a calendar account: it is busy time already'))
+          continue
+        }
+        const oldRows = rowsByUid.get(key) ?? []
+        const oldSeries = seriesByUid.get(key)
+        const unchanged = !plan.busy
           ? oldRows.length === 0 && oldSeries === undefined
           : event.seriesIcs !== null
             ? oldSeries === event.seriesIcs
@@ -229,14 +282,14 @@ export async function applyEventBatch(
         if (unchanged) {
           counts.unchanged++
           // The same series imported later: what the horizon gained since is added now, not at the next daily refresh.
-          const stored = seriesRowOf.get(event.uid)
+          const stored = seriesRowOf.get(key)
           if (stored && event.seriesIcs !== null && stored.expandedUntil < until) {
             const start = new Date(Math.max(stored.expandedUntil.getTime(), from.getTime()))
             const more = await seriesRows(event.seriesIcs, start, until, zone, giveTurn, start)
             if (typeof more !== 'string') {
               try {
                 await takeQuota(tx, userId, 'calendarEvents', options.maxEvents + freed, more.length)
-                if (more.length > 0) await tx.calendarEvent.createMany({ data: more.map((row) => ({ userId, uid: event.uid, ...row })) })
+                if (more.length > 0) await tx.calendarEvent.createMany({ data: more.map((row) => ({ userId, uid: stored.uid, ...remoteOf(event), ...row })) })
                 await tx.calendarSeries.update({ where: { id: stored.id }, data: { expandedUntil: until } })
               } catch (error) {
                 // Past the quota: left for the daily refresh (which respects it too).
@@ -258,21 +311,59 @@ export async function applyEventBatch(
         changed.push({ ...plan, existed: oldRows.length > 0 || oldSeries !== undefined })
       }
       if (changed.length === 0) return
-      const changedUids = changed.map((c) => c.event.uid)
-      const deleted = await tx.calendarEvent.deleteMany({ where: { userId, uid: { in: changedUids } } })
+      const changedKeys = changed.map((c) => c.key)
+      const deleted = await tx.calendarEvent.deleteMany({ where: scope(changedKeys) })
       await giveQuota(tx, userId, 'calendarEvents', deleted.count)
-      await tx.calendarSeries.deleteMany({ where: { userId, uid: { in: changedUids } } })
-      const series = changed.filter((c) => c.event.seriesIcs !== null && !c.event.notBusy)
-      if (series.length > 0) {
-        await tx.calendarSeries.createMany({ data: series.map((c) => ({ userId, uid: c.event.uid, ics: c.event.seriesIcs!, expandedUntil: until })) })
+      await tx.calendarSeries.deleteMany({ where: scope(changedKeys) })
+      // The UID each changed event's rows (and series) are stored under.
+      const storedUid = new Map<Planned, string>()
+      const takenInBatch = new Set<string>()
+      for (const c of changed) {
+        let uid = c.event.uid
+        if (remote && c.busy && c.event.seriesIcs !== null) {
+          if (heldElsewhere(c) || takenInBatch.has(uid)) uid = syncedSeriesUid(uid, remote.accountId, c.key)
+          takenInBatch.add(uid)
+        }
+        storedUid.set(c, uid)
       }
-      const rows = changed.flatMap((c) => c.rows.map((row) => ({ userId, uid: c.event.uid, title: row.title, startsAt: row.startsAt, endsAt: row.endsAt })))
+      const series = changed.filter((c) => c.event.seriesIcs !== null && c.busy)
+      if (series.length > 0) {
+        await tx.calendarSeries.createMany({ data: series.map((c) => ({ userId, uid: storedUid.get(c)!, ...remoteOf(c.event), ics: c.event.seriesIcs!, expandedUntil: until })) })
+      }
+      const rows = changed.flatMap((c) =>
+        c.rows.map((row) => ({ userId, uid: storedUid.get(c)!, ...remoteOf(c.event), title: row.title, startsAt: row.startsAt, endsAt: row.endsAt })),
+      )
       if (rows.length > 0) await tx.calendarEvent.createMany({ data: rows })
       for (const c of changed) counts[c.existed ? 'updated' : 'created']++
     })
   }
   counts.rejected = rejected.length
   return { counts, rejected }
+
+  /** The account and href columns of a synced event's rows (none for an import). */
+  function remoteOf(event: ImportedEvent): { accountId?: string; remoteHref?: string } {
+    return remote ? { accountId: remote.accountId, remoteHref: event.remoteHref! } : {}
+  }
+}
+
+/**
+ * Deletes the rows and series of `accountId` stored under the calendar object `hrefs` (deleted on the
+ * server, or gone from a full pass), giving their rows back to the user's calendar-event quota, in one
+ * transaction.
+ *
+ * @returns how many of the hrefs had something stored.
+ */
+export async function removeRemoteEvents(prisma: PrismaClient, userId: string, accountId: string, hrefs: string[]): Promise<number> {
+  if (hrefs.length === 0) return 0
+  return prisma.$transaction(async (tx) => {
+    const where = { userId, accountId, remoteHref: { in: hrefs } }
+    const rows = await tx.calendarEvent.groupBy({ by: ['remoteHref'], where })
+    const series = await tx.calendarSeries.findMany({ where, select: { remoteHref: true } })
+    const deleted = await tx.calendarEvent.deleteMany({ where })
+    await giveQuota(tx, userId, 'calendarEvents', deleted.count)
+    await tx.calendarSeries.deleteMany({ where })
+    return new Set([...rows, ...series].map((r) => r.remoteHref)).size
+  })
 }
 
 export interface SeriesRefreshResult {
@@ -317,7 +408,7 @@ export async function refreshCalendarSeries(
       where: { expandedUntil: { lt: until }, ...(last === undefined ? {} : { id: { gt: last } }) },
       orderBy: { id: 'asc' },
       take: pageSize,
-      select: { id: true, userId: true, uid: true, ics: true, expandedUntil: true, updatedAt: true, user: { select: { timezone: true } } },
+      select: { id: true, userId: true, uid: true, ics: true, expandedUntil: true, updatedAt: true, accountId: true, remoteHref: true, user: { select: { timezone: true } } },
     })
     for (const series of page) {
       if (options.stopped?.()) return result
@@ -336,7 +427,10 @@ export async function refreshCalendarSeries(
           if (moved.count === 0) throw new SeriesChanged()
           if (rows.length === 0) return
           await takeQuota(tx, series.userId, 'calendarEvents', maxEvents, rows.length)
-          await tx.calendarEvent.createMany({ data: rows.map((row) => ({ userId: series.userId, uid: series.uid, ...row })) })
+          // A synced series' rows carry its account and href: the sync replaces them by those.
+          await tx.calendarEvent.createMany({
+            data: rows.map((row) => ({ userId: series.userId, uid: series.uid, accountId: series.accountId, remoteHref: series.remoteHref, ...row })),
+          })
         })
         result.series++
         result.added += rows.length
