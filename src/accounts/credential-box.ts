@@ -1,60 +1,90 @@
 /**
- * Account credentials at rest: AES-256-GCM (NIST SP 800-38D) under a key derived from SECRET_KEY
- * with HKDF-SHA256 (RFC 5869; info `dav-credentials-v1`, so the cursor MAC key and this one never
- * coincide). A sealed box is `v1.<iv>.<tag>.<ciphertext>` in base64url, a fresh 96-bit IV each time;
- * it never holds anything in clear.
+ * Account credentials at rest (issue 15): sealed with AES-256-GCM under a key derived from SECRET_KEY, so the
+ * database never holds a password or token in clear. The sealed text is `v1.<iv>.<tag>.<ciphertext>`
+ * (base64url parts); opening it checks the tag (tamper / wrong key) and the JSON shape.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { z } from 'zod'
 
-/** How an account signs in: an app password (HTTP Basic), or an OAuth 2.0 bearer token with its refresh token. */
+/** What a DAV account signs in with: an app password, or an OAuth 2.0 bearer token (RFC 6750) with its refresh token. */
 export type DavCredentials =
   | { kind: 'BASIC'; username: string; password: string }
-  | { kind: 'BEARER'; accessToken: string; refreshToken: string | null; expiresAt: number | null }
+  | { kind: 'BEARER'; accessToken: string; refreshToken: string | null; /** epoch ms */ expiresAt: number | null }
 
-/** A box that does not open: another SECRET_KEY, tampered, or not a box at all. */
+/** Sealed credentials that cannot be opened: tampered, sealed under another key, or not a sealed box at all. */
 export class CredentialBoxError extends Error {
   override name = 'CredentialBoxError'
 }
 
 const credentialsSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('BASIC'), username: z.string(), password: z.string() }),
-  z.object({ kind: z.literal('BEARER'), accessToken: z.string(), refreshToken: z.string().nullable(), expiresAt: z.number().nullable() }),
+  z.object({ kind: z.literal('BASIC'), username: z.string(), password: z.string() }).strict(),
+  z
+    .object({
+      kind: z.literal('BEARER'),
+      accessToken: z.string(),
+      refreshToken: z.string().nullable(),
+      expiresAt: z.number().finite().nullable(),
+    })
+    .strict(),
 ])
 
 const VERSION = 'v1'
+// A fixed salt: the key only needs to be separated from SECRET_KEY's other uses, which `info` does (RFC 5869 §3.1).
+const SALT = Buffer.from('suggestions-server/credential-box')
+const INFO = 'dav-credentials-v1'
+const keyCache = new Map<string, Buffer>()
 
-const keys = new Map<string, Buffer>()
-function keyOf(secretKey: string): Buffer {
-  let key = keys.get(secretKey)
-  if (!key) {
-    key = Buffer.from(hkdfSync('sha256', secretKey, 'suggestions-server', 'dav-credentials-v1', 32))
-    keys.set(secretKey, key)
+function deriveKey(secretKey: string): Buffer {
+  let key = keyCache.get(secretKey)
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'utf8'), SALT, INFO, 32))
+    if (keyCache.size > 8) keyCache.clear()
+    keyCache.set(secretKey, key)
   }
   return key
 }
 
-/** Seals `credentials` under `secretKey` (SECRET_KEY, at least 32 characters). */
+/**
+ * Seals `credentials` under `secretKey` (SECRET_KEY): AES-256-GCM with a key from HKDF-SHA256 (RFC 5869,
+ * info 'dav-credentials-v1') and a random 12-byte IV. Returns `v1.<iv>.<tag>.<ciphertext>` (base64url).
+ */
 export function sealCredentials(secretKey: string, credentials: DavCredentials): string {
+  const plain = Buffer.from(JSON.stringify(credentialsSchema.parse(credentials)), 'utf8')
   const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', keyOf(secretKey), iv)
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(credentials), 'utf8'), cipher.final()])
-  return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.')
+  const cipher = createCipheriv('aes-256-gcm', deriveKey(secretKey), iv)
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()])
+  const tag = cipher.getAuthTag()
+  plain.fill(0)
+  return [VERSION, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.')
 }
 
-/** Opens a box sealed by {@link sealCredentials}. Throws {@link CredentialBoxError} when it does not open. */
+/** Opens what {@link sealCredentials} sealed. Throws {@link CredentialBoxError} on a bad format, a wrong key, tampering or a bad shape. */
 export function openCredentials(secretKey: string, sealed: string): DavCredentials {
-  const [version, iv, tag, ciphertext, ...rest] = sealed.split('.')
-  if (version !== VERSION || !iv || !tag || ciphertext === undefined || rest.length > 0) throw new CredentialBoxError('not a sealed credential box')
-  let plaintext: string
+  const parts = sealed.split('.')
+  if (parts.length !== 4 || parts[0] !== VERSION) throw new CredentialBoxError('Not a sealed credentials box (v1)')
+  const [, ivText, tagText, cipherText] = parts as [string, string, string, string]
+  const base64url = /^[A-Za-z0-9_-]*$/
+  if (![ivText, tagText, cipherText].every((part) => base64url.test(part))) throw new CredentialBoxError('Not a sealed credentials box (encoding)')
+  const iv = Buffer.from(ivText, 'base64url')
+  const tag = Buffer.from(tagText, 'base64url')
+  if (iv.length !== 12 || tag.length !== 16) throw new CredentialBoxError('Not a sealed credentials box (iv or tag length)')
+  let plain: Buffer
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keyOf(secretKey), Buffer.from(iv, 'base64url'))
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-    plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
+    const decipher = createDecipheriv('aes-256-gcm', deriveKey(secretKey), iv, { authTagLength: 16 })
+    decipher.setAuthTag(tag)
+    plain = Buffer.concat([decipher.update(Buffer.from(cipherText, 'base64url')), decipher.final()])
   } catch {
-    throw new CredentialBoxError('the credentials do not open with this SECRET_KEY (another key, or tampered)')
+    throw new CredentialBoxError('The credentials cannot be opened: tampered with, or sealed under another SECRET_KEY')
   }
-  const parsed = credentialsSchema.safeParse(JSON.parse(plaintext))
-  if (!parsed.success) throw new CredentialBoxError('the sealed credentials have an unknown shape')
+  let value: unknown
+  try {
+    value = JSON.parse(plain.toString('utf8'))
+  } catch {
+    throw new CredentialBoxError('The sealed credentials are not JSON')
+  } finally {
+    plain.fill(0)
+  }
+  const parsed = credentialsSchema.safeParse(value)
+  if (!parsed.success) throw new CredentialBoxError('The sealed credentials have an unexpected shape')
   return parsed.data
 }

@@ -1,302 +1,534 @@
 /**
- * The DAV client of the sync: discovery (RFC 6764, RFC 6352 §7, RFC 4791 §6), collection listings
- * and sync reports (RFC 4918 PROPFIND, RFC 6578 sync-collection), multiget and calendar-query
- * (RFC 6352 §8.7, RFC 4791 §7.8/§7.9), and conditional writes (RFC 7232 If-Match / If-None-Match).
- *
- * Multistatus answers are parsed as they arrive (saxes over the response body), and listings are
- * yielded in pages: a collection of 20,000 members is never held in memory at once. Each text value
- * is bounded ({@link MAX_VALUE_CHARS}); an answer that is not XML, or malformed, is a DavHttpError(502).
+ * The DAV wire (issue 15): discovery (RFC 6764, RFC 5397 current-user-principal, RFC 6352 / RFC 4791 home sets),
+ * WebDAV sync (RFC 6578 sync-collection), listings (RFC 4918 PROPFIND), CardDAV / CalDAV multiget and
+ * calendar-query, and conditional writes (If-Match / If-None-Match). Every answer is parsed as it streams in
+ * (saxes, namespace-aware, no DTD / entity expansion): a multistatus is never held whole in memory, each text
+ * value is bounded, and pages of at most {@link MULTIGET_MAX_HREFS} items are handed on as they are parsed.
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes'
-import { DavHttpError, MULTIGET_MAX_HREFS, PreconditionFailedError, SyncTokenInvalidError, type DavChange, type DavCollectionInfo, type DavCollectionKind, type DavMember, type DavObject, type DavSession } from './types.ts'
+import {
+  DavHttpError,
+  MULTIGET_MAX_HREFS,
+  PreconditionFailedError,
+  SyncTokenInvalidError,
+  type DavChange,
+  type DavCollectionInfo,
+  type DavCollectionKind,
+  type DavMember,
+  type DavObject,
+  type DavSession,
+} from './types.ts'
 
 const DAV = 'DAV:'
-const CARDDAV = 'urn:ietf:params:xml:ns:carddav'
-const CALDAV = 'urn:ietf:params:xml:ns:caldav'
-const CALSERVER = 'http://calendarserver.org/ns/'
+const CARD = 'urn:ietf:params:xml:ns:carddav'
+const CAL = 'urn:ietf:params:xml:ns:caldav'
+const CS = 'http://calendarserver.org/ns/'
 
-/** The longest text value read from a multistatus (a vCard or an iCalendar object included), in characters. */
-export const MAX_VALUE_CHARS = 1024 * 1024
+/** Longest address-data / calendar-data (one vCard or iCalendar object) read, in characters. */
+export const MAX_DATA_CHARS = 1024 * 1024
+/** Longest other text value (href, etag, token, display name) read, in characters. */
+export const MAX_TEXT_CHARS = 64 * 1024
+/** Deepest element nesting accepted in an answer. */
+const MAX_DEPTH = 64
+/** Most hrefs kept per property (home sets, principals). */
+const MAX_PROP_HREFS = 256
+/** Most error body read to find a precondition element (DAV:valid-sync-token), in bytes. */
+const MAX_ERROR_BODY = 64 * 1024
 
-/** Objects per page of a calendar-query answer. */
-const QUERY_PAGE = 100
+const key = (ns: string, local: string) => `${ns} ${local}`
+const K = {
+  multistatus: key(DAV, 'multistatus'),
+  response: key(DAV, 'response'),
+  href: key(DAV, 'href'),
+  status: key(DAV, 'status'),
+  propstat: key(DAV, 'propstat'),
+  prop: key(DAV, 'prop'),
+  syncToken: key(DAV, 'sync-token'),
+  getetag: key(DAV, 'getetag'),
+  displayname: key(DAV, 'displayname'),
+  resourcetype: key(DAV, 'resourcetype'),
+  collection: key(DAV, 'collection'),
+  currentUserPrincipal: key(DAV, 'current-user-principal'),
+  addressbookHomeSet: key(CARD, 'addressbook-home-set'),
+  calendarHomeSet: key(CAL, 'calendar-home-set'),
+  addressbook: key(CARD, 'addressbook'),
+  calendar: key(CAL, 'calendar'),
+  addressData: key(CARD, 'address-data'),
+  calendarData: key(CAL, 'calendar-data'),
+  getctag: key(CS, 'getctag'),
+}
 
-/** One property of a `propstat` with a 2xx status: its text, the hrefs and the element names it holds. */
+/** One property's value as parsed: its text (bounded), the DAV:href children, the names of its child elements. */
 interface PropValue {
   text: string
   hrefs: string[]
-  children: string[]
+  children: Set<string>
 }
 
-/** One `response` of a multistatus: `status` is the response-level one (a sync report's 404 for a removed member). */
-interface MultistatusResponse {
+/** One DAV:response of a multistatus: its href, its own status (RFC 4918 §14.24), and the properties found (2xx propstat). */
+interface DavResponse {
   href: string
   status: number | null
   props: Map<string, PropValue>
-  /** A `DAV:error` precondition name of the response, if any. */
-  error: string | null
+  /** Properties in a non-2xx propstat (not found, forbidden). */
+  missing: Set<string>
 }
 
-const key = (uri: string, local: string) => `${uri} ${local}`
-const statusOf = (line: string) => Number(/^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(line.trim())?.[1] ?? NaN)
-const xmlEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+type MultistatusEvent = { type: 'response'; response: DavResponse } | { type: 'sync-token'; token: string }
 
-/** The Retry-After of a response in ms from now (seconds or an HTTP date), or null. */
-function retryAfterMs(response: Response): number | null {
-  const value = response.headers.get('retry-after')
-  if (!value) return null
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now())
+function parseStatusLine(line: string): number | null {
+  const match = /^\s*HTTP\/\d(?:\.\d)?\s+(\d{3})/i.exec(line)
+  return match ? Number(match[1]) : null
 }
 
-/** The error of a response that did not succeed (its body discarded). */
-async function failure(response: Response, what: string): Promise<DavHttpError> {
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+function describe(method: string, url: string | URL): string {
+  const target = new URL(String(url))
+  return `${method} ${target.origin}${target.pathname}`
+}
+
+/** Milliseconds a `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date) asks to wait, or null. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? null : Math.max(0, date - now)
+}
+
+/** Throws the {@link DavHttpError} for a non-success answer (after freeing its body). */
+async function fail(response: Response, method: string, url: string | URL): Promise<never> {
   await response.body?.cancel().catch(() => {})
-  if (response.status === 412) return new PreconditionFailedError(`${what}: the resource changed on the server (412)`)
-  const retry = response.status === 429 || response.status === 503 ? retryAfterMs(response) : null
-  return new DavHttpError(response.status, `${what}: ${response.status} ${response.statusText}`.trim(), retry)
+  const retryAfterMs = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null
+  throw new DavHttpError(response.status, `${describe(method, url)}: ${response.status} ${response.statusText}`.trim(), retryAfterMs)
+}
+
+/** Reads at most `limit` bytes of a body as text, then drops the rest. */
+async function readSmallBody(response: Response, limit = MAX_ERROR_BODY): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  try {
+    while (text.length < limit) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+  return text.slice(0, limit)
 }
 
 /**
- * The responses of a multistatus body, as they are parsed; the last item may be the top-level
- * `DAV:sync-token`. Throws DavHttpError(502) on an answer that is not XML or is malformed.
+ * Parses a multistatus as it streams in and yields its responses (and the top-level DAV:sync-token) chunk by
+ * chunk. Only the properties in `wanted` are kept. Throws {@link DavHttpError} (502) for an answer that is not
+ * XML, is malformed, nests too deep or holds a value over its bound.
  */
-async function* readMultistatus(response: Response, what: string): AsyncGenerator<MultistatusResponse | { syncToken: string }, void, undefined> {
-  const type = response.headers.get('content-type') ?? ''
-  if (!/xml/i.test(type) || !response.body) {
+async function* streamMultistatus(response: Response, context: string, wanted: ReadonlySet<string>): AsyncGenerator<MultistatusEvent, void, undefined> {
+  const contentType = response.headers.get('content-type')
+  if (contentType !== null && !/[/+]xml\b/i.test(contentType)) {
     await response.body?.cancel().catch(() => {})
-    throw new DavHttpError(502, `${what}: the server answered ${type || 'no content type'}, not XML`)
+    throw new DavHttpError(502, `${context}: the server answered ${contentType.slice(0, 60)}, not XML`)
   }
-  const parser = new SaxesParser({ xmlns: true, position: false })
-  const ready: (MultistatusResponse | { syncToken: string })[] = []
+  if (!response.body) throw new DavHttpError(502, `${context}: the server's answer has no body`)
+
+  const events: MultistatusEvent[] = []
   const stack: string[] = []
-  let current: MultistatusResponse | null = null
-  let propstat: { status: number; props: Map<string, PropValue> } | null = null
-  let prop: PropValue | null = null
-  let propKey = ''
-  let text = ''
-  let failed: Error | null = null
-  parser.on('error', (error) => (failed ??= error))
+  let seenRoot = false
+  // The response being read, and the propstat / property / text capture inside it.
+  let current: DavResponse | null = null
+  let propstatProps: Map<string, PropValue> | null = null
+  let propstatStatus: number | null = null
+  let prop: { name: string; value: PropValue; depth: number } | null = null
+  let text: { chars: string; limit: number } | null = null
+  let propHref: string | null = null
+
+  const bad = (message: string) => new DavHttpError(502, `${context}: ${message}`)
+  const parser = new SaxesParser({ xmlns: true, position: false })
+  parser.on('error', (error) => {
+    throw bad(`malformed XML (${error.message.slice(0, 200)})`)
+  })
+  parser.on('doctype', () => {
+    throw bad('a DOCTYPE is not accepted')
+  })
+  const onText = (chunk: string) => {
+    if (text === null) return
+    if (text.chars.length + chunk.length > text.limit) throw bad(`a value is longer than ${text.limit} characters`)
+    text.chars += chunk
+  }
+  parser.on('text', onText)
+  parser.on('cdata', onText)
   parser.on('opentag', (tag: SaxesTagNS) => {
     const name = key(tag.uri, tag.local)
+    const parent = stack[stack.length - 1]
     stack.push(name)
-    text = ''
-    const parent = stack[stack.length - 2]
-    if (name === key(DAV, 'response')) current = { href: '', status: null, props: new Map(), error: null }
-    else if (name === key(DAV, 'propstat') && current) propstat = { status: 0, props: new Map() }
-    else if (parent === key(DAV, 'prop') && propstat) {
-      propKey = name
-      prop = { text: '', hrefs: [], children: [] }
-    } else if (prop && stack[stack.length - 2] === propKey) prop.children.push(name)
-    else if (parent === key(DAV, 'error') && current) current.error = name
-  })
-  parser.on('text', (chunk) => {
-    if (text.length + chunk.length > MAX_VALUE_CHARS) failed ??= new DavHttpError(502, `${what}: a value is over ${MAX_VALUE_CHARS} characters`)
-    else text += chunk
-  })
-  parser.on('cdata', (chunk) => {
-    if (text.length + chunk.length > MAX_VALUE_CHARS) failed ??= new DavHttpError(502, `${what}: a value is over ${MAX_VALUE_CHARS} characters`)
-    else text += chunk
+    const depth = stack.length
+    if (depth > MAX_DEPTH) throw bad(`elements nest deeper than ${MAX_DEPTH}`)
+    if (depth === 1) {
+      if (name !== K.multistatus) throw bad(`expected DAV:multistatus, got <${tag.local}>`)
+      seenRoot = true
+      return
+    }
+    if (depth === 2) {
+      if (name === K.response) current = { href: '', status: null, props: new Map(), missing: new Set() }
+      else if (name === K.syncToken) text = { chars: '', limit: MAX_TEXT_CHARS }
+      return
+    }
+    if (current === null) return
+    if (depth === 3) {
+      if (name === K.href || name === K.status) text = { chars: '', limit: MAX_TEXT_CHARS }
+      else if (name === K.propstat) {
+        propstatProps = new Map()
+        propstatStatus = null
+      }
+      return
+    }
+    if (propstatProps === null) return
+    if (depth === 4 && parent === K.propstat && name === K.status) {
+      text = { chars: '', limit: MAX_TEXT_CHARS }
+      return
+    }
+    if (depth === 5 && parent === K.prop) {
+      if (!wanted.has(name)) return
+      prop = { name, value: { text: '', hrefs: [], children: new Set() }, depth }
+      const limit = name === K.addressData || name === K.calendarData ? MAX_DATA_CHARS : MAX_TEXT_CHARS
+      text = { chars: '', limit }
+      return
+    }
+    if (prop !== null && depth > prop.depth) {
+      if (depth === prop.depth + 1) {
+        if (prop.value.children.size < MAX_PROP_HREFS) prop.value.children.add(name)
+        if (name === K.href) {
+          propHref = ''
+          text = { chars: '', limit: MAX_TEXT_CHARS }
+        }
+      }
+    }
   })
   parser.on('closetag', (tag: SaxesTagNS) => {
     const name = key(tag.uri, tag.local)
+    const depth = stack.length
     stack.pop()
-    const parent = stack[stack.length - 1]
-    if (name === key(DAV, 'href')) {
-      if (prop) prop.hrefs.push(text.trim())
-      else if (current && parent === key(DAV, 'response')) current.href = text.trim()
-    } else if (name === key(DAV, 'status')) {
-      if (propstat && parent === key(DAV, 'propstat')) propstat.status = statusOf(text)
-      else if (current && parent === key(DAV, 'response')) current.status = statusOf(text)
-    } else if (prop && name === propKey && parent === key(DAV, 'prop')) {
-      prop.text = prop.children.length === 0 ? text : ''
-      propstat!.props.set(propKey, prop)
-      prop = null
-    } else if (name === key(DAV, 'propstat') && propstat && current) {
-      if (propstat.status >= 200 && propstat.status < 300) for (const [name_, value] of propstat.props) current.props.set(name_, value)
-      propstat = null
-    } else if (name === key(DAV, 'response') && current) {
-      ready.push(current)
-      current = null
-    } else if (name === key(DAV, 'sync-token') && parent === key(DAV, 'multistatus')) ready.push({ syncToken: text.trim() })
-    if (!prop) text = ''
-  })
-  const decoder = new TextDecoder()
-  try {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      parser.write(decoder.decode(chunk, { stream: true }))
-      if (failed) break
-      yield* ready.splice(0)
+    if (depth === 2) {
+      if (name === K.response && current !== null) {
+        if (current.href !== '') events.push({ type: 'response', response: current })
+        current = null
+      } else if (name === K.syncToken && text !== null) {
+        events.push({ type: 'sync-token', token: text.chars.trim() })
+        text = null
+      }
+      return
     }
-    if (!failed) parser.write(decoder.decode()).close()
-  } catch (error) {
-    if (error instanceof DavHttpError) throw error
-    failed ??= error as Error
+    if (current === null) return
+    if (depth === 3) {
+      if (name === K.href && text !== null) {
+        current.href = text.chars.trim()
+        text = null
+      } else if (name === K.status && text !== null) {
+        current.status = parseStatusLine(text.chars)
+        text = null
+      } else if (name === K.propstat && propstatProps !== null) {
+        const ok = propstatStatus === null || (propstatStatus >= 200 && propstatStatus < 300)
+        for (const [propName, value] of propstatProps) {
+          if (ok) current.props.set(propName, value)
+          else current.missing.add(propName)
+        }
+        propstatProps = null
+      }
+      return
+    }
+    if (depth === 4 && name === K.status && propstatProps !== null && text !== null && prop === null) {
+      propstatStatus = parseStatusLine(text.chars)
+      text = null
+      return
+    }
+    if (prop !== null) {
+      if (depth === prop.depth) {
+        if (text !== null) prop.value.text = text.chars
+        text = null
+        propstatProps?.set(prop.name, prop.value)
+        prop = null
+      } else if (depth === prop.depth + 1 && name === K.href && propHref !== null) {
+        if (text !== null && prop.value.hrefs.length < MAX_PROP_HREFS) prop.value.hrefs.push(text.chars.trim())
+        propHref = null
+        // Back to the property's own text capture (its direct text, e.g. around the href, is not used).
+        text = { chars: '', limit: MAX_TEXT_CHARS }
+      }
+    }
+  })
+
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let finished = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      try {
+        if (done) {
+          parser.write(decoder.decode())
+          parser.close()
+        } else {
+          parser.write(decoder.decode(value, { stream: true }))
+        }
+      } catch (error) {
+        if (error instanceof DavHttpError) throw error
+        throw bad(error instanceof Error ? error.message.slice(0, 200) : 'unreadable answer')
+      }
+      while (events.length > 0) yield events.shift()!
+      if (done) break
+    }
+    if (!seenRoot) throw bad('the answer is empty')
+    finished = true
   } finally {
-    if (failed) await response.body.cancel().catch(() => {})
+    if (!finished) await reader.cancel().catch(() => {})
   }
-  if (failed) throw failed instanceof DavHttpError ? failed : new DavHttpError(502, `${what}: malformed XML (${failed.message})`)
-  yield* ready.splice(0)
 }
 
-/** Sends a PROPFIND / REPORT with an XML body; resolves the 207 response, throws DavHttpError otherwise. */
-async function xmlRequest(session: DavSession, method: 'PROPFIND' | 'REPORT', url: string, depth: '0' | '1', body: string): Promise<Response> {
-  const response = await session.fetch(url, {
-    method,
-    headers: { depth, 'content-type': 'application/xml; charset=utf-8', accept: 'application/xml, text/xml' },
-    body: `<?xml version="1.0" encoding="utf-8"?>${body}`,
-  })
-  if (response.status !== 207) throw await failure(response, `${method} ${url}`)
+const PROPFIND_HEADERS = { 'content-type': 'application/xml; charset=utf-8' }
+
+function propfindBody(props: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:C="${CARD}" xmlns:L="${CAL}" xmlns:CS="${CS}"><D:prop>${props}</D:prop></D:propfind>`
+}
+
+/** Sends a PROPFIND / REPORT and checks it answered a multistatus (207, or 200 from lenient servers). */
+async function requestMultistatus(session: DavSession, method: 'PROPFIND' | 'REPORT', url: string, depth: '0' | '1', body: string): Promise<Response> {
+  const response = await session.fetch(url, { method, headers: { ...PROPFIND_HEADERS, depth }, body })
+  if (response.status !== 207 && response.status !== 200) await fail(response, method, url)
   return response
 }
 
-/** The path of a URL or href, without a trailing slash, for comparing a response's href with a request's URL. */
-const pathOf = (href: string, base: string) => {
+function normalizedPath(href: string, base: string): string {
+  let path: string
   try {
-    return decodeURIComponent(new URL(href, base).pathname).replace(/\/+$/, '')
+    path = new URL(href, base).pathname
   } catch {
     return href
   }
-}
-
-const PROPS = `<D:prop><D:resourcetype/><D:displayname/><D:sync-token/><CS:getctag/><D:current-user-principal/><CARD:addressbook-home-set/><CAL:calendar-home-set/></D:prop>`
-const NAMESPACES = `xmlns:D="DAV:" xmlns:CARD="${CARDDAV}" xmlns:CAL="${CALDAV}" xmlns:CS="${CALSERVER}"`
-
-/** Every response of a PROPFIND of the discovery properties at `url`, with absolute hrefs. */
-async function propfindAll(session: DavSession, url: string, depth: '0' | '1'): Promise<MultistatusResponse[]> {
-  const responses: MultistatusResponse[] = []
-  const response = await xmlRequest(session, 'PROPFIND', url, depth, `<D:propfind ${NAMESPACES}>${PROPS}</D:propfind>`)
-  for await (const item of readMultistatus(response, `PROPFIND ${url}`)) if ('href' in item) responses.push(item)
-  return responses
-}
-
-/** The collection a discovery response describes, if it is one of `kind`. */
-function collectionOf(response: MultistatusResponse, base: string, kind: DavCollectionKind): DavCollectionInfo | null {
-  const types = response.props.get(key(DAV, 'resourcetype'))?.children ?? []
-  const wanted = kind === 'ADDRESS_BOOK' ? key(CARDDAV, 'addressbook') : key(CALDAV, 'calendar')
-  if (!types.includes(wanted)) return null
-  const text = (name: string) => response.props.get(name)?.text.trim() || null
-  return {
-    url: new URL(response.href, base).href,
-    displayName: text(key(DAV, 'displayname')),
-    kind,
-    syncToken: text(key(DAV, 'sync-token')),
-    ctag: text(key(CALSERVER, 'getctag')),
+  try {
+    path = decodeURIComponent(path)
+  } catch {
+    // keep it encoded
   }
+  return path.replace(/\/+$/, '')
+}
+
+/** True when `href` names the collection at `collectionUrl` itself (trailing slash and percent-encoding aside). */
+function isSelf(href: string, collectionUrl: string): boolean {
+  return normalizedPath(href, collectionUrl) === normalizedPath(collectionUrl, collectionUrl)
+}
+
+function stripEtag(value: string | undefined): string | null {
+  const etag = value?.trim()
+  return etag ? etag : null
 }
 
 /**
- * The address books (CARDDAV) or calendars (CALDAV) of the account at `url`: `url` itself when it
- * is one; else its principal (DAV:current-user-principal of `url`, or of `/.well-known/carddav|caldav`,
- * RFC 6764), the principal's home set, and the home set's members of that kind. Throws DavHttpError
- * (401 / 403: the credentials are refused; 404 and others: nothing DAV there).
+ * Reads a collection's change state: DAV:sync-token (RFC 6578) and CS:getctag, each null when the server has none.
+ * Throws {@link DavHttpError} for a non-success status.
  */
-export async function discoverCollections(session: DavSession, url: string, kind: 'CARDDAV' | 'CALDAV'): Promise<DavCollectionInfo[]> {
-  const collectionKind: DavCollectionKind = kind === 'CARDDAV' ? 'ADDRESS_BOOK' : 'CALENDAR'
-  const homeSetKey = kind === 'CARDDAV' ? key(CARDDAV, 'addressbook-home-set') : key(CALDAV, 'calendar-home-set')
-  const [self] = await propfindAll(session, url, '0')
-  const itself = self ? collectionOf(self, url, collectionKind) : null
-  if (itself) return [itself]
-  let principal = self?.props.get(key(DAV, 'current-user-principal'))?.hrefs[0]
-  let principalBase = url
-  if (!principal) {
-    const wellKnown = new URL(`/.well-known/${kind.toLowerCase()}`, url).href
-    const [found] = await propfindAll(session, wellKnown, '0').catch((error: unknown) => {
-      if (error instanceof DavHttpError && (error.status === 401 || error.status === 403)) throw error
-      return []
-    })
-    principal = found?.props.get(key(DAV, 'current-user-principal'))?.hrefs[0]
-    principalBase = wellKnown
-  }
-  const homes = new Set<string>()
-  if (principal) {
-    const principalUrl = new URL(principal, principalBase).href
-    const [described] = await propfindAll(session, principalUrl, '0')
-    for (const href of described?.props.get(homeSetKey)?.hrefs ?? []) homes.add(new URL(href, principalUrl).href)
-  }
-  for (const href of self?.props.get(homeSetKey)?.hrefs ?? []) homes.add(new URL(href, url).href)
-  // No principal or home set: `url` may be a home set itself.
-  if (homes.size === 0) homes.add(url)
-  const found = new Map<string, DavCollectionInfo>()
-  for (const home of homes) {
-    for (const response of await propfindAll(session, home, '1')) {
-      const collection = collectionOf(response, home, collectionKind)
-      if (collection) found.set(collection.url, collection)
-    }
-  }
-  return [...found.values()]
-}
-
-/** The collection's current sync token (DAV:sync-token) and CS:getctag. Throws DavHttpError. */
 export async function readCollectionState(session: DavSession, collectionUrl: string): Promise<{ syncToken: string | null; ctag: string | null }> {
-  const body = `<D:propfind xmlns:D="DAV:" xmlns:CS="${CALSERVER}"><D:prop><D:sync-token/><CS:getctag/></D:prop></D:propfind>`
-  const response = await xmlRequest(session, 'PROPFIND', collectionUrl, '0', body)
+  const response = await requestMultistatus(session, 'PROPFIND', collectionUrl, '0', propfindBody('<D:sync-token/><CS:getctag/>'))
   let state = { syncToken: null as string | null, ctag: null as string | null }
-  for await (const item of readMultistatus(response, `PROPFIND ${collectionUrl}`)) {
-    if (!('href' in item)) continue
+  for await (const event of streamMultistatus(response, describe('PROPFIND', collectionUrl), new Set([K.syncToken, K.getctag]))) {
+    if (event.type !== 'response' || !isSelf(event.response.href, collectionUrl)) continue
     state = {
-      syncToken: item.props.get(key(DAV, 'sync-token'))?.text.trim() || null,
-      ctag: item.props.get(key(CALSERVER, 'getctag'))?.text.trim() || null,
+      syncToken: event.response.props.get(K.syncToken)?.text.trim() || null,
+      ctag: event.response.props.get(K.getctag)?.text.trim() || null,
     }
   }
   return state
 }
 
-/**
- * The changes of a collection since `syncToken` (null: every member), RFC 6578 sync-collection at
- * sync-level 1, in pages of at most MULTIGET_MAX_HREFS as they are parsed; returns the new token.
- * A member whose response status is 404 was removed. Throws SyncTokenInvalidError when the server
- * refuses the token (DAV:valid-sync-token, or 403 / 409 / 410 to a request with a token), DavHttpError otherwise.
- */
-export async function* syncCollection(session: DavSession, collectionUrl: string, syncToken: string | null): AsyncGenerator<DavChange[], string | null, undefined> {
-  const body = `<D:sync-collection xmlns:D="DAV:"><D:sync-token>${syncToken ? xmlEscape(syncToken) : ''}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
-  const response = await session.fetch(collectionUrl, {
-    method: 'REPORT',
-    headers: { depth: '0', 'content-type': 'application/xml; charset=utf-8', accept: 'application/xml, text/xml' },
-    body: `<?xml version="1.0" encoding="utf-8"?>${body}`,
-  })
-  if (response.status !== 207) {
-    const text = response.status === 403 || response.status === 409 ? await response.text().catch(() => '') : ''
-    if (text.includes('valid-sync-token') || (syncToken !== null && [403, 409, 410].includes(response.status))) {
-      throw new SyncTokenInvalidError(`the server refused the sync token of ${collectionUrl} (${response.status})`)
-    }
-    if (text) throw new DavHttpError(response.status, `REPORT ${collectionUrl}: ${response.status}`)
-    throw await failure(response, `REPORT ${collectionUrl}`)
-  }
-  const self = pathOf(collectionUrl, collectionUrl)
-  let token: string | null = null
-  let page: DavChange[] = []
-  for await (const item of readMultistatus(response, `REPORT ${collectionUrl}`)) {
-    if (!('href' in item)) {
-      token = item.syncToken || null
-      continue
-    }
-    if (pathOf(item.href, collectionUrl) === self) continue
-    if (item.status === 404) page.push({ href: item.href, deleted: true })
-    else {
-      const etag = item.props.get(key(DAV, 'getetag'))?.text.trim()
-      if (etag) page.push({ href: item.href, etag })
-    }
-    if (page.length >= MULTIGET_MAX_HREFS) {
-      yield page
-      page = []
-    }
-  }
-  if (page.length > 0) yield page
-  return token
+const COLLECTION_PROPS = '<D:resourcetype/><D:displayname/><D:sync-token/><CS:getctag/>'
+const COLLECTION_WANTED = new Set([K.resourcetype, K.displayname, K.syncToken, K.getctag])
+
+function collectionKindOf(response: DavResponse): DavCollectionKind | null {
+  const types = response.props.get(K.resourcetype)?.children
+  if (!types) return null
+  if (types.has(K.addressbook)) return 'ADDRESS_BOOK'
+  if (types.has(K.calendar)) return 'CALENDAR'
+  return null
 }
 
-/** The members of a collection with their ETags (PROPFIND Depth 1), in pages, sub-collections and the collection itself left out. Throws DavHttpError. */
+function toCollectionInfo(response: DavResponse, base: string, kind: DavCollectionKind): DavCollectionInfo {
+  return {
+    url: new URL(response.href, base).href,
+    displayName: response.props.get(K.displayname)?.text.trim() || null,
+    kind,
+    syncToken: response.props.get(K.syncToken)?.text.trim() || null,
+    ctag: response.props.get(K.getctag)?.text.trim() || null,
+  }
+}
+
+/** A PROPFIND Depth 0 that tells what `url` is: a collection (with its state), a principal or a context path. */
+async function probe(session: DavSession, url: string, kind: 'CARDDAV' | 'CALDAV'): Promise<DavResponse | null> {
+  const homeSet = kind === 'CARDDAV' ? '<C:addressbook-home-set/>' : '<L:calendar-home-set/>'
+  const response = await requestMultistatus(session, 'PROPFIND', url, '0', propfindBody(`${COLLECTION_PROPS}<D:current-user-principal/>${homeSet}`))
+  let found: DavResponse | null = null
+  for await (const event of streamMultistatus(
+    response,
+    describe('PROPFIND', url),
+    new Set([...COLLECTION_WANTED, K.currentUserPrincipal, K.addressbookHomeSet, K.calendarHomeSet]),
+  )) {
+    if (event.type === 'response' && (found === null || isSelf(event.response.href, url))) found = event.response
+  }
+  return found
+}
+
+/** Follows the RFC 6764 well-known redirect (at most 5 hops, through the session) and returns the context path's URL. */
+async function wellKnownContext(session: DavSession, url: string, kind: 'CARDDAV' | 'CALDAV'): Promise<string> {
+  let target = new URL(`/.well-known/${kind === 'CARDDAV' ? 'carddav' : 'caldav'}`, url).href
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await session.fetch(target, { method: 'PROPFIND', headers: { ...PROPFIND_HEADERS, depth: '0' }, body: propfindBody('<D:current-user-principal/>'), redirect: 'manual' })
+    await response.body?.cancel().catch(() => {})
+    const location = response.headers.get('location')
+    if (response.status >= 300 && response.status < 400 && location !== null) {
+      target = new URL(location, target).href
+      continue
+    }
+    if (response.status === 401 || response.status === 403) await fail(response, 'PROPFIND', target)
+    if (response.status === 207 || response.status === 200) return target
+    throw new DavHttpError(response.status, `${describe('PROPFIND', target)}: ${response.status}`)
+  }
+  throw new DavHttpError(508, `${describe('PROPFIND', target)}: too many redirects`)
+}
+
+function isAuthError(error: unknown): boolean {
+  return error instanceof DavHttpError && (error.status === 401 || error.status === 403)
+}
+
+/**
+ * Finds the address books (`CARDDAV`) or calendars (`CALDAV`) an account can sync, from the URL the user gave:
+ * when `url` is itself an address book / calendar it is returned alone; otherwise its DAV:current-user-principal
+ * (RFC 5397) or, failing that, the RFC 6764 `/.well-known/carddav|caldav` context path leads to the principal,
+ * whose CARD:addressbook-home-set (RFC 6352 §7.1.1) / CAL:calendar-home-set (RFC 4791 §6.2.1) is listed
+ * (PROPFIND Depth 1: resourcetype, displayname, sync-token, CS:getctag). URLs in the result are absolute.
+ * Throws {@link DavHttpError} 401 / 403 for refused credentials, another status when nothing DAV answers.
+ */
+export async function discoverCollections(session: DavSession, url: string, kind: 'CARDDAV' | 'CALDAV'): Promise<DavCollectionInfo[]> {
+  const wantedKind: DavCollectionKind = kind === 'CARDDAV' ? 'ADDRESS_BOOK' : 'CALENDAR'
+  const homeSetKey = kind === 'CARDDAV' ? K.addressbookHomeSet : K.calendarHomeSet
+  let start: DavResponse | null = null
+  let startUrl = url
+  let firstError: unknown = null
+  try {
+    start = await probe(session, url, kind)
+  } catch (error) {
+    if (isAuthError(error)) throw error
+    firstError = error
+  }
+  if (start !== null && collectionKindOf(start) === wantedKind) return [toCollectionInfo(start, url, wantedKind)]
+
+  let homeSets = start?.props.get(homeSetKey)?.hrefs ?? []
+  let principal = start?.props.get(K.currentUserPrincipal)?.hrefs[0] ?? null
+  if (homeSets.length === 0 && principal === null) {
+    try {
+      startUrl = await wellKnownContext(session, url, kind)
+      start = await probe(session, startUrl, kind)
+    } catch (error) {
+      if (isAuthError(error)) throw error
+      throw firstError ?? error
+    }
+    homeSets = start?.props.get(homeSetKey)?.hrefs ?? []
+    principal = start?.props.get(K.currentUserPrincipal)?.hrefs[0] ?? null
+  }
+  if (homeSets.length === 0 && principal !== null) {
+    const principalUrl = new URL(principal, startUrl).href
+    const found = await probe(session, principalUrl, kind)
+    homeSets = (found?.props.get(homeSetKey)?.hrefs ?? []).map((href) => new URL(href, principalUrl).href)
+  } else {
+    homeSets = homeSets.map((href) => new URL(href, startUrl).href)
+  }
+
+  const collections = new Map<string, DavCollectionInfo>()
+  for (const home of homeSets) {
+    const response = await requestMultistatus(session, 'PROPFIND', home, '1', propfindBody(COLLECTION_PROPS))
+    for await (const event of streamMultistatus(response, describe('PROPFIND', home), COLLECTION_WANTED)) {
+      if (event.type !== 'response') continue
+      if (event.response.status !== null && event.response.status >= 300) continue
+      if (collectionKindOf(event.response) !== wantedKind) continue
+      const info = toCollectionInfo(event.response, home, wantedKind)
+      if (!collections.has(info.url)) collections.set(info.url, info)
+    }
+  }
+  return [...collections.values()]
+}
+
+/**
+ * RFC 6578 sync-collection (sync-level 1, prop DAV:getetag) from `syncToken` (null: the initial sync, every
+ * member). Yields pages of at most {@link MULTIGET_MAX_HREFS} changes as they are parsed (a member with status
+ * 404 is deleted; the collection's own href is skipped); follows a truncated answer (507 on the collection,
+ * §3.6) with the token it returned; returns the new sync token.
+ * Throws {@link SyncTokenInvalidError} when the server refuses the token (403 / 409 with DAV:valid-sync-token,
+ * 410, or any 403 / 409 when a token was sent); {@link DavHttpError} for other failures.
+ */
+export async function* syncCollection(session: DavSession, collectionUrl: string, syncToken: string | null): AsyncGenerator<DavChange[], string | null, undefined> {
+  let token = syncToken
+  for (let round = 0; ; round++) {
+    const body =
+      `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">` +
+      (token === null || token === '' ? '<D:sync-token/>' : `<D:sync-token>${escapeXml(token)}</D:sync-token>`) +
+      '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>'
+    const response = await session.fetch(collectionUrl, { method: 'REPORT', headers: { ...PROPFIND_HEADERS, depth: '0' }, body })
+    if (response.status !== 207 && response.status !== 200) {
+      if (response.status === 403 || response.status === 409 || response.status === 410) {
+        const text = await readSmallBody(response)
+        const sent = token !== null && token !== ''
+        if (response.status === 410 || text.includes('valid-sync-token') || sent) {
+          throw new SyncTokenInvalidError(`${describe('REPORT', collectionUrl)}: the server refused the sync token (${response.status})`)
+        }
+        throw new DavHttpError(response.status, `${describe('REPORT', collectionUrl)}: ${response.status} ${response.statusText}`.trim())
+      }
+      await fail(response, 'REPORT', collectionUrl)
+    }
+    let page: DavChange[] = []
+    let newToken: string | null = null
+    let truncated = false
+    for await (const event of streamMultistatus(response, describe('REPORT', collectionUrl), new Set([K.getetag]))) {
+      if (event.type === 'sync-token') {
+        newToken = event.token || null
+        continue
+      }
+      const item = event.response
+      if (isSelf(item.href, collectionUrl)) {
+        if (item.status === 507) truncated = true
+        continue
+      }
+      const etag = stripEtag(item.props.get(K.getetag)?.text)
+      if (item.status === 404 || (etag === null && item.props.size === 0 && item.missing.size > 0 && item.status === null)) {
+        page.push({ href: item.href, deleted: true })
+      } else if (item.status === null || (item.status >= 200 && item.status < 300)) {
+        page.push({ href: item.href, etag: etag ?? '' })
+      }
+      if (page.length >= MULTIGET_MAX_HREFS) {
+        yield page
+        page = []
+      }
+    }
+    if (page.length > 0) yield page
+    if (!truncated || newToken === null || newToken === token || round >= 1000) return newToken
+    token = newToken
+  }
+}
+
+/**
+ * Lists a collection's members with their ETags (PROPFIND Depth 1, DAV:getetag; RFC 4918 §9.1), in pages of at
+ * most {@link MULTIGET_MAX_HREFS} as they stream in; the collection itself and sub-collections are skipped.
+ * Throws {@link DavHttpError} for a non-success status.
+ */
 export async function* listMembers(session: DavSession, collectionUrl: string): AsyncGenerator<DavMember[], void, undefined> {
-  const response = await xmlRequest(session, 'PROPFIND', collectionUrl, '1', `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:resourcetype/></D:prop></D:propfind>`)
-  const self = pathOf(collectionUrl, collectionUrl)
+  const response = await requestMultistatus(session, 'PROPFIND', collectionUrl, '1', propfindBody('<D:getetag/><D:resourcetype/>'))
   let page: DavMember[] = []
-  for await (const item of readMultistatus(response, `PROPFIND ${collectionUrl}`)) {
-    if (!('href' in item) || pathOf(item.href, collectionUrl) === self) continue
-    if ((item.props.get(key(DAV, 'resourcetype'))?.children ?? []).includes(key(DAV, 'collection'))) continue
-    const etag = item.props.get(key(DAV, 'getetag'))?.text.trim()
-    if (!etag) continue
+  for await (const event of streamMultistatus(response, describe('PROPFIND', collectionUrl), new Set([K.getetag, K.resourcetype]))) {
+    if (event.type !== 'response' || isSelf(event.response.href, collectionUrl)) continue
+    const item = event.response
+    if (item.status !== null && item.status >= 300) continue
+    if (item.props.get(K.resourcetype)?.children.has(K.collection)) continue
+    const etag = stripEtag(item.props.get(K.getetag)?.text)
+    if (etag === null) continue
     page.push({ href: item.href, etag })
     if (page.length >= MULTIGET_MAX_HREFS) {
       yield page
@@ -306,25 +538,68 @@ export async function* listMembers(session: DavSession, collectionUrl: string): 
   if (page.length > 0) yield page
 }
 
-/** The data property of a kind of collection. */
-const dataKey = (kind: DavCollectionKind) => (kind === 'ADDRESS_BOOK' ? key(CARDDAV, 'address-data') : key(CALDAV, 'calendar-data'))
+async function collectObjects(response: Response, context: string, dataKey: string, collectionUrl: string, onPage: (objects: DavObject[]) => void, pageSize: number): Promise<void> {
+  let page: DavObject[] = []
+  for await (const event of streamMultistatus(response, context, new Set([K.getetag, dataKey]))) {
+    if (event.type !== 'response' || isSelf(event.response.href, collectionUrl)) continue
+    const item = event.response
+    if (item.status !== null && item.status >= 300) continue
+    const data = item.props.get(dataKey)?.text
+    if (data === undefined) continue
+    page.push({ href: item.href, etag: stripEtag(item.props.get(K.getetag)?.text) ?? '', data })
+    if (page.length >= pageSize) {
+      onPage(page)
+      page = []
+    }
+  }
+  if (page.length > 0) onPage(page)
+}
 
-/** The objects of a multistatus that came with data and an ETag. */
-async function objectsOf(response: Response, kind: DavCollectionKind, what: string, pageSize: number): Promise<DavObject[]> {
+/**
+ * Reads members with their data: CARD:addressbook-multiget (RFC 6352 §8.7) for an address book,
+ * CAL:calendar-multiget (RFC 4791 §7.9) for a calendar, of at most {@link MULTIGET_MAX_HREFS} hrefs (else a
+ * RangeError). Hrefs the server answers 404 for (deleted meanwhile) are left out. Each vCard / iCalendar text is
+ * bounded by {@link MAX_DATA_CHARS}. Throws {@link DavHttpError} for a non-success status.
+ */
+export async function multiget(session: DavSession, collectionUrl: string, kind: DavCollectionKind, hrefs: string[]): Promise<DavObject[]> {
+  if (hrefs.length > MULTIGET_MAX_HREFS) throw new RangeError(`multiget takes at most ${MULTIGET_MAX_HREFS} hrefs (got ${hrefs.length})`)
+  if (hrefs.length === 0) return []
+  const [ns, root, data, dataKey] = kind === 'ADDRESS_BOOK' ? [CARD, 'addressbook-multiget', 'address-data', K.addressData] : [CAL, 'calendar-multiget', 'calendar-data', K.calendarData]
+  const body =
+    `<?xml version="1.0" encoding="utf-8"?><X:${root} xmlns:D="DAV:" xmlns:X="${ns}"><D:prop><D:getetag/><X:${data}/></D:prop>` +
+    hrefs.map((href) => `<D:href>${escapeXml(href)}</D:href>`).join('') +
+    `</X:${root}>`
+  const response = await requestMultistatus(session, 'REPORT', collectionUrl, '1', body)
   const objects: DavObject[] = []
-  for await (const page of objectPages(response, kind, what, pageSize)) objects.push(...page)
+  await collectObjects(response, describe('REPORT', collectionUrl), dataKey, collectionUrl, (page) => objects.push(...page), MULTIGET_MAX_HREFS)
   return objects
 }
 
-async function* objectPages(response: Response, kind: DavCollectionKind, what: string, pageSize: number): AsyncGenerator<DavObject[], void, undefined> {
+/** An iCalendar UTC date-time (RFC 5545 §3.3.5 form 2), as CalDAV time-range wants it. */
+function icalUtc(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+}
+
+/**
+ * CAL:calendar-query (RFC 4791 §7.8) for the VEVENTs overlapping `[range.start, range.end)` (a CAL:time-range
+ * filter; the server decides overlap, recurring events included when any instance overlaps), with their
+ * calendar-data; yields pages of at most {@link MULTIGET_MAX_HREFS} objects as they stream in.
+ * Throws {@link DavHttpError} for a non-success status.
+ */
+export async function* calendarQuery(session: DavSession, calendarUrl: string, range: { start: Date; end: Date }): AsyncGenerator<DavObject[], void, undefined> {
+  const body =
+    `<?xml version="1.0" encoding="utf-8"?><C:calendar-query xmlns:D="DAV:" xmlns:C="${CAL}"><D:prop><D:getetag/><C:calendar-data/></D:prop>` +
+    `<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="${icalUtc(range.start)}" end="${icalUtc(range.end)}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+  const response = await requestMultistatus(session, 'REPORT', calendarUrl, '1', body)
   let page: DavObject[] = []
-  for await (const item of readMultistatus(response, what)) {
-    if (!('href' in item) || (item.status !== null && item.status !== 200)) continue
-    const data = item.props.get(dataKey(kind))?.text
-    const etag = item.props.get(key(DAV, 'getetag'))?.text.trim()
-    if (data === undefined || !etag) continue
-    page.push({ href: item.href, etag, data })
-    if (page.length >= pageSize) {
+  for await (const event of streamMultistatus(response, describe('REPORT', calendarUrl), new Set([K.getetag, K.calendarData]))) {
+    if (event.type !== 'response' || isSelf(event.response.href, calendarUrl)) continue
+    const item = event.response
+    if (item.status !== null && item.status >= 300) continue
+    const data = item.props.get(K.calendarData)?.text
+    if (data === undefined) continue
+    page.push({ href: item.href, etag: stripEtag(item.props.get(K.getetag)?.text) ?? '', data })
+    if (page.length >= MULTIGET_MAX_HREFS) {
       yield page
       page = []
     }
@@ -333,39 +608,9 @@ async function* objectPages(response: Response, kind: DavCollectionKind, what: s
 }
 
 /**
- * The members `hrefs` with their data (CARDDAV:addressbook-multiget / CALDAV:calendar-multiget);
- * those the server answers 404 for are left out. Throws RangeError past MULTIGET_MAX_HREFS hrefs,
- * DavHttpError when the server fails.
- */
-export async function multiget(session: DavSession, collectionUrl: string, kind: DavCollectionKind, hrefs: string[]): Promise<DavObject[]> {
-  if (hrefs.length > MULTIGET_MAX_HREFS) throw new RangeError(`at most ${MULTIGET_MAX_HREFS} hrefs per multiget, got ${hrefs.length}`)
-  if (hrefs.length === 0) return []
-  const list = hrefs.map((href) => `<D:href>${xmlEscape(href)}</D:href>`).join('')
-  const body =
-    kind === 'ADDRESS_BOOK'
-      ? `<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="${CARDDAV}"><D:prop><D:getetag/><C:address-data/></D:prop>${list}</C:addressbook-multiget>`
-      : `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="${CALDAV}"><D:prop><D:getetag/><C:calendar-data/></D:prop>${list}</C:calendar-multiget>`
-  const response = await xmlRequest(session, 'REPORT', collectionUrl, '1', body)
-  return objectsOf(response, kind, `REPORT ${collectionUrl}`, Number.POSITIVE_INFINITY)
-}
-
-/** `date` as an iCalendar UTC date-time (`YYYYMMDDTHHMMSSZ`). */
-const icalUtc = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-
-/**
- * The calendar objects with a VEVENT overlapping `range` (CALDAV:calendar-query with a time-range,
- * RFC 4791 §7.8), with their data, in pages as they are parsed. Throws DavHttpError.
- */
-export async function* calendarQuery(session: DavSession, calendarUrl: string, range: { start: Date; end: Date }): AsyncGenerator<DavObject[], void, undefined> {
-  const body = `<C:calendar-query xmlns:D="DAV:" xmlns:C="${CALDAV}"><D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="${icalUtc(range.start)}" end="${icalUtc(range.end)}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
-  const response = await xmlRequest(session, 'REPORT', calendarUrl, '1', body)
-  yield* objectPages(response, 'CALENDAR', `REPORT ${calendarUrl}`, QUERY_PAGE)
-}
-
-/**
- * Writes `body` at `url` only if the server's copy still has the ETag `ifMatch`, or only if there
- * is none (`ifNoneMatch: '*'`, a create). Returns the new ETag when the server gives one.
- * Throws PreconditionFailedError (412), DavHttpError otherwise.
+ * Writes a member (PUT, RFC 4918 §9.7) with a precondition: `ifMatch` (update only if unchanged, the ETag read)
+ * or `ifNoneMatch: '*'` (create only if absent). Returns the new ETag when the server gives one (RFC 6352 §6.3.2
+ * lets it not). Throws {@link PreconditionFailedError} on 412, {@link DavHttpError} for another failure.
  */
 export async function putObject(
   session: DavSession,
@@ -378,17 +623,25 @@ export async function putObject(
   if ('ifMatch' in precondition) headers['if-match'] = precondition.ifMatch
   else headers['if-none-match'] = '*'
   const response = await session.fetch(url, { method: 'PUT', headers, body })
-  if (!response.ok) throw await failure(response, `PUT ${url}`)
+  if (response.status === 412) {
+    await response.body?.cancel().catch(() => {})
+    throw new PreconditionFailedError(`${describe('PUT', url)}: the resource changed on the server (412)`)
+  }
+  if (response.status < 200 || response.status >= 300) await fail(response, 'PUT', url)
   await response.body?.cancel().catch(() => {})
   return { etag: response.headers.get('etag') }
 }
 
-/** Deletes `url` (only if its ETag is still `ifMatch`, when given); a 404 / 410 is success. Throws PreconditionFailedError, DavHttpError. */
+/**
+ * Deletes a member (DELETE, RFC 4918 §9.6), with `If-Match` when `ifMatch` is given. A 404 counts as done.
+ * Throws {@link PreconditionFailedError} on 412, {@link DavHttpError} for another failure.
+ */
 export async function deleteObject(session: DavSession, url: string, ifMatch?: string): Promise<void> {
-  const response = await session.fetch(url, { method: 'DELETE', headers: ifMatch ? { 'if-match': ifMatch } : {} })
-  if (response.ok || response.status === 404 || response.status === 410) {
-    await response.body?.cancel().catch(() => {})
-    return
-  }
-  throw await failure(response, `DELETE ${url}`)
+  const headers: Record<string, string> = {}
+  if (ifMatch !== undefined) headers['if-match'] = ifMatch
+  const response = await session.fetch(url, { method: 'DELETE', headers })
+  await response.body?.cancel().catch(() => {})
+  if (response.status === 412) throw new PreconditionFailedError(`${describe('DELETE', url)}: the resource changed on the server (412)`)
+  if (response.status === 404 || (response.status >= 200 && response.status < 300)) return
+  await fail(response, 'DELETE', url)
 }

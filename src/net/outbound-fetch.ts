@@ -1,21 +1,23 @@
 /**
- * The one guard for every URL the server fetches on a user's behalf (DAV accounts now, webhooks
- * later): only http(s), no credentials in the URL, and never a host that resolves to a loopback,
- * private, link-local (169.254.169.254 included), unique-local or otherwise non-public address,
- * unless `allowPrivate` (DAV_ALLOW_PRIVATE_URLS). The addresses are checked when the connection is
- * made, by the resolver the socket itself uses, so a name that resolves to a public address for a
- * first check and to a private one for the connection (DNS rebinding) is refused too. Redirects are
- * followed (at most 5), each hop through the same checks. OWASP SSRF prevention cheat sheet.
+ * The one guard for every URL the server fetches on behalf of users (DAV accounts today, webhooks later):
+ * http(s) only, no credentials in the URL, and no host that resolves to a non-public address (loopback,
+ * RFC 1918 private, link-local with the cloud metadata address 169.254.169.254, unique-local, CGNAT,
+ * multicast, reserved, NAT64 / IPv4-mapped forms of those) unless the deployment allows private URLs
+ * (DAV_ALLOW_PRIVATE_URLS). The check runs where the socket is opened, on the very DNS answer the socket
+ * uses, so a name that resolves to a public address for a first check and to a private one a moment later
+ * (DNS rebinding) is still refused.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns'
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { isIP } from 'node:net'
+import { Readable } from 'node:stream'
 import ipaddr from 'ipaddr.js'
-import { Agent, fetch as undiciFetch } from 'undici'
 
-/** Why the guard refused a URL. */
-export type UnsafeUrlReason = 'scheme' | 'credentials-in-url' | 'private-address' | 'unresolvable' | 'malformed' | 'redirects'
+/** Why a URL was refused. */
+export type UnsafeUrlReason = 'scheme' | 'credentials-in-url' | 'private-address' | 'unresolvable' | 'malformed'
 
-/** A URL the server will not fetch; `reason` says why (the message is safe to show the user). */
+/** A URL the outbound guard refuses to fetch; `reason` says why (the message is safe to show the user: it never holds credentials). */
 export class UnsafeUrlError extends Error {
   override name = 'UnsafeUrlError'
   constructor(
@@ -26,139 +28,267 @@ export class UnsafeUrlError extends Error {
   }
 }
 
-/** Resolves a host name to all its addresses (tests inject answers; default: the system resolver). */
-export type HostLookup = (hostname: string) => Promise<{ address: string; family: number }[]>
+/** A resolver's answer: every address of a host name (what `dns.lookup(host, { all: true })` gives). */
+export type OutboundLookup = (hostname: string) => Promise<{ address: string; family: number }[]>
 
+/** How the guard behaves: create one guarded fetch per process and setting (it holds a connection pool). */
 export interface OutboundOptions {
-  /** DAV_ALLOW_PRIVATE_URLS: let private and loopback addresses through. */
+  /** true: private, loopback, link-local … addresses are allowed (DAV_ALLOW_PRIVATE_URLS; tests, self-hosters). */
   allowPrivate: boolean
-  /** The longest a request may take, headers and body, in ms. */
+  /** The longest one request may take, redirects, headers and body included, in ms. */
   timeoutMs: number
-  lookup?: HostLookup | undefined
+  /** Resolves host names (default: the system resolver, `dns.lookup` with `all: true`); tests inject answers. */
+  lookup?: OutboundLookup
 }
 
-/** Redirects followed before giving up. */
+/** Most redirects one request follows. */
 export const MAX_REDIRECTS = 5
 
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number]
+
 /**
- * True for every address that is not plain public unicast: loopback, RFC 1918 private, link-local
- * (169.254/16, fe80::/10), unique-local (fc00::/7), unspecified, carrier-grade NAT, multicast,
- * broadcast, reserved, and IPv6 forms that carry an IPv4 address (mapped, 6to4, NAT64, Teredo);
- * an IPv4-mapped IPv6 address is judged as its IPv4 address. Not an IP address: true.
+ * True when `ip` (an IPv4 or IPv6 literal, optionally with a zone id) is anything but a public unicast address:
+ * loopback, RFC 1918, link-local (169.254.0.0/16, fe80::/10), unique-local (fc00::/7), unspecified, CGNAT
+ * (100.64.0.0/10), multicast, broadcast, reserved / documentation / benchmarking ranges, IPv4-mapped and
+ * IPv4-compatible IPv6 forms, NAT64 (64:ff9b::/96), 6to4, Teredo, and every IPv6 address outside 2000::/3.
+ * A string that is not an IP address is treated as private (fail closed). Uses ipaddr.js (an IPv4-mapped
+ * address is turned into its IPv4 address, as `process()` does, then `range()`): only 'unicast' passes.
  */
 export function isPrivateAddress(ip: string): boolean {
-  if (!ipaddr.isValid(ip)) return true
-  return ipaddr.process(ip).range() !== 'unicast'
-}
-
-const systemLookup: HostLookup = (hostname) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true }, (error, addresses: LookupAddress[]) => (error ? reject(error) : resolve(addresses))),
-  )
-
-/** The host of `url` without IPv6 brackets. */
-const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '')
-
-/** Parses `value` and checks what can be checked without resolving: scheme and user info. */
-function parseOutboundUrl(value: string | URL): URL {
-  let url: URL
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6
   try {
-    url = new URL(value)
+    // Only the forms a socket can really connect to: plain dotted quads and RFC 4291 IPv6 text.
+    const bare = ip.replace(/%.*$/, '')
+    const family = isIP(bare)
+    if (family === 0) return true
+    // ipaddr.js reads the IPv4-compatible ::a.b.c.d as if it were IPv4-mapped; the WHATWG URL parser gives the
+    // canonical hex form first (::1.0.0.0 is ::100:0).
+    parsed = ipaddr.parse(family === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare)
   } catch {
-    throw new UnsafeUrlError('malformed', 'not a URL')
+    return true
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsafeUrlError('scheme', `only http and https URLs are fetched, not ${url.protocol}`)
-  if (url.username !== '' || url.password !== '') throw new UnsafeUrlError('credentials-in-url', 'a URL may not carry a user name or password')
-  if (hostOf(url) === '') throw new UnsafeUrlError('malformed', 'the URL has no host')
-  return url
+  if (parsed.kind() === 'ipv6') {
+    const parts = (parsed as ipaddr.IPv6).parts
+    if (parts.slice(0, 5).every((part) => part === 0)) {
+      // ::ffff:a.b.c.d (IPv4-mapped): judged as the IPv4 address it reaches. ::a.b.c.d (IPv4-compatible,
+      // deprecated), ::, ::1 and the rest of ::/80: refused.
+      if (parts[5] !== 0xffff) return true
+      parsed = (parsed as ipaddr.IPv6).toIPv4Address()
+    }
+  }
+  if (parsed.range() !== 'unicast') return true
+  if (parsed.kind() === 'ipv6') {
+    // ::/8 (IPv4-compatible ::a.b.c.d and the rest of IETF-reserved space), fec0::/10 site-local, and anything
+    // not yet allocated for global unicast.
+    return !(parsed as ipaddr.IPv6).match(IPV6_GLOBAL_UNICAST)
+  }
+  return false
 }
 
-/** The addresses of `hostname` (itself if it is an IP literal); refuses private ones unless allowed. */
-async function checkedAddresses(hostname: string, options: OutboundOptions): Promise<{ address: string; family: number }[]> {
-  const literal = isIP(hostname)
+const systemLookup: OutboundLookup = (hostname) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)))
+  })
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+}
+
+/** Resolves `hostname` (or takes the literal) and refuses it when any address is private and private hosts are not allowed. */
+async function resolveChecked(hostname: string, options: OutboundOptions): Promise<{ address: string; family: number }[]> {
+  const host = stripBrackets(hostname)
+  const literal = isIP(host)
   let addresses: { address: string; family: number }[]
-  if (literal) addresses = [{ address: hostname, family: literal }]
-  else {
+  if (literal !== 0) {
+    addresses = [{ address: host, family: literal }]
+  } else {
     try {
-      addresses = await (options.lookup ?? systemLookup)(hostname)
+      addresses = await (options.lookup ?? systemLookup)(host)
     } catch {
-      throw new UnsafeUrlError('unresolvable', `${hostname} does not resolve`)
+      throw new UnsafeUrlError('unresolvable', `The host ${host} could not be resolved`)
     }
-    if (addresses.length === 0) throw new UnsafeUrlError('unresolvable', `${hostname} does not resolve`)
+    if (addresses.length === 0) throw new UnsafeUrlError('unresolvable', `The host ${host} has no address`)
   }
-  if (!options.allowPrivate && addresses.some(({ address }) => isPrivateAddress(address))) {
-    throw new UnsafeUrlError('private-address', `${hostname} resolves to a private, loopback or link-local address: the server does not fetch those`)
+  if (!options.allowPrivate) {
+    for (const { address } of addresses) {
+      if (isPrivateAddress(address)) {
+        throw new UnsafeUrlError('private-address', `The host ${host} resolves to a private or reserved address (${address}), which this server does not fetch`)
+      }
+    }
   }
   return addresses
 }
 
-/**
- * Checks `url` before the server stores it (connectAccount): parse, scheme, user info, and every
- * address its host resolves to. Throws only {@link UnsafeUrlError}. The connection is checked again
- * by {@link createOutboundFetch}.
- */
-export async function assertPublicUrl(url: string, options: OutboundOptions): Promise<URL> {
-  const parsed = parseOutboundUrl(url)
-  await checkedAddresses(hostOf(parsed), options)
+function parseChecked(url: string | URL): URL {
+  let parsed: URL
+  try {
+    parsed = new URL(String(url))
+  } catch {
+    throw new UnsafeUrlError('malformed', 'The URL is not a valid absolute URL')
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UnsafeUrlError('scheme', `Only http and https URLs are fetched (not ${parsed.protocol.slice(0, 20)})`)
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new UnsafeUrlError('credentials-in-url', 'The URL must not hold a user name or password; give them as credentials')
+  }
+  if (parsed.hostname === '') throw new UnsafeUrlError('malformed', 'The URL has no host')
   return parsed
 }
 
-/** The Node `lookup` the sockets use: the same check, on the answer the connection is made with. */
-function guardedSocketLookup(options: OutboundOptions) {
-  return (
-    hostname: string,
-    lookupOptions: { all?: boolean; family?: number },
-    callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
-  ) => {
-    checkedAddresses(hostname, options).then(
+/**
+ * Checks a URL a user gave before it is stored or fetched: parses it, allows http and https only, refuses
+ * userinfo (`user:pass@`), resolves the host (every address) and refuses it when any address is private
+ * (see {@link isPrivateAddress}) unless `allowPrivate`. Returns the parsed URL.
+ * Throws only {@link UnsafeUrlError}. The connection-time check of {@link createOutboundFetch} still applies.
+ */
+export async function assertPublicUrl(url: string, options: OutboundOptions): Promise<URL> {
+  try {
+    const parsed = parseChecked(url)
+    await resolveChecked(parsed.hostname, options)
+    return parsed
+  } catch (error) {
+    if (error instanceof UnsafeUrlError) throw error
+    throw new UnsafeUrlError('malformed', 'The URL could not be checked')
+  }
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+
+/**
+ * A `dns.lookup`-shaped function for `net.connect`: resolves, checks every address, and hands the socket
+ * exactly the addresses that were checked (so the check and the connection use the same answer).
+ */
+function guardedLookup(options: OutboundOptions) {
+  return (hostname: string, lookupOptions: LookupOptions | LookupAllOptions | number, callback: LookupCallback): void => {
+    const wanted = typeof lookupOptions === 'number' ? { family: lookupOptions } : lookupOptions
+    resolveChecked(hostname, options).then(
       (addresses) => {
-        const usable = lookupOptions.family ? addresses.filter((entry) => entry.family === lookupOptions.family) : addresses
-        const answer = usable.length > 0 ? usable : addresses
-        if (lookupOptions.all) callback(null, answer)
-        else callback(null, answer[0]!.address, answer[0]!.family)
+        const family = wanted.family === 'IPv4' ? 4 : wanted.family === 'IPv6' ? 6 : (wanted.family ?? 0)
+        const usable = family === 4 || family === 6 ? addresses.filter((address) => address.family === family) : addresses
+        if (usable.length === 0) {
+          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), [])
+          return
+        }
+        if (wanted.all === true) callback(null, usable)
+        else callback(null, usable[0]!.address, usable[0]!.family)
       },
-      (error: Error) => callback(error, ''),
+      (error: Error) => callback(error as NodeJS.ErrnoException, []),
     )
   }
 }
 
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+
+function unwrapFetchError(error: unknown): unknown {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof UnsafeUrlError) return current
+    current = current.cause
+  }
+  return error
+}
+
+/** The body of a request as bytes (the kinds the DAV client and oauth4webapi send). */
+function bodyBytes(body: RequestInit['body']): Buffer | undefined {
+  if (body === undefined || body === null) return undefined
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString(), 'utf8')
+  if (body instanceof Uint8Array) return Buffer.from(body)
+  if (body instanceof ArrayBuffer) return Buffer.from(body)
+  throw new TypeError('the outbound fetch sends string, URLSearchParams or byte bodies only')
+}
+
+/** One request over node:http(s) through `agents`, answered as a WHATWG Response whose body streams. */
+function send(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal, agents: { http: HttpAgent; https: HttpsAgent }): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const outgoing: Record<string, string> = {}
+    headers.forEach((value, name) => (outgoing[name] = value))
+    if (body) outgoing['content-length'] = String(body.length)
+    const secure = url.protocol === 'https:'
+    const request = (secure ? httpsRequest : httpRequest)(url, { method, headers: outgoing, agent: secure ? agents.https : agents.http, signal }, (incoming: IncomingMessage) => {
+      const status = incoming.statusCode ?? 0
+      const responseHeaders = new Headers()
+      for (const [name, value] of Object.entries(incoming.headers)) {
+        if (value === undefined) continue
+        for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+      }
+      const empty = method === 'HEAD' || status === 204 || status === 304
+      if (empty) incoming.resume()
+      else {
+        // A timeout or abort while the body is read fails the body with the signal's reason, as fetch does.
+        const onAbort = () => incoming.destroy(signal.reason as Error)
+        signal.addEventListener('abort', onAbort, { once: true })
+        incoming.once('close', () => signal.removeEventListener('abort', onAbort))
+      }
+      resolve(new Response(empty ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }))
+    })
+    request.on('error', (error) => reject((error as { cause?: unknown }).cause instanceof UnsafeUrlError ? (error as { cause: UnsafeUrlError }).cause : error))
+    request.end(body)
+  })
+}
+
 /**
- * A `fetch` for user-given URLs: undici's, on an Agent whose sockets resolve through the guard,
- * with IP-literal hosts and every redirect hop checked, and the whole request bounded by
- * `timeoutMs` (with the caller's signal, if any). Rejects with {@link UnsafeUrlError} for a URL
- * the guard refuses; otherwise as `fetch` does (a TypeError on network failures, the signal's
- * reason on a timeout or abort).
+ * A `fetch` for user-given URLs: node:http(s) on agents whose sockets resolve through the guard (the
+ * resolver's answer is checked and then used for the connection; literal IP hosts are checked before).
+ * Not undici: its HTTP/1 client crashes the process with an uncatchable assertion when a server closes
+ * the connection while a response body waits to be read (nodejs/undici#5360, fixed only in undici 8,
+ * which needs Node 22), and DAV servers such as Radicale close after every response. Redirects (at most {@link MAX_REDIRECTS}) are followed hop by hop
+ * through the same guard; the `Authorization` header is dropped on a hop to another origin (as the Fetch
+ * standard does); `redirect: 'manual'` returns the 3xx itself. The whole request, body included, is bounded
+ * by `timeoutMs` (merged with the caller's `signal`; a timeout rejects with a `TimeoutError` DOMException).
+ * A refused URL or host rejects with {@link UnsafeUrlError}; other network failures reject with the socket's error.
  */
 export function createOutboundFetch(options: OutboundOptions): typeof fetch {
-  const agent = new Agent({ connect: { lookup: guardedSocketLookup(options) as never } })
-  const guarded = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (input instanceof Request) throw new TypeError('the outbound fetch takes a URL, not a Request')
-    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs)
-    let url = parseOutboundUrl(input)
-    let method = init.method ?? 'GET'
+  const lookup = guardedLookup(options) as never
+  const agents = { http: new HttpAgent({ keepAlive: true, lookup }), https: new HttpsAgent({ keepAlive: true, lookup }) }
+
+  const guardedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    if (input instanceof Request) throw new TypeError('createOutboundFetch takes a URL and an init, not a Request')
+    const timeout = AbortSignal.timeout(options.timeoutMs)
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout
+    let url = parseChecked(input)
+    let method = (init.method ?? 'GET').toUpperCase()
     let body = init.body
+    const headers = new Headers(init.headers)
+    const mode = init.redirect ?? 'follow'
     for (let hop = 0; ; hop++) {
       // IP literals never reach the socket's lookup: check them here.
-      if (isIP(hostOf(url))) await checkedAddresses(hostOf(url), options)
+      const host = stripBrackets(url.hostname)
+      if (isIP(host) !== 0 && !options.allowPrivate && isPrivateAddress(host)) {
+        throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch`)
+      }
       let response: Response
       try {
-        response = (await undiciFetch(url, { ...(init as object), method, body, redirect: 'manual', signal, dispatcher: agent } as never)) as unknown as Response
+        response = await send(url, method, headers, bodyBytes(body), signal, agents)
       } catch (error) {
-        const cause = (error as { cause?: unknown }).cause
-        if (cause instanceof UnsafeUrlError) throw cause
-        throw error
+        throw unwrapFetchError(error)
       }
+      if (!REDIRECT_STATUSES.has(response.status) || mode === 'manual') return response
       const location = response.headers.get('location')
-      if (response.status < 300 || response.status > 399 || response.status === 304 || !location || init.redirect === 'manual') return response
-      await response.body?.cancel()
-      if (hop >= MAX_REDIRECTS) throw new UnsafeUrlError('redirects', `more than ${MAX_REDIRECTS} redirects`)
-      url = parseOutboundUrl(new URL(location, url))
-      // As browsers do: 303, and 301/302 after a POST, become a GET without a body.
-      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      if (location === null) return response
+      await response.body?.cancel().catch(() => {})
+      if (mode === 'error') throw new TypeError(`Redirected from ${url.origin}${url.pathname} with redirect: 'error'`)
+      if (hop >= MAX_REDIRECTS) throw new TypeError(`More than ${MAX_REDIRECTS} redirects from ${url.origin}${url.pathname}`)
+      let next: URL
+      try {
+        next = parseChecked(new URL(location, url))
+      } catch (error) {
+        if (error instanceof UnsafeUrlError) throw error
+        throw new UnsafeUrlError('malformed', 'A redirect pointed at a malformed URL')
+      }
+      if (next.origin !== url.origin) headers.delete('authorization')
+      // Fetch standard §4.4: 303 (any method but HEAD) and 301/302 after POST become a GET without a body.
+      if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET'
         body = undefined
+        headers.delete('content-type')
+        headers.delete('content-length')
+      } else if (body instanceof ReadableStream) {
+        throw new TypeError('A streamed request body cannot be sent again after a redirect')
       }
+      url = next
     }
   }
-  return guarded as typeof fetch
+  return guardedFetch as typeof fetch
 }

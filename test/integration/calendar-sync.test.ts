@@ -98,7 +98,7 @@ describe.each(kinds)('calendar sync against Radicale on %s', (kind) => {
     createDavSession({
       credentials: { kind: 'BASIC', username: 'alice', password: radicale.users.alice! },
       fetch: createOutboundFetch({ allowPrivate: true, timeoutMs: 10_000 }),
-      oauth: null,
+      oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' },
       now: () => NOW,
     })
 
