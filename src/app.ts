@@ -4,7 +4,7 @@
  * token, the clock), the error vocabulary and limits, graphql-ws, and the HTTP routes (src/http/).
  * `buildApp` is shared by `main.ts` and the tests, so both run the same wiring.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { hostname } from 'node:os'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
@@ -56,22 +56,10 @@ import { runImport, type ImportFormats } from './imports/run-import.ts'
 import { DEFAULT_MAX_IMPORTS_IN_FLIGHT, DEFAULT_MAX_IMPORTS_PER_DAY, type UploadLimits } from './imports/upload.ts'
 import type { DavServices } from './accounts/accounts.ts'
 import { runAccountSync, type Syncers } from './sync/run-sync.ts'
+import { createDavServices } from './accounts/dav-services.ts'
+import { syncAddressBook } from './sync/contacts-sync.ts'
+import { syncCalendar } from './sync/calendar-sync.ts'
 
-/** Until the DAV wire is wired by default (see {@link AppOptions.dav}): every account operation fails, loudly. */
-const unwiredDav: DavServices = {
-  checkUrl: async (url) => new URL(url),
-  session: () => {
-    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
-  },
-  discover: () => Promise.reject(new Error('the DAV client is not wired into this server (AppOptions.dav)')),
-  seal: () => {
-    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
-  },
-  open: () => {
-    throw new Error('the DAV client is not wired into this server (AppOptions.dav)')
-  },
-  isCredentialBoxError: () => false,
-}
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
 const DEFAULT_UID_DOMAIN = 'suggestions.invalid'
@@ -92,18 +80,9 @@ export interface AppOptions {
   importFormats?: ImportFormats
   /** Options of the import job (tests: smaller batches, other announcement intervals). */
   importRun?: { batchSize?: number; announceEveryMs?: number }
-  /**
-   * The DAV wire bound to the config (outbound guard, timeouts, OAuth client, SECRET_KEY).
-   * TODO(lead, issue 15): default to accounts/dav-services.ts `createDavServices(config)` once H1's
-   * dav/session.ts, dav/client.ts, net/outbound-fetch.ts and accounts/credential-box.ts are merged;
-   * until then a server without it refuses account operations.
-   */
+  /** The DAV wire (default: accounts/dav-services.ts bound to the config; tests may pass their own). */
   dav?: DavServices
-  /**
-   * The collection syncers the sync job runs. TODO(lead, issue 15): default to
-   * `{ ADDRESS_BOOK: syncAddressBook, CALENDAR: syncCalendar }` (sync/contacts-sync.ts,
-   * sync/calendar-sync.ts) once merged; tests pass their own.
-   */
+  /** The collection syncers the sync job runs (default: sync/contacts-sync.ts and sync/calendar-sync.ts). */
   syncers?: Syncers
 }
 
@@ -145,9 +124,15 @@ export function buildApp({
   clock = systemClock,
   importFormats = configuredImportFormats({ quotas: config.quotas, horizonDays: config.suggestionHorizonDays }),
   importRun = {},
-  dav = unwiredDav,
-  syncers,
+  dav: davOption,
+  syncers = {
+    ADDRESS_BOOK: (deps, account, collection, session) => syncAddressBook({ ...deps, maxContacts: config.quotas.contacts }, account, collection, session),
+    CALENDAR: (deps, account, collection, session) => syncCalendar({ ...deps, maxEvents: config.quotas.calendarEvents }, account, collection, session),
+  },
 }: AppOptions): App {
+  // Without SECRET_KEY (tests) the credentials are sealed under a key of this process: after a restart its
+  // accounts need re-authentication. main.ts always passes one (DATA_DIR/secret-key outside production).
+  const dav = davOption ?? createDavServices(config.sync, config.secretKey ?? randomBytes(32).toString('base64url'), () => clock.now())
   const development = config.nodeEnv === 'development'
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
@@ -213,25 +198,21 @@ export function buildApp({
     runImport: (importId, attempt) =>
       runImport({ prisma: db.prisma, formats: importFormats, announce, pubsub, now: () => clock.now(), logger, ...importRun }, importId, attempt),
     // Account syncs: one lease owner per run (host, process, run), progress published for syncProgress.
-    ...(syncers
-      ? {
-          runSync: (accountId: string, { signal }: { signal: AbortSignal }) =>
-            runAccountSync(
-              {
-                prisma: db.prisma,
-                dav,
-                announce,
-                logger,
-                now: () => clock.now(),
-                horizonMs: config.suggestionHorizonDays * DAY_MS,
-                publish: (id, notice) => publishSyncProgress(pubsub, id, notice),
-                metrics,
-              },
-              accountId,
-              { owner: `${hostname()}:${process.pid}:${randomUUID()}`, syncers, signal },
-            ),
-        }
-      : {}),
+    runSync: (accountId: string, { signal }: { signal: AbortSignal }) =>
+      runAccountSync(
+        {
+          prisma: db.prisma,
+          dav,
+          announce,
+          logger,
+          now: () => clock.now(),
+          horizonMs: config.suggestionHorizonDays * DAY_MS,
+          publish: (id, notice) => publishSyncProgress(pubsub, id, notice),
+          metrics,
+        },
+        accountId,
+        { owner: `${hostname()}:${process.pid}:${randomUUID()}`, syncers, signal },
+      ),
     syncIntervalMs: config.sync.intervalMs,
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.

@@ -5,6 +5,7 @@
  * another user's account is NOT_FOUND, exactly like an unknown id. Credentials never leave this
  * module in clear except into a {@link DavServices} session, are never logged and never returned.
  */
+import type { DavCredentials } from './credential-box.ts'
 import { z } from 'zod'
 import type { AnnounceChange } from '../changes/announce.ts'
 import type { DavCollectionInfo, DavSession } from '../dav/types.ts'
@@ -22,9 +23,7 @@ import { isUuid } from '../db/uuid.ts'
  * password, or an OAuth 2.0 bearer token (RFC 6750) with its refresh token and expiry (ms since the
  * epoch; null: unknown, refreshed on a 401).
  */
-export type AccountCredentials =
-  | { kind: 'BASIC'; username: string; password: string }
-  | { kind: 'BEARER'; accessToken: string; refreshToken: string | null; expiresAt: number | null }
+export type AccountCredentials = DavCredentials
 
 /**
  * The DAV wire as accounts and the sync job use it, bound to the server's settings (the outbound

@@ -18,7 +18,7 @@ import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { captureLogs } from '../helpers/log-capture.ts'
 import { radicaleAvailable, startRadicale, type Radicale } from '../helpers/radicale.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { listingSyncers, startCountingProxy, testDavServices, type CountingProxy } from '../helpers/test-dav.ts'
+import { startCountingProxy, type CountingProxy } from '../helpers/test-dav.ts'
 
 const enabled = radicaleAvailable()
 const PASSWORD = 'alice-password'
@@ -42,8 +42,9 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     await radicale.createAddressBook('alice', 'family', 'Family')
     await radicale.createAddressBook('alice', 'work', 'Work')
     proxy = await startCountingProxy(radicale.url)
-    server = await startTestServer(db, { env: { DAV_ALLOW_PRIVATE_URLS: 'true' }, logger: logs.logger, dav: testDavServices({ allowPrivate: true }), syncers: listingSyncers })
-    guarded = await startTestServer(db, { logger: logs.logger, dav: testDavServices({ allowPrivate: false }), syncers: listingSyncers })
+    // The server's own DAV wire and syncers, as configured by the environment.
+    server = await startTestServer(db, { env: { DAV_ALLOW_PRIVATE_URLS: 'true' }, logger: logs.logger })
+    guarded = await startTestServer(db, { logger: logs.logger })
   }, 60_000)
   afterAll(async () => {
     await server?.close()

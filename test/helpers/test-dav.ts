@@ -1,78 +1,22 @@
 /**
- * For the account and sync-job tests, until the lead merges H1's DAV client (dav/session.ts,
- * dav/client.ts, net/outbound-fetch.ts, accounts/credential-box.ts) and app.ts binds it by default:
- * a small real {@link DavServices} over HTTP (Basic or Bearer auth, PROPFIND discovery of the
- * principal's home set as RFC 6352 §7.1 / RFC 4791 §6.2 describe it, a loopback / private address
- * refusal unless allowed, AES-256-GCM sealing), and collection syncers that make a real request to
- * the collection through the session. A counting proxy stands between the server and Radicale.
+ * For the account and sync-job tests: the real DAV services with test settings, collection syncers
+ * that make one real request to the collection through the session and change nothing (for the
+ * orchestration: leases, retries, statuses), and a counting proxy between the server and Radicale.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { lookup } from 'node:dns/promises'
+import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import ipaddr from 'ipaddr.js'
-import type { AccountCredentials, DavServices } from '../../src/accounts/accounts.ts'
-import { DavHttpError, type DavCollectionInfo, type DavSession } from '../../src/dav/types.ts'
+import type { DavServices } from '../../src/accounts/accounts.ts'
+import { createDavServices } from '../../src/accounts/dav-services.ts'
+import { DavHttpError, type DavSession } from '../../src/dav/types.ts'
 import type { CollectionSyncer, Syncers } from '../../src/sync/run-sync.ts'
 
-class TestCredentialBoxError extends Error {
-  override name = 'CredentialBoxError'
-}
-
-class TestUnsafeUrlError extends Error {
-  override name = 'UnsafeUrlError'
-}
-
-/** A DavServices for tests (see the module comment); `allowPrivate` as DAV_ALLOW_PRIVATE_URLS. */
-export function testDavServices(options: { allowPrivate: boolean; key?: Buffer }): DavServices {
-  const key = options.key ?? randomBytes(32)
-  const guard = async (target: URL) => {
-    const host = target.hostname.replace(/^\[|\]$/g, '')
-    const addresses = ipaddr.isValid(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address)
-    if (!options.allowPrivate && addresses.some((address) => ipaddr.process(address).range() !== 'unicast')) {
-      throw new TestUnsafeUrlError(`${target.hostname} resolves to a private or loopback address: refused`)
-    }
-    return target
-  }
-  return {
-    checkUrl: async (url) => guard(new URL(url)),
-    session(credentials) {
-      const authorization =
-        credentials.kind === 'BASIC'
-          ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
-          : `Bearer ${credentials.accessToken}`
-      const session = {
-        requests: 0,
-        async fetch(url: string | URL, init: RequestInit = {}) {
-          await guard(new URL(url))
-          session.requests += 1
-          try {
-            return await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), authorization }, signal: AbortSignal.timeout(10_000) })
-          } catch (error) {
-            throw new DavHttpError(0, `${init.method ?? 'GET'} ${String(url)}: ${(error as Error).message}`)
-          }
-        },
-      }
-      return session
-    },
-    discover: (session, url, kind) => discover(session, url, kind === 'CARDDAV' ? 'ADDRESS_BOOK' : 'CALENDAR'),
-    seal(credentials) {
-      const iv = randomBytes(12)
-      const cipher = createCipheriv('aes-256-gcm', key, iv)
-      const body = Buffer.concat([cipher.update(JSON.stringify(credentials), 'utf8'), cipher.final()])
-      return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`
-    },
-    open(sealed) {
-      try {
-        const raw = Buffer.from(sealed.slice(3), 'base64url')
-        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
-        decipher.setAuthTag(raw.subarray(12, 28))
-        return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as AccountCredentials
-      } catch {
-        throw new TestCredentialBoxError('the credentials do not open with this key')
-      }
-    },
-    isCredentialBoxError: (error) => error instanceof TestCredentialBoxError,
-  }
+/** The real DAV services for tests: the guard as DAV_ALLOW_PRIVATE_URLS says, a random SECRET_KEY, no OAuth client. */
+export function testDavServices(options: { allowPrivate: boolean }): DavServices {
+  return createDavServices(
+    { allowPrivateUrls: options.allowPrivate, intervalMs: 15 * 60_000, requestTimeoutMs: 10_000, maxAccountsPerUser: 10, oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' } },
+    randomBytes(32).toString('base64url'),
+    () => new Date(),
+  )
 }
 
 /** A PROPFIND through the session; a status of 400 or more is a DavHttpError (with Retry-After in ms). */
@@ -92,29 +36,6 @@ export async function propfind(session: DavSession, url: string, depth: '0' | '1
 
 /** The text of each `<…:tag>` element (any prefix), in order. */
 const elements = (xml: string, tag: string) => [...xml.matchAll(new RegExp(`<(?:[\\w-]+:)?${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</(?:[\\w-]+:)?${tag}>`, 'g'))].map((match) => match[1]!)
-
-async function discover(session: DavSession, url: string, kind: DavCollectionInfo['kind']): Promise<DavCollectionInfo[]> {
-  const principalXml = await propfind(session, url, '0', '<D:current-user-principal/>')
-  const principal = elements(elements(principalXml, 'current-user-principal')[0] ?? '', 'href')[0]
-  if (!principal) throw new Error('no principal')
-  const homeProp = kind === 'ADDRESS_BOOK' ? 'addressbook-home-set' : 'calendar-home-set'
-  const homeXml = await propfind(session, new URL(principal, url).href, '0', kind === 'ADDRESS_BOOK' ? '<C:addressbook-home-set/>' : '<K:calendar-home-set/>')
-  const home = elements(elements(homeXml, homeProp)[0] ?? '', 'href')[0]
-  if (!home) throw new Error('no home set')
-  const listing = await propfind(session, new URL(home, url).href, '1', '<D:resourcetype/><D:displayname/><D:sync-token/>')
-  return elements(listing, 'response').flatMap((response) => {
-    const type = elements(response, 'resourcetype')[0] ?? ''
-    const isKind = kind === 'ADDRESS_BOOK' ? /addressbook/.test(type) : /calendar/.test(type)
-    if (!isKind) return []
-    return [{
-      url: new URL(elements(response, 'href')[0]!, url).href,
-      displayName: elements(response, 'displayname')[0] ?? null,
-      kind,
-      syncToken: elements(response, 'sync-token')[0] ?? null,
-      ctag: null,
-    }]
-  })
-}
 
 /** A syncer that lists the collection through the session (one real PROPFIND) and changes nothing. */
 export const listingSyncer: CollectionSyncer = async (deps, account, collection, session) => {
