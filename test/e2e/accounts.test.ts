@@ -6,12 +6,11 @@
  * Account rows, the captured logs or any API answer; without DAV_ALLOW_PRIVATE_URLS a loopback URL is
  * refused; wrong credentials at connect time name `input.password`; and a property: random
  * ConnectAccountInput values never give INTERNAL_SERVER_ERROR or a 5xx.
- *
- * The DAV wire is test/helpers/test-dav.ts's until H1's client is merged (see its comment).
+ * Also the whole way: cards come in as contacts, and an edit made here goes back to the server.
  */
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { issueToken } from '../../src/auth/tokens.ts'
 import { results, wsClient } from '../helpers/clients.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
@@ -127,6 +126,31 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     expect((await call(server, '{ accounts { id } }', {}, alice.token)).body.data.accounts).toEqual([])
     expect(await db.prisma.account.count({ where: { userId: alice.id } })).toBe(0)
     expect(await db.prisma.accountCollection.count({ where: { accountId: decodeGlobalID(account.id).id } })).toBe(0)
+  })
+
+  it('brings the cards of the chosen address book in as contacts, and writes an edit made here back with If-Match', async () => {
+    const alice = await newUser()
+    const book = await radicale.createAddressBook('alice', `sync${users}`, 'Synced')
+    await radicale.put('alice', `${book}ann.vcf`, 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann Example\r\nN:Example;Ann;;;\r\nEMAIL:ann@example.com\r\nADR;TYPE=HOME:;;1 Main St;Springfield;;;\r\nEND:VCARD\r\n', 'text/vcard')
+    const account = (await call(server, CONNECT, { input: { kind: 'CARDDAV', url: book, username: 'alice', password: PASSWORD } }, alice.token)).body.data.connectAccount
+    // The URL is the address book itself: found alone, so enabled at once.
+    expect(account.collections).toEqual([{ url: book, displayName: 'Synced', kind: 'ADDRESS_BOOK', enabled: true }])
+    await call(server, 'mutation($id: ID!) { syncAccount(id: $id) { id } }', { id: account.id }, alice.token)
+    const contactsQuery = '{ contacts(first: 10) { edges { node { id name email source account { id } } } } }'
+    let node: any
+    await vi.waitFor(async () => {
+      node = (await call(server, contactsQuery, {}, alice.token)).body.data.contacts.edges[0]?.node
+      expect(node).toMatchObject({ name: 'Ann Example', email: 'ann@example.com', source: 'CARDDAV', account: { id: account.id } })
+    }, { timeout: 20_000, interval: 100 })
+
+    const edited = await call(server, 'mutation($id: ID!) { updateContact(id: $id, input: { name: "Ann Edited" }) { name } }', { id: node.id }, alice.token)
+    expect(edited.body.data.updateContact.name).toBe('Ann Edited')
+    // The edit queued a sync that PUTs the card with If-Match: the server's card changes, its other lines stay.
+    await vi.waitFor(async () => {
+      const card = await (await fetch(`${book}ann.vcf`, { headers: { authorization: radicale.authorization('alice') } })).text()
+      expect(card).toContain('FN:Ann Edited')
+      expect(card).toContain('1 Main St')
+    }, { timeout: 20_000, interval: 100 })
   })
 
   it("never lets another user see, sync, change, follow or disconnect someone's account (NOT_FOUND)", async () => {

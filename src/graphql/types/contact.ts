@@ -303,10 +303,15 @@ builder.mutationFields((t) => {
     updateContact: authenticated.field({
       type: ContactNode,
       args: { id: t.arg.globalID({ required: true, for: ContactNode }), input: t.arg({ type: UpdateContactInput, required: true }) },
-      resolve: (_root, { id, input }, context) => {
+      resolve: async (_root, { id, input }, context) => {
         const { name, ...rest } = input
         if (name === null) throw badUserInput('name cannot be null', 'input.name')
-        return updateContact(context, context.userId, id.id, { ...rest, name }, context.clock.now())
+        const contact = await updateContact(context, context.userId, id.id, { ...rest, name }, context.clock.now())
+        // A synced field edited here is written back by the account's next sync: run it now, not in 15 minutes.
+        if (contact.accountId && contact.remoteDirty.length > 0) {
+          context.accounts.enqueueSync(contact.accountId).catch((error: unknown) => context.logger.warn({ err: error, accountId: contact.accountId }, 'could not queue the write-back sync'))
+        }
+        return contact
       },
     }),
     archiveContact: authenticated.field({
