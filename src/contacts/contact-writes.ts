@@ -25,6 +25,8 @@ import { MINUTE_MS } from '../time.ts'
  * `accountId` adds its name to `remoteDirty`, and the next sync PUTs it with If-Match (sync/write-back.ts).
  */
 export const SYNCED_CONTACT_FIELDS = ['name', 'email', 'phone'] as const
+/** The `remoteDirty` marker of a contact created here that its account's server does not have yet. */
+export const CREATE_MARKER = 'create'
 /** One of {@link SYNCED_CONTACT_FIELDS}. */
 export type SyncedContactField = (typeof SYNCED_CONTACT_FIELDS)[number]
 
@@ -121,6 +123,7 @@ export async function createContact(
   input: ContactInput,
   now: Date,
   maxContacts = DEFAULT_QUOTAS.contacts,
+  syncTo?: string | undefined,
 ): Promise<Contact> {
   const data = parseInput(createSchema, input, 'input')
   notInFuture(data.lastContactDate, now, 'input.lastContactDate')
@@ -131,11 +134,15 @@ export async function createContact(
     createdAt: now,
   }
   const contact = await prisma.$transaction(async (tx) => {
+    // Created in a CardDAV account: its next sync PUTs the new card (sync/write-back.ts).
+    const account = syncTo === undefined ? null : await tx.account.findFirst({ where: { id: syncTo, userId, kind: 'CARDDAV' }, select: { id: true } })
+    if (syncTo !== undefined && !account) throw notFound('account')
     await takeQuota(tx, userId, 'contacts', maxContacts)
     return tx.contact.create({
       data: {
         ...data,
         ...fields,
+        ...(account ? { accountId: account.id, source: 'CARDDAV' as const, remoteDirty: [CREATE_MARKER] } : {}),
         userId,
         tags: data.tags ?? [],
         // All e-mails and phones, and the keys an import finds this contact by (contacts/match-keys.ts).

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import { multiget, putObject } from '../dav/client.ts'
 import { DavHttpError, PreconditionFailedError, type DavSession } from '../dav/types.ts'
+import { CREATE_MARKER } from '../contacts/contact-writes.ts'
 import { Prisma } from '../generated/prisma/client.ts'
 import { cardColumns, collectionPrefix, hrefUrl, mapCard, VCARD_CONTENT_TYPE, type CardColumns } from './card-contact.ts'
 import { CARD_FIELDS, decideWriteBack, newCard, readCardFields, replaceCardFields, sameFieldValue, type CardField, type CardFields } from './card-fields.ts'
@@ -35,8 +36,7 @@ export interface WriteBackResult {
   removed: number
 }
 
-/** The `remoteDirty` marker of a contact created here that the server does not have yet. */
-export const CREATE_MARKER = 'create'
+export { CREATE_MARKER }
 
 /**
  * Statuses of a PUT that say "not this card" rather than "not now" (RFC 9110): the server refuses the card

@@ -151,6 +151,22 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
       expect(card).toContain('FN:Ann Edited')
       expect(card).toContain('1 Main St')
     }, { timeout: 20_000, interval: 100 })
+
+    // Created here in the account: the queued sync PUTs a new card (If-None-Match: *) into the address book.
+    const created = await call(server, 'mutation($account: ID) { createContact(input: { name: "Bo Created", email: "bo@example.com" }, account: $account) { id source account { id } } }', { account: account.id }, alice.token)
+    expect(created.body.data.createContact).toMatchObject({ source: 'CARDDAV', account: { id: account.id } })
+    await vi.waitFor(async () => {
+      const listing = await (await fetch(book, { method: 'PROPFIND', headers: { depth: '1', authorization: radicale.authorization('alice') } })).text()
+      const hrefs = [...listing.matchAll(/<href>([^<]+\.vcf)<\/href>/g)].map((match) => match[1]!)
+      expect(hrefs).toHaveLength(2)
+      const cards = await Promise.all(hrefs.map(async (href) => (await fetch(new URL(href, book), { headers: { authorization: radicale.authorization('alice') } })).text()))
+      expect(cards.some((card) => card.includes('FN:Bo Created') && card.includes('bo@example.com'))).toBe(true)
+    }, { timeout: 20_000, interval: 100 })
+    // Someone else's (or a made-up) account: NOT_FOUND, nothing created.
+    const bob = await newUser()
+    const refused = await call(server, 'mutation($account: ID) { createContact(input: { name: "Nope" }, account: $account) { id } }', { account: account.id }, bob.token)
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
+    expect(await db.prisma.contact.count({ where: { userId: bob.id } })).toBe(0)
   })
 
   it("never lets another user see, sync, change, follow or disconnect someone's account (NOT_FOUND)", async () => {

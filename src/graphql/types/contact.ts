@@ -297,8 +297,21 @@ builder.mutationFields((t) => {
   return {
     createContact: authenticated.field({
       type: ContactNode,
-      args: { input: t.arg({ type: CreateContactInput, required: true }) },
-      resolve: (_root, { input }, context) => createContact(context, context.userId, input, context.clock.now(), context.quotas.contacts),
+      args: {
+        input: t.arg({ type: CreateContactInput, required: true }),
+        // Not `for: AccountType`: account.ts imports this file (Contact.account); the type name is checked below.
+        account: t.arg.globalID({
+          description: "Also create it in this CardDAV account's address book (its first enabled one), by the sync queued at once. NOT_FOUND when it is not the viewer's CardDAV account.",
+        }),
+      },
+      resolve: async (_root, { input, account }, context) => {
+        if (account && account.typename !== 'Account') throw badUserInput('account: not an Account id', 'account')
+        const contact = await createContact(context, context.userId, input, context.clock.now(), context.quotas.contacts, account?.id)
+        if (contact.accountId) {
+          context.accounts.enqueueSync(contact.accountId).catch((error: unknown) => context.logger.warn({ err: error, accountId: contact.accountId }, 'could not queue the sync that creates the card'))
+        }
+        return contact
+      },
     }),
     updateContact: authenticated.field({
       type: ContactNode,
