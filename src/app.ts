@@ -34,7 +34,7 @@ import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { DAY_MS } from './time.ts'
-import { createChangeAnnouncer } from './changes/announce.ts'
+import { createChangeAnnouncer, type AnnounceChange } from './changes/announce.ts'
 import { ChangeVersions } from './changes/change-versions.ts'
 import { createEngineCaches } from './suggestions/engine-caches.ts'
 import { WalkSharing } from './suggestions/walk-sharing.ts'
@@ -216,7 +216,17 @@ export function buildApp({
     syncIntervalMs: config.sync.intervalMs,
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
-  const announce = createChangeAnnouncer({ pubsub, jobs, logger, versions })
+  const announceChange = createChangeAnnouncer({ pubsub, jobs, logger, versions })
+  const announce: AnnounceChange = (userId, what) => {
+    announceChange(userId, what)
+    // An accepted, dismissed or undone suggestion: the accounts writing them to a calendar sync now.
+    if (what === 'suggestion') {
+      db.prisma.account
+        .findMany({ where: { userId, writeCalendarUrl: { not: null } }, select: { id: true } })
+        .then((accounts) => Promise.all(accounts.map((account) => jobs.enqueueSync(account.id))))
+        .catch((error: unknown) => logger.warn({ err: error, userId }, 'could not queue the calendar write of a suggestion'))
+    }
+  }
   const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
   const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
   // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.

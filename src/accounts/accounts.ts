@@ -256,6 +256,21 @@ export async function setAccountCollections(deps: Pick<AccountDeps, 'prisma'>, u
 }
 
 /**
+ * Chooses the calendar of the viewer's CalDAV account that accepted suggestions are written to
+ * (null: none; what was written stays). `calendarUrl` must be one of the account's calendars, else
+ * BAD_USER_INPUT naming `calendarUrl`; another user's or an unknown account: NOT_FOUND.
+ */
+export async function setAccountWriteCalendar(deps: Pick<AccountDeps, 'prisma'>, userId: string, id: string, calendarUrl: string | null): Promise<AccountView> {
+  const account = await findAccount(deps.prisma, userId, id)
+  if (!account) throw notFound('account')
+  if (calendarUrl !== null && !account.collections.some((collection) => collection.kind === 'CALENDAR' && collection.url === calendarUrl)) {
+    throw badUserInput("calendarUrl: must be the url of one of this account's calendars", 'calendarUrl')
+  }
+  await deps.prisma.account.update({ where: { id: account.id }, data: { writeCalendarUrl: calendarUrl } })
+  return { ...account, writeCalendarUrl: calendarUrl }
+}
+
+/**
  * Disconnects the viewer's account: its row goes, and its sealed credentials with it. Its synced
  * contacts stay as local contacts (no longer linked to the server: their href and ETag are cleared);
  * its synced events go (the calendar-event quota gets them back), and its recurring series. Another

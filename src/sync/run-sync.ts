@@ -6,6 +6,7 @@
  * syncer (contacts-sync.ts, calendar-sync.ts: injected), then stores the account's status, counts
  * and last success. Failures are classified for the job runner (see {@link SyncRunOutcome}).
  */
+import { reconcileAcceptedSuggestions } from './suggestion-events.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
 import type { DavServices } from '../accounts/accounts.ts'
 import { DavHttpError, type DavSession } from '../dav/types.ts'
@@ -101,7 +102,7 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
   const [account] = await prisma.account.updateManyAndReturn({
     where: { id: accountId, OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: startedAt } }] },
     data: { syncLeaseUntil: new Date(startedAt.getTime() + leaseMs), syncLeaseOwner: options.owner, status: 'SYNCING', lastAttemptAt: startedAt },
-    select: { id: true, userId: true, credentials: true },
+    select: { id: true, userId: true, credentials: true, writeCalendarUrl: true },
   })
   if (!account) {
     const exists = await prisma.account.count({ where: { id: accountId } })
@@ -160,6 +161,12 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
       collections += 1
       changed += result.created + result.updated + result.removed + result.restored + result.written
       logger.info({ collectionUrl: collection.url, ...result }, 'collection synced')
+    }
+    // Accepted suggestions into the calendar the user chose for them (and out when no longer accepted).
+    if (account.writeCalendarUrl) {
+      signal.throwIfAborted()
+      const events = await reconcileAcceptedSuggestions({ prisma, now: deps.now }, account.userId, account.writeCalendarUrl, session)
+      changed += events.written + events.removed
     }
     signal.throwIfAborted()
     const [contactsCount, eventsCount] = await Promise.all([

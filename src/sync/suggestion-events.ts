@@ -8,9 +8,10 @@
  * suggestion, the calendar sync reading it back skips it (event-writes.ts: the plan is stored already, as
  * busy time it would double), and the resource's name is found again from the id alone to delete it.
  */
-import { deleteObject, putObject } from '../dav/client.ts'
+import { deleteObject, listMembers, putObject } from '../dav/client.ts'
 import { DavHttpError, PreconditionFailedError, type DavSession } from '../dav/types.ts'
 import { CALENDAR_TAIL, calendarHead, suggestionToVEvent } from '../exports/icalendar.ts'
+import type { PrismaClient } from '../generated/prisma/client.ts'
 
 /** The UID domain when none is given (as app.ts's default for exports). */
 export const DEFAULT_SUGGESTION_UID_DOMAIN = 'suggestions.invalid'
@@ -77,4 +78,54 @@ export async function removeAcceptedSuggestion(session: DavSession, calendarUrl:
     if (error instanceof DavHttpError && (error.status === 404 || error.status === 410)) return
     throw error
   }
+}
+
+/** Accepted suggestions written per sync at most (the rest on the next one). */
+const MAX_WRITES_PER_SYNC = 500
+
+/** The suggestion id of a member of the write calendar that this server wrote (`<suggestion id>.ics`), or null. */
+function suggestionIdOf(href: string): string | null {
+  const name = decodeURIComponent(href.replace(/\/+$/, '').split('/').pop() ?? '')
+  return /^sg_[\w-]+\.ics$/.test(name) ? name.slice(0, -'.ics'.length) : null
+}
+
+/**
+ * Brings the write calendar in step with the user's accepted suggestions whose slot has not ended:
+ * one listing of the calendar (PROPFIND), a PUT for each accepted one missing there, a DELETE for each
+ * event this server wrote whose suggestion is no longer accepted (dismissed, snoozed, undone, restored).
+ * Members it did not write (names other than `sg_<…>.ics`) are never touched.
+ *
+ * @returns what it wrote and removed.
+ * @throws the DAV errors of dav/client.ts.
+ */
+export async function reconcileAcceptedSuggestions(
+  deps: { prisma: PrismaClient; now: () => Date },
+  userId: string,
+  calendarUrl: string,
+  session: DavSession,
+  options: { uidDomain?: string } = {},
+): Promise<{ written: number; removed: number }> {
+  const now = deps.now()
+  const present = new Set<string>()
+  for await (const page of listMembers(session, calendarUrl)) {
+    for (const member of page) {
+      const id = suggestionIdOf(member.href)
+      if (id) present.add(id)
+    }
+  }
+  const accepted = await deps.prisma.suggestion.findMany({
+    where: { userId, status: 'ACCEPTED', slotStart: { not: null }, slotEnd: { gt: now } },
+    select: { id: true, slotStart: true, slotEnd: true, contact: { select: { name: true } } },
+    orderBy: { slotStart: 'asc' },
+    take: MAX_WRITES_PER_SYNC,
+  })
+  let written = 0
+  for (const suggestion of accepted) {
+    if (present.delete(suggestion.id)) continue
+    await writeAcceptedSuggestion(session, calendarUrl, { id: suggestion.id, contactName: suggestion.contact.name, start: suggestion.slotStart!, end: suggestion.slotEnd! }, now, options)
+    written++
+  }
+  // What is left was written here for a suggestion no longer accepted (or whose slot is over).
+  for (const id of present) await removeAcceptedSuggestion(session, calendarUrl, id)
+  return { written, removed: present.size }
 }

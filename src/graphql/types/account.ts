@@ -4,7 +4,7 @@
  * `syncProgress(accountId)` subscription, `Contact.account`, and the sync conflicts the user can see
  * (`syncConflicts`, `Contact.syncConflicts`). Thin resolvers over accounts/accounts.ts and sync/.
  */
-import { ACCOUNT_VIEW_SELECT, connectAccount, disconnectAccount, findAccount, listAccounts, setAccountCollections, type AccountView } from '../../accounts/accounts.ts'
+import { ACCOUNT_VIEW_SELECT, connectAccount, disconnectAccount, findAccount, listAccounts, setAccountCollections, setAccountWriteCalendar, type AccountView } from '../../accounts/accounts.ts'
 import { notFound } from '../../errors.ts'
 import type { AccountCollection } from '../../generated/prisma/client.ts'
 import { syncProgressStream, type SyncProgressEvent } from '../../sync/sync-progress.ts'
@@ -45,6 +45,7 @@ builder.node(AccountType, {
     status: t.expose('status', { type: AccountStatusEnum }),
     lastSyncedAt: t.expose('lastSyncedAt', { type: 'DateTime', nullable: true, description: 'The last successful sync' }),
     lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last sync failed (null after a success)' }),
+    writeCalendarUrl: t.exposeString('writeCalendarUrl', { nullable: true, description: 'The calendar accepted suggestions are written to (setAccountWriteCalendar); null: none' }),
     counts: t.field({ type: AccountCountsType, resolve: (account) => ({ contacts: account.contactsCount, events: account.eventsCount }) }),
     collections: t.field({
       type: [CollectionType],
@@ -176,6 +177,17 @@ builder.mutationFields((t) => {
       resolve: async (_root, { id, collectionUrls }, context) => {
         const account = await setAccountCollections(context, context.userId, id.id, collectionUrls)
         if (account.collections.some((collection) => collection.enabled)) await requestSync(context, account)
+        return account
+      },
+    }),
+    setAccountWriteCalendar: authenticated.field({
+      type: AccountType,
+      description:
+        "Chooses the calendar (one of this CalDAV account's, by url; null: none) that accepted suggestions are written to as events, removed again when dismissed or undone; and syncs the account.",
+      args: { id: t.arg.globalID({ required: true, for: AccountType }), calendarUrl: t.arg.string() },
+      resolve: async (_root, { id, calendarUrl }, context) => {
+        const account = await setAccountWriteCalendar(context, context.userId, id.id, calendarUrl ?? null)
+        if (account.writeCalendarUrl) await requestSync(context, account)
         return account
       },
     }),
