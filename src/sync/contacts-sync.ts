@@ -69,22 +69,9 @@ interface Stored {
 /** Contacts per page of the "which stored cards are gone" walk of a full resync. */
 const GONE_PAGE = 1000
 
-/** A stored contact as a page's transaction reads it (locked). */
-interface StoredRow extends Stored {
-  name: string
-  email: string | null
-  phone: string | null
-  emails: string[]
-  phones: string[]
-  matchKeys: string[]
-  linkedIn: string | null
-  instagram: string | null
-  xHandle: string | null
+/** A stored contact as a page's transaction reads it (locked): the columns its card owns. */
+interface StoredRow extends Stored, Omit<CardColumns, 'otherSocialMedia'> {
   otherSocialMedia: unknown
-  location: string | null
-  timezone: string | null
-  birthday: string | null
-  anniversary: string | null
 }
 
 /** An unlinked contact a new card may link to (found by its UID or its match keys). */
