@@ -16,7 +16,7 @@ import { sseResults } from '../helpers/clients.ts'
 
 
 interface Case {
-  /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it, `$gid` of a group. */
+  /** The document; `$v` is the bad value, `$id` a valid id of the viewer's contact, `$sid` of a suggestion for it, `$gid` of a group, `$aid` of a CardDAV account. */
   doc: string
   v: unknown
   code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'GRAPHQL_VALIDATION_FAILED'
@@ -35,6 +35,8 @@ const long = (n: number) => 'x'.repeat(n)
 const forged = (fields: unknown[]) => Buffer.from(JSON.stringify(fields)).toString('base64url')
 const missingContact = encodeGlobalID('Contact', '00000000-0000-4000-8000-000000000000')
 const missingGroup = encodeGlobalID('Group', '00000000-0000-4000-8000-000000000000')
+const missingAccount = encodeGlobalID('Account', '00000000-0000-4000-8000-000000000000')
+const CONNECT = 'mutation($v: ConnectAccountInput!) { connectAccount(input: $v) { id } }'
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
@@ -165,6 +167,53 @@ const CASES: Record<string, Case[]> = {
   'Query.imports(after)': [bad('query($v: String) { imports(after: $v) { edges { cursor } } }', 'garbage', 'BAD_USER_INPUT', 'after'), bad('query($v: String) { imports(after: $v) { edges { cursor } } }', forged(['x']), 'BAD_USER_INPUT', 'after')],
   'Import.errors(first)': [bad('query($v: Int) { imports { edges { node { errors(first: $v) { edges { cursor } } } } } }', -1, 'BAD_USER_INPUT', 'first')],
   'Import.errors(after)': [bad('query($v: String) { imports { edges { node { errors(after: $v) { edges { cursor } } } } } }', 'garbage', 'BAD_USER_INPUT', 'after')],
+  'Mutation.createContact(account)': [
+    bad('mutation($v: ID) { createContact(input: { name: "A" }, account: $v) { id } }', missingAccount, 'NOT_FOUND'),
+    bad('mutation($v: ID) { createContact(input: { name: "A" }, account: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'account'),
+    bad('mutation($v: ID) { createContact(input: { name: "A" }, account: $v) { id } }', missingGroup, 'BAD_USER_INPUT', 'account'),
+  ],
+  'Mutation.connectAccount(input)': [
+    bad(CONNECT, { kind: 'CARDDAV', url: 'ftp://dav.example.com/', username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CONNECT, { kind: 'CARDDAV', url: 'https://user:secret@dav.example.com/', username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CONNECT, { kind: 'CARDDAV', url: 'http://127.0.0.1:1/', username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CONNECT, { kind: 'CALDAV', url: 'http://169.254.169.254/latest/', username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CONNECT, { kind: 'CARDDAV', url: `https://dav.example.com/${long(2100)}`, username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CONNECT, { kind: 'CARDDAV', url: 'https://dav.example.com/', username: 'a' }, 'BAD_USER_INPUT', 'input.password'),
+    bad(CONNECT, { kind: 'CARDDAV', url: 'https://dav.example.com/', username: 'a', password: long(1025) }, 'BAD_USER_INPUT', 'input.password'),
+    bad(CONNECT, { kind: 'WEBDAV', url: 'https://dav.example.com/', username: 'a', password: 'b' }, 'BAD_USER_INPUT', 'input.kind'),
+  ],
+  'Mutation.setAccountCollections(id)': [
+    bad('mutation($v: ID!) { setAccountCollections(id: $v, collectionUrls: []) { id } }', missingAccount, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { setAccountCollections(id: $v, collectionUrls: []) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.setAccountCollections(collectionUrls)': [
+    bad('mutation($aid: ID!, $v: [String!]!) { setAccountCollections(id: $aid, collectionUrls: $v) { id } }', ['https://elsewhere.example.com/book/'], 'BAD_USER_INPUT', 'collectionUrls'),
+    bad('mutation($aid: ID!, $v: [String!]!) { setAccountCollections(id: $aid, collectionUrls: $v) { id } }', [null], 'BAD_USER_INPUT', 'collectionUrls.0'),
+  ],
+  'Mutation.setAccountWriteCalendar(id)': [
+    bad('mutation($v: ID!) { setAccountWriteCalendar(id: $v, calendarUrl: null) { id } }', missingAccount, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { setAccountWriteCalendar(id: $v, calendarUrl: null) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.setAccountWriteCalendar(calendarUrl)': [
+    bad('mutation($aid: ID!, $v: String) { setAccountWriteCalendar(id: $aid, calendarUrl: $v) { id } }', 'https://dav.example.com/book/', 'BAD_USER_INPUT', 'calendarUrl'),
+    bad('mutation($aid: ID!, $v: String) { setAccountWriteCalendar(id: $aid, calendarUrl: $v) { id } }', 42, 'BAD_USER_INPUT', 'calendarUrl'),
+  ],
+  'Mutation.syncAccount(id)': [
+    bad('mutation($v: ID!) { syncAccount(id: $v) { id } }', missingAccount, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { syncAccount(id: $v) { id } }', missingContact, 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.disconnectAccount(id)': [
+    bad('mutation($v: ID!) { disconnectAccount(id: $v) }', missingAccount, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { disconnectAccount(id: $v) }', '!!!', 'BAD_USER_INPUT', 'id'),
+  ],
+  'Query.syncConflicts(first)': [
+    bad('query($v: Int) { syncConflicts(first: $v) { id } }', 0, 'BAD_USER_INPUT', 'first'),
+    bad('query($v: Int) { syncConflicts(first: $v) { id } }', 100_000, 'BAD_USER_INPUT', 'first'),
+  ],
+  'Subscription.syncProgress(accountId)': [
+    bad('subscription($v: ID!) { syncProgress(accountId: $v) { phase } }', missingAccount, 'NOT_FOUND'),
+    bad('subscription($v: ID!) { syncProgress(accountId: $v) { phase } }', 'zzz', 'BAD_USER_INPUT', 'accountId'),
+  ],
   'Subscription.importProgress(id)': [
     bad('subscription($v: ID!) { importProgress(id: $v) { id } }', encodeGlobalID('Import', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
     bad('subscription($v: ID!) { importProgress(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
@@ -190,14 +239,18 @@ describe('bad input for every argument', () => {
   let db: TestDatabase
   let server: TestServer
   let alice: FixtureUser
-  let ids: { id: string; sid: string; gid: string }
+  let ids: { id: string; sid: string; gid: string; aid: string }
 
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
-    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)), gid: encodeGlobalID('Group', alice.groupIds[0]!) }
+    // A CardDAV account (never reached: its server is made up), so the arguments that need one are reached.
+    const account = await db.prisma.account.create({
+      data: { userId: alice.id, kind: 'CARDDAV', url: 'https://dav.example.com/', auth: 'BASIC', credentials: 'sealed', collections: { create: [{ url: 'https://dav.example.com/book/', kind: 'ADDRESS_BOOK' }] } },
+    })
+    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)), gid: encodeGlobalID('Group', alice.groupIds[0]!), aid: encodeGlobalID('Account', account.id) }
     // An import, so the arguments of Import.errors are reached.
     await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })
   })

@@ -45,6 +45,11 @@ const NOT_ANNOUNCED: Record<string, string> = {
   revokeToken: 'credentials are not suggestion data; the streams on that token end instead',
   rotateCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
   revokeCalendarFeed: 'the feed secret is not suggestion data; the feed is read on demand',
+  connectAccount: 'an account is not suggestion data; its sync job announces what it brings, once per collection (test/integration/contacts-sync.test.ts, calendar-sync.test.ts)',
+  setAccountCollections: 'which collections sync is not suggestion data; the sync it queues announces what changes',
+  setAccountWriteCalendar: 'where accepted suggestions are written is not suggestion data; the sync it queues writes them',
+  syncAccount: 'queues the sync job, which announces what changed',
+  disconnectAccount: 'announces only when the account had brought contacts or events (accounts.ts): this test has no account with either',
 }
 
 const CALLS: Record<string, Call> = {

@@ -134,8 +134,12 @@ describe.each(kinds)('seeding on %s', (kind) => {
       // groupIds included: the same ids in the same order.
       expect(row).toEqual({
         ...contact,
+        accountId: null,
         remoteHref: null,
         remoteEtag: null,
+        remoteCard: null,
+        remoteDirty: [],
+        remoteDeletedAt: null,
         lastSyncedAt: null,
         circleConfidence: null,
         aiSuggestedCircle: null,
