@@ -17,6 +17,9 @@ import { MINUTE_MS } from '../time.ts'
 import type { CollectionSyncResult, SyncAccount, SyncCollection, SyncDeps } from './types.ts'
 
 /** Syncs one collection (contacts-sync.ts `syncAddressBook`, calendar-sync.ts `syncCalendar`, or a test's own). */
+/** Passes over the address books after the first, for local edits made while a run went on. */
+const EXTRA_WRITE_BACK_PASSES = 2
+
 export type CollectionSyncer = (
   deps: SyncDeps & { horizonMs: number },
   account: SyncAccount,
@@ -153,14 +156,27 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
       signal,
       onProgress: (progress) => publish({ phase: progress.phase, collectionUrl: progress.collectionUrl, done: progress.done, total: progress.total }),
     }
-    for (const collection of enabled) {
+    const syncOne = async (collection: (typeof enabled)[number]) => {
       signal.throwIfAborted()
       await renew()
-      const result = await options.syncers[collection.kind](syncDeps, { id: account.id, userId: account.userId }, collection, session)
+      const result = await options.syncers[collection.kind](syncDeps, { id: account.id, userId: account.userId }, collection, session!)
       await prisma.accountCollection.update({ where: { id: collection.id }, data: { syncToken: result.syncToken, lastSyncedAt: deps.now() } })
       collections += 1
       changed += result.created + result.updated + result.removed + result.restored + result.written
       logger.info({ collectionUrl: collection.url, ...result }, 'collection synced')
+    }
+    for (const collection of enabled) await syncOne(collection)
+    // Edits made here while this run went on asked for a sync that this run stood for (the job is one per
+    // account): write them back now, in at most two more passes over the address books.
+    for (let pass = 0; pass < EXTRA_WRITE_BACK_PASSES; pass++) {
+      if ((await prisma.contact.count({ where: { accountId, remoteDirty: { isEmpty: false } } })) === 0) break
+      const books = await prisma.accountCollection.findMany({
+        where: { accountId, enabled: true, kind: 'ADDRESS_BOOK' },
+        orderBy: { url: 'asc' },
+        select: { id: true, url: true, kind: true, syncToken: true, ctag: true },
+      })
+      if (books.length === 0) break
+      for (const collection of books) await syncOne(collection)
     }
     // Accepted suggestions into the calendar the user chose for them (and out when no longer accepted).
     if (account.writeCalendarUrl) {
