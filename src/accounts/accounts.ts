@@ -85,6 +85,8 @@ export const ACCOUNT_VIEW_SELECT = {
 } as const satisfies Prisma.AccountSelect
 
 const MAX_URL = 2048
+/** Collections one account may have (discovery finding more is refused). */
+export const MAX_COLLECTIONS = 200
 const MAX_SECRET = 1024
 const MAX_TOKEN = 8192
 
@@ -181,6 +183,10 @@ export async function connectAccount(deps: AccountDeps, userId: string, rawInput
     throw badUserInput(`input.url: ${discoveryFailure(error)}`, 'input.url')
   }
   const collections = dedupeByUrl(found.filter((collection) => collection.kind === (input.kind === 'CARDDAV' ? 'ADDRESS_BOOK' : 'CALENDAR')))
+  // A person has a few address books or calendars; a server listing thousands is refused, not stored.
+  if (collections.length > MAX_COLLECTIONS) {
+    throw badUserInput(`input.url: the server lists ${collections.length} ${COLLECTION_WORDS[input.kind]}s, more than the ${MAX_COLLECTIONS} an account may have`, 'input.url')
+  }
   if (collections.length === 0) throw badUserInput(`input.url: no ${COLLECTION_WORDS[input.kind]} was found for this account there`, 'input.url')
   const enableAll = collections.length === 1
   const created = await deps.prisma.$transaction(async (tx) => {

@@ -28,6 +28,8 @@ const CS = 'http://calendarserver.org/ns/'
 export const MAX_DATA_CHARS = 1024 * 1024
 /** Longest other text value (href, etag, token, display name) read, in characters. */
 export const MAX_TEXT_CHARS = 64 * 1024
+/** The longest run of characters without markup read at all (a text node or a comment); past it the whole answer is refused. */
+export const MAX_RUN_CHARS = 12 * MAX_DATA_CHARS
 /** Deepest element nesting accepted in an answer. */
 const MAX_DEPTH = 64
 /** Most hrefs kept per property (home sets, principals). */
@@ -143,7 +145,7 @@ async function* streamMultistatus(response: Response, context: string, wanted: R
   let propstatProps: Map<string, PropValue> | null = null
   let propstatStatus: number | null = null
   let prop: { name: string; value: PropValue; depth: number } | null = null
-  let text: { chars: string; limit: number } | null = null
+  let text: { chars: string; limit: number; droppable?: boolean; overflow?: boolean } | null = null
   let propHref: string | null = null
 
   const bad = (message: string) => new DavHttpError(502, `${context}: ${message}`)
@@ -155,8 +157,14 @@ async function* streamMultistatus(response: Response, context: string, wanted: R
     throw bad('a DOCTYPE is not accepted')
   })
   const onText = (chunk: string) => {
-    if (text === null) return
-    if (text.chars.length + chunk.length > text.limit) throw bad(`a value is longer than ${text.limit} characters`)
+    if (text === null || text.overflow) return
+    if (text.chars.length + chunk.length > text.limit) {
+      // A card or event over its bound is left out (the others of the answer are read); any other value is an attack.
+      if (!text.droppable) throw bad(`a value is longer than ${text.limit} characters`)
+      text.overflow = true
+      text.chars = ''
+      return
+    }
     text.chars += chunk
   }
   parser.on('text', onText)
@@ -194,8 +202,8 @@ async function* streamMultistatus(response: Response, context: string, wanted: R
     if (depth === 5 && parent === K.prop) {
       if (!wanted.has(name)) return
       prop = { name, value: { text: '', hrefs: [], children: new Set() }, depth }
-      const limit = name === K.addressData || name === K.calendarData ? MAX_DATA_CHARS : MAX_TEXT_CHARS
-      text = { chars: '', limit }
+      const data = name === K.addressData || name === K.calendarData
+      text = { chars: '', limit: data ? MAX_DATA_CHARS : MAX_TEXT_CHARS, droppable: data }
       return
     }
     if (prop !== null && depth > prop.depth) {
@@ -247,9 +255,10 @@ async function* streamMultistatus(response: Response, context: string, wanted: R
     }
     if (prop !== null) {
       if (depth === prop.depth) {
+        const dropped = text?.overflow === true
         if (text !== null) prop.value.text = text.chars
         text = null
-        propstatProps?.set(prop.name, prop.value)
+        if (!dropped) propstatProps?.set(prop.name, prop.value)
         prop = null
       } else if (depth === prop.depth + 1 && name === K.href && propHref !== null) {
         if (text !== null && prop.value.hrefs.length < MAX_PROP_HREFS) prop.value.hrefs.push(text.chars.trim())
@@ -262,16 +271,39 @@ async function* streamMultistatus(response: Response, context: string, wanted: R
 
   const reader = response.body.getReader()
   const decoder = new TextDecoder('utf-8', { fatal: true })
+  // saxes keeps a text node or a comment whole until the next '<': bound the run before it does, or a server
+  // could make it hold 100 MB (values over their own bound but under this one are dropped, see onText).
+  let sinceMarkup = 0
+  const scan = (chunk: string): string => {
+    for (let from = 0; ; ) {
+      const at = chunk.indexOf('<', from)
+      const run = sinceMarkup + (at < 0 ? chunk.length : at) - from
+      if (run > MAX_RUN_CHARS) throw bad(`a value is longer than ${MAX_RUN_CHARS} characters`)
+      if (at < 0) {
+        sinceMarkup = run
+        return chunk
+      }
+      sinceMarkup = 0
+      from = at + 1
+    }
+  }
   let finished = false
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      let read: ReadableStreamReadResult<Uint8Array>
+      try {
+        read = await reader.read()
+      } catch (error) {
+        // The body stopped coming within the request's time (or the connection broke): retryable.
+        throw new DavHttpError(0, `${context}: ${error instanceof Error && error.name === 'TimeoutError' ? 'the answer did not finish in time' : 'the answer was cut off'}`)
+      }
+      const { done, value } = read
       try {
         if (done) {
-          parser.write(decoder.decode())
+          parser.write(scan(decoder.decode()))
           parser.close()
         } else {
-          parser.write(decoder.decode(value, { stream: true }))
+          parser.write(scan(decoder.decode(value, { stream: true })))
         }
       } catch (error) {
         if (error instanceof DavHttpError) throw error
@@ -318,6 +350,26 @@ function normalizedPath(href: string, base: string): string {
 /** True when `href` names the collection at `collectionUrl` itself (trailing slash and percent-encoding aside). */
 function isSelf(href: string, collectionUrl: string): boolean {
   return normalizedPath(href, collectionUrl) === normalizedPath(collectionUrl, collectionUrl)
+}
+
+/**
+ * True when `href` names a member of the collection at `collectionUrl`: same origin, and its path (resolved
+ * as a URL resolves it, `..` and `%2e%2e` included, then decoded) inside the collection's. A server may not
+ * hand the sync a member elsewhere: it would be stored as this collection's, and written back there.
+ */
+export function isMemberHref(href: string, collectionUrl: string): boolean {
+  let url: URL
+  let collection: URL
+  try {
+    url = new URL(href, collectionUrl)
+    collection = new URL(collectionUrl)
+  } catch {
+    return false
+  }
+  if (url.origin !== collection.origin) return false
+  const path = normalizedPath(url.href, collectionUrl)
+  const base = normalizedPath(collection.href, collectionUrl)
+  return path.startsWith(`${base}/`) && !path.slice(base.length).split('/').includes('..')
 }
 
 function stripEtag(value: string | undefined): string | null {
@@ -497,6 +549,7 @@ export async function* syncCollection(session: DavSession, collectionUrl: string
         if (item.status === 507) truncated = true
         continue
       }
+      if (!isMemberHref(item.href, collectionUrl)) continue
       const etag = stripEtag(item.props.get(K.getetag)?.text)
       if (item.status === 404 || (etag === null && item.props.size === 0 && item.missing.size > 0 && item.status === null)) {
         page.push({ href: item.href, deleted: true })
@@ -523,7 +576,7 @@ export async function* listMembers(session: DavSession, collectionUrl: string): 
   const response = await requestMultistatus(session, 'PROPFIND', collectionUrl, '1', propfindBody('<D:getetag/><D:resourcetype/>'))
   let page: DavMember[] = []
   for await (const event of streamMultistatus(response, describe('PROPFIND', collectionUrl), new Set([K.getetag, K.resourcetype]))) {
-    if (event.type !== 'response' || isSelf(event.response.href, collectionUrl)) continue
+    if (event.type !== 'response' || !isMemberHref(event.response.href, collectionUrl)) continue
     const item = event.response
     if (item.status !== null && item.status >= 300) continue
     if (item.props.get(K.resourcetype)?.children.has(K.collection)) continue
@@ -541,7 +594,7 @@ export async function* listMembers(session: DavSession, collectionUrl: string): 
 async function collectObjects(response: Response, context: string, dataKey: string, collectionUrl: string, onPage: (objects: DavObject[]) => void, pageSize: number): Promise<void> {
   let page: DavObject[] = []
   for await (const event of streamMultistatus(response, context, new Set([K.getetag, dataKey]))) {
-    if (event.type !== 'response' || isSelf(event.response.href, collectionUrl)) continue
+    if (event.type !== 'response' || !isMemberHref(event.response.href, collectionUrl)) continue
     const item = event.response
     if (item.status !== null && item.status >= 300) continue
     const data = item.props.get(dataKey)?.text
@@ -593,7 +646,7 @@ export async function* calendarQuery(session: DavSession, calendarUrl: string, r
   const response = await requestMultistatus(session, 'REPORT', calendarUrl, '1', body)
   let page: DavObject[] = []
   for await (const event of streamMultistatus(response, describe('REPORT', calendarUrl), new Set([K.getetag, K.calendarData]))) {
-    if (event.type !== 'response' || isSelf(event.response.href, calendarUrl)) continue
+    if (event.type !== 'response' || !isMemberHref(event.response.href, calendarUrl)) continue
     const item = event.response
     if (item.status !== null && item.status >= 300) continue
     const data = item.props.get(K.calendarData)?.text

@@ -9,9 +9,12 @@ import { deleteAbandonedUploads, unfinishedImports } from '../imports/resume.ts'
 import { regenerateStoredSuggestions, type RegenerationProgress, type RegenerationResult } from './processors/suggestion-generation-processor.ts'
 import { refreshCalendarSeries } from '../imports/calendar/event-writes.ts'
 import { walkDueAccounts, type SyncRunOutcome } from '../sync/run-sync.ts'
-import { MINUTE_MS, SECOND_MS } from '../time.ts'
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../time.ts'
 
 /** The refresh cron is read in UTC, whatever the host's zone, so every process agrees. */
+/** The longest a sync attempt waits for its retry as a job; a longer Retry-After is left to the schedule. */
+const MAX_RETRY_DELAY_MS = 6 * HOUR_MS
+
 export const REFRESH_TIMEZONE = 'UTC'
 
 /** How long jobs aborted at close get to stop before the runner closes anyway. */
@@ -202,6 +205,9 @@ export function createJobWork(options: JobsOptions) {
    */
   function syncRetryIn(outcome: SyncRunOutcome, attempt: number): number | null {
     if (outcome.skipped || outcome.outcome !== 'RETRY' || attempt >= syncAttempts) return null
+    // A Retry-After past a few hours is the schedule's to honour (the account's `retryAfter`), not a timer's:
+    // Node fires a timer of more than 2^31 - 1 ms at once.
+    if (outcome.retryAfterMs !== null && outcome.retryAfterMs > MAX_RETRY_DELAY_MS) return null
     return outcome.retryAfterMs ?? syncBackoffMs * 2 ** (attempt - 1)
   }
 

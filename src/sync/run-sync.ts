@@ -260,6 +260,8 @@ export function classify(error: unknown, signal?: AbortSignal): { outcome: Exclu
     return { outcome: 'ERROR', message: `the server answered ${error.status}: ${error.message}`, retryAfterMs: null }
   }
   if (signal?.aborted) return { outcome: 'RETRY', message: 'the sync was interrupted; retrying', retryAfterMs: null }
+  // A body that stopped coming within DAV_REQUEST_TIMEOUT_MS: the read fails with the timeout signal's reason.
+  if (error instanceof Error && error.name === 'TimeoutError') return { outcome: 'RETRY', message: 'the server did not answer in time; retrying', retryAfterMs: null }
   if (error instanceof Error && error.name === 'UnsafeUrlError') return { outcome: 'ERROR', message: error.message, retryAfterMs: null }
   return { outcome: 'ERROR', message: 'the sync failed unexpectedly; it runs again at the next interval', retryAfterMs: null }
 }

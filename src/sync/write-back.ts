@@ -16,7 +16,7 @@
  * sync ran stays dirty for the next one). Requests are one at a time; the signal is checked between contacts.
  */
 import { randomUUID } from 'node:crypto'
-import { multiget, putObject } from '../dav/client.ts'
+import { isMemberHref, multiget, putObject } from '../dav/client.ts'
 import { DavHttpError, PreconditionFailedError, type DavSession } from '../dav/types.ts'
 import { CREATE_MARKER } from '../contacts/contact-writes.ts'
 import { Prisma } from '../generated/prisma/client.ts'
@@ -177,6 +177,12 @@ export async function writeBackContacts(
     const dirty = contact.remoteDirty.filter(isCardField)
     const local: CardFields = { name: contact.name, email: contact.email, phone: contact.phone }
     const url = hrefUrl(collection.url, href)
+    // Never a PUT outside the collection with the account's credentials (an href stored before members were checked).
+    if (!isMemberHref(href, collection.url)) {
+      deps.logger.warn({ accountId: account.id, href }, 'write-back skipped: the href is outside its collection')
+      await prisma.contact.update({ where: { id: contact.id }, data: { remoteDirty: [] } })
+      return
+    }
     if (dirty.length === 0) {
       // Only markers this code does not write (a stale `create`): nothing to send.
       await prisma.contact.update({ where: { id: contact.id }, data: { remoteDirty: [] } })

@@ -5,7 +5,7 @@
  * and discovery through the well-known redirect, the principal and its home set.
  */
 import { describe, expect, it } from 'vitest'
-import { calendarQuery, discoverCollections, listMembers, MAX_DATA_CHARS, multiget, parseRetryAfter, readCollectionState, syncCollection } from '../../src/dav/client.ts'
+import { calendarQuery, discoverCollections, listMembers, MAX_DATA_CHARS, MAX_RUN_CHARS, multiget, parseRetryAfter, readCollectionState, syncCollection } from '../../src/dav/client.ts'
 import { DavHttpError, MULTIGET_MAX_HREFS, SyncTokenInvalidError, type DavSession } from '../../src/dav/types.ts'
 
 type Handler = (url: string, init: RequestInit) => Response | Promise<Response>
@@ -108,7 +108,10 @@ describe('DAV client: parsing answers', () => {
 
     const hugeCard = `BEGIN:VCARD\r\nNOTE:${'n'.repeat(MAX_DATA_CHARS)}\r\nEND:VCARD\r\n`
     const big = scripted(() => xml(multistatus(`<d:response><d:href>/u/book/a.vcf</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><card:address-data>${hugeCard}</card:address-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)))
-    await expect(multiget(big, base, 'ADDRESS_BOOK', ['/u/book/a.vcf'])).rejects.toThrow(/longer than 1048576/)
+    // A card over its bound is left out of the answer (the others are read); a run of text past MAX_RUN_CHARS refuses the answer.
+    expect(await multiget(big, base, 'ADDRESS_BOOK', ['/u/book/a.vcf'])).toEqual([])
+    const endless = scripted(() => xml(multistatus(`<d:response><d:href>/u/book/a.vcf</d:href><d:propstat><d:prop><card:address-data>${'n'.repeat(MAX_RUN_CHARS + 1)}</card:address-data></d:prop></d:propstat></d:response>`)))
+    await expect(multiget(endless, base, 'ADDRESS_BOOK', ['/u/book/a.vcf'])).rejects.toThrow(/longer than/)
     const fits = `BEGIN:VCARD\r\nNOTE:${'n'.repeat(MAX_DATA_CHARS - 100)}\r\nEND:VCARD\r\n`
     const ok = scripted(() => xml(multistatus(`<d:response><d:href>/u/book/a.vcf</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><card:address-data>${fits}</card:address-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)))
     expect((await multiget(ok, base, 'ADDRESS_BOOK', ['/u/book/a.vcf']))[0]!.data).toHaveLength(fits.replace(/\r\n/g, '\n').length)
