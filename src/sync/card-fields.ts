@@ -183,7 +183,11 @@ export function replaceCardFields(text: string, fields: Partial<CardFields>): st
   checkCard(lines)
   const design = designOf(lines)
   const v4 = design === ICAL.design.vcard
-  const end = () => lines.findLastIndex((line) => /^END:VCARD\s*$/i.test(line.text))
+  // Not findLastIndex (ES2023): the web client's type check, which reads this file through the schema, targets ES2022.
+  const end = () => {
+    for (let index = lines.length - 1; index >= 0; index--) if (/^END:VCARD\s*$/i.test(lines[index]!.text)) return index
+    return -1
+  }
   const afterVersion = () => {
     const at = lines.findIndex((line) => line.name === 'VERSION')
     return at === -1 ? lines.findIndex((line) => /^BEGIN:VCARD\s*$/i.test(line.text)) + 1 : at + 1
