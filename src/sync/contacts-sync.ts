@@ -28,7 +28,7 @@ import type { CountryCode } from 'libphonenumber-js'
 import { DEFAULT_QUOTAS } from '../config.ts'
 import { computeNextDueAt } from '../contacts/cadence.ts'
 import { listMembers, multiget, readCollectionState, syncCollection } from '../dav/client.ts'
-import { MULTIGET_MAX_HREFS, SyncTokenInvalidError, type DavChange, type DavSession } from '../dav/types.ts'
+import { MULTIGET_MAX_HREFS, SyncTokenInvalidError, type DavChange, type DavMember, type DavSession } from '../dav/types.ts'
 import { newUuidV7 } from '../db/uuid.ts'
 import type { Prisma } from '../generated/prisma/client.ts'
 import { matchKeysOf } from '../contacts/match-keys.ts'
@@ -235,11 +235,13 @@ export async function syncAddressBook(
     const state = await readCollectionState(session, collection.url)
     // No token on either side and the same ctag as last time: nothing changed on the server.
     const unchangedCtag = collection.syncToken === null && state.syncToken === null && state.ctag !== null && state.ctag === collection.ctag
+    token = state.syncToken
     if (!unchangedCtag) {
       result.fullResync = true
-      await pullFull()
+      // With sync on the server, the listing is a sync-collection from no token (Radicale answers it
+      // ten times faster than a PROPFIND of 20,000 members), and its token is the one to keep.
+      token = (await pullFull(state.syncToken !== null)) ?? state.syncToken
     }
-    token = state.syncToken
     ctag = state.ctag
   }
   const now = deps.now()
@@ -270,11 +272,27 @@ export async function syncAddressBook(
     }
   }
 
-  /** Every member listed and compared by ETag; then the stored cards not listed are archived. */
-  async function pullFull(): Promise<void> {
+  /**
+   * Every member listed (by sync-collection from no token when `bySync`, else PROPFIND) and compared by
+   * ETag; then the stored cards not listed are archived. Returns the sync-collection's new token.
+   */
+  async function pullFull(bySync: boolean): Promise<string | null | undefined> {
     progress('listing')
     const seen = new Set<string>()
-    for await (const members of listMembers(session, collection.url)) {
+    let listedToken: string | null | undefined
+    async function* everyMember(): AsyncGenerator<DavMember[], void, undefined> {
+      if (!bySync) return yield* listMembers(session, collection.url)
+      const pages = syncCollection(session, collection.url, null)
+      for (;;) {
+        const step = await pages.next()
+        if (step.done) {
+          listedToken = step.value
+          return
+        }
+        yield step.value.flatMap((change) => (change.deleted ? [] : [{ href: change.href, etag: change.etag }]))
+      }
+    }
+    for await (const members of everyMember()) {
       const page = byHref(members)
       for (const member of page) seen.add(member.href)
       for (const chunk of chunks(page, MULTIGET_MAX_HREFS)) await pullPage(chunk)
@@ -292,7 +310,7 @@ export async function syncAddressBook(
       )
       const gone = rows.filter((row) => !seen.has(row.remoteHref)).map((row) => row.remoteHref)
       if (gone.length > 0) await archiveDeleted(gone)
-      if (rows.length < GONE_PAGE) return
+      if (rows.length < GONE_PAGE) return listedToken
       after = rows[rows.length - 1]!.remoteHref
     }
   }
