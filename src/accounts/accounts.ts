@@ -235,7 +235,12 @@ function refusalOf(error: unknown): string {
 
 /** Why discovery failed, for the user: the status, a timeout, or a refused redirect. */
 function discoveryFailure(error: unknown): string {
-  if (error instanceof DavHttpError) return error.status === 0 ? 'the server did not answer in time or cannot be reached' : `the server answered ${error.status}`
+  if (error instanceof DavHttpError) {
+    if (error.status === 0) return 'the server did not answer in time or cannot be reached'
+    // 502: our own verdict on the answer (not XML, malformed): say that, not a status the server never sent.
+    if (error.status === 502) return 'the server did not answer as a CardDAV or CalDAV server does (no WebDAV multistatus)'
+    return `the server answered ${error.status}`
+  }
   if (error instanceof Error && error.name === 'UnsafeUrlError') return error.message
   return 'no CardDAV or CalDAV service was found there'
 }

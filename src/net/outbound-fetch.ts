@@ -112,7 +112,7 @@ async function resolveChecked(hostname: string, options: OutboundOptions): Promi
   if (!options.allowPrivate) {
     for (const { address } of addresses) {
       if (isPrivateAddress(address)) {
-        throw new UnsafeUrlError('private-address', `The host ${host} resolves to a private or reserved address (${address}), which this server does not fetch`)
+        throw new UnsafeUrlError('private-address', `The host ${host} resolves to a private or reserved address (${address}), which this server does not fetch (a self-hosted server on a private network: DAV_ALLOW_PRIVATE_URLS=true)`)
       }
     }
   }
@@ -256,7 +256,7 @@ export function createOutboundFetch(options: OutboundOptions): typeof fetch {
       // IP literals never reach the socket's lookup: check them here.
       const host = stripBrackets(url.hostname)
       if (isIP(host) !== 0 && !options.allowPrivate && isPrivateAddress(host)) {
-        throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch`)
+        throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch (a self-hosted server on a private network: DAV_ALLOW_PRIVATE_URLS=true)`)
       }
       let response: Response
       try {
