@@ -153,7 +153,9 @@ const COLLECTION_WORDS: Record<AccountKind, string> = { CARDDAV: 'address book',
  * BAD_USER_INPUT `input.url`), discovers the collections with the credentials (RFC 6764, RFC 6352
  * §7, RFC 4791 §6; refused with 401 / 403: BAD_USER_INPUT `input.password`; unreachable, or
  * nothing found: BAD_USER_INPUT `input.url`), then stores the account with its credentials sealed
- * and its collections (one found: enabled; several: the user picks with `setCollections`).
+ * and its collections (one found: enabled; several: the user picks with `setCollections`). The same
+ * account connected again (kind, URL, user name) is a reconnect: same id, new credentials, status OK,
+ * new collections added, nothing synced lost (what a NEEDS_REAUTH account needs).
  */
 export async function connectAccount(deps: AccountDeps, userId: string, rawInput: unknown): Promise<AccountView> {
   const input = parseInput(connectSchema, rawInput, 'input')
@@ -191,6 +193,20 @@ export async function connectAccount(deps: AccountDeps, userId: string, rawInput
   const enableAll = collections.length === 1
   const created = await deps.prisma.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
+    // The same account again (kind, URL and user name): a reconnect. Its credentials are replaced, its
+    // collections and everything synced are kept, and collections new on the server are added (not enabled).
+    const same = await sameAccount(tx, deps.dav, userId, input.kind, input.url, current)
+    if (same) {
+      await tx.account.update({
+        where: { id: same },
+        data: { auth: current.kind, credentials: deps.dav.seal(current), status: 'OK', lastError: null, retryAfter: null },
+      })
+      await tx.accountCollection.createMany({
+        data: collections.map((collection) => ({ accountId: same, url: collection.url, displayName: collection.displayName?.slice(0, 500) ?? null, kind: collection.kind, enabled: false })),
+        skipDuplicates: true,
+      })
+      return tx.account.findUniqueOrThrow({ where: { id: same }, select: ACCOUNT_VIEW_SELECT })
+    }
     await assertAccountRoom(tx, userId, deps.maxAccountsPerUser)
     return tx.account.create({
       data: {
@@ -213,6 +229,26 @@ export async function connectAccount(deps: AccountDeps, userId: string, rawInput
   })
   deps.logger.info({ userId, accountId: created.id, kind: created.kind, collections: collections.length }, 'account connected')
   return created
+}
+
+/**
+ * The viewer's account already connected with `kind`, `url` and the same user name (BASIC) or any bearer
+ * token (BEARER), or null. The user name is inside the sealed credentials: each candidate is opened (a
+ * user has at most MAX_ACCOUNTS_PER_USER); one that no longer opens (another SECRET_KEY) counts as the same.
+ */
+async function sameAccount(tx: Prisma.TransactionClient, dav: DavServices, userId: string, kind: AccountKind, url: string, credentials: AccountCredentials): Promise<string | null> {
+  const candidates = await tx.account.findMany({ where: { userId, kind, url }, select: { id: true, credentials: true }, orderBy: { createdAt: 'asc' } })
+  for (const candidate of candidates) {
+    let stored: AccountCredentials
+    try {
+      stored = dav.open(candidate.credentials)
+    } catch {
+      return candidate.id
+    }
+    if (stored.kind !== credentials.kind) continue
+    if (stored.kind === 'BEARER' || (credentials.kind === 'BASIC' && stored.username === credentials.username)) return candidate.id
+  }
+  return null
 }
 
 /** QUOTA_EXCEEDED when the user already has `limit` accounts. */

@@ -169,6 +169,28 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     expect(await db.prisma.contact.count({ where: { userId: bob.id } })).toBe(0)
   })
 
+  it('connecting the same account again reconnects it: same id, credentials replaced, status OK, new collections added', async () => {
+    const alice = await newUser()
+    const input = { kind: 'CARDDAV', url: `${proxy.url}/`, username: 'alice', password: PASSWORD }
+    const first = (await call(server, CONNECT, { input }, alice.token)).body.data.connectAccount
+    const id = decodeGlobalID(first.id).id
+    await db.prisma.account.update({ where: { id }, data: { status: 'NEEDS_REAUTH', lastError: 'the server refused the credentials (401)' } })
+    const sealedBefore = (await db.prisma.account.findUniqueOrThrow({ where: { id } })).credentials
+    await radicale.createAddressBook('alice', `later${users}`, 'Later')
+    const again = await call(server, CONNECT, { input }, alice.token)
+    expect(again.body.errors).toBeUndefined()
+    const account = again.body.data.connectAccount
+    expect(account).toMatchObject({ id: first.id, status: 'OK', lastError: null })
+    expect(account.collections).toContainEqual({ url: `${proxy.url}/alice/later${users}/`, displayName: 'Later', kind: 'ADDRESS_BOOK', enabled: false })
+    expect(account.collections.length).toBe(first.collections.length + 1)
+    expect(await db.prisma.account.count({ where: { userId: alice.id } })).toBe(1)
+    expect((await db.prisma.account.findUniqueOrThrow({ where: { id } })).credentials).not.toBe(sealedBefore)
+    // Another user name on the same server is another account.
+    await radicale.createAddressBook('bob', `b${users}`, 'Bob')
+    const other = await call(server, CONNECT, { input: { ...input, username: 'bob', password: 'bob-password' } }, alice.token)
+    expect(other.body.data.connectAccount.id).not.toBe(first.id)
+  })
+
   it("never lets another user see, sync, change, follow or disconnect someone's account (NOT_FOUND)", async () => {
     const alice = await newUser()
     const bob = await newUser()

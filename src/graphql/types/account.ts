@@ -162,7 +162,7 @@ builder.mutationFields((t) => {
     connectAccount: authenticated.field({
       type: AccountType,
       description:
-        'Connects a CardDAV or CalDAV account: checks the URL and the credentials by discovering its collections. One found: it is enabled and syncs at once; several: choose with setAccountCollections.',
+        'Connects a CardDAV or CalDAV account: checks the URL and the credentials by discovering its collections. One found: it is enabled and syncs at once; several: choose with setAccountCollections. The same account again (kind, url, username) reconnects it: same id, new credentials, collections new on the server added.',
       args: { input: t.arg({ type: ConnectAccountInput, required: true }) },
       resolve: async (_root, { input }, context) => {
         const account = await connectAccount(accountDeps(context), context.userId, input)
