@@ -22,7 +22,7 @@ import { applyEventBatch, PAST_KEPT_MS, removeRemoteEvents } from '../imports/ca
 import { readCalendarRecords } from '../imports/calendar/ics-reader.ts'
 import type { ImportedEvent } from '../imports/types.ts'
 import { DAY_MS } from '../time.ts'
-import type { CollectionSyncResult, SyncAccount, SyncCollection, SyncDeps, SyncProgress } from './types.ts'
+import { emptySyncResult, type CollectionSyncResult, type SyncAccount, type SyncCollection, type SyncDeps, type SyncProgress } from './types.ts'
 
 /** What {@link syncCalendar} needs beyond {@link SyncDeps}. */
 export interface CalendarSyncDeps extends SyncDeps {
@@ -62,19 +62,7 @@ export async function syncCalendar(
     timezone: user?.timezone ?? 'UTC',
     remote: { accountId: account.id },
   }
-  const result: CollectionSyncResult = {
-    read: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    removed: 0,
-    restored: 0,
-    written: 0,
-    conflicts: 0,
-    requests: 0,
-    fullResync: false,
-    syncToken: null,
-  }
+  const result: CollectionSyncResult = emptySyncResult()
   let done = 0
   const progress = (phase: SyncProgress['phase'], total: number | null = null) =>
     deps.onProgress?.({ accountId: account.id, collectionUrl: collection.url, phase, done, total })

@@ -36,7 +36,7 @@ import type { ImportedContact } from '../imports/types.ts'
 import { takeQuotaUpTo } from '../quotas.ts'
 import { MINUTE_MS, SECOND_MS } from '../time.ts'
 import { cardColumns, cardColumnsDiffer, collectionPrefix, mapCard, type CardColumns } from './card-contact.ts'
-import type { CollectionSyncResult, SyncAccount, SyncCollection, SyncDeps, SyncProgress } from './types.ts'
+import { emptySyncResult, type CollectionSyncResult, type SyncAccount, type SyncCollection, type SyncDeps, type SyncProgress } from './types.ts'
 import { writeBackContacts } from './write-back.ts'
 
 /** {@link SyncDeps} and the user's contacts quota (MAX_CONTACTS_PER_USER; default DEFAULT_QUOTAS.contacts). */
@@ -187,20 +187,7 @@ export async function syncAddressBook(
   const startRequests = session.requests ?? 0
   const maxContacts = deps.maxContacts ?? DEFAULT_QUOTAS.contacts
   const prefix = collectionPrefix(collection.url)
-  const result: ContactsSyncResult = {
-    read: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    removed: 0,
-    restored: 0,
-    written: 0,
-    conflicts: 0,
-    requests: 0,
-    fullResync: false,
-    syncToken: collection.syncToken,
-    rejected: 0,
-  }
+  const result: ContactsSyncResult = { ...emptySyncResult(collection.syncToken), rejected: 0 }
   let done = 0
   let localChanges = 0
   const progress = (phase: SyncProgress['phase'], total: number | null = null) =>

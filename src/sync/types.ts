@@ -65,3 +65,8 @@ export interface CollectionSyncResult {
   /** The token stored for the next sync (null: the server has none). */
   syncToken: string | null
 }
+
+/** A {@link CollectionSyncResult} of nothing yet, with `syncToken` as given: what each collection sync starts from. */
+export function emptySyncResult(syncToken: string | null = null): CollectionSyncResult {
+  return { read: 0, created: 0, updated: 0, unchanged: 0, removed: 0, restored: 0, written: 0, conflicts: 0, requests: 0, fullResync: false, syncToken }
+}

@@ -9,6 +9,7 @@ import type { DavServices } from '../../src/accounts/accounts.ts'
 import { createDavServices } from '../../src/accounts/dav-services.ts'
 import { DavHttpError, type DavSession } from '../../src/dav/types.ts'
 import type { CollectionSyncer, Syncers } from '../../src/sync/run-sync.ts'
+import { emptySyncResult } from '../../src/sync/types.ts'
 
 /** The real DAV services for tests: the guard as DAV_ALLOW_PRIVATE_URLS says, a random SECRET_KEY, no OAuth client. */
 export function testDavServices(options: { allowPrivate: boolean }): DavServices {
@@ -43,7 +44,7 @@ export const listingSyncer: CollectionSyncer = async (deps, account, collection,
   const xml = await propfind(session, collection.url, '1', '<D:getetag/>')
   const members = elements(xml, 'response').length - 1
   deps.onProgress?.({ accountId: account.id, collectionUrl: collection.url, phase: 'done', done: members, total: members })
-  return { read: 0, created: 0, updated: 0, unchanged: members, removed: 0, restored: 0, written: 0, conflicts: 0, requests: 1, fullResync: false, syncToken: null }
+  return { ...emptySyncResult(), unchanged: members, requests: 1 }
 }
 
 export const listingSyncers: Syncers = { ADDRESS_BOOK: listingSyncer, CALENDAR: listingSyncer }
