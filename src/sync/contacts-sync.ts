@@ -4,10 +4,10 @@
  * 1. the user's edits go first (write-back.ts: PUT with If-Match, 3-way on 412, creates with If-None-Match);
  * 2. then the server's changes come in. With a stored sync token: the changes since it, page by page; without
  *    one, or when the server refuses it (SyncTokenInvalidError): a full resync that lists every member with
- *    its ETag and compares it with the stored one (so it changes nothing that did not change), then archives
- *    the contacts whose card is gone. Either way only new or changed cards are read, by addressbook-multiget
+ *    its ETag and compares it with the stored one (so it changes nothing that did not change), stamping each
+ *    listed contact's `lastSyncedAt` with the resync's start, then archives the contacts not stamped: gone. Either way only new or changed cards are read, by addressbook-multiget
  *    of at most MULTIGET_MAX_HREFS hrefs, and each such page is written in one transaction: the memory is one
- *    page of cards (plus, in a full resync, the set of hrefs listed).
+ *    page of cards, whatever the collection's size.
  *
  * A card is mapped as an import maps it (card-contact.ts); a card the mapping rejects is counted and skipped.
  * - new href: the card's UID names an unlinked contact of the user (an earlier import), or its e-mails and
@@ -65,9 +65,6 @@ interface Stored {
   remoteDeletedAt: Date | null
   dirty: boolean
 }
-
-/** Contacts per page of the "which stored cards are gone" walk of a full resync. */
-const GONE_PAGE = 1000
 
 /** A stored contact as a page's transaction reads it (locked): the columns its card owns. */
 interface StoredRow extends Stored, Omit<CardColumns, 'otherSocialMedia'> {
@@ -261,11 +258,13 @@ export async function syncAddressBook(
 
   /**
    * Every member listed (by sync-collection from no token when `bySync`, else PROPFIND) and compared by
-   * ETag; then the stored cards not listed are archived. Returns the sync-collection's new token.
+   * ETag, each listed contact stamped with the run's start in `lastSyncedAt`; then the collection's contacts
+   * not stamped are archived: gone from the server. Memory is one page, whatever the collection's size.
+   * Returns the sync-collection's new token.
    */
   async function pullFull(bySync: boolean): Promise<string | null | undefined> {
     progress('listing')
-    const seen = new Set<string>()
+    const listedAt = deps.now()
     let listedToken: string | null | undefined
     async function* everyMember(): AsyncGenerator<DavMember[], void, undefined> {
       if (!bySync) return yield* listMembers(session, collection.url)
@@ -280,26 +279,19 @@ export async function syncAddressBook(
       }
     }
     for await (const members of everyMember()) {
-      const page = byHref(members)
-      for (const member of page) seen.add(member.href)
-      for (const chunk of chunks(page, MULTIGET_MAX_HREFS)) await pullPage(chunk)
+      for (const chunk of chunks(byHref(members), MULTIGET_MAX_HREFS)) await pullPage(chunk, listedAt)
       deps.signal?.throwIfAborted()
     }
-    // The stored cards of this collection the listing did not give: gone from the server.
-    let after = ''
-    for (;;) {
-      const rows = await prisma.$queryRawUnsafe<{ id: string; remoteHref: string }[]>(
-        `SELECT id::text, "remoteHref" FROM "Contact" WHERE "accountId" = $1::uuid AND "remoteHref" > $2 AND starts_with("remoteHref", $3)
-         AND archived = false AND "remoteDeletedAt" IS NULL ORDER BY "remoteHref" LIMIT ${GONE_PAGE}`,
-        account.id,
-        after,
-        prefix,
-      )
-      const gone = rows.filter((row) => !seen.has(row.remoteHref)).map((row) => row.remoteHref)
-      if (gone.length > 0) await archiveDeleted(gone)
-      if (rows.length < GONE_PAGE) return listedToken
-      after = rows[rows.length - 1]!.remoteHref
-    }
+    result.removed += await prisma.$executeRawUnsafe(
+      `UPDATE "Contact" SET archived = true, "remoteDeletedAt" = $3::timestamp, "lastSyncedAt" = $3::timestamp, "updatedAt" = $3::timestamp
+       WHERE "accountId" = $1::uuid AND starts_with("remoteHref", $2) AND archived = false AND "remoteDeletedAt" IS NULL
+       AND ("lastSyncedAt" IS NULL OR "lastSyncedAt" < $4::timestamp)`,
+      account.id,
+      prefix,
+      deps.now().toISOString(),
+      listedAt.toISOString(),
+    )
+    return listedToken
   }
 
   /** Contacts whose card was deleted on the server: archived, with `remoteDeletedAt` (a user's own archive is left alone). */
@@ -315,11 +307,19 @@ export async function syncAddressBook(
     result.removed += count
   }
 
-  /** One page (at most MULTIGET_MAX_HREFS members): the new and changed cards read, mapped and written in one transaction. */
-  async function pullPage(members: Member[]): Promise<void> {
+  /**
+   * One page (at most MULTIGET_MAX_HREFS members): the new and changed cards read, mapped and written in one
+   * transaction. `listedAt` (a full resync's start): the page's stored contacts get it as `lastSyncedAt` first
+   * (the written ones get a later time), so the resync tells the listed from the gone.
+   */
+  async function pullPage(members: Member[], listedAt?: Date): Promise<void> {
     if (members.length === 0) return
     const stored = new Map<string, Stored>()
     for (const row of await prisma.$queryRawUnsafe<Stored[]>(STORED_SQL, account.id, members.map((member) => member.href))) stored.set(row.remoteHref, row)
+    if (listedAt && stored.size > 0) {
+      const ids = [...stored.values()].map((row) => row.id)
+      await prisma.$executeRawUnsafe(`UPDATE "Contact" SET "lastSyncedAt" = $2::timestamp WHERE id = ANY($1::uuid[])`, ids, listedAt.toISOString())
+    }
     const toRead: string[] = []
     const restore: string[] = []
     for (const member of members) {
