@@ -3,7 +3,8 @@
  *
  * The CardDAV contacts sync (src/sync/contacts-sync.ts) against a local Radicale (test/helpers/radicale.ts), per
  * card count N, each with its own Radicale and its own PostgreSQL schema:
- *   - seed: one PUT of a multi-card .vcf of N cards to the address book's URL (Radicale replaces the collection);
+ *   - seed: N card files written into the address book's folder of Radicale's storage (one PUT of them takes
+ *     minutes and can pass fetch's 300 s header timeout; Radicale reads them, and builds its cache, at the warm-up);
  *   - baseline, the floor any client must transfer: one RFC 6578 sync-collection REPORT (no token, DAV:getetag),
  *     then RFC 6352 addressbook-multiget REPORTs of 200 hrefs each, plain `fetch`, bodies read as text and
  *     dropped (one untimed warm-up read first, so neither side pays Radicale's first read of the collection);
@@ -11,8 +12,10 @@
  *     a fresh schema; its time over the baseline's is the ratio; peak RSS and heap growth sampled every 20 ms over
  *     the figures just before (after a forced GC); time per phase from the sync's progress events;
  *   - incremental sync after 10 changes on the server (4 edited, 3 deleted, 3 added, each a single PUT or DELETE):
- *     its requests and time.
- * Beside them, a bare PROPFIND Depth 1 of the collection (how the engine lists it on a first sync) is timed alone.
+ *     its requests and time, beside a bare sync-collection REPORT from the same token (Radicale's own time for
+ *     the changes, which grows with the collection on its side), so `ownMs` is what the engine adds.
+ * With --propfind, a bare PROPFIND Depth 1 of the collection (how the engine lists a collection that offers no
+ * sync token) is timed alone beside them.
  * A small address book (50 cards, another user) is synced first in the same process, untimed, so the first
  * measured sync does not pay the code's first run (JIT, Prisma's first queries). A run whose counts are not
  * N created, then 4 updated / 3 removed / 3 created, fails (exit 1).
@@ -25,6 +28,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { loadavg } from 'node:os'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
@@ -37,14 +42,19 @@ import type { SyncProgress } from '../src/sync/types.ts'
 import { RADICALE_PATH, startRadicale, type Radicale } from '../test/helpers/radicale.ts'
 import { benchArgs, benchFail, positiveInteger, requireGc } from './args.ts'
 
-const USAGE = 'npm run bench:dav -- [--cards 2000,20000] [--timeout-ms 60000] [--json]'
+const USAGE = 'npm run bench:dav -- [--cards 2000,20000] [--timeout-ms 60000] [--propfind] [--json]'
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const VCARD = 'text/vcard; charset=utf-8'
 const USER = 'alice'
 const WARM_UP_CARDS = 50
 
 const fail = (message: string): never => benchFail(USAGE, message)
-const args = benchArgs(USAGE, { cards: { type: 'string', default: '2000,20000' }, 'timeout-ms': { type: 'string' }, json: { type: 'boolean', default: false } })
+const args = benchArgs(USAGE, {
+  cards: { type: 'string', default: '2000,20000' },
+  'timeout-ms': { type: 'string' },
+  propfind: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+})
 const timeoutMs = positiveInteger('timeout-ms', args['timeout-ms'], 60_000, fail)
 const cardCounts = (args.cards ?? '').split(',').map((text) => positiveInteger('cards', text.trim(), 0, fail))
 if (cardCounts.some((cards) => cards < 10)) fail('--cards: each count must be at least 10 (the incremental sync edits and deletes 7 of them)')
@@ -81,7 +91,7 @@ function card(uid: string, i: number, version = 0): string {
 const cardsFile = (count: number, uidPrefix: string) => Array.from({ length: count }, (_, i) => card(`${uidPrefix}${i}`, i)).join('')
 
 /** The bare reader: a sync-collection REPORT without token, then multigets of 200 hrefs; bodies read and dropped. */
-async function bareRead(radicale: Radicale, bookUrl: string): Promise<{ hrefs: number; requests: number; bytes: number }> {
+async function bareRead(radicale: Radicale, bookUrl: string, fetch: typeof globalThis.fetch = globalThis.fetch): Promise<{ hrefs: number; requests: number; bytes: number }> {
   const headers = { authorization: radicale.authorization(USER), 'content-type': 'application/xml; charset=utf-8' }
   const listing = await fetch(bookUrl, {
     method: 'REPORT',
@@ -108,6 +118,19 @@ async function bareRead(radicale: Radicale, bookUrl: string): Promise<{ hrefs: n
   return { hrefs: hrefs.length, requests, bytes }
 }
 
+/** A bare sync-collection REPORT from `token` (DAV:getetag), answer read as text; ms. */
+async function bareSyncReport(radicale: Radicale, bookUrl: string, token: string): Promise<number> {
+  const started = performance.now()
+  const response = await fetch(bookUrl, {
+    method: 'REPORT',
+    headers: { authorization: radicale.authorization(USER), 'content-type': 'application/xml; charset=utf-8', depth: '0' },
+    body: `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>${token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`,
+  })
+  await response.text()
+  if (response.status !== 207) throw new Error(`sync-collection from a token: HTTP ${response.status}`)
+  return performance.now() - started
+}
+
 /** A bare PROPFIND Depth 1 listing (getetag, resourcetype): how the engine lists a collection on a first sync; ms. */
 async function barePropfindListing(radicale: Radicale, bookUrl: string): Promise<number> {
   const started = performance.now()
@@ -130,15 +153,16 @@ interface Figures {
   ratio: number
   peakRssGrowthMb: number
   heapGrowthMb: number
-  incremental: { changes: 10; requests: number; ms: number }
+  /** `reportMs`: a bare sync-collection REPORT from the same token alone; `ownMs`: ms - reportMs. */
+  incremental: { changes: 10; requests: number; ms: number; reportMs: number; ownMs: number }
   created: number
   radicale: string
   seedMs: number
   baselineRequests: number
   baselineMb: number
   firstSyncRequests: number
-  /** A bare PROPFIND Depth 1 of the collection alone (the engine's listing on a first sync; not part of the baseline). */
-  propfindListingMs: number
+  /** With --propfind: a bare PROPFIND Depth 1 of the collection alone (the engine's listing of a collection without sync tokens; 3 minutes at 20,000 in Radicale); else null. */
+  propfindListingMs: number | null
   /** Time of the first sync by the phase its progress events announced (listing, reading: DAV and lookups, writing: the page transactions). */
   firstSyncPhasesMs: Record<SyncProgress['phase'], number>
   date: string
@@ -173,7 +197,8 @@ async function measure(cards: number): Promise<Figures> {
         const result = await syncAddressBook({ prisma: db.prisma, announce: () => {}, logger, now: () => new Date(), onProgress }, { id: account.id, userId: user.id }, row, session)
         return { result, session }
       }
-      return { bookUrl, sync }
+      const syncToken = async () => (await db.prisma.accountCollection.findUniqueOrThrow({ where: { id: collection.id } })).syncToken
+      return { bookUrl, sync, syncToken }
     }
 
     const warmUp = await setup('warm-up')
@@ -181,23 +206,28 @@ async function measure(cards: number): Promise<Figures> {
     await warmUp.sync()
 
     const book = await setup('book')
-    progress(`${cards} cards: seeding Radicale (one PUT of ${mb(cardsFile(cards, 'c').length)} MB)`)
+    progress(`${cards} cards: seeding Radicale (${cards} files in its storage)`)
     let started = performance.now()
-    await radicale.put(USER, book.bookUrl, cardsFile(cards, 'c'), VCARD)
+    const folder = radicale.collectionFolder(USER, 'book')
+    await mkdir(folder, { recursive: true })
+    for (let at = 0; at < cards; at += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, cards - at) }, (_, k) => writeFile(path.join(folder, `c${at + k}.vcf`), card(`c${at + k}`, at + k))))
+    }
     const seedMs = performance.now() - started
 
     progress(`${cards} cards: seeded in ${round(seedMs / 1000, 1)} s; bare read (warm-up, then timed)`)
     started = performance.now()
-    await bareRead(radicale, book.bookUrl)
+    // Radicale reads and caches every file at this first read: minutes at 20,000 cards on a busy machine, past
+    // fetch's 300 s header timeout, so the warm-up goes through the engine's transport with a 30 min timeout.
+    await bareRead(radicale, book.bookUrl, createOutboundFetch({ allowPrivate: true, timeoutMs: 30 * 60_000 }))
     progress(`${cards} cards: warm-up read ${round(performance.now() - started)} ms`)
     started = performance.now()
     const bare = await bareRead(radicale, book.bookUrl)
     const baselineMs = performance.now() - started
     if (bare.hrefs !== cards) throw new Error(`the bare read listed ${bare.hrefs} hrefs, not ${cards}`)
-    progress(`${cards} cards: baseline ${round(baselineMs)} ms (${bare.requests} requests); bare PROPFIND Depth 1`)
-    const propfindListingMs = await barePropfindListing(radicale, book.bookUrl)
-
-    progress(`${cards} cards: bare PROPFIND ${round(propfindListingMs)} ms; first sync`)
+    progress(`${cards} cards: baseline ${round(baselineMs)} ms (${bare.requests} requests)`)
+    const propfindListingMs = args.propfind ? round(await barePropfindListing(radicale, book.bookUrl)) : null
+    progress(`${cards} cards: ${propfindListingMs === null ? '' : `bare PROPFIND ${propfindListingMs} ms; `}first sync`)
     const phases: Record<SyncProgress['phase'], number> = { listing: 0, reading: 0, writing: 0, done: 0 }
     gc()
     const before = process.memoryUsage()
@@ -227,9 +257,12 @@ async function measure(cards: number): Promise<Figures> {
     for (let i = 0; i < 4; i++) await radicale.put(USER, `${book.bookUrl}c${i}.vcf`, card(`c${i}`, i, 1), VCARD)
     for (let i = 4; i < 7; i++) await radicale.remove(USER, `${book.bookUrl}c${i}.vcf`)
     for (let i = 0; i < 3; i++) await radicale.put(USER, `${book.bookUrl}n${i}.vcf`, card(`n${i}`, cards + i), VCARD)
+    const tokenBefore = await book.syncToken()
+    if (tokenBefore === null) throw new Error('the first sync stored no sync token')
     started = performance.now()
     const incremental = await book.sync()
     const incrementalMs = performance.now() - started
+    const reportMs = await bareSyncReport(radicale, book.bookUrl, tokenBefore)
     const r = incremental.result
     if (r.updated !== 4 || r.removed !== 3 || r.created !== 3 || r.fullResync) throw new Error(`incremental sync: ${JSON.stringify(r)}`)
 
@@ -241,14 +274,14 @@ async function measure(cards: number): Promise<Figures> {
       ratio: round(firstSyncMs / baselineMs, 2),
       peakRssGrowthMb: mb(peakRss - before.rss),
       heapGrowthMb: mb(peakHeap - before.heapUsed),
-      incremental: { changes: 10, requests: incremental.session.requests, ms: round(incrementalMs) },
+      incremental: { changes: 10, requests: incremental.session.requests, ms: round(incrementalMs), reportMs: round(reportMs), ownMs: round(incrementalMs - reportMs) },
       created: first.result.created,
       radicale: radicaleVersion,
       seedMs: round(seedMs),
       baselineRequests: bare.requests,
       baselineMb: mb(bare.bytes),
       firstSyncRequests: first.session.requests,
-      propfindListingMs: round(propfindListingMs),
+      propfindListingMs,
       firstSyncPhasesMs: { listing: round(phases.listing), reading: round(phases.reading), writing: round(phases.writing), done: round(phases.done) },
       date: new Date().toISOString(),
       loadAverage: loadavg().map((value) => round(value, 2)),
@@ -267,10 +300,10 @@ function table(rows: Figures[]): string {
     `${(f.firstSyncMs / 1000).toFixed(2)} s (${f.firstSyncRequests} req)`,
     f.ratio.toFixed(2),
     `${(f.firstSyncPhasesMs.listing / 1000).toFixed(2)} / ${(f.firstSyncPhasesMs.reading / 1000).toFixed(2)} / ${(f.firstSyncPhasesMs.writing / 1000).toFixed(2)} s`,
-    `${(f.propfindListingMs / 1000).toFixed(2)} s`,
+    f.propfindListingMs === null ? '-' : `${(f.propfindListingMs / 1000).toFixed(2)} s`,
     `${f.peakRssGrowthMb} MB`,
     `${f.heapGrowthMb} MB`,
-    `${f.incremental.requests} requests, ${f.incremental.ms} ms`,
+    `${f.incremental.requests} requests, ${f.incremental.ms} ms (REPORT alone ${f.incremental.reportMs} ms)`,
   ])
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)))
   const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`

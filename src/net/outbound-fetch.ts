@@ -35,7 +35,7 @@ export type OutboundLookup = (hostname: string) => Promise<{ address: string; fa
 export interface OutboundOptions {
   /** true: private, loopback, link-local … addresses are allowed (DAV_ALLOW_PRIVATE_URLS; tests, self-hosters). */
   allowPrivate: boolean
-  /** The longest one request may take, redirects, headers and body included, in ms. */
+  /** The longest one request may wait on the server in all, in ms: to the headers, redirects included, and for the body's bytes while they are read (the caller's time between reads is not counted). */
   timeoutMs: number
   /** Resolves host names (default: the system resolver, `dns.lookup` with `all: true`); tests inject answers. */
   lookup?: OutboundLookup
@@ -199,8 +199,59 @@ function bodyBytes(body: RequestInit['body']): Buffer | undefined {
   throw new TypeError('the outbound fetch sends string, URLSearchParams or byte bodies only')
 }
 
+/**
+ * The time a request may spend waiting on the server (ms), counted only while it waits: up to the answer's
+ * headers, then while the caller reads the body and no bytes are there. A caller that works between reads
+ * (the DAV sync writes each page of a long listing) does not spend it; a server that sends slowly does.
+ * Spent, it aborts with a `TimeoutError` DOMException, as `AbortSignal.timeout` does.
+ */
+class WaitBudget {
+  private readonly controller = new AbortController()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private since = 0
+  readonly signal = this.controller.signal
+
+  constructor(private remainingMs: number) {}
+
+  /** The server is awaited from now. */
+  run(): void {
+    if (this.timer !== undefined || this.signal.aborted) return
+    this.since = performance.now()
+    this.timer = setTimeout(() => this.controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), Math.max(0, this.remainingMs))
+  }
+
+  /** The server is not awaited (the caller holds the data it has). */
+  pause(): void {
+    if (this.timer === undefined) return
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.remainingMs -= performance.now() - this.since
+  }
+}
+
+/** `body` as a stream that spends `budget` only while its reader waits for bytes. */
+function budgetedBody(body: ReadableStream<Uint8Array>, budget: WaitBudget): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        budget.run()
+        try {
+          const { done, value } = await reader.read()
+          if (done) controller.close()
+          else controller.enqueue(value)
+        } finally {
+          budget.pause()
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+}
+
 /** One request over node:http(s) through `agents`, answered as a WHATWG Response whose body streams. */
-function send(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal, agents: { http: HttpAgent; https: HttpsAgent }): Promise<Response> {
+function send(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal, agents: { http: HttpAgent; https: HttpsAgent }, budget: WaitBudget): Promise<Response> {
   return new Promise((resolve, reject) => {
     const outgoing: Record<string, string> = {}
     headers.forEach((value, name) => (outgoing[name] = value))
@@ -221,7 +272,7 @@ function send(url: URL, method: string, headers: Headers, body: Buffer | undefin
         signal.addEventListener('abort', onAbort, { once: true })
         incoming.once('close', () => signal.removeEventListener('abort', onAbort))
       }
-      resolve(new Response(empty ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }))
+      resolve(new Response(empty ? null : budgetedBody(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, budget), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }))
     })
     request.on('error', (error) => reject((error as { cause?: unknown }).cause instanceof UnsafeUrlError ? (error as { cause: UnsafeUrlError }).cause : error))
     request.end(body)
@@ -235,8 +286,10 @@ function send(url: URL, method: string, headers: Headers, body: Buffer | undefin
  * the connection while a response body waits to be read (nodejs/undici#5360, fixed only in undici 8,
  * which needs Node 22), and DAV servers such as Radicale close after every response. Redirects (at most {@link MAX_REDIRECTS}) are followed hop by hop
  * through the same guard; the `Authorization` header is dropped on a hop to another origin (as the Fetch
- * standard does); `redirect: 'manual'` returns the 3xx itself. The whole request, body included, is bounded
- * by `timeoutMs` (merged with the caller's `signal`; a timeout rejects with a `TimeoutError` DOMException).
+ * standard does); `redirect: 'manual'` returns the 3xx itself. The time spent waiting on the server (to the
+ * headers, and for the body's bytes while the caller reads) is bounded by `timeoutMs` in all, redirects
+ * included ({@link WaitBudget}; merged with the caller's `signal`; a timeout rejects, or fails the body,
+ * with a `TimeoutError` DOMException): a caller may take its time between reads of a long answer.
  * A refused URL or host rejects with {@link UnsafeUrlError}; other network failures reject with the socket's error.
  */
 export function createOutboundFetch(options: OutboundOptions): typeof fetch {
@@ -245,8 +298,8 @@ export function createOutboundFetch(options: OutboundOptions): typeof fetch {
 
   const guardedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     if (input instanceof Request) throw new TypeError('createOutboundFetch takes a URL and an init, not a Request')
-    const timeout = AbortSignal.timeout(options.timeoutMs)
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout
+    const budget = new WaitBudget(options.timeoutMs)
+    const signal = init.signal ? AbortSignal.any([init.signal, budget.signal]) : budget.signal
     let url = parseChecked(input)
     let method = (init.method ?? 'GET').toUpperCase()
     let body = init.body
@@ -259,10 +312,13 @@ export function createOutboundFetch(options: OutboundOptions): typeof fetch {
         throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch (a self-hosted server on a private network: DAV_ALLOW_PRIVATE_URLS=true)`)
       }
       let response: Response
+      budget.run()
       try {
-        response = await send(url, method, headers, bodyBytes(body), signal, agents)
+        response = await send(url, method, headers, bodyBytes(body), signal, agents, budget)
       } catch (error) {
         throw unwrapFetchError(error)
+      } finally {
+        budget.pause()
       }
       if (!REDIRECT_STATUSES.has(response.status) || mode === 'manual') return response
       const location = response.headers.get('location')

@@ -36,6 +36,12 @@ export interface Radicale {
   put(user: string, url: string, body: string, contentType: string): Promise<string | null>
   /** DELETE of a resource as `user`. */
   remove(user: string, url: string): Promise<void>
+  /**
+   * The folder of the collection `/<user>/<name>/` in Radicale's filesystem storage, where each member is a file
+   * named as its href's last segment: a bench can write thousands of members there in a second, where one PUT
+   * of them takes minutes. Radicale reads them (and builds its cache) at the next request.
+   */
+  collectionFolder(user: string, name: string): string
   stop(): Promise<void>
 }
 
@@ -96,6 +102,7 @@ export async function startRadicale(users: Record<string, string> = { alice: 'al
     url,
     users,
     authorization,
+    collectionFolder: (user, name) => path.join(dir, 'collections', 'collection-root', user, name),
     async createAddressBook(user, name, displayName = name) {
       const target = collectionUrl(user, name)
       await send(

@@ -282,11 +282,17 @@ describe('createOutboundFetch', () => {
     expect(seen.map((entry) => entry.method)).toEqual(['POST', 'GET'])
   })
 
-  it('bounds the whole request, body included, by timeoutMs', async () => {
-    const port = await serve((_, response) => {
+  it('bounds the time spent waiting on the server by timeoutMs: a body that never ends, or drips, fails; a caller between reads spends none', async () => {
+    let release = () => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const port = await serve((request, response) => {
       response.writeHead(200)
       response.write('partial')
-      // never ends
+      if (request.url === '/drip') {
+        const timer = setInterval(() => response.write('.'), 50)
+        response.once('close', () => clearInterval(timer))
+      } else if (request.url === '/held') void released.then(() => response.end('-rest'))
+      // else: never ends
     })
     const guarded = createOutboundFetch({ allowPrivate: true, timeoutMs: 300 })
     const response = await guarded(`http://127.0.0.1:${port}/`)
@@ -295,5 +301,17 @@ describe('createOutboundFetch', () => {
     const pending = guarded(`http://127.0.0.1:${port}/`, { signal: caller.signal }).then((answer) => answer.text())
     caller.abort()
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
+
+    // One byte every 50 ms: each wait is short, their sum passes 300 ms.
+    await expect((await guarded(`http://127.0.0.1:${port}/drip`)).text()).rejects.toMatchObject({ name: 'TimeoutError' })
+
+    // The caller holds the first chunk for twice the budget (as a sync writing a page of a long listing) and reads on.
+    const held = (await guarded(`http://127.0.0.1:${port}/held`)).body!.getReader()
+    const first = await held.read()
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    release()
+    let text = new TextDecoder().decode(first.value)
+    for (let step = await held.read(); !step.done; step = await held.read()) text += new TextDecoder().decode(step.value)
+    expect(text).toBe('partial-rest')
   })
 })
