@@ -9,6 +9,7 @@
 import { reconcileAcceptedSuggestions } from './suggestion-events.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
 import type { DavServices } from '../accounts/accounts.ts'
+import type { CountedDavSession } from '../dav/session.ts'
 import { DavHttpError, type DavSession } from '../dav/types.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
@@ -134,7 +135,7 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
 
   let collections = 0
   let changed = 0
-  let session: (DavSession & { requests: number }) | undefined
+  let session: CountedDavSession | undefined
   try {
     let credentials
     try {
