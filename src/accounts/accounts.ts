@@ -8,6 +8,7 @@
 import type { DavCredentials } from './credential-box.ts'
 import { z } from 'zod'
 import type { AnnounceChange } from '../changes/announce.ts'
+import type { CountedDavSession } from '../dav/session.ts'
 import type { DavCollectionInfo, DavSession } from '../dav/types.ts'
 import { DavHttpError } from '../dav/types.ts'
 import type { Account, AccountCollection, Prisma, PrismaClient } from '../generated/prisma/client.ts'
@@ -17,13 +18,6 @@ import type { Logger } from '../logger.ts'
 import { giveQuota } from '../quotas.ts'
 import { parseInput, storableString } from '../validation.ts'
 import { isUuid } from '../db/uuid.ts'
-
-/**
- * The credentials of an account, as sealed by accounts/credential-box.ts: HTTP Basic with an app
- * password, or an OAuth 2.0 bearer token (RFC 6750) with its refresh token and expiry (ms since the
- * epoch; null: unknown, refreshed on a 401).
- */
-export type AccountCredentials = DavCredentials
 
 /**
  * The DAV wire as accounts and the sync job use it, bound to the server's settings (the outbound
@@ -38,13 +32,13 @@ export interface DavServices {
    * A session signed in with `credentials` through the guarded fetch; `onCredentialsChanged` is told
    * of refreshed bearer tokens (to store them sealed). `requests` counts the HTTP requests it sent.
    */
-  session(credentials: AccountCredentials, onCredentialsChanged?: (credentials: AccountCredentials) => Promise<void> | void): DavSession & { requests: number }
+  session(credentials: DavCredentials, onCredentialsChanged?: (credentials: DavCredentials) => Promise<void> | void): CountedDavSession
   /** The address books (CARDDAV) or calendars (CALDAV) found from `url` (RFC 6764 well-known, principal, home set). */
   discover(session: DavSession, url: string, kind: AccountKind): Promise<DavCollectionInfo[]>
   /** AES-256-GCM sealed JSON of `credentials` (never the same twice). */
-  seal(credentials: AccountCredentials): string
+  seal(credentials: DavCredentials): string
   /** The credentials of a sealed box; throws a CredentialBoxError when it does not open (another key, tampered). */
-  open(sealed: string): AccountCredentials
+  open(sealed: string): DavCredentials
   /** True for the credential box's own error (a box that does not open with this SECRET_KEY). */
   isCredentialBoxError(error: unknown): boolean
 }
@@ -160,7 +154,7 @@ const COLLECTION_WORDS: Record<AccountKind, string> = { CARDDAV: 'address book',
 export async function connectAccount(deps: AccountDeps, userId: string, rawInput: unknown): Promise<AccountView> {
   const input = parseInput(connectSchema, rawInput, 'input')
   await assertAccountRoom(deps.prisma, userId, deps.maxAccountsPerUser)
-  const credentials: AccountCredentials =
+  const credentials: DavCredentials =
     input.accessToken != null
       ? { kind: 'BEARER', accessToken: input.accessToken, refreshToken: input.refreshToken ?? null, expiresAt: null }
       : { kind: 'BASIC', username: input.username!, password: input.password! }
@@ -236,10 +230,10 @@ export async function connectAccount(deps: AccountDeps, userId: string, rawInput
  * token (BEARER), or null. The user name is inside the sealed credentials: each candidate is opened (a
  * user has at most MAX_ACCOUNTS_PER_USER); one that no longer opens (another SECRET_KEY) counts as the same.
  */
-async function sameAccount(tx: Prisma.TransactionClient, dav: DavServices, userId: string, kind: AccountKind, url: string, credentials: AccountCredentials): Promise<string | null> {
+async function sameAccount(tx: Prisma.TransactionClient, dav: DavServices, userId: string, kind: AccountKind, url: string, credentials: DavCredentials): Promise<string | null> {
   const candidates = await tx.account.findMany({ where: { userId, kind, url }, select: { id: true, credentials: true }, orderBy: { createdAt: 'asc' } })
   for (const candidate of candidates) {
-    let stored: AccountCredentials
+    let stored: DavCredentials
     try {
       stored = dav.open(candidate.credentials)
     } catch {

@@ -6,7 +6,11 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { z } from 'zod'
 
-/** What a DAV account signs in with: an app password, or an OAuth 2.0 bearer token (RFC 6750) with its refresh token. */
+/**
+ * What a DAV account signs in with, the one name for an account's credentials: HTTP Basic with an app
+ * password (RFC 7617), or an OAuth 2.0 bearer token (RFC 6750) with its refresh token and expiry (`expiresAt`:
+ * ms since the epoch; null: unknown, refreshed on a 401).
+ */
 export type DavCredentials =
   | { kind: 'BASIC'; username: string; password: string }
   | { kind: 'BEARER'; accessToken: string; refreshToken: string | null; /** epoch ms */ expiresAt: number | null }

@@ -46,6 +46,28 @@ export interface CardColumns {
   anniversary: string | null
 }
 
+/**
+ * Every {@link CardColumns} column with its PostgreSQL type: the one list of the columns a card owns. The
+ * sync's SQL (contacts-sync.ts: its SELECT, INSERT and UPDATE column lists and its `jsonb_to_recordset`
+ * record) is built from it; the compiler holds its keys to CardColumns'.
+ */
+export const CARD_COLUMN_TYPES = {
+  name: 'text',
+  email: 'text',
+  phone: 'text',
+  emails: 'text[]',
+  phones: 'text[]',
+  matchKeys: 'text[]',
+  linkedIn: 'text',
+  instagram: 'text',
+  xHandle: 'text',
+  otherSocialMedia: 'jsonb',
+  location: 'text',
+  timezone: 'text',
+  birthday: 'text',
+  anniversary: 'text',
+} as const satisfies { [K in keyof CardColumns]: string }
+
 /** The {@link CardColumns} of a mapped card: its e-mails and phones replace the contact's (the first is primary); `defaultCountry` for the match keys of numbers without one. */
 export function cardColumns(contact: ImportedContact, defaultCountry?: CountryCode): CardColumns {
   return {

@@ -14,18 +14,14 @@ import ICAL from 'ical.js'
 /** An ical.js design set (vCard 3 or 4). */
 type Design = typeof ICAL.design.vcard
 
-/** A field written back to the server; the same names as `SYNCED_CONTACT_FIELDS` (contacts/contact-writes.ts). */
-export type CardField = 'name' | 'email' | 'phone'
+/** The fields written back to the server, in a fixed order; the same names as `SYNCED_CONTACT_FIELDS` (contacts/contact-writes.ts). */
+export const CARD_FIELDS = ['name', 'email', 'phone'] as const
 
-/** Every {@link CardField}, in a fixed order. */
-export const CARD_FIELDS: readonly CardField[] = ['name', 'email', 'phone']
+/** One of {@link CARD_FIELDS}. */
+export type CardField = (typeof CARD_FIELDS)[number]
 
 /** The synced fields of a card (null: the card has none). Whitespace is collapsed, as the import's mapping does. */
-export interface CardFields {
-  name: string | null
-  email: string | null
-  phone: string | null
-}
+export type CardFields = { [F in CardField]: string | null }
 
 /** A card that is not a vCard ical.js can read (no BEGIN:VCARD, a malformed line). */
 export class CardError extends Error {

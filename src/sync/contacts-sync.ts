@@ -35,7 +35,7 @@ import { matchKeysOf } from '../contacts/match-keys.ts'
 import type { ImportedContact } from '../imports/types.ts'
 import { takeQuotaUpTo } from '../quotas.ts'
 import { MINUTE_MS, SECOND_MS } from '../time.ts'
-import { cardColumns, cardColumnsDiffer, collectionPrefix, mapCard, type CardColumns } from './card-contact.ts'
+import { CARD_COLUMN_TYPES, cardColumns, cardColumnsDiffer, collectionPrefix, mapCard, type CardColumns } from './card-contact.ts'
 import { emptySyncResult, type CollectionSyncResult, type SyncAccount, type SyncCollection, type SyncDeps, type SyncProgress } from './types.ts'
 import { writeBackContacts } from './write-back.ts'
 
@@ -84,7 +84,9 @@ interface Candidate {
   matchKeys: string[]
 }
 
-const CARD_COLUMNS_SQL = `name, email, phone, emails, phones, "matchKeys", "linkedIn", instagram, "xHandle", "otherSocialMedia", location, timezone, birthday, anniversary`
+/** The columns a card owns (card-contact.ts CARD_COLUMN_TYPES), quoted: `"name"`, `"email"`, …. */
+const CARD_COLUMN_NAMES = Object.keys(CARD_COLUMN_TYPES).map((column) => `"${column}"`)
+const CARD_COLUMNS_SQL = CARD_COLUMN_NAMES.join(', ')
 
 /** Stored contacts of the account ($1) by href ($2); `FOR UPDATE` in a page's transaction. */
 const STORED_SQL = `SELECT id::text, "remoteHref", "remoteEtag", "remoteDeletedAt", cardinality("remoteDirty") > 0 AS dirty, ${CARD_COLUMNS_SQL}
@@ -114,15 +116,14 @@ interface Row extends CardColumns {
   changed: boolean
 }
 
-const RECORD = `id uuid, name text, email text, phone text, emails text[], phones text[], "matchKeys" text[], "linkedIn" text, instagram text,
-  "xHandle" text, "otherSocialMedia" jsonb, location text, timezone text, birthday text, anniversary text, "customNotes" text,
-  "externalId" text, "remoteHref" text, "remoteEtag" text, "remoteCard" text, changed boolean`
+const RECORD = `id uuid, ${Object.entries(CARD_COLUMN_TYPES)
+  .map(([column, type]) => `"${column}" ${type}`)
+  .join(', ')}, "customNotes" text, "externalId" text, "remoteHref" text, "remoteEtag" text, "remoteCard" text, changed boolean`
 
 /** $1 rows (JSON), $2 the user, $3 the account, $4 now (ISO), $5 nextDueAt (ISO). */
 const INSERT_SQL = `INSERT INTO "Contact" (id, "userId", ${CARD_COLUMNS_SQL}, "customNotes", "externalId", "remoteHref", "remoteEtag", "remoteCard",
   "accountId", source, "lastSyncedAt", "createdAt", "updatedAt", "nextDueAt")
-SELECT v.id, $2::uuid, v.name, v.email, v.phone, v.emails, v.phones, v."matchKeys", v."linkedIn", v.instagram, v."xHandle", v."otherSocialMedia",
-  v.location, v.timezone, v.birthday, v.anniversary, v."customNotes", v."externalId", v."remoteHref", v."remoteEtag", v."remoteCard",
+SELECT v.id, $2::uuid, ${CARD_COLUMN_NAMES.map((column) => `v.${column}`).join(', ')}, v."customNotes", v."externalId", v."remoteHref", v."remoteEtag", v."remoteCard",
   $3::uuid, 'CARDDAV'::"ContactSource", $4::timestamp, $4::timestamp, $4::timestamp, $5::timestamp
 FROM jsonb_to_recordset($1::jsonb) AS v(${RECORD})`
 
@@ -131,9 +132,7 @@ FROM jsonb_to_recordset($1::jsonb) AS v(${RECORD})`
  * Notes only where the contact has none (a linked contact); a contact the sync archived is restored.
  */
 const UPDATE_SQL = `UPDATE "Contact" AS c SET
-  name = v.name, email = v.email, phone = v.phone, emails = v.emails, phones = v.phones, "matchKeys" = v."matchKeys",
-  "linkedIn" = v."linkedIn", instagram = v.instagram, "xHandle" = v."xHandle", "otherSocialMedia" = v."otherSocialMedia",
-  location = v.location, timezone = v.timezone, birthday = v.birthday, anniversary = v.anniversary,
+  ${CARD_COLUMN_NAMES.map((column) => `${column} = v.${column}`).join(', ')},
   "customNotes" = COALESCE(c."customNotes", v."customNotes"), "accountId" = $3::uuid, source = 'CARDDAV'::"ContactSource",
   "remoteHref" = v."remoteHref", "remoteEtag" = v."remoteEtag", "remoteCard" = v."remoteCard",
   archived = CASE WHEN c."remoteDeletedAt" IS NOT NULL THEN false ELSE c.archived END, "remoteDeletedAt" = NULL,

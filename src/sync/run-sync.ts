@@ -9,6 +9,7 @@
 import { reconcileAcceptedSuggestions } from './suggestion-events.ts'
 import type { AnnounceChange } from '../changes/announce.ts'
 import type { DavServices } from '../accounts/accounts.ts'
+import type { CountedDavSession } from '../dav/session.ts'
 import { DavHttpError, type DavSession } from '../dav/types.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
@@ -16,10 +17,14 @@ import type { SyncProgressNotice } from '../pubsub/changes.ts'
 import { MINUTE_MS } from '../time.ts'
 import type { CollectionSyncResult, SyncAccount, SyncCollection, SyncDeps } from './types.ts'
 
-/** Syncs one collection (contacts-sync.ts `syncAddressBook`, calendar-sync.ts `syncCalendar`, or a test's own). */
 /** Passes over the address books after the first, for local edits made while a run went on. */
 const EXTRA_WRITE_BACK_PASSES = 2
 
+/**
+ * Syncs one collection (contacts-sync.ts `syncAddressBook`, calendar-sync.ts `syncCalendar`, or a test's
+ * own) and stores its new sync token (and `lastSyncedAt`) on the AccountCollection itself, once what
+ * the token stands for is stored: the run does not write it again.
+ */
 export type CollectionSyncer = (
   deps: SyncDeps & { horizonMs: number },
   account: SyncAccount,
@@ -130,7 +135,7 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
 
   let collections = 0
   let changed = 0
-  let session: (DavSession & { requests: number }) | undefined
+  let session: CountedDavSession | undefined
   try {
     let credentials
     try {
@@ -160,7 +165,6 @@ export async function runAccountSync(deps: RunSyncDeps, accountId: string, optio
       signal.throwIfAborted()
       await renew()
       const result = await options.syncers[collection.kind](syncDeps, { id: account.id, userId: account.userId }, collection, session!)
-      await prisma.accountCollection.update({ where: { id: collection.id }, data: { syncToken: result.syncToken, lastSyncedAt: deps.now() } })
       collections += 1
       changed += result.created + result.updated + result.removed + result.restored + result.written
       logger.info({ collectionUrl: collection.url, ...result }, 'collection synced')

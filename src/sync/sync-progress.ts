@@ -2,7 +2,9 @@
  * The `syncProgress(accountId)` stream: the account as it is now, then the account again with each
  * progress notice its sync publishes (pubsub/changes.ts `publishSyncProgress`, from whichever process
  * runs it). Scoped to the viewer: another user's or an unknown account is NOT_FOUND before anything
- * is sent. Ends when the account is disconnected, or when the client leaves.
+ * is sent. Follows one run: ends right after the run's `finished` event (a client asked for "the
+ * progress of a sync" and needs no other end-of-run signal; a later run is a new subscription), and
+ * also when the account is disconnected, or when the client leaves.
  */
 import { findAccount, type AccountView } from '../accounts/accounts.ts'
 import { notFound } from '../errors.ts'
@@ -57,6 +59,8 @@ export async function syncProgressStream(prisma: PrismaClient, pubsub: ChangePub
       pending = notices.next()
       const account = await findAccount(prisma, userId, accountId)
       if (!account) return end()
+      // The run is over: stop listening now (the pubsub listener goes at once), send this last event.
+      if (notice.value.phase === 'finished') await end()
       return { done: false, value: { account, ...notice.value } }
     },
     return: end,

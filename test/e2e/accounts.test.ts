@@ -1,7 +1,7 @@
 /**
  * Issue 15, accounts end to end on a real server against a real Radicale (through a counting proxy):
  * connect → accounts lists the discovered address books → setAccountCollections → syncAccount → the
- * syncProgress subscription sees the run finish with status OK; disconnect; another user gets
+ * syncProgress subscription sees the run finish with status OK and then ends; disconnect; another user gets
  * NOT_FOUND on every operation with someone's account id; credentials never appear in clear in the
  * Account rows, the captured logs or any API answer; without DAV_ALLOW_PRIVATE_URLS a loopback URL is
  * refused; wrong credentials at connect time name `input.password`; and a property: random
@@ -93,7 +93,8 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
       const event = result.data?.syncProgress
       events.push(event ?? result)
       if (event?.phase === 'CURRENT') listening()
-      return event?.phase === 'FINISHED' || result.errors !== undefined
+      // Only an error stops reading here: the server itself ends the stream after FINISHED.
+      return result.errors !== undefined
     })
     await ready
     const picked = await call(server, 'mutation($id: ID!, $urls: [String!]!) { setAccountCollections(id: $id, collectionUrls: $urls) { collections { url enabled } } }', { id: account.id, urls: [`${proxy.url}/alice/work/`] }, alice.token)
@@ -106,7 +107,9 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     await finished
     await client.dispose()
     const last = events.at(-1)
+    // FINISHED is the last event: the stream completed after it.
     expect(last).toMatchObject({ phase: 'FINISHED', account: { status: 'OK', lastError: null } })
+    expect(events.filter((event) => event.phase === 'FINISHED')).toHaveLength(1)
     expect(last.account.lastSyncedAt).not.toBeNull()
     expect(events.map((event) => event.phase)).toContain('STARTED')
     expect(events.some((event) => event.phase === 'DONE' && event.collectionUrl === `${proxy.url}/alice/work/`)).toBe(true)

@@ -4,14 +4,18 @@
  * and no further request reaches the server (the schedule keeps ticking, asserted on its outcomes);
  * a server answering 500 once is retried with backoff and ends OK; a 503 with Retry-After is retried
  * at that time and recorded in `retryAfter` meanwhile. And the lease: two runs with different owners
- * asked at once (PGlite and PostgreSQL) sync the account once, the other is skipped.
+ * asked at once (PGlite and PostgreSQL) sync the account once, the other is skipped. And the sync
+ * token: stored once per collection and run, by the collection's syncer (the run does not write it again).
  */
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { connectAccount, setAccountCollections, type DavServices } from '../../src/accounts/accounts.ts'
 import { createJobs, type JobOutcome, type Jobs } from '../../src/jobs/jobs.ts'
+import { syncCalendar } from '../../src/sync/calendar-sync.ts'
+import { syncAddressBook } from '../../src/sync/contacts-sync.ts'
 import { runAccountSync, type CollectionSyncer, type Syncers } from '../../src/sync/run-sync.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
+import { normalizeSql } from '../helpers/recorded-sql.ts'
 import { radicaleAvailable, startRadicale, type Radicale } from '../helpers/radicale.ts'
 import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 import { listingSyncer, listingSyncers, startCountingProxy, testDavServices, type CountingProxy } from '../helpers/test-dav.ts'
@@ -25,18 +29,22 @@ const runners = withRedis ? (['in-process', 'bullmq'] as const) : (['in-process'
 describe.skipIf(!enabled)('account sync', () => {
   let radicale: Radicale
   beforeAll(async () => {
-    radicale = await startRadicale({ alice: 'alice-password' })
+    radicale = await startRadicale({ alice: 'alice-password', tom: 'tom-password' })
     await radicale.createAddressBook('alice', 'contacts', 'Contacts')
+    // Tom's two address books, one with a card: the sync token test's own (alice's tests expect one book).
+    const tokens = await radicale.createAddressBook('tom', 'tokens', 'Tokens')
+    await radicale.put('tom', `${tokens}tom.vcf`, 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:tom\r\nFN:Tom Token\r\nN:Token;Tom;;;\r\nEND:VCARD\r\n', 'text/vcard')
+    await radicale.createAddressBook('tom', 'empty', 'Empty')
   }, 60_000)
   afterAll(async () => {
     await radicale?.stop()
   })
 
-  /** A user with an account on `proxy` (Radicale behind it), its one address book enabled. */
-  async function connected(db: TestDatabase, dav: DavServices, proxy: CountingProxy) {
+  /** A user with an account of Radicale's `username` (alice: default) on `proxy` (Radicale behind it), its address books enabled. */
+  async function connected(db: TestDatabase, dav: DavServices, proxy: CountingProxy, username = 'alice') {
     const user = await db.prisma.user.create({ data: { email: `sync-${Math.random().toString(36).slice(2)}@example.com` } })
     const deps = { prisma: db.prisma, dav, announce: () => {}, logger: silent, maxAccountsPerUser: 10 }
-    const account = await connectAccount(deps, user.id, { kind: 'CARDDAV', url: proxy.url, username: 'alice', password: 'alice-password' })
+    const account = await connectAccount(deps, user.id, { kind: 'CARDDAV', url: proxy.url, username, password: `${username}-password` })
     await setAccountCollections(deps, user.id, account.id, account.collections.map((collection) => collection.url))
     return { userId: user.id, accountId: account.id }
   }
@@ -176,6 +184,41 @@ describe.skipIf(!enabled)('account sync', () => {
       expect(row).toMatchObject({ status: 'OK', syncLeaseOwner: null, syncLeaseUntil: null })
       // Released: the next run takes it.
       expect(await runAccountSync(deps, accountId, { owner: 'process-b', syncers: listingSyncers })).toMatchObject({ skipped: false, outcome: 'OK' })
+    })
+  })
+
+  describe.each(kinds)('the sync token on %s', (kind) => {
+    let db: TestDatabase
+    let proxy: CountingProxy
+    const statements: string[] = []
+    const dav = testDavServices({ allowPrivate: true })
+    beforeAll(async () => {
+      db = await openTestDatabase(kind, { onQuery: (sql) => void statements.push(normalizeSql(sql)) })
+      proxy = await startCountingProxy(radicale.url)
+    })
+    afterAll(async () => {
+      await proxy?.close()
+      await db?.destroy()
+    })
+
+    it('is written once per collection and run (by the syncer), on the first sync and an incremental one', async () => {
+      const { accountId } = await connected(db, dav, proxy, 'tom')
+      const collections = await db.prisma.accountCollection.count({ where: { accountId, enabled: true } })
+      expect(collections).toBe(2)
+      const deps = { prisma: db.prisma, dav, announce: () => {}, logger: silent, now: () => new Date(), horizonMs: 7 * 86_400_000 }
+      const syncers: Syncers = { ADDRESS_BOOK: syncAddressBook, CALENDAR: syncCalendar }
+      const tokenWrites = () => statements.filter((sql) => /^UPDATE "AccountCollection" SET .*"syncToken"/.test(sql))
+      for (const run of ['first', 'incremental']) {
+        statements.length = 0
+        const outcome = await runAccountSync(deps, accountId, { owner: `tokens:${run}`, syncers })
+        expect(outcome).toMatchObject({ skipped: false, outcome: 'OK', collections })
+        expect(tokenWrites()).toHaveLength(collections)
+      }
+      expect(await db.prisma.contact.count({ where: { accountId } })).toBe(1)
+      for (const stored of await db.prisma.accountCollection.findMany({ where: { accountId } })) {
+        expect(stored.syncToken).toMatch(/^http:\/\/radicale\.org\/ns\/sync\//)
+        expect(stored.lastSyncedAt).not.toBeNull()
+      }
     })
   })
 })

@@ -4,13 +4,15 @@
  * multiget); a refused sync token falls back to a full resync that changes nothing; delete and re-add archive
  * and restore (interactions kept, a user's own archive kept); a local edit written back with If-Match keeping
  * the card's other properties; a conflict (server wins, SyncConflict row); a local create PUT; dedupe with a
- * contact typed in by hand; the fields the user owns survive a remote edit.
+ * contact typed in by hand; the fields the user owns survive a remote edit; every column a card owns
+ * (CARD_COLUMN_TYPES) is stored as the mapping gives it, on create and on update.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { archiveContact, createContact, logInteraction, updateContact } from '../../src/contacts/contact-writes.ts'
 import { createDavSession } from '../../src/dav/session.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createOutboundFetch } from '../../src/net/outbound-fetch.ts'
+import { CARD_COLUMN_TYPES, cardColumns, mapCard } from '../../src/sync/card-contact.ts'
 import { syncAddressBook, type ContactsSyncDeps } from '../../src/sync/contacts-sync.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { radicaleAvailable, startRadicale, type Radicale } from '../helpers/radicale.ts'
@@ -134,6 +136,41 @@ describe.skipIf(!withRadicale).each(kinds)('contacts sync on %s', (kind) => {
     expect(await byName('Cy Twombly')).toMatchObject({ archived: true })
     expect(await db.prisma.interaction.count({ where: { contactId: ada.id } })).toBe(1)
     expect(await db.prisma.contact.count({ where: { userId: user.id } })).toBe(3)
+  })
+
+  it('stores every column a card owns (CARD_COLUMN_TYPES) as the mapping gives it, when the card comes and when it changes', async () => {
+    const { sync, bookUrl, byName } = await setup()
+    const full = (version: number) =>
+      card('every', `Eve Ry${version}`, [
+        `EMAIL;TYPE=pref:eve${version}@example.com`,
+        `EMAIL:eve${version}@work.example.com`,
+        `TEL;TYPE=pref:+44 20 7946 000${version}`,
+        `TEL:+1 212 555 010${version}`,
+        `X-SOCIALPROFILE;TYPE=linkedin:https://www.linkedin.com/in/eve${version}`,
+        `X-INSTAGRAM:eve${version}`,
+        `X-TWITTER:eve_${version}`,
+        `URL:https://eve${version}.example.org/`,
+        `ADR;TYPE=HOME:;;${version} Main St;Springfield;;;`,
+        `TZ:${version === 1 ? 'Europe/Berlin' : 'America/New_York'}`,
+        `BDAY:199${version}-02-03`,
+        `X-ANNIVERSARY:201${version}-06-07`,
+      ])
+    const columns = Object.keys(CARD_COLUMN_TYPES) as (keyof typeof CARD_COLUMN_TYPES)[]
+    const expectStored = async (text: string, name: string) => {
+      const mapped = mapCard(text, 1)
+      if (mapped.kind !== 'contact') throw new Error(`the test card is rejected: ${mapped.reason}`)
+      const wanted = cardColumns(mapped)
+      // A meaningful card: every column has a value to store.
+      for (const column of columns) expect([column, wanted[column]]).not.toEqual([column, null])
+      const stored = await byName(name)
+      expect(Object.fromEntries(columns.map((column) => [column, stored[column]]))).toEqual(wanted)
+    }
+    await radicale.put('alice', `${bookUrl}every.vcf`, full(1), VCARD)
+    expect(await sync()).toMatchObject({ created: 1 })
+    await expectStored(full(1), 'Eve Ry1')
+    await radicale.put('alice', `${bookUrl}every.vcf`, full(2), VCARD)
+    expect(await sync()).toMatchObject({ updated: 1 })
+    await expectStored(full(2), 'Eve Ry2')
   })
 
   it('writes a local edit back with If-Match, keeping the card\u2019s other properties', async () => {

@@ -213,7 +213,7 @@ builder.mutationFields((t) => {
 builder.subscriptionField('syncProgress', (t) =>
   t.withAuth({ authenticated: true }).field({
     type: SyncProgressType,
-    description: "The account now, then as each of its syncs starts, moves and finishes (from any process). Another user's or an unknown id: NOT_FOUND.",
+    description: "The account now, then as its sync starts, moves and finishes (from any process); ends after that run's FINISHED event (subscribe again to follow a later run), or when the account is disconnected. Another user's or an unknown id: NOT_FOUND.",
     args: { accountId: t.arg.globalID({ required: true, for: AccountType }) },
     subscribe: (_root, { accountId }, context) => syncProgressStream(context.prisma, context.pubsub, context.userId, accountId.id),
     resolve: (event: SyncProgressEvent) => event,

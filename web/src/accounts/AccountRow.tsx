@@ -1,9 +1,9 @@
 /**
  * One connected account on the Accounts page: its kind, URL, status (a reconnect call to action
  * when the server refused its credentials), last sync, last error and counts; "Sync now" followed
- * live over the `syncProgress` subscription (polling `accounts` every few seconds when the stream
- * fails or ends first); the picker of its address books or calendars; "Disconnect" after a
- * confirmation in the row.
+ * live over the `syncProgress` subscription, which ends after the run's FINISHED (polling `accounts`
+ * every few seconds when the stream fails or ends before it); the picker of its address books or
+ * calendars; "Disconnect" after a confirmation in the row.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react'
 import { useMutation } from 'urql'
@@ -226,7 +226,8 @@ export function AccountRow({ account, userZone, pickOnMount = false, followOnMou
   const shown = live?.account ?? account
 
   // The end of a followed sync: from the stream, or from `accounts` polled once the stream is gone.
-  const streamGone = following !== null && ended?.run === following.run && !ended.error?.unauthorized
+  // The server ends the stream right after FINISHED: that end is the sync's, not a lost stream.
+  const streamGone = following !== null && ended?.run === following.run && !ended.error?.unauthorized && live?.phase !== 'FINISHED'
   useEffect(() => {
     if (!following) return
     const seen = streamGone || !live ? account : live.account

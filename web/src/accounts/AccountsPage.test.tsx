@@ -210,6 +210,34 @@ describe('AccountsPage: collections and sync', () => {
     expect(progressOf(client)[1]!.stopped).toBe(false)
   })
 
+  it('the server ends the stream right after FINISHED: the sync is over, with no "progress lost" and no polling', async () => {
+    const synced = account({ lastSyncedAt: '2026-11-29T08:00:00.000Z', counts: { contacts: 12, events: 0 }, collections: account().collections.map((collection) => ({ ...collection, enabled: true })) })
+    let current = synced
+    const { client, user } = setup({ Accounts: () => ({ accounts: [current] }), SyncAccount: () => ({ syncAccount: current }) })
+    const row = await screen.findByTestId('account')
+    await user.click(within(row).getByRole('button', { name: 'Sync now' }))
+    await waitFor(() => expect(progressOf(client)).toHaveLength(1))
+    const stream = progressOf(client)[0]!
+    const asked = requestsOf(client, 'Accounts').length
+    const finished = { ...synced, lastSyncedAt: '2026-11-30T13:00:00.000Z', counts: { contacts: 13, events: 0 } }
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    // A short run, all in one turn as it can come from the socket: STARTED, FINISHED, then the stream's end
+    // (the page shows none of it before the end; `accounts` still answers the account as before the run).
+    act(() => {
+      stream.send({ syncProgress: { phase: 'STARTED', collectionUrl: null, done: 0, total: null, account: { ...synced, status: 'SYNCING' } } })
+      stream.send({ syncProgress: { phase: 'FINISHED', collectionUrl: null, done: 2, total: null, account: finished } })
+      stream.end()
+    })
+    current = finished
+    await waitFor(() => expect(within(row).getByTestId('account-status')).toHaveTextContent('Connected'))
+    expect(screen.getByTestId('accounts-announcement')).toHaveTextContent('https://dav.example.com: sync finished.')
+    expect(within(row).queryByText(/live progress lost/)).toBeNull()
+    act(() => void vi.advanceTimersByTime(POLL_INTERVAL_MS * 3))
+    // One refresh for the end of the sync, no polling.
+    expect(requestsOf(client, 'Accounts').length).toBeLessThanOrEqual(asked + 1)
+    expect(within(row).getByRole('button', { name: 'Sync now' })).toHaveAttribute('aria-disabled', 'false')
+  })
+
   it('a NOT_FOUND from "Sync now" says the account is gone', async () => {
     const enabled = account({ collections: account().collections.map((collection) => ({ ...collection, enabled: true })) })
     const { user } = setup({
