@@ -2,7 +2,7 @@
  * The IETF RateLimit header fields, as draft-ietf-httpapi-ratelimit-headers-11
  * (23 May 2026, sections 3 and 4) defines them: `RateLimit-Policy` lists the
  * quota policies (`"hourly";q=10000;w=3600`), `RateLimit` the service limit of
- * each (`"hourly";r=9950;t=3412`). Both are Structured Field Lists (RFC 9651)
+ * each (`"hourly";r=9950;t=3412`: 9,950 units available within the next 3,412 s). Both are Structured Field Lists (RFC 9651)
  * whose items are Strings (the policy's name) with Integer and String
  * parameters. Pure: values in, field values out.
  */
@@ -18,7 +18,10 @@ export interface QuotaPolicy {
   unit?: QuotaUnit | undefined
 }
 
-/** A service limit: the policy's `name`, the quota still available (`r`), seconds until more is made available (`t`). */
+/**
+ * A service limit: the policy's `name`, the quota available (`r`), and the effective window (`t`): the
+ * seconds within which no more than `r` can be used (the rest of a fixed window; section 4.1.2).
+ */
 export interface ServiceLimit {
   name: string
   remaining: number
