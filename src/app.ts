@@ -91,8 +91,11 @@ export interface AppOptions {
    * API keys pass `() => true` to budget a session token.
    */
   isBudgeted?: (credential: BudgetCredential) => boolean
-  /** Prefix of the budgets' Redis keys (default `budget`; tests give each run its own). */
-  budgetKeyPrefix?: string
+  /**
+   * The partner budgets (default: on REDIS_URL's Redis when set, in-process otherwise); tests and
+   * the bench pass budgets on a Redis of their own with a key prefix of their own. stop() closes them.
+   */
+  budgets?: CredentialBudgets
 }
 
 export interface App {
@@ -137,7 +140,7 @@ export function buildApp({
   importRun = {},
   dav: davOption,
   isBudgeted,
-  budgetKeyPrefix,
+  budgets: budgetsOption,
   syncers = {
     ADDRESS_BOOK: (deps, account, collection, session) => syncAddressBook({ ...deps, maxContacts: config.quotas.contacts }, account, collection, session),
     CALENDAR: (deps, account, collection, session) => syncCalendar({ ...deps, maxEvents: config.quotas.calendarEvents }, account, collection, session),
@@ -250,12 +253,7 @@ export function buildApp({
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
   // Partner credentials' budgets, shared by every process through Redis (src/graphql/limits/budget.ts).
-  const budgets = createCredentialBudgets({
-    limits: config.partnerBudgets,
-    redisUrl: config.redisUrl,
-    logger: logger.child({ component: 'budgets' }),
-    ...(budgetKeyPrefix ? { keyPrefix: budgetKeyPrefix } : {}),
-  })
+  const budgets = budgetsOption ?? createCredentialBudgets({ limits: config.partnerBudgets, redisUrl: config.redisUrl, logger: logger.child({ component: 'budgets' }) })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -372,6 +370,7 @@ export function buildApp({
     changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()
+      await budgets.ready()
       const { port, origin } = await listen(server, config.port, config.host)
       if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
       return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort, config.host)).origin}${METRICS_PATH}` }

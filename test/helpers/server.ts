@@ -8,7 +8,7 @@ import type { Clock } from '../../src/clock.ts'
 import type { ImportFormats } from '../../src/imports/run-import.ts'
 import type { DavServices } from '../../src/accounts/accounts.ts'
 import type { Syncers } from '../../src/sync/run-sync.ts'
-import type { BudgetCredential } from '../../src/graphql/limits/budget.ts'
+import type { BudgetCredential, CredentialBudgets } from '../../src/graphql/limits/budget.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null
@@ -46,8 +46,8 @@ export async function startTestServer(
     syncers?: Syncers
     /** Which credentials have partner budgets (budget tests pass `() => true` to budget a session token). */
     isBudgeted?: (credential: BudgetCredential) => boolean
-    /** Prefix of the budgets' Redis keys (tests on a shared Redis give each run its own). */
-    budgetKeyPrefix?: string
+    /** The partner budgets (default: in-process, or on REDIS_URL's Redis when `env` sets it). */
+    budgets?: CredentialBudgets
   } = {},
 ): Promise<TestServer> {
   const app = buildApp({
@@ -61,7 +61,7 @@ export async function startTestServer(
     ...(options.dav ? { dav: options.dav } : {}),
     ...(options.syncers ? { syncers: options.syncers } : {}),
     ...(options.isBudgeted ? { isBudgeted: options.isBudgeted } : {}),
-    ...(options.budgetKeyPrefix ? { budgetKeyPrefix: options.budgetKeyPrefix } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { PartnerBudgets } from '../../config.ts'
+import { REDIS_PING_TIMEOUT_MS } from '../../pubsub/redis-ping.ts'
 import { HOUR_MS } from '../../time.ts'
 import type { QuotaPolicy, ServiceLimit } from './ratelimit-headers.ts'
 import { secondsUntil } from './ratelimit-headers.ts'
@@ -161,11 +162,12 @@ class RedisLeases implements LeaseStore {
     private readonly prefix: string,
     private readonly fallback: MemoryLeases,
     private readonly onError: (error: unknown) => void,
+    private readonly ttlMs: number,
   ) {
     redis.defineCommand('budgetAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE })
     redis.defineCommand('budgetRenewLeases', { numberOfKeys: 1, lua: RENEW_LEASES })
     this.redis = redis as LeaseRedis
-    this.timer = setInterval(() => this.renew(), LEASE_TTL_MS / 3)
+    this.timer = setInterval(() => this.renew(), ttlMs / 3)
     this.timer.unref()
   }
 
@@ -174,7 +176,7 @@ class RedisLeases implements LeaseStore {
     const member = randomUUID()
     let reply: [number, number]
     try {
-      reply = await this.redis.budgetAcquireLease(redisKey, member, cap, LEASE_TTL_MS)
+      reply = await this.redis.budgetAcquireLease(redisKey, member, cap, this.ttlMs)
     } catch (error) {
       this.onError(error)
       return this.fallback.acquire(key, cap)
@@ -198,7 +200,7 @@ class RedisLeases implements LeaseStore {
 
   private renew(): void {
     for (const [redisKey, members] of this.held) {
-      if (members.size > 0) this.redis.budgetRenewLeases(redisKey, LEASE_TTL_MS, ...members).catch(this.onError)
+      if (members.size > 0) this.redis.budgetRenewLeases(redisKey, this.ttlMs, ...members).catch(this.onError)
     }
   }
 
@@ -221,6 +223,10 @@ export interface CredentialBudgetsOptions {
   onRedisError?: (error: unknown) => void
   /** Called by close() after the leases are dropped (the owner of `redis` closes it there). */
   onClose?: () => Promise<void>
+  /** How long a Redis lease lives unrenewed (default {@link LEASE_TTL_MS}; tests shorten it). */
+  leaseTtlMs?: number
+  /** Resolves once the store can be shared (Redis connected), or when waiting longer is pointless. */
+  ready?: () => Promise<void>
 }
 
 /**
@@ -237,10 +243,17 @@ export class CredentialBudgets {
   readonly localLeases = new MemoryLeases()
 
   private readonly onClose: () => Promise<void>
+  /**
+   * Resolves once the budgets are shared (Redis connected; at once in-process, or after a few seconds
+   * of Redis not answering): app.start() waits for it, so that a process does not begin with budgets
+   * of its own while its connection is still opening.
+   */
+  readonly ready: () => Promise<void>
 
-  constructor({ limits, redis, keyPrefix = 'budget', onRedisError = () => {}, onClose = () => Promise.resolve() }: CredentialBudgetsOptions) {
+  constructor({ limits, redis, keyPrefix = 'budget', onRedisError = () => {}, onClose = () => Promise.resolve(), leaseTtlMs = LEASE_TTL_MS, ready = () => Promise.resolve() }: CredentialBudgetsOptions) {
     this.limits = limits
     this.onClose = onClose
+    this.ready = ready
     const hourly = { points: limits.pointsPerHour, duration: HOUR_MS / 1000 }
     const burst = { points: limits.burstPoints, duration: limits.burstSeconds }
     if (redis) {
@@ -254,7 +267,7 @@ export class CredentialBudgets {
         })
       this.hourly = store(hourly, 'hourly')
       this.burst = store(burst, 'burst')
-      this.leases = new RedisLeases(redis, keyPrefix, this.localLeases, onRedisError)
+      this.leases = new RedisLeases(redis, keyPrefix, this.localLeases, onRedisError, leaseTtlMs)
     } else {
       this.hourly = new RateLimiterMemory({ ...hourly, keyPrefix: `${keyPrefix}:hourly` })
       this.burst = new RateLimiterMemory({ ...burst, keyPrefix: `${keyPrefix}:burst` })
@@ -360,6 +373,7 @@ export function createCredentialBudgets(options: {
   redisUrl?: string | undefined
   logger: { warn(object: object, message: string): void }
   keyPrefix?: string
+  leaseTtlMs?: number
 }): CredentialBudgets {
   if (!options.redisUrl) return new CredentialBudgets({ limits: options.limits, ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}) })
   const redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'partner-budgets' })
@@ -371,11 +385,19 @@ export function createCredentialBudgets(options: {
   }
   // Without a listener ioredis prints every connection error; they are told (rate-limited) here instead.
   redis.on('error', onRedisError)
+  const connected = new Promise<void>((resolve) => {
+    if (redis.status === 'ready') resolve()
+    redis.once('ready', () => resolve())
+    // Redis not answering: the budgets start in-process (as during an outage) rather than holding the start.
+    setTimeout(resolve, REDIS_PING_TIMEOUT_MS).unref()
+  })
   return new CredentialBudgets({
     limits: options.limits,
     redis,
     onRedisError,
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+    ready: () => connected,
     onClose: async () => {
       await redis.quit().catch(() => redis.disconnect())
     },
