@@ -378,8 +378,10 @@ export function createCredentialBudgets(options: {
   if (!options.redisUrl) return new CredentialBudgets({ limits: options.limits, ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}) })
   const redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'partner-budgets' })
   let warnedAt = -Infinity
+  let closed = false
   const onRedisError = (error: unknown) => {
-    if (Date.now() - warnedAt < 60_000) return
+    // Releases still on their way when the server stops fail with "Connection is closed": nothing to tell.
+    if (closed || Date.now() - warnedAt < 60_000) return
     warnedAt = Date.now()
     options.logger.warn({ err: error }, 'partner budgets: Redis failed; each process keeps its own budgets meanwhile')
   }
@@ -399,6 +401,7 @@ export function createCredentialBudgets(options: {
     ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
     ready: () => connected,
     onClose: async () => {
+      closed = true
       await redis.quit().catch(() => redis.disconnect())
     },
   })
