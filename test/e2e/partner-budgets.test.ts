@@ -201,4 +201,20 @@ describe('partner budgets over HTTP, graphql-ws and SSE (in-process)', () => {
     expect(raw.socket.readyState).toBe(raw.socket.OPEN)
     expect(statuses[0]).toBe(200)
   })
+
+  it('an SSE stream it admits answers 200 with the RateLimit fields, the stream place counted', async () => {
+    const fresh = await createUserWithContacts(db.prisma, 'sse@example.com', 5)
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${fresh.token}` },
+      body: JSON.stringify({ query: SUBSCRIPTION }),
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const items = rateLimit(response)
+    expect([...items.keys()]).toEqual(['hourly', 'burst', 'concurrent-streams'])
+    expect(items.get('hourly')!.r).toBe(8) // the subscription costs 2
+    expect(items.get('concurrent-streams')).toEqual({ r: 0, t: undefined })
+    await response.body?.cancel()
+  })
 })
