@@ -32,6 +32,8 @@ import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
+import { createCredentialBudgets, type BudgetCredential, type CredentialBudgets } from './graphql/limits/budget.ts'
+import { useCredentialBudgets } from './graphql/limits/budget-plugin.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { DAY_MS } from './time.ts'
 import { createChangeAnnouncer, type AnnounceChange } from './changes/announce.ts'
@@ -84,6 +86,16 @@ export interface AppOptions {
   dav?: DavServices
   /** The collection syncers the sync job runs (default: sync/contacts-sync.ts and sync/calendar-sync.ts). */
   syncers?: Syncers
+  /**
+   * Which credentials have partner budgets (default: API keys and OAuth apps). Tests that predate
+   * API keys pass `() => true` to budget a session token.
+   */
+  isBudgeted?: (credential: BudgetCredential) => boolean
+  /**
+   * The partner budgets (default: on REDIS_URL's Redis when set, in-process otherwise); tests and
+   * the bench pass budgets on a Redis of their own with a key prefix of their own. stop() closes them.
+   */
+  budgets?: CredentialBudgets
 }
 
 export interface App {
@@ -99,6 +111,8 @@ export interface App {
   exportLimiter: ExportLimiter
   /** Open suggestion streams per user (exposed for tests: a leaked place shows here). */
   subscriptionLimiter: SubscriptionLimiter
+  /** The partner credentials' budgets (exposed for tests and the bench). */
+  budgets: CredentialBudgets
   /** Change listeners of a user's live streams in this process (exposed for tests: a leaked listener shows here). */
   changeListeners(userId: string): number
   /**
@@ -125,6 +139,8 @@ export function buildApp({
   importFormats = configuredImportFormats({ quotas: config.quotas, horizonDays: config.suggestionHorizonDays }),
   importRun = {},
   dav: davOption,
+  isBudgeted,
+  budgets: budgetsOption,
   syncers = {
     ADDRESS_BOOK: (deps, account, collection, session) => syncAddressBook({ ...deps, maxContacts: config.quotas.contacts }, account, collection, session),
     CALENDAR: (deps, account, collection, session) => syncCalendar({ ...deps, maxEvents: config.quotas.calendarEvents }, account, collection, session),
@@ -236,6 +252,8 @@ export function buildApp({
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
+  // Partner credentials' budgets, shared by every process through Redis (src/graphql/limits/budget.ts).
+  const budgets = budgetsOption ?? createCredentialBudgets({ limits: config.partnerBudgets, redisUrl: config.redisUrl, logger: logger.child({ component: 'budgets' }) })
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -251,6 +269,10 @@ export function buildApp({
       useCsrfPreventionForBodies(),
       ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : []),
       ...limits.plugins,
+      // After the cost limit (a document over it spends no budget) and the per-user operation bound.
+      ...(withoutRequestLimits
+        ? []
+        : [useCredentialBudgets({ budgets, credentialOfRequest, logger: logger.child({ component: 'budgets' }), ...(isBudgeted ? { isBudgeted } : {}) })]),
       // After the limits' body check (which leaves multipart alone), so its parser is the one Yoga runs.
       useStreamingUploads({
         prisma: db.prisma,
@@ -344,9 +366,11 @@ export function buildApp({
     jobs,
     subscriptionLimiter,
     exportLimiter,
+    budgets,
     changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()
+      await budgets.ready()
       const { port, origin } = await listen(server, config.port, config.host)
       if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
       return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort, config.host)).origin}${METRICS_PATH}` }
@@ -366,6 +390,7 @@ export function buildApp({
       tokenWatch.stop()
       await jobs.close()
       await changes.close()
+      await budgets.close()
     },
   }
 }

@@ -37,6 +37,41 @@ export interface RequestLimits {
   maxOperationsPerUser: number
 }
 
+/**
+ * Budgets of partner credentials (API keys and OAuth apps; a user's own session token has none),
+ * per credential and shared by every process through Redis (in-process without it):
+ * src/graphql/limits/budget.ts. Over one: RATE_LIMITED, HTTP 429 with Retry-After and the IETF
+ * RateLimit headers. The reasons for each default are beside {@link DEFAULT_PARTNER_BUDGETS}.
+ */
+export interface PartnerBudgets {
+  /** PARTNER_POINTS_PER_HOUR: query cost (the cost limit's measure) one credential may spend in a fixed hour. */
+  pointsPerHour: number
+  /** PARTNER_BURST_POINTS: cost one credential may spend within PARTNER_BURST_SECONDS (an operation costing more takes the whole bucket). */
+  burstPoints: number
+  /** PARTNER_BURST_SECONDS: the burst bucket's window, seconds. */
+  burstSeconds: number
+  /** PARTNER_CONCURRENT_REQUESTS: queries and mutations of one credential executing at once, all processes together. */
+  concurrentRequests: number
+  /** PARTNER_CONCURRENT_STREAMS: subscriptions (SSE and graphql-ws) of one credential open at once, all processes together. */
+  concurrentStreams: number
+}
+
+/**
+ * The partner budgets' defaults, and why:
+ * - 10,000 points an hour: one full read of a typical user's contacts an hour (about 700, Dunbar's
+ *   circles: 7 pages of 100 with seven fields, 1,301 points each, measured with operationCost) and
+ *   room for incremental reads and writes (`me { id email }` costs 3, `me` with 10 contacts of three
+ *   fields 53); also MAX_QUERY_COST, so the costliest operation the cost limit lets through still
+ *   fits an empty hour.
+ * - a burst of 500 points per 10 s: at most a twentieth of the hour in any 10 s, so one credential
+ *   cannot spend its hour in a second and hold the database pool (a page of 100 contacts takes
+ *   the whole bucket; small queries pass 10-150 at a time).
+ * - 10 concurrent requests: MAX_OPERATIONS_PER_USER's bound (measured in issue 10: more held
+ *   the pool and piled results on the heap), now across processes.
+ * - 5 streams: SUBSCRIPTIONS_PER_USER's bound (each stream holds a change listener and walks).
+ */
+export const DEFAULT_PARTNER_BUDGETS: PartnerBudgets = { pointsPerHour: 10_000, burstPoints: 500, burstSeconds: 10, concurrentRequests: 10, concurrentStreams: 5 }
+
 /** How many of each a user may own (quotas.ts enforces them). */
 export interface Quotas {
   contacts: number
@@ -152,6 +187,11 @@ const environmentSchema = z.object({
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(16 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
   MAX_OPERATIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  PARTNER_POINTS_PER_HOUR: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_PARTNER_BUDGETS.pointsPerHour),
+  PARTNER_BURST_POINTS: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_PARTNER_BUDGETS.burstPoints),
+  PARTNER_BURST_SECONDS: z.coerce.number().int().min(1).max(3600).default(DEFAULT_PARTNER_BUDGETS.burstSeconds),
+  PARTNER_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_PARTNER_BUDGETS.concurrentRequests),
+  PARTNER_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_PARTNER_BUDGETS.concurrentStreams),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(DEFAULT_IMPORT_MAX_BYTES),
   SECRET_KEY: z
     .string()
@@ -248,6 +288,8 @@ export interface Config {
   streamWriteTimeoutMs: number
   /** Limits checked before parsing and execution, on every transport (src/graphql/limits/). */
   requestLimits: RequestLimits
+  /** Budgets of partner credentials (API keys, OAuth apps), shared by all processes through Redis. */
+  partnerBudgets: PartnerBudgets
   /** The largest uploaded import file, bytes (IMPORT_MAX_BYTES): past it the upload is cut and refused with 413 BAD_REQUEST. */
   importMaxBytes: number
   /**
@@ -366,6 +408,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       documentCacheBytes: parsed.DOCUMENT_CACHE_BYTES,
       wsMaxPayloadBytes: parsed.WS_MAX_PAYLOAD_BYTES,
       maxOperationsPerUser: parsed.MAX_OPERATIONS_PER_USER,
+    },
+    partnerBudgets: {
+      pointsPerHour: parsed.PARTNER_POINTS_PER_HOUR,
+      burstPoints: parsed.PARTNER_BURST_POINTS,
+      burstSeconds: parsed.PARTNER_BURST_SECONDS,
+      concurrentRequests: parsed.PARTNER_CONCURRENT_REQUESTS,
+      concurrentStreams: parsed.PARTNER_CONCURRENT_STREAMS,
     },
     importMaxBytes: parsed.IMPORT_MAX_BYTES,
     secretKey: parsed.SECRET_KEY,

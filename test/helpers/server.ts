@@ -8,6 +8,7 @@ import type { Clock } from '../../src/clock.ts'
 import type { ImportFormats } from '../../src/imports/run-import.ts'
 import type { DavServices } from '../../src/accounts/accounts.ts'
 import type { Syncers } from '../../src/sync/run-sync.ts'
+import type { BudgetCredential, CredentialBudgets } from '../../src/graphql/limits/budget.ts'
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   data?: Data | null
@@ -43,6 +44,10 @@ export async function startTestServer(
     /** The DAV wire and the collection syncers (account tests). */
     dav?: DavServices
     syncers?: Syncers
+    /** Which credentials have partner budgets (budget tests pass `() => true` to budget a session token). */
+    isBudgeted?: (credential: BudgetCredential) => boolean
+    /** The partner budgets (default: in-process, or on REDIS_URL's Redis when `env` sets it). */
+    budgets?: CredentialBudgets
   } = {},
 ): Promise<TestServer> {
   const app = buildApp({
@@ -55,6 +60,8 @@ export async function startTestServer(
     ...(options.importRun ? { importRun: options.importRun } : {}),
     ...(options.dav ? { dav: options.dav } : {}),
     ...(options.syncers ? { syncers: options.syncers } : {}),
+    ...(options.isBudgeted ? { isBudgeted: options.isBudgeted } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {

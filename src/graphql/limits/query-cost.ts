@@ -17,6 +17,17 @@ import { isStackOverflow, queryTooComplex, withoutHttpStatus } from './errors.ts
  * measured (no such operation, variables that do not coerce): execution reports those.
  */
 export function operationCost(args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues' | 'contextValue'>): number | undefined {
+  // The cost limit and the partner budgets (budget-plugin.ts) both ask, with the same arguments object.
+  if (costs.has(args)) return costs.get(args)
+  const cost = measure(args)
+  costs.set(args, cost)
+  return cost
+}
+
+/** Costs already measured, by the execution arguments they were measured for. */
+const costs = new WeakMap<object, number | undefined>()
+
+function measure(args: Parameters<typeof operationCost>[0]): number | undefined {
   const operation = getOperationAST(args.document, args.operationName)
   if (!operation) return undefined
   // complexityFromQuery measures the document's first operation: give it the selected one and the fragments.
