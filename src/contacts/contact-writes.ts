@@ -31,7 +31,7 @@ export const CREATE_MARKER = 'create'
 export type SyncedContactField = (typeof SYNCED_CONTACT_FIELDS)[number]
 
 /** The synced fields `data` gives a new value (a synced contact's edit to write back). */
-function editedSyncedFields(contact: Contact, data: { name?: string | undefined; email?: string | null | undefined; phone?: string | null | undefined }): SyncedContactField[] {
+function editedSyncedFields(contact: Pick<Contact, SyncedContactField>, data: { name?: string | undefined; email?: string | null | undefined; phone?: string | null | undefined }): SyncedContactField[] {
   return SYNCED_CONTACT_FIELDS.filter((field) => data[field] !== undefined && (data[field] ?? null) !== contact[field])
 }
 
@@ -82,6 +82,28 @@ function withPrimary(list: readonly string[], primary: string | null, next: stri
   if (next === undefined) return current
   const rest = current.filter((value) => value !== primary && value !== next)
   return next === null ? rest : [next, ...rest]
+}
+
+/**
+ * The columns that follow a change of `contact`'s name, e-mail or phone (`data`: undefined unchanged, null
+ * cleared), to write with the values in the same update: a new primary e-mail or phone leads its list and
+ * the match keys an import finds the contact by follow; for a synced contact (an `accountId`), the fields
+ * whose value changes join `remoteDirty`, so its account's next sync writes them back (sync/write-back.ts).
+ */
+export function columnsFollowingSyncedFields(
+  contact: Pick<Contact, 'accountId' | 'remoteDirty' | SyncedContactField | 'emails' | 'phones'>,
+  data: { name?: string | undefined; email?: string | null | undefined; phone?: string | null | undefined },
+): { emails?: string[]; phones?: string[]; matchKeys?: string[]; remoteDirty?: string[] } {
+  const lists =
+    data.email === undefined && data.phone === undefined
+      ? {}
+      : (() => {
+          const emails = withPrimary(contact.emails, contact.email, data.email)
+          const phones = withPrimary(contact.phones, contact.phone, data.phone)
+          return { emails, phones, matchKeys: matchKeysOf(emails, phones) }
+        })()
+  const edited = contact.accountId ? editedSyncedFields(contact, data) : []
+  return edited.length > 0 ? { ...lists, remoteDirty: [...new Set([...contact.remoteDirty, ...edited])] } : lists
 }
 
 function notInFuture(date: Date | null | undefined, now: Date, field: string): void {
@@ -181,26 +203,13 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
       createdAt: contact.createdAt,
     }
     const circleChanged = data.dunbarCircle !== undefined && data.dunbarCircle !== contact.dunbarCircle
-    // A new primary e-mail or phone leads its list; the keys an import finds the contact by follow.
-    const lists =
-      data.email === undefined && data.phone === undefined
-        ? {}
-        : (() => {
-            const emails = withPrimary(contact.emails, contact.email, data.email)
-            const phones = withPrimary(contact.phones, contact.phone, data.phone)
-            return { emails, phones, matchKeys: matchKeysOf(emails, phones) }
-          })()
-    // A synced contact's new name, e-mail or phone is written back by the next sync (the union, in this write).
-    const edited = contact.accountId ? editedSyncedFields(contact, data) : []
-    const dirty = edited.length > 0 ? { remoteDirty: [...new Set([...contact.remoteDirty, ...edited])] } : {}
     const written = await tx.contact.update({
       where: { id: contact.id },
       data: {
         ...Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
-        ...dirty,
+        ...columnsFollowingSyncedFields(contact, data),
         ...ownFrequency,
         ...(circleChanged ? { circleAssignedAt: now } : {}),
-        ...lists,
         nextDueAt: computeNextDueAt(next),
       },
     })

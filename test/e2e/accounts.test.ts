@@ -6,7 +6,8 @@
  * Account rows, the captured logs or any API answer; without DAV_ALLOW_PRIVATE_URLS a loopback URL is
  * refused; wrong credentials at connect time name `input.password`; and a property: random
  * ConnectAccountInput values never give INTERNAL_SERVER_ERROR or a 5xx.
- * Also the whole way: cards come in as contacts, and an edit made here goes back to the server.
+ * Also the whole way: cards come in as contacts, and an edit made here goes back to the server; a
+ * conflict answered with resolveSyncConflict LOCAL goes back too (another user: NOT_FOUND).
  */
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import fc from 'fast-check'
@@ -170,6 +171,48 @@ describe.skipIf(!enabled)('accounts end to end against Radicale', () => {
     const refused = await call(server, 'mutation($account: ID) { createContact(input: { name: "Nope" }, account: $account) { id } }', { account: account.id }, bob.token)
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
     expect(await db.prisma.contact.count({ where: { userId: bob.id } })).toBe(0)
+  })
+
+  it('a conflict made by editing both sides: resolveSyncConflict LOCAL sends the local value to the server, it leaves the open list; another user gets NOT_FOUND', async () => {
+    const alice = await newUser()
+    const book = await radicale.createAddressBook('alice', `conflict${users}`, 'Conflict')
+    const cardText = (name: string) => `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cy\r\nFN:${name}\r\nN:${name.split(' ')[1]};${name.split(' ')[0]};;;\r\nEMAIL:cy@example.com\r\nEND:VCARD\r\n`
+    await radicale.put('alice', `${book}cy.vcf`, cardText('Cy Start'), 'text/vcard')
+    const account = (await call(server, CONNECT, { input: { kind: 'CARDDAV', url: book, username: 'alice', password: PASSWORD } }, alice.token)).body.data.connectAccount
+    await call(server, 'mutation($id: ID!) { syncAccount(id: $id) { id } }', { id: account.id }, alice.token)
+    let contactId = ''
+    await vi.waitFor(async () => {
+      const node = (await call(server, '{ contacts(first: 1) { edges { node { id name } } } }', {}, alice.token)).body.data.contacts.edges[0]?.node
+      expect(node).toMatchObject({ name: 'Cy Start' })
+      contactId = node.id
+    }, { timeout: 20_000, interval: 100 })
+    // The server's edit first, then one here: the write-back the edit queues meets a 412, the server wins.
+    await radicale.put('alice', `${book}cy.vcf`, cardText('Cy Server'), 'text/vcard')
+    await call(server, 'mutation($id: ID!) { updateContact(id: $id, input: { name: "Cy Local" }) { id } }', { id: contactId }, alice.token)
+    let conflict: any
+    await vi.waitFor(async () => {
+      ;[conflict] = (await call(server, '{ syncConflicts { id field localValue remoteValue resolvedAt contact { name } } }', {}, alice.token)).body.data.syncConflicts
+      expect(conflict).toMatchObject({ field: 'name', localValue: 'Cy Local', remoteValue: 'Cy Server', resolvedAt: null, contact: { name: 'Cy Server' } })
+    }, { timeout: 20_000, interval: 100 })
+
+    const RESOLVE = 'mutation($id: ID!, $keep: SyncConflictChoice!) { resolveSyncConflict(id: $id, keep: $keep) { id field resolvedAt contact { name } } }'
+    const bob = await newUser()
+    const refused = await call(server, RESOLVE, { id: conflict.id, keep: 'LOCAL' }, bob.token)
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
+    expect(refused.body.data).toBeNull()
+
+    const resolved = await call(server, RESOLVE, { id: conflict.id, keep: 'LOCAL' }, alice.token)
+    expect(resolved.body.errors).toBeUndefined()
+    expect(resolved.body.data.resolveSyncConflict).toMatchObject({ id: conflict.id, field: 'name', resolvedAt: expect.any(String), contact: { name: 'Cy Local' } })
+    const open = await call(server, 'query($id: ID!) { syncConflicts { id } node(id: $id) { ... on Contact { syncConflicts { id } } } }', { id: contactId }, alice.token)
+    expect(open.body.data).toEqual({ syncConflicts: [], node: { syncConflicts: [] } })
+    // The sync it queued PUTs the local name (If-Match on the card the contact took).
+    await vi.waitFor(async () => {
+      const text = await (await fetch(`${book}cy.vcf`, { headers: { authorization: radicale.authorization('alice') } })).text()
+      expect(text).toContain('FN:Cy Local')
+      expect(await db.prisma.contact.findUniqueOrThrow({ where: { id: decodeGlobalID(contactId).id } })).toMatchObject({ name: 'Cy Local', remoteDirty: [] })
+    }, { timeout: 20_000, interval: 100 })
+    expect(await db.prisma.syncConflict.count({ where: { userId: alice.id } })).toBe(1)
   })
 
   it('connecting the same account again reconnects it: same id, credentials replaced, status OK, new collections added', async () => {

@@ -206,6 +206,14 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: ID!) { disconnectAccount(id: $v) }', missingAccount, 'NOT_FOUND'),
     bad('mutation($v: ID!) { disconnectAccount(id: $v) }', '!!!', 'BAD_USER_INPUT', 'id'),
   ],
+  'Mutation.resolveSyncConflict(id)': [
+    bad('mutation($v: ID!) { resolveSyncConflict(id: $v, keep: LOCAL) { id } }', '00000000-0000-4000-8000-000000000000', 'NOT_FOUND'),
+    bad('mutation($v: ID!) { resolveSyncConflict(id: $v, keep: REMOTE) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.resolveSyncConflict(keep)': [
+    bad('mutation($v: SyncConflictChoice!) { resolveSyncConflict(id: "00000000-0000-4000-8000-000000000000", keep: $v) { id } }', 'BOTH', 'BAD_USER_INPUT', 'keep'),
+    bad('mutation($v: SyncConflictChoice!) { resolveSyncConflict(id: "00000000-0000-4000-8000-000000000000", keep: $v) { id } }', null, 'BAD_USER_INPUT', 'keep'),
+  ],
   'Query.syncConflicts(first)': [
     bad('query($v: Int) { syncConflicts(first: $v) { id } }', 0, 'BAD_USER_INPUT', 'first'),
     bad('query($v: Int) { syncConflicts(first: $v) { id } }', 100_000, 'BAD_USER_INPUT', 'first'),

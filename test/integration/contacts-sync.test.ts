@@ -5,7 +5,8 @@
  * and restore (interactions kept, a user's own archive kept); a local edit written back with If-Match keeping
  * the card's other properties; a conflict (server wins, SyncConflict row); a local create PUT; dedupe with a
  * contact typed in by hand; the fields the user owns survive a remote edit; every column a card owns
- * (CARD_COLUMN_TYPES) is stored as the mapping gives it, on create and on update.
+ * (CARD_COLUMN_TYPES) is stored as the mapping gives it, on create and on update; a conflict resolved
+ * LOCAL goes back to the server with If-Match, one resolved REMOTE leaves both sides as they are.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { archiveContact, createContact, logInteraction, updateContact } from '../../src/contacts/contact-writes.ts'
@@ -14,6 +15,7 @@ import { createLogger } from '../../src/logger.ts'
 import { createOutboundFetch } from '../../src/net/outbound-fetch.ts'
 import { CARD_COLUMN_TYPES, cardColumns, mapCard } from '../../src/sync/card-contact.ts'
 import { syncAddressBook, type ContactsSyncDeps } from '../../src/sync/contacts-sync.ts'
+import { resolveSyncConflict } from '../../src/sync/sync-conflicts.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { radicaleAvailable, startRadicale, type Radicale } from '../helpers/radicale.ts'
 
@@ -216,6 +218,55 @@ describe.skipIf(!withRadicale).each(kinds)('contacts sync on %s', (kind) => {
     expect(after.remoteEtag).toBe(server.etag)
     // Settled: the next sync has nothing to do.
     expect(await sync()).toMatchObject({ written: 0, conflicts: 0, read: 0, updated: 0 })
+  })
+
+  it('resolving a conflict: LOCAL writes the local value back with If-Match; REMOTE keeps the server\u2019s; both leave the open list; NOT_FOUND for another user', async () => {
+    const { sync, bookUrl, byName, writeDeps, user, get } = await setup()
+    await radicale.put('alice', `${bookUrl}r.vcf`, card('r', 'Rae Start', ['EMAIL:rae@example.com', 'TEL:+44 20 7946 0001', 'X-CUSTOM:kept']), VCARD)
+    await sync()
+    const rae = await byName('Rae Start')
+    // Name and phone edited on both sides: two conflicts, the server's values win.
+    await radicale.put('alice', `${bookUrl}r.vcf`, card('r', 'Rae Server', ['EMAIL:rae@example.com', 'TEL:+44 20 7946 0002', 'X-CUSTOM:kept']), VCARD)
+    await updateContact(writeDeps, user.id, rae.id, { name: 'Rae Local', phone: '+44 20 7946 0003' }, new Date())
+    expect(await sync()).toMatchObject({ conflicts: 2 })
+    const open = () => db.prisma.syncConflict.findMany({ where: { contactId: rae.id, resolvedAt: null }, orderBy: { field: 'asc' } })
+    const [nameConflict, phoneConflict] = await open()
+    expect(await open()).toHaveLength(2)
+    expect(nameConflict).toMatchObject({ field: 'name', localValue: 'Rae Local', remoteValue: 'Rae Server' })
+    expect(phoneConflict).toMatchObject({ field: 'phone', localValue: '+44 20 7946 0003', remoteValue: '+44 20 7946 0002' })
+    const etagBefore = (await db.prisma.contact.findUniqueOrThrow({ where: { id: rae.id } })).remoteEtag
+    // An older open conflict of the same field (an earlier sync's): the later answer settles it too.
+    await db.prisma.syncConflict.create({
+      data: { userId: user.id, contactId: rae.id, accountId: nameConflict!.accountId, field: 'name', localValue: 'Rae Older', remoteValue: 'Rae Start', createdAt: new Date(nameConflict!.createdAt.getTime() - 60_000) },
+    })
+
+    // Another user's conflict: NOT_FOUND, nothing changes.
+    const mallory = await db.prisma.user.create({ data: { email: `mallory-${kind}-${books}@example.com` } })
+    await expect(resolveSyncConflict(writeDeps, mallory.id, nameConflict!.id, 'LOCAL', new Date())).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(await open()).toHaveLength(3)
+
+    // LOCAL: the contact takes the local value, marked for the write-back.
+    const local = await resolveSyncConflict(writeDeps, user.id, nameConflict!.id, 'LOCAL', new Date())
+    expect(local.conflict.resolvedAt).not.toBeNull()
+    expect(local.contact).toMatchObject({ name: 'Rae Local', remoteDirty: ['name'] })
+    // REMOTE: the server's phone stays, nothing to write.
+    const remote = await resolveSyncConflict(writeDeps, user.id, phoneConflict!.id, 'REMOTE', new Date())
+    expect(remote).toMatchObject({ contact: null, conflict: { resolvedAt: expect.any(Date) } })
+    expect(await open()).toEqual([])
+    // Answered already: as it is, nothing written again.
+    expect(await resolveSyncConflict(writeDeps, user.id, phoneConflict!.id, 'LOCAL', new Date())).toEqual(remote)
+    expect(await db.prisma.contact.findUniqueOrThrow({ where: { id: rae.id } })).toMatchObject({ name: 'Rae Local', phone: '+44 20 7946 0002', remoteDirty: ['name'] })
+
+    // The next sync PUTs the local name on the card it last read (If-Match: its ETag): no new conflict.
+    expect(await sync()).toMatchObject({ written: 1, conflicts: 0 })
+    const after = await db.prisma.contact.findUniqueOrThrow({ where: { id: rae.id } })
+    const server = await get(after.remoteHref!)
+    expect(server.text).toContain('FN:Rae Local')
+    expect(server.text).toContain('TEL:+44 20 7946 0002')
+    expect(server.text).toContain('X-CUSTOM:kept')
+    expect(after).toMatchObject({ name: 'Rae Local', phone: '+44 20 7946 0002', remoteDirty: [], remoteEtag: server.etag })
+    expect(after.remoteEtag).not.toBe(etagBefore)
+    expect(await db.prisma.syncConflict.count({ where: { contactId: rae.id } })).toBe(3)
   })
 
   it('PUTs a contact created here as a new card, once', async () => {

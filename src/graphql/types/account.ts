@@ -2,18 +2,20 @@
  * CardDAV / CalDAV accounts (issue 15): the Account node (owner-scoped; never its credentials),
  * `accounts`, `connectAccount`, `setAccountCollections`, `syncAccount`, `disconnectAccount`, the
  * `syncProgress(accountId)` subscription, `Contact.account`, and the sync conflicts the user can see
- * (`syncConflicts`, `Contact.syncConflicts`). Thin resolvers over accounts/accounts.ts and sync/.
+ * (`syncConflicts`, `Contact.syncConflicts`) and answer (`resolveSyncConflict`). Thin resolvers over
+ * accounts/accounts.ts and sync/.
  */
 import { ACCOUNT_VIEW_SELECT, connectAccount, disconnectAccount, findAccount, listAccounts, setAccountCollections, setAccountWriteCalendar, type AccountView } from '../../accounts/accounts.ts'
 import { notFound } from '../../errors.ts'
 import type { AccountCollection } from '../../generated/prisma/client.ts'
+import { resolveSyncConflict } from '../../sync/sync-conflicts.ts'
 import { syncProgressStream, type SyncProgressEvent } from '../../sync/sync-progress.ts'
 import { intBetween, parseInput } from '../../validation.ts'
 import { builder } from '../builder.ts'
 import { viewerOf, type AuthenticatedContext } from '../context.ts'
 import { batchPerTurn } from '../per-turn.ts'
 import { ContactNode } from './contact.ts'
-import { AccountKindEnum, AccountStatusEnum, CollectionKindEnum, SyncPhaseEnum } from './enums.ts'
+import { AccountKindEnum, AccountStatusEnum, CollectionKindEnum, SyncConflictChoiceEnum, SyncPhaseEnum } from './enums.ts'
 
 const CollectionType = builder.objectRef<AccountCollection>('AccountCollection').implement({
   description: 'An address book or calendar of an account; only enabled ones sync.',
@@ -80,13 +82,14 @@ const ConnectAccountInput = builder.inputType('ConnectAccountInput', {
 })
 
 const SyncConflictType = builder.prismaObject('SyncConflict', {
-  description: "A field changed both here and on the server: the server's value won; the value it replaced is kept here.",
+  description: "A field changed both here and on the server: the server's value won; the value it replaced is kept here until the user answers with resolveSyncConflict.",
   fields: (t) => ({
     id: t.exposeID('id'),
     field: t.exposeString('field', { description: '`name`, `email` or `phone`' }),
     localValue: t.exposeString('localValue', { nullable: true, description: 'The value set here, which the server replaced' }),
-    remoteValue: t.exposeString('remoteValue', { nullable: true, description: "The server's value, now the contact's" }),
+    remoteValue: t.exposeString('remoteValue', { nullable: true, description: "The server's value, which the contact took" }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true, description: 'When the user answered it (null: open)' }),
     contact: t.relation('contact'),
   }),
 })
@@ -200,6 +203,19 @@ builder.mutationFields((t) => {
         if (!account) throw notFound('account')
         await requestSync(context, account)
         return account
+      },
+    }),
+    resolveSyncConflict: authenticated.field({
+      type: SyncConflictType,
+      description:
+        "Answers a sync conflict: keep LOCAL (the value set here goes back into the contact and is written to the server by the account's sync, queued now, with If-Match) or REMOTE (the server's value stays). It, and any older open conflict of the same contact's field, is no longer listed as open. One answered already is returned as it is. Another user's or an unknown id: NOT_FOUND.",
+      args: { id: t.arg.id({ required: true, description: 'The SyncConflict id' }), keep: t.arg({ type: SyncConflictChoiceEnum, required: true }) },
+      resolve: async (_root, { id, keep }, context) => {
+        const { conflict, contact } = await resolveSyncConflict(context, context.userId, String(id), keep, context.clock.now())
+        if (contact?.accountId && contact.remoteDirty.length > 0) {
+          context.accounts.enqueueSync(contact.accountId).catch((error: unknown) => context.logger.warn({ err: error, accountId: contact.accountId }, 'could not queue the write-back sync'))
+        }
+        return conflict
       },
     }),
     disconnectAccount: authenticated.boolean({

@@ -58,3 +58,9 @@ export const SyncPhaseEnum = builder.enumType('SyncPhase', {
     FINISHED: { value: 'finished' },
   } as const,
 })
+
+/** The side of a sync conflict the user keeps (sync/sync-conflicts.ts). */
+export const SyncConflictChoiceEnum = builder.enumType('SyncConflictChoice', {
+  description: "LOCAL: the value set here goes back into the contact and the account's next sync writes it to the server (If-Match); REMOTE: the server's value, already the contact's, stays.",
+  values: { LOCAL: { value: 'LOCAL' }, REMOTE: { value: 'REMOTE' } } as const,
+})
