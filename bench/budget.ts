@@ -20,13 +20,12 @@
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { buildApp } from '../src/app.ts'
-import { issueToken } from '../src/auth/tokens.ts'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { computeNextDueAt } from '../src/contacts/cadence.ts'
 import { createCredentialBudgets } from '../src/graphql/limits/budget.ts'
 import { createLogger } from '../src/logger.ts'
+import { createSmallUser } from './small-user.ts'
 import { benchArgs, benchFail, positiveInteger } from './args.ts'
 
 const USAGE = 'npm run bench:budget [-- --seconds S] [--rounds R] [--concurrency C] [--json]'
@@ -78,17 +77,7 @@ const keyPrefix = `bench-budget-${Date.now().toString(36)}-${randomBytes(3).toSt
 const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
 try {
   await applyMigrations(db)
-  const createdAt = new Date()
-  const user = await db.prisma.user.create({ data: { email: 'bench@example.com' } })
-  await db.prisma.contact.createMany({
-    data: Array.from({ length: 100 }, (_, i) => ({
-      userId: user.id,
-      name: `Contact ${String(i).padStart(3, '0')}`,
-      createdAt,
-      nextDueAt: computeNextDueAt({ frequencyPreference: null, dunbarCircle: null, lastContactDate: null, createdAt }),
-    })),
-  })
-  const token = await issueToken(db.prisma, user.id)
+  const { token } = await createSmallUser(db.prisma)
   // Budgets no request reaches: every request pays the check, none is refused.
   const config = {
     ...parseConfig({

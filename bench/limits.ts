@@ -14,13 +14,12 @@
 import { randomBytes } from 'node:crypto'
 import { parse } from 'graphql'
 import { buildApp } from '../src/app.ts'
-import { issueToken } from '../src/auth/tokens.ts'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
-import { computeNextDueAt } from '../src/contacts/cadence.ts'
 import { costError } from '../src/graphql/limits/query-cost.ts'
 import { createLogger } from '../src/logger.ts'
+import { createSmallUser } from './small-user.ts'
 import { benchArgs } from './args.ts'
 
 const values = benchArgs('npm run bench:limits [-- --seconds S] [--rounds R] [--concurrency C] [--json]', {
@@ -76,17 +75,7 @@ const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex'
 const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
 try {
   await applyMigrations(db)
-  const createdAt = new Date()
-  const user = await db.prisma.user.create({ data: { email: 'bench@example.com' } })
-  await db.prisma.contact.createMany({
-    data: Array.from({ length: 100 }, (_, i) => ({
-      userId: user.id,
-      name: `Contact ${String(i).padStart(3, '0')}`,
-      createdAt,
-      nextDueAt: computeNextDueAt({ frequencyPreference: null, dunbarCircle: null, lastContactDate: null, createdAt }),
-    })),
-  })
-  const token = await issueToken(db.prisma, user.id)
+  const { token } = await createSmallUser(db.prisma)
   const config = { ...parseConfig({ NODE_ENV: 'production', SECRET_KEY: randomBytes(48).toString('base64url'), MAX_OPERATIONS_PER_USER: '1000' }), port: 0, host: '127.0.0.1' }
   const servers = {
     with: buildApp({ config, db, logger: createLogger('silent') }),
