@@ -13,6 +13,7 @@ import { MULTIGET_MAX_HREFS } from '../../src/dav/types.ts'
 import { createDavSession } from '../../src/dav/session.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createOutboundFetch } from '../../src/net/outbound-fetch.ts'
+import { syncCalendar } from '../../src/sync/calendar-sync.ts'
 import { syncAddressBook, type ContactsSyncDeps } from '../../src/sync/contacts-sync.ts'
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 
@@ -135,8 +136,19 @@ describe('full resync stamps against a scripted CardDAV server (PostgreSQL)', ()
       })
       return syncAddressBook(deps, { id: account.id, userId: user.id }, row, session)
     }
+    const syncAsCalendar = async (path: string) => {
+      const row = await db.prisma.accountCollection.findUniqueOrThrow({ where: { id: collections.get(path)! } })
+      const session = createDavSession({
+        credentials: { kind: 'BASIC', username: 'u', password: 'p' },
+        fetch: createOutboundFetch({ allowPrivate: true, timeoutMs: 60_000 }),
+        oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' },
+        now: () => new Date(),
+      })
+      const deps = { prisma: db.prisma, announce: () => {}, logger: createLogger('silent'), now: () => clock.at(), signal: controller.current.signal, horizonMs: 30 * 86_400_000 }
+      return syncCalendar(deps, { id: account.id, userId: user.id }, row, session)
+    }
     const byName = async (name: string) => db.prisma.contact.findFirstOrThrow({ where: { userId: user.id, name } })
-    return { userId: user.id, sync, clock, controller, byName }
+    return { userId: user.id, sync, syncAsCalendar, clock, controller, byName }
   }
 
   it('the wall clock steps back an hour during the resync -> the updated and the new contact, both on the server, stay unarchived', async () => {
@@ -231,6 +243,16 @@ describe('full resync stamps against a scripted CardDAV server (PostgreSQL)', ()
     book.holdListing = true
     book.onMultiget = () => controller.current.abort(new Error('stopped'))
     await expect(sync('/u/book/')).rejects.toThrow('stopped')
+    await vi.waitFor(() => book.listingClosed, { timeout: 10_000 })
+  })
+
+  it('a calendar\'s sync-collection listing stopped after its first page (abort) -> that listing is closed too', async () => {
+    const book = await scriptedServer({ syncToken: 'http://example.com/sync/1' })
+    for (let at = 0; at < MULTIGET_MAX_HREFS + 5; at++) book.cards.set(`/u/cal/${String(at).padStart(4, '0')}.ics`, `BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n${at}`)
+    const { syncAsCalendar, controller } = await setup(book, ['/u/cal/'])
+    book.holdListing = true
+    book.onMultiget = () => controller.current.abort(new Error('stopped'))
+    await expect(syncAsCalendar('/u/cal/')).rejects.toThrow('stopped')
     await vi.waitFor(() => book.listingClosed, { timeout: 10_000 })
   })
 })
