@@ -316,6 +316,9 @@ export function createOutboundFetch(options: OutboundOptions): typeof fetch {
       try {
         response = await send(url, method, headers, bodyBytes(body), signal, agents, budget)
       } catch (error) {
+        // node:http rejects an aborted request with its own AbortError: give the signal's reason, as fetch
+        // does (the budget's TimeoutError, or the caller's reason).
+        if (signal.aborted) throw signal.reason
         throw unwrapFetchError(error)
       } finally {
         budget.pause()

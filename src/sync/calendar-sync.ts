@@ -121,15 +121,20 @@ export async function syncCalendar(
     const seen = new Set<string>()
     const pages = syncCollection(session, collection.url, null)
     let token: string | null = null
-    for (;;) {
-      checkSignal()
-      progress('listing')
-      const page = await pages.next()
-      if (page.done) {
-        token = page.value
-        break
+    try {
+      for (;;) {
+        checkSignal()
+        progress('listing')
+        const page = await pages.next()
+        if (page.done) {
+          token = page.value
+          break
+        }
+        await applyChanges(page.value, seen)
       }
-      await applyChanges(page.value, seen)
+    } finally {
+      // Stopped half-way: the listing's answer is cancelled (its time runs only while it is read).
+      await pages.return(null)
     }
     await removeHrefs((await storedHrefs()).filter((href) => !seen.has(href)))
     return token
@@ -187,12 +192,17 @@ export async function syncCalendar(
 
   async function incrementalPass(token: string): Promise<string | null> {
     const pages = syncCollection(session, collection.url, token)
-    for (;;) {
-      checkSignal()
-      progress('listing')
-      const page = await pages.next()
-      if (page.done) return page.value
-      await applyChanges(page.value)
+    try {
+      for (;;) {
+        checkSignal()
+        progress('listing')
+        const page = await pages.next()
+        if (page.done) return page.value
+        await applyChanges(page.value)
+      }
+    } finally {
+      // Stopped half-way: the listing's answer is cancelled (its time runs only while it is read).
+      await pages.return(null)
     }
   }
 }

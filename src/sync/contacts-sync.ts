@@ -5,7 +5,7 @@
  * 2. then the server's changes come in. With a stored sync token: the changes since it, page by page; without
  *    one, or when the server refuses it (SyncTokenInvalidError): a full resync that lists every member with
  *    its ETag and compares it with the stored one (so it changes nothing that did not change), stamping each
- *    listed contact's `lastSyncedAt` with the resync's start, then archives the contacts not stamped: gone. Either way only new or changed cards are read, by addressbook-multiget
+ *    listed contact's `lastSyncedAt` with exactly the resync's start, then archives the contacts not stamped: gone. Either way only new or changed cards are read, by addressbook-multiget
  *    of at most MULTIGET_MAX_HREFS hrefs, and each such page is written in one transaction: the memory is one
  *    page of cards, whatever the collection's size.
  *
@@ -258,7 +258,7 @@ export async function syncAddressBook(
   /**
    * Every member listed (by sync-collection from no token when `bySync`, else PROPFIND) and compared by
    * ETag, each listed contact stamped with the run's start in `lastSyncedAt`; then the collection's contacts
-   * not stamped are archived: gone from the server. Memory is one page, whatever the collection's size.
+   * whose `lastSyncedAt` is not that stamp are archived: gone from the server. Memory is one page, whatever the collection's size.
    * Returns the sync-collection's new token.
    */
   async function pullFull(bySync: boolean): Promise<string | null | undefined> {
@@ -268,13 +268,19 @@ export async function syncAddressBook(
     async function* everyMember(): AsyncGenerator<DavMember[], void, undefined> {
       if (!bySync) return yield* listMembers(session, collection.url)
       const pages = syncCollection(session, collection.url, null)
-      for (;;) {
-        const step = await pages.next()
-        if (step.done) {
-          listedToken = step.value
-          return
+      try {
+        for (;;) {
+          const step = await pages.next()
+          if (step.done) {
+            listedToken = step.value
+            return
+          }
+          yield step.value.flatMap((change) => (change.deleted ? [] : [{ href: change.href, etag: change.etag }]))
         }
-        yield step.value.flatMap((change) => (change.deleted ? [] : [{ href: change.href, etag: change.etag }]))
+      } finally {
+        // Stopped half-way (an abort, a failed page): the listing's answer is cancelled, not left open (its
+        // time runs only while it is read, so nothing else would ever close it).
+        await pages.return?.(null)
       }
     }
     for await (const members of everyMember()) {
@@ -284,7 +290,7 @@ export async function syncAddressBook(
     result.removed += await prisma.$executeRawUnsafe(
       `UPDATE "Contact" SET archived = true, "remoteDeletedAt" = $3::timestamp, "lastSyncedAt" = $3::timestamp, "updatedAt" = $3::timestamp
        WHERE "accountId" = $1::uuid AND starts_with("remoteHref", $2) AND archived = false AND "remoteDeletedAt" IS NULL
-       AND ("lastSyncedAt" IS NULL OR "lastSyncedAt" < $4::timestamp)`,
+       AND "lastSyncedAt" IS DISTINCT FROM $4::timestamp`,
       account.id,
       prefix,
       deps.now().toISOString(),
@@ -308,17 +314,15 @@ export async function syncAddressBook(
 
   /**
    * One page (at most MULTIGET_MAX_HREFS members): the new and changed cards read, mapped and written in one
-   * transaction. `listedAt` (a full resync's start): the page's stored contacts get it as `lastSyncedAt` first
-   * (the written ones get a later time), so the resync tells the listed from the gone.
+   * transaction. `listedAt` (a full resync's start): then every contact of the page's hrefs, stored or just
+   * written, gets exactly it as `lastSyncedAt`, so the resync tells the listed from the gone by equality, not
+   * by order (a wall clock stepped back during or between runs would otherwise archive a listed contact
+   * written at an earlier time, or keep a gone one stamped by a fast clock).
    */
   async function pullPage(members: Member[], listedAt?: Date): Promise<void> {
     if (members.length === 0) return
     const stored = new Map<string, Stored>()
     for (const row of await prisma.$queryRawUnsafe<Stored[]>(STORED_SQL, account.id, members.map((member) => member.href))) stored.set(row.remoteHref, row)
-    if (listedAt && stored.size > 0) {
-      const ids = [...stored.values()].map((row) => row.id)
-      await prisma.$executeRawUnsafe(`UPDATE "Contact" SET "lastSyncedAt" = $2::timestamp WHERE id = ANY($1::uuid[])`, ids, listedAt.toISOString())
-    }
     const toRead: string[] = []
     const restore: string[] = []
     for (const member of members) {
@@ -349,6 +353,14 @@ export async function syncAddressBook(
     if (mapped.length > 0 || restore.length > 0) {
       progress('writing')
       await prisma.$transaction((tx) => writePage(tx, mapped, restore), { timeout: 2 * MINUTE_MS, maxWait: 30 * SECOND_MS })
+    }
+    if (listedAt) {
+      await prisma.$executeRawUnsafe(
+        `UPDATE "Contact" SET "lastSyncedAt" = $3::timestamp WHERE "accountId" = $1::uuid AND "remoteHref" = ANY($2::text[])`,
+        account.id,
+        members.map((member) => member.href),
+        listedAt.toISOString(),
+      )
     }
     done += members.length
     progress('reading')
