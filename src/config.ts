@@ -326,7 +326,7 @@ export interface SyncConfig {
   allowPrivateUrls: boolean
   /** How often each account syncs by itself (SYNC_INTERVAL_MINUTES, default 15), in ms. */
   intervalMs: number
-  /** The longest one DAV request may take, headers and body (DAV_REQUEST_TIMEOUT_MS), in ms. */
+  /** The time one DAV request may spend waiting on the server, for its headers and its body's bytes, redirects included (DAV_REQUEST_TIMEOUT_MS), in ms. */
   requestTimeoutMs: number
   /** Accounts one user may connect (MAX_ACCOUNTS_PER_USER); past it, QUOTA_EXCEEDED. */
   maxAccountsPerUser: number

@@ -47,7 +47,7 @@ export const CollectionKindEnum = builder.enumType(CollectionKind, { name: 'Coll
 
 /** The phases of `syncProgress` (pubsub/changes.ts SyncProgressNotice, and CURRENT for the first event). */
 export const SyncPhaseEnum = builder.enumType('SyncPhase', {
-  description: 'CURRENT: the account as it is (first event); STARTED; a collection LISTING, READING, WRITING, DONE; FINISHED: the run ended (see the status), the last event of its syncProgress stream.',
+  description: 'CURRENT: the account as it is (first event); STARTED; then per collection LISTING (a full listing of it; none in an incremental sync), READING (objects fetched from the server), WRITING (a page stored here), repeated per page, and DONE; FINISHED: the run ended (see the status), the last event of its syncProgress stream.',
   values: {
     CURRENT: { value: 'current' },
     STARTED: { value: 'started' },
