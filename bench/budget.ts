@@ -25,7 +25,7 @@ import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { createCredentialBudgets } from '../src/graphql/limits/budget.ts'
 import { createLogger } from '../src/logger.ts'
-import { createSmallUser } from './small-user.ts'
+import { createSmallUser, measureRound, median, QUERY, type Round } from './request-rounds.ts'
 import { benchArgs, benchFail, positiveInteger } from './args.ts'
 
 const USAGE = 'npm run bench:budget [-- --seconds S] [--rounds R] [--concurrency C] [--json]'
@@ -41,36 +41,8 @@ const rounds = positiveInteger('rounds', values.rounds, 7, fail)
 const concurrency = positiveInteger('concurrency', values.concurrency, 16, fail)
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const QUERY = 'query Home($first: Int) { me { email } contacts(first: $first) { edges { node { id name nextDueAt } } } }'
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-interface Round {
-  rps: number
-  /** CPU time of this process (servers and clients) per request, µs. */
-  cpuMicrosPerRequest: number
-}
 
-/** Requests per second that `concurrency` clients get from `url` in `durationSeconds`; every answer must carry data, and RateLimit fields exactly when `budgeted`. */
-async function measureRound(url: string, token: string, durationSeconds: number, budgeted: boolean): Promise<Round> {
-  const cpu = process.cpuUsage()
-  const body = JSON.stringify({ query: QUERY, variables: { first: 10 } })
-  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` }
-  const until = performance.now() + durationSeconds * 1000
-  let completed = 0
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        const response = await fetch(url, { method: 'POST', headers, body })
-        const result = (await response.json()) as { data?: unknown; errors?: unknown[] }
-        if (response.status !== 200 || result.errors || !result.data) throw new Error(`unexpected answer: ${response.status} ${JSON.stringify(result)}`)
-        if ((response.headers.get('ratelimit') !== null) !== budgeted) throw new Error(`RateLimit fields ${budgeted ? 'missing' : 'unexpected'}`)
-        completed++
-      }
-    }),
-  )
-  const used = process.cpuUsage(cpu)
-  return { rps: completed / durationSeconds, cpuMicrosPerRequest: (used.user + used.system) / completed }
-}
 
 const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
 const keyPrefix = `bench-budget-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
@@ -99,12 +71,16 @@ try {
   }
   const urls = { with: (await servers.with.start()).url, without: (await servers.without.start()).url }
   // Warm-up: JIT, Prisma's plans, the document caches, the Redis scripts.
-  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1, variant === 'with')
+  // Every answer carries the RateLimit fields exactly when its server budgets.
+  const rateLimitFields = (budgeted: boolean) => (response: Response) => {
+    if ((response.headers.get('ratelimit') !== null) !== budgeted) throw new Error(`RateLimit fields ${budgeted ? 'missing' : 'unexpected'}`)
+  }
+  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1, concurrency, rateLimitFields(variant === 'with'))
   const measured = { with: [] as Round[], without: [] as Round[] }
   const loads: number[] = [loadavg()[0]!]
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)
-    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds, variant === 'with'))
+    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds, concurrency, rateLimitFields(variant === 'with')))
     loads.push(loadavg()[0]!)
   }
   // The check alone, one at a time: the round trip a request waits for, and the lease's release.

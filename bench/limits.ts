@@ -19,7 +19,7 @@ import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { costError } from '../src/graphql/limits/query-cost.ts'
 import { createLogger } from '../src/logger.ts'
-import { createSmallUser } from './small-user.ts'
+import { createSmallUser, measureRound, median, QUERY, type Round } from './request-rounds.ts'
 import { benchArgs } from './args.ts'
 
 const values = benchArgs('npm run bench:limits [-- --seconds S] [--rounds R] [--concurrency C] [--json]', {
@@ -32,35 +32,8 @@ const seconds = Number(values.seconds)
 const rounds = Number(values.rounds)
 const concurrency = Number(values.concurrency)
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
-const QUERY = 'query Home($first: Int) { me { email } contacts(first: $first) { edges { node { id name nextDueAt } } } }'
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-interface Round {
-  rps: number
-  /** CPU time of this process (server and clients) per request, µs: less sensitive than req/s to the machine's other load. */
-  cpuMicrosPerRequest: number
-}
 
-/** Requests per second that `concurrency` clients get from `url` in `seconds`; every answer must carry data and no error. */
-async function measureRound(url: string, token: string, durationSeconds: number): Promise<Round> {
-  const cpu = process.cpuUsage()
-  const body = JSON.stringify({ query: QUERY, variables: { first: 10 } })
-  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` }
-  const until = performance.now() + durationSeconds * 1000
-  let completed = 0
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        const response = await fetch(url, { method: 'POST', headers, body })
-        const result = (await response.json()) as { data?: unknown; errors?: unknown[] }
-        if (response.status !== 200 || result.errors || !result.data) throw new Error(`unexpected answer: ${response.status} ${JSON.stringify(result)}`)
-        completed++
-      }
-    }),
-  )
-  const used = process.cpuUsage(cpu)
-  return { rps: completed / durationSeconds, cpuMicrosPerRequest: (used.user + used.system) / completed }
-}
 
 /** The limits' own work on this query, µs per request: the cost computed from the document and variables (the other checks are O(1) or cached). */
 function costCheckMicros(schema: Parameters<typeof costError>[0]['schema']): number {
@@ -83,11 +56,11 @@ try {
   }
   const urls = { with: (await servers.with.start()).url, without: (await servers.without.start()).url }
   // Warm-up: JIT, Prisma's plans, the document caches.
-  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1)
+  for (const variant of ['with', 'without'] as const) await measureRound(urls[variant], token, 1, concurrency)
   const measured = { with: [] as Round[], without: [] as Round[] }
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)
-    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds))
+    for (const variant of order) measured[variant].push(await measureRound(urls[variant], token, seconds, concurrency))
   }
   const figures = { with: measured.with.map((r) => r.rps), without: measured.without.map((r) => r.rps) }
   const cpu = { with: median(measured.with.map((r) => r.cpuMicrosPerRequest)), without: median(measured.without.map((r) => r.cpuMicrosPerRequest)) }
