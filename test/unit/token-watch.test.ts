@@ -28,7 +28,7 @@ function stubDatabase() {
   return { prisma, rows, queries, fail: (value: boolean) => void (failing = value) }
 }
 
-const credential = (tokenId: string, expiresAt: Date | null = null): Credential => ({ userId: 'u', tokenId, expiresAt })
+const credential = (tokenId: string, expiresAt: Date | null = null): Credential => ({ userId: 'u', tokenId, kind: 'session', scopes: null, expiresAt })
 
 describe('deadTokenIds', () => {
   it('finds the missing, revoked and expired tokens', () => {
