@@ -169,6 +169,32 @@ describe('TokenWatch', () => {
     expect(db.queries).toHaveLength(0)
   })
 
+  it('broadcasts its own revocations, and ends streams at once on a broadcast of another process, without a query', async () => {
+    const told: string[] = []
+    const here = new TokenWatch({ prisma: db.prisma, intervalMs: INTERVAL, logger: logger as never, broadcast: (tokenId) => told.push(tokenId) })
+    const ended: string[] = []
+    watch.watch(credential('a'), () => ended.push('a'))
+    here.revoked('a')
+    expect(told).toEqual(['a'])
+    // What the other process does with the broadcast: its streams end on the next turn, not at its next check.
+    watch.revokedElsewhere('a')
+    watch.revokedElsewhere('unknown')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ended).toEqual(['a'])
+    expect(db.queries).toHaveLength(0)
+    here.stop()
+  })
+
+  it('ends the local streams even when the broadcast throws', async () => {
+    const here = new TokenWatch({ prisma: db.prisma, intervalMs: INTERVAL, logger: logger as never, broadcast: () => { throw new Error('redis away') } })
+    const ended: string[] = []
+    here.watch(credential('a'), () => ended.push('a'))
+    here.revoked('a')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ended).toEqual(['a'])
+    here.stop()
+  })
+
   it('stops every timer on stop(), and watches nothing after', async () => {
     db.rows.set('a', { id: 'a', revokedAt: new Date(), expiresAt: null })
     const ended: string[] = []
