@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
 import { authenticate } from './auth/authenticate.ts'
 import { TokenWatch } from './auth/token-watch.ts'
+import { grants } from './auth/scopes.ts'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
@@ -267,6 +268,7 @@ export function buildApp({
       useStreamingUploads({
         prisma: db.prisma,
         userIdOfRequest,
+        mayImport: async (request) => grants((await credentialOfRequest(request))?.scopes ?? null, 'imports:write'),
         limits: uploadLimits,
         maxFieldBytes: 2 * config.requestLimits.maxDocumentBytes + 16_384,
         maxTokens: config.requestLimits.maxTokens,

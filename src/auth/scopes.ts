@@ -68,6 +68,9 @@ export function storedScopes(names: readonly string[]): ReadonlySet<Scope> {
   return new Set(names.filter(isScope))
 }
 
+/** The message of a FORBIDDEN for a credential without `scope` (GraphQL fields, the import and export routes). */
+export const forbiddenScopeMessage = (scope: Scope) => `This credential was not granted the scope ${scope}, which this needs`
+
 /** Whether a credential with `granted` scopes (null: a session, full access) may use a field needing `needed`. */
 export function grants(granted: ReadonlySet<Scope> | null, needed: Scope): boolean {
   return granted === null || granted.has(needed)

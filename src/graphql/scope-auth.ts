@@ -13,7 +13,7 @@
  */
 import { isObjectType, type GraphQLField, type GraphQLSchema } from 'graphql'
 import { AuthScopeFailureType, type AuthFailure, type ForbiddenResult } from '@pothos/plugin-scope-auth'
-import { grants, type Scope } from '../auth/scopes.ts'
+import { forbiddenScopeMessage, grants, type Scope } from '../auth/scopes.ts'
 import { ClientError } from '../errors.ts'
 import { UNAUTHENTICATED_MESSAGE, type GraphQLContext } from './context.ts'
 
@@ -40,9 +40,6 @@ export function authScopesOf(context: GraphQLContext) {
     session: isSession(context),
   }
 }
-
-/** The message of a FORBIDDEN for a missing scope. */
-export const forbiddenScopeMessage = (scope: Scope) => `This credential was not granted the scope ${scope}, which this field needs`
 
 /** The message of a FORBIDDEN for a session-only field. */
 export const SESSION_ONLY_MESSAGE = "Only the user's own session can do this: API keys and connected apps cannot"

@@ -133,6 +133,37 @@ describe.each(kinds)('personal API keys, on %s', (kind) => {
     expect(JSON.stringify(overWs)).not.toContain('SuggestionBatch')
   })
 
+  it('the export and import routes and multipart imports check the scopes too, before reading or storing anything', async () => {
+    const user = await newUser()
+    const reader = (await createKey(user.token, ['contacts:read'])).key
+    const importer = (await createKey(user.token, ['imports:write'])).key
+    const origin = new URL(server.url).origin
+    const get = (path: string, key: string) => fetch(`${origin}${path}`, { headers: { authorization: `Bearer ${key}` } })
+    const refused = async (response: Response, scope: string) => {
+      expect(response.status).toBe(403)
+      const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] }
+      expect(body.errors[0]!.extensions).toEqual({ code: 'FORBIDDEN', scope })
+    }
+    await refused(await get('/export/contacts.vcf', importer), 'contacts:read')
+    await refused(await get('/export/calendar.ics', reader), 'calendar:read')
+    const allowed = await get('/export/contacts.csv', reader)
+    expect(allowed.status).toBe(200)
+    await allowed.arrayBuffer()
+
+    const vcard = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEND:VCARD\r\n'
+    await refused(await fetch(`${origin}/import/contacts`, { method: 'POST', headers: { authorization: `Bearer ${reader}`, 'content-type': 'text/vcard' }, body: vcard }), 'imports:write')
+    const form = new FormData()
+    form.append('operations', JSON.stringify({ query: 'mutation($file: File!) { importContacts(file: $file) { id } }', variables: { file: null } }))
+    form.append('map', JSON.stringify({ 0: ['variables.file'] }))
+    form.append('0', new Blob([vcard], { type: 'text/vcard' }), 'contacts.vcf')
+    const multipart = await fetch(server.url, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1', authorization: `Bearer ${reader}` }, body: form })
+    const body = (await multipart.json()) as { errors: { extensions: Record<string, unknown> }[] }
+    expect(body.errors[0]!.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'imports:write' })
+    expect(await db.prisma.import.count({ where: { userId: user.id } })).toBe(0)
+    const accepted = await fetch(`${origin}/import/contacts`, { method: 'POST', headers: { authorization: `Bearer ${importer}`, 'content-type': 'text/vcard' }, body: vcard })
+    expect(accepted.status).toBe(202)
+  })
+
   it('refuses a malformed key (a typo, a made-up one) with UNAUTHENTICATED and without any query of AuthToken', async () => {
     const user = await newUser()
     const { key } = await createKey(user.token, ['contacts:read'])
