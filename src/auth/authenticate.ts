@@ -69,6 +69,8 @@ export async function authenticate(prisma: PrismaClient, authorization: unknown,
   if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) return null
   // A key's hash names a key's row; the kind is checked anyway, so that a row can never be used as what it is not.
   if (row.kind !== (apiKey ? 'API_KEY' : 'SESSION')) return null
+  // Every key expires (api-keys.ts sets it); a key row without an expiry is not one we made.
+  if (apiKey && row.expiresAt === null) return null
   if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_PRECISION_MS) {
     // updateMany: a token deleted meanwhile is no error here.
     await prisma.authToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: now } })

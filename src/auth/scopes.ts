@@ -2,6 +2,8 @@
  * The scopes a partner credential (API key, OAuth access token) is granted: what part of the
  * user's data it may read or change. A user's own session has no scopes: it has full access.
  * The schema tags each field with the scope it needs (`authScopes: { scope: ... }`, builder.ts).
+ * A suggestion's `contact` is part of the suggestion: the suggestions scopes read the suggested
+ * contacts (only those), not the others (`contacts`, `node` need contacts:read).
  */
 import { badUserInput } from '../errors.ts'
 
@@ -23,8 +25,8 @@ export type Scope = (typeof SCOPES)[number]
 export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'contacts:read': 'Read contacts, their history, groups, tags and sync conflicts',
   'contacts:write': 'Create, update and archive contacts; log interactions; manage groups and tags',
-  'suggestions:read': 'Read the suggestions kept by status (accepted, dismissed, snoozed)',
-  'suggestions:subscribe': 'Stream the ranked suggestions (the suggestions subscription)',
+  'suggestions:read': 'Read the suggestions kept by status (accepted, dismissed, snoozed), each with its contact',
+  'suggestions:subscribe': 'Stream the ranked suggestions (the suggestions subscription), each with its contact',
   'suggestions:write': 'Accept, dismiss, snooze, restore and undo suggestions',
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',

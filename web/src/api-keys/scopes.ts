@@ -5,8 +5,8 @@
 export const SCOPE_CHOICES = [
   { scope: 'contacts:read', label: 'Read contacts', detail: 'Contacts, their history, groups, tags and sync conflicts' },
   { scope: 'contacts:write', label: 'Change contacts', detail: 'Create, update and archive contacts; log catch-ups; groups and tags' },
-  { scope: 'suggestions:read', label: 'Read planned suggestions', detail: 'The suggestions you accepted, dismissed or snoozed' },
-  { scope: 'suggestions:subscribe', label: 'Stream suggestions', detail: 'The ranked suggestions, live' },
+  { scope: 'suggestions:read', label: 'Read planned suggestions', detail: 'The suggestions you accepted, dismissed or snoozed, with their contacts' },
+  { scope: 'suggestions:subscribe', label: 'Stream suggestions', detail: 'The ranked suggestions, live, with their contacts' },
   { scope: 'suggestions:write', label: 'Act on suggestions', detail: 'Accept, dismiss, snooze, restore and undo' },
   { scope: 'calendar:read', label: 'Read calendar feed state', detail: 'Whether the calendar feed is on' },
   { scope: 'calendar:write', label: 'Change calendar', detail: 'Availability and busy times' },
