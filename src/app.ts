@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 import { createYoga, type YogaServerInstance } from 'graphql-yoga'
 import { authenticate } from './auth/authenticate.ts'
 import { TokenWatch } from './auth/token-watch.ts'
+import { grants } from './auth/scopes.ts'
 import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
@@ -45,7 +46,7 @@ import { MemoryMonitor, readProcessHeap } from './memory/memory-monitor.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createSuggestionEngine } from './suggestions/generator.ts'
 import { useCursorSecret } from './cursors/cursor-codec.ts'
-import { createChangeBus, publishSyncProgress, USER_CHANGED } from './pubsub/changes.ts'
+import { createChangeBus, publishSyncProgress, publishTokenRevoked, USER_CHANGED, watchTokenRevocations } from './pubsub/changes.ts'
 import { SubscriptionLimiter } from './suggestions/subscription-limit.ts'
 import { AdmissionControl } from './suggestions/admission.ts'
 import { LiveStreamStats } from './suggestions/live.ts'
@@ -243,7 +244,19 @@ export function buildApp({
         .catch((error: unknown) => logger.warn({ err: error, userId }, 'could not queue the calendar write of a suggestion'))
     }
   }
-  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
+  const tokenWatch = new TokenWatch({
+    prisma: db.prisma,
+    intervalMs: config.tokenRecheckIntervalMs,
+    now: () => clock.now(),
+    logger: logger.child({ component: 'token-watch' }),
+    // A revocation here ends the token's streams on every process at once (Redis), not at their next check.
+    broadcast: (tokenId) => publishTokenRevoked(pubsub, tokenId),
+  })
+  const stopWatchingRevocations = watchTokenRevocations(
+    pubsub,
+    (tokenId) => tokenWatch.revokedElsewhere(tokenId),
+    (error) => logger.warn({ err: error }, 'token revocations of other processes not heard: their streams end at the periodic re-check'),
+  )
   const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
   // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits, isMultipartPost)
@@ -277,6 +290,7 @@ export function buildApp({
       useStreamingUploads({
         prisma: db.prisma,
         userIdOfRequest,
+        mayImport: async (request) => grants((await credentialOfRequest(request))?.scopes ?? null, 'imports:write'),
         limits: uploadLimits,
         maxFieldBytes: 2 * config.requestLimits.maxDocumentBytes + 16_384,
         maxTokens: config.requestLimits.maxTokens,
@@ -306,6 +320,7 @@ export function buildApp({
         credential,
         tokenWatch,
         quotas: config.quotas,
+        maxTokensPerUser: config.maxTokensPerUser,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
@@ -387,6 +402,7 @@ export function buildApp({
       // Requests under way get `graceMs` to finish; then open streams (SSE) are cut.
       const cut = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed.finally(() => clearTimeout(cut))
+      stopWatchingRevocations()
       tokenWatch.stop()
       await jobs.close()
       await changes.close()

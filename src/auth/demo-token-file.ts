@@ -30,7 +30,7 @@ export async function loadOrIssueDemoToken(
     const active = await prisma.authToken.findFirst({ where: { userId, tokenHash: hashToken(kept), ...activeTokenWhere(now) }, select: { id: true } })
     if (active) return kept
   }
-  await prisma.authToken.deleteMany({ where: { userId, name } })
+  await prisma.authToken.deleteMany({ where: { userId, name, kind: 'SESSION' } })
   const token = await issueToken(prisma, userId, name, { maxActive, now })
   await mkdir(dataDir, { recursive: true })
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`

@@ -10,16 +10,16 @@ import type { TokenWatch } from './token-watch.ts'
 /** The most tokens `listTokens` returns (active ones are bounded by the quota; revoked ones pile up). */
 export const TOKEN_LIST_LIMIT = 500
 
-/** The user's tokens, newest first, at most {@link TOKEN_LIST_LIMIT}; revoked and expired ones included. */
+/** The user's session tokens (not API keys: api-keys.ts), newest first, at most {@link TOKEN_LIST_LIMIT}; revoked and expired ones included. */
 export function listTokens(prisma: PrismaClient, userId: string): Promise<AuthToken[]> {
-  return prisma.authToken.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: TOKEN_LIST_LIMIT })
+  return prisma.authToken.findMany({ where: { userId, kind: 'SESSION' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: TOKEN_LIST_LIMIT })
 }
 
 /**
  * Revokes the user's token `tokenId` at `now` and returns it; revoking a revoked
  * token changes nothing and returns it as it is. The streams the token opened on
- * this process end at once (`tokenWatch.revoked`; other processes notice within
- * their re-check interval), whoever calls this.
+ * this process end at once, and on the others as soon as the broadcast of
+ * `tokenWatch.revoked` reaches them (at worst at their next re-check), whoever calls this.
  *
  * @throws ClientError NOT_FOUND for an unknown id, a malformed one and another user's.
  */

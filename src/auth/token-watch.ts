@@ -57,18 +57,28 @@ export class TokenWatch {
   private readonly intervalMs: number
   private readonly now: () => Date
   private readonly logger: Logger | undefined
+  private readonly broadcast: ((tokenId: string) => void) | undefined
 
   constructor(options: {
     prisma: PrismaClient
-    /** Period of the batched check (ms): how long another process's revocation may take to end a stream. */
+    /**
+     * Period of the batched check (ms): how long another process's revocation may take to end a stream
+     * when its broadcast is lost (or there is none).
+     */
     intervalMs: number
     now?: () => Date
     logger?: Logger
+    /**
+     * Tells the other processes that this one revoked a token (app.ts: the `token-revoked` topic of the
+     * change bus, over Redis when configured); they call {@link revokedElsewhere}.
+     */
+    broadcast?: (tokenId: string) => void
   }) {
     this.prisma = options.prisma
     this.intervalMs = options.intervalMs
     this.now = options.now ?? (() => new Date())
     this.logger = options.logger
+    this.broadcast = options.broadcast
   }
 
   /**
@@ -108,11 +118,22 @@ export class TokenWatch {
   }
 
   /**
-   * Ends every stream on the token now (this process revoked it; other
-   * processes see it at their next check). Deferred a turn, so a response
-   * under way on the same connection (e.g. the `revokeToken` result) goes out first.
+   * Ends every stream on the token now (this process revoked it) and broadcasts the revocation, so
+   * other processes end theirs at once too (without a broadcast, or when it is lost, they see it at
+   * their next check). Deferred a turn, so a response under way on the same connection (e.g. the
+   * `revokeToken` result) goes out first.
    */
   revoked(tokenId: string): void {
+    setImmediate(() => this.end(tokenId))
+    try {
+      this.broadcast?.(tokenId)
+    } catch (error) {
+      this.logger?.warn({ err: error, tokenId }, 'token revocation not broadcast; other processes see it at their next check')
+    }
+  }
+
+  /** Ends every stream on the token now: another process revoked it (its broadcast). Deferred a turn, as {@link revoked}. */
+  revokedElsewhere(tokenId: string): void {
     setImmediate(() => this.end(tokenId))
   }
 

@@ -3,13 +3,22 @@
  * does not leak usable tokens; lookup is one indexed query on the hash.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { PrismaClient } from '../generated/prisma/client.ts'
+import type { AuthToken, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { DEFAULT_MAX_TOKENS_PER_USER } from '../config.ts'
 import { ClientError } from '../errors.ts'
+import { API_KEY_PREFIX } from './api-key-format.ts'
 
 const TOKEN_PREFIX = 'prm_'
 
+/** A new session token: `prm_` and 256 random bits in base64url, never starting like an API key (`prm_key_`). */
+function newSessionToken(): string {
+  for (;;) {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
+    if (!token.startsWith(API_KEY_PREFIX)) return token
+  }
+}
 
+/** SHA-256 of a token, in hex: all the database keeps of it. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
@@ -33,16 +42,30 @@ export async function issueToken(
   name: string | null = null,
   { maxActive = DEFAULT_MAX_TOKENS_PER_USER, now = new Date() }: { maxActive?: number; now?: Date } = {},
 ): Promise<string> {
-  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
-  await prisma.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`
-    const active = await tx.authToken.count({ where: { userId, ...activeTokenWhere(now) } })
-    if (active >= maxActive) {
-      throw new ClientError('RATE_LIMITED', `at most ${maxActive} active tokens per user: revoke one first (revokeToken)`, { limit: maxActive })
-    }
-    await tx.authToken.create({ data: { userId, tokenHash: hashToken(token), name } })
-  })
+  const token = newSessionToken()
+  await insertTokenWithinQuota(prisma, { userId, tokenHash: hashToken(token), name }, { maxActive, now })
   return token
+}
+
+/**
+ * Inserts an `AuthToken` row (a session token's or an API key's: sessions and keys share the quota)
+ * unless the user already holds `maxActive` active tokens, in one transaction holding the user's row.
+ *
+ * @throws ClientError RATE_LIMITED (with `limit`) past the quota.
+ */
+export async function insertTokenWithinQuota(
+  prisma: PrismaClient,
+  data: Prisma.AuthTokenUncheckedCreateInput,
+  { maxActive, now }: { maxActive: number; now: Date },
+): Promise<AuthToken> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${data.userId}::uuid FOR UPDATE`
+    const active = await tx.authToken.count({ where: { userId: data.userId, ...activeTokenWhere(now) } })
+    if (active >= maxActive) {
+      throw new ClientError('RATE_LIMITED', `at most ${maxActive} active tokens and API keys per user: revoke one first`, { limit: maxActive })
+    }
+    return tx.authToken.create({ data })
+  })
 }
 
 /** The Prisma filter of active tokens: not revoked, not expired at `now`. */

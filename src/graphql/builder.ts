@@ -1,7 +1,8 @@
 /**
  * The Pothos schema builder: Prisma-backed object types, Relay nodes/connections, query cost,
  * and scope auth (a field that needs a viewer declares `authScopes: { authenticated: true }`,
- * or is built with `t.withAuth({ authenticated: true })` to see an {@link AuthenticatedContext}).
+ * a partner scope `{ scope: 'contacts:read' }` or the user's own session `{ session: true }`,
+ * or is built with `t.withAuth(...)` to see an {@link AuthenticatedContext}; see scope-auth.ts).
  */
 import SchemaBuilder from '@pothos/core'
 import ComplexityPlugin from '@pothos/plugin-complexity'
@@ -14,9 +15,10 @@ import type PrismaTypes from '../generated/pothos-types.ts'
 import { getDatamodel } from '../generated/pothos-types.ts'
 import { isUuid } from '../db/uuid.ts'
 import { parseSuggestionId } from '../suggestions/suggestion-id.ts'
-import { ClientError, notFound } from '../errors.ts'
+import { notFound } from '../errors.ts'
 import { isStorableDate, MAX_DATE, MIN_DATE } from '../validation.ts'
-import { UNAUTHENTICATED_MESSAGE, type AuthenticatedContext, type GraphQLContext } from './context.ts'
+import type { AuthenticatedContext, GraphQLContext } from './context.ts'
+import { assertNodeAllowed, authScopesOf, unauthorizedError, type AuthScopes } from './scope-auth.ts'
 import type { StagedUpload } from './staged-upload.ts'
 import { GLOBAL_ID_FIELDS_PLUGIN } from './global-id-fields.ts'
 
@@ -27,6 +29,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   User: isUuid,
   Suggestion: (id) => parseSuggestionId(id) !== undefined,
   AuthToken: isUuid,
+  ApiKey: isUuid,
   Import: isUuid,
   Account: isUuid,
 }
@@ -34,9 +37,9 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes
   Context: GraphQLContext
-  /** `authenticated`: the request has a viewer. Partner scopes will join it here. */
-  AuthScopes: { authenticated: boolean }
-  AuthContexts: { authenticated: AuthenticatedContext }
+  /** `authenticated`: the request has a viewer; `scope`: its credential has that scope (sessions: all); `session`: it is the user's own session. */
+  AuthScopes: AuthScopes
+  AuthContexts: { authenticated: AuthenticatedContext; scope: AuthenticatedContext; session: AuthenticatedContext }
   DefaultFieldNullability: false
   Scalars: {
     DateTime: { Input: Date; Output: Date }
@@ -55,10 +58,9 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     // A subscription is checked when it is created, not at its first event: an anonymous one never starts.
     authorizeOnSubscribe: true,
-    authScopes: (context) => ({ authenticated: context.userId !== null }),
-    // Anonymous: UNAUTHENTICATED. A viewer without a scope (partner scopes, later): FORBIDDEN.
-    unauthorizedError: (_parent, context, _info, result) =>
-      context.userId === null ? new ClientError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE) : new ClientError('FORBIDDEN', result.message),
+    authScopes: authScopesOf,
+    // Anonymous: UNAUTHENTICATED. A credential without the field's scope: FORBIDDEN naming it, for that field only.
+    unauthorizedError: (_parent, context, _info, result) => unauthorizedError(context, result),
   },
   // The cost of a query (src/graphql/limits/query-cost.ts): a field costs 1 and a list multiplies its
   // selection by 10, unless the field says better (`contacts` by `first`). The limit is checked
@@ -79,9 +81,11 @@ export const builder = new SchemaBuilder<{
     // id and another user's id give the same NOT_FOUND: existence never leaks.
     nodeQueryOptions: {
       authScopes: { authenticated: true },
-      resolve: async (_root, args, _context, _info, resolveNode) => {
+      resolve: async (_root, args, context, _info, resolveNode) => {
         // A malformed id or an unknown type identifies nothing: NOT_FOUND, like a missing row.
         if (!Object.hasOwn(NODE_IDS, args.id.typename) || !NODE_IDS[args.id.typename]!(args.id.id)) throw notFound('node')
+        // Each type needs its scope (a Contact contacts:read...), checked before any read.
+        assertNodeAllowed(context, args.id.typename)
         const node = await resolveNode(args.id)
         if (node === null || node === undefined) throw notFound('node')
         return node

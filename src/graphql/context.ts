@@ -57,6 +57,8 @@ export interface GraphQLContext {
   tokenWatch: TokenWatch
   /** Per-user quotas the create mutations enforce. */
   quotas: Quotas
+  /** MAX_TOKENS_PER_USER: active session tokens and API keys one user may hold (createApiKey). */
+  maxTokensPerUser: number
   /** Uploads and the import job (importContacts, importCalendar). */
   imports: ImportServices
   /** CardDAV / CalDAV accounts (connectAccount, syncAccount, ...). */

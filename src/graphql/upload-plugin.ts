@@ -27,6 +27,7 @@ import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'gr
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga'
 import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
 import { ClientError } from '../errors.ts'
+import { forbiddenScopeMessage } from '../auth/scopes.ts'
 import { formatOfUpload, storeUpload, UploadRefused, type ImportFormat, type UploadLimits } from '../imports/upload.ts'
 import type { Logger } from '../logger.ts'
 import { StagedUpload } from './staged-upload.ts'
@@ -35,6 +36,11 @@ export interface UploadPluginOptions {
   prisma: PrismaClient
   /** The viewer of a request (the same lookup as the context's: once per request). */
   userIdOfRequest: (request: Request) => Promise<string | null>
+  /**
+   * Whether the request's credential may import (a partner's needs imports:write), asked before
+   * anything is stored; default: yes. The import mutations check it again when they run.
+   */
+  mayImport?: (request: Request) => Promise<boolean>
   limits: UploadLimits
   /** Largest `operations` or `map` part, bytes. */
   maxFieldBytes: number
@@ -173,6 +179,7 @@ export function useStreamingUploads(options: UploadPluginOptions): Plugin {
   async function parseUpload(request: Request): Promise<GraphQLParams> {
     const userId = await options.userIdOfRequest(request)
     if (!userId) throw refusal('UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`', 401)
+    if (options.mayImport && !(await options.mayImport(request))) throw refusal('FORBIDDEN', forbiddenScopeMessage('imports:write'), 403, { scope: 'imports:write' })
     const contentLength = request.headers.get('content-length')
     if (contentLength !== null && Number(contentLength) > options.limits.maxBytes + 2 * options.maxFieldBytes + 64 * 1024) {
       throw refusal('BAD_REQUEST', `The file is larger than ${options.limits.maxBytes} bytes (IMPORT_MAX_BYTES).`, 413, { limit: options.limits.maxBytes })

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { authenticate } from '../auth/authenticate.ts'
+import { forbiddenScopeMessage, grants, type Scope } from '../auth/scopes.ts'
 import type { Clock } from '../clock.ts'
 import type { ClientErrorCode } from '../errors.ts'
 import { userOfFeedSecret } from '../exports/calendar-feed.ts'
@@ -42,6 +43,8 @@ interface Download {
   contentType: string
   filename: string
   run: Exporter
+  /** What a partner credential needs to download it (a session has every scope). */
+  scope: Scope
 }
 
 const sendError = (res: ServerResponse, status: number, code: ClientErrorCode | 'INTERNAL_SERVER_ERROR', message: string, extra: Record<string, unknown> = {}) =>
@@ -52,11 +55,12 @@ const isPrematureClose = (error: unknown) => (error as { code?: unknown } | null
 /** The handler of {@link isExportPath} requests. */
 export function exportRoutes({ prisma, clock, logger, limiter, uidDomain }: ExportRoutesOptions) {
   const downloads: Record<string, Download> = {
-    '/export/contacts.vcf': { contentType: 'text/vcard; charset=utf-8', filename: 'contacts.vcf', run: (userId, signal) => contactsVCard(prisma, { userId, signal }) },
-    '/export/contacts.csv': { contentType: 'text/csv; charset=utf-8', filename: 'contacts.csv', run: (userId, signal) => contactsCsv(prisma, { userId, signal }) },
+    '/export/contacts.vcf': { contentType: 'text/vcard; charset=utf-8', filename: 'contacts.vcf', scope: 'contacts:read', run: (userId, signal) => contactsVCard(prisma, { userId, signal }) },
+    '/export/contacts.csv': { contentType: 'text/csv; charset=utf-8', filename: 'contacts.csv', scope: 'contacts:read', run: (userId, signal) => contactsCsv(prisma, { userId, signal }) },
     '/export/calendar.ics': {
       contentType: 'text/calendar; charset=utf-8',
       filename: 'calendar.ics',
+      scope: 'calendar:read',
       run: (userId, signal) => calendarIcs(prisma, { userId, signal, uidDomain, now: clock.now() }),
     },
   }
@@ -123,6 +127,7 @@ export function exportRoutes({ prisma, clock, logger, limiter, uidDomain }: Expo
           res.setHeader('www-authenticate', 'Bearer')
           return sendError(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
         }
+        if (!grants(credential.scopes, download.scope)) return sendError(res, 403, 'FORBIDDEN', forbiddenScopeMessage(download.scope), { scope: download.scope })
         return await stream(req, res, credential.userId, download.run, { 'content-type': download.contentType, 'content-disposition': `attachment; filename="${download.filename}"`, 'cache-control': 'no-store' }, requestId)
       }
       const feedSecret = /^\/feeds\/([^/]+)\.ics$/.exec(path)?.[1]

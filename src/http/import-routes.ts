@@ -23,6 +23,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { Credential } from '../auth/authenticate.ts'
+import { forbiddenScopeMessage, grants } from '../auth/scopes.ts'
 import type { Clock } from '../clock.ts'
 import { ClientError } from '../errors.ts'
 import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
@@ -89,6 +90,8 @@ export function serveImports(deps: ImportRouteDeps) {
       }
       const credential = await deps.authenticate(req.headers.authorization)
       if (!credential) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
+      // A partner credential imports with imports:write only (a session has every scope).
+      if (!grants(credential.scopes, 'imports:write')) return refuse(res, 403, 'FORBIDDEN', forbiddenScopeMessage('imports:write'), { scope: 'imports:write' })
       const contentLength = req.headers['content-length']
       if (contentLength !== undefined && (!/^\d+$/.test(contentLength) || Number(contentLength) > deps.limits.maxBytes)) {
         if (!/^\d+$/.test(contentLength)) return refuse(res, 400, 'BAD_REQUEST', 'Content-Length is invalid.')

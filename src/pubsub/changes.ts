@@ -59,12 +59,45 @@ export interface SyncProgressNotice {
   total: number | null
 }
 
+/**
+ * The process-wide topic of token revocations (session tokens and API keys, issue 16): the process
+ * that revokes publishes, and every process ends the streams of that token at once (auth/token-watch.ts)
+ * instead of at its next periodic check, which stays as the fallback (Redis pub/sub is at most once).
+ */
+export const TOKEN_REVOKED = 'token-revoked'
+
 export type ChangePubSub = PubSub<{
   [USER_CHANGED]: [userId: string, notice: ChangeNotice]
   [ANY_USER_CHANGED]: [notice: { userId: string }]
   [IMPORT_PROGRESS]: [importId: string, notice: ImportProgressNotice]
   [SYNC_PROGRESS]: [accountId: string, notice: SyncProgressNotice]
+  [TOKEN_REVOKED]: [notice: { tokenId: string }]
 }>
+
+/** Tells every process (this one too) that the token `tokenId` was revoked. */
+export function publishTokenRevoked(pubsub: ChangePubSub, tokenId: string): void {
+  pubsub.publish(TOKEN_REVOKED, { tokenId })
+}
+
+/**
+ * Calls `onRevoked(tokenId)` for each revocation any process publishes (this one's too), from the
+ * moment the subscription is in place, until the returned function is called. A failing
+ * subscription is reported to `onError` once; the periodic re-check still covers revocations then.
+ */
+export function watchTokenRevocations(pubsub: ChangePubSub, onRevoked: (tokenId: string) => void, onError: (error: unknown) => void): () => void {
+  const notices = pubsub.subscribe(TOKEN_REVOKED)
+  void (async () => {
+    try {
+      for await (const notice of notices) {
+        const tokenId = (notice as { tokenId?: unknown } | null)?.tokenId
+        if (typeof tokenId === 'string') onRevoked(tokenId)
+      }
+    } catch (error) {
+      onError(error)
+    }
+  })()
+  return () => void notices.return().catch(() => {})
+}
 
 /** Tells `syncProgress` subscribers (on every process) that the sync of `accountId` moved. */
 export function publishSyncProgress(pubsub: ChangePubSub, accountId: string, notice: SyncProgressNotice): void {

@@ -158,6 +158,21 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', missingContact, 'BAD_USER_INPUT', 'id'),
     bad('mutation($v: ID!) { revokeToken(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
   ],
+  'Mutation.createApiKey(input)': [
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: '', scopes: ['contacts:read'] }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: long(101), scopes: ['contacts:read'] }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: 'K\u0000', scopes: ['contacts:read'] }, 'BAD_USER_INPUT', 'input.name'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: 'K', scopes: ['contacts:reed'] }, 'BAD_USER_INPUT', 'input.scopes'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: 'K', scopes: [] }, 'BAD_USER_INPUT', 'input.scopes'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: 'K', scopes: ['contacts:read'], expiresInDays: 0 }, 'BAD_USER_INPUT', 'input.expiresInDays'),
+    bad('mutation($v: CreateApiKeyInput!) { createApiKey(input: $v) { key } }', { name: 'K', scopes: ['contacts:read'], expiresInDays: 366 }, 'BAD_USER_INPUT', 'input.expiresInDays'),
+  ],
+  'Mutation.revokeApiKey(id)': [
+    bad('mutation($v: ID!) { revokeApiKey(id: $v) { id } }', encodeGlobalID('ApiKey', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeApiKey(id: $v) { id } }', encodeGlobalID('ApiKey', 'not-a-uuid'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeApiKey(id: $v) { id } }', missingContact, 'BAD_USER_INPUT', 'id'),
+    bad('mutation($v: ID!) { revokeApiKey(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
+  ],
   'Query.import(id)': [
     bad('query($v: ID!) { import(id: $v) { id } }', encodeGlobalID('Import', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
     bad('query($v: ID!) { import(id: $v) { id } }', missingContact, 'BAD_USER_INPUT', 'id'),

@@ -28,7 +28,7 @@ function stubDatabase() {
   return { prisma, rows, queries, fail: (value: boolean) => void (failing = value) }
 }
 
-const credential = (tokenId: string, expiresAt: Date | null = null): Credential => ({ userId: 'u', tokenId, expiresAt })
+const credential = (tokenId: string, expiresAt: Date | null = null): Credential => ({ userId: 'u', tokenId, kind: 'session', scopes: null, expiresAt })
 
 describe('deadTokenIds', () => {
   it('finds the missing, revoked and expired tokens', () => {
@@ -167,6 +167,32 @@ describe('TokenWatch', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(ended).toEqual(['a'])
     expect(db.queries).toHaveLength(0)
+  })
+
+  it('broadcasts its own revocations, and ends streams at once on a broadcast of another process, without a query', async () => {
+    const told: string[] = []
+    const here = new TokenWatch({ prisma: db.prisma, intervalMs: INTERVAL, logger: logger as never, broadcast: (tokenId) => told.push(tokenId) })
+    const ended: string[] = []
+    watch.watch(credential('a'), () => ended.push('a'))
+    here.revoked('a')
+    expect(told).toEqual(['a'])
+    // What the other process does with the broadcast: its streams end on the next turn, not at its next check.
+    watch.revokedElsewhere('a')
+    watch.revokedElsewhere('unknown')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ended).toEqual(['a'])
+    expect(db.queries).toHaveLength(0)
+    here.stop()
+  })
+
+  it('ends the local streams even when the broadcast throws', async () => {
+    const here = new TokenWatch({ prisma: db.prisma, intervalMs: INTERVAL, logger: logger as never, broadcast: () => { throw new Error('redis away') } })
+    const ended: string[] = []
+    here.watch(credential('a'), () => ended.push('a'))
+    here.revoked('a')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ended).toEqual(['a'])
+    here.stop()
   })
 
   it('stops every timer on stop(), and watches nothing after', async () => {

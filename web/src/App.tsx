@@ -8,6 +8,7 @@ import { fetchAppConfig, type AppConfig } from './app-config.ts'
 import { dropRefusedToken, forgetToken, initialToken, resumeDemoSession, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
 import { AccountsPage } from './accounts/AccountsPage.tsx'
+import { ApiKeysPage } from './api-keys/ApiKeysPage.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
@@ -117,6 +118,7 @@ const PAGE_TITLES: Record<Route['page'], string | null> = {
   contact: null,
   import: 'Import and export',
   accounts: 'Accounts',
+  apiKeys: 'API keys',
   notFound: 'Page not found',
 }
 
@@ -164,6 +166,9 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
           <Link to="/accounts" aria-current={route.page === 'accounts' ? 'page' : undefined}>
             Accounts
           </Link>
+          <Link to="/api-keys" aria-current={route.page === 'apiKeys' ? 'page' : undefined}>
+            API keys
+          </Link>
         </nav>
         <span className="who">{me ? (me.name ?? me.email) : ''}</span>
         <button type="button" onClick={() => onSignOut(null)}>
@@ -175,6 +180,7 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'accounts' && <AccountsPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'apiKeys' && <ApiKeysPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <section className="not-found" aria-labelledby="not-found-title">

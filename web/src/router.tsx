@@ -27,7 +27,7 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(NAVIGATE))
 }
 
-export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'import' } | { page: 'accounts' } | { page: 'contact'; id: string } | { page: 'notFound' }
+export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'import' } | { page: 'accounts' } | { page: 'apiKeys' } | { page: 'contact'; id: string } | { page: 'notFound' }
 
 /** Contact ids are base64 global ids (`/`, `+`, `=`): encoded in the path. */
 export const contactPath = (id: string) => `/contacts/${encodeURIComponent(id)}`
@@ -37,6 +37,7 @@ export function matchRoute(pathname: string): Route {
   if (pathname === '/contacts' || pathname === '/contacts/') return { page: 'contacts' }
   if (pathname === '/import' || pathname === '/import/') return { page: 'import' }
   if (pathname === '/accounts' || pathname === '/accounts/') return { page: 'accounts' }
+  if (pathname === '/api-keys' || pathname === '/api-keys/') return { page: 'apiKeys' }
   const contact = /^\/contacts\/([^/]+)$/.exec(pathname)
   if (contact?.[1]) {
     try {

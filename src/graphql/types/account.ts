@@ -107,7 +107,10 @@ builder.prismaObjectFields(ContactNode, (t) => ({
   account: t.field({
     type: AccountType,
     nullable: true,
-    description: 'The CardDAV account the contact syncs with (null: a local contact). `source` is CARDDAV for a contact that came from one.',
+    // Accounts are the user's own session's business (see below), wherever they are reached from.
+    authScopes: { session: true },
+    description:
+      "The CardDAV account the contact syncs with (null: a local contact). `source` is CARDDAV for a contact that came from one.",
     select: { accountId: true },
     resolve: (contact, _args, context) => (contact.accountId ? accountOfContact(context, contact.accountId) : null),
   }),
@@ -117,16 +120,23 @@ builder.prismaObjectFields(ContactNode, (t) => ({
   }),
 }))
 
+/*
+ * Connected CardDAV / CalDAV accounts hold the user's credentials for other servers and decide where
+ * data syncs to and from: seeing and managing them is the user's own session's only. Partners reach
+ * what the accounts bring through the contacts and calendar scopes.
+ */
 builder.queryFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const session = t.withAuth({ session: true })
   return {
-    accounts: authenticated.field({
+    accounts: session.field({
       type: [AccountType],
+      nullable: true,
       description: "The viewer's accounts, oldest first.",
       resolve: (_root, _args, context) => listAccounts(context.prisma, context.userId),
     }),
-    syncConflicts: authenticated.prismaField({
+    syncConflicts: t.withAuth({ scope: 'contacts:read' }).prismaField({
       type: [SyncConflictType],
+      nullable: true,
       description: "The viewer's sync conflicts not yet looked at, newest first.",
       complexity: (args) => ({ field: 1, multiplier: typeof args.first === 'number' && args.first >= 1 && args.first <= MAX_CONFLICTS_PAGE ? args.first : 0 }),
       args: { first: t.arg.int({ defaultValue: DEFAULT_CONFLICTS_PAGE, description: `1..${MAX_CONFLICTS_PAGE}` }) },
@@ -160,7 +170,7 @@ const accountDeps = (context: AuthenticatedContext) => ({
 })
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ session: true })
   return {
     connectAccount: authenticated.field({
       type: AccountType,
@@ -227,7 +237,7 @@ builder.mutationFields((t) => {
 })
 
 builder.subscriptionField('syncProgress', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ session: true }).field({
     type: SyncProgressType,
     description: "The account now, then as its sync starts, moves and finishes (from any process); ends after that run's FINISHED event (subscribe again to follow a later run), or when the account is disconnected. Another user's or an unknown id: NOT_FOUND.",
     args: { accountId: t.arg.globalID({ required: true, for: AccountType }) },

@@ -22,15 +22,16 @@ export const AuthTokenNode = builder.prismaNode('AuthToken', {
 })
 
 builder.queryField('tokens', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ session: true }).field({
     type: [AuthTokenNode],
-    description: "The viewer's tokens, newest first (revoked and expired ones too; at most 500).",
+    nullable: true,
+    description: "The viewer's session tokens, newest first (revoked and expired ones too; at most 500). API keys: apiKeys.",
     resolve: (_root, _args, context) => listTokens(context.prisma, context.userId),
   }),
 )
 
 builder.mutationField('revokeToken', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ session: true }).field({
     type: AuthTokenNode,
     description:
       "Revokes one of the viewer's tokens (the current one too): its requests fail from now on, and the streams it opened end within seconds (graphql-ws closes with 4403). Idempotent; another user's or an unknown id: NOT_FOUND.",

@@ -29,7 +29,7 @@ function originOf(context: GraphQLContext): string {
 }
 
 builder.queryField('calendarFeed', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ scope: 'calendar:read' }).field({
     type: CalendarFeedType,
     nullable: true,
     description: "The viewer's calendar feed (url null: the secret is shown once, by rotateCalendarFeed), or null when it is off.",
@@ -41,18 +41,20 @@ builder.queryField('calendarFeed', (t) =>
 )
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  // The feed's URL is a credential of its own that never expires: only the user's session makes or ends one.
+  const authenticated = t.withAuth({ session: true })
   return {
     rotateCalendarFeed: authenticated.field({
       type: CalendarFeedType,
-      description: 'Makes a new secret URL for the calendar feed (256 random bits) and returns it, once; the previous URL stops working at once.',
+      description:
+        "Makes a new secret URL for the calendar feed (256 random bits) and returns it, once; the previous URL stops working at once.",
       resolve: async (_root, _args, context) => {
         const feed = await rotateCalendarFeed(context.prisma, context.userId, context.clock.now())
         return { ...feed, url: feedUrl(originOf(context), feed.secret) }
       },
     }),
     revokeCalendarFeed: authenticated.boolean({
-      description: 'Turns the calendar feed off: its URL answers 404 from now on. True when there was one.',
+      description: "Turns the calendar feed off: its URL answers 404 from now on. True when there was one.",
       resolve: (_root, _args, context) => revokeCalendarFeed(context.prisma, context.userId),
     }),
   }

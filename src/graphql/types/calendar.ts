@@ -37,7 +37,7 @@ const CalendarEventInput = builder.inputType('CalendarEventInput', {
 })
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ scope: 'calendar:write' })
   return {
     setAvailability: authenticated.field({
       type: [AvailabilityType],

@@ -222,8 +222,10 @@ const ContactConnection = builder.connectionObject({
 })
 
 builder.queryField('contacts', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ scope: 'contacts:read' }).field({
     type: ContactConnection,
+    // Nullable, as every field behind a partner scope: refused, it is null and the rest of the answer arrives.
+    nullable: true,
     description: "The viewer's contacts, a page at a time (keyset pagination: stable under inserts and deletes).",
     // A page of `first` contacts costs `first` times a contact's selection (a variable `first` counts too).
     // Out of range, the resolver refuses it with BAD_USER_INPUT naming `first`, more useful than a cost.
@@ -293,7 +295,7 @@ const LogInteractionInput = builder.inputType('LogInteractionInput', {
 })
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ scope: 'contacts:write' })
   return {
     createContact: authenticated.field({
       type: ContactNode,
@@ -370,7 +372,9 @@ const TagType = builder.objectRef<TagCount>('Tag').implement({
 builder.objectField(UserNode, 'tags', (t) =>
   t.field({
     type: [TagType],
-    description: "The viewer's tags by name (at most 1000)",
+    nullable: true,
+    authScopes: { scope: 'contacts:read' },
+    description: "The viewer's tags by name (at most 1000).",
     resolve: (user, _args, context) => tagsOfUser(context.prisma, user.id),
   }),
 )

@@ -40,7 +40,7 @@ const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
 })
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ scope: 'contacts:write' })
   return {
     createGroup: authenticated.field({
       type: GroupNode,

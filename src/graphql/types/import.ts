@@ -76,7 +76,8 @@ export const ImportNode = builder.prismaNode('Import', {
 const ImportConnection = builder.connectionObject({ type: ImportNode, name: 'ImportConnection' })
 
 builder.queryFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  // No imports:read: the credential that imports follows its imports with the same scope.
+  const authenticated = t.withAuth({ scope: 'imports:write' })
   return {
     import: authenticated.field({
       type: ImportNode,
@@ -91,6 +92,7 @@ builder.queryFields((t) => {
     }),
     imports: authenticated.field({
       type: ImportConnection,
+      nullable: true,
       description: "The viewer's imports, newest first.",
       complexity: pageCost,
       args: { first: t.arg.int({ defaultValue: DEFAULT_IMPORTS_PAGE, description: `1..${MAX_IMPORTS_PAGE}` }), after: t.arg.string() },
@@ -100,9 +102,9 @@ builder.queryFields((t) => {
 })
 
 builder.subscriptionField('importProgress', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ scope: 'imports:write' }).field({
     type: ImportNode,
-    description: 'The import now, then after each batch; ends once it SUCCEEDED or FAILED. Another user\'s or an unknown id: NOT_FOUND.',
+    description: "The import now, then after each batch; ends once it SUCCEEDED or FAILED. Another user's or an unknown id: NOT_FOUND.",
     args: { id: t.arg.globalID({ required: true, for: ImportNode }) },
     subscribe: (_root, { id }, context) => importProgressStream(context.prisma, context.pubsub, context.userId, id.id),
     resolve: (row: Import) => row,
@@ -120,7 +122,7 @@ async function startImport(context: AuthenticatedContext, file: StagedUpload, ki
 }
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ scope: 'imports:write' })
   return {
     importContacts: authenticated.field({
       type: ImportNode,

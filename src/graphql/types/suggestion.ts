@@ -204,9 +204,10 @@ const SuggestionsInput = builder.inputType('SuggestionsInput', {
 
 builder.subscriptionType({})
 builder.subscriptionField('suggestions', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ scope: 'suggestions:subscribe' }).field({
     type: SuggestionEventUnion,
-    description: 'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
+    description:
+      'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
     args: { input: t.arg({ type: SuggestionsInput }) },
     subscribe: (_root, { input }, context) =>
       subscribeToSuggestions(
@@ -233,10 +234,11 @@ const SuggestionConnection = builder.connectionObject({
 })
 
 builder.queryField('suggestionsByStatus', (t) =>
-  t.withAuth({ authenticated: true }).field({
+  t.withAuth({ scope: 'suggestions:read' }).field({
     type: SuggestionConnection,
+    nullable: true,
     description:
-      "The viewer's suggestions whose status is still in force (ACCEPTED = planned; DISMISSED, SNOOZED = hidden), latest change first",
+      "The viewer's suggestions whose status is still in force (ACCEPTED = planned; DISMISSED, SNOOZED = hidden), latest change first.",
     complexity: pageComplexity(DEFAULT_STATUS_PAGE, MAX_STATUS_PAGE),
     args: {
       statuses: t.arg({ type: [SuggestionStatusEnum], required: true }),
@@ -258,7 +260,7 @@ builder.queryField('suggestionsByStatus', (t) =>
 )
 
 builder.mutationFields((t) => {
-  const authenticated = t.withAuth({ authenticated: true })
+  const authenticated = t.withAuth({ scope: 'suggestions:write' })
   return {
     undoSuggestionAction: authenticated.field({
       type: SuggestionType,

@@ -12,14 +12,19 @@ export const UserNode = builder.prismaNode('User', {
     name: t.exposeString('name', { nullable: true }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone of the availability windows' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    groups: t.relation('groups', { description: "The user's groups, by name", query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] } }),
+    groups: t.relation('groups', {
+      description: "The user's groups, by name.",
+      nullable: true,
+      authScopes: { scope: 'contacts:read' },
+      query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] },
+    }),
   }),
 })
 
 builder.queryField('me', (t) =>
   t.withAuth({ authenticated: true }).prismaField({
     type: 'User',
-    description: 'The signed-in user.',
+    description: 'The signed-in user (any credential: a partner sees whom it acts for).',
     resolve: async (query, _root, _args, context) => {
       const user = await context.prisma.user.findUnique({ ...query, where: { id: context.userId } })
       if (!user) throw notFound('user')

@@ -335,6 +335,34 @@ export const SyncProgressSubscription = graphql(
   [AccountFields],
 )
 
+export const ApiKeyFields = graphql(`
+  fragment ApiKeyFields on ApiKey { id name displayPrefix scopes createdAt expiresAt lastUsedAt revokedAt }
+`)
+
+/** The viewer's personal API keys, newest first (revoked and expired ones too); never the keys themselves. */
+export const ApiKeysQuery = graphql(
+  `
+  query ApiKeys { apiKeys { ...ApiKeyFields } }
+`,
+  [ApiKeyFields],
+)
+
+/** Makes a key; the answer holds the key itself, the only time it is ever sent. BAD_USER_INPUT names `input.name`, `input.scopes` or `input.expiresInDays`. */
+export const CreateApiKey = graphql(
+  `
+  mutation CreateApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { ...ApiKeyFields } } }
+`,
+  [ApiKeyFields],
+)
+
+/** Revokes a key: refused from now on, its streams closed. */
+export const RevokeApiKey = graphql(
+  `
+  mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { ...ApiKeyFields } }
+`,
+  [ApiKeyFields],
+)
+
 /** All documents, for the schema test. */
 export const allDocuments = {
   SuggestionsSubscription,
@@ -372,4 +400,7 @@ export const allDocuments = {
   SyncAccount,
   DisconnectAccount,
   SyncProgressSubscription,
+  ApiKeysQuery,
+  CreateApiKey,
+  RevokeApiKey,
 }

@@ -40,7 +40,7 @@ import './contacts.css'
 
 export const PAGE_SIZE = 50
 
-type ContactNode = ResultOf<typeof ContactsQuery>['contacts']['edges'][number]['node']
+type ContactNode = NonNullable<ResultOf<typeof ContactsQuery>['contacts']>['edges'][number]['node']
 
 /** Text filters wait for a pause in typing before asking the server. */
 function useDebounced<T>(value: T, ms: number): T {
@@ -128,7 +128,7 @@ function ContactRows({ filter, orderBy, after, expected, now, userZone, onLoaded
   }, [loaded, after, onLoaded])
   // A failed page shows nothing: the list says why and offers to try again.
   if (!data) return error ? null : <SkeletonRows count={expected} />
-  return data.contacts.edges.map(({ node }) => <ContactRow key={node.id} contact={node} now={now} userZone={userZone} onOpen={onOpen} />)
+  return (data.contacts?.edges ?? []).map(({ node }) => <ContactRow key={node.id} contact={node} now={now} userZone={userZone} onOpen={onOpen} />)
 }
 
 interface ListProps {

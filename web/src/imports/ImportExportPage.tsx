@@ -113,7 +113,7 @@ function PastImports({
   useEffect(() => {
     if (refreshes > 0) reexecute({ requestPolicy: 'network-only' })
   }, [refreshes, reexecute])
-  const imports = data?.imports.edges.map((edge) => edge.node) ?? []
+  const imports = data?.imports?.edges.map((edge) => edge.node) ?? []
   return (
     <section aria-labelledby="imports-title">
       <h2 id="imports-title">Past imports</h2>
