@@ -59,6 +59,10 @@ import { runAccountSync, type Syncers } from './sync/run-sync.ts'
 import { createDavServices } from './accounts/dav-services.ts'
 import { syncAddressBook } from './sync/contacts-sync.ts'
 import { syncCalendar } from './sync/calendar-sync.ts'
+import { OAuthServer } from './oauth/oauth-server.ts'
+import { readGrantStates } from './oauth/grants.ts'
+import { oauthRoutes } from './http/oauth-routes.ts'
+import { allowsScope } from './auth/partner-credential.ts'
 
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
@@ -227,12 +231,27 @@ export function buildApp({
         .catch((error: unknown) => logger.warn({ err: error, userId }, 'could not queue the calendar write of a suggestion'))
     }
   }
-  const tokenWatch = new TokenWatch({ prisma: db.prisma, intervalMs: config.tokenRecheckIntervalMs, now: () => clock.now(), logger: logger.child({ component: 'token-watch' }) })
+  const tokenWatch = new TokenWatch({
+    prisma: db.prisma,
+    intervalMs: config.tokenRecheckIntervalMs,
+    now: () => clock.now(),
+    logger: logger.child({ component: 'token-watch' }),
+    // Connected apps' streams run on OAuth grants (issue 16): re-checked in their own table.
+    readers: { oauth: readGrantStates(db.prisma) },
+  })
+  // Partner apps (issue 16): oidc-provider under /oauth; its access tokens authenticate like our own.
+  const oauth = new OAuthServer({
+    prisma: db.prisma,
+    secretKey: config.secretKey ?? randomBytes(32).toString('base64url'),
+    publicUrl: config.publicUrl,
+    logger: logger.child({ component: 'oauth' }),
+    onGrantRevoked: (grantId) => tokenWatch.revoked(grantId),
+  })
   const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
   // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits, isMultipartPost)
   const production = config.nodeEnv === 'production'
-  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
+  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now(), { verifyOAuthToken: (token) => oauth.verify(token) })
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
@@ -309,7 +328,11 @@ export function buildApp({
       metrics: metricsEndpoint.onMainListener,
       imports: serveImports({
         prisma: db.prisma,
-        authenticate: credentialOfHeader,
+        // An app's token uploads only with the imports:write scope (the GraphQL fields check theirs, H16a).
+        authenticate: async (header) => {
+          const credential = await credentialOfHeader(header)
+          return credential && allowsScope(credential, 'imports:write') ? credential : null
+        },
         enqueueImport: (importId) => jobs.enqueueImport(importId),
         limits: uploadLimits,
         clock,
@@ -326,6 +349,7 @@ export function buildApp({
         development && config.secretKey
           ? serveDevToken({ prisma: db.prisma, secretKey: config.secretKey, maxActive: config.maxTokensPerUser, logger: logger.child({ component: 'dev-token' }) })
           : undefined,
+      oauth: oauthRoutes({ oauth, prisma: db.prisma, authenticate: credentialOfHeader, tokenWatch, logger: logger.child({ component: 'oauth' }) }),
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,
@@ -335,7 +359,7 @@ export function buildApp({
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes, credentialOfHeader)
   return {
     yoga,
     server,
@@ -348,6 +372,7 @@ export function buildApp({
     start: async () => {
       await jobs.start()
       const { port, origin } = await listen(server, config.port, config.host)
+      oauth.listeningAt(origin)
       if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
       return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort, config.host)).origin}${METRICS_PATH}` }
     },
@@ -364,6 +389,7 @@ export function buildApp({
       const cut = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed.finally(() => clearTimeout(cut))
       tokenWatch.stop()
+      oauth.stop()
       await jobs.close()
       await changes.close()
     },

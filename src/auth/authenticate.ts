@@ -25,10 +25,18 @@ export const LAST_USED_PRECISION_MS = HOUR_MS
  * string counts as absent), or null when it is missing, malformed, unknown,
  * revoked or expired at `now`. One indexed query on the token's hash, plus one
  * update when `lastUsedAt` is older than {@link LAST_USED_PRECISION_MS}.
+ * A bearer token that is not ours (`prm_`) goes to `verifyOAuthToken` when given (OAuth access
+ * tokens of connected apps, src/oauth/: kind `oauth`, `tokenId` the grant's id).
  */
-export async function authenticate(prisma: PrismaClient, authorization: unknown, now: Date): Promise<Credential | null> {
+export async function authenticate(
+  prisma: PrismaClient,
+  authorization: unknown,
+  now: Date,
+  { verifyOAuthToken }: { verifyOAuthToken?: (token: string) => Promise<Credential | null> } = {},
+): Promise<Credential | null> {
   const token = bearerToken(typeof authorization === 'string' ? authorization : undefined)
-  if (token === undefined || !looksLikeToken(token)) return null
+  if (token === undefined) return null
+  if (!looksLikeToken(token)) return verifyOAuthToken && !token.startsWith('prm_') ? verifyOAuthToken(token) : null
   const row = await prisma.authToken.findUnique({
     where: { tokenHash: hashToken(token) },
     select: { id: true, userId: true, revokedAt: true, expiresAt: true, lastUsedAt: true },
