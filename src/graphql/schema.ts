@@ -11,6 +11,7 @@ import './types/auth-token.ts'
 import './types/import.ts'
 import './types/calendar-feed.ts'
 import './types/account.ts'
+import './types/connected-app.ts'
 
 export const schema = builder.toSchema()
 

@@ -8,6 +8,8 @@ import { fetchAppConfig, type AppConfig } from './app-config.ts'
 import { dropRefusedToken, forgetToken, initialToken, resumeDemoSession, saveToken, type TokenStorage } from './auth/session.ts'
 import { SignIn } from './auth/SignIn.tsx'
 import { AccountsPage } from './accounts/AccountsPage.tsx'
+import { ConnectedAppsPage } from './oauth/ConnectedAppsPage.tsx'
+import { ConsentPage } from './oauth/ConsentPage.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
@@ -117,6 +119,8 @@ const PAGE_TITLES: Record<Route['page'], string | null> = {
   contact: null,
   import: 'Import and export',
   accounts: 'Accounts',
+  apps: 'Connected apps',
+  consent: 'Connect an app',
   notFound: 'Page not found',
 }
 
@@ -164,6 +168,9 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
           <Link to="/accounts" aria-current={route.page === 'accounts' ? 'page' : undefined}>
             Accounts
           </Link>
+          <Link to="/apps" aria-current={route.page === 'apps' ? 'page' : undefined}>
+            Connected apps
+          </Link>
         </nav>
         <span className="who">{me ? (me.name ?? me.email) : ''}</span>
         <button type="button" onClick={() => onSignOut(null)}>
@@ -175,6 +182,8 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
         {route.page === 'contacts' && <ContactsView groups={me?.groups ?? []} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'accounts' && <AccountsPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'apps' && <ConnectedAppsPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'consent' && <ConsentPage uid={route.uid} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <section className="not-found" aria-labelledby="not-found-title">

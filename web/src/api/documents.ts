@@ -335,6 +335,16 @@ export const SyncProgressSubscription = graphql(
   [AccountFields],
 )
 
+/** The apps the viewer connected through OAuth 2.0, newest first. */
+export const ConnectedAppsQuery = graphql(`
+  query ConnectedApps { connectedApps { id clientId name scopes connectedAt expiresAt } }
+`)
+
+/** Disconnects an app: its tokens stop working, its streams end. */
+export const RevokeConnectedApp = graphql(`
+  mutation RevokeConnectedApp($id: ID!) { revokeConnectedApp(id: $id) }
+`)
+
 /** All documents, for the schema test. */
 export const allDocuments = {
   SuggestionsSubscription,
@@ -372,4 +382,6 @@ export const allDocuments = {
   SyncAccount,
   DisconnectAccount,
   SyncProgressSubscription,
+  ConnectedAppsQuery,
+  RevokeConnectedApp,
 }
