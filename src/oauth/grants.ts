@@ -7,7 +7,7 @@
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenState, TokenStateReader, TokenWatch } from '../auth/token-watch.ts'
-import { isScope, type KindedCredential, type Scope } from '../auth/partner-credential.ts'
+import { SCOPES, type KindedCredential, type Scope } from '../auth/partner-credential.ts'
 import { notFound } from '../errors.ts'
 import { hashOAuthId, lookupable, MAX_ID_LENGTH } from './prisma-adapter.ts'
 
@@ -33,9 +33,10 @@ interface AccessTokenPayload {
   'x5t#S256'?: string
 }
 
-/** The partner scopes of a space-separated scope string; anything else (openid...) is left out. */
+/** The partner scopes of a space-separated scope string, in the order of SCOPES; anything else (openid...) is left out. */
 export function partnerScopes(scope: string | undefined): Scope[] {
-  return [...new Set((scope ?? '').split(' ').filter(isScope))]
+  const given = new Set((scope ?? '').split(' '))
+  return SCOPES.filter((known) => given.has(known))
 }
 
 /**
