@@ -123,7 +123,9 @@ export function oauthRoutes({ oauth, prisma, authenticate, tokenWatch, logger }:
     // Mounted under /oauth the way Express mounts: the provider routes `req.url` without the prefix and
     // builds its URLs from `originalUrl` (oidc-provider's documented mounting).
     const originalUrl = req.url ?? '/'
-    Object.assign(req, { originalUrl, url: originalUrl.slice(OAUTH_PATH.length) || '/' })
+    // `/oauth?x` routes as `/?x`: oidc-provider's router needs a path that starts with a slash.
+    const rest = originalUrl.slice(OAUTH_PATH.length)
+    Object.assign(req, { originalUrl, url: rest.startsWith('/') ? rest : `/${rest}` })
     await handler(req, res)
   }
 }

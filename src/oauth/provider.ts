@@ -49,6 +49,10 @@ function appScopes(client: { scope?: string | undefined } | undefined): string[]
 const escapeHtml = (value: unknown) =>
   String(value).replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!)
 
+/** A plain page of the authorization server (errors, sign-out): `title` as text, `html` trusted. */
+const page = (title: string, html: string) =>
+  `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${html}</main></body></html>`
+
 export interface OAuthProviderOptions {
   prisma: PrismaClient
   /** SECRET_KEY: derives the signing key and the cookie keys. */
@@ -96,6 +100,22 @@ export function createOAuthProvider({ prisma, secretKey, issuer, logger, onGrant
       userinfo: { enabled: false },
       introspection: { enabled: false },
       registration: { enabled: false },
+      // Kept for oidc-provider's own use: a consent by another user in a browser whose OAuth session is still
+      // someone else's ends that session first (its confirmation page below), then resumes.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html'
+          ctx.body = page(
+            'Switch account',
+            `<p>This browser is still signed in to ${escapeHtml(ctx.host)} for another account's app connection.</p>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign that account out and continue</button> <button type="submit" form="op.logoutForm">Cancel</button>`,
+          )
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html'
+          ctx.body = page('Signed out', '<p>You are signed out of the app connection. Go back to the app to connect again.</p>')
+        },
+      },
       revocation: {
         enabled: true,
         // An app revokes its own tokens only (RFC 7009 §2.1).
@@ -141,9 +161,12 @@ export function createOAuthProvider({ prisma, secretKey, issuer, logger, onGrant
     interactions: { url: async (_ctx, interaction) => `${OAUTH_PATH}/consent/${interaction.uid}` },
     renderError: async (ctx, out) => {
       ctx.type = 'html'
-      ctx.body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Authorization failed</title></head><body><main><h1>Authorization failed</h1>${Object.entries(out)
-        .map(([key, value]) => `<p><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</p>`)
-        .join('')}<p>Go back to the app and start again.</p></main></body></html>`
+      ctx.body = page(
+        'Authorization failed',
+        `${Object.entries(out)
+          .map(([key, value]) => `<p><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</p>`)
+          .join('')}<p>Go back to the app and start again.</p>`,
+      )
     },
   }
   const provider = new Provider(issuer, configuration)
@@ -158,6 +181,8 @@ export function createOAuthProvider({ prisma, secretKey, issuer, logger, onGrant
     },
   })
   provider.on('server_error', (_ctx: unknown, error: unknown) => logger.error({ err: error }, 'OAuth server error'))
+  // Koa's own report of an error that escaped (to the console when nobody listens): to the log instead.
+  ;(provider as unknown as NodeJS.EventEmitter).on('error', (error: unknown) => logger.error({ err: error }, 'OAuth request failed'))
   provider.on('grant.revoked', (_ctx: unknown, grantId: string) => onGrantRevoked?.(grantId))
   return provider
 }
