@@ -62,6 +62,9 @@ import { runAccountSync, type Syncers } from './sync/run-sync.ts'
 import { createDavServices } from './accounts/dav-services.ts'
 import { syncAddressBook } from './sync/contacts-sync.ts'
 import { syncCalendar } from './sync/calendar-sync.ts'
+import { OAuthServer } from './oauth/oauth-server.ts'
+import { readGrantStates } from './oauth/grants.ts'
+import { oauthRoutes } from './http/oauth-routes.ts'
 
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
@@ -251,17 +254,27 @@ export function buildApp({
     logger: logger.child({ component: 'token-watch' }),
     // A revocation here ends the token's streams on every process at once (Redis), not at their next check.
     broadcast: (tokenId) => publishTokenRevoked(pubsub, tokenId),
+    // Connected apps' streams run on OAuth grants (issue 16): re-checked in their own table.
+    readers: { oauth: readGrantStates(db.prisma) },
   })
   const stopWatchingRevocations = watchTokenRevocations(
     pubsub,
     (tokenId) => tokenWatch.revokedElsewhere(tokenId),
     (error) => logger.warn({ err: error }, 'token revocations of other processes not heard: their streams end at the periodic re-check'),
   )
+  // Partner apps (issue 16): oidc-provider under /oauth; its access tokens authenticate like our own.
+  const oauth = new OAuthServer({
+    prisma: db.prisma,
+    secretKey: config.secretKey ?? randomBytes(32).toString('base64url'),
+    publicUrl: config.publicUrl,
+    logger: logger.child({ component: 'oauth' }),
+    onGrantRevoked: (grantId) => tokenWatch.revoked(grantId),
+  })
   const uploadLimits: UploadLimits = { maxBytes: config.importMaxBytes, maxInFlight: DEFAULT_MAX_IMPORTS_IN_FLIGHT, maxPerDay: DEFAULT_MAX_IMPORTS_PER_DAY }
   // Multipart uploads stream into storage with limits of their own (graphql/upload-plugin.ts), not the body limit.
   const limits = yogaLimitOptions(config.requestLimits, !withoutRequestLimits, isMultipartPost)
   const production = config.nodeEnv === 'production'
-  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now())
+  const credentialOfHeader = (header: unknown) => authenticate(db.prisma, header, clock.now(), { verifyOAuthToken: (token) => oauth.verify(token) })
   // Production's guard needs the viewer before validation, the context after: one lookup per request.
   const credentialOfRequest = oncePerRequest((request) => credentialOfHeader(request.headers.get('authorization')))
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
@@ -358,11 +371,13 @@ export function buildApp({
         logger: logger.child({ component: 'exports' }),
         limiter: exportLimiter,
         uidDomain: config.publicUrl ? new URL(config.publicUrl).host : DEFAULT_UID_DOMAIN,
+        authenticate: credentialOfHeader,
       }),
       devToken:
         development && config.secretKey
           ? serveDevToken({ prisma: db.prisma, secretKey: config.secretKey, maxActive: config.maxTokensPerUser, logger: logger.child({ component: 'dev-token' }) })
           : undefined,
+      oauth: oauthRoutes({ oauth, prisma: db.prisma, authenticate: credentialOfHeader, tokenWatch, logger: logger.child({ component: 'oauth' }) }),
       webApp,
       graphql: yoga,
       streamWriteTimeoutMs: config.streamWriteTimeoutMs,
@@ -372,7 +387,7 @@ export function buildApp({
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes, credentialOfHeader)
   return {
     yoga,
     server,
@@ -387,6 +402,7 @@ export function buildApp({
       await jobs.start()
       await budgets.ready()
       const { port, origin } = await listen(server, config.port, config.host)
+      oauth.listeningAt(origin)
       if (!metricsServer || config.metricsPort === undefined) return { port, url: `${origin}/graphql` }
       return { port, url: `${origin}/graphql`, metricsUrl: `${(await listen(metricsServer, config.metricsPort, config.host)).origin}${METRICS_PATH}` }
     },
@@ -404,6 +420,7 @@ export function buildApp({
       await closed.finally(() => clearTimeout(cut))
       stopWatchingRevocations()
       tokenWatch.stop()
+      oauth.stop()
       await jobs.close()
       await changes.close()
       await budgets.close()

@@ -5,6 +5,8 @@
  * or expires. One periodic query per process covers every watched token, in
  * batches of {@link CHECK_BATCH_SIZE}; nothing is queried while nothing is watched.
  * Expiry is also scheduled locally from `expiresAt`, so it ends streams on time.
+ * Tokens live in the `AuthToken` table unless their credential's kind has a reader of its own
+ * (`readers`, e.g. OAuth grants: src/oauth/grant-states.ts).
  */
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
@@ -37,7 +39,15 @@ export function deadTokenIds(watched: Iterable<string>, rows: readonly TokenStat
   return dead
 }
 
+/**
+ * Reads what the database holds of some watched tokens of one credential kind (`ids`: their credentials'
+ * `tokenId`s, at most {@link CHECK_BATCH_SIZE}); a token missing from the answer is dead.
+ */
+export type TokenStateReader = (ids: string[]) => Promise<TokenState[]>
+
 interface Watched {
+  /** Which reader checks it: the credential's kind. */
+  kind: string
   expiresAt: Date | null
   listeners: Set<() => void>
   timer?: ReturnType<typeof setTimeout> | undefined
@@ -58,6 +68,7 @@ export class TokenWatch {
   private readonly now: () => Date
   private readonly logger: Logger | undefined
   private readonly broadcast: ((tokenId: string) => void) | undefined
+  private readonly readers: Readonly<Record<string, TokenStateReader>>
 
   constructor(options: {
     prisma: PrismaClient
@@ -73,12 +84,15 @@ export class TokenWatch {
      * change bus, over Redis when configured); they call {@link revokedElsewhere}.
      */
     broadcast?: (tokenId: string) => void
+    /** Readers of the credential kinds whose tokens are not `AuthToken` rows (by kind, e.g. `oauth`). */
+    readers?: Readonly<Record<string, TokenStateReader>>
   }) {
     this.prisma = options.prisma
     this.intervalMs = options.intervalMs
     this.now = options.now ?? (() => new Date())
     this.logger = options.logger
     this.broadcast = options.broadcast
+    this.readers = options.readers ?? {}
   }
 
   /**
@@ -101,7 +115,7 @@ export class TokenWatch {
     }
     let entry = this.tokens.get(credential.tokenId)
     if (!entry) {
-      entry = { expiresAt: credential.expiresAt, listeners: new Set() }
+      entry = { kind: credential.kind, expiresAt: credential.expiresAt, listeners: new Set() }
       this.tokens.set(credential.tokenId, entry)
       this.scheduleExpiry(credential.tokenId, entry)
     }
@@ -163,15 +177,27 @@ export class TokenWatch {
   }
 
   private async runCheck(): Promise<void> {
-    const ids = [...this.tokens.keys()]
+    const idsByReader = new Map<TokenStateReader, string[]>()
+    for (const [id, entry] of this.tokens) {
+      const reader = this.readers[entry.kind] ?? this.readAuthTokens
+      idsByReader.set(reader, [...(idsByReader.get(reader) ?? []), id])
+    }
+    for (const [reader, ids] of idsByReader) if (!(await this.checkWith(reader, ids))) return
+  }
+
+  private readonly readAuthTokens: TokenStateReader = (ids) =>
+    this.prisma.authToken.findMany({ where: { id: { in: ids } }, select: { id: true, revokedAt: true, expiresAt: true } })
+
+  /** Checks `ids` with `reader` in batches; false when a read failed (the check stops until the next tick). */
+  private async checkWith(reader: TokenStateReader, ids: string[]): Promise<boolean> {
     for (let start = 0; start < ids.length; start += CHECK_BATCH_SIZE) {
       const batch = ids.slice(start, start + CHECK_BATCH_SIZE)
       let rows: TokenState[]
       try {
-        rows = await this.prisma.authToken.findMany({ where: { id: { in: batch } }, select: { id: true, revokedAt: true, expiresAt: true } })
+        rows = await reader(batch)
       } catch (error) {
         this.logger?.warn({ err: error, tokens: batch.length }, 'token re-check failed; streams stay open until the next one')
-        return
+        return false
       }
       for (const id of deadTokenIds(batch, rows, this.now())) this.end(id)
       // An expiry changed in the database (e.g. shortened) is rescheduled here.
@@ -184,6 +210,7 @@ export class TokenWatch {
         }
       }
     }
+    return true
   }
 
   private scheduleExpiry(tokenId: string, entry: Watched): void {

@@ -13,6 +13,7 @@ import './types/api-key.ts'
 import './types/import.ts'
 import './types/calendar-feed.ts'
 import './types/account.ts'
+import './types/connected-app.ts'
 
 /** Each field's description ends with the scope it needs (scope-auth.ts). */
 export const schema = describeRequirements(builder.toSchema())

@@ -13,7 +13,7 @@ import { createGraphQLError } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { WebSocketServer } from 'ws'
-import { authenticate } from '../auth/authenticate.ts'
+import { authenticate, type Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../logger.ts'
@@ -42,6 +42,8 @@ export function attachGraphQLWs(
   clock: Clock,
   /** Largest frame read, bytes (ws closes with 1009 past it, from the frame header, before reading it). */
   maxPayloadBytes?: number,
+  /** The credential of `connectionParams.authorization` (default: authenticate() without OAuth; app.ts passes its own, as for HTTP). */
+  authenticateParams: (authorization: unknown) => Promise<Credential | null> = (authorization) => authenticate(db.prisma, authorization, clock.now()),
 ): () => Promise<void> {
   // Not `{ server }`: ws would re-emit the HTTP server's errors (a busy port's EADDRINUSE) on itself, where
   // graphql-ws prints them as "Internal error emitted on the WebSocket server"; listen() reports them instead.
@@ -54,7 +56,7 @@ export function attachGraphQLWs(
   const disposable = useServer(
     {
       onConnect: async ({ connectionParams, extra }) => {
-        const credential = await authenticate(db.prisma, connectionParams?.authorization, clock.now())
+        const credential = await authenticateParams(connectionParams?.authorization)
         // A socket that closed while we looked the token up would never unwatch.
         if (!credential || extra.socket.readyState !== extra.socket.OPEN) return false
         // The socket lives as long as its token: revoked or expired, it closes with 4403.

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { authenticate } from '../auth/authenticate.ts'
+import { authenticate, type Credential } from '../auth/authenticate.ts'
 import { forbiddenScopeMessage, grants, type Scope } from '../auth/scopes.ts'
 import type { Clock } from '../clock.ts'
 import type { ClientErrorCode } from '../errors.ts'
@@ -30,6 +30,8 @@ export interface ExportRoutesOptions {
   limiter: ExportLimiter
   /** The host part of exported UIDs (`<id>@<domain>`): PUBLIC_URL's host. */
   uidDomain: string
+  /** The credential of an `Authorization` value (default: authenticate() without OAuth; app.ts passes its own, as for GraphQL). */
+  authenticate?: (authorization: unknown) => Promise<Credential | null>
 }
 
 /** Does this request belong to the export routes? (Everything under `/export/` and `/feeds/`.) */
@@ -53,7 +55,14 @@ const sendError = (res: ServerResponse, status: number, code: ClientErrorCode | 
 const isPrematureClose = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE'
 
 /** The handler of {@link isExportPath} requests. */
-export function exportRoutes({ prisma, clock, logger, limiter, uidDomain }: ExportRoutesOptions) {
+export function exportRoutes({
+  prisma,
+  clock,
+  logger,
+  limiter,
+  uidDomain,
+  authenticate: credentialOf = (authorization) => authenticate(prisma, authorization, clock.now()),
+}: ExportRoutesOptions) {
   const downloads: Record<string, Download> = {
     '/export/contacts.vcf': { contentType: 'text/vcard; charset=utf-8', filename: 'contacts.vcf', scope: 'contacts:read', run: (userId, signal) => contactsVCard(prisma, { userId, signal }) },
     '/export/contacts.csv': { contentType: 'text/csv; charset=utf-8', filename: 'contacts.csv', scope: 'contacts:read', run: (userId, signal) => contactsCsv(prisma, { userId, signal }) },
@@ -122,7 +131,7 @@ export function exportRoutes({ prisma, clock, logger, limiter, uidDomain }: Expo
       }
       const download = downloads[path]
       if (download) {
-        const credential = await authenticate(prisma, req.headers.authorization, clock.now())
+        const credential = await credentialOf(req.headers.authorization)
         if (!credential) {
           res.setHeader('www-authenticate', 'Bearer')
           return sendError(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')

@@ -1,7 +1,8 @@
 /**
  * The main listener's routes, in order: `/health`, `/metrics`, `POST /import/contacts` and
  * `/import/calendar` (streamed uploads, http/import-routes.ts), the downloads (`/export/*`,
- * `/feeds/*`, http/export-routes.ts), `POST /dev/token` in development (http/dev-token.ts), the web app (GET pages and
+ * `/feeds/*`, http/export-routes.ts), `POST /dev/token` in development (http/dev-token.ts), `/oauth/*` (the OAuth
+ * server, http/oauth-routes.ts; its consent page is the web app's), the web app (GET pages and
  * assets, never under `/graphql`), and everything else to GraphQL (Yoga: HTTP and SSE; a
  * stalled SSE client is cut after `streamWriteTimeoutMs`).
  */
@@ -13,6 +14,7 @@ import { METRICS_PATH } from './metrics-endpoint.ts'
 import { DEV_TOKEN_PATH } from './dev-token.ts'
 import { isExportPath } from './export-routes.ts'
 import { sendJsonError } from './json-error.ts'
+import { isConsentPage, isOAuthPath } from './oauth-routes.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown
 
@@ -23,6 +25,8 @@ export interface Routes {
   imports: Handler
   /** `/export/*` and `/feeds/*` (export-routes.ts). */
   exports: Handler
+  /** `/oauth/*`: the OAuth server and the consent API (oauth-routes.ts); its consent page is the web app's. */
+  oauth?: Handler | undefined
   /** `POST /dev/token` (dev-token.ts), in development only. */
   devToken?: Handler | undefined
   /** Answers a request of the web app and resolves true, or resolves false; null: the app is not built. */
@@ -43,6 +47,7 @@ export const ROOT_DOCUMENT = {
   calendarFeed: 'GET /feeds/<secret>.ics (the URL rotateCalendarFeed returns; no header)',
   metrics: '/metrics (Prometheus; on METRICS_PORT when set)',
   authentication: 'Authorization: Bearer <token> (npm start prints the demo token in development)',
+  oauth: '/oauth/.well-known/openid-configuration (OAuth 2.0 for partner apps: authorization code with PKCE)',
 }
 
 /** The request listener of the main HTTP server. */
@@ -53,6 +58,10 @@ export function routeRequests(routes: Routes) {
     if (isImportRoute(req.url)) return routes.imports(req, res)
     if (isExportPath(req.url)) return routes.exports(req, res)
     if (routes.devToken && req.url === DEV_TOKEN_PATH) return routes.devToken(req, res)
+    if (routes.oauth && isOAuthPath(req.url)) {
+      if (routes.webApp && isConsentPage(req) && (await routes.webApp(req, res))) return
+      return routes.oauth(req, res)
+    }
     if (routes.webApp && !req.url?.startsWith('/graphql') && (await routes.webApp(req, res))) return
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path !== '/graphql') {

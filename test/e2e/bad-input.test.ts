@@ -37,6 +37,8 @@ const missingContact = encodeGlobalID('Contact', '00000000-0000-4000-8000-000000
 const missingGroup = encodeGlobalID('Group', '00000000-0000-4000-8000-000000000000')
 const missingAccount = encodeGlobalID('Account', '00000000-0000-4000-8000-000000000000')
 const CONNECT = 'mutation($v: ConnectAccountInput!) { connectAccount(input: $v) { id } }'
+const REGISTER_APP = 'mutation($v: RegisterOAuthAppInput!) { registerOAuthApp(input: $v) { clientId } }'
+const APP = { name: 'CRM', redirectUris: ['https://crm.example.com/cb'], scopes: ['contacts:read'] }
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
@@ -246,6 +248,20 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: File!) { importContacts(file: $v) { id } }', { importId: '00000000-0000-4000-8000-000000000000' }, 'BAD_USER_INPUT', 'file'),
   ],
   'Mutation.importCalendar(file)': [bad('mutation($v: File!) { importCalendar(file: $v) { id } }', null, 'BAD_USER_INPUT', 'file')],
+  'Mutation.registerOAuthApp(input)': [
+    bad(REGISTER_APP, { ...APP, name: '   ' }, 'BAD_USER_INPUT', 'input.name'),
+    bad(REGISTER_APP, { ...APP, name: 'CRM\u0000' }, 'BAD_USER_INPUT', 'input.name'),
+    bad(REGISTER_APP, { ...APP, redirectUris: [] }, 'BAD_USER_INPUT', 'input.redirectUris'),
+    bad(REGISTER_APP, { ...APP, redirectUris: ['http://crm.example.com/cb'] }, 'BAD_USER_INPUT', 'input.redirectUris'),
+    bad(REGISTER_APP, { ...APP, redirectUris: ['https://crm.example.com/cb#frag'] }, 'BAD_USER_INPUT', 'input.redirectUris'),
+    bad(REGISTER_APP, { ...APP, scopes: ['admin'] }, 'BAD_USER_INPUT', 'input.scopes'),
+    bad(REGISTER_APP, { ...APP, scopes: [] }, 'BAD_USER_INPUT', 'input.scopes'),
+  ],
+  'Mutation.revokeConnectedApp(id)': [
+    bad('mutation($v: ID!) { revokeConnectedApp(id: $v) }', 'no-such-grant', 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeConnectedApp(id: $v) }', 'x\u0000', 'NOT_FOUND'),
+    bad('mutation($v: ID!) { revokeConnectedApp(id: $v) }', long(10_000), 'NOT_FOUND'),
+  ],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
@@ -267,6 +283,8 @@ describe('bad input for every argument', () => {
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
     alice = await createUserWithContacts(db.prisma, 'alice@example.com', 5)
+    // A developer, so registerOAuthApp's input is reached.
+    await db.prisma.user.update({ where: { id: alice.id }, data: { isDeveloper: true } })
     server = await startTestServer(db)
     const [contact] = await db.prisma.contact.findMany({ where: { userId: alice.id }, take: 1 })
     // A CardDAV account (never reached: its server is made up), so the arguments that need one are reached.

@@ -206,4 +206,30 @@ describe('TokenWatch', () => {
     expect(db.queries).toHaveLength(0)
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('checks the tokens of a kind with a reader of its own (OAuth grants) with that reader, the others in AuthToken', async () => {
+    const grants = new Map<string, TokenState>([['g1', { id: 'g1', revokedAt: null, expiresAt: null }]])
+    const grantQueries: string[][] = []
+    const kinded = new TokenWatch({
+      prisma: db.prisma,
+      intervalMs: INTERVAL,
+      readers: { oauth: async (ids) => (grantQueries.push(ids), ids.flatMap((id) => (grants.has(id) ? [grants.get(id)!] : []))) },
+    })
+    try {
+      const ended: string[] = []
+      db.rows.set('s1', { id: 's1', revokedAt: null, expiresAt: null })
+      kinded.watch(credential('s1'), () => ended.push('s1'))
+      kinded.watch({ ...credential('g1'), kind: 'oauth', scopes: new Set() } as Credential, () => ended.push('g1'))
+      await vi.advanceTimersByTimeAsync(INTERVAL)
+      expect(db.queries).toEqual([['s1']])
+      expect(grantQueries).toEqual([['g1']])
+      expect(ended).toEqual([])
+      grants.delete('g1') // the grant was revoked (its row deleted)
+      await vi.advanceTimersByTimeAsync(INTERVAL)
+      expect(ended).toEqual(['g1'])
+      expect(kinded.size).toBe(1)
+    } finally {
+      kinded.stop()
+    }
+  })
 })

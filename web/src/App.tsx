@@ -9,6 +9,8 @@ import { dropRefusedToken, forgetToken, initialToken, resumeDemoSession, saveTok
 import { SignIn } from './auth/SignIn.tsx'
 import { AccountsPage } from './accounts/AccountsPage.tsx'
 import { ApiKeysPage } from './api-keys/ApiKeysPage.tsx'
+import { ConnectedAppsPage } from './oauth/ConnectedAppsPage.tsx'
+import { ConsentPage } from './oauth/ConsentPage.tsx'
 import { ContactPage } from './contacts/ContactPage.tsx'
 import { ContactsView } from './contacts/ContactsView.tsx'
 import { ImportExportPage } from './imports/ImportExportPage.tsx'
@@ -119,6 +121,8 @@ const PAGE_TITLES: Record<Route['page'], string | null> = {
   import: 'Import and export',
   accounts: 'Accounts',
   apiKeys: 'API keys',
+  apps: 'Connected apps',
+  consent: 'Connect an app',
   notFound: 'Page not found',
 }
 
@@ -169,6 +173,9 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
           <Link to="/api-keys" aria-current={route.page === 'apiKeys' ? 'page' : undefined}>
             API keys
           </Link>
+          <Link to="/apps" aria-current={route.page === 'apps' ? 'page' : undefined}>
+            Connected apps
+          </Link>
         </nav>
         <span className="who">{me ? (me.name ?? me.email) : ''}</span>
         <button type="button" onClick={() => onSignOut(null)}>
@@ -181,6 +188,8 @@ function Pages({ onSignOut, onRefused, focusOnMount }: { onSignOut: (reason: str
         {route.page === 'import' && <ImportExportPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'accounts' && <AccountsPage userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'apiKeys' && <ApiKeysPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'apps' && <ConnectedAppsPage userZone={userZone} onUnauthorized={rejected} />}
+        {route.page === 'consent' && <ConsentPage uid={route.uid} onUnauthorized={rejected} />}
         {route.page === 'contact' && <ContactPage id={route.id} userZone={userZone} onUnauthorized={rejected} />}
         {route.page === 'notFound' && (
           <section className="not-found" aria-labelledby="not-found-title">

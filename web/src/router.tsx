@@ -27,7 +27,16 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(NAVIGATE))
 }
 
-export type Route = { page: 'suggestions' } | { page: 'contacts' } | { page: 'import' } | { page: 'accounts' } | { page: 'apiKeys' } | { page: 'contact'; id: string } | { page: 'notFound' }
+export type Route =
+  | { page: 'suggestions' }
+  | { page: 'contacts' }
+  | { page: 'import' }
+  | { page: 'accounts' }
+  | { page: 'apiKeys' }
+  | { page: 'apps' }
+  | { page: 'consent'; uid: string }
+  | { page: 'contact'; id: string }
+  | { page: 'notFound' }
 
 /** Contact ids are base64 global ids (`/`, `+`, `=`): encoded in the path. */
 export const contactPath = (id: string) => `/contacts/${encodeURIComponent(id)}`
@@ -38,6 +47,10 @@ export function matchRoute(pathname: string): Route {
   if (pathname === '/import' || pathname === '/import/') return { page: 'import' }
   if (pathname === '/accounts' || pathname === '/accounts/') return { page: 'accounts' }
   if (pathname === '/api-keys' || pathname === '/api-keys/') return { page: 'apiKeys' }
+  if (pathname === '/apps' || pathname === '/apps/') return { page: 'apps' }
+  // Where the OAuth server sends the browser to ask for the user's consent (src/oauth/provider.ts).
+  const consent = /^\/oauth\/consent\/([A-Za-z0-9_-]{1,64})\/?$/.exec(pathname)
+  if (consent?.[1]) return { page: 'consent', uid: consent[1] }
   const contact = /^\/contacts\/([^/]+)$/.exec(pathname)
   if (contact?.[1]) {
     try {

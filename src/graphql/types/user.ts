@@ -12,6 +12,7 @@ export const UserNode = builder.prismaNode('User', {
     name: t.exposeString('name', { nullable: true }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone of the availability windows' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    isDeveloper: t.exposeBoolean('isDeveloper', { description: 'May register OAuth apps (registerOAuthApp)' }),
     groups: t.relation('groups', {
       description: "The user's groups, by name.",
       nullable: true,

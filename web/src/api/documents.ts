@@ -363,6 +363,16 @@ export const RevokeApiKey = graphql(
   [ApiKeyFields],
 )
 
+/** The apps the viewer connected through OAuth 2.0, newest first. */
+export const ConnectedAppsQuery = graphql(`
+  query ConnectedApps { connectedApps { id clientId name scopes connectedAt expiresAt } }
+`)
+
+/** Disconnects an app: its tokens stop working, its streams end. */
+export const RevokeConnectedApp = graphql(`
+  mutation RevokeConnectedApp($id: ID!) { revokeConnectedApp(id: $id) }
+`)
+
 /** All documents, for the schema test. */
 export const allDocuments = {
   SuggestionsSubscription,
@@ -403,4 +413,6 @@ export const allDocuments = {
   ApiKeysQuery,
   CreateApiKey,
   RevokeApiKey,
+  ConnectedAppsQuery,
+  RevokeConnectedApp,
 }
