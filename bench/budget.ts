@@ -13,13 +13,17 @@
  * per request, the budget check's own latency (`admit` then `release`, one at a time) and the load
  * average. Goal: with / without ≥ 1 / 1.1.
  *
- * The time to refuse a random API key without a database query is not measured yet: the key format
- * with its checksum is H16a's (src/auth, not in this tree). TODO(H16a): time `authenticate` on
- * random `prm_key_...` strings with the query counter at 0, beside these figures.
+ * Both servers see the same personal API key (scope contacts:read). Beside these figures: the time
+ * `authenticate` takes to refuse a random `prm_key_…` string (its checksum fails: no database query,
+ * which the run checks with a query counter), against the same call with the valid key (one indexed
+ * query on PostgreSQL), in this process.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { buildApp } from '../src/app.ts'
+import { createApiKey } from '../src/auth/api-keys.ts'
+import { API_KEY_LENGTH, API_KEY_PREFIX } from '../src/auth/api-key-format.ts'
+import { authenticate } from '../src/auth/authenticate.ts'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
@@ -41,15 +45,30 @@ const rounds = positiveInteger('rounds', values.rounds, 7, fail)
 const concurrency = positiveInteger('concurrency', values.concurrency, 16, fail)
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
+/** A string shaped like an API key (prefix, length, alphabet) with random characters: its checksum fails but for 1 in 62^6. */
+const randomKey = () => API_KEY_PREFIX + Array.from({ length: API_KEY_LENGTH - API_KEY_PREFIX.length }, () => BASE62[randomInt(62)]).join('')
 
+/** Mean microseconds per call of `authenticate` on `keys()`, after a warm-up; throws when a call's outcome is not `accepted`. */
+async function timeAuthenticate(db: { prisma: Parameters<typeof authenticate>[0] }, keys: () => string, calls: number, accepted: boolean): Promise<number> {
+  const once = async () => {
+    if ((await authenticate(db.prisma, `Bearer ${keys()}`, new Date())) !== null !== accepted) throw new Error(`a ${accepted ? 'valid' : 'random'} key was ${accepted ? 'refused' : 'accepted'}`)
+  }
+  for (let i = 0; i < Math.min(calls, 200); i++) await once()
+  const started = performance.now()
+  for (let i = 0; i < calls; i++) await once()
+  return ((performance.now() - started) * 1000) / calls
+}
 
 const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
 const keyPrefix = `bench-budget-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
-const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
+let queries = 0
+const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10, onQuery: () => queries++ })
 try {
   await applyMigrations(db)
-  const { token } = await createSmallUser(db.prisma)
+  const { userId } = await createSmallUser(db.prisma)
+  const { key: token } = await createApiKey(db.prisma, userId, { name: 'bench', scopes: ['contacts:read'] }, { maxActive: 10, now: new Date() })
   // Budgets no request reaches: every request pays the check, none is refused.
   const config = {
     ...parseConfig({
@@ -93,6 +112,11 @@ try {
     decision.release()
   }
   const checkMicros = ((performance.now() - started) * 1000) / checks
+  // Refusing a random key: no query at all (counted), against authenticating the valid key (one query).
+  const queriesBefore = queries
+  const randomKeyMicros = await timeAuthenticate(db, randomKey, 100_000, false)
+  if (queries !== queriesBefore) throw new Error(`refusing random keys sent ${queries - queriesBefore} queries`)
+  const validKeyMicros = await timeAuthenticate(db, () => token, 2000, true)
   await servers.with.stop()
   await servers.without.stop()
   const figures = { with: measured.with.map((r) => r.rps), without: measured.without.map((r) => r.rps) }
@@ -109,8 +133,10 @@ try {
     cpuMicrosPerRequestWithBudget: Math.round(median(measured.with.map((r) => r.cpuMicrosPerRequest))),
     cpuMicrosPerRequestWithoutBudget: Math.round(median(measured.without.map((r) => r.cpuMicrosPerRequest))),
     budgetCheckMicros: Math.round(checkMicros),
-    randomKeyRefusalMicros: null as number | null,
-    randomKeyRefusalTodo: 'H16a: the API key format with its checksum is not in this tree',
+    randomKeyRefusalMicros: Number(randomKeyMicros.toFixed(2)),
+    randomKeyRefusalQueries: 0,
+    validKeyAuthenticateMicros: Math.round(validKeyMicros),
+    randomKeyRefusalRatio: Number((randomKeyMicros / validKeyMicros).toFixed(4)),
     roundsWithBudgetRps: figures.with.map(Math.round),
     roundsWithoutBudgetRps: figures.without.map(Math.round),
     loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
@@ -124,7 +150,9 @@ try {
     process.stdout.write(`  ratio (with / without): ${result.ratio}; median of the rounds' ratios: ${result.pairedRatio} (goal ≥ ${(1 / 1.1).toFixed(3)}: overhead ≤ 1.1×)\n`)
     process.stdout.write(`  CPU per request (servers and clients): ${result.cpuMicrosPerRequestWithBudget} µs with, ${result.cpuMicrosPerRequestWithoutBudget} µs without\n`)
     process.stdout.write(`  the budget check alone (admit + release, one at a time): ${result.budgetCheckMicros} µs\n`)
-    process.stdout.write(`  time to refuse a random API key: not measured (TODO, ${result.randomKeyRefusalTodo})\n`)
+    process.stdout.write(
+      `  refusing a random API key: ${result.randomKeyRefusalMicros} µs, 0 queries (a valid key: ${result.validKeyAuthenticateMicros} µs, one query; ratio ${result.randomKeyRefusalRatio})\n`,
+    )
   }
 } finally {
   await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {})
