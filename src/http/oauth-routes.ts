@@ -69,7 +69,7 @@ export function oauthRoutes({ oauth, prisma, authenticate, tokenWatch, logger }:
     const credential = await authenticate(req.headers.authorization)
     if (!credential) return sendJsonError(res, 401, 'UNAUTHENTICATED', 'Sign in to the web client first')
     if (!isSessionCredential(credential)) return sendJsonError(res, 403, 'FORBIDDEN', "Apps are connected with the user's own sign-in, not an API key or an app's token")
-    const provider = oauth.provider()
+    const provider = await oauth.provider()
     let details: Awaited<ReturnType<typeof provider.interactionDetails>>
     try {
       details = await provider.interactionDetails(req, res)
@@ -119,7 +119,7 @@ export function oauthRoutes({ oauth, prisma, authenticate, tokenWatch, logger }:
     const path = pathOf(req.url)
     const api = CONSENT_API.exec(path)
     if (api) return consent(req, res, api[1]!, api[2]!)
-    handler ??= oauth.provider().callback()
+    handler ??= (await oauth.provider()).callback()
     // Mounted under /oauth the way Express mounts: the provider routes `req.url` without the prefix and
     // builds its URLs from `originalUrl` (oidc-provider's documented mounting).
     const originalUrl = req.url ?? '/'

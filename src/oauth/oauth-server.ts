@@ -8,6 +8,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import { HOUR_MS } from '../time.ts'
 import { verifyOAuthAccessToken } from './grants.ts'
+import { importOidcProvider } from './oidc-provider-module.ts'
 import { apiResourceOf, createOAuthProvider, OAUTH_PATH } from './provider.ts'
 import { purgeExpiredOAuthPayloads } from './prisma-adapter.ts'
 
@@ -24,7 +25,7 @@ export interface OAuthServerOptions {
 
 export class OAuthServer {
   private origin: string | undefined
-  private instance: Provider | undefined
+  private instance: Promise<Provider> | undefined
   private purge: ReturnType<typeof setInterval> | undefined
   private readonly options: OAuthServerOptions
 
@@ -43,12 +44,12 @@ export class OAuthServer {
     return this.origin === undefined ? undefined : `${this.origin}${OAUTH_PATH}`
   }
 
-  /** The provider; created at the first call. Throws before the issuer is known. */
-  provider(): Provider {
+  /** The provider; oidc-provider is imported and the provider created at the first call. Rejects before the issuer is known. */
+  provider(): Promise<Provider> {
     if (this.instance) return this.instance
     const issuer = this.issuer
-    if (issuer === undefined) throw new Error('the OAuth server has no issuer yet: set PUBLIC_URL, or start the server first')
-    this.instance = createOAuthProvider({ ...this.options, issuer, logger: this.options.logger })
+    if (issuer === undefined) return Promise.reject(new Error('the OAuth server has no issuer yet: set PUBLIC_URL, or start the server first'))
+    this.instance = importOidcProvider(this.options.logger).then((oidc) => createOAuthProvider(oidc, { ...this.options, issuer, logger: this.options.logger }))
     this.purge = setInterval(() => {
       purgeExpiredOAuthPayloads(this.options.prisma, new Date()).catch((error: unknown) => this.options.logger.warn({ err: error }, 'purging expired OAuth rows failed'))
     }, HOUR_MS).unref()

@@ -13,13 +13,14 @@
  * - Everything is stored through prisma-adapter.ts; keys come from SECRET_KEY (keys.ts).
  */
 import { timingSafeEqual } from 'node:crypto'
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import type { Configuration, default as Provider, KoaContextWithOIDC } from 'oidc-provider'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import { isUuid } from '../db/uuid.ts'
 import { SCOPES } from '../auth/scopes.ts'
 import { hashClientSecret } from './clients.ts'
 import { oauthCookieKeys, oauthSigningJwk } from './keys.ts'
+import type { OidcProviderModule } from './oidc-provider-module.ts'
 import { prismaAdapter } from './prisma-adapter.ts'
 
 /** Where the authorization server is mounted on the main listener. */
@@ -65,7 +66,7 @@ export interface OAuthProviderOptions {
 }
 
 /** The configured oidc-provider instance (mount it with http/oauth-routes.ts). */
-export function createOAuthProvider({ prisma, secretKey, issuer, logger, onGrantRevoked }: OAuthProviderOptions): Provider {
+export function createOAuthProvider({ default: Provider, errors }: OidcProviderModule, { prisma, secretKey, issuer, logger, onGrantRevoked }: OAuthProviderOptions): Provider {
   const resource = apiResourceOf(issuer)
   const configuration: Configuration = {
     adapter: prismaAdapter(prisma),

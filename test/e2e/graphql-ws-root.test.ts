@@ -39,7 +39,7 @@ beforeAll(async () => {
   })
   // Any bearer token is a live one of user u1: the socket's authentication is not the point here.
   const authToken = {
-    findUnique: async () => ({ id: 't1', userId: 'u1', revokedAt: null, expiresAt: null, lastUsedAt: new Date() }),
+    findUnique: async () => ({ id: 't1', userId: 'u1', revokedAt: null, expiresAt: null, lastUsedAt: new Date(), kind: 'SESSION', scopes: [] }),
     updateMany: async () => ({ count: 0 }),
   }
   const db = { prisma: { authToken } } as unknown as Database

@@ -63,6 +63,7 @@ const EXPECTED: Record<string, { scope: Scope } | { session: true } | { authenti
   'Mutation.setAccountWriteCalendar': { session: true },
   'Mutation.syncAccount': { session: true },
   'Mutation.disconnectAccount': { session: true },
+  'Mutation.resolveSyncConflict': { session: true },
   'Mutation.revokeToken': { session: true },
   'Mutation.createApiKey': { session: true },
   'Mutation.revokeApiKey': { session: true },

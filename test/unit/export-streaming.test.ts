@@ -22,7 +22,7 @@ function fakePrisma(total: number, noteBytes: number) {
   const notes = 'n'.repeat(noteBytes)
   const prisma = {
     authToken: {
-      findUnique: async () => ({ id: 't', userId: USER, revokedAt: null, expiresAt: null, lastUsedAt: new Date() }),
+      findUnique: async () => ({ id: 't', userId: USER, revokedAt: null, expiresAt: null, lastUsedAt: new Date(), kind: 'SESSION', scopes: [] }),
       updateMany: async () => ({ count: 1 }),
     },
     group: { findMany: async () => [] },

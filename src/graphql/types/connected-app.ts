@@ -42,6 +42,7 @@ const RegisterOAuthAppInput = builder.inputType('RegisterOAuthAppInput', {
 builder.queryField('connectedApps', (t) =>
   t.withAuth({ session: true }).field({
     type: [ConnectedAppType],
+    nullable: true,
     description: 'The apps the viewer connected, newest first.',
     resolve: (_root, _args, context) => {
       return listConnectedApps(context.prisma, context.userId, context.clock.now())
