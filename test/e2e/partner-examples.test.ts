@@ -162,7 +162,7 @@ describe('the partner examples of docs/partners.md', () => {
     // A wrong key: the socket is refused (4403), exit code 1 with the reason.
     const refused = start(commands[0]!, { ...values, API_KEY: `${key.slice(0, -1)}x` })
     expect(await refused.exited).toBe(1)
-    expect(refused.stderr()).toMatch(/4403/)
+    expect(refused.stderr()).toMatch(/^error: .+ \(close code 4403\)$/m)
   })
 
   it('(b) reads contacts with an OAuth access token; a refused token is refreshed with the refresh token and client credentials, then retried', async () => {
