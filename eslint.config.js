@@ -110,4 +110,10 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly' } },
   },
+  {
+    // Programs for partners to copy (docs/partners.md): they talk to a person on the console.
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', Buffer: 'readonly', URLSearchParams: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
 )
