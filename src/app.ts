@@ -16,6 +16,7 @@ import type { Database } from './db/database.ts'
 import type { GraphQLContext } from './graphql/context.ts'
 import { maskError, useClientErrors, yogaLogger } from './graphql/errors.ts'
 import { useAnonymousSurfaceGuard } from './graphql/anonymous-surface.ts'
+import { useIntrospectionScope } from './graphql/introspection-scope.ts'
 import { corsPolicy } from './http/cors.ts'
 import { useCsrfPreventionForBodies } from './http/csrf.ts'
 import { graphiqlOptions } from './http/graphiql.ts'
@@ -32,6 +33,7 @@ import { requestIdFrom } from './http/request-id.ts'
 import { schema } from './graphql/schema.ts'
 import { attachGraphQLWs } from './graphql/websocket.ts'
 import { useStreamAuthorization } from './graphql/stream-authorization.ts'
+import { createTrustedDocuments } from './graphql/trusted-documents.ts'
 import { yogaLimitOptions } from './graphql/limits/index.ts'
 import { createCredentialBudgets, type BudgetCredential, type CredentialBudgets } from './graphql/limits/budget.ts'
 import { useCredentialBudgets } from './graphql/limits/budget-plugin.ts'
@@ -280,9 +282,13 @@ export function buildApp({
   const userIdOfRequest = async (request: Request) => (await credentialOfRequest(request))?.userId ?? null
   // Partner credentials' budgets, shared by every process through Redis (src/graphql/limits/budget.ts).
   const budgets = budgetsOption ?? createCredentialBudgets({ limits: config.partnerBudgets, redisUrl: config.redisUrl, logger: logger.child({ component: 'budgets' }) })
+  // Partner apps' trusted documents (issue 16): an id instead of the text, and apps that send nothing else.
+  const trustedDocuments = createTrustedDocuments(db.prisma)
   const yoga = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    // GraphQL over HTTP's persisted-document parameter (a trusted document's id), beside Apollo's extension.
+    extraParamNames: ['documentId'],
     landingPage: false,
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     maskedErrors: { maskError: maskError(logger), isDev: false },
@@ -293,7 +299,11 @@ export function buildApp({
       useClientErrors(logger, { hideSuggestionsFromAnonymous: production }),
       useStreamAuthorization(tokenWatch),
       useCsrfPreventionForBodies(),
+      // Before every limit: the text an id resolves to is then sized, parsed, validated and costed like any other.
+      trustedDocuments.plugin(credentialOfRequest),
       ...(production ? [useAnonymousSurfaceGuard({ userIdOfRequest })] : []),
+      // Partner credentials introspect with the scope schema:introspect only (every environment).
+      useIntrospectionScope({ credentialOfRequest }),
       ...limits.plugins,
       // After the cost limit (a document over it spends no budget) and the per-user operation bound.
       ...(withoutRequestLimits
@@ -333,6 +343,7 @@ export function buildApp({
         credential,
         tokenWatch,
         quotas: config.quotas,
+        requestLimits: config.requestLimits,
         maxTokensPerUser: config.maxTokensPerUser,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
@@ -387,7 +398,7 @@ export function buildApp({
   // closing a kept-alive socket just as a client reuses it fails that request ("other side closed").
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes, credentialOfHeader)
+  const closeWebSockets = attachGraphQLWs(server, yoga, db, logger, tokenWatch, clock, config.requestLimits.wsMaxPayloadBytes, credentialOfHeader, trustedDocuments)
   return {
     yoga,
     server,

@@ -28,6 +28,8 @@ export interface Credential {
   scopes: ReadonlySet<Scope> | null
   /** When the token stops working; null: never (until revoked). */
   expiresAt: Date | null
+  /** The OAuth app (client_id) an `oauth` credential acts for: its trusted documents are the ones it may run by id. */
+  clientId?: string
 }
 
 /** How `authenticate` checks what is not one of our `prm_` tokens (issue 16: OAuth access tokens, from H16b's provider). */

@@ -7,7 +7,11 @@
  */
 import { badUserInput } from '../errors.ts'
 
-/** Every scope, in the order the docs and the web client list them. Issue 17 will add `webhooks:manage`. */
+/**
+ * Every scope, in the order the docs and the web client list them. Issue 17 will add `webhooks:manage`.
+ * `schema:introspect` guards no field of the user's data but the introspection meta-fields
+ * (`__schema`, `__type`: src/graphql/introspection-scope.ts).
+ */
 export const SCOPES = [
   'contacts:read',
   'contacts:write',
@@ -17,6 +21,7 @@ export const SCOPES = [
   'calendar:read',
   'calendar:write',
   'imports:write',
+  'schema:introspect',
 ] as const
 
 export type Scope = (typeof SCOPES)[number]
@@ -31,6 +36,7 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',
   'imports:write': 'Import contact and calendar files, and follow the imports',
+  'schema:introspect': 'Introspect the schema (__schema, __type): for tools that read the API, not the user\'s data',
 }
 
 const KNOWN: ReadonlySet<string> = new Set(SCOPES)

@@ -11,7 +11,7 @@ import type { AnnounceChange } from '../changes/announce.ts'
 import type { Clock } from '../clock.ts'
 import type { Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
-import type { Quotas } from '../config.ts'
+import type { Quotas, RequestLimits } from '../config.ts'
 import type { UploadLimits } from '../imports/upload.ts'
 import type { DavServices } from '../accounts/accounts.ts'
 
@@ -57,6 +57,8 @@ export interface GraphQLContext {
   tokenWatch: TokenWatch
   /** Per-user quotas the create mutations enforce. */
   quotas: Quotas
+  /** The document limits (MAX_DOCUMENT_BYTES, MAX_TOKENS, ...): what a trusted document must pass to be registered. */
+  requestLimits: RequestLimits
   /** MAX_TOKENS_PER_USER: active session tokens and API keys one user may hold (createApiKey). */
   maxTokensPerUser: number
   /** Uploads and the import job (importContacts, importCalendar). */

@@ -22,6 +22,7 @@ import type { GraphQLContext } from './context.ts'
 import { documentErrors } from './errors.ts'
 import { withoutHttpStatus } from './limits/errors.ts'
 import { parseAndValidateOperation, guardClientFrames } from './limits/websocket.ts'
+import type { TrustedDocuments } from './trusted-documents.ts'
 
 type Enveloped = ReturnType<YogaServerInstance<Record<string, never>, GraphQLContext>['getEnveloped']>
 
@@ -44,6 +45,8 @@ export function attachGraphQLWs(
   maxPayloadBytes?: number,
   /** The credential of `connectionParams.authorization` (default: authenticate() without OAuth; app.ts passes its own, as for HTTP). */
   authenticateParams: (authorization: unknown) => Promise<Credential | null> = (authorization) => authenticate(db.prisma, authorization, clock.now()),
+  /** Trusted documents (an id instead of the text; an app's trusted-only rule): Yoga's plugin does not run here. */
+  trustedDocuments?: Pick<TrustedDocuments, 'socketOperation'>,
 ): () => Promise<void> {
   // Not `{ server }`: ws would re-emit the HTTP server's errors (a busy port's EADDRINUSE) on itself, where
   // graphql-ws prints them as "Internal error emitted on the WebSocket server"; listen() reports them instead.
@@ -70,8 +73,11 @@ export function attachGraphQLWs(
         const enveloped = yoga.getEnveloped({ ...ctx, connectionParams: ctx.connectionParams, params })
         // The context first: validation rules that depend on the viewer (production's anonymous guard) read it.
         const contextValue = await enveloped.contextFactory()
+        // A trusted document's id becomes its text, and an app on trusted documents only sends no text of its own.
+        const operation = trustedDocuments ? await trustedDocuments.socketOperation(contextValue.credential ?? null, params) : { query: params.query }
+        if ('errors' in operation) return operation.errors
         // The limits answer this operation with errors; a throw here would close the socket (4500).
-        const checked = parseAndValidateOperation(enveloped, params.query)
+        const checked = parseAndValidateOperation(enveloped, operation.query)
         if ('errors' in checked) return documentErrors(logger, checked.stage, checked.errors)
         const { document } = checked
         // As over HTTP (Yoga's own check): a document whose operation cannot be told apart gets a code,

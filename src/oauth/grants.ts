@@ -43,7 +43,7 @@ export function partnerScopes(scope: string | undefined): Scope[] {
  * The credential of an OAuth access token, or null when it is not one: malformed (no query), unknown,
  * expired, for another resource than `resource` (the GraphQL API), sender-constrained (DPoP and mTLS are
  * off, so such a token cannot be ours to accept), or its grant is gone or expired.
- * Kind `oauth`; `tokenId` is the grant's id (revoking the grant ends every token and stream of it);
+ * Kind `oauth`, `clientId` the app's; `tokenId` is the grant's id (revoking the grant ends every token and stream of it);
  * `scopes` are the token's; `expiresAt` is the grant's (an open stream lives while its grant does, and is
  * re-checked like any other; a new request needs an unexpired access token). Two indexed reads.
  */
@@ -60,7 +60,14 @@ export async function verifyOAuthAccessToken(prisma: PrismaClient, token: string
   if (typeof payload.accountId !== 'string' || typeof payload.grantId !== 'string' || payload.grantId.length > MAX_ID_LENGTH) return null
   const grant = await prisma.oAuthPayload.findUnique({ where: { kind_id: { kind: 'Grant', id: payload.grantId } }, select: { accountId: true, expiresAt: true } })
   if (!grant || grant.accountId !== payload.accountId || (grant.expiresAt !== null && grant.expiresAt <= now)) return null
-  return { userId: payload.accountId, tokenId: payload.grantId, kind: 'oauth', scopes: new Set(partnerScopes(payload.scope)), expiresAt: grant.expiresAt }
+  return {
+    userId: payload.accountId,
+    tokenId: payload.grantId,
+    kind: 'oauth',
+    scopes: new Set(partnerScopes(payload.scope)),
+    expiresAt: grant.expiresAt,
+    ...(typeof payload.clientId === 'string' ? { clientId: payload.clientId } : {}),
+  }
 }
 
 /** TokenWatch's reader of `oauth` credentials: the grants that still exist (revoked ones are deleted). */

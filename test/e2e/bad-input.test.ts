@@ -13,6 +13,7 @@ import { startTestServer, type GraphQLResponse, type TestServer } from '../helpe
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import { suggestionId } from '../../src/suggestions/suggestion-id.ts'
 import { sseResults } from '../helpers/clients.ts'
+import { registerOAuthClient } from '../../src/oauth/clients.ts'
 
 
 interface Case {
@@ -39,6 +40,10 @@ const missingAccount = encodeGlobalID('Account', '00000000-0000-4000-8000-000000
 const CONNECT = 'mutation($v: ConnectAccountInput!) { connectAccount(input: $v) { id } }'
 const REGISTER_APP = 'mutation($v: RegisterOAuthAppInput!) { registerOAuthApp(input: $v) { clientId } }'
 const APP = { name: 'CRM', redirectUris: ['https://crm.example.com/cb'], scopes: ['contacts:read'] }
+const TRUST = 'mutation($cid: String!, $v: [String!]!) { registerTrustedDocuments(clientId: $cid, documents: $v) }'
+const TRUST_APP = 'mutation($v: String!) { registerTrustedDocuments(clientId: $v, documents: ["{ me { email } }"]) }'
+const TRUSTED_ONLY = 'mutation($cid: String!, $v: Boolean!) { setTrustedDocumentsOnly(clientId: $cid, enabled: $v) }'
+const TRUSTED_ONLY_APP = 'mutation($v: String!) { setTrustedDocumentsOnly(clientId: $v, enabled: true) }'
 
 /** Every argument of every field, as `Type.field(arg)`, with its bad values. */
 const CASES: Record<string, Case[]> = {
@@ -262,6 +267,23 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: ID!) { revokeConnectedApp(id: $v) }', 'x\u0000', 'NOT_FOUND'),
     bad('mutation($v: ID!) { revokeConnectedApp(id: $v) }', long(10_000), 'NOT_FOUND'),
   ],
+  'Mutation.registerTrustedDocuments(clientId)': [
+    bad(TRUST_APP, 'app_nope', 'NOT_FOUND'),
+    bad(TRUST_APP, 'x\u0000', 'NOT_FOUND'),
+    bad(TRUST_APP, long(10_000), 'NOT_FOUND'),
+  ],
+  'Mutation.registerTrustedDocuments(documents)': [
+    bad(TRUST, [], 'BAD_USER_INPUT', 'documents'),
+    bad(TRUST, Array.from({ length: 201 }, (_, i) => `{ me { email } } # ${i}`), 'BAD_USER_INPUT', 'documents'),
+    bad(TRUST, ['{ me { email } }', '{ nope }'], 'BAD_USER_INPUT', 'documents.1'),
+    bad(TRUST, ['{ me { email '], 'BAD_USER_INPUT', 'documents.0'),
+    bad(TRUST, [`{ me { email } } # ${long(40_000)}`], 'BAD_USER_INPUT', 'documents.0'),
+    bad(TRUST, ['   '], 'BAD_USER_INPUT', 'documents.0'),
+    bad(TRUST, [`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: __typename`).join(' ')} }`], 'BAD_USER_INPUT', 'documents.0'),
+    bad(TRUST, [null], 'BAD_USER_INPUT', 'documents.0'),
+  ],
+  'Mutation.setTrustedDocumentsOnly(clientId)': [bad(TRUSTED_ONLY_APP, 'app_nope', 'NOT_FOUND'), bad(TRUSTED_ONLY_APP, long(10_000), 'NOT_FOUND')],
+  'Mutation.setTrustedDocumentsOnly(enabled)': [bad(TRUSTED_ONLY, 'yes', 'BAD_USER_INPUT', 'enabled'), bad(TRUSTED_ONLY, null, 'BAD_USER_INPUT', 'enabled')],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
@@ -278,7 +300,7 @@ describe('bad input for every argument', () => {
   let db: TestDatabase
   let server: TestServer
   let alice: FixtureUser
-  let ids: { id: string; sid: string; gid: string; aid: string }
+  let ids: { id: string; sid: string; gid: string; aid: string; cid: string }
 
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
@@ -291,7 +313,15 @@ describe('bad input for every argument', () => {
     const account = await db.prisma.account.create({
       data: { userId: alice.id, kind: 'CARDDAV', url: 'https://dav.example.com/', auth: 'BASIC', credentials: 'sealed', collections: { create: [{ url: 'https://dav.example.com/book/', kind: 'ADDRESS_BOOK' }] } },
     })
-    ids = { id: encodeGlobalID('Contact', contact!.id), sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)), gid: encodeGlobalID('Group', alice.groupIds[0]!), aid: encodeGlobalID('Account', account.id) }
+    // An app of alice's, so the arguments of the trusted-document mutations are reached.
+    const app = await registerOAuthClient(db.prisma, { ...APP, ownerId: alice.id })
+    ids = {
+      id: encodeGlobalID('Contact', contact!.id),
+      sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)),
+      gid: encodeGlobalID('Group', alice.groupIds[0]!),
+      aid: encodeGlobalID('Account', account.id),
+      cid: app.clientId,
+    }
     // An import, so the arguments of Import.errors are reached.
     await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })
   })

@@ -54,6 +54,12 @@ const NOT_ANNOUNCED: Record<string, string> = {
   setAccountWriteCalendar: 'where accepted suggestions are written is not suggestion data; the sync it queues writes them',
   syncAccount: 'queues the sync job, which announces what changed',
   resolveSyncConflict: 'announces only when LOCAL changes the contact (sync/sync-conflicts.ts, test/e2e/accounts.test.ts): this test has no conflict to resolve',
+  createApiKey: 'credentials are not suggestion data',
+  revokeApiKey: 'credentials are not suggestion data; the streams on that key end instead',
+  registerOAuthApp: 'an app registration is not suggestion data',
+  revokeConnectedApp: "credentials are not suggestion data; the app's streams end instead",
+  registerTrustedDocuments: "an app's trusted documents are not suggestion data",
+  setTrustedDocumentsOnly: "an app's setting is not suggestion data",
   disconnectAccount: 'announces only when the account had brought contacts or events (accounts.ts): this test has no account with either',
 }
 

@@ -42,8 +42,8 @@ export function parseWithinLimits(source: string | Source, options: ParseOptions
 const isValidationAborted = (error: GraphQLError) => error.message === 'Validation aborted.' && !error.locations
 const tooMuchWork = () => queryTooComplex('The document takes too much work to validate.', { limit: 'validation' })
 
-/** graphql-armor's rules, each reporting a QUERY_TOO_COMPLEX validation error instead of throwing. */
-function armorRules(limits: RequestLimits): ValidationRule[] {
+/** graphql-armor's rules (depth, aliases, directives), each reporting a QUERY_TOO_COMPLEX validation error instead of throwing. */
+export function documentShapeRules(limits: RequestLimits): ValidationRule[] {
   const report = (limit: string, max: number) => ({
     propagateOnRejection: false,
     onReject: [
@@ -66,7 +66,7 @@ function armorRules(limits: RequestLimits): ValidationRule[] {
  * the hook itself, before Yoga's cache sees the text.
  */
 export function useDocumentLimits(limits: RequestLimits): Plugin {
-  const rules = armorRules(limits)
+  const rules = documentShapeRules(limits)
   const parseFn = (source: string | Source, options?: ParseOptions) => parseWithinLimits(source, options, limits.maxTokens)
   return {
     onParse({ params, setParseFn }) {

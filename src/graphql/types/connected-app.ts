@@ -35,7 +35,7 @@ const RegisterOAuthAppInput = builder.inputType('RegisterOAuthAppInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'Shown to users on the consent page (1 to 100 characters)' }),
     redirectUris: t.stringList({ required: true, description: '1 to 10 absolute URLs: https, or http on 127.0.0.1, [::1] or localhost' }),
-    scopes: t.stringList({ required: true, description: 'The scopes the app may ask for: contacts:read, contacts:write, suggestions:read, suggestions:subscribe, suggestions:write, calendar:read, calendar:write, imports:write' }),
+    scopes: t.stringList({ required: true, description: 'The scopes the app may ask for: contacts:read, contacts:write, suggestions:read, suggestions:subscribe, suggestions:write, calendar:read, calendar:write, imports:write, schema:introspect' }),
   }),
 })
 
