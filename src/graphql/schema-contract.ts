@@ -84,6 +84,11 @@ function deprecatables(schema: GraphQLSchema): Map<string, Deprecatable> {
   return parts
 }
 
+/** Pure: the deprecated parts of `schema` by coordinate, each with its reason. */
+export function deprecationsOf(schema: GraphQLSchema): Map<string, string> {
+  return new Map([...deprecatables(schema).values()].flatMap((part) => (part.deprecationReason === null ? [] : [[part.coordinate, part.deprecationReason] as const])))
+}
+
 /**
  * What a breaking change is about: a deprecatable part's coordinate, a type's name (`type`), or
  * nothing that a deprecation can excuse (`never`). graphql 16 describes changes in fixed sentences.
