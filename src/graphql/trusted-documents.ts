@@ -30,6 +30,11 @@ const NO_QUERY_MESSAGE = 'Must provide a query string, or a trusted document id 
 const errors = {
   notFound: (http: boolean) => createGraphQLError(NOT_FOUND_MESSAGE, { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', ...(http ? { http: { status: 400 } } : {}) } }),
   persistedOnly: (http: boolean) => createGraphQLError(ONLY_MESSAGE, { extensions: { code: 'PERSISTED_QUERY_ONLY', ...(http ? { http: { status: 403 } } : {}) } }),
+  // A refused or missing credential: "refresh and retry" is the answer, as for a document's text.
+  unauthenticated: (http: boolean) =>
+    createGraphQLError('Sign in: a trusted document id runs only with an OAuth access token of the app that registered it (this request has no valid credential).', {
+      extensions: { code: 'UNAUTHENTICATED', ...(http ? { http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } : {}) },
+    }),
   noQuery: (http: boolean) => createGraphQLError(NO_QUERY_MESSAGE, { extensions: { code: 'BAD_REQUEST', ...(http ? { http: { status: 400 } } : {}) } }),
 }
 
@@ -67,9 +72,11 @@ export interface TrustedDocuments {
 
 /** The trusted documents over `prisma`: each id lookup and each full document of an app token read the database once. */
 export function createTrustedDocuments(prisma: PrismaClient): TrustedDocuments {
-  const documentFor = async (credential: Credential | null, key: string): Promise<string | null> => {
+  /** The text of the id `key` for `credential`; null when it has none. @throws GraphQLError UNAUTHENTICATED without a credential. */
+  const documentFor = async (credential: Credential | null, key: string, http: boolean): Promise<string | null> => {
+    if (credential === null) throw errors.unauthenticated(http)
     const id = normalizeDocumentId(key)
-    if (credential?.kind !== 'oauth' || credential.clientId === undefined || id === null) return null
+    if (credential.kind !== 'oauth' || credential.clientId === undefined || id === null) return null
     return findTrustedDocument(prisma, credential.clientId, id)
   }
   const mayRunAnyDocument = async (credential: Credential | null): Promise<boolean> =>
@@ -78,7 +85,7 @@ export function createTrustedDocuments(prisma: PrismaClient): TrustedDocuments {
     plugin: (credentialOfRequest) =>
       usePersistedOperations({
         extractPersistedOperationId: (params, request) => sentDocumentId(params as OperationParams, request),
-        getPersistedOperation: async (key, request) => documentFor(await credentialOfRequest(request), key),
+        getPersistedOperation: async (key, request) => documentFor(await credentialOfRequest(request), key, true),
         allowArbitraryOperations: async (request) => mayRunAnyDocument(await credentialOfRequest(request)),
         customErrors: { notFound: () => errors.notFound(true), persistedQueryOnly: () => errors.persistedOnly(true), keyNotFound: () => errors.noQuery(true) },
       }) as Plugin,
@@ -88,7 +95,8 @@ export function createTrustedDocuments(prisma: PrismaClient): TrustedDocuments {
       }
       const key = sentDocumentId(params)
       if (key === null) return { errors: [errors.noQuery(false)] }
-      const query = await documentFor(credential, key)
+      if (credential === null) return { errors: [errors.unauthenticated(false)] }
+      const query = await documentFor(credential, key, false)
       return query === null ? { errors: [errors.notFound(false)] } : { query }
     },
   }

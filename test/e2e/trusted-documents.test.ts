@@ -137,6 +137,14 @@ describe.each(kinds)('trusted documents, on %s', (kind) => {
     await expect(wsResults(server.url, { query: '', extensions: apollo(ids[0]!) } as never, theirToken)).rejects.toEqual([
       expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }),
     ])
+    // No valid credential (revoked, expired, none): UNAUTHENTICATED, so that an app refreshes as it would for a text.
+    for (const [who, credential] of [
+      ['no credential', undefined],
+      ['a revoked or unknown token', 'not-a-valid-token'],
+    ] as const) {
+      const answer = await post(credential, { extensions: apollo(ids[0]!) })
+      expect([who, answer.status, codeOf(answer)]).toEqual([who, 401, 'UNAUTHENTICATED'])
+    }
     // Neither a query nor an id: BAD_REQUEST, as without the plugin.
     expect(await post(token, {})).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'BAD_REQUEST' } }] } })
   })
