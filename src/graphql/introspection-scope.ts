@@ -2,7 +2,7 @@
  * Introspection for partner credentials (issue 16): an API key or an OAuth token may read `__schema` and
  * `__type` only with the scope `schema:introspect`, on every transport and in every environment; without
  * it the document is refused at validation with FORBIDDEN and `extensions.scope` (`__typename` stays
- * free). A user's own session keeps introspection (GraphiQL, the web client's tooling), and anonymous
+ * free), and validation errors lose their "Did you mean" hints (they would list fields by another way). A user's own session keeps introspection (GraphiQL, the web client's tooling), and anonymous
  * clients keep what they had: introspection outside production, none in production (anonymous-surface.ts).
  *
  * Like the anonymous guard: over HTTP (GET, POST, SSE) the credential is read when Yoga parses the request,
@@ -13,6 +13,7 @@ import type { Plugin } from '@envelop/core'
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from 'graphql'
 import type { Credential } from '../auth/authenticate.ts'
 import { forbiddenScopeMessage, grants } from '../auth/scopes.ts'
+import { maskSuggestions } from './anonymous-surface.ts'
 import type { GraphQLContext } from './context.ts'
 
 const SCOPE = 'schema:introspect' as const
@@ -49,7 +50,12 @@ export function useIntrospectionScope({ credentialOfRequest }: { credentialOfReq
     },
     onValidate({ context, addValidationRule }) {
       const { request, credential } = context as { request?: Request; credential?: Credential | null }
-      if (request ? refused.has(request) : !mayIntrospect(credential)) addValidationRule(introspectionNeedsScope)
+      if (!(request ? refused.has(request) : !mayIntrospect(credential))) return
+      addValidationRule(introspectionNeedsScope)
+      // "Did you mean …?" hints name fields the credential may not list by introspection: cut, as for anonymous clients.
+      return ({ valid, result, setResult }) => {
+        if (!valid) setResult(result.map(maskSuggestions))
+      }
     },
   }
 }

@@ -62,6 +62,15 @@ const frames: fc.Arbitrary<string | Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 500 }).map((bytes) => Buffer.from(bytes)),
 )
 
+/** `text` parsed as JSON, or `text` itself when it is not JSON. */
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
 /** Close codes a graphql-ws server may answer a client's mistakes with; 4500, 1011 and 1006 mean the server failed. */
 const CLIENT_FAULT_CLOSE_CODES = [1000, 1003, 1007, 1009, 4400, 4401, 4403, 4406, 4409, 4429]
 
@@ -111,6 +120,39 @@ describe('random input never breaks the server', () => {
       }),
       { seed: 42, numRuns: 25 },
     )
+    await expectHealthy()
+  }, 120_000)
+
+  it('random request parameters over GET and POST (variables, extensions, operationName, documentId: any text or JSON) get a coded client error or data', async () => {
+    const param = fc.option(fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value))), { nil: undefined })
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), param, param, param, param, async (get, variables, extensions, operationName, documentId) => {
+        const params = Object.fromEntries(
+          Object.entries({ query: '{ me { id } }', variables, extensions, operationName, documentId }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+        )
+        const headers = { authorization: `Bearer ${alice.token}`, accept: 'application/graphql-response+json' }
+        const response = get
+          ? await fetch(`${url}?${new URLSearchParams(params)}`, { headers })
+          : await fetch(url, {
+              method: 'POST',
+              headers: { ...headers, 'content-type': 'application/json' },
+              // POST carries JSON values: the text when it parses, else the text as a string.
+              body: JSON.stringify(Object.fromEntries(Object.entries(params).map(([name, text]) => [name, name === 'query' ? text : parsedOrText(text)]))),
+            })
+        expect(response.status).toBeLessThan(500)
+        const body = (await response.json()) as { errors?: { message: string; extensions?: { code?: unknown } }[] }
+        for (const error of body.errors ?? []) {
+          expect(error.extensions?.code, error.message).toBeTypeOf('string')
+          expect(error.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR')
+        }
+      }),
+      { seed: 7, numRuns: 60 },
+    )
+    // The case found by the hostile review, every time: a GET whose variables or extensions are not JSON.
+    for (const name of ['variables', 'extensions']) {
+      const response = await fetch(`${url}?${new URLSearchParams({ query: '{ __typename }', [name]: '{bad' })}`, { headers: { accept: 'application/graphql-response+json' } })
+      expect([name, response.status, ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code]).toEqual([name, 400, 'BAD_REQUEST'])
+    }
     await expectHealthy()
   }, 120_000)
 

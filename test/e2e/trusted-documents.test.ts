@@ -234,6 +234,12 @@ describe.each(kinds)('trusted documents, on %s', (kind) => {
     expect(codeOf(await post(key, { query: INTROSPECTION }))).toBe('FORBIDDEN')
     const { key: introspectingKey } = await createApiKey(db.prisma, user.id, { name: 'k2', scopes: ['schema:introspect'] }, { maxActive: 100, now: new Date() })
     expect((await post(introspectingKey, { query: INTROSPECTION })).body).toEqual(introspected)
+    // A typo's "Did you mean" would list fields by another way: the hint is only for credentials that may introspect.
+    const typo = '{ contactz { totalCount } }'
+    const hints = async (credential: string) => (await post(credential, { query: typo })).body.errors?.map((error) => error.message).join(' ') ?? ''
+    expect(await hints(key)).not.toContain('Did you mean')
+    expect(await hints(introspectingKey)).toContain('Did you mean "contacts"?')
+    expect(await hints(user.token)).toContain('Did you mean "contacts"?')
   })
 
   it('random ids, extensions, documentIds and documents never give a 5xx or INTERNAL_SERVER_ERROR, on HTTP and graphql-ws', async () => {

@@ -7,6 +7,7 @@
 import type { Plugin, YogaServerOptions } from 'graphql-yoga'
 import type { RequestLimits } from '../../config.ts'
 import { useRequestBodyLimit } from './body-size.ts'
+import { useJsonParamErrors } from './request-params.ts'
 import { useDocumentLimits } from './document-limits.ts'
 import { useQueryCost } from './query-cost.ts'
 import { useOperationLimit } from './operation-limit.ts'
@@ -16,11 +17,12 @@ export { createDocumentCache } from './document-cache.ts'
 export { isStackOverflow } from './errors.ts'
 
 /**
- * The Yoga plugins of the limits, in the order they apply: body, document (size, tokens, depth,
- * aliases, directives), cost, operations at once per user.
+ * The Yoga plugins of the limits, in the order they apply: parameters that must be JSON, body, document
+ * (size, tokens, depth, aliases, directives), cost, operations at once per user.
  */
 export function useRequestLimits(limits: RequestLimits, bodyLimitExempt?: (request: Request) => boolean): Plugin[] {
   return [
+    useJsonParamErrors(),
     useRequestBodyLimit(limits.maxRequestBodyBytes, bodyLimitExempt),
     useDocumentLimits(limits),
     useQueryCost(limits.maxQueryCost),
