@@ -82,7 +82,8 @@ export function createOAuthProvider({ default: Provider, errors }: OidcProviderM
     scopes: ['openid', 'offline_access', ...SCOPES],
     claims: { openid: ['sub'] },
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // Every app is registered with HTTP Basic (clients.ts): advertise only that.
+    clientAuthMethods: ['client_secret_basic'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
