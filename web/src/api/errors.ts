@@ -8,7 +8,7 @@ import type { CombinedError } from '@urql/core'
 /**
  * The `extensions.code` values the server sends: its `ClientErrorCode` (src/errors.ts;
  * `test/error-codes.test.ts` fails the typecheck when one is missing here), the masked
- * `INTERNAL_SERVER_ERROR` (src/graphql/errors.ts) and Yoga's parse and validation codes.
+ * `INTERNAL_SERVER_ERROR` (src/graphql/errors.ts), Yoga's parse and validation codes and the trusted documents' (src/graphql/trusted-documents.ts).
  */
 export const SERVER_ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -25,6 +25,8 @@ export const SERVER_ERROR_CODES = [
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_ONLY',
 ] as const
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number]
