@@ -356,6 +356,8 @@ export function buildApp({
   })
 
   const exportLimiter = new ExportLimiter(config.exportsPerUser)
+  // The file routes spend the same budgets as GraphQL (src/http/route-budget.ts); off with the request limits.
+  const routeBudgets = withoutRequestLimits ? undefined : { budgets, isBudgeted }
   const webApp = createWebApp({ demoToken: development ? demoToken : undefined }, webDist)
   if (!webApp) logger.warn({ webDist }, 'the web client is not built (npm run build); serving the API only')
 
@@ -375,6 +377,7 @@ export function buildApp({
         limits: uploadLimits,
         clock,
         logger: logger.child({ component: 'imports' }),
+        budgets: routeBudgets,
       }),
       exports: exportRoutes({
         prisma: db.prisma,
@@ -383,6 +386,7 @@ export function buildApp({
         limiter: exportLimiter,
         uidDomain: config.publicUrl ? new URL(config.publicUrl).host : DEFAULT_UID_DOMAIN,
         authenticate: credentialOfHeader,
+        budgets: routeBudgets,
       }),
       devToken:
         development && config.secretKey

@@ -54,6 +54,12 @@ export interface PartnerBudgets {
   concurrentRequests: number
   /** PARTNER_CONCURRENT_STREAMS: subscriptions (SSE and graphql-ws) of one credential open at once, all processes together. */
   concurrentStreams: number
+  /**
+   * PARTNER_TRANSFER_POINTS: the flat cost of one file download or upload (`/export/*`, `/import/*`),
+   * charged to both buckets like an operation (at most the whole hour); the transfer holds a
+   * concurrent-request lease until its answer ends.
+   */
+  transferPoints: number
 }
 
 /**
@@ -69,8 +75,14 @@ export interface PartnerBudgets {
  * - 10 concurrent requests: MAX_OPERATIONS_PER_USER's bound (measured in issue 10: more held
  *   the pool and piled results on the heap), now across processes.
  * - 5 streams: SUBSCRIPTIONS_PER_USER's bound (each stream holds a change listener and walks).
+ * - 1,000 points a transfer (an export or an import file), flat: an export streams every row in
+ *   keyset pages from one walk without resolvers, far cheaper per contact than GraphQL (the same 700
+ *   contacts read as pages cost about 9,100 points), and its size is not known before it runs, so a
+ *   flat price keeps it predictable. 1,000 is a tenth of the hour (ten full dumps or uploads an hour,
+ *   a sync every 6 minutes) and more than the burst bucket, so a transfer empties that bucket: at
+ *   most one per PARTNER_BURST_SECONDS, and no GraphQL beside it in that window.
  */
-export const DEFAULT_PARTNER_BUDGETS: PartnerBudgets = { pointsPerHour: 10_000, burstPoints: 500, burstSeconds: 10, concurrentRequests: 10, concurrentStreams: 5 }
+export const DEFAULT_PARTNER_BUDGETS: PartnerBudgets = { pointsPerHour: 10_000, burstPoints: 500, burstSeconds: 10, concurrentRequests: 10, concurrentStreams: 5, transferPoints: 1000 }
 
 /** How many of each a user may own (quotas.ts enforces them). */
 export interface Quotas {
@@ -192,6 +204,7 @@ const environmentSchema = z.object({
   PARTNER_BURST_SECONDS: z.coerce.number().int().min(1).max(3600).default(DEFAULT_PARTNER_BUDGETS.burstSeconds),
   PARTNER_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_PARTNER_BUDGETS.concurrentRequests),
   PARTNER_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_PARTNER_BUDGETS.concurrentStreams),
+  PARTNER_TRANSFER_POINTS: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_PARTNER_BUDGETS.transferPoints),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(DEFAULT_IMPORT_MAX_BYTES),
   SECRET_KEY: z
     .string()
@@ -415,6 +428,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       burstSeconds: parsed.PARTNER_BURST_SECONDS,
       concurrentRequests: parsed.PARTNER_CONCURRENT_REQUESTS,
       concurrentStreams: parsed.PARTNER_CONCURRENT_STREAMS,
+      transferPoints: parsed.PARTNER_TRANSFER_POINTS,
     },
     importMaxBytes: parsed.IMPORT_MAX_BYTES,
     secretKey: parsed.SECRET_KEY,

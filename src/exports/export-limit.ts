@@ -1,4 +1,7 @@
-/** At most N exports (and feed fetches) of one user at once in this process: past it RATE_LIMITED (HTTP 429). */
+/**
+ * At most N exports (and feed fetches) of one user at once in this process: past it RATE_LIMITED (HTTP 429).
+ * Keyed by the user's pool (auth/user-pools.ts perUserPoolKey: session, partners, feed), each with N places.
+ */
 export class ExportLimiter {
   private readonly active = new Map<string, number>()
   constructor(readonly perUser: number) {}

@@ -5,7 +5,13 @@
  * (exports/export-streams.ts) through `Readable.from` and `pipeline`: a page is read only when the
  * socket has taken the last one, and a client that leaves ends the walk (its signal aborts and
  * the generator is returned). Refusals are JSON in the GraphQL error shape: 401 UNAUTHENTICATED,
- * 404 NOT_FOUND, 405 BAD_REQUEST, 429 RATE_LIMITED.
+ * 403 FORBIDDEN, 404 NOT_FOUND, 405 BAD_REQUEST, 429 RATE_LIMITED.
+ *
+ * A partner credential (API key, OAuth app) downloads within its budget (route-budget.ts): a flat
+ * PARTNER_TRANSFER_POINTS, a concurrent-request lease held until the answer ends, RateLimit fields on
+ * every answer. EXPORTS_PER_USER is counted per pool (auth/user-pools.ts): the user's session, their
+ * partners together, their feed's readers; so a partner never takes the session's places. The feed
+ * has no credential (its secret URL is read by calendar apps) and no budget.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
@@ -19,19 +25,23 @@ import type { ExportLimiter } from '../exports/export-limit.ts'
 import { acceptedSuggestionsFeed, calendarIcs, contactsCsv, contactsVCard, FEED_REFRESH_MINUTES } from '../exports/export-streams.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
+import { perUserPoolKey } from '../auth/user-pools.ts'
 import { requestIdFrom } from './request-id.ts'
 import { sendJsonError } from './json-error.ts'
+import { admitTransfer, peekRateLimitFields, type RouteBudgets } from './route-budget.ts'
 
 export interface ExportRoutesOptions {
   prisma: PrismaClient
   clock: Clock
   logger: Logger
-  /** Exports (and feed fetches) one user may have under way at once in this process (EXPORTS_PER_USER). */
+  /** Exports (and feed fetches) one user may have under way at once in this process, per pool (EXPORTS_PER_USER; auth/user-pools.ts). */
   limiter: ExportLimiter
   /** The host part of exported UIDs (`<id>@<domain>`): PUBLIC_URL's host. */
   uidDomain: string
   /** The credential of an `Authorization` value (default: authenticate() without OAuth; app.ts passes its own, as for GraphQL). */
   authenticate?: (authorization: unknown) => Promise<Credential | null>
+  /** The partner budgets (app.ts passes the server's); omitted, nobody is budgeted here. */
+  budgets?: RouteBudgets | undefined
 }
 
 /** Does this request belong to the export routes? (Everything under `/export/` and `/feeds/`.) */
@@ -61,6 +71,7 @@ export function exportRoutes({
   logger,
   limiter,
   uidDomain,
+  budgets,
   authenticate: credentialOf = (authorization) => authenticate(prisma, authorization, clock.now()),
 }: ExportRoutesOptions) {
   const downloads: Record<string, Download> = {
@@ -75,12 +86,31 @@ export function exportRoutes({
   }
   const feed: Exporter = (userId, signal) => acceptedSuggestionsFeed(prisma, { userId, signal, uidDomain })
 
-  /** Streams `run`'s chunks under the user's export limit; the first chunk is read before the headers, so a failure before it is still a JSON answer. */
-  async function stream(req: IncomingMessage, res: ServerResponse, userId: string, run: Exporter, headers: Record<string, string>, requestId: string): Promise<void> {
-    const release = limiter.tryAcquire(userId)
-    if (!release) {
+  /**
+   * Streams `run`'s chunks under the user's export limit (the pool of `credential`'s kind, or the
+   * feed's) and, for a partner credential, its budget; the first chunk is read before the headers, so
+   * a failure before it is still a JSON answer.
+   */
+  async function stream(req: IncomingMessage, res: ServerResponse, userId: string, credential: Credential | 'feed', run: Exporter, headers: Record<string, string>, requestId: string): Promise<void> {
+    const partner = credential === 'feed' ? null : credential
+    const placeReleased = limiter.tryAcquire(perUserPoolKey(userId, partner ? partner.kind : 'feed'))
+    if (!placeReleased) {
+      if (partner) await peekRateLimitFields(res, budgets, partner)
       res.setHeader('retry-after', '1')
       return sendError(res, 429, 'RATE_LIMITED', `at most ${limiter.perUser} exports at once per user`, { retryAfterSeconds: 1 })
+    }
+    let admission: Awaited<ReturnType<typeof admitTransfer>>
+    try {
+      admission = partner ? await admitTransfer(res, budgets, partner) : { release: () => {} }
+    } catch (error) {
+      placeReleased()
+      throw error
+    }
+    if (!admission) return placeReleased()
+    const lease = admission
+    const release = () => {
+      lease.release()
+      placeReleased()
     }
     const abort = new AbortController()
     const onClose = () => abort.abort()
@@ -136,13 +166,16 @@ export function exportRoutes({
           res.setHeader('www-authenticate', 'Bearer')
           return sendError(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
         }
-        if (!grants(credential.scopes, download.scope)) return sendError(res, 403, 'FORBIDDEN', forbiddenScopeMessage(download.scope), { scope: download.scope })
-        return await stream(req, res, credential.userId, download.run, { 'content-type': download.contentType, 'content-disposition': `attachment; filename="${download.filename}"`, 'cache-control': 'no-store' }, requestId)
+        if (!grants(credential.scopes, download.scope)) {
+          await peekRateLimitFields(res, budgets, credential)
+          return sendError(res, 403, 'FORBIDDEN', forbiddenScopeMessage(download.scope), { scope: download.scope })
+        }
+        return await stream(req, res, credential.userId, credential, download.run, { 'content-type': download.contentType, 'content-disposition': `attachment; filename="${download.filename}"`, 'cache-control': 'no-store' }, requestId)
       }
       const feedSecret = /^\/feeds\/([^/]+)\.ics$/.exec(path)?.[1]
       const userId = feedSecret ? await userOfFeedSecret(prisma, feedSecret) : null
       if (!userId) return sendError(res, 404, 'NOT_FOUND', 'Not found')
-      return await stream(req, res, userId, feed, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': 'inline; filename="catch-ups.ics"', 'cache-control': `private, max-age=${FEED_REFRESH_MINUTES * 60}` }, requestId)
+      return await stream(req, res, userId, 'feed', feed, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': 'inline; filename="catch-ups.ics"', 'cache-control': `private, max-age=${FEED_REFRESH_MINUTES * 60}` }, requestId)
     } catch (error) {
       logger.error({ err: error, requestId, path: req.url }, 'export route failed')
       if (res.headersSent) res.destroy()

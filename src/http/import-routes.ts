@@ -15,6 +15,12 @@
  * drained; one in the middle of the body reads and drops up to IMPORT_MAX_BYTES more first (closing
  * at once resets a client still sending: it sees EPIPE, not the answer).
  *
+ * A partner credential (API key, OAuth app) uploads within its budget (route-budget.ts): a flat
+ * PARTNER_TRANSFER_POINTS charged once the request is known to be well formed (before the body is
+ * read), a concurrent-request lease held until the answer is sent or the client leaves, the
+ * RateLimit fields on every answer after authentication; over budget 429 RATE_LIMITED with
+ * Retry-After, `retryAfterSeconds` and `policy`, before the body is read.
+ *
  * CSRF: a cross-site page can POST `text/plain` without a preflight, but not with an
  * `Authorization` header, and that header is the only credential these routes take (no cookie):
  * the rule of http/csrf.ts (a simple request must carry a header a cross-site page cannot add)
@@ -30,6 +36,7 @@ import type { ImportKind, PrismaClient } from '../generated/prisma/client.ts'
 import { formatOfUpload, storeUpload, UploadRefused, type UploadLimits } from '../imports/upload.ts'
 import type { Logger } from '../logger.ts'
 import { requestIdFrom } from './request-id.ts'
+import { admitTransfer, peekRateLimitFields, type RouteBudgets, type TransferAdmission } from './route-budget.ts'
 
 /** The path of each kind of import. */
 export const IMPORT_PATHS: Record<string, ImportKind> = { '/import/contacts': 'CONTACTS', '/import/calendar': 'CALENDAR' }
@@ -43,6 +50,8 @@ export interface ImportRouteDeps {
   limits: UploadLimits
   clock: Clock
   logger: Logger
+  /** The partner budgets (app.ts passes the server's); omitted, nobody is budgeted here. */
+  budgets?: RouteBudgets | undefined
 }
 
 /** Whether `url` is one of the import routes (with or without a query string). */
@@ -83,21 +92,32 @@ export function serveImports(deps: ImportRouteDeps) {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const kind = IMPORT_PATHS[url.pathname]!
     let reading = false
+    let credential: Credential | null = null
+    let lease: TransferAdmission | undefined
     try {
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST')
         return refuse(res, 405, 'BAD_REQUEST', 'POST the file as the request body.')
       }
-      const credential = await deps.authenticate(req.headers.authorization)
+      credential = await deps.authenticate(req.headers.authorization)
       if (!credential) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in: send a valid token as `Authorization: Bearer <token>`')
+      // Refusals before the transfer carry the partner's buckets as they are (nothing spent).
+      const peek = () => peekRateLimitFields(res, deps.budgets, credential!)
       // A partner credential imports with imports:write only (a session has every scope).
-      if (!grants(credential.scopes, 'imports:write')) return refuse(res, 403, 'FORBIDDEN', forbiddenScopeMessage('imports:write'), { scope: 'imports:write' })
+      if (!grants(credential.scopes, 'imports:write')) {
+        await peek()
+        return refuse(res, 403, 'FORBIDDEN', forbiddenScopeMessage('imports:write'), { scope: 'imports:write' })
+      }
       const contentLength = req.headers['content-length']
       if (contentLength !== undefined && (!/^\d+$/.test(contentLength) || Number(contentLength) > deps.limits.maxBytes)) {
+        await peek()
         if (!/^\d+$/.test(contentLength)) return refuse(res, 400, 'BAD_REQUEST', 'Content-Length is invalid.')
         return refuse(res, 413, 'BAD_REQUEST', `The file is larger than ${deps.limits.maxBytes} bytes (IMPORT_MAX_BYTES).`, { limit: deps.limits.maxBytes })
       }
       const format = formatOfUpload(kind, req.headers['content-type'] ?? null, url.searchParams.get('format'))
+      // Charged before the body is read; a refusal closes the connection (the body stays unread).
+      lease = await admitTransfer(res, deps.budgets, credential, true)
+      if (!lease) return
       reading = true
       // Read without destroying the request on a refusal (a destroyed request takes its socket, and the
       // answer, with it); the refusal closes the connection instead.
@@ -107,6 +127,7 @@ export function serveImports(deps: ImportRouteDeps) {
       await deps.enqueueImport(stored.id).catch((error: unknown) => deps.logger.warn({ err: error, importId: stored.id, requestId }, 'import not queued; the next start resumes it'))
       send(res, 202, { id: encodeGlobalID('Import', stored.id) })
     } catch (error) {
+      if (credential && !lease) await peekRateLimitFields(res, deps.budgets, credential)
       if (error instanceof ClientError) {
         const status = error instanceof UploadRefused ? error.status : 400
         // Not read yet, read whole, or stalled (nothing is coming to drain): answer and close.
@@ -120,6 +141,9 @@ export function serveImports(deps: ImportRouteDeps) {
       if (reading && (req.destroyed || req.errored)) return
       deps.logger.error({ err: error, requestId, path: url.pathname }, 'unexpected error in an import upload')
       refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.', { requestId })
+    } finally {
+      // The upload is over (answered, refused or abandoned by its client): the partner's lease ends.
+      lease?.release()
     }
   }
 }

@@ -38,6 +38,8 @@ export interface SuggestionsSubscriptionDependencies {
   /** Where walks wait for their place; a new stream is refused here first when the queue is full. */
   admission: AdmissionControl
   limiter: SubscriptionLimiter
+  /** The key of the stream's place in `limiter` (auth/user-pools.ts perUserPoolKey); default the user's id (their own session's pool). */
+  poolKey?: string | undefined
   /** Where the user's change notices come from; asked only for a live stream, once the stream is admitted (listened to while it runs). */
   changes: (userId: string) => ChangeSource
   /** How long the client may take nothing before the stream ends with a retryable TIMEOUT (milliseconds). */
@@ -99,7 +101,7 @@ export function subscribeToSuggestions(
   // The place is freed when the SSE request aborts (even before Yoga takes the stream), and when the
   // stream ends by itself (a write timeout) while the transport still hangs in a write.
   return deps.limiter.wrap(
-    userId,
+    deps.poolKey ?? userId,
     (release) =>
       liveSuggestions(deps.engine, userId, options, {
         changes: request?.live === false ? undefined : deps.changes(userId),

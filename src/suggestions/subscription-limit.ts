@@ -3,6 +3,8 @@
  * place however it ends: done, failed, returned by the transport, or its
  * request aborted before the transport ever took the stream (an SSE client
  * that leaves a few milliseconds after sending never gets `return()` called).
+ * The key of a place is a user's pool (auth/user-pools.ts perUserPoolKey): the user's own session
+ * and their partner credentials have separate places, so a partner cannot take the session's.
  */
 import { ClientError } from '../errors.ts'
 

@@ -10,7 +10,7 @@ import { CredentialBudgets, createCredentialBudgets, isPartnerCredential } from 
 import type { PartnerBudgets } from '../../src/config.ts'
 import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 
-const limits: PartnerBudgets = { pointsPerHour: 10, burstPoints: 6, burstSeconds: 10, concurrentRequests: 2, concurrentStreams: 1 }
+const limits: PartnerBudgets = { pointsPerHour: 10, burstPoints: 6, burstSeconds: 10, concurrentRequests: 2, concurrentStreams: 1, transferPoints: 5 }
 const key = { tokenId: 'token-1', kind: 'apiKey' }
 const silent = { warn: () => {} }
 

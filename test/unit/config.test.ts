@@ -48,7 +48,7 @@ describe('parseConfig', () => {
         wsMaxPayloadBytes: 2 * 1024 * 1024,
         maxOperationsPerUser: 10,
       },
-      partnerBudgets: { pointsPerHour: 10_000, burstPoints: 500, burstSeconds: 10, concurrentRequests: 10, concurrentStreams: 5 },
+      partnerBudgets: { pointsPerHour: 10_000, burstPoints: 500, burstSeconds: 10, concurrentRequests: 10, concurrentStreams: 5, transferPoints: 1000 },
       importMaxBytes: 100_000_000,
       secretKey: undefined,
       metricsToken: undefined,

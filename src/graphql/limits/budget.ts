@@ -4,8 +4,8 @@
  *   hourly bucket and from a burst bucket (a short window: an operation costing more than the
  *   whole burst bucket is charged the bucket, so it passes once the bucket is full). Both must
  *   allow it; a refused operation spends nothing (what was taken is given back).
- * - concurrency: leases on the credential's executing queries and mutations, and on its open
- *   streams (subscriptions over SSE or graphql-ws), each bounded.
+ * - concurrency: leases on the credential's executing queries and mutations (and its downloads and
+ *   uploads, http/route-budget.ts), and on its open streams (subscriptions over SSE or graphql-ws), each bounded.
  *
  * With Redis, every process shares the buckets (rate-limiter-flexible's RateLimiterRedis: one
  * atomic INCRBY with its expiry per bucket, fixed windows) and the leases (one sorted set per
@@ -335,7 +335,7 @@ export class CredentialBudgets {
     return {
       allowed: false,
       policy: leaseName,
-      message: `At most ${cap} ${kind === 'request' ? 'queries and mutations' : 'subscriptions'} of one credential run at once; retry when one has finished.`,
+      message: `At most ${cap} ${kind === 'request' ? 'requests (queries, mutations, exports and imports)' : 'subscriptions'} of one credential run at once; retry when one has finished.`,
       retryAfterSeconds: 1,
       cost: charged,
       limits: [{ name: leaseName, remaining: 0 }],

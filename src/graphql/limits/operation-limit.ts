@@ -6,22 +6,25 @@
  * process); 800 concurrent HTTP requests held the database pool for 35 s.
  * Past the bound: RATE_LIMITED with `retryAfterSeconds`, HTTP 429; the socket
  * stays open. Subscriptions have their own bound (SUBSCRIPTIONS_PER_USER).
+ * The user's own session and their partner credentials (API keys, OAuth apps) count in pools of
+ * their own (auth/user-pools.ts), so a partner at the bound never refuses the user's web client.
  * Anonymous operations can read no data and are bounded by the document limits.
  */
 import type { Plugin } from 'graphql-yoga'
 import { createGraphQLError } from 'graphql-yoga'
+import { perUserPoolKey, type PoolHolder } from '../../auth/user-pools.ts'
 import { withoutHttpStatus } from './errors.ts'
 
-/** The envelop plugin; `running` counts this process's executing operations per user (exposed for tests). */
+/** The envelop plugin; `running` counts this process's executing operations per user pool (perUserPoolKey; exposed for tests). */
 export function useOperationLimit(perUser: number, running = new Map<string, number>()): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const context = args.contextValue as { userId?: string | null; request?: unknown } | undefined
-      const userId = context?.userId
-      if (!userId) return
+      const context = args.contextValue as { userId?: string | null; request?: unknown; credential?: { kind?: PoolHolder } | null } | undefined
+      if (!context?.userId) return
+      const userId = perUserPoolKey(context.userId, context.credential?.kind)
       const count = running.get(userId) ?? 0
       if (count >= perUser) {
-        const error = createGraphQLError(`At most ${perUser} operations of one user run at once; retry when one has finished.`, {
+        const error = createGraphQLError(`At most ${perUser} operations of one user run at once${userId === context.userId ? '' : ' for all their partner credentials together'}; retry when one has finished.`, {
           extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1, http: { status: 429, headers: { 'retry-after': '1' } } },
         })
         // Over HTTP the context carries the request; graphql-ws has no HTTP status to give.

@@ -23,6 +23,7 @@ import {
 } from '../../suggestions/suggestion-status.ts'
 import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
+import { perUserPoolKey } from '../../auth/user-pools.ts'
 import { builder } from '../builder.ts'
 import { viewerOf, type GraphQLContext } from '../context.ts'
 import { batchPerTurn } from '../per-turn.ts'
@@ -215,6 +216,8 @@ builder.subscriptionField('suggestions', (t) =>
           engine: context.suggestions,
           admission: context.admission,
           limiter: context.subscriptionLimiter,
+          // A partner's streams count in the user's partner pool, not in the session's (auth/user-pools.ts).
+          poolKey: context.userId ? perUserPoolKey(context.userId, context.credential?.kind) : undefined,
           changes: context.userChanges,
           writeTimeoutMs: context.streamWriteTimeoutMs,
           stats: context.liveStreams,
