@@ -25,6 +25,7 @@ import type { LiveEvent } from '../../suggestions/live.ts'
 import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
 import { builder } from '../builder.ts'
 import { viewerOf, type GraphQLContext } from '../context.ts'
+import { suggestionReachOf } from '../scope-auth.ts'
 import { batchPerTurn } from '../per-turn.ts'
 import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
 import { streamComplexity, streamListComplexity } from '../limits/query-cost.ts'
@@ -115,7 +116,8 @@ export const SuggestionType = builder.objectRef<SuggestionSource>('Suggestion')
 builder.node(SuggestionType, {
   description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
   id: { resolve: (s) => s.id },
-  loadOne: (id, context) => findSuggestion(context.prisma, viewerOf(context), id, context.clock.now()),
+  // Without contacts:read, only a stored suggestion: one computed from any contact id would read that contact.
+  loadOne: (id, context) => findSuggestion(context.prisma, viewerOf(context), id, context.clock.now(), suggestionReachOf(context, 'read')),
   fields: (t) => ({
     priority: t.exposeFloat('priority'),
     reason: t.exposeString('reason'),
@@ -283,28 +285,28 @@ builder.mutationFields((t) => {
       description:
         "Undoes the latest accept / dismiss / snooze of the suggestion's contact: the status it replaced comes back (or none: PENDING). Returns the suggestion as it is now. NOT_FOUND when the id is not the viewer's; BAD_USER_INPUT when there is nothing to undo.",
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => undoSuggestionAction(context, context.userId, id.id, context.clock.now()),
+      resolve: (_root, { id }, context) => undoSuggestionAction(context, context.userId, id.id, context.clock.now(), suggestionReachOf(context, 'write')),
     }),
     restoreSuggestion: authenticated.field({
       type: SuggestionType,
       description: "Clears the status of the suggestion's contact (it can be suggested again at once). Returns it as PENDING.",
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => restoreSuggestion(context, context.userId, id.id, context.clock.now()),
+      resolve: (_root, { id }, context) => restoreSuggestion(context, context.userId, id.id, context.clock.now(), suggestionReachOf(context, 'write')),
     }),
     acceptSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'ACCEPTED', context.clock.now()),
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'ACCEPTED', context.clock.now(), undefined, suggestionReachOf(context, 'write')),
     }),
     dismissSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'DISMISSED', context.clock.now()),
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'DISMISSED', context.clock.now(), undefined, suggestionReachOf(context, 'write')),
     }),
     snoozeSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }), until: t.arg({ type: 'DateTime', required: true }) },
-      resolve: (_root, { id, until }, context) => setSuggestionStatus(context, context.userId, id.id, 'SNOOZED', context.clock.now(), until),
+      resolve: (_root, { id, until }, context) => setSuggestionStatus(context, context.userId, id.id, 'SNOOZED', context.clock.now(), until, suggestionReachOf(context, 'write')),
     }),
   }
 })
