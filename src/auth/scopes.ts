@@ -3,7 +3,10 @@
  * user's data it may read or change. A user's own session has no scopes: it has full access.
  * The schema tags each field with the scope it needs (`authScopes: { scope: ... }`, builder.ts).
  * A suggestion's `contact` is part of the suggestion: the suggestions scopes read the suggested
- * contacts (only those), not the others (`contacts`, `node` need contacts:read).
+ * contacts (only those), not the others (`contacts`, `node` need contacts:read). Without
+ * contacts:read, `node` finds only stored suggestions and the suggestions:write mutations only those
+ * of contacts that can be suggested (graphql/scope-auth.ts suggestionReachOf): a contact id alone
+ * never reads an arbitrary contact (hostile review).
  */
 import { badUserInput } from '../errors.ts'
 
@@ -30,9 +33,9 @@ export type Scope = (typeof SCOPES)[number]
 export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'contacts:read': 'Read contacts, their history, groups, tags and sync conflicts',
   'contacts:write': 'Create, update and archive contacts; log interactions; manage groups and tags',
-  'suggestions:read': 'Read the suggestions kept by status (accepted, dismissed, snoozed), each with its contact',
+  'suggestions:read': 'Read the suggestions kept by status (accepted, dismissed, snoozed), each with its contact; by id (node), only those kept',
   'suggestions:subscribe': 'Stream the ranked suggestions (the suggestions subscription), each with its contact',
-  'suggestions:write': 'Accept, dismiss, snooze, restore and undo suggestions',
+  'suggestions:write': 'Accept, dismiss, snooze, restore and undo the suggestions of contacts that can be suggested (not archived) or that are kept, each answered with its contact',
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',
   'imports:write': 'Import contact and calendar files, and follow the imports',

@@ -41,6 +41,19 @@ export function authScopesOf(context: GraphQLContext) {
   }
 }
 
+/**
+ * Whose suggestions this request may name by id (suggestion-status.ts `SuggestionReach`): a session or a
+ * credential with contacts:read any contact's; otherwise, reading (`node`), only the stored ones, and acting
+ * (the suggestions:write mutations), those of the contacts the stream may suggest. A suggestion's answer
+ * carries its contact: without contacts:read, a contact id alone must not read an arbitrary contact.
+ */
+export function suggestionReachOf(context: GraphQLContext, use: 'read'): 'any' | 'stored'
+export function suggestionReachOf(context: GraphQLContext, use: 'write'): 'any' | 'suggestable'
+export function suggestionReachOf(context: GraphQLContext, use: 'read' | 'write'): 'any' | 'stored' | 'suggestable' {
+  if (authScopesOf(context).scope('contacts:read')) return 'any'
+  return use === 'read' ? 'stored' : 'suggestable'
+}
+
 /** The message of a FORBIDDEN for a session-only field. */
 export const SESSION_ONLY_MESSAGE = "Only the user's own session can do this: API keys and connected apps cannot"
 

@@ -93,13 +93,32 @@ export function statusEndsAt(view: Pick<SuggestionView, 'status' | 'statusSetAt'
   }
 }
 
-/** The user's suggestion with this id: stored with its status, or else as the engine would rank it `now`. */
-export async function findSuggestion(prisma: PrismaClient, userId: string, id: string, now: Date): Promise<SuggestionView | null> {
+/**
+ * Which suggestions a credential may name by id (src/auth/scopes.ts): `any` (a session, or contacts:read)
+ * every contact's; `stored` (reading with suggestions:read alone) only the suggestions stored with a status,
+ * never one computed from any contact; `suggestable` (acting with suggestions:write alone) the stored ones and
+ * those of the contacts the stream may suggest: unarchived, or with a suggestion stored.
+ */
+export type SuggestionReach = 'any' | 'stored' | 'suggestable'
+
+/** The contact `contactId` of the user when `reach` lets a credential name its suggestions, else null. */
+function reachableContact(prisma: PrismaClient, userId: string, contactId: string, reach: SuggestionReach) {
+  if (reach === 'stored') return Promise.resolve(null)
+  const suggestable = reach === 'suggestable' ? { OR: [{ archived: false }, { suggestions: { some: { userId } } }] } : {}
+  return prisma.contact.findFirst({ where: { id: contactId, userId, ...suggestable } })
+}
+
+/**
+ * The user's suggestion with this id: stored with its status, or else (when `reach` allows: see
+ * {@link SuggestionReach}) as the engine would rank it `now`. Null when there is none the reach allows,
+ * the same answer as an unknown id.
+ */
+export async function findSuggestion(prisma: PrismaClient, userId: string, id: string, now: Date, reach: SuggestionReach = 'any'): Promise<SuggestionView | null> {
   const parsed = parseSuggestionId(id)
   if (!parsed) return null
   const stored = await prisma.suggestion.findFirst({ where: { id, userId } })
   if (stored) return storedView(stored)
-  const contact = await prisma.contact.findFirst({ where: { id: parsed.contactId, userId } })
+  const contact = await reachableContact(prisma, userId, parsed.contactId, reach)
   if (!contact) return null
   return { id, contact: { id: contact.id }, slot: parsed.slot, status: 'PENDING', ...ranking(contact, now) }
 }
@@ -112,8 +131,9 @@ const ranking = (contact: Contact, now: Date) => ({ priority: calculatePriority(
  *
  * @param id a suggestion id (`suggestion-id.ts`): contact, and slot if any.
  * @param snoozedUntil for SNOOZED only: when the snooze ends (must be after `now`).
+ * @param reach whose suggestions the credential may name ({@link SuggestionReach}).
  * @returns the stored suggestion with its new status.
- * @throws ClientError NOT_FOUND for an id that is not the user's (or malformed),
+ * @throws ClientError NOT_FOUND for an id that is not the user's (or malformed, or out of `reach`),
  *   BAD_USER_INPUT (`until`) when a snooze's `snoozedUntil` is not after `now`.
  */
 export async function setSuggestionStatus(
@@ -123,11 +143,12 @@ export async function setSuggestionStatus(
   status: Exclude<SuggestionStatus, 'PENDING'>,
   now: Date,
   snoozedUntil?: Date,
+  reach: Exclude<SuggestionReach, 'stored'> = 'any',
 ): Promise<SuggestionView> {
   const parsed = parseSuggestionId(id)
   if (!parsed) throw notFound('suggestion')
   if (status === 'SNOOZED' && !(snoozedUntil && snoozedUntil > now)) throw badUserInput('until must be in the future', 'until')
-  const contact = await prisma.contact.findFirst({ where: { id: parsed.contactId, userId } })
+  const contact = await reachableContact(prisma, userId, parsed.contactId, reach)
   if (!contact) throw notFound('suggestion')
   const fields = {
     status,
@@ -187,9 +208,9 @@ const NO_SNAPSHOT = {
 } as const
 
 /** The user's contact a suggestion id names; NOT_FOUND when it is malformed or not the user's. */
-async function contactOfSuggestion(prisma: PrismaClient, userId: string, id: string): Promise<string> {
+async function contactOfSuggestion(prisma: PrismaClient, userId: string, id: string, reach: Exclude<SuggestionReach, 'stored'>): Promise<string> {
   const parsed = parseSuggestionId(id)
-  const contact = parsed ? await prisma.contact.findFirst({ where: { id: parsed.contactId, userId }, select: { id: true } }) : null
+  const contact = parsed ? await reachableContact(prisma, userId, parsed.contactId, reach) : null
   if (!contact) throw notFound('suggestion')
   return contact.id
 }
@@ -200,11 +221,18 @@ async function contactOfSuggestion(prisma: PrismaClient, userId: string, id: str
  * contact's status is cleared. A restored status has nothing more to undo. Announces a `suggestion` change.
  *
  * @param now the time of the undo (the ranking of the suggestion returned when it is PENDING).
+ * @param reach whose suggestions the credential may name ({@link SuggestionReach}): out of it, NOT_FOUND.
  * @returns the contact's suggestion as it is now: the restored one, or `id` as PENDING.
  * @throws ClientError NOT_FOUND for an id that is not the user's; BAD_USER_INPUT (`id`) when there is nothing to undo.
  */
-export async function undoSuggestionAction({ prisma, announce }: WriteDeps, userId: string, id: string, now: Date): Promise<SuggestionView> {
-  const contactId = await contactOfSuggestion(prisma, userId, id)
+export async function undoSuggestionAction(
+  { prisma, announce }: WriteDeps,
+  userId: string,
+  id: string,
+  now: Date,
+  reach: Exclude<SuggestionReach, 'stored'> = 'any',
+): Promise<SuggestionView> {
+  const contactId = await contactOfSuggestion(prisma, userId, id, reach)
   const restoredId = await prisma.$transaction(async (tx) => {
     await lockContact(tx, contactId)
     const current = await currentStatusRow(tx, userId, contactId)
@@ -243,10 +271,17 @@ export async function undoSuggestionAction({ prisma, announce }: WriteDeps, user
  * Announces a `suggestion` change when it had one.
  *
  * @returns suggestion `id` as PENDING.
- * @throws ClientError NOT_FOUND for an id that is not the user's.
+ * @param reach whose suggestions the credential may name ({@link SuggestionReach}).
+ * @throws ClientError NOT_FOUND for an id that is not the user's (or out of `reach`).
  */
-export async function restoreSuggestion({ prisma, announce }: WriteDeps, userId: string, id: string, now: Date): Promise<SuggestionView> {
-  const contactId = await contactOfSuggestion(prisma, userId, id)
+export async function restoreSuggestion(
+  { prisma, announce }: WriteDeps,
+  userId: string,
+  id: string,
+  now: Date,
+  reach: Exclude<SuggestionReach, 'stored'> = 'any',
+): Promise<SuggestionView> {
+  const contactId = await contactOfSuggestion(prisma, userId, id, reach)
   // Under the contact's lock, like every status write: an undo running at the same time reads the status
   // and writes it back whole, before or after this, never across it.
   const { count } = await prisma.$transaction(async (tx) => {

@@ -2,7 +2,8 @@
  * The cost limit, checked after validation and before execution, with the
  * request's variables: Pothos's complexity (a field costs 1, a list multiplies
  * its selection by 10, `contacts` by `first`, see the `complexity` options in
- * src/graphql/types/). Checked in the execute and subscribe hooks rather than
+ * src/graphql/types/), and a stream's repeated lists priced once by its argument
+ * ({@link streamComplexity}). Checked in the execute and subscribe hooks rather than
  * as a validation rule because it depends on the variables, and Yoga caches
  * validation by document.
  */
@@ -27,6 +28,41 @@ export function operationCost(args: Pick<ExecutionArgs, 'schema' | 'document' | 
 /** Costs already measured, by the execution arguments they were measured for. */
 const costs = new WeakMap<object, number | undefined>()
 
+/** While a cost is measured (synchronously), by its context: the multiplier of the stream's lists and the one list kind priced. */
+const pricing = new WeakMap<object, { multiplier: number; priced: string | undefined }>()
+/** The event types whose lists {@link streamListComplexity} prices. */
+const streamListKinds = new Set<string>()
+
+/**
+ * The `complexity` of a subscription field whose argument bounds how many items its events carry in all
+ * (the `suggestions` stream: `maxSuggestions`). The field itself costs 1 and multiplies nothing: each event
+ * list carrying those items ({@link streamListComplexity}) multiplies its selection by `multiplierOf(args)`.
+ * The items are charged once, for the costliest of those lists selected (each repeats the same items: the
+ * batches send them, SuggestionsComplete again, each live update again; the operation is charged once,
+ * when it subscribes). Other event fields cost once each.
+ */
+export function streamComplexity<Args>(multiplierOf: (args: Args) => number) {
+  return (args: Args, ctx: object) => {
+    const state = pricing.get(ctx)
+    if (state) state.multiplier = multiplierOf(args)
+    return { field: 1, multiplier: 1 }
+  }
+}
+
+/**
+ * The `complexity` of an event's list of the stream's items (`kind`: the event type's name): the multiplier
+ * {@link streamComplexity} recorded when this kind is the one priced, else 0 (its items are another list's).
+ * Measured outside {@link operationCost}: the fixed 10 of a list.
+ */
+export function streamListComplexity(kind: string) {
+  streamListKinds.add(kind)
+  return (_args: unknown, ctx: object) => {
+    const state = pricing.get(ctx)
+    if (!state) return { field: 1, multiplier: 10 }
+    return { field: 1, multiplier: state.priced === undefined || state.priced === kind ? state.multiplier : 0 }
+  }
+}
+
 function measure(args: Parameters<typeof operationCost>[0]): number | undefined {
   const operation = getOperationAST(args.document, args.operationName)
   if (!operation) return undefined
@@ -35,11 +71,22 @@ function measure(args: Parameters<typeof operationCost>[0]): number | undefined 
     kind: Kind.DOCUMENT,
     definitions: [operation, ...args.document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)],
   }
+  const ctx = (args.contextValue ?? {}) as object
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>
+  // A subscription: once per list kind, that kind's items priced, the others' not; the costliest counts.
+  const kinds = operation.operation === 'subscription' && streamListKinds.size > 0 ? [...streamListKinds] : [undefined]
   try {
-    return complexityFromQuery(document, { schema: args.schema, ctx: (args.contextValue ?? {}) as object, variables: (args.variableValues ?? {}) as Record<string, unknown> }).complexity
+    let cost = 0
+    for (const priced of kinds) {
+      pricing.set(ctx, { multiplier: 1, priced })
+      cost = Math.max(cost, complexityFromQuery(document, { schema: args.schema, ctx, variables }).complexity)
+    }
+    return cost
   } catch (error) {
     if (error instanceof PothosValidationError || (error instanceof GraphQLError && !isStackOverflow(error))) return undefined
     throw error
+  } finally {
+    pricing.delete(ctx)
   }
 }
 

@@ -9,7 +9,7 @@ import type { Interval } from '../../calendar/free-slots.ts'
 import type { MinimalContact } from '../../contacts/keyset/contact-streams.ts'
 import { notFound } from '../../errors.ts'
 import type { Contact } from '../../generated/prisma/client.ts'
-import type { SuggestionEvent } from '../../suggestions/generator.ts'
+import { DEFAULT_MAX_SUGGESTIONS, MAX_SUGGESTIONS, type SuggestionEvent } from '../../suggestions/generator.ts'
 import {
   DEFAULT_STATUS_PAGE,
   findSuggestion,
@@ -26,8 +26,10 @@ import { subscribeToSuggestions } from '../../suggestions/subscribe.ts'
 import { perUserPoolKey } from '../../auth/user-pools.ts'
 import { builder } from '../builder.ts'
 import { viewerOf, type GraphQLContext } from '../context.ts'
+import { suggestionReachOf } from '../scope-auth.ts'
 import { batchPerTurn } from '../per-turn.ts'
 import { connectionOf, pageComplexity, totalCountOf } from '../connection.ts'
+import { streamComplexity, streamListComplexity } from '../limits/query-cost.ts'
 import { ContactNode } from './contact.ts'
 import { SuggestionStatusEnum } from './enums.ts'
 
@@ -115,7 +117,8 @@ export const SuggestionType = builder.objectRef<SuggestionSource>('Suggestion')
 builder.node(SuggestionType, {
   description: 'Whom to reach out to, and when. The id is stable for the same contact and slot.',
   id: { resolve: (s) => s.id },
-  loadOne: (id, context) => findSuggestion(context.prisma, viewerOf(context), id, context.clock.now()),
+  // Without contacts:read, only a stored suggestion: one computed from any contact id would read that contact.
+  loadOne: (id, context) => findSuggestion(context.prisma, viewerOf(context), id, context.clock.now(), suggestionReachOf(context, 'read')),
   fields: (t) => ({
     priority: t.exposeFloat('priority'),
     reason: t.exposeString('reason'),
@@ -147,6 +150,19 @@ builder.node(SuggestionType, {
   }),
 })
 
+/**
+ * The cost of the `suggestions` subscription (query-cost.ts): `maxSuggestions` times the costliest of its
+ * events' suggestion selections, as `contacts(first:)` multiplies by `first`. The stream sends at most
+ * `maxSuggestions` suggestions in all its batches; SuggestionsComplete and each SuggestionsUpdated repeat such
+ * a list: priced once (streamComplexity), and the operation is charged once, when it subscribes (a live
+ * stream's later updates cost nothing more: docs/partners.md, Limits). `batchSize` and `slots` bound the
+ * walk's pages and the slots offered, not what is sent. Out of range: 0, the stream refuses it (BAD_USER_INPUT).
+ */
+const suggestionsComplexity = streamComplexity((args: { input?: { maxSuggestions?: number | null } | null }) => {
+  const max = args.input?.maxSuggestions ?? DEFAULT_MAX_SUGGESTIONS
+  return max >= 1 && max <= MAX_SUGGESTIONS ? max : 0
+})
+
 type Batch = Extract<SuggestionEvent, { kind: 'batch' }>
 type Throttled = Extract<SuggestionEvent, { kind: 'throttled' }>
 type Complete = Extract<LiveEvent, { kind: 'complete' }>
@@ -155,7 +171,7 @@ const SuggestionBatch = builder.objectRef<Batch>('SuggestionBatch').implement({
   description: 'Suggestions that became final, in rank order; resume after them with `cursor`.',
   isTypeOf: (event) => (event as SuggestionEvent).kind === 'batch',
   fields: (t) => ({
-    suggestions: t.field({ type: [SuggestionType], resolve: (e) => e.suggestions }),
+    suggestions: t.field({ type: [SuggestionType], complexity: streamListComplexity('SuggestionBatch'), resolve: (e) => e.suggestions }),
     cursor: t.exposeString('cursor'),
     scanned: t.exposeInt('scanned', { description: 'Contacts read so far' }),
   }),
@@ -175,6 +191,7 @@ const SuggestionsComplete = builder.objectRef<Complete>('SuggestionsComplete').i
     suggestions: t.field({
       type: [SuggestionType],
       description: 'The suggestions this stream sent, in rank order (after resumeFrom: those after the cursor). For clients that keep only the latest event, like GraphiQL.',
+      complexity: streamListComplexity('SuggestionsComplete'),
       resolve: (e) => e.suggestions,
     }),
     scanned: t.exposeInt('scanned'),
@@ -186,7 +203,7 @@ type Updated = Extract<LiveEvent, { kind: 'updated' }>
 const SuggestionsUpdated = builder.objectRef<Updated>('SuggestionsUpdated').implement({
   description: "The new full ranked list, after the user's data changed (live subscriptions).",
   isTypeOf: (event) => (event as LiveEvent).kind === 'updated',
-  fields: (t) => ({ suggestions: t.field({ type: [SuggestionType], resolve: (e) => e.suggestions }) }),
+  fields: (t) => ({ suggestions: t.field({ type: [SuggestionType], complexity: streamListComplexity('SuggestionsUpdated'), resolve: (e) => e.suggestions }) }),
 })
 
 const SuggestionEventUnion = builder.unionType('SuggestionEvent', {
@@ -210,6 +227,7 @@ builder.subscriptionField('suggestions', (t) =>
     description:
       'The ranked top suggestions, batch by batch as each becomes final, then SuggestionsComplete.',
     args: { input: t.arg({ type: SuggestionsInput }) },
+    complexity: suggestionsComplexity,
     subscribe: (_root, { input }, context) =>
       subscribeToSuggestions(
         {
@@ -270,28 +288,28 @@ builder.mutationFields((t) => {
       description:
         "Undoes the latest accept / dismiss / snooze of the suggestion's contact: the status it replaced comes back (or none: PENDING). Returns the suggestion as it is now. NOT_FOUND when the id is not the viewer's; BAD_USER_INPUT when there is nothing to undo.",
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => undoSuggestionAction(context, context.userId, id.id, context.clock.now()),
+      resolve: (_root, { id }, context) => undoSuggestionAction(context, context.userId, id.id, context.clock.now(), suggestionReachOf(context, 'write')),
     }),
     restoreSuggestion: authenticated.field({
       type: SuggestionType,
       description: "Clears the status of the suggestion's contact (it can be suggested again at once). Returns it as PENDING.",
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => restoreSuggestion(context, context.userId, id.id, context.clock.now()),
+      resolve: (_root, { id }, context) => restoreSuggestion(context, context.userId, id.id, context.clock.now(), suggestionReachOf(context, 'write')),
     }),
     acceptSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'ACCEPTED', context.clock.now()),
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'ACCEPTED', context.clock.now(), undefined, suggestionReachOf(context, 'write')),
     }),
     dismissSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }) },
-      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'DISMISSED', context.clock.now()),
+      resolve: (_root, { id }, context) => setSuggestionStatus(context, context.userId, id.id, 'DISMISSED', context.clock.now(), undefined, suggestionReachOf(context, 'write')),
     }),
     snoozeSuggestion: authenticated.field({
       type: SuggestionType,
       args: { id: t.arg.globalID({ required: true, for: SuggestionType }), until: t.arg({ type: 'DateTime', required: true }) },
-      resolve: (_root, { id, until }, context) => setSuggestionStatus(context, context.userId, id.id, 'SNOOZED', context.clock.now(), until),
+      resolve: (_root, { id, until }, context) => setSuggestionStatus(context, context.userId, id.id, 'SNOOZED', context.clock.now(), until, suggestionReachOf(context, 'write')),
     }),
   }
 })
