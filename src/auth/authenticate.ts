@@ -32,7 +32,7 @@ export interface Credential {
   clientId?: string
 }
 
-/** How `authenticate` checks what is not one of our `prm_` tokens (issue 16: OAuth access tokens, from H16b's provider). */
+/** How `authenticate` checks what is not one of our `prm_` tokens (issue 16: OAuth access tokens of connected apps, src/oauth/). */
 export interface AuthenticateOptions {
   /** The credential of an OAuth access token, or null when it is unknown, revoked or expired. Unset: such tokens are refused. */
   verifyOAuthToken?: ((token: string) => Promise<Credential | null>) | undefined

@@ -2,9 +2,10 @@
  * Partner budgets end to end on a real server (issue 16, part 4), in-process (no Redis): the HTTP
  * answers and their RateLimit fields exactly as draft-ietf-httpapi-ratelimit-headers-11 writes them
  * (parsed by an RFC 9651 reader), 429 with Retry-After, graphql-ws refusals that leave the socket
- * open, and the stream cap shared by SSE and graphql-ws. Until API keys exist (H16a) the servers
- * budget the user's session token (`isBudgeted: () => true`); a server with the default budgets
- * only partner credentials, so a session gets no RateLimit fields there.
+ * open, and the stream cap shared by SSE and graphql-ws. The servers here budget the user's session
+ * token (`isBudgeted: () => true`, the budgets' mechanics alone); a server with the default budgets
+ * only partner credentials, so a session gets no RateLimit fields there (API keys on budgeted routes:
+ * partner-transfers.test.ts, partner-suggestion-reach.test.ts).
  * The budgets shared by two processes on one Redis: partner-budgets-redis.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'

@@ -28,7 +28,7 @@ import { HOUR_MS } from '../../time.ts'
 import type { QuotaPolicy, ServiceLimit } from './ratelimit-headers.ts'
 import { secondsUntil } from './ratelimit-headers.ts'
 
-/** What of a credential the budgets read: the shape of issue 16's Credential (kind is H16a's; absent on older credentials). */
+/** What of a credential the budgets read (src/auth/authenticate.ts's Credential; `kind` may be absent in tests' stand-ins). */
 export interface BudgetCredential {
   tokenId: string
   kind?: string | undefined
