@@ -32,6 +32,11 @@ export interface Credential {
   clientId?: string
 }
 
+/** Whether a credential is the user's own session (full access), not an API key or an OAuth token. */
+export function isSessionCredential(credential: Credential): boolean {
+  return credential.kind === 'session' && credential.scopes === null
+}
+
 /** How `authenticate` checks what is not one of our `prm_` tokens (issue 16: OAuth access tokens of connected apps, src/oauth/). */
 export interface AuthenticateOptions {
   /** The credential of an OAuth access token, or null when it is unknown, revoked or expired. Unset: such tokens are refused. */

@@ -13,6 +13,7 @@
  */
 import { isObjectType, type GraphQLField, type GraphQLSchema } from 'graphql'
 import { AuthScopeFailureType, type AuthFailure, type ForbiddenResult } from '@pothos/plugin-scope-auth'
+import { isSessionCredential } from '../auth/authenticate.ts'
 import { forbiddenScopeMessage, grants, type Scope } from '../auth/scopes.ts'
 import { ClientError } from '../errors.ts'
 import { UNAUTHENTICATED_MESSAGE, type GraphQLContext } from './context.ts'
@@ -29,7 +30,7 @@ export type Requirement = { scope: Scope } | { session: true } | { authenticated
 
 /** A context without a credential but with a user (a test that builds one by hand) counts as a session. */
 const scopesOf = (context: GraphQLContext) => (context.credential ? context.credential.scopes : null)
-const isSession = (context: GraphQLContext) => context.userId !== null && (context.credential?.kind ?? 'session') === 'session'
+const isSession = (context: GraphQLContext) => context.userId !== null && (!context.credential || isSessionCredential(context.credential))
 
 /** The scope loader: what this request's credential may do. */
 export function authScopesOf(context: GraphQLContext) {

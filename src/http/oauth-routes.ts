@@ -15,11 +15,11 @@
  * finished, or another browser's), 405 BAD_REQUEST.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Credential } from '../auth/authenticate.ts'
+import { isSessionCredential, type Credential } from '../auth/authenticate.ts'
 import type { TokenWatch } from '../auth/token-watch.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
-import { grantIdsOf, isSessionCredential, partnerScopes, revokeGrant } from '../oauth/grants.ts'
+import { grantIdsOf, partnerScopes, revokeGrant } from '../oauth/grants.ts'
 import type { OAuthServer } from '../oauth/oauth-server.ts'
 import { apiResourceOf, OAUTH_PATH } from '../oauth/provider.ts'
 import { sendJsonError } from './json-error.ts'

@@ -141,8 +141,3 @@ export async function grantIdsOf(prisma: PrismaClient, userId: string, clientId:
   const rows = await prisma.oAuthPayload.findMany({ where: { kind: 'Grant', accountId: userId, payload: { path: ['clientId'], equals: clientId } }, select: { id: true } })
   return rows.map((row) => row.id)
 }
-
-/** Whether a credential is a user's own session (not an API key, not an OAuth token): only sessions consent to apps. */
-export function isSessionCredential(credential: Credential): boolean {
-  return credential.kind === 'session' && credential.scopes === null
-}

@@ -118,6 +118,20 @@ export function useCredentialBudgets({ budgets, isBudgeted = isPartnerCredential
     return undefined
   }
 
+  /** Runs `run` under a lease: released when it throws, when its result is not a stream, or when its stream ends. */
+  async function underLease<T>(run: () => Promise<T> | T, release: () => void): Promise<T> {
+    let result: T
+    try {
+      result = await run()
+    } catch (error) {
+      release()
+      throw error
+    }
+    if (isAsyncIterable(result)) return releasingIterator(result, release) as T
+    release()
+    return result
+  }
+
   /** Over graphql-ws a result carries the RateLimit items in its extensions. */
   const withLimits = (result: ExecutionResult, limits: ServiceLimit[]): ExecutionResult => ({ ...result, extensions: { ...result.extensions, rateLimit: limits } })
 
@@ -129,34 +143,15 @@ export function useCredentialBudgets({ budgets, isBudgeted = isPartnerCredential
       const overSocket = !(args.contextValue as BudgetContext).request
       // Wrapping execute, not onExecuteDone: a rejected execute never reaches onExecuteDone, and a lease must never leak.
       setExecuteFn(async (executeArgs) => {
-        let result: Awaited<ReturnType<typeof executeFn>>
-        try {
-          result = await executeFn(executeArgs)
-        } catch (error) {
-          admitted.release()
-          throw error
-        }
-        if (isAsyncIterable(result)) return releasingIterator(result, admitted.release) as typeof result
-        admitted.release()
-        return overSocket ? (withLimits(result as ExecutionResult, admitted.limits) as typeof result) : result
+        const result = await underLease(() => executeFn(executeArgs), admitted.release)
+        return overSocket && !isAsyncIterable(result) ? (withLimits(result as ExecutionResult, admitted.limits) as typeof result) : result
       })
     },
     async onSubscribe({ args, subscribeFn, setSubscribeFn, setResultAndStopExecution }) {
       const admitted = await admit(args, 'stream', setResultAndStopExecution)
       if (!admitted) return
-      setSubscribeFn(async (subscribeArgs) => {
-        let result: Awaited<ReturnType<typeof subscribeFn>>
-        try {
-          result = await subscribeFn(subscribeArgs)
-        } catch (error) {
-          admitted.release()
-          throw error
-        }
-        // A stream holds its lease until it ends (its client leaves: `return()`); a refusal (a result) at once.
-        if (isAsyncIterable(result)) return releasingIterator(result, admitted.release) as typeof result
-        admitted.release()
-        return result
-      })
+      // A stream holds its lease until it ends (its client leaves: `return()`); a refusal (a result) at once.
+      setSubscribeFn((subscribeArgs) => underLease(() => subscribeFn(subscribeArgs), admitted.release))
     },
     async onResponse({ request, response }) {
       let limits = answered.get(request)
