@@ -65,6 +65,7 @@ import { syncCalendar } from './sync/calendar-sync.ts'
 import { OAuthServer } from './oauth/oauth-server.ts'
 import { readGrantStates } from './oauth/grants.ts'
 import { oauthRoutes } from './http/oauth-routes.ts'
+import { sealWebhookSecret } from './webhooks/webhook-secrets.ts'
 
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
@@ -154,6 +155,13 @@ export function buildApp({
   // accounts need re-authentication. main.ts always passes one (DATA_DIR/secret-key outside production).
   const dav = davOption ?? createDavServices(config.sync, config.secretKey ?? randomBytes(32).toString('base64url'), () => clock.now())
   const development = config.nodeEnv === 'development'
+  // Webhook secrets are sealed under SECRET_KEY; without one (tests) under a key of this process, like DAV credentials.
+  const webhookSecretKey = config.secretKey ?? randomBytes(32).toString('base64url')
+  const webhookServices = {
+    urlPolicy: { production: config.nodeEnv === 'production', allowPrivate: config.webhooks.allowPrivateUrls },
+    maxEndpointsPerUser: config.webhooks.maxEndpointsPerUser,
+    seal: (secret: string) => sealWebhookSecret(webhookSecretKey, secret),
+  }
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
   const metrics = createMetrics()
@@ -336,6 +344,7 @@ export function buildApp({
         maxTokensPerUser: config.maxTokensPerUser,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
+        webhooks: webhookServices,
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
         suggestionHorizonMs: config.suggestionHorizonDays * DAY_MS,
         liveStreams,

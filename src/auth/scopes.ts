@@ -7,7 +7,7 @@
  */
 import { badUserInput } from '../errors.ts'
 
-/** Every scope, in the order the docs and the web client list them. Issue 17 will add `webhooks:manage`. */
+/** Every scope, in the order the docs and the web client list them. */
 export const SCOPES = [
   'contacts:read',
   'contacts:write',
@@ -17,6 +17,7 @@ export const SCOPES = [
   'calendar:read',
   'calendar:write',
   'imports:write',
+  'webhooks:manage',
 ] as const
 
 export type Scope = (typeof SCOPES)[number]
@@ -31,6 +32,7 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',
   'imports:write': 'Import contact and calendar files, and follow the imports',
+  'webhooks:manage': 'Create, list, change, pause, rotate and delete webhook endpoints, and read their delivery logs',
 }
 
 const KNOWN: ReadonlySet<string> = new Set(SCOPES)

@@ -32,6 +32,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   ApiKey: isUuid,
   Import: isUuid,
   Account: isUuid,
+  WebhookEndpoint: isUuid,
 }
 
 export const builder = new SchemaBuilder<{

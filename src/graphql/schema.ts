@@ -14,6 +14,7 @@ import './types/import.ts'
 import './types/calendar-feed.ts'
 import './types/account.ts'
 import './types/connected-app.ts'
+import './types/webhook.ts'
 
 /** Each field's description ends with the scope it needs (scope-auth.ts). */
 export const schema = describeRequirements(builder.toSchema())

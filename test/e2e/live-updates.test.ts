@@ -50,6 +50,11 @@ const NOT_ANNOUNCED: Record<string, string> = {
   setAccountWriteCalendar: 'where accepted suggestions are written is not suggestion data; the sync it queues writes them',
   syncAccount: 'queues the sync job, which announces what changed',
   resolveSyncConflict: 'announces only when LOCAL changes the contact (sync/sync-conflicts.ts, test/e2e/accounts.test.ts): this test has no conflict to resolve',
+  createWebhookEndpoint: 'a webhook endpoint is not suggestion data: it receives the changes other writes announce',
+  updateWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  pauseWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  rotateWebhookSecret: 'a signing secret is not suggestion data',
+  deleteWebhookEndpoint: 'a webhook endpoint is not suggestion data',
   disconnectAccount: 'announces only when the account had brought contacts or events (accounts.ts): this test has no account with either',
 }
 
