@@ -107,6 +107,8 @@ export interface AppOptions {
   budgets?: CredentialBudgets
   /** The webhook retry schedule, ms before each attempt (default the Standard Webhooks one); tests pass a short one. */
   webhookRetryScheduleMs?: readonly number[]
+  /** BullMQ's key prefix (default `bull`); tests on a shared Redis give each server its own. */
+  jobsPrefix?: string
 }
 
 export interface App {
@@ -153,6 +155,7 @@ export function buildApp({
   isBudgeted,
   budgets: budgetsOption,
   webhookRetryScheduleMs,
+  jobsPrefix,
   syncers = {
     ADDRESS_BOOK: (deps, account, collection, session) => syncAddressBook({ ...deps, maxContacts: config.quotas.contacts }, account, collection, session),
     CALENDAR: (deps, account, collection, session) => syncCalendar({ ...deps, maxEvents: config.quotas.calendarEvents }, account, collection, session),
@@ -216,6 +219,7 @@ export function buildApp({
   const suggestions = new WalkSharing({ engine, admission, versions, now: () => clock.now().getTime() })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
+    prefix: jobsPrefix,
     prisma: db.prisma,
     engine,
     logger,

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { redisAvailable, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.ts'
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.ts'
 
 const kinds = await availableDatabaseKinds()
@@ -137,6 +138,29 @@ describe.each(kinds)('webhook deliveries, on %s', (kind) => {
       for (const request of receiver.received) verified(secret, request)
     } finally {
       await second.close()
+    }
+  })
+})
+
+describe.runIf(await redisAvailable())('webhook deliveries on BullMQ (Redis)', () => {
+  it('runs each delivery as one job: 500 then 200 gives two attempts with one webhook-id, signed', async () => {
+    const db = await openTestDatabase('pglite')
+    const receiver = await startWebhookReceiver()
+    const server = await startTestServer(db, { env: { ...ENV, REDIS_URL: TEST_REDIS_URL }, webhookRetryScheduleMs: SHORT_SCHEDULE, jobsPrefix: uniquePrefix('webhooks') })
+    try {
+      const user = await createUserWithContacts(db.prisma, 'bullmq@example.com', 2)
+      const created = await server.query<{ createWebhookEndpoint: { secret: string } }>(CREATE, { input: { url: receiver.url, eventTypes: ['contact.created'] } }, user.token)
+      const secret = created.data!.createWebhookEndpoint.secret
+      receiver.answer = (n) => ({ status: n === 0 ? 500 : 200 })
+      expect((await server.query('mutation { createContact(input: { name: "Queued" }) { id } }', {}, user.token)).errors).toBeUndefined()
+      await vi.waitFor(async () => expect(await db.prisma.webhookDelivery.findFirst({ select: { state: true, attemptCount: true } })).toEqual({ state: 'SUCCEEDED', attemptCount: 2 }), WITHIN)
+      expect(receiver.received).toHaveLength(2)
+      expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1)
+      for (const request of receiver.received) expect(new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).toMatchObject({ type: 'contact.created' })
+    } finally {
+      await server.close()
+      await receiver.close()
+      await db.destroy()
     }
   })
 })

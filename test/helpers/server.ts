@@ -50,6 +50,8 @@ export async function startTestServer(
     budgets?: CredentialBudgets
     /** The webhook retry schedule in ms (webhook tests pass a short one). */
     webhookRetryScheduleMs?: readonly number[]
+    /** BullMQ's key prefix (tests on a shared Redis). */
+    jobsPrefix?: string
   } = {},
 ): Promise<TestServer> {
   const app = buildApp({
@@ -65,6 +67,7 @@ export async function startTestServer(
     ...(options.isBudgeted ? { isBudgeted: options.isBudgeted } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
     ...(options.webhookRetryScheduleMs ? { webhookRetryScheduleMs: options.webhookRetryScheduleMs } : {}),
+    ...(options.jobsPrefix ? { jobsPrefix: options.jobsPrefix } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {
