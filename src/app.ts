@@ -264,6 +264,7 @@ export function buildApp({
           open: (sealed) => openWebhookSecret(webhookSecretKey, sealed),
           now: () => clock.now(),
           logger: logger.child({ component: 'webhooks' }),
+          onAttempt: (attempt) => metrics.recordWebhookAttempt(attempt),
           ...(webhookRetryScheduleMs ? { schedule: webhookRetryScheduleMs } : {}),
         },
         deliveryId,
@@ -273,6 +274,7 @@ export function buildApp({
       webhookEvents.suggestionsRegenerated(outcome.userId).catch((error: unknown) => logger.error({ err: error, userId: outcome.userId }, 'suggestions.updated not queued'))
     },
   })
+  metrics.observeWebhooks(() => db.prisma.webhookDelivery.count({ where: { state: 'PENDING' } }))
   const webhookEvents = createWebhookEvents({
     prisma: db.prisma,
     enqueue: (deliveryId, delayMs) => jobs.enqueueWebhookDelivery(deliveryId, { delayMs }),
@@ -381,7 +383,7 @@ export function buildApp({
         maxTokensPerUser: config.maxTokensPerUser,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
-        webhooks: webhookServices,
+        webhooks: { ...webhookServices, enqueueDelivery: (deliveryId) => jobs.enqueueWebhookDelivery(deliveryId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
         suggestionHorizonMs: config.suggestionHorizonDays * DAY_MS,
         liveStreams,

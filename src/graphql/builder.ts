@@ -33,6 +33,7 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   Import: isUuid,
   Account: isUuid,
   WebhookEndpoint: isUuid,
+  WebhookDelivery: isUuid,
 }
 
 export const builder = new SchemaBuilder<{

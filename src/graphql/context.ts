@@ -65,7 +65,10 @@ export interface GraphQLContext {
   /** CardDAV / CalDAV accounts (connectAccount, syncAccount, ...). */
   accounts: AccountServices
   /** Webhook endpoints (createWebhookEndpoint, ...): the URL policy, the quota, the sealing of secrets. */
-  webhooks: Omit<WebhookEndpointDeps, 'prisma'>
+  webhooks: Omit<WebhookEndpointDeps, 'prisma'> & {
+    /** Queues a delivery's job now (Jobs.enqueueWebhookDelivery): redeliverWebhook, sendTestWebhook. */
+    enqueueDelivery(deliveryId: string): Promise<void>
+  }
   /**
    * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
    * `signal` aborts when the client goes: streams end with it, whether or not

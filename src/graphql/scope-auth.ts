@@ -93,6 +93,7 @@ export const NODE_REQUIREMENTS: Readonly<Record<string, Requirement>> = {
   AuthToken: { session: true },
   ApiKey: { session: true },
   WebhookEndpoint: { scope: 'webhooks:manage' },
+  WebhookDelivery: { scope: 'webhooks:manage' },
 }
 
 /**

@@ -66,17 +66,21 @@ export async function attemptDelivery(deps: DeliveryDeps, deliveryId: string): P
     where: { id: deliveryId },
     include: { endpoint: { select: { id: true, url: true, secret: true, previousSecret: true, previousSecretExpiresAt: true, paused: true, disabledAt: true, failingSince: true } } },
   })
+  const skip = () => {
+    deps.onAttempt?.({ deliveryId, result: 'skipped', statusCode: null, durationMs: 0 })
+    return SKIP
+  }
   // Deleted with its endpoint, or done (succeeded, or failed for good): never sent again.
-  if (!delivery || delivery.state !== 'PENDING') return SKIP
+  if (!delivery || delivery.state !== 'PENDING') return skip()
   const { endpoint } = delivery
   if (endpoint.paused || endpoint.disabledAt) {
     await prisma.webhookDelivery.updateMany({ where: { id: deliveryId, state: 'PENDING' }, data: { state: 'FAILED', nextAttemptAt: null } })
-    return SKIP
+    return skip()
   }
   // Claim the attempt: of two runners holding the same delivery (a stalled job handed on), one sends.
   const attempt = delivery.attemptCount + 1
   const claimed = await prisma.webhookDelivery.updateMany({ where: { id: deliveryId, state: 'PENDING', attemptCount: delivery.attemptCount }, data: { attemptCount: attempt } })
-  if (claimed.count === 0) return SKIP
+  if (claimed.count === 0) return skip()
 
   const now = deps.now()
   const secrets = [deps.open(endpoint.secret)]

@@ -304,6 +304,22 @@ const CASES: Record<string, Case[]> = {
     bad('mutation($v: ID!) { deleteWebhookEndpoint(id: $v) }', missingEndpoint, 'NOT_FOUND'),
     bad('mutation($v: ID!) { deleteWebhookEndpoint(id: $v) }', '!!!', 'BAD_USER_INPUT', 'id'),
   ],
+  'WebhookEndpoint.deliveries(first)': [
+    bad('query($v: Int) { webhookEndpoints { deliveries(first: $v) { edges { cursor } } } }', 0, 'BAD_USER_INPUT', 'first'),
+    bad('query($v: Int) { webhookEndpoints { deliveries(first: $v) { edges { cursor } } } }', 101, 'BAD_USER_INPUT', 'first'),
+  ],
+  'WebhookEndpoint.deliveries(after)': [
+    bad('query($v: String) { webhookEndpoints { deliveries(after: $v) { edges { cursor } } } }', 'garbage', 'BAD_USER_INPUT', 'after'),
+    bad('query($v: String) { webhookEndpoints { deliveries(after: $v) { edges { cursor } } } }', forged([{ id: '00000000-0000-4000-8000-000000000000' }]), 'BAD_USER_INPUT', 'after'),
+  ],
+  'Mutation.redeliverWebhook(deliveryId)': [
+    bad('mutation($v: ID!) { redeliverWebhook(deliveryId: $v) { id } }', encodeGlobalID('WebhookDelivery', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { redeliverWebhook(deliveryId: $v) { id } }', missingEndpoint, 'BAD_USER_INPUT', 'deliveryId'),
+  ],
+  'Mutation.sendTestWebhook(endpointId)': [
+    bad('mutation($v: ID!) { sendTestWebhook(endpointId: $v) { id } }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { sendTestWebhook(endpointId: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'endpointId'),
+  ],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),

@@ -55,6 +55,8 @@ const NOT_ANNOUNCED: Record<string, string> = {
   pauseWebhookEndpoint: 'a webhook endpoint is not suggestion data',
   rotateWebhookSecret: 'a signing secret is not suggestion data',
   deleteWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  redeliverWebhook: 'a webhook delivery is not suggestion data',
+  sendTestWebhook: 'a test webhook is not suggestion data',
   disconnectAccount: 'announces only when the account had brought contacts or events (accounts.ts): this test has no account with either',
 }
 

@@ -119,6 +119,44 @@ describe.each(kinds)('webhook deliveries, on %s', (kind) => {
     expect(verified(newSecret, request!).type).toBe('contact.created')
   })
 
+  it('keeps a delivery log (newest first, keyset pages), sends a test event, sends a delivery again with its webhook-id, and counts attempts on /metrics', async () => {
+    const frank = await newUser()
+    const { secret, endpoint: created } = await endpoint(frank, ['contact.created'])
+    const test = await server.query<{ sendTestWebhook: { id: string; webhookId: string; eventType: string } }>('mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id webhookId eventType } }', { id: created.id }, frank.token)
+    expect(test.errors).toBeUndefined()
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(1), WITHIN)
+    expect(verified(secret, receiver.received[0]!)).toMatchObject({ type: 'webhook.test', data: { endpointId: created.id } })
+    await createContact(frank, 'Logged')
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(2), WITHIN)
+    const LOG = `query($first: Int, $after: String) { webhookEndpoints { deliveries(first: $first, after: $after) { edges { cursor node { id webhookId eventType state attemptCount attempts { statusCode durationMs error nextRetryAt } } } pageInfo { hasNextPage endCursor } } } }`
+    type Log = { webhookEndpoints: { deliveries: { edges: { cursor: string; node: any }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }[] }
+    await vi.waitFor(async () => {
+      const all = await server.query<Log>(LOG, { first: 10 }, frank.token)
+      expect(all.data!.webhookEndpoints[0]!.deliveries.edges.map((e) => e.node.state)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    }, WITHIN)
+    const first = await server.query<Log>(LOG, { first: 1 }, frank.token)
+    const page1 = first.data!.webhookEndpoints[0]!.deliveries
+    expect(page1.edges.map((e) => e.node.eventType)).toEqual(['contact.created'])
+    expect(page1.edges[0]!.node.attempts).toEqual([{ statusCode: 200, durationMs: expect.any(Number), error: null, nextRetryAt: null }])
+    expect(page1.pageInfo.hasNextPage).toBe(true)
+    const second = await server.query<Log>(LOG, { first: 1, after: page1.pageInfo.endCursor }, frank.token)
+    expect(second.errors).toBeUndefined()
+    const page2 = second.data!.webhookEndpoints[0]!.deliveries
+    expect(page2.edges.map((e) => e.node.id)).toEqual([test.data!.sendTestWebhook.id])
+    expect(page2.pageInfo.hasNextPage).toBe(false)
+
+    const again = await server.query<{ redeliverWebhook: { state: string } }>('mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { state } }', { id: page1.edges[0]!.node.id }, frank.token)
+    expect(again.errors).toBeUndefined()
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WITHIN)
+    expect(receiver.received[2]!.headers['webhook-id']).toBe(page1.edges[0]!.node.webhookId)
+    expect(verified(secret, receiver.received[2]!).type).toBe('contact.created')
+
+    const metrics = await (await fetch(new URL('/metrics', server.url))).text()
+    expect(metrics).toMatch(/^webhook_attempts_total\{result="succeeded"\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^webhook_attempt_duration_seconds_count [1-9]\d*$/m)
+    expect(metrics).toMatch(/^webhook_deliveries_pending \d+$/m)
+  })
+
   it('delivers exactly once after a restart of the server mid-retry (the delivery is in the database, not a timer)', async () => {
     const erin = await newUser()
     // A server whose second attempt comes late enough to stop it before.

@@ -74,6 +74,8 @@ const EXPECTED: Record<string, { scope: Scope } | { session: true } | { authenti
   'Mutation.pauseWebhookEndpoint': { scope: 'webhooks:manage' },
   'Mutation.rotateWebhookSecret': { scope: 'webhooks:manage' },
   'Mutation.deleteWebhookEndpoint': { scope: 'webhooks:manage' },
+  'Mutation.redeliverWebhook': { scope: 'webhooks:manage' },
+  'Mutation.sendTestWebhook': { scope: 'webhooks:manage' },
   'Subscription.suggestions': { scope: 'suggestions:subscribe' },
   'Subscription.importProgress': { scope: 'imports:write' },
   'Subscription.syncProgress': { session: true },

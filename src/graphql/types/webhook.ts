@@ -2,7 +2,8 @@
  * Webhooks (issue 17): the WebhookEndpoint node (owner-scoped; never its secrets), `webhookEndpoints`,
  * `createWebhookEndpoint` (the secret in the answer, once), `updateWebhookEndpoint` (`paused: false` resumes),
  * `pauseWebhookEndpoint`, `rotateWebhookSecret`, `deleteWebhookEndpoint`. All need webhooks:manage (a session has it).
- * Thin resolvers over webhooks/endpoints.ts.
+ * The delivery log: `WebhookEndpoint.deliveries(first, after)`, `redeliverWebhook(deliveryId)`, `sendTestWebhook(endpointId)`.
+ * Thin resolvers over webhooks/endpoints.ts and webhooks/delivery-log.ts.
  */
 import {
   createWebhookEndpoint,
@@ -17,7 +18,11 @@ import {
   type WebhookEndpointView,
 } from '../../webhooks/endpoints.ts'
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/event-types.ts'
+import { DEFAULT_DELIVERIES_PAGE, findDelivery, listDeliveries, MAX_DELIVERIES_PAGE, redeliver, sendTestEvent, ATTEMPTS_PER_DELIVERY, type DeliveryView } from '../../webhooks/delivery-log.ts'
+import type { WebhookAttempt } from '../../generated/prisma/client.ts'
+import { connectionOf, pageComplexity } from '../connection.ts'
 import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/webhook-url.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
 import { builder } from '../builder.ts'
 import { viewerOf, type AuthenticatedContext } from '../context.ts'
 
@@ -55,6 +60,57 @@ builder.node(WebhookEndpointType, {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 })
+
+const WebhookDeliveryStateEnum = builder.enumType('WebhookDeliveryState', {
+  values: {
+    PENDING: { description: 'Waiting for its first or next attempt' },
+    SUCCEEDED: { description: 'The endpoint answered 2xx; never sent again (unless redeliverWebhook)' },
+    FAILED: { description: 'Out of attempts, or the endpoint was paused or disabled meanwhile' },
+  } as const,
+})
+
+const WebhookAttemptType = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement({
+  description: 'One HTTP attempt of a delivery.',
+  fields: (t) => ({
+    attemptedAt: t.expose('attemptedAt', { type: 'DateTime' }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'The HTTP status; null: no answer (timeout, network error, refused address)' }),
+    durationMs: t.exposeInt('durationMs'),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed (null: it succeeded)' }),
+    nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true, description: 'When the next attempt was scheduled (null: none)' }),
+  }),
+})
+
+/** The WebhookDelivery node: one event for one endpoint; loaded through its endpoint's owner. */
+export const WebhookDeliveryType = builder.objectRef<DeliveryView>('WebhookDelivery')
+builder.node(WebhookDeliveryType, {
+  description: 'One event sent (or to be sent) to one endpoint, with its attempts.',
+  id: { resolve: (delivery) => delivery.id },
+  loadOne: (id, context) => findDelivery(context.prisma, viewerOf(context), id),
+  fields: (t) => ({
+    webhookId: t.exposeString('id', { description: 'The `webhook-id` header of every attempt: the receiver\'s idempotency key' }),
+    eventType: t.exposeString('eventType'),
+    state: t.expose('state', { type: WebhookDeliveryStateEnum }),
+    payload: t.exposeString('payload', { description: 'The JSON body sent: `{type, timestamp, data}`' }),
+    attemptCount: t.exposeInt('attemptCount'),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    attempts: t.field({ type: [WebhookAttemptType], description: `The latest ${ATTEMPTS_PER_DELIVERY} attempts, oldest first`, resolve: (delivery) => delivery.attempts }),
+  }),
+})
+
+const WebhookDeliveryConnection = builder.connectionObject({ type: WebhookDeliveryType, name: 'WebhookDeliveryConnection' })
+const deliveriesCost = pageComplexity(DEFAULT_DELIVERIES_PAGE, MAX_DELIVERIES_PAGE)
+
+builder.objectField(WebhookEndpointType, 'deliveries', (t) =>
+  t.field({
+    type: WebhookDeliveryConnection,
+    description: 'The delivery log: deliveries newest first, each with its attempts.',
+    complexity: deliveriesCost,
+    args: { first: t.arg.int({ defaultValue: DEFAULT_DELIVERIES_PAGE, description: `1..${MAX_DELIVERIES_PAGE}` }), after: t.arg.string() },
+    // The parent endpoint was loaded with its owner in the where: its deliveries are the viewer's.
+    resolve: async (endpoint, args, context) => connectionOf(await listDeliveries(context.prisma, endpoint.id, args.first ?? DEFAULT_DELIVERIES_PAGE, args.after), args.after),
+  }),
+)
 
 const CreatedWebhookEndpointType = builder.objectRef<EndpointWithSecret>('CreatedWebhookEndpoint').implement({
   description: 'An endpoint just made (or whose secret was just rotated), and its signing secret: copy it now, it is never shown again.',
@@ -119,6 +175,19 @@ builder.mutationFields((t) => {
       description: 'Gives an endpoint a new signing secret (in the answer, once). For 24 hours the previous secret keeps signing beside it: deliveries carry both signatures.',
       args: { id: t.arg.globalID({ required: true, for: WebhookEndpointType }) },
       resolve: (_root, { id }, context) => rotateWebhookSecret(endpointDeps(context), context.userId, id.id, context.clock.now()),
+    }),
+    redeliverWebhook: manage.field({
+      type: WebhookDeliveryType,
+      description: 'Sends a delivery again (same webhook-id), from the start of the retry schedule; one still pending is left as it is. Its endpoint must be active (BAD_USER_INPUT otherwise).',
+      args: { deliveryId: t.arg.globalID({ required: true, for: WebhookDeliveryType }) },
+      resolve: (_root, { deliveryId }, context) => redeliver(context.prisma, (id) => context.webhooks.enqueueDelivery(id), context.userId, deliveryId.id, context.clock.now()),
+    }),
+    sendTestWebhook: manage.field({
+      type: WebhookDeliveryType,
+      description: 'Sends a `webhook.test` event (`data: { endpointId }`) to an active endpoint now; follow it in the endpoint\'s deliveries.',
+      args: { endpointId: t.arg.globalID({ required: true, for: WebhookEndpointType }) },
+      resolve: (_root, { endpointId }, context) =>
+        sendTestEvent(context.prisma, (id) => context.webhooks.enqueueDelivery(id), context.userId, endpointId.id, encodeGlobalID('WebhookEndpoint', endpointId.id), context.clock.now()),
     }),
     deleteWebhookEndpoint: manage.boolean({
       description: 'Deletes an endpoint with its delivery log; deliveries under way are dropped. Unknown or another user\'s id: NOT_FOUND.',
