@@ -83,8 +83,19 @@ export async function attemptDelivery(deps: DeliveryDeps, deliveryId: string): P
   if (claimed.count === 0) return skip()
 
   const now = deps.now()
-  const secrets = [deps.open(endpoint.secret)]
-  if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) secrets.push(deps.open(endpoint.previousSecret))
+  let secrets: string[]
+  try {
+    secrets = [deps.open(endpoint.secret)]
+    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) secrets.push(deps.open(endpoint.previousSecret))
+  } catch {
+    // Sealed under another SECRET_KEY: nothing can be signed until the secret is rotated. Failed for good, not retried.
+    await prisma.$transaction([
+      prisma.webhookAttempt.create({ data: { deliveryId, attemptedAt: now, statusCode: null, durationMs: 0, error: 'The signing secret cannot be read (SECRET_KEY changed?): rotate the secret', nextRetryAt: null } }),
+      prisma.webhookDelivery.update({ where: { id: deliveryId }, data: { state: 'FAILED', nextAttemptAt: null } }),
+    ])
+    logger.error({ deliveryId, endpointId: endpoint.id }, 'webhook secret cannot be opened')
+    return { result: 'failed', retryInMs: null }
+  }
   const headers = { 'content-type': 'application/json', 'user-agent': 'suggestions-server-webhooks/1', ...signedHeaders(delivery.id, now, delivery.payload, secrets) }
   const started = performance.now()
   let statusCode: number | null = null

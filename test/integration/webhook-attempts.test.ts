@@ -106,6 +106,14 @@ describe.each(kinds)('webhook attempts, on %s', (kind) => {
     expect((await db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).state).toBe('FAILED')
   })
 
+  it('fails a delivery whose secret cannot be opened (another SECRET_KEY) without sending or retrying it', async () => {
+    const { delivery, deps, sent } = await setup([200])
+    const step = await attemptDelivery({ ...deps, open: (sealed) => openWebhookSecret('another-key'.repeat(4), sealed) }, delivery.id)
+    expect(step).toEqual({ result: 'failed', retryInMs: null })
+    expect(sent).toHaveLength(0)
+    expect(await db.prisma.webhookAttempt.findMany({ where: { deliveryId: delivery.id }, select: { error: true } })).toEqual([{ error: expect.stringMatching(/rotate the secret/) }])
+  })
+
   it('sends once when two runners hold the same delivery at once', async () => {
     const { delivery, deps, sent } = await setup([200])
     const results = await Promise.all([attemptDelivery(deps, delivery.id), attemptDelivery(deps, delivery.id)])
