@@ -1,13 +1,20 @@
 /**
  * One delivery's attempts (webhooks/deliver.ts) against a scripted fetch and a fake clock, on both databases:
  * the attempt log, Retry-After honoured, the endpoint disabled after 5 days failing (with its reason), a paused
- * endpoint's delivery dropped, and a delivery never sent again after a success, even when its job runs twice.
+ * endpoint's delivery dropped, a delivery never sent again after a success, even when its job runs twice, a silent
+ * receiver timed out and retried, and a host that resolves private at delivery refused (DNS rebinding), both through
+ * the real outbound guard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/logger.ts'
 import { attemptDelivery, DISABLE_AFTER_FAILING_MS, type DeliveryDeps } from '../../src/webhooks/deliver.ts'
 import { RETRY_SCHEDULE_MS } from '../../src/webhooks/retry-schedule.ts'
 import { generateWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../../src/webhooks/webhook-secrets.ts'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createOutboundFetch } from '../../src/net/outbound-fetch.ts'
+import { checkWebhookUrl, webhookOutboundOptions, type WebhookUrlPolicy } from '../../src/webhooks/webhook-url.ts'
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts } from '../helpers/fixtures.ts'
 
@@ -112,6 +119,48 @@ describe.each(kinds)('webhook attempts, on %s', (kind) => {
     expect(step).toEqual({ result: 'failed', retryInMs: null })
     expect(sent).toHaveLength(0)
     expect(await db.prisma.webhookAttempt.findMany({ where: { deliveryId: delivery.id }, select: { error: true } })).toEqual([{ error: expect.stringMatching(/rotate the secret/) }])
+  })
+
+  it('times out a receiver that does not answer, and retries it', async () => {
+    // Answers nothing: the request waits until the wait budget (here 300 ms, 15 s in production) is spent.
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const { delivery, deps } = await setup([200])
+      await db.prisma.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook` } })
+      const fetch = createOutboundFetch(webhookOutboundOptions({ production: false, allowPrivate: true }, 300))
+      const step = await attemptDelivery({ ...deps, fetch }, delivery.id)
+      expect(step).toEqual({ result: 'retry', retryInMs: RETRY_SCHEDULE_MS[1] })
+      const [attempt] = await db.prisma.webhookAttempt.findMany({ where: { deliveryId: delivery.id } })
+      expect(attempt).toMatchObject({ statusCode: null, error: expect.stringMatching(/No answer/) })
+      expect(attempt!.durationMs).toBeGreaterThanOrEqual(250)
+    } finally {
+      silent.closeAllConnections()
+      silent.close()
+    }
+  })
+
+  it('refuses at delivery a host that resolved public at creation and private since (DNS rebinding)', async () => {
+    const receiver = await startWebhookReceiver()
+    try {
+      let lookups = 0
+      const policy: WebhookUrlPolicy = {
+        production: false,
+        allowPrivate: false,
+        lookup: async () => [{ address: lookups++ === 0 ? '93.184.215.14' : '127.0.0.1', family: 4 }],
+      }
+      const url = receiver.url.replace('127.0.0.1', 'rebind.example.com')
+      expect(await checkWebhookUrl(url, policy)).toBe(url)
+      const { delivery, deps } = await setup([200])
+      await db.prisma.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { url } })
+      const step = await attemptDelivery({ ...deps, fetch: createOutboundFetch(webhookOutboundOptions(policy, 2000)) }, delivery.id)
+      expect(step.result).toBe('retry')
+      expect(receiver.received).toHaveLength(0)
+      const [attempt] = await db.prisma.webhookAttempt.findMany({ where: { deliveryId: delivery.id } })
+      expect(attempt!.error).toMatch(/private or reserved address \(127\.0\.0\.1\).*WEBHOOKS_ALLOW_PRIVATE_URLS/)
+    } finally {
+      await receiver.close()
+    }
   })
 
   it('sends once when two runners hold the same delivery at once', async () => {
