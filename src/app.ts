@@ -67,6 +67,11 @@ import { syncCalendar } from './sync/calendar-sync.ts'
 import { OAuthServer } from './oauth/oauth-server.ts'
 import { readGrantStates } from './oauth/grants.ts'
 import { oauthRoutes } from './http/oauth-routes.ts'
+import { openWebhookSecret, sealWebhookSecret } from './webhooks/webhook-secrets.ts'
+import { createWebhookEvents } from './webhooks/webhook-events.ts'
+import { attemptDelivery, DELIVERY_TIMEOUT_MS } from './webhooks/deliver.ts'
+import { webhookOutboundOptions } from './webhooks/webhook-url.ts'
+import { createOutboundFetch } from './net/outbound-fetch.ts'
 
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
@@ -102,6 +107,10 @@ export interface AppOptions {
    * the bench pass budgets on a Redis of their own with a key prefix of their own. stop() closes them.
    */
   budgets?: CredentialBudgets
+  /** The webhook retry schedule, ms before each attempt (default the Standard Webhooks one); tests pass a short one. */
+  webhookRetryScheduleMs?: readonly number[]
+  /** BullMQ's key prefix (default `bull`); tests on a shared Redis give each server its own. */
+  jobsPrefix?: string
 }
 
 export interface App {
@@ -147,6 +156,8 @@ export function buildApp({
   dav: davOption,
   isBudgeted,
   budgets: budgetsOption,
+  webhookRetryScheduleMs,
+  jobsPrefix,
   syncers = {
     ADDRESS_BOOK: (deps, account, collection, session) => syncAddressBook({ ...deps, maxContacts: config.quotas.contacts }, account, collection, session),
     CALENDAR: (deps, account, collection, session) => syncCalendar({ ...deps, maxEvents: config.quotas.calendarEvents }, account, collection, session),
@@ -156,6 +167,15 @@ export function buildApp({
   // accounts need re-authentication. main.ts always passes one (DATA_DIR/secret-key outside production).
   const dav = davOption ?? createDavServices(config.sync, config.secretKey ?? randomBytes(32).toString('base64url'), () => clock.now())
   const development = config.nodeEnv === 'development'
+  // Webhook secrets are sealed under SECRET_KEY; without one (tests) under a key of this process, like DAV credentials.
+  const webhookSecretKey = config.secretKey ?? randomBytes(32).toString('base64url')
+  const webhookServices = {
+    urlPolicy: { production: config.nodeEnv === 'production', allowPrivate: config.webhooks.allowPrivateUrls },
+    maxEndpointsPerUser: config.webhooks.maxEndpointsPerUser,
+    seal: (secret: string) => sealWebhookSecret(webhookSecretKey, secret),
+  }
+  // Deliveries go through the outbound guard (checked again where each socket connects: DNS rebinding).
+  const webhookFetch = createOutboundFetch(webhookOutboundOptions(webhookServices.urlPolicy, DELIVERY_TIMEOUT_MS))
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
   const metrics = createMetrics()
@@ -201,6 +221,7 @@ export function buildApp({
   const suggestions = new WalkSharing({ engine, admission, versions, now: () => clock.now().getTime() })
   const jobs = createJobs({
     redisUrl: config.redisUrl,
+    prefix: jobsPrefix,
     prisma: db.prisma,
     engine,
     logger,
@@ -236,11 +257,37 @@ export function buildApp({
         { owner: `${hostname()}:${process.pid}:${randomUUID()}`, syncers, signal },
       ),
     syncIntervalMs: config.sync.intervalMs,
+    // Webhooks: one job per delivery; suggestions.updated after each regeneration (debounced per user already).
+    runWebhookDelivery: (deliveryId) =>
+      attemptDelivery(
+        {
+          prisma: db.prisma,
+          fetch: webhookFetch,
+          open: (sealed) => openWebhookSecret(webhookSecretKey, sealed),
+          now: () => clock.now(),
+          logger: logger.child({ component: 'webhooks' }),
+          onAttempt: (attempt) => metrics.recordWebhookAttempt(attempt),
+          ...(webhookRetryScheduleMs ? { schedule: webhookRetryScheduleMs } : {}),
+        },
+        deliveryId,
+      ),
+    onJobDone: (outcome) => {
+      if (outcome.job !== 'regenerate' || !outcome.ok) return
+      webhookEvents.suggestionsRegenerated(outcome.userId).catch((error: unknown) => logger.error({ err: error, userId: outcome.userId }, 'suggestions.updated not queued'))
+    },
+  })
+  metrics.observeWebhooks(() => db.prisma.webhookDelivery.count({ where: { state: 'PENDING' } }))
+  const webhookEvents = createWebhookEvents({
+    prisma: db.prisma,
+    enqueue: (deliveryId, delayMs) => jobs.enqueueWebhookDelivery(deliveryId, { delayMs }),
+    now: () => clock.now(),
+    logger: logger.child({ component: 'webhooks' }),
   })
   // Every domain write announces itself through this: live streams hear of it, a regeneration is queued.
   const announceChange = createChangeAnnouncer({ pubsub, jobs, logger, versions })
-  const announce: AnnounceChange = (userId, what) => {
+  const announce: AnnounceChange = (userId, what, event) => {
     announceChange(userId, what)
+    webhookEvents.changed(userId, event)
     // An accepted, dismissed or undone suggestion: the accounts writing them to a calendar sync now.
     if (what === 'suggestion') {
       db.prisma.account
@@ -347,6 +394,7 @@ export function buildApp({
         maxTokensPerUser: config.maxTokensPerUser,
         imports: { limits: uploadLimits, enqueue: (importId) => jobs.enqueueImport(importId) },
         accounts: { dav, maxAccountsPerUser: config.sync.maxAccountsPerUser, enqueueSync: (accountId, options) => jobs.enqueueSync(accountId, options) },
+        webhooks: { ...webhookServices, enqueueDelivery: (deliveryId) => jobs.enqueueWebhookDelivery(deliveryId) },
         streamWriteTimeoutMs: config.streamWriteTimeoutMs,
         suggestionHorizonMs: config.suggestionHorizonDays * DAY_MS,
         liveStreams,
@@ -415,6 +463,8 @@ export function buildApp({
     changeListeners: (userId) => changes.listenerCount(`${USER_CHANGED}:${userId}`),
     start: async () => {
       await jobs.start()
+      // Deliveries survive a restart: those still PENDING are queued again (a BullMQ job still there is not added twice).
+      await webhookEvents.resumePending().catch((error: unknown) => logger.error({ err: error }, 'pending webhook deliveries not resumed'))
       await budgets.ready()
       const { port, origin } = await listen(server, config.port, config.host)
       oauth.listeningAt(origin)

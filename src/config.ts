@@ -224,6 +224,8 @@ const environmentSchema = z.object({
   SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(15),
   DAV_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * MINUTE_MS).default(30_000),
   MAX_ACCOUNTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+  WEBHOOKS_ALLOW_PRIVATE_URLS: booleanFlag,
+  MAX_WEBHOOK_ENDPOINTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
   OAUTH_CLIENT_ID: z.string().trim().min(1).optional(),
   OAUTH_CLIENT_SECRET: z.string().trim().min(1).optional(),
   OAUTH_TOKEN_URL: optionalUrl(['http:', 'https:'], 'https://oauth2.googleapis.com/token'),
@@ -328,6 +330,20 @@ export interface Config {
   exportsPerUser: number
   /** CardDAV / CalDAV sync (issue 15). */
   sync: SyncConfig
+  /** Webhook endpoints and deliveries (issue 17). */
+  webhooks: WebhooksConfig
+}
+
+/** What webhook endpoints may be, and what the server may send to. */
+export interface WebhooksConfig {
+  /**
+   * WEBHOOKS_ALLOW_PRIVATE_URLS: let endpoints be on loopback, private (RFC 1918) or unique-local addresses (off by
+   * default; tests and self-hosted receivers on one's own network turn it on). Link-local addresses
+   * (169.254.0.0/16 with the cloud metadata address, fe80::/10) stay refused even then.
+   */
+  allowPrivateUrls: boolean
+  /** Endpoints one user may have (MAX_WEBHOOK_ENDPOINTS_PER_USER, default 10); past it, QUOTA_EXCEEDED. */
+  maxEndpointsPerUser: number
 }
 
 /** How accounts sync, and what the server may fetch for them. */
@@ -447,6 +463,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
         clientSecret: parsed.OAUTH_CLIENT_SECRET,
         tokenUrl: parsed.OAUTH_TOKEN_URL ?? 'https://oauth2.googleapis.com/token',
       },
+    },
+    webhooks: {
+      allowPrivateUrls: parsed.WEBHOOKS_ALLOW_PRIVATE_URLS ?? false,
+      maxEndpointsPerUser: parsed.MAX_WEBHOOK_ENDPOINTS_PER_USER,
     },
   }
 }

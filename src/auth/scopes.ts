@@ -11,7 +11,7 @@
 import { badUserInput } from '../errors.ts'
 
 /**
- * Every scope, in the order the docs and the web client list them. Issue 17 will add `webhooks:manage`.
+ * Every scope, in the order the docs and the web client list them.
  * `schema:introspect` guards no field of the user's data but the introspection meta-fields
  * (`__schema`, `__type`: src/graphql/introspection-scope.ts).
  */
@@ -24,6 +24,7 @@ export const SCOPES = [
   'calendar:read',
   'calendar:write',
   'imports:write',
+  'webhooks:manage',
   'schema:introspect',
 ] as const
 
@@ -39,6 +40,7 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',
   'imports:write': 'Import contact and calendar files, and follow the imports',
+  'webhooks:manage': 'Create, list, change, pause, rotate and delete webhook endpoints, and read their delivery logs',
   'schema:introspect': 'Introspect the schema (__schema, __type): for tools that read the API, not the user\'s data',
 }
 

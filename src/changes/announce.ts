@@ -11,8 +11,18 @@ import { publishChange, type ChangeKind, type ChangePubSub } from '../pubsub/cha
 
 export type { ChangeKind }
 
-/** Tells that `userId`'s data changed (`what`); returns at once and never throws. */
-export type AnnounceChange = (userId: string, what: ChangeKind) => void
+/**
+ * What exactly changed, for the webhooks (issue 17): a contact created, updated (with the names of the fields
+ * given), archived, or an interaction logged. `data` is thin: ids (the API's global ids) and what changed, never
+ * whole records. Writes that change many rows at once (imports, syncs, tag renames) announce no event.
+ */
+export interface ChangeEvent {
+  type: 'contact.created' | 'contact.updated' | 'contact.archived' | 'interaction.logged'
+  data: Record<string, unknown>
+}
+
+/** Tells that `userId`'s data changed (`what`, and optionally the event for webhooks); returns at once and never throws. */
+export type AnnounceChange = (userId: string, what: ChangeKind, event?: ChangeEvent) => void
 
 /**
  * Who regenerates stored suggestions: the job runner (`Jobs` in jobs/) fits it. Declared

@@ -9,6 +9,7 @@ import { retryOnConflict } from '../db/retry-deadlock.ts'
 import { z } from 'zod'
 import type { Contact, Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { DunbarCircle, FrequencyPreference, InteractionKind } from '../generated/prisma/enums.ts'
+import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { WriteDeps } from '../changes/announce.ts'
 import { isUuid } from '../db/uuid.ts'
 import { badUserInput, notFound } from '../errors.ts'
@@ -174,7 +175,7 @@ export async function createContact(
         circleAssignedAt: data.dunbarCircle ? now : null, nextDueAt: computeNextDueAt(fields) },
     })
   })
-  announce(userId, 'contact')
+  announce(userId, 'contact', { type: 'contact.created', data: { contactId: encodeGlobalID('Contact', contact.id) } })
   return contact
 }
 
@@ -219,7 +220,8 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
     const changed = await recomputeInheritedCadence(tx, userId, { contactIds: [contact.id] }, now)
     return changed > 0 ? tx.contact.findUniqueOrThrow({ where: { id: contact.id } }) : written
   }))
-  announce(userId, 'contact')
+  const fields = Object.keys(data).filter((name) => (data as Record<string, unknown>)[name] !== undefined)
+  announce(userId, 'contact', { type: 'contact.updated', data: { contactId: encodeGlobalID('Contact', updated.id), fields } })
   return updated
 }
 
@@ -231,7 +233,9 @@ export async function updateContact({ prisma, announce }: WriteDeps, userId: str
 export async function archiveContact({ prisma, announce }: WriteDeps, userId: string, id: string, archived: boolean): Promise<Contact> {
   const contact = await ownContact(prisma, userId, id)
   const updated = await prisma.contact.update({ where: { id: contact.id }, data: { archived } })
-  announce(userId, 'contact')
+  const contactId = encodeGlobalID('Contact', updated.id)
+  // A restore is an update of `archived`, not an event of its own.
+  announce(userId, 'contact', archived ? { type: 'contact.archived', data: { contactId } } : { type: 'contact.updated', data: { contactId, fields: ['archived'] } })
   return updated
 }
 
@@ -273,6 +277,9 @@ export async function logInteraction(
       data: { lastContactDate: occurredAt, nextDueAt: computeNextDueAt({ ...contact, lastContactDate: occurredAt }) },
     })
   })
-  announce(userId, 'interaction')
+  announce(userId, 'interaction', {
+    type: 'interaction.logged',
+    data: { contactId: encodeGlobalID('Contact', contact.id), occurredAt: occurredAt.toISOString(), kind: data.kind ?? 'OTHER' },
+  })
   return contact
 }

@@ -25,11 +25,13 @@ export const MAX_CURSOR_LENGTH = 4096
 export const MIN_SECRET_KEY_LENGTH = 32
 
 /** What a cursor points into; a cursor of one kind is never accepted as another. */
-export type CursorKind = 'contacts' | 'suggestions' | 'imports' | 'import-errors' | 'interactions' | 'suggestion-statuses'
+const CURSOR_KINDS = ['contacts', 'suggestions', 'imports', 'import-errors', 'interactions', 'suggestion-statuses', 'webhook-deliveries'] as const
+export type CursorKind = (typeof CURSOR_KINDS)[number]
 
 const envelopeSchema = z.strictObject({
   v: z.literal(CURSOR_VERSION),
-  k: z.enum(['contacts', 'suggestions', 'imports', 'import-errors', 'interactions', 'suggestion-statuses']),
+  // One list with the type: a kind added there is read back here.
+  k: z.enum(CURSOR_KINDS),
   /** Digest of the scope (user and query) the cursor was made for. */
   s: z.string().length(22),
   d: z.unknown(),

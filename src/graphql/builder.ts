@@ -32,6 +32,8 @@ const NODE_IDS: Record<string, (id: string) => boolean> = {
   ApiKey: isUuid,
   Import: isUuid,
   Account: isUuid,
+  WebhookEndpoint: isUuid,
+  WebhookDelivery: isUuid,
 }
 
 export const builder = new SchemaBuilder<{

@@ -14,6 +14,7 @@ import type { TokenWatch } from '../auth/token-watch.ts'
 import type { Quotas, RequestLimits } from '../config.ts'
 import type { UploadLimits } from '../imports/upload.ts'
 import type { DavServices } from '../accounts/accounts.ts'
+import type { WebhookEndpointDeps } from '../webhooks/endpoints.ts'
 
 /** What the import mutations need: the upload limits and the job queue. */
 export interface ImportServices {
@@ -65,6 +66,11 @@ export interface GraphQLContext {
   imports: ImportServices
   /** CardDAV / CalDAV accounts (connectAccount, syncAccount, ...). */
   accounts: AccountServices
+  /** Webhook endpoints (createWebhookEndpoint, ...): the URL policy, the quota, the sealing of secrets. */
+  webhooks: Omit<WebhookEndpointDeps, 'prisma'> & {
+    /** Queues a delivery's job now (Jobs.enqueueWebhookDelivery): redeliverWebhook, sendTestWebhook. */
+    enqueueDelivery(deliveryId: string): Promise<void>
+  }
   /**
    * The HTTP request, put in the context by Yoga (absent over graphql-ws). Its
    * `signal` aborts when the client goes: streams end with it, whether or not

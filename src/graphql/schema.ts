@@ -15,6 +15,7 @@ import './types/calendar-feed.ts'
 import './types/account.ts'
 import './types/connected-app.ts'
 import './types/trusted-document.ts'
+import './types/webhook.ts'
 
 /** Each field's description ends with the scope it needs (scope-auth.ts). */
 export const schema = describeRequirements(builder.toSchema())

@@ -106,6 +106,8 @@ export const NODE_REQUIREMENTS: Readonly<Record<string, Requirement>> = {
   Account: { session: true },
   AuthToken: { session: true },
   ApiKey: { session: true },
+  WebhookEndpoint: { scope: 'webhooks:manage' },
+  WebhookDelivery: { scope: 'webhooks:manage' },
 }
 
 /**

@@ -21,6 +21,10 @@
  * exponential backoff: a custom backoff strategy reads it from the error), failed for good with an
  * `UnrecoverableError` on NEEDS_REAUTH or ERROR. A job scheduler (`upsertJobScheduler`, one tick
  * for all processes) enqueues the accounts due every `syncScheduleEveryMs`.
+ *
+ * Webhook deliveries have a queue of their own (`webhook-deliveries`): one job per delivery (job id
+ * `webhook-<id>`), its retries the same job at the delay the attempt returns (a custom backoff strategy reads it
+ * from the error, as for syncs).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions as BullJobOptions } from 'bullmq'
@@ -39,6 +43,21 @@ export const SYNC_QUEUE_NAME = 'account-sync'
 export const SYNC_JOB = 'sync-account'
 export const SYNC_SCHEDULE_JOB = 'enqueue-due-syncs'
 export const SYNC_SCHEDULER_ID = 'account-sync-schedule'
+export const WEBHOOK_QUEUE_NAME = 'webhook-deliveries'
+export const WEBHOOK_JOB = 'deliver-webhook'
+/** The backoff type of webhook jobs: the delay comes from the attempt ({@link WebhookRetryError}). */
+const WEBHOOK_BACKOFF = 'webhook-retry'
+/** BullMQ attempts per delivery job: the schedule's 10 and room for database failures; deliver.ts decides when to stop. */
+const WEBHOOK_JOB_ATTEMPTS = 20
+
+/** A delivery to attempt again in `retryInMs`, read by the webhook worker's backoff strategy. */
+class WebhookRetryError extends Error {
+  override name = 'WebhookRetryError'
+  constructor(readonly retryInMs: number) {
+    super(`webhook delivery retried in ${retryInMs} ms`)
+  }
+}
+
 /** The backoff type of sync jobs: the delay comes from the attempt's outcome ({@link SyncRetryError}). */
 const SYNC_BACKOFF = 'sync-retry'
 
@@ -96,6 +115,10 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
   let syncWorker: Worker<{ accountId: string } | Record<string, never>> | undefined
   const addSyncs = (accountIds: string[], delay = 0) =>
     syncQueue.addBulk(accountIds.map((accountId) => ({ name: SYNC_JOB, data: { accountId }, opts: { ...syncJobOptions, jobId: `sync-${accountId}`, delay } })))
+  const webhookJobOptions: BullJobOptions = { attempts: WEBHOOK_JOB_ATTEMPTS, backoff: { type: WEBHOOK_BACKOFF }, removeOnComplete: true, removeOnFail: true }
+  const webhookQueue = new Queue<{ deliveryId: string }>(WEBHOOK_QUEUE_NAME, { connection, ...prefix, defaultJobOptions: webhookJobOptions })
+  webhookQueue.on('error', (error) => work.logger.error({ err: error }, 'webhook queue error'))
+  let webhookWorker: Worker<{ deliveryId: string }> | undefined
   const running = new Set<Promise<unknown>>()
   let closing: Promise<void> | undefined
 
@@ -177,6 +200,13 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
       await addSyncs([accountId], Math.max(0, syncOptions.delayMs ?? 0))
     },
 
+    async enqueueWebhookDelivery(deliveryId, deliveryOptions = {}) {
+      if (!options.runWebhookDelivery) throw new Error('this runner has no runWebhookDelivery')
+      if (closing) return // left PENDING: the next start queues it again
+      // One job per delivery: its id is the delivery's, so asking again while it waits or runs adds nothing.
+      await webhookQueue.add(WEBHOOK_JOB, { deliveryId }, { ...webhookJobOptions, jobId: `webhook-${deliveryId}`, delay: Math.max(0, deliveryOptions.delayMs ?? 0) })
+    },
+
     async start() {
       if (worker || closing) return
       worker = new Worker<JobData>(
@@ -210,6 +240,26 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
         await work.resumeImports(async (importId) => {
           await addImport(importId)
         })
+      }
+      if (options.runWebhookDelivery) {
+        webhookWorker = new Worker<{ deliveryId: string }>(
+          WEBHOOK_QUEUE_NAME,
+          (job) => {
+            const promise = work.webhookAttempt(job.data.deliveryId).then((retryInMs) => {
+              if (retryInMs !== null) throw new WebhookRetryError(retryInMs)
+            })
+            running.add(promise)
+            return promise.finally(() => running.delete(promise))
+          },
+          {
+            connection,
+            ...prefix,
+            concurrency: options.webhookConcurrency ?? DEFAULTS.webhookConcurrency,
+            settings: { backoffStrategy: (_attemptsMade, _type, error) => (error instanceof WebhookRetryError ? error.retryInMs : 60_000) },
+          },
+        )
+        webhookWorker.on('error', (error) => work.logger.error({ err: error }, 'webhook worker error'))
+        await webhookWorker.waitUntilReady()
       }
       if (options.runSync) {
         syncWorker = new Worker<{ accountId: string } | Record<string, never>>(
@@ -263,7 +313,12 @@ export function createBullMQJobs(options: JobsOptions & { redisUrl: string }): J
           const finished = await settleWithin([...running], closeTimeoutMs, () => syncWorker!.cancelAllJobs('shutting down'))
           await syncWorker.close(!finished)
         }
-        await Promise.all([queue.close(), importQueue.close(), syncQueue.close()])
+        if (webhookWorker) {
+          await webhookWorker.pause(true)
+          const finished = await settleWithin([...running], closeTimeoutMs, () => webhookWorker!.cancelAllJobs('shutting down'))
+          await webhookWorker.close(!finished)
+        }
+        await Promise.all([queue.close(), importQueue.close(), syncQueue.close(), webhookQueue.close()])
       })()
       return closing
     },

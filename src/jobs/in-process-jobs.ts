@@ -9,6 +9,8 @@
  * Account syncs: a FIFO of their own (one entry per account while queued, running or waiting to
  * retry), retried at the sync's Retry-After or with backoff, never after NEEDS_REAUTH or ERROR, and
  * a timer every `syncScheduleEveryMs` (and once at start) enqueueing the accounts due.
+ * Webhook deliveries: a FIFO of their own (one entry per delivery until it is done), each retried at the delay its
+ * attempt returns; dropped on close, they stay PENDING in the database and the next start queues them again.
  */
 import { CronExpressionParser } from 'cron-parser'
 import type { Jobs, JobsOptions } from './types.ts'
@@ -43,6 +45,11 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
   const syncIds = new Set<string>()
   const syncsReady: { accountId: string; attempt: number }[] = []
   const syncsRunning = new Set<Promise<void>>()
+  // Webhook deliveries: their own FIFO and bound; a delivery is in `deliveryIds` from its enqueue until it is done.
+  const webhookConcurrency = options.webhookConcurrency ?? DEFAULTS.webhookConcurrency
+  const deliveryIds = new Set<string>()
+  const deliveriesReady: string[] = []
+  const deliveriesRunning = new Set<Promise<void>>()
   let syncScheduling: Promise<unknown> | undefined
   let refreshing: Promise<unknown> | undefined
   let started = false
@@ -195,6 +202,36 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
     syncIds.delete(accountId)
   }
 
+  function enqueueDelivery(deliveryId: string, delayMs: number): void {
+    if (closing) return // left PENDING: the next start queues it again
+    if (deliveryIds.has(deliveryId)) return
+    deliveryIds.add(deliveryId)
+    if (delayMs > 0) later(delayMs, () => pushDelivery(deliveryId))
+    else pushDelivery(deliveryId)
+  }
+
+  function pushDelivery(deliveryId: string): void {
+    deliveriesReady.push(deliveryId)
+    pumpDeliveries()
+  }
+
+  function pumpDeliveries(): void {
+    while (started && !closing && deliveriesRunning.size < webhookConcurrency && deliveriesReady.length > 0) {
+      const deliveryId = deliveriesReady.shift()!
+      const promise = work
+        .webhookAttempt(deliveryId)
+        .then((retryInMs) => {
+          if (retryInMs !== null && !closing) later(retryInMs, () => pushDelivery(deliveryId))
+          else deliveryIds.delete(deliveryId)
+        })
+        .finally(() => {
+          deliveriesRunning.delete(promise)
+          pumpDeliveries()
+        })
+      deliveriesRunning.add(promise)
+    }
+  }
+
   /** Enqueues the accounts due now, then again every `syncScheduleEveryMs` (a tick still walking is not started twice). */
   function scheduleSyncs(): void {
     if (closing || !options.runSync) return
@@ -258,9 +295,15 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
       enqueueSync(accountId, Math.max(0, syncOptions.delayMs ?? 0))
     },
 
+    async enqueueWebhookDelivery(deliveryId, deliveryOptions = {}) {
+      if (!options.runWebhookDelivery) throw new Error('this runner has no runWebhookDelivery')
+      enqueueDelivery(deliveryId, Math.max(0, deliveryOptions.delayMs ?? 0))
+    },
+
     async start() {
       if (started || closing) return
       started = true
+      pumpDeliveries()
       scheduleRefresh()
       scheduleSyncs()
       pumpSyncs()
@@ -276,16 +319,18 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
         ready.length = 0
         importsReady.length = 0
         syncsReady.length = 0
+        deliveriesReady.length = 0
         notifyRoom()
-        options.onCloseWaiting?.(running.size + importsRunning.size + syncsRunning.size + (refreshing ? 1 : 0))
+        options.onCloseWaiting?.(running.size + importsRunning.size + syncsRunning.size + deliveriesRunning.size + (refreshing ? 1 : 0))
         // A job that ignores its signal is left behind. An import stopped here stays RUNNING: the next start resumes it.
-        await settleWithin([...running, ...importsRunning, ...syncsRunning, refreshing, syncScheduling], closeTimeoutMs, () => {
+        await settleWithin([...running, ...importsRunning, ...syncsRunning, ...deliveriesRunning, refreshing, syncScheduling], closeTimeoutMs, () => {
           work.logger.warn({ running: running.size }, 'jobs still running at close; aborting them')
           for (const controller of controllers) controller.abort(new Error('shutting down'))
         })
         states.clear()
         importIds.clear()
         syncIds.clear()
+        deliveryIds.clear()
       })()
       return closing
     },

@@ -52,6 +52,7 @@ export const DEFAULTS = {
   syncIntervalMs: 15 * MINUTE_MS,
   syncScheduleEveryMs: MINUTE_MS,
   syncConcurrency: 2,
+  webhookConcurrency: 8,
 }
 
 /** What a sync attempt tells its runner: the outcome, and when to run it again (null: not). */
@@ -261,7 +262,22 @@ export function createJobWork(options: JobsOptions) {
     }
   }
 
-  return { logger, attempts, regenerateAttempt, refreshAllUsers, importAttempt, resumeImports, syncAttempts, syncBackoffMs, syncRetryIn, syncAttempt, enqueueDueSyncs }
+  /**
+   * One attempt of a webhook delivery: when to run it again (null: done). A rejection (the database failed)
+   * is logged and retried after a minute, the delivery's state unchanged.
+   */
+  async function webhookAttempt(deliveryId: string): Promise<number | null> {
+    const run = options.runWebhookDelivery
+    if (!run) throw new Error('this runner has no runWebhookDelivery')
+    try {
+      return (await run(deliveryId)).retryInMs
+    } catch (error) {
+      logger.error({ deliveryId, err: error }, 'webhook delivery could not run')
+      return MINUTE_MS
+    }
+  }
+
+  return { logger, attempts, webhookAttempt, regenerateAttempt, refreshAllUsers, importAttempt, resumeImports, syncAttempts, syncBackoffMs, syncRetryIn, syncAttempt, enqueueDueSyncs }
 }
 
 /** Every user id in id order, `pageSize` at a time (keyset: `id > last`). */

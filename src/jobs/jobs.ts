@@ -9,7 +9,7 @@
 import { createInProcessJobs } from './in-process-jobs.ts'
 import type { Jobs, JobsOptions } from './types.ts'
 
-export type { JobOutcome, Jobs, JobsOptions, Regenerate, RunSync } from './types.ts'
+export type { JobOutcome, Jobs, JobsOptions, Regenerate, RunSync, RunWebhookDelivery } from './types.ts'
 
 /**
  * BullMQ when `redisUrl` is set, else the in-process runner. BullMQ is loaded only then (about 8 MB
@@ -25,6 +25,7 @@ export function createJobs(options: JobsOptions): Jobs {
     requestRegeneration: async (userId) => (await bullmq).requestRegeneration(userId),
     enqueueImport: async (importId) => (await bullmq).enqueueImport(importId),
     enqueueSync: async (accountId, syncOptions) => (await bullmq).enqueueSync(accountId, syncOptions),
+    enqueueWebhookDelivery: async (deliveryId, deliveryOptions) => (await bullmq).enqueueWebhookDelivery(deliveryId, deliveryOptions),
     start: async () => (await bullmq).start(),
     close: async () => (await bullmq).close(),
   }

@@ -32,6 +32,13 @@ export interface Jobs {
    */
   enqueueSync(accountId: string, options?: { delayMs?: number }): Promise<void>
   /**
+   * Runs webhook delivery `deliveryId` as one job, after `delayMs` (default 0): one job per delivery however often
+   * it is asked for; its retries are the same job, at the delay each attempt returns (webhooks/deliver.ts). Rejects
+   * when the queue is unreachable (the delivery stays PENDING: the next start queues it again) or the runner has no
+   * `runWebhookDelivery`.
+   */
+  enqueueWebhookDelivery(deliveryId: string, options?: { delayMs?: number }): Promise<void>
+  /**
    * Starts the worker(s) and the schedule: every user daily (cron), as a repeatable job, not a
    * timer per process; and re-enqueues every import left QUEUED or RUNNING (a restart resumes them).
    * With `runSync`: every `syncScheduleEveryMs` the accounts due (see sync/run-sync.ts `walkDueAccounts`)
@@ -54,6 +61,9 @@ export type JobOutcome =
   | { job: 'sync'; accountId: string; attempt: number; ok: boolean; outcome: SyncRunOutcome; retryInMs: number | null }
   | { job: 'sync-schedule'; ok: true; accountsEnqueued: number; durationMs: number }
   | { job: 'sync-schedule'; ok: false; error: string; durationMs: number }
+
+/** Runs one attempt of a webhook delivery (webhooks/deliver.ts `attemptDelivery` bound): when to run it again (null: not). */
+export type RunWebhookDelivery = (deliveryId: string) => Promise<{ retryInMs: number | null }>
 
 /** Runs one sync of an account: sync/run-sync.ts's `runAccountSync` with its dependencies and owner bound. */
 export type RunSync = (accountId: string, attempt: { attempt: number; signal: AbortSignal }) => Promise<SyncRunOutcome>
@@ -131,4 +141,8 @@ export interface JobsOptions {
   syncBackoffMs?: number
   /** Syncs run at the same time in this process (default 2). */
   syncConcurrency?: number
+  /** Runs a webhook delivery's attempt; absent, `enqueueWebhookDelivery` refuses. */
+  runWebhookDelivery?: RunWebhookDelivery
+  /** Webhook attempts run at the same time in this process (default 8: they mostly wait on receivers). */
+  webhookConcurrency?: number
 }

@@ -107,8 +107,41 @@ export function createMetrics(readHeap: ReadHeap = readProcessHeap) {
     help: 'Contacts and events an account sync created, updated, removed, restored or wrote back',
     registers: [registry],
   })
+  const webhookAttemptsTotal = new Counter({
+    name: 'webhook_attempts_total',
+    help: 'Webhook delivery attempts by result: succeeded, retry (failed, to be retried), failed (for good), skipped (already done, paused or deleted)',
+    labelNames: ['result'],
+    registers: [registry],
+  })
+  const webhookAttemptDurationSeconds = new Histogram({
+    name: 'webhook_attempt_duration_seconds',
+    help: 'Time from sending a webhook to its answer (or failure), in seconds',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  })
+  let pendingWebhooks: () => Promise<number> = async () => 0
+  const webhookDeliveriesPending = new Gauge({
+    name: 'webhook_deliveries_pending',
+    help: 'Webhook deliveries waiting for their first or next attempt (all processes: read from the database at scrape)',
+    registers: [registry],
+    async collect() {
+      this.set(await pendingWebhooks().catch(() => Number.NaN))
+    },
+  })
   return {
     registry,
+    webhookAttemptsTotal,
+    webhookAttemptDurationSeconds,
+    webhookDeliveriesPending,
+    /** One webhook attempt that ran (webhooks/deliver.ts): its result and duration (ms; not observed when skipped). */
+    recordWebhookAttempt(attempt: { result: string; durationMs: number }): void {
+      webhookAttemptsTotal.inc({ result: attempt.result })
+      if (attempt.result !== 'skipped') webhookAttemptDurationSeconds.observe(attempt.durationMs / SECOND_MS)
+    },
+    /** Where the pending deliveries gauge reads its value (a count in the database). */
+    observeWebhooks(countPending: () => Promise<number>): void {
+      pendingWebhooks = countPending
+    },
     syncRunsTotal,
     syncDurationSeconds,
     syncItemsChangedTotal,

@@ -39,6 +39,13 @@ export interface OutboundOptions {
   timeoutMs: number
   /** Resolves host names (default: the system resolver, `dns.lookup` with `all: true`); tests inject answers. */
   lookup?: OutboundLookup
+  /**
+   * true: link-local addresses (169.254.0.0/16 with the cloud metadata address 169.254.169.254, fe80::/10, and their
+   * IPv4-mapped forms) are refused even when `allowPrivate` is (webhooks: WEBHOOKS_ALLOW_PRIVATE_URLS never opens them).
+   */
+  refuseLinkLocal?: boolean
+  /** The setting named in refusals as the way to allow private hosts (default DAV_ALLOW_PRIVATE_URLS). */
+  allowPrivateSetting?: string
 }
 
 /** Most redirects one request follows. */
@@ -85,6 +92,30 @@ export function isPrivateAddress(ip: string): boolean {
   return false
 }
 
+/**
+ * True when `ip` is a link-local address: 169.254.0.0/16 (where cloud metadata services live) or fe80::/10, also
+ * in IPv4-mapped form. A string that is not an IP address is treated as link-local (fail closed).
+ */
+export function isLinkLocalAddress(ip: string): boolean {
+  try {
+    const bare = ip.replace(/%.*$/, '')
+    if (isIP(bare) === 0) return true
+    let parsed = ipaddr.parse(bare)
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address()
+    return parsed.range() === 'linkLocal'
+  } catch {
+    return true
+  }
+}
+
+/** Whether the guard refuses `address` under `options`. */
+function refusedAddress(address: string, options: OutboundOptions): boolean {
+  if (!options.allowPrivate) return isPrivateAddress(address)
+  return options.refuseLinkLocal === true && isLinkLocalAddress(address)
+}
+
+const settingOf = (options: OutboundOptions) => options.allowPrivateSetting ?? 'DAV_ALLOW_PRIVATE_URLS'
+
 const systemLookup: OutboundLookup = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)))
@@ -109,11 +140,9 @@ async function resolveChecked(hostname: string, options: OutboundOptions): Promi
     }
     if (addresses.length === 0) throw new UnsafeUrlError('unresolvable', `The host ${host} has no address`)
   }
-  if (!options.allowPrivate) {
-    for (const { address } of addresses) {
-      if (isPrivateAddress(address)) {
-        throw new UnsafeUrlError('private-address', `The host ${host} resolves to a private or reserved address (${address}), which this server does not fetch (a self-hosted server on a private network: DAV_ALLOW_PRIVATE_URLS=true)`)
-      }
+  for (const { address } of addresses) {
+    if (refusedAddress(address, options)) {
+      throw new UnsafeUrlError('private-address', `The host ${host} resolves to a private or reserved address (${address}), which this server does not fetch${options.allowPrivate ? ' (link-local addresses are never fetched)' : ` (a self-hosted server on a private network: ${settingOf(options)}=true)`}`)
     }
   }
   return addresses
@@ -308,8 +337,8 @@ export function createOutboundFetch(options: OutboundOptions): typeof fetch {
     for (let hop = 0; ; hop++) {
       // IP literals never reach the socket's lookup: check them here.
       const host = stripBrackets(url.hostname)
-      if (isIP(host) !== 0 && !options.allowPrivate && isPrivateAddress(host)) {
-        throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch (a self-hosted server on a private network: DAV_ALLOW_PRIVATE_URLS=true)`)
+      if (isIP(host) !== 0 && refusedAddress(host, options)) {
+        throw new UnsafeUrlError('private-address', `The host ${host} is a private or reserved address, which this server does not fetch${options.allowPrivate ? ' (link-local addresses are never fetched)' : ` (a self-hosted server on a private network: ${settingOf(options)}=true)`}`)
       }
       let response: Response
       budget.run()

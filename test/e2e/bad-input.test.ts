@@ -39,6 +39,10 @@ const missingGroup = encodeGlobalID('Group', '00000000-0000-4000-8000-0000000000
 const missingAccount = encodeGlobalID('Account', '00000000-0000-4000-8000-000000000000')
 const CONNECT = 'mutation($v: ConnectAccountInput!) { connectAccount(input: $v) { id } }'
 const REGISTER_APP = 'mutation($v: RegisterOAuthAppInput!) { registerOAuthApp(input: $v) { clientId } }'
+const missingEndpoint = encodeGlobalID('WebhookEndpoint', '00000000-0000-4000-8000-000000000000')
+const CREATE_HOOK = 'mutation($v: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $v) { secret } }'
+const UPDATE_HOOK = 'mutation($wid: ID!, $v: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $wid, input: $v) { id } }'
+const HOOK = { url: 'https://hooks.example.com/in', eventTypes: ['contact.created'] }
 const APP = { name: 'CRM', redirectUris: ['https://crm.example.com/cb'], scopes: ['contacts:read'] }
 const TRUST = 'mutation($cid: String!, $v: [String!]!) { registerTrustedDocuments(clientId: $cid, documents: $v) }'
 const TRUST_APP = 'mutation($v: String!) { registerTrustedDocuments(clientId: $v, documents: ["{ me { email } }"]) }'
@@ -284,6 +288,60 @@ const CASES: Record<string, Case[]> = {
   ],
   'Mutation.setTrustedDocumentsOnly(clientId)': [bad(TRUSTED_ONLY_APP, 'app_nope', 'NOT_FOUND'), bad(TRUSTED_ONLY_APP, long(10_000), 'NOT_FOUND')],
   'Mutation.setTrustedDocumentsOnly(enabled)': [bad(TRUSTED_ONLY, 'yes', 'BAD_USER_INPUT', 'enabled'), bad(TRUSTED_ONLY, null, 'BAD_USER_INPUT', 'enabled')],
+  'Mutation.createWebhookEndpoint(input)': [
+    bad(CREATE_HOOK, { ...HOOK, url: 'ftp://hooks.example.com/' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'not a url' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: `https://hooks.example.com/${long(2100)}` }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'http://127.0.0.1:1/hook' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'http://169.254.169.254/latest/' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'http://[::1]/hook' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'https://10.0.0.1/hook' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, url: 'https://hooks.example.com/\u0000' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(CREATE_HOOK, { ...HOOK, eventTypes: [] }, 'BAD_USER_INPUT', 'input.eventTypes'),
+    bad(CREATE_HOOK, { ...HOOK, eventTypes: ['contact.deleted'] }, 'BAD_USER_INPUT', 'input.eventTypes.0'),
+    bad(CREATE_HOOK, { ...HOOK, eventTypes: ['contact.created', long(100)] }, 'BAD_USER_INPUT', 'input.eventTypes.1'),
+    bad(CREATE_HOOK, { ...HOOK, eventTypes: null }, 'BAD_USER_INPUT', 'input.eventTypes'),
+    bad(CREATE_HOOK, { ...HOOK, description: long(501) }, 'BAD_USER_INPUT', 'input.description'),
+    bad(CREATE_HOOK, { ...HOOK, description: 'a\u0000' }, 'BAD_USER_INPUT', 'input.description'),
+  ],
+  'Mutation.updateWebhookEndpoint(id)': [
+    bad('mutation($v: ID!) { updateWebhookEndpoint(id: $v, input: {}) { id } }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { updateWebhookEndpoint(id: $v, input: {}) { id } }', missingContact, 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.updateWebhookEndpoint(input)': [
+    bad(UPDATE_HOOK, { url: 'http://192.168.1.1/hook' }, 'BAD_USER_INPUT', 'input.url'),
+    bad(UPDATE_HOOK, { eventTypes: ['everything'] }, 'BAD_USER_INPUT', 'input.eventTypes.0'),
+    bad(UPDATE_HOOK, { description: long(501) }, 'BAD_USER_INPUT', 'input.description'),
+    bad(UPDATE_HOOK, { paused: 'yes' }, 'BAD_USER_INPUT', 'input.paused'),
+  ],
+  'Mutation.pauseWebhookEndpoint(id)': [
+    bad('mutation($v: ID!) { pauseWebhookEndpoint(id: $v) { id } }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { pauseWebhookEndpoint(id: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.rotateWebhookSecret(id)': [
+    bad('mutation($v: ID!) { rotateWebhookSecret(id: $v) { secret } }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { rotateWebhookSecret(id: $v) { secret } }', missingAccount, 'BAD_USER_INPUT', 'id'),
+  ],
+  'Mutation.deleteWebhookEndpoint(id)': [
+    bad('mutation($v: ID!) { deleteWebhookEndpoint(id: $v) }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { deleteWebhookEndpoint(id: $v) }', '!!!', 'BAD_USER_INPUT', 'id'),
+  ],
+  'WebhookEndpoint.deliveries(first)': [
+    bad('query($v: Int) { webhookEndpoints { deliveries(first: $v) { edges { cursor } } } }', 0, 'BAD_USER_INPUT', 'first'),
+    bad('query($v: Int) { webhookEndpoints { deliveries(first: $v) { edges { cursor } } } }', 101, 'BAD_USER_INPUT', 'first'),
+  ],
+  'WebhookEndpoint.deliveries(after)': [
+    bad('query($v: String) { webhookEndpoints { deliveries(after: $v) { edges { cursor } } } }', 'garbage', 'BAD_USER_INPUT', 'after'),
+    bad('query($v: String) { webhookEndpoints { deliveries(after: $v) { edges { cursor } } } }', forged([{ id: '00000000-0000-4000-8000-000000000000' }]), 'BAD_USER_INPUT', 'after'),
+  ],
+  'Mutation.redeliverWebhook(deliveryId)': [
+    bad('mutation($v: ID!) { redeliverWebhook(deliveryId: $v) { id } }', encodeGlobalID('WebhookDelivery', '00000000-0000-4000-8000-000000000000'), 'NOT_FOUND'),
+    bad('mutation($v: ID!) { redeliverWebhook(deliveryId: $v) { id } }', missingEndpoint, 'BAD_USER_INPUT', 'deliveryId'),
+  ],
+  'Mutation.sendTestWebhook(endpointId)': [
+    bad('mutation($v: ID!) { sendTestWebhook(endpointId: $v) { id } }', missingEndpoint, 'NOT_FOUND'),
+    bad('mutation($v: ID!) { sendTestWebhook(endpointId: $v) { id } }', 'zzz', 'BAD_USER_INPUT', 'endpointId'),
+  ],
   'Subscription.suggestions(input)': [
     bad(SUGGESTIONS, { maxSuggestions: 0 }, 'BAD_USER_INPUT', 'maxSuggestions'),
     bad(SUGGESTIONS, { maxSuggestions: 501 }, 'BAD_USER_INPUT', 'maxSuggestions'),
@@ -300,7 +358,7 @@ describe('bad input for every argument', () => {
   let db: TestDatabase
   let server: TestServer
   let alice: FixtureUser
-  let ids: { id: string; sid: string; gid: string; aid: string; cid: string }
+  let ids: { id: string; sid: string; gid: string; aid: string; cid: string; wid: string }
 
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
@@ -315,12 +373,15 @@ describe('bad input for every argument', () => {
     })
     // An app of alice's, so the arguments of the trusted-document mutations are reached.
     const app = await registerOAuthClient(db.prisma, { ...APP, ownerId: alice.id })
+    // A webhook endpoint (never delivered to), so updateWebhookEndpoint's input is reached.
+    const endpoint = await db.prisma.webhookEndpoint.create({ data: { userId: alice.id, url: 'https://hooks.example.com/in', eventTypes: ['contact.created'], secret: 'sealed' } })
     ids = {
       id: encodeGlobalID('Contact', contact!.id),
       sid: encodeGlobalID('Suggestion', suggestionId(contact!.id, null)),
       gid: encodeGlobalID('Group', alice.groupIds[0]!),
       aid: encodeGlobalID('Account', account.id),
       cid: app.clientId,
+      wid: encodeGlobalID('WebhookEndpoint', endpoint.id),
     }
     // An import, so the arguments of Import.errors are reached.
     await db.prisma.import.create({ data: { userId: alice.id, kind: 'CONTACTS', format: 'csv', status: 'SUCCEEDED', byteSize: 1 } })

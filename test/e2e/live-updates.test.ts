@@ -56,6 +56,13 @@ const NOT_ANNOUNCED: Record<string, string> = {
   resolveSyncConflict: 'announces only when LOCAL changes the contact (sync/sync-conflicts.ts, test/e2e/accounts.test.ts): this test has no conflict to resolve',
   registerTrustedDocuments: "an app's trusted documents are not suggestion data",
   setTrustedDocumentsOnly: "an app's setting is not suggestion data",
+  createWebhookEndpoint: 'a webhook endpoint is not suggestion data: it receives the changes other writes announce',
+  updateWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  pauseWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  rotateWebhookSecret: 'a signing secret is not suggestion data',
+  deleteWebhookEndpoint: 'a webhook endpoint is not suggestion data',
+  redeliverWebhook: 'a webhook delivery is not suggestion data',
+  sendTestWebhook: 'a test webhook is not suggestion data',
   disconnectAccount: 'announces only when the account had brought contacts or events (accounts.ts): this test has no account with either',
 }
 

@@ -48,6 +48,10 @@ export async function startTestServer(
     isBudgeted?: (credential: BudgetCredential) => boolean
     /** The partner budgets (default: in-process, or on REDIS_URL's Redis when `env` sets it). */
     budgets?: CredentialBudgets
+    /** The webhook retry schedule in ms (webhook tests pass a short one). */
+    webhookRetryScheduleMs?: readonly number[]
+    /** BullMQ's key prefix (tests on a shared Redis). */
+    jobsPrefix?: string
   } = {},
 ): Promise<TestServer> {
   const app = buildApp({
@@ -62,6 +66,8 @@ export async function startTestServer(
     ...(options.syncers ? { syncers: options.syncers } : {}),
     ...(options.isBudgeted ? { isBudgeted: options.isBudgeted } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(options.webhookRetryScheduleMs ? { webhookRetryScheduleMs: options.webhookRetryScheduleMs } : {}),
+    ...(options.jobsPrefix ? { jobsPrefix: options.jobsPrefix } : {}),
   })
   const { url, metricsUrl } = await app.start()
   return {

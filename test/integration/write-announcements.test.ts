@@ -44,11 +44,16 @@ describe.each(kinds)('domain writes announce themselves on %s', (kind) => {
 
   it('each write announces once, with what it changed, after it succeeded', async () => {
     const contact = await announced(() => createContact(deps, alice.id, { name: 'Ada' }, FIXTURE_NOW))
-    expect(contact.calls).toEqual([[alice.id, 'contact']])
     const id = contact.value.id
-    expect((await announced(() => updateContact(deps, alice.id, id, { name: 'Ada L.' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
-    expect((await announced(() => archiveContact(deps, alice.id, id, false))).calls).toEqual([[alice.id, 'contact']])
-    expect((await announced(() => logInteraction(deps, alice.id, id, { kind: 'CALL' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'interaction']])
+    // The contact writes also say what happened, for the webhooks (issue 17): thin data, the API's global ids.
+    const contactId = Buffer.from(`Contact:${id}`).toString('base64')
+    expect(contact.calls).toEqual([[alice.id, 'contact', { type: 'contact.created', data: { contactId } }]])
+    expect((await announced(() => updateContact(deps, alice.id, id, { name: 'Ada L.' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact', { type: 'contact.updated', data: { contactId, fields: ['name'] } }]])
+    expect((await announced(() => archiveContact(deps, alice.id, id, true))).calls).toEqual([[alice.id, 'contact', { type: 'contact.archived', data: { contactId } }]])
+    expect((await announced(() => archiveContact(deps, alice.id, id, false))).calls).toEqual([[alice.id, 'contact', { type: 'contact.updated', data: { contactId, fields: ['archived'] } }]])
+    expect((await announced(() => logInteraction(deps, alice.id, id, { kind: 'CALL' }, FIXTURE_NOW))).calls).toEqual([
+      [alice.id, 'interaction', { type: 'interaction.logged', data: { contactId, occurredAt: FIXTURE_NOW.toISOString(), kind: 'CALL' } }],
+    ])
     const group = await announced(() => createGroup(deps, alice.id, 'Chess'))
     expect(group.calls).toEqual([[alice.id, 'group']])
     expect((await announced(() => setContactGroups(deps, alice.id, id, [group.value.id], FIXTURE_NOW))).calls).toEqual([[alice.id, 'groups']])
@@ -65,7 +70,7 @@ describe.each(kinds)('domain writes announce themselves on %s', (kind) => {
     await setSuggestionStatus(deps, alice.id, suggestionId(id, null), 'DISMISSED', FIXTURE_NOW)
     expect((await announced(() => restoreSuggestion(deps, alice.id, suggestionId(id, null), FIXTURE_NOW))).calls).toEqual([[alice.id, 'suggestion']])
     expect((await announced(() => updateGroup(deps, alice.id, group.value.id, { defaultFrequency: 'WEEKLY' }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'group']])
-    expect((await announced(() => updateContact(deps, alice.id, id, { tags: ['chess'] }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
+    expect((await announced(() => updateContact(deps, alice.id, id, { tags: ['chess'] }, FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact', { type: 'contact.updated', data: { contactId, fields: ['tags'] } }]])
     expect((await announced(() => renameTag(deps, alice.id, 'chess', 'go', FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
     expect((await announced(() => deleteTag(deps, alice.id, 'go', FIXTURE_NOW))).calls).toEqual([[alice.id, 'contact']])
     expect((await announced(() => deleteGroup(deps, alice.id, group.value.id, FIXTURE_NOW))).calls).toEqual([[alice.id, 'group']])

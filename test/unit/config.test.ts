@@ -63,7 +63,10 @@ describe('parseConfig', () => {
         maxAccountsPerUser: 10,
         oauth: { clientId: undefined, clientSecret: undefined, tokenUrl: 'https://oauth2.googleapis.com/token' },
       },
+      webhooks: { allowPrivateUrls: false, maxEndpointsPerUser: 10 },
     })
+    expect(parseConfig({ WEBHOOKS_ALLOW_PRIVATE_URLS: 'true', MAX_WEBHOOK_ENDPOINTS_PER_USER: '3' }).webhooks).toEqual({ allowPrivateUrls: true, maxEndpointsPerUser: 3 })
+    expect(() => parseConfig({ MAX_WEBHOOK_ENDPOINTS_PER_USER: '0' })).toThrow(/MAX_WEBHOOK_ENDPOINTS_PER_USER/)
     expect(parseConfig({ DAV_ALLOW_PRIVATE_URLS: 'true', SYNC_INTERVAL_MINUTES: '5' }).sync).toMatchObject({ allowPrivateUrls: true, intervalMs: 5 * 60_000 })
     expect(() => parseConfig({ SYNC_INTERVAL_MINUTES: '0' })).toThrow(/SYNC_INTERVAL_MINUTES/)
     expect(parseConfig({ MAX_CONTACTS_PER_USER: '5', MAX_GROUPS_PER_USER: '6', MAX_CALENDAR_EVENTS_PER_USER: '7' }).quotas).toEqual({ contacts: 5, groups: 6, calendarEvents: 7 })

@@ -11,6 +11,7 @@ export const SCOPE_CHOICES = [
   { scope: 'calendar:read', label: 'Read calendar feed state', detail: 'Whether the calendar feed is on' },
   { scope: 'calendar:write', label: 'Change calendar', detail: 'Availability and busy times' },
   { scope: 'imports:write', label: 'Import files', detail: 'Import contacts and calendars, and follow the imports' },
+  { scope: 'webhooks:manage', label: 'Manage webhooks', detail: 'Webhook endpoints that receive contact and suggestion changes, and their delivery logs' },
   { scope: 'schema:introspect', label: 'Introspect the schema', detail: 'For API tools (codegen, GraphiQL): the schema, none of your data' },
 ] as const
 

@@ -8,6 +8,7 @@ export const SCOPE_DESCRIPTIONS: Record<string, string> = {
   'calendar:read': 'See your availability and busy times',
   'calendar:write': 'Change your availability and busy times',
   'imports:write': 'Import contacts and calendars into your account',
+  'webhooks:manage': 'Send your contact and suggestion changes to its webhook endpoints',
   'schema:introspect': 'Read the API\'s schema (none of your data)',
 }
 
