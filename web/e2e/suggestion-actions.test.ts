@@ -187,7 +187,8 @@ describe.skipIf(!enabled)('suggestion actions in Chromium', () => {
       // A full-width bar of one or two lines; scrolled to the end, the page has room for it: nothing is under it.
       expect(toastBox.width).toBe(360)
       expect(toastBox.height).toBeLessThanOrEqual(80)
-      expect(await coveredByToast(phone)).toEqual([])
+      // Scrolled to the end, the list may still be loading its next page: the layout is polled until it settles.
+      await expect.poll(() => coveredByToast(phone), { timeout: 15_000 }).toEqual([])
       await phone.getByTestId('toast').getByRole('button', { name: 'Undo' }).click()
       await phone.locator(`${rowsSelector}[data-contact-id="${contactId}"]`).waitFor()
       await phone.getByRole('button', { name: /^Show hidden \(\d+\)$/ }).click()

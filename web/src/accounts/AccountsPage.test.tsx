@@ -135,7 +135,8 @@ describe('AccountsPage: collections and sync', () => {
     expect(screen.getByLabelText('App password')).toHaveValue('')
     const boxes = within(picker).getAllByRole('checkbox')
     expect(boxes).toHaveLength(3)
-    expect(boxes[0]).toHaveFocus()
+    // Focus moves in an effect after the picker renders: waited for, not assumed.
+    await waitFor(() => expect(boxes[0]).toHaveFocus())
     await user.click(within(picker).getByRole('checkbox', { name: /Work/ }))
     await user.click(within(picker).getByRole('checkbox', { name: /Family/ }))
     await user.click(within(picker).getByRole('checkbox', { name: /ana\/old/ }))
