@@ -68,7 +68,7 @@ import { OAuthServer } from './oauth/oauth-server.ts'
 import { readGrantStates } from './oauth/grants.ts'
 import { oauthRoutes } from './http/oauth-routes.ts'
 import { openWebhookSecret, sealWebhookSecret } from './webhooks/webhook-secrets.ts'
-import { createWebhookEvents } from './webhooks/webhook-events.ts'
+import { createWebhookEvents, SWEEP_INTERVAL_MS, SWEEP_OVERDUE_MS } from './webhooks/webhook-events.ts'
 import { attemptDelivery, DELIVERY_TIMEOUT_MS } from './webhooks/deliver.ts'
 import { webhookOutboundOptions } from './webhooks/webhook-url.ts'
 import { createOutboundFetch } from './net/outbound-fetch.ts'
@@ -277,6 +277,7 @@ export function buildApp({
     },
   })
   metrics.observeWebhooks(() => db.prisma.webhookDelivery.count({ where: { state: 'PENDING' } }))
+  let webhookSweep: NodeJS.Timeout | undefined
   const webhookEvents = createWebhookEvents({
     prisma: db.prisma,
     enqueue: (deliveryId, delayMs) => jobs.enqueueWebhookDelivery(deliveryId, { delayMs }),
@@ -465,6 +466,10 @@ export function buildApp({
       await jobs.start()
       // Deliveries survive a restart: those still PENDING are queued again (a BullMQ job still there is not added twice).
       await webhookEvents.resumePending().catch((error: unknown) => logger.error({ err: error }, 'pending webhook deliveries not resumed'))
+      // And those whose job was lost since (given up while the database was down, a Redis emptied) are queued again.
+      webhookSweep ??= setInterval(() => {
+        webhookEvents.resumePending({ overdueMs: SWEEP_OVERDUE_MS }).catch((error: unknown) => logger.error({ err: error }, 'overdue webhook deliveries not resumed'))
+      }, SWEEP_INTERVAL_MS).unref()
       await budgets.ready()
       const { port, origin } = await listen(server, config.port, config.host)
       oauth.listeningAt(origin)
@@ -484,6 +489,7 @@ export function buildApp({
       const cut = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed.finally(() => clearTimeout(cut))
       stopWatchingRevocations()
+      clearInterval(webhookSweep)
       tokenWatch.stop()
       oauth.stop()
       await jobs.close()

@@ -47,7 +47,7 @@ export const WEBHOOK_QUEUE_NAME = 'webhook-deliveries'
 export const WEBHOOK_JOB = 'deliver-webhook'
 /** The backoff type of webhook jobs: the delay comes from the attempt ({@link WebhookRetryError}). */
 const WEBHOOK_BACKOFF = 'webhook-retry'
-/** BullMQ attempts per delivery job: the schedule's 10 and room for database failures; deliver.ts decides when to stop. */
+/** BullMQ attempts per delivery job: the schedule's 10 and room for database failures (a job given up is queued again by the sweep of app.ts); deliver.ts decides when to stop. */
 const WEBHOOK_JOB_ATTEMPTS = 20
 
 /** A delivery to attempt again in `retryInMs`, read by the webhook worker's backoff strategy. */

@@ -171,7 +171,8 @@ export async function rotateWebhookSecret(deps: WebhookEndpointDeps, userId: str
   if (!isUuid(id)) throw notFound('webhook endpoint')
   const secret = generateWebhookSecret()
   const endpoint = await deps.prisma.$transaction(async (tx) => {
-    const current = await tx.webhookEndpoint.findFirst({ where: { id, userId }, select: { secret: true } })
+    // Under the row's lock: of two rotations at once, the second rotates out the first one's secret, never loses it.
+    const [current] = await tx.$queryRaw<{ secret: string }[]>`SELECT secret FROM "WebhookEndpoint" WHERE id = ${id}::uuid AND "userId" = ${userId}::uuid FOR UPDATE`
     if (!current) throw notFound('webhook endpoint')
     return tx.webhookEndpoint.update({
       where: { id },

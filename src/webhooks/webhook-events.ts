@@ -10,10 +10,15 @@ import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { ChangeEvent } from '../changes/announce.ts'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
+import { MINUTE_MS } from '../time.ts'
 import type { WebhookEventType } from './event-types.ts'
 
 /** The largest payload sent, in bytes. */
 export const MAX_PAYLOAD_BYTES = 20 * 1024
+/** How often a server sweeps for PENDING deliveries whose job was lost ({@link WebhookEvents.resumePending}). */
+export const SWEEP_INTERVAL_MS = 5 * MINUTE_MS
+/** A PENDING delivery due longer ago than this is taken for lost by the sweep (a live one is due within a minute). */
+export const SWEEP_OVERDUE_MS = 10 * MINUTE_MS
 /** Ranked suggestions named in a `suggestions.updated` (the stored top of the list). */
 export const SUGGESTIONS_IN_EVENT = 50
 
@@ -50,8 +55,13 @@ export interface WebhookEvents {
   changed(userId: string, event: ChangeEvent | undefined): void
   /** After a regeneration of `userId`'s stored suggestions: `suggestions.updated` to each endpoint whose last ranking differs. */
   suggestionsRegenerated(userId: string): Promise<void>
-  /** Queues every PENDING delivery again (at a start: deliveries survive a restart); resolves with how many. */
-  resumePending(): Promise<number>
+  /**
+   * Queues PENDING deliveries again, each at its `nextAttemptAt`; resolves with how many. At a start, all of them
+   * (deliveries survive a restart); with `overdueMs`, only those due longer ago than that: the periodic sweep for jobs
+   * lost (a job given up after its attempts while the database was down, a Redis emptied). Queueing a delivery whose
+   * job still waits or runs adds nothing (one job per delivery), and a duplicate attempt is never sent (its claim).
+   */
+  resumePending(options?: { overdueMs?: number }): Promise<number>
 }
 
 /** The webhook events of a running server. */
@@ -110,12 +120,13 @@ export function createWebhookEvents(deps: WebhookEventDeps): WebhookEvents {
       await createDeliveries(won, 'suggestions.updated', payload)
     },
 
-    async resumePending() {
+    async resumePending({ overdueMs } = {}) {
       let resumed = 0
       let after: string | undefined
+      const overdue = overdueMs === undefined ? {} : { OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lt: new Date(deps.now().getTime() - overdueMs) } }] }
       for (;;) {
         const page = await prisma.webhookDelivery.findMany({
-          where: { state: 'PENDING', ...(after ? { id: { gt: after } } : {}) },
+          where: { state: 'PENDING', ...overdue, ...(after ? { id: { gt: after } } : {}) },
           orderBy: { id: 'asc' },
           select: { id: true, nextAttemptAt: true },
           take: 500,

@@ -102,6 +102,15 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     expect((await server.query(DELETE, { id: endpoint.id }, bob.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
   })
 
+  it('keeps both secrets of two rotations at once: one signs, the other is the previous one', async () => {
+    const dave = await newUser()
+    const { endpoint } = await create(dave.token, { url: 'http://127.0.0.1:9/twice', eventTypes: ['contact.updated'] })
+    const both = await Promise.all([0, 1].map(() => server.query<{ rotateWebhookSecret: { secret: string } }>(ROTATE, { id: endpoint.id }, dave.token)))
+    const secrets = both.map((answer) => answer.data!.rotateWebhookSecret.secret)
+    const row = await db.prisma.webhookEndpoint.findFirstOrThrow({ where: { userId: dave.id } })
+    expect([openWebhookSecret(TEST_SERVER_SECRET_KEY, row.secret), openWebhookSecret(TEST_SERVER_SECRET_KEY, row.previousSecret!)].sort()).toEqual(secrets.sort())
+  })
+
   it('lets an API key with webhooks:manage manage endpoints, and refuses one without it with FORBIDDEN naming the scope', async () => {
     const carol = await newUser()
     const manager = await apiKey(carol.token, ['webhooks:manage'])

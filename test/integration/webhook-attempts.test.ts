@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { createOutboundFetch } from '../../src/net/outbound-fetch.ts'
 import { checkWebhookUrl, webhookOutboundOptions, type WebhookUrlPolicy } from '../../src/webhooks/webhook-url.ts'
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts'
+import { createWebhookEvents, SWEEP_OVERDUE_MS } from '../../src/webhooks/webhook-events.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts } from '../helpers/fixtures.ts'
 
@@ -168,5 +169,26 @@ describe.each(kinds)('webhook attempts, on %s', (kind) => {
     const results = await Promise.all([attemptDelivery(deps, delivery.id), attemptDelivery(deps, delivery.id)])
     expect(results.map((r) => r.result).sort()).toEqual(['skipped', 'succeeded'])
     expect(sent).toHaveLength(1)
+  })
+
+  it('queues again at a start every PENDING delivery, and in a sweep only those overdue (their job lost)', async () => {
+    const { endpoint, deps, clock } = await setup([200])
+    const at = (minutes: number) => new Date(clock.now.getTime() + minutes * 60_000)
+    const row = (state: 'PENDING' | 'SUCCEEDED', nextAttemptAt: Date | null) =>
+      db.prisma.webhookDelivery.create({ data: { endpointId: endpoint.id, eventType: 'contact.created', payload: '{}', state, nextAttemptAt } })
+    const lost = await row('PENDING', at(-SWEEP_OVERDUE_MS / 60_000 - 1))
+    const neverDue = await row('PENDING', null)
+    const waiting = await row('PENDING', at(5))
+    const recent = await row('PENDING', at(-1))
+    await row('SUCCEEDED', at(-60))
+    const queued: [string, number][] = []
+    const events = createWebhookEvents({ prisma: db.prisma, now: deps.now, logger: deps.logger, enqueue: async (id, delayMs) => void queued.push([id, delayMs]) })
+    const mine = () => queued.filter(([id]) => [lost.id, neverDue.id, waiting.id, recent.id].includes(id))
+
+    await events.resumePending()
+    expect(new Map(mine())).toEqual(new Map([[lost.id, 0], [neverDue.id, 0], [waiting.id, 5 * 60_000], [recent.id, 0]]))
+    queued.length = 0
+    await events.resumePending({ overdueMs: SWEEP_OVERDUE_MS })
+    expect(new Map(mine())).toEqual(new Map([[lost.id, 0], [neverDue.id, 0]]))
   })
 })
