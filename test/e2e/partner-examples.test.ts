@@ -5,13 +5,17 @@
  * (a) streams the seeded user's suggestions over graphql-ws with an API key, in the server's ranked order,
  * stays live (a change prints the new ranking), stops on SIGINT and after MAX_EVENTS; (b) reads contacts
  * with an OAuth access token and, given a refused one, refreshes with the refresh token and the client
- * credentials, saves the rotated pair and retries.
+ * credentials, saves the rotated pair and retries; (c) receives an endpoint's webhooks, verified with its
+ * secret, handles a redelivered `webhook-id` once and refuses a forged signature (the receiver code the page
+ * quotes is the example file's, line by line).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Clock } from '../../src/clock.ts'
 import { wsResults } from '../helpers/clients.ts'
@@ -83,6 +87,11 @@ function rankedLines(output: string): { rank: number; name: string; priority: nu
   return [...output.matchAll(/^ +(\d+)\. (.+?) {2}priority (\d+\.\d{2}) /gm)].map((match) => ({ rank: Number(match[1]), name: match[2]!, priority: Number(match[3]) }))
 }
 
+/** The events the receiver printed (`<type> <webhook-id> <timestamp> <data as JSON>`), in order. */
+function receivedEvents(output: string): { type: string; webhookId: string; timestamp: string; data: unknown }[] {
+  return [...output.matchAll(/^([a-z]+\.[a-z]+) (\S+) (\S+) (\{.*\})$/gm)].map((match) => ({ type: match[1]!, webhookId: match[2]!, timestamp: match[3]!, data: JSON.parse(match[4]!) }))
+}
+
 const WITHIN = { timeout: 30_000, interval: 50 }
 
 describe('the partner examples of docs/partners.md', () => {
@@ -97,7 +106,8 @@ describe('the partner examples of docs/partners.md', () => {
 
   beforeAll(async () => {
     db = await openTestDatabase('pglite')
-    server = await startTestServer(db, { clock })
+    // Example (c)'s receiver listens on loopback.
+    server = await startTestServer(db, { clock, env: { WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' } })
     origin = new URL(server.url).origin
     user = await createUserWithContacts(db.prisma, 'partner-examples@example.com', 40)
   })
@@ -208,6 +218,70 @@ describe('the partner examples of docs/partners.md', () => {
       expect((await refresh(origin, app, saved.refresh_token)).status).toBe(200)
     } finally {
       await rm(directory, { recursive: true, force: true })
+    }
+  })
+
+  it('(c) receives webhooks: each verified with the endpoint secret and printed once, a redelivery skipped, a forged one refused', async () => {
+    const [command, ...others] = await documentedCommands('webhook-receiver.mjs')
+    expect(command).toBeDefined()
+    expect(others).toEqual([])
+    const created = await server.query<{ createApiKey: { key: string } }>('mutation { createApiKey(input: { name: "webhooks", scopes: ["webhooks:manage", "contacts:write"] }) { key } }', {}, user.token)
+    const key = created.data!.createApiKey.key
+    // The endpoint first (its secret starts the receiver), on a URL nothing is sent to; pointed at the receiver once it listens.
+    const made = await server.query<{ createWebhookEndpoint: { secret: string; endpoint: { id: string } } }>(
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }',
+      { input: { url: 'http://127.0.0.1:9/webhooks', eventTypes: ['contact.created'] } },
+      key,
+    )
+    expect(made.errors).toBeUndefined()
+    const { secret, endpoint } = made.data!.createWebhookEndpoint
+    const receiver = start(command!, { WEBHOOK_SECRET: secret, PORT: '0' })
+    const listening = /^listening on (http:\/\/127\.0\.0\.1:\d+\/webhooks)$/m
+    await vi.waitFor(() => expect(receiver.stdout()).toMatch(listening), WITHIN)
+    const url = listening.exec(receiver.stdout())![1]!
+    expect((await server.query('mutation($id: ID!, $url: String!) { updateWebhookEndpoint(id: $id, input: { url: $url }) { url } }', { id: endpoint.id, url }, key)).errors).toBeUndefined()
+
+    // A test event, then a contact created with the key: each printed with its data.
+    const test = await server.query<{ sendTestWebhook: { id: string; webhookId: string } }>('mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id webhookId } }', { id: endpoint.id }, key)
+    expect(test.errors).toBeUndefined()
+    const delivery = test.data!.sendTestWebhook
+    await vi.waitFor(() => expect(receivedEvents(receiver.stdout())).toEqual([{ type: 'webhook.test', webhookId: delivery.webhookId, timestamp: now.toISOString(), data: { endpointId: endpoint.id } }]), WITHIN)
+    const contact = await server.query<{ createContact: { id: string } }>('mutation { createContact(input: { name: "Hooked" }) { id } }', {}, key)
+    expect(contact.errors).toBeUndefined()
+    await vi.waitFor(() => expect(receivedEvents(receiver.stdout())[1]).toMatchObject({ type: 'contact.created', data: { contactId: contact.data!.createContact.id } }), WITHIN)
+
+    // The test event sent again once delivered: the same webhook-id, so the receiver skips it.
+    const state = `query($id: ID!) { node(id: $id) { ... on WebhookDelivery { state } } }`
+    await vi.waitFor(async () => expect((await server.query<{ node: { state: string } }>(state, { id: delivery.id }, key)).data?.node.state).toBe('SUCCEEDED'), WITHIN)
+    expect((await server.query('mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { state } }', { id: delivery.id }, key)).errors).toBeUndefined()
+    await vi.waitFor(() => expect(receiver.stdout()).toMatch(new RegExp(`^duplicate ${delivery.webhookId}: already handled$`, 'm')), WITHIN)
+
+    // Signed with another secret: 400, and nothing printed as an event.
+    const body = JSON.stringify({ type: 'contact.created', timestamp: new Date().toISOString(), data: { contactId: 'forged' } })
+    const forged = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(`whsec_${randomBytes(32).toString('base64')}`).sign('msg_forged', new Date(), body) },
+      body,
+    })
+    expect(forged.status).toBe(400)
+    expect(receiver.stderr()).toMatch(/^refused: No matching signature found$/m)
+    expect(receivedEvents(receiver.stdout()).map((event) => event.type)).toEqual(['webhook.test', 'contact.created'])
+
+    receiver.child.kill('SIGINT')
+    expect(await receiver.exited).toBe(0)
+    expect(receiver.stdout()).toMatch(/^stopped \(SIGINT\)$/m)
+  })
+
+  it("(c) the receiver code the page quotes is the example file's, line by line and in order", async () => {
+    const page = await readFile(path.join(ROOT, 'docs/partners.md'), 'utf8')
+    const blocks = [...page.matchAll(/^```js\n([\s\S]*?)^```/gm)].map((match) => match[1]!)
+    expect(blocks).toHaveLength(1)
+    const file = (await readFile(path.join(ROOT, 'examples/partners/webhook-receiver.mjs'), 'utf8')).split('\n').map((line) => line.trim())
+    let from = 0
+    for (const line of blocks[0]!.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
+      const at = file.indexOf(line, from)
+      expect(at, `examples/partners/webhook-receiver.mjs has, after the lines before it: ${line}`).toBeGreaterThanOrEqual(0)
+      from = at + 1
     }
   })
 })
