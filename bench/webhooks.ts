@@ -67,7 +67,7 @@ const round3 = (x: number) => Number(x.toFixed(3))
 /** What the receiver does on one path: verifies with the path's secret, answers, counts. */
 class Sink {
   private readonly webhook: Webhook
-  private readonly attempts = new Map<string, number>()
+  private readonly seen = new Set<string>()
   private readonly succeeded = new Set<string>()
   private waiters: { count: number; resolve: (at: number) => void }[] = []
   requests = 0
@@ -93,9 +93,9 @@ class Sink {
       this.verificationFailures++
     }
     const id = String(headers['webhook-id'])
-    const seen = this.attempts.get(id) ?? 0
-    this.attempts.set(id, seen + 1)
-    if (seen === 0 && this.failFirstEvery > 0 && this.attempts.size % this.failFirstEvery === 0) return 500
+    const first = !this.seen.has(id)
+    this.seen.add(id)
+    if (first && this.failFirstEvery > 0 && this.seen.size % this.failFirstEvery === 0) return 500
     if (this.succeeded.has(id)) this.duplicates++
     this.succeeded.add(id)
     const at = performance.now()
@@ -167,7 +167,8 @@ const schema = `bench_${runId}`
 const prefix = `bench-webhooks-${runId}`
 const secretKey = randomBytes(48).toString('base64url')
 const loads: number[] = [loadavg()[0]!]
-const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10 })
+let queries = 0
+const db = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: 10, onQuery: () => queries++ })
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
 
 /** Every figure of one runner. */
@@ -206,19 +207,28 @@ async function runVariant(runner: 'bullmq' | 'in-process') {
     const baselineUrl = `${receiverOrigin}/baseline`
 
     // Throughput. Warm-up first (JIT, Prisma's plans, sockets), untimed.
+    // CPU of this process (server, receiver, clients) per delivery: steadier than rates on a shared machine.
+    const cpu = { pipeline: [] as number[], bare: [] as number[] }
+    const cpuMicros = (since: NodeJS.CpuUsage) => ((used) => used.user + used.system)(process.cpuUsage(since))
+    let pipelineQueries = 0
     const pipeline = async (count: number) => {
-      const started = performance.now()
+      const [started, queriesBefore, cpuBefore] = [performance.now(), queries, process.cpuUsage()]
       const target = bulk.sink.delivered + count
       await inParallel(count, CONCURRENCY, () => events.emit(bulk.userId, 'interaction.logged', data))
-      return count / (((await bulk.sink.until(target)) - started) / 1000)
+      const rate = count / (((await bulk.sink.until(target)) - started) / 1000)
+      cpu.pipeline.push(cpuMicros(cpuBefore) / count)
+      pipelineQueries = (queries - queriesBefore) / count
+      return rate
     }
     const bare = async (count: number) => {
-      const started = performance.now()
+      const [started, cpuBefore] = [performance.now(), process.cpuUsage()]
       await inParallel(count, CONCURRENCY, () => signedPost(baselineUrl, data))
+      cpu.bare.push(cpuMicros(cpuBefore) / count)
       return count / ((performance.now() - started) / 1000)
     }
     await pipeline(Math.min(100, deliveries))
     await bare(Math.min(100, deliveries))
+    cpu.pipeline.length = cpu.bare.length = 0
     const measured = { pipeline: [] as number[], bare: [] as number[] }
     for (let round = 0; round < rounds; round++) {
       for (const variant of round % 2 === 0 ? (['pipeline', 'bare'] as const) : (['bare', 'pipeline'] as const)) {
@@ -270,6 +280,10 @@ async function runVariant(runner: 'bullmq' | 'in-process') {
       pairedRatio: round3(median(measured.pipeline.map((rate, i) => rate / measured.bare[i]!))),
       roundsDeliveriesPerSecond: measured.pipeline.map(Math.round),
       roundsBaselinePostsPerSecond: measured.bare.map(Math.round),
+      // SQL statements per delivery in the last round (emit and attempt; a few attempts' logs may land after the receiver's last 200).
+      queriesPerDelivery: Math.round(pipelineQueries * 10) / 10,
+      cpuMicrosPerDelivery: Math.round(median(cpu.pipeline)),
+      cpuMicrosPerBarePost: Math.round(median(cpu.bare)),
       latencyP50Ms: quantile(times.delivered, 0.5),
       latencyP99Ms: quantile(times.delivered, 0.99),
       mutationWithEndpointP50Ms: quantile(times.mutationWithEndpoint, 0.5),
@@ -310,6 +324,7 @@ try {
     for (const row of [bull, inProcess]) {
       process.stdout.write(`${row.runner}:\n`)
       process.stdout.write(`  throughput: ${row.deliveriesPerSecond} deliveries/s vs ${row.baselinePostsPerSecond} bare signed POSTs/s: ratio ${row.ratio} (paired ${row.pairedRatio}; rounds ${row.roundsDeliveriesPerSecond.join(', ')} vs ${row.roundsBaselinePostsPerSecond.join(', ')})\n`)
+      process.stdout.write(`  per delivery: ${row.queriesPerDelivery} SQL statements, ${row.cpuMicrosPerDelivery} µs CPU of this process (bare POST: ${row.cpuMicrosPerBarePost} µs)\n`)
       process.stdout.write(`  mutation -> receiver: p50 ${row.latencyP50Ms} ms, p99 ${row.latencyP99Ms} ms (mutation alone p50 ${row.baselineP50Ms} / p99 ${row.baselineP99Ms} ms; with an endpoint p50 ${row.mutationWithEndpointP50Ms} ms; bare POST p50 ${row.barePostP50Ms} / p99 ${row.barePostP99Ms} ms)\n`)
       process.stdout.write(`  ${row.deliveriesCreated} deliveries: ${row.jobsAdded ?? 'no'} queue jobs added (${row.jobsPerDelivery ?? '-'} per delivery), ${row.enqueueCallsPerDelivery} enqueue calls per delivery\n`)
       process.stdout.write(`  retries (every ${FAIL_FIRST_EVERY}th refused once): ${row.retryPhase.attemptsReceived} attempts for ${deliveries} deliveries (${row.attemptsPerDelivery} per delivery; ${row.retryPhase.attemptsLogged} logged)\n`)
