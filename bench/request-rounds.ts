@@ -3,10 +3,10 @@ import { issueToken } from '../src/auth/tokens.ts'
 import { computeNextDueAt } from '../src/contacts/cadence.ts'
 import type { PrismaClient } from '../src/generated/prisma/client.ts'
 
-/** Creates `bench@example.com` with 100 contacts named `Contact 000`..`Contact 099`; returns the user's id and a bearer token. */
-export async function createSmallUser(prisma: PrismaClient): Promise<{ userId: string; token: string }> {
+/** Creates `email` (default `bench@example.com`) with 100 contacts named `Contact 000`..`Contact 099`; returns the user's id and a bearer token. */
+export async function createSmallUser(prisma: PrismaClient, email = 'bench@example.com'): Promise<{ userId: string; token: string }> {
   const createdAt = new Date()
-  const user = await prisma.user.create({ data: { email: 'bench@example.com' } })
+  const user = await prisma.user.create({ data: { email } })
   await prisma.contact.createMany({
     data: Array.from({ length: 100 }, (_, i) => ({
       userId: user.id,
