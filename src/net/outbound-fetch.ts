@@ -287,25 +287,44 @@ function send(url: URL, method: string, headers: Headers, body: Buffer | undefin
     if (body) outgoing['content-length'] = String(body.length)
     const secure = url.protocol === 'https:'
     const request = (secure ? httpsRequest : httpRequest)(url, { method, headers: outgoing, agent: secure ? agents.https : agents.http, signal }, (incoming: IncomingMessage) => {
-      const status = incoming.statusCode ?? 0
-      const responseHeaders = new Headers()
-      for (const [name, value] of Object.entries(incoming.headers)) {
-        if (value === undefined) continue
-        for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+      // This runs in node:http's 'response' event: a throw here is an uncaught exception (the process ends), and
+      // the promise would never settle. A status the WHATWG Response cannot hold (101 without an upgrade, 0,
+      // 600-999: a server may send any three digits) is refused as a failed request; any other surprise too.
+      try {
+        resolve(toResponse(incoming, method, signal, budget))
+      } catch (error) {
+        incoming.destroy()
+        reject(error)
       }
-      const empty = method === 'HEAD' || status === 204 || status === 304
-      if (empty) incoming.resume()
-      else {
-        // A timeout or abort while the body is read fails the body with the signal's reason, as fetch does.
-        const onAbort = () => incoming.destroy(signal.reason as Error)
-        signal.addEventListener('abort', onAbort, { once: true })
-        incoming.once('close', () => signal.removeEventListener('abort', onAbort))
-      }
-      resolve(new Response(empty ? null : budgetedBody(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, budget), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }))
     })
     request.on('error', (error) => reject((error as { cause?: unknown }).cause instanceof UnsafeUrlError ? (error as { cause: UnsafeUrlError }).cause : error))
     request.end(body)
   })
+}
+
+/** An answer's status code the outbound fetch refuses: what a WHATWG Response cannot hold. */
+export class InvalidAnswerError extends Error {
+  override name = 'InvalidAnswerError'
+}
+
+/** The answer `incoming` as a WHATWG Response whose body streams under `budget`. Throws {@link InvalidAnswerError} for a status outside 200..599. */
+function toResponse(incoming: IncomingMessage, method: string, signal: AbortSignal, budget: WaitBudget): Response {
+  const status = incoming.statusCode ?? 0
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new InvalidAnswerError(`The server answered an invalid HTTP status (${String(status).slice(0, 10)})`)
+  const responseHeaders = new Headers()
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue
+    for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+  }
+  const empty = method === 'HEAD' || status === 204 || status === 304
+  if (empty) incoming.resume()
+  else {
+    // A timeout or abort while the body is read fails the body with the signal's reason, as fetch does.
+    const onAbort = () => incoming.destroy(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    incoming.once('close', () => signal.removeEventListener('abort', onAbort))
+  }
+  return new Response(empty ? null : budgetedBody(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, budget), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders })
 }
 
 /**
