@@ -109,7 +109,13 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     const reader = await apiKey(carol.token, ['contacts:read', 'contacts:write'])
     const { endpoint } = await create(manager, { url: 'http://127.0.0.1:9/key', eventTypes: ['contact.archived'] })
     expect((await server.query<{ webhookEndpoints: { id: string }[] }>(LIST, {}, manager)).data!.webhookEndpoints.map((e) => e.id)).toEqual([endpoint.id])
+    const endpointRow = await db.prisma.webhookEndpoint.findFirstOrThrow({ where: { userId: carol.id } })
+    const delivery = await db.prisma.webhookDelivery.create({ data: { endpointId: endpointRow.id, eventType: 'contact.archived', payload: '{}', state: 'FAILED' } })
+    const deliveryId = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64')
     for (const [document, variables] of [
+      ['mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id } }', { id: endpoint.id }],
+      ['mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }', { id: deliveryId }],
+      ['query($id: ID!) { node(id: $id) { id } }', { id: deliveryId }],
       [LIST, {}],
       [CREATE, { input: { url: 'http://127.0.0.1:9/x', eventTypes: ['contact.created'] } }],
       [UPDATE, { id: endpoint.id, input: { paused: true } }],
@@ -122,6 +128,7 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     }
     // Nothing changed, and node(id) needs the scope too.
     expect((await db.prisma.webhookEndpoint.findMany({ where: { userId: carol.id } })).map((row) => [row.paused, row.previousSecret])).toEqual([[false, null]])
+    expect(await db.prisma.webhookDelivery.findMany({ where: { endpointId: endpointRow.id }, select: { state: true } })).toEqual([{ state: 'FAILED' }])
     const node = await server.query(`query($id: ID!) { node(id: $id) { id } }`, { id: endpoint.id }, reader)
     expect(node.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'webhooks:manage' })
     expect((await server.query<{ node: { id: string } }>(`query($id: ID!) { node(id: $id) { id } }`, { id: endpoint.id }, manager)).data!.node.id).toBe(endpoint.id)
