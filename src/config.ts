@@ -339,7 +339,8 @@ export interface WebhooksConfig {
   /**
    * WEBHOOKS_ALLOW_PRIVATE_URLS: let endpoints be on loopback, private (RFC 1918) or unique-local addresses (off by
    * default; tests and self-hosted receivers on one's own network turn it on). Link-local addresses
-   * (169.254.0.0/16 with the cloud metadata address, fe80::/10) stay refused even then.
+   * (169.254.0.0/16 with the cloud metadata address, fe80::/10, and their IPv6 forms) and the other cloud metadata
+   * addresses stay refused even then (net/outbound-fetch.ts isLinkLocalAddress).
    */
   allowPrivateUrls: boolean
   /** Endpoints one user may have (MAX_WEBHOOK_ENDPOINTS_PER_USER, default 10); past it, QUOTA_EXCEEDED. */

@@ -6,6 +6,7 @@
  * value is bounded, and pages of at most {@link MULTIGET_MAX_HREFS} items are handed on as they are parsed.
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes'
+import { parseRetryAfter } from '../net/retry-after.ts'
 import {
   DavHttpError,
   MULTIGET_MAX_HREFS,
@@ -90,14 +91,8 @@ function describe(method: string, url: string | URL): string {
   return `${method} ${target.origin}${target.pathname}`
 }
 
-/** Milliseconds a `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date) asks to wait, or null. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (value === null) return null
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? null : Math.max(0, date - now)
-}
+/** Milliseconds a `Retry-After` asks to wait (bounded: net/retry-after.ts), or null. */
+export { parseRetryAfter }
 
 /** Throws the {@link DavHttpError} for a non-success answer (after freeing its body). */
 async function fail(response: Response, method: string, url: string | URL): Promise<never> {

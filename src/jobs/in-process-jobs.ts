@@ -55,12 +55,18 @@ export function createInProcessJobs(options: JobsOptions): Jobs {
   let started = false
   let closing: Promise<void> | undefined
 
-  /** Runs `fn` after `ms` unless closed first. */
+  /**
+   * Runs `fn` after `ms` unless closed first. A wait past {@link MAX_TIMER_MS} is taken in steps: Node fires a longer
+   * timer after 1 ms (a delivery or sync queued days ahead would run at once). Not a number: waits the longest step.
+   */
   function later(ms: number, fn: () => void): void {
+    const wait = Number.isNaN(ms) ? MAX_TIMER_MS : Math.max(0, ms)
+    const step = Math.min(wait, MAX_TIMER_MS)
     const timer = setTimeout(() => {
       timers.delete(timer)
-      fn()
-    }, ms)
+      if (wait > step) later(wait - step, fn)
+      else fn()
+    }, step)
     timers.add(timer)
   }
 

@@ -40,8 +40,9 @@ export interface OutboundOptions {
   /** Resolves host names (default: the system resolver, `dns.lookup` with `all: true`); tests inject answers. */
   lookup?: OutboundLookup
   /**
-   * true: link-local addresses (169.254.0.0/16 with the cloud metadata address 169.254.169.254, fe80::/10, and their
-   * IPv4-mapped forms) are refused even when `allowPrivate` is (webhooks: WEBHOOKS_ALLOW_PRIVATE_URLS never opens them).
+   * true: link-local addresses (169.254.0.0/16 with the cloud metadata address 169.254.169.254, fe80::/10, and every
+   * IPv6 form reaching them: mapped, NAT64, 6to4, Teredo) and the other cloud metadata addresses are refused even when
+   * `allowPrivate` is (webhooks: WEBHOOKS_ALLOW_PRIVATE_URLS never opens them). See {@link isLinkLocalAddress}.
    */
   refuseLinkLocal?: boolean
   /** The setting named in refusals as the way to allow private hosts (default DAV_ALLOW_PRIVATE_URLS). */
@@ -92,17 +93,51 @@ export function isPrivateAddress(ip: string): boolean {
   return false
 }
 
+/** Cloud metadata services outside link-local space: AWS's IPv6 one (fd00:ec2::254) and Alibaba Cloud's (100.100.100.200). */
+const METADATA_ADDRESSES = new Set(['fd00:ec2::254', '100.100.100.200'])
+
 /**
- * True when `ip` is a link-local address: 169.254.0.0/16 (where cloud metadata services live) or fe80::/10, also
- * in IPv4-mapped form. A string that is not an IP address is treated as link-local (fail closed).
+ * The IPv4 addresses an IPv6 address reaches through a translation or tunnel, judged as those IPv4 addresses:
+ * IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96, and
+ * every RFC 6052 position in the local-use 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32: server and client).
+ */
+function embeddedIPv4(bytes: number[]): number[][] {
+  const at = (...indexes: number[]) => indexes.map((index) => bytes[index]!)
+  const zeros = (from: number, to: number) => bytes.slice(from, to).every((byte) => byte === 0)
+  const word = (index: number) => (bytes[index]! << 8) | bytes[index + 1]!
+  const found: number[][] = []
+  if (zeros(0, 10) && word(10) === 0xffff) found.push(at(12, 13, 14, 15))
+  if (zeros(0, 8) && word(8) === 0xffff && word(10) === 0) found.push(at(12, 13, 14, 15))
+  if (zeros(0, 12)) found.push(at(12, 13, 14, 15))
+  if (word(0) === 0x64 && word(2) === 0xff9b) {
+    if (zeros(4, 12)) found.push(at(12, 13, 14, 15))
+    if (word(4) === 1) found.push(at(6, 7, 9, 10), at(7, 9, 10, 11), at(9, 10, 11, 12), at(12, 13, 14, 15))
+  }
+  if (word(0) === 0x2002) found.push(at(2, 3, 4, 5))
+  if (word(0) === 0x2001 && word(2) === 0) found.push(at(4, 5, 6, 7), at(12, 13, 14, 15).map((byte) => byte ^ 0xff))
+  return found
+}
+
+/**
+ * True when `ip` is a link-local address, 169.254.0.0/16 (where cloud metadata services live) or fe80::/10, also
+ * through any IPv6 form that reaches an IPv4 address ({@link embeddedIPv4}: mapped, NAT64, 6to4, Teredo...), or a
+ * cloud metadata address outside link-local space ({@link METADATA_ADDRESSES}). What `refuseLinkLocal` refuses even
+ * when private addresses are allowed. A string that is not an IP address is treated as link-local (fail closed).
  */
 export function isLinkLocalAddress(ip: string): boolean {
   try {
     const bare = ip.replace(/%.*$/, '')
-    if (isIP(bare) === 0) return true
-    let parsed = ipaddr.parse(bare)
-    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address()
-    return parsed.range() === 'linkLocal'
+    const family = isIP(bare)
+    if (family === 0) return true
+    // The canonical text first (as isPrivateAddress does): ipaddr.js would read ::a.b.c.d as IPv4-mapped.
+    const parsed = ipaddr.parse(family === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare)
+    if (METADATA_ADDRESSES.has(parsed.toNormalizedString()) || METADATA_ADDRESSES.has(parsed.toString())) return true
+    if (parsed.range() === 'linkLocal') return true
+    if (parsed.kind() === 'ipv4') return false
+    return embeddedIPv4(parsed.toByteArray()).some((bytes) => {
+      const v4 = ipaddr.fromByteArray(bytes)
+      return v4.range() === 'linkLocal' || METADATA_ADDRESSES.has(v4.toString())
+    })
   } catch {
     return true
   }
@@ -287,25 +322,44 @@ function send(url: URL, method: string, headers: Headers, body: Buffer | undefin
     if (body) outgoing['content-length'] = String(body.length)
     const secure = url.protocol === 'https:'
     const request = (secure ? httpsRequest : httpRequest)(url, { method, headers: outgoing, agent: secure ? agents.https : agents.http, signal }, (incoming: IncomingMessage) => {
-      const status = incoming.statusCode ?? 0
-      const responseHeaders = new Headers()
-      for (const [name, value] of Object.entries(incoming.headers)) {
-        if (value === undefined) continue
-        for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+      // This runs in node:http's 'response' event: a throw here is an uncaught exception (the process ends), and
+      // the promise would never settle. A status the WHATWG Response cannot hold (101 without an upgrade, 0,
+      // 600-999: a server may send any three digits) is refused as a failed request; any other surprise too.
+      try {
+        resolve(toResponse(incoming, method, signal, budget))
+      } catch (error) {
+        incoming.destroy()
+        reject(error)
       }
-      const empty = method === 'HEAD' || status === 204 || status === 304
-      if (empty) incoming.resume()
-      else {
-        // A timeout or abort while the body is read fails the body with the signal's reason, as fetch does.
-        const onAbort = () => incoming.destroy(signal.reason as Error)
-        signal.addEventListener('abort', onAbort, { once: true })
-        incoming.once('close', () => signal.removeEventListener('abort', onAbort))
-      }
-      resolve(new Response(empty ? null : budgetedBody(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, budget), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }))
     })
     request.on('error', (error) => reject((error as { cause?: unknown }).cause instanceof UnsafeUrlError ? (error as { cause: UnsafeUrlError }).cause : error))
     request.end(body)
   })
+}
+
+/** An answer's status code the outbound fetch refuses: what a WHATWG Response cannot hold. */
+export class InvalidAnswerError extends Error {
+  override name = 'InvalidAnswerError'
+}
+
+/** The answer `incoming` as a WHATWG Response whose body streams under `budget`. Throws {@link InvalidAnswerError} for a status outside 200..599. */
+function toResponse(incoming: IncomingMessage, method: string, signal: AbortSignal, budget: WaitBudget): Response {
+  const status = incoming.statusCode ?? 0
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new InvalidAnswerError(`The server answered an invalid HTTP status (${String(status).slice(0, 10)})`)
+  const responseHeaders = new Headers()
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue
+    for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+  }
+  const empty = method === 'HEAD' || status === 204 || status === 304
+  if (empty) incoming.resume()
+  else {
+    // A timeout or abort while the body is read fails the body with the signal's reason, as fetch does.
+    const onAbort = () => incoming.destroy(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    incoming.once('close', () => signal.removeEventListener('abort', onAbort))
+  }
+  return new Response(empty ? null : budgetedBody(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, budget), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders })
 }
 
 /**

@@ -4,7 +4,8 @@
  * jitter; a 429 or 503's Retry-After is honoured (never earlier than it, at most a day). Pure: no clock, no
  * randomness of its own (both are passed).
  */
-import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time.ts'
+import { MAX_RETRY_AFTER_MS } from '../net/retry-after.ts'
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../time.ts'
 
 /** The delay before each attempt (1st, 2nd, ...), in ms: 10 attempts in all, over about 3 days. */
 export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5 * SECOND_MS, 5 * MINUTE_MS, 30 * MINUTE_MS, 2 * HOUR_MS, 5 * HOUR_MS, 10 * HOUR_MS, 14 * HOUR_MS, 20 * HOUR_MS, 24 * HOUR_MS]
@@ -12,8 +13,7 @@ export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5 * SECOND_MS, 5 * MINUT
 /** The share a delay is moved by jitter, either way (10 %: a burst of failures does not come back at once). */
 export const RETRY_JITTER = 0.1
 
-/** The longest Retry-After honoured; a longer one waits this long. */
-export const MAX_RETRY_AFTER_MS = DAY_MS
+export { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../net/retry-after.ts'
 
 /**
  * The delay (ms) before the attempt after `attemptsMade` failed attempts, or null when the schedule is done.
@@ -26,17 +26,4 @@ export function nextRetryDelayMs(attemptsMade: number, random: () => number, ret
   const jittered = Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * Math.min(Math.max(random(), 0), 1)))
   if (retryAfterMs === null) return jittered
   return Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS))
-}
-
-/**
- * A Retry-After header's wait in ms (RFC 9110 §10.2.3: delay-seconds or an HTTP date, relative to `now`), or null
- * when absent or unreadable. A date in the past is 0.
- */
-export function parseRetryAfter(value: string | null, now: Date): number | null {
-  if (value === null) return null
-  const text = value.trim()
-  if (/^\d{1,10}$/.test(text)) return Number(text) * SECOND_MS
-  const at = Date.parse(text)
-  if (Number.isNaN(at) || !/[a-z]/i.test(text)) return null
-  return Math.max(0, at - now.getTime())
 }

@@ -3,12 +3,13 @@
  * with webhooks:manage create, list, update, pause, resume, rotate and delete endpoints; the secret is in the
  * Standard Webhooks format, shown once and stored sealed (never in clear); a key without webhooks:manage is
  * FORBIDDEN naming it; another user's endpoint is NOT_FOUND; the quota is QUOTA_EXCEEDED; link-local addresses are
- * refused even with WEBHOOKS_ALLOW_PRIVATE_URLS.
+ * refused even with WEBHOOKS_ALLOW_PRIVATE_URLS; test sends and redeliveries past their hourly bound are RATE_LIMITED.
  */
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TEST_SERVER_SECRET_KEY } from '../helpers/server.ts'
 import { openWebhookSecret } from '../../src/webhooks/webhook-secrets.ts'
+import { MAX_MANUAL_SENDS_PER_HOUR } from '../../src/webhooks/delivery-log.ts'
 import { availableDatabaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { createUserWithContacts, type FixtureUser } from '../helpers/fixtures.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -117,7 +118,13 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     const reader = await apiKey(carol.token, ['contacts:read', 'contacts:write'])
     const { endpoint } = await create(manager, { url: 'http://127.0.0.1:9/key', eventTypes: ['contact.archived'] })
     expect((await server.query<{ webhookEndpoints: { id: string }[] }>(LIST, {}, manager)).data!.webhookEndpoints.map((e) => e.id)).toEqual([endpoint.id])
+    const endpointRow = await db.prisma.webhookEndpoint.findFirstOrThrow({ where: { userId: carol.id } })
+    const delivery = await db.prisma.webhookDelivery.create({ data: { endpointId: endpointRow.id, eventType: 'contact.archived', payload: '{}', state: 'FAILED' } })
+    const deliveryId = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64')
     for (const [document, variables] of [
+      ['mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id } }', { id: endpoint.id }],
+      ['mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }', { id: deliveryId }],
+      ['query($id: ID!) { node(id: $id) { id } }', { id: deliveryId }],
       [LIST, {}],
       [CREATE, { input: { url: 'http://127.0.0.1:9/x', eventTypes: ['contact.created'] } }],
       [UPDATE, { id: endpoint.id, input: { paused: true } }],
@@ -130,6 +137,7 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     }
     // Nothing changed, and node(id) needs the scope too.
     expect((await db.prisma.webhookEndpoint.findMany({ where: { userId: carol.id } })).map((row) => [row.paused, row.previousSecret])).toEqual([[false, null]])
+    expect(await db.prisma.webhookDelivery.findMany({ where: { endpointId: endpointRow.id }, select: { state: true } })).toEqual([{ state: 'FAILED' }])
     const node = await server.query(`query($id: ID!) { node(id: $id) { id } }`, { id: endpoint.id }, reader)
     expect(node.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'webhooks:manage' })
     expect((await server.query<{ node: { id: string } }>(`query($id: ID!) { node(id: $id) { id } }`, { id: endpoint.id }, manager)).data!.node.id).toBe(endpoint.id)
@@ -171,5 +179,21 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
       expect(answer.errors?.[0]?.extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' })
     }
     expect(await db.prisma.webhookEndpoint.count({ where: { userId: gina.id } })).toBe(0)
+  })
+  it('refuses sendTestWebhook and redeliverWebhook past the hourly bound with RATE_LIMITED and retryAfterSeconds, creating and resetting nothing', async () => {
+    const hana = await newUser()
+    const { endpoint } = await create(hana.token, { url: 'http://127.0.0.1:9/hana', eventTypes: ['contact.created'] })
+    const row = await db.prisma.webhookEndpoint.findFirstOrThrow({ where: { userId: hana.id } })
+    const failed = await db.prisma.webhookDelivery.create({ data: { endpointId: row.id, eventType: 'contact.created', payload: '{}', state: 'FAILED', attemptCount: 10 } })
+    await db.prisma.user.update({ where: { id: hana.id }, data: { webhookSends: MAX_MANUAL_SENDS_PER_HOUR, webhookSendsSince: new Date() } })
+    const deliveryId = Buffer.from(`WebhookDelivery:${failed.id}`).toString('base64')
+    for (const [document, variables] of [
+      ['mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id } }', { id: endpoint.id }],
+      ['mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }', { id: deliveryId }],
+    ] as const) {
+      const answer = await server.query(document, variables, hana.token)
+      expect(answer.errors?.[0]?.extensions, document).toMatchObject({ code: 'RATE_LIMITED', limit: MAX_MANUAL_SENDS_PER_HOUR, retryAfterSeconds: expect.any(Number) })
+    }
+    expect(await db.prisma.webhookDelivery.findMany({ where: { endpointId: row.id }, select: { state: true, attemptCount: true } })).toEqual([{ state: 'FAILED', attemptCount: 10 }])
   })
 })

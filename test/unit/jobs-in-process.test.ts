@@ -107,3 +107,47 @@ describe('in-process jobs: the daily refresh', () => {
     expect(outcomes.filter((o) => o.job === 'refresh')).toEqual([expect.objectContaining({ ok: true })])
   })
 })
+
+describe('in-process jobs: long delays', () => {
+  let jobs: Jobs | undefined
+  afterEach(async () => {
+    await jobs?.close()
+    vi.useRealTimers()
+  })
+
+  it('waits a delay past 2^31 - 1 ms (where Node fires a timer after 1 ms) in steps: a delivery queued 40 days ahead runs after 40 days, not at once', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-25T00:00:00.000Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const DAY = 86_400_000
+    const delays: number[] = []
+    const realSetTimeout = globalThis.setTimeout
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0)
+      return realSetTimeout(fn, ms)
+    }) as typeof setTimeout)
+    const ran: string[] = []
+    try {
+      jobs = createJobs({
+        prisma: fakeUsers(() => 0).prisma,
+        engine: {} as never,
+        logger: pino({ level: 'silent' }),
+        concurrency: 1,
+        refreshCron: '0 4 1 1 *',
+        now: () => new Date(),
+        regenerate: async () => ({ stored: 0, removed: 0, contactsProcessed: 0, durationMs: 0 }),
+        runWebhookDelivery: async (deliveryId) => {
+          ran.push(deliveryId)
+          return { retryInMs: null }
+        },
+      })
+      await jobs.start()
+      await jobs.enqueueWebhookDelivery('far', { delayMs: 40 * DAY })
+      await vi.advanceTimersByTimeAsync(40 * DAY - 1)
+      expect(ran).toEqual([])
+      await vi.advanceTimersByTimeAsync(1)
+      expect(ran).toEqual(['far'])
+      expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1)
+    } finally {
+      spy.mockRestore()
+    }
+  })
+})

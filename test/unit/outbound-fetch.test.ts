@@ -5,10 +5,10 @@
  * socket opens (DNS rebinding) is refused; redirects, the timeout.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { assertPublicUrl, createOutboundFetch, isPrivateAddress, UnsafeUrlError, type OutboundLookup } from '../../src/net/outbound-fetch.ts'
+import { assertPublicUrl, createOutboundFetch, InvalidAnswerError, isPrivateAddress, UnsafeUrlError, type OutboundLookup } from '../../src/net/outbound-fetch.ts'
 
 const servers: Server[] = []
 afterEach(async () => {
@@ -313,5 +313,25 @@ describe('createOutboundFetch', () => {
     let text = new TextDecoder().decode(first.value)
     for (let step = await held.read(); !step.done; step = await held.read()) text += new TextDecoder().decode(step.value)
     expect(text).toBe('partial-rest')
+  })
+  it('rejects an answer whose status a Response cannot hold (101, 0, 600, 999) instead of crashing the process, and still reads 200..599', async () => {
+    // A raw socket: node:http's server would not send such a status line. Any three digits parse on the client side.
+    const tcp = createTcpServer((socket) => {
+      socket.once('data', (chunk) => {
+        const status = /^POST \/(\d+)/.exec(chunk.toString('latin1'))?.[1] ?? '200'
+        socket.end(`HTTP/1.1 ${status} Odd\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok`)
+      })
+    })
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve))
+    servers.push(tcp as unknown as Server)
+    const port = (tcp.address() as AddressInfo).port
+    const guarded = createOutboundFetch({ allowPrivate: true, timeoutMs: 5000 })
+    for (const status of ['101', '000', '600', '999']) {
+      await expect(guarded(`http://127.0.0.1:${port}/${status}`, { method: 'POST', body: '{}', redirect: 'manual' }), status).rejects.toBeInstanceOf(InvalidAnswerError)
+    }
+    for (const status of [200, 599]) {
+      const answer = await guarded(`http://127.0.0.1:${port}/${status}`, { method: 'POST', body: '{}', redirect: 'manual' })
+      expect([answer.status, await answer.text()]).toEqual([status, 'ok'])
+    }
   })
 })

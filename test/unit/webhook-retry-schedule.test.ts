@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MAX_RETRY_AFTER_MS, nextRetryDelayMs, parseRetryAfter, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../../src/webhooks/retry-schedule.ts'
+import { parseRetryAfter as parseDavRetryAfter } from '../../src/dav/client.ts'
 import { signedHeaders } from '../../src/webhooks/webhook-signature.ts'
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secrets.ts'
 
@@ -67,6 +68,29 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null, now)).toBeNull()
     expect(parseRetryAfter('soon', now)).toBeNull()
     expect(parseRetryAfter('-5', now)).toBeNull()
+  })
+
+  it('never asks for more than a day (a remote cannot park a delivery or a sync for years, nor make an invalid Date)', () => {
+    expect(parseRetryAfter('999999999', now)).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('9'.repeat(400), now)).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(MAX_RETRY_AFTER_MS)
+    // DAV reads the same header with the same bound (one parser).
+    expect(parseDavRetryAfter('99999999999999999999')).toBe(MAX_RETRY_AFTER_MS)
+  })
+
+  it('property: whatever a remote sends, the wait is null or within [0, a day], and now + it is a valid date', () => {
+    const header = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^\d{1,30}$/), fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()), fc.constantFrom('-1', '1e9', 'Infinity', ' 7 ', '0x10'))
+    fc.assert(
+      fc.property(header, (value) => {
+        for (const ms of [parseRetryAfter(value, now), parseDavRetryAfter(value, now.getTime())]) {
+          if (ms === null) continue
+          expect(ms).toBeGreaterThanOrEqual(0)
+          expect(ms).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
+          expect(Number.isNaN(new Date(now.getTime() + ms).getTime())).toBe(false)
+        }
+      }),
+      { numRuns: 500 },
+    )
   })
 })
 

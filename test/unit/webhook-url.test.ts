@@ -71,6 +71,29 @@ describe('checkWebhookUrl', () => {
     expect(await refusal('http://[fe80::1]/', development(true))).toMatchObject({ code: 'BAD_USER_INPUT' })
   })
 
+  it('never lets WEBHOOKS_ALLOW_PRIVATE_URLS reach link-local or cloud metadata through NAT64, 6to4, Teredo, IPv4-compatible forms or IPv6 metadata', async () => {
+    const forms = ['64:ff9b::a9fe:a9fe', '64:ff9b::169.254.169.254', '64:ff9b:1::a9fe:a9fe', '::a9fe:a9fe', '::ffff:0:a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:0:a9fe:a9fe::1', '2001:0:1:2::5601:5601', 'fd00:ec2::254', '100.100.100.200']
+    for (const address of forms) {
+      expect(await refusal('http://metadata.internal/', development(true, resolvesTo(address))), address).toMatchObject({ code: 'BAD_USER_INPUT' })
+      expect(await refusal(`http://${address.includes(':') ? `[${address}]` : address}/`, development(true)), address).toMatchObject({ code: 'BAD_USER_INPUT' })
+    }
+    // Their private (not link-local) counterparts stay allowed with the setting.
+    for (const address of ['64:ff9b::a00:1', '2002:a00:1::1', 'fd00:ec2::253', '10.0.0.1']) expect(await checkWebhookUrl('http://intranet/in', development(true, resolvesTo(address))), address).toBe('http://intranet/in')
+  })
+
+  it('property: every IPv6 form that reaches an address of 169.254.0.0/16 is link-local', () => {
+    const hex = (a: number, b: number) => ((a << 8) | b).toString(16)
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (c, d) => {
+        const [low, tail, xored] = [hex(169, 254), hex(c, d), hex(169 ^ 0xff, 254 ^ 0xff)]
+        for (const form of [`::ffff:${low}:${tail}`, `::${low}:${tail}`, `64:ff9b::${low}:${tail}`, `64:ff9b:1::${low}:${tail}`, `2002:${low}:${tail}::1`, `2001:0:${low}:${tail}::1`, `2001:0:1:2::${xored}:${hex(c ^ 0xff, d ^ 0xff)}`, `::ffff:0:${low}:${tail}`]) {
+          expect(isLinkLocalAddress(form), form).toBe(true)
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
   it('refuses a host that does not resolve', async () => {
     const error = await refusal('https://nowhere.invalid/', production(async () => Promise.reject(new Error('ENOTFOUND'))))
     expect(error.message).toMatch(/could not be resolved/)

@@ -18,7 +18,7 @@ import {
   type WebhookEndpointView,
 } from '../../webhooks/endpoints.ts'
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/event-types.ts'
-import { DEFAULT_DELIVERIES_PAGE, findDelivery, listDeliveries, MAX_DELIVERIES_PAGE, redeliver, sendTestEvent, ATTEMPTS_PER_DELIVERY, type DeliveryView } from '../../webhooks/delivery-log.ts'
+import { DEFAULT_DELIVERIES_PAGE, findDelivery, listDeliveries, MAX_DELIVERIES_PAGE, MAX_MANUAL_SENDS_PER_HOUR, redeliver, sendTestEvent, ATTEMPTS_PER_DELIVERY, type DeliveryView } from '../../webhooks/delivery-log.ts'
 import type { WebhookAttempt } from '../../generated/prisma/client.ts'
 import { connectionOf, pageComplexity } from '../connection.ts'
 import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/webhook-url.ts'
@@ -178,13 +178,13 @@ builder.mutationFields((t) => {
     }),
     redeliverWebhook: manage.field({
       type: WebhookDeliveryType,
-      description: 'Sends a delivery again (same webhook-id), from the start of the retry schedule; one still pending is left as it is. Its endpoint must be active (BAD_USER_INPUT otherwise).',
+      description: `Sends a delivery again (same webhook-id), from the start of the retry schedule; one still pending is left as it is. Its endpoint must be active (BAD_USER_INPUT otherwise). With sendTestWebhook, at most ${MAX_MANUAL_SENDS_PER_HOUR} an hour per user (RATE_LIMITED with retryAfterSeconds past it).`,
       args: { deliveryId: t.arg.globalID({ required: true, for: WebhookDeliveryType }) },
       resolve: (_root, { deliveryId }, context) => redeliver(context.prisma, (id) => context.webhooks.enqueueDelivery(id), context.userId, deliveryId.id, context.clock.now()),
     }),
     sendTestWebhook: manage.field({
       type: WebhookDeliveryType,
-      description: 'Sends a `webhook.test` event (`data: { endpointId }`) to an active endpoint now; follow it in the endpoint\'s deliveries.',
+      description: `Sends a \`webhook.test\` event (\`data: { endpointId }\`) to an active endpoint now; follow it in the endpoint's deliveries. With redeliverWebhook, at most ${MAX_MANUAL_SENDS_PER_HOUR} an hour per user (RATE_LIMITED with retryAfterSeconds past it).`,
       args: { endpointId: t.arg.globalID({ required: true, for: WebhookEndpointType }) },
       resolve: (_root, { endpointId }, context) =>
         sendTestEvent(context.prisma, (id) => context.webhooks.enqueueDelivery(id), context.userId, endpointId.id, encodeGlobalID('WebhookEndpoint', endpointId.id), context.clock.now()),
