@@ -15,6 +15,12 @@ import { signedHeaders } from './webhook-signature.ts'
 
 /** An endpoint failing without a success for this long is disabled. */
 export const DISABLE_AFTER_FAILING_MS = 5 * DAY_MS
+/**
+ * Failures further apart than this are not one streak: the next failure starts a new one, so an endpoint that got
+ * no event for a week is not disabled by its first failure after (the schedule's longest wait is 24 h + 10 %, and
+ * a Retry-After is capped at a day).
+ */
+export const FAILURE_STREAK_GAP_MS = 2 * DAY_MS
 /** The longest an attempt waits on the receiver (headers and body), in ms. */
 export const DELIVERY_TIMEOUT_MS = 15_000
 /** The most of an answer's body read (for the log), in bytes; the rest is cancelled. */
@@ -64,7 +70,7 @@ export async function attemptDelivery(deps: DeliveryDeps, deliveryId: string): P
   const { prisma, logger } = deps
   const delivery = await prisma.webhookDelivery.findUnique({
     where: { id: deliveryId },
-    include: { endpoint: { select: { id: true, url: true, secret: true, previousSecret: true, previousSecretExpiresAt: true, paused: true, disabledAt: true, failingSince: true } } },
+    include: { endpoint: { select: { id: true, url: true, secret: true, previousSecret: true, previousSecretExpiresAt: true, paused: true, disabledAt: true, failingSince: true, lastFailureAt: true } } },
   })
   const skip = () => {
     deps.onAttempt?.({ deliveryId, result: 'skipped', statusCode: null, durationMs: 0 })
@@ -112,7 +118,7 @@ export async function attemptDelivery(deps: DeliveryDeps, deliveryId: string): P
   }
   const durationMs = Math.round(performance.now() - started)
   const finishedAt = deps.now()
-  const step = await recordAttempt(deps, { deliveryId, endpointId: endpoint.id, failingSince: endpoint.failingSince, attempt, statusCode, retryAfterMs, error, durationMs, at: finishedAt })
+  const step = await recordAttempt(deps, { deliveryId, endpointId: endpoint.id, failingSince: endpoint.failingSince, lastFailureAt: endpoint.lastFailureAt, attempt, statusCode, retryAfterMs, error, durationMs, at: finishedAt })
   logger[step.result === 'succeeded' ? 'debug' : 'info']({ deliveryId, endpointId: endpoint.id, attempt, statusCode, durationMs, result: step.result, retryInMs: step.retryInMs, error }, 'webhook attempt')
   try {
     deps.onAttempt?.({ deliveryId, result: step.result, statusCode, durationMs })
@@ -126,6 +132,7 @@ interface AttemptFacts {
   deliveryId: string
   endpointId: string
   failingSince: Date | null
+  lastFailureAt: Date | null
   attempt: number
   statusCode: number | null
   retryAfterMs: number | null
@@ -140,14 +147,17 @@ async function recordAttempt(deps: DeliveryDeps, facts: AttemptFacts): Promise<D
   const { deliveryId, endpointId, attempt, statusCode, at } = facts
   const attemptRow = { deliveryId, attemptedAt: at, statusCode, durationMs: facts.durationMs, error: facts.error?.slice(0, 1000) ?? null }
   if (statusCode !== null && statusCode >= 200 && statusCode <= 299) {
+    // The endpoint's row is written only to end a failing streak: the deliveries of one endpoint running at once do
+    // not queue on its row lock.
     await prisma.$transaction([
       prisma.webhookAttempt.create({ data: { ...attemptRow, nextRetryAt: null } }),
       prisma.webhookDelivery.update({ where: { id: deliveryId }, data: { state: 'SUCCEEDED', nextAttemptAt: null } }),
-      prisma.webhookEndpoint.update({ where: { id: endpointId }, data: { failingSince: null } }),
+      ...(facts.failingSince === null ? [] : [prisma.webhookEndpoint.update({ where: { id: endpointId }, data: { failingSince: null } })]),
     ])
     return { result: 'succeeded', retryInMs: null }
   }
-  const failingSince = facts.failingSince ?? at
+  const streakGoesOn = facts.failingSince !== null && facts.lastFailureAt !== null && at.getTime() - facts.lastFailureAt.getTime() <= FAILURE_STREAK_GAP_MS
+  const failingSince = streakGoesOn ? facts.failingSince! : at
   let disabledReason: string | null = null
   if (statusCode === 410) disabledReason = 'The endpoint answered 410 Gone: it asked for no more deliveries'
   else if (at.getTime() - failingSince.getTime() >= DISABLE_AFTER_FAILING_MS) {
@@ -160,7 +170,7 @@ async function recordAttempt(deps: DeliveryDeps, facts: AttemptFacts): Promise<D
     prisma.webhookDelivery.update({ where: { id: deliveryId }, data: { state: retryInMs === null ? 'FAILED' : 'PENDING', nextAttemptAt } }),
     prisma.webhookEndpoint.update({
       where: { id: endpointId },
-      data: { failingSince, ...(disabledReason ? { disabledAt: at, disabledReason } : {}) },
+      data: { failingSince, lastFailureAt: at, ...(disabledReason ? { disabledAt: at, disabledReason } : {}) },
     }),
   ])
   if (disabledReason) deps.logger.warn({ endpointId, reason: disabledReason }, 'webhook endpoint disabled')

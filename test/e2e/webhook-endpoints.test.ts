@@ -110,6 +110,9 @@ describe.each(kinds)('webhook endpoints, on %s', (kind) => {
     const secrets = both.map((answer) => answer.data!.rotateWebhookSecret.secret)
     const row = await db.prisma.webhookEndpoint.findFirstOrThrow({ where: { userId: dave.id } })
     expect([openWebhookSecret(TEST_SERVER_SECRET_KEY, row.secret), openWebhookSecret(TEST_SERVER_SECRET_KEY, row.previousSecret!)].sort()).toEqual(secrets.sort())
+    // Past its 24 hours the previous secret signs no more, and previousSecretExpiresAt says so (null).
+    await db.prisma.webhookEndpoint.update({ where: { id: row.id }, data: { previousSecretExpiresAt: new Date(Date.now() - 1000) } })
+    expect((await server.query<{ webhookEndpoints: Record<string, any>[] }>(LIST, {}, dave.token)).data!.webhookEndpoints[0]!.previousSecretExpiresAt).toBeNull()
   })
 
   it('lets an API key with webhooks:manage manage endpoints, and refuses one without it with FORBIDDEN naming the scope', async () => {

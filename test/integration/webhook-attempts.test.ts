@@ -106,6 +106,25 @@ describe.each(kinds)('webhook attempts, on %s', (kind) => {
     expect(disabled.disabledReason).toMatch(/5 days without a success.*HTTP 500/)
   })
 
+  it('starts a new failing streak after a quiet spell: one failure after a week without events does not disable', async () => {
+    const { endpoint, delivery, deps, clock } = await setup([500])
+    const start = clock.now.getTime()
+    expect((await attemptDelivery(deps, delivery.id)).result).toBe('retry')
+    await db.prisma.webhookDelivery.update({ where: { id: delivery.id }, data: { state: 'FAILED' } })
+    // A week later, with nothing sent in between, the next event fails once: a new streak, not 7 days of failures.
+    const later = await db.prisma.webhookDelivery.create({ data: { endpointId: endpoint.id, eventType: 'contact.created', payload: '{}' } })
+    clock.now = new Date(start + 7 * 24 * HOUR)
+    expect((await attemptDelivery(deps, later.id)).result).toBe('retry')
+    expect(await db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toMatchObject({ disabledAt: null, failingSince: clock.now, lastFailureAt: clock.now })
+  })
+
+  it('writes the endpoint row on a success only to end a failing streak', async () => {
+    const { endpoint, delivery, deps } = await setup([200])
+    const before = await db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })
+    expect((await attemptDelivery(deps, delivery.id)).result).toBe('succeeded')
+    expect((await db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).updatedAt).toEqual(before.updatedAt)
+  })
+
   it('drops the delivery of a paused endpoint without sending it', async () => {
     const { endpoint, delivery, deps, sent } = await setup([200])
     await db.prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { paused: true } })

@@ -50,11 +50,16 @@ builder.node(WebhookEndpointType, {
     status: t.field({ type: WebhookEndpointStatusEnum, resolve: statusOf }),
     disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true }),
     disabledReason: t.exposeString('disabledReason', { nullable: true, description: 'Why the server disabled the endpoint (null: it did not)' }),
-    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'The first failed attempt since the last success (null: not failing); 5 days of failures disable the endpoint' }),
-    previousSecretExpiresAt: t.expose('previousSecretExpiresAt', {
+    failingSince: t.expose('failingSince', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The first failed attempt of the current failing streak (null: not failing; failures more than 2 days apart start a new streak); 5 days of it disable the endpoint',
+    }),
+    previousSecretExpiresAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'After a rotation: until when the previous secret still signs beside the new one (null: no rotation under way, or none yet)',
+      resolve: (endpoint, _args, context) => (endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > context.clock.now() ? endpoint.previousSecretExpiresAt : null),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
