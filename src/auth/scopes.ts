@@ -40,7 +40,7 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
   'calendar:read': 'See whether the calendar feed is on',
   'calendar:write': 'Set availability; add and remove busy calendar events',
   'imports:write': 'Import contact and calendar files, and follow the imports',
-  'webhooks:manage': 'Create, list, change, pause, rotate and delete webhook endpoints, and read their delivery logs',
+  'webhooks:manage': "Create, list, change, pause, rotate and delete webhook endpoints, read their delivery logs and send them test events and deliveries again; the endpoints receive the user's change events (ids and changed field names, whatever the credential's other scopes)",
   'schema:introspect': 'Introspect the schema (__schema, __type): for tools that read the API, not the user\'s data',
 }
 
