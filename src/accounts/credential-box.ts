@@ -3,7 +3,7 @@
  * database never holds a password or token in clear. The sealed text is `v1.<iv>.<tag>.<ciphertext>`
  * (base64url parts); opening it checks the tag (tamper / wrong key) and the JSON shape.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { sealedBox } from '../crypto/sealed-box.ts'
 import { z } from 'zod'
 
 /**
@@ -32,21 +32,7 @@ const credentialsSchema = z.discriminatedUnion('kind', [
     .strict(),
 ])
 
-const VERSION = 'v1'
-// A fixed salt: the key only needs to be separated from SECRET_KEY's other uses, which `info` does (RFC 5869 §3.1).
-const SALT = Buffer.from('suggestions-server/credential-box')
-const INFO = 'dav-credentials-v1'
-const keyCache = new Map<string, Buffer>()
-
-function deriveKey(secretKey: string): Buffer {
-  let key = keyCache.get(secretKey)
-  if (key === undefined) {
-    key = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'utf8'), SALT, INFO, 32))
-    if (keyCache.size > 8) keyCache.clear()
-    keyCache.set(secretKey, key)
-  }
-  return key
-}
+const box = sealedBox('suggestions-server/credential-box', 'dav-credentials-v1')
 
 /**
  * Seals `credentials` under `secretKey` (SECRET_KEY): AES-256-GCM with a key from HKDF-SHA256 (RFC 5869,
@@ -54,31 +40,20 @@ function deriveKey(secretKey: string): Buffer {
  */
 export function sealCredentials(secretKey: string, credentials: DavCredentials): string {
   const plain = Buffer.from(JSON.stringify(credentialsSchema.parse(credentials)), 'utf8')
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', deriveKey(secretKey), iv)
-  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()])
-  const tag = cipher.getAuthTag()
-  plain.fill(0)
-  return [VERSION, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.')
+  try {
+    return box.seal(secretKey, plain)
+  } finally {
+    plain.fill(0)
+  }
 }
 
 /** Opens what {@link sealCredentials} sealed. Throws {@link CredentialBoxError} on a bad format, a wrong key, tampering or a bad shape. */
 export function openCredentials(secretKey: string, sealed: string): DavCredentials {
-  const parts = sealed.split('.')
-  if (parts.length !== 4 || parts[0] !== VERSION) throw new CredentialBoxError('Not a sealed credentials box (v1)')
-  const [, ivText, tagText, cipherText] = parts as [string, string, string, string]
-  const base64url = /^[A-Za-z0-9_-]*$/
-  if (![ivText, tagText, cipherText].every((part) => base64url.test(part))) throw new CredentialBoxError('Not a sealed credentials box (encoding)')
-  const iv = Buffer.from(ivText, 'base64url')
-  const tag = Buffer.from(tagText, 'base64url')
-  if (iv.length !== 12 || tag.length !== 16) throw new CredentialBoxError('Not a sealed credentials box (iv or tag length)')
   let plain: Buffer
   try {
-    const decipher = createDecipheriv('aes-256-gcm', deriveKey(secretKey), iv, { authTagLength: 16 })
-    decipher.setAuthTag(tag)
-    plain = Buffer.concat([decipher.update(Buffer.from(cipherText, 'base64url')), decipher.final()])
-  } catch {
-    throw new CredentialBoxError('The credentials cannot be opened: tampered with, or sealed under another SECRET_KEY')
+    plain = box.open(secretKey, sealed)
+  } catch (error) {
+    throw new CredentialBoxError(`The credentials cannot be opened: ${error instanceof Error ? error.message : String(error)}`)
   }
   let value: unknown
   try {
