@@ -264,7 +264,8 @@ describe('the partner examples of docs/partners.md', () => {
       body,
     })
     expect(forged.status).toBe(400)
-    expect(receiver.stderr()).toMatch(/^refused: No matching signature found$/m)
+    // The receiver's stderr comes through a pipe, possibly after its answer: waited for.
+    await vi.waitFor(() => expect(receiver.stderr()).toMatch(/^refused: No matching signature found$/m), WITHIN)
     expect(receivedEvents(receiver.stdout()).map((event) => event.type)).toEqual(['webhook.test', 'contact.created'])
 
     receiver.child.kill('SIGINT')

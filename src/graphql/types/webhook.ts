@@ -96,7 +96,7 @@ builder.node(WebhookDeliveryType, {
     eventType: t.exposeString('eventType'),
     state: t.expose('state', { type: WebhookDeliveryStateEnum }),
     payload: t.exposeString('payload', { description: 'The JSON body sent: `{type, timestamp, data}`' }),
-    attemptCount: t.exposeInt('attemptCount'),
+    attemptCount: t.exposeInt('attemptCount', { description: 'Attempts of the current schedule (a redeliverWebhook starts it again from 0); `attempts` the latest attempts logged, across schedules' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     attempts: t.field({ type: [WebhookAttemptType], description: `The latest ${ATTEMPTS_PER_DELIVERY} attempts, oldest first`, resolve: (delivery) => delivery.attempts }),
