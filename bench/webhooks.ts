@@ -36,11 +36,10 @@ import { createCredentialBudgets } from '../src/graphql/limits/budget.ts'
 import { WEBHOOK_QUEUE_NAME } from '../src/jobs/bullmq-jobs.ts'
 import { DEFAULTS } from '../src/jobs/job-work.ts'
 import { createLogger } from '../src/logger.ts'
-import { createOutboundFetch } from '../src/net/outbound-fetch.ts'
 import { DELIVERY_TIMEOUT_MS } from '../src/webhooks/deliver.ts'
 import { createWebhookEvents, webhookPayload } from '../src/webhooks/webhook-events.ts'
 import { signedHeaders } from '../src/webhooks/webhook-signature.ts'
-import { webhookOutboundOptions } from '../src/webhooks/webhook-url.ts'
+import { createWebhookFetch } from '../src/webhooks/webhook-url.ts'
 import { benchArgs, benchFail, positiveInteger } from './args.ts'
 import { createSmallUser, median } from './request-rounds.ts'
 
@@ -150,7 +149,7 @@ async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: nu
 }
 
 // The baseline's client: the app's own outbound fetch (node:http, keep-alive, the guard at connect), the app's signing.
-const outboundFetch = createOutboundFetch(webhookOutboundOptions({ production: false, allowPrivate: true }, DELIVERY_TIMEOUT_MS))
+const outboundFetch = createWebhookFetch({ production: false, allowPrivate: true }, DELIVERY_TIMEOUT_MS)
 const baselineSecret = `whsec_${randomBytes(32).toString('base64')}`
 let baselineIds = 0
 async function signedPost(url: string, data: Record<string, unknown>): Promise<void> {

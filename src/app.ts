@@ -70,8 +70,7 @@ import { oauthRoutes } from './http/oauth-routes.ts'
 import { openWebhookSecret, sealWebhookSecret } from './webhooks/webhook-secrets.ts'
 import { createWebhookEvents, SWEEP_INTERVAL_MS, SWEEP_OVERDUE_MS } from './webhooks/webhook-events.ts'
 import { attemptDelivery, DELIVERY_TIMEOUT_MS } from './webhooks/deliver.ts'
-import { webhookOutboundOptions } from './webhooks/webhook-url.ts'
-import { createOutboundFetch } from './net/outbound-fetch.ts'
+import { createWebhookFetch } from './webhooks/webhook-url.ts'
 
 
 /** The host of exported UIDs (`<id>@<host>`) when PUBLIC_URL is unset: stable, so a calendar app never sees an event twice. */
@@ -175,7 +174,7 @@ export function buildApp({
     seal: (secret: string) => sealWebhookSecret(webhookSecretKey, secret),
   }
   // Deliveries go through the outbound guard (checked again where each socket connects: DNS rebinding).
-  const webhookFetch = createOutboundFetch(webhookOutboundOptions(webhookServices.urlPolicy, DELIVERY_TIMEOUT_MS))
+  const webhookFetch = createWebhookFetch(webhookServices.urlPolicy, DELIVERY_TIMEOUT_MS)
   // Cursors signed by one process of a deployment are read by the others: they share SECRET_KEY.
   if (config.secretKey) useCursorSecret(config.secretKey)
   const metrics = createMetrics()

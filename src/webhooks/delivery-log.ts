@@ -18,8 +18,8 @@ import { webhookPayload } from './webhook-events.ts'
 /** Page size of `deliveries`: default and bounds (1..MAX). */
 export const DEFAULT_DELIVERIES_PAGE = 20
 export const MAX_DELIVERIES_PAGE = 100
-/** Attempts shown per delivery (the latest). */
-export const ATTEMPTS_PER_DELIVERY = 20
+/** Attempts shown per delivery (the latest): a whole schedule; also what the query cost counts for the list. */
+export const ATTEMPTS_PER_DELIVERY = 10
 /** Test sends and redeliveries one user may make in {@link MANUAL_SENDS_WINDOW_MS}, all endpoints together; past it RATE_LIMITED. */
 export const MAX_MANUAL_SENDS_PER_HOUR = 100
 /** The fixed window of {@link MAX_MANUAL_SENDS_PER_HOUR}, in ms. */

@@ -7,7 +7,7 @@
  */
 import { badUserInput, type ClientError } from '../errors.ts'
 import { isStorableText } from '../validation.ts'
-import { assertPublicUrl, UnsafeUrlError, type OutboundLookup } from '../net/outbound-fetch.ts'
+import { assertPublicUrl, createOutboundFetch, UnsafeUrlError, type OutboundLookup } from '../net/outbound-fetch.ts'
 
 /** The longest URL an endpoint may have, in characters. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048
@@ -31,6 +31,22 @@ export function webhookOutboundOptions(policy: WebhookUrlPolicy, timeoutMs: numb
     timeoutMs,
     ...(policy.lookup ? { lookup: policy.lookup } : {}),
   }
+}
+
+/**
+ * The fetch of deliveries under `policy`: the outbound guard ({@link webhookOutboundOptions}, `timeoutMs` waiting
+ * on the receiver), and in production https only, also for an http URL stored while the server ran in development
+ * (the attempt fails with an UnsafeUrlError, logged, and is retried on the schedule like any refused address).
+ */
+export function createWebhookFetch(policy: WebhookUrlPolicy, timeoutMs: number): typeof fetch {
+  const guarded = createOutboundFetch(webhookOutboundOptions(policy, timeoutMs))
+  if (!policy.production) return guarded
+  return (async (input, init) => {
+    if (new URL(input instanceof Request ? input.url : String(input)).protocol !== 'https:') {
+      throw new UnsafeUrlError('scheme', 'A plain http URL is not sent to in production: change the endpoint URL to https')
+    }
+    return guarded(input, init)
+  }) as typeof fetch
 }
 
 /**

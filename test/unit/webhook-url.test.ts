@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ClientError } from '../../src/errors.ts'
 import { isLinkLocalAddress } from '../../src/net/outbound-fetch.ts'
-import { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH, type WebhookUrlPolicy } from '../../src/webhooks/webhook-url.ts'
+import { checkWebhookUrl, createWebhookFetch, MAX_WEBHOOK_URL_LENGTH, type WebhookUrlPolicy } from '../../src/webhooks/webhook-url.ts'
+import { UnsafeUrlError } from '../../src/net/outbound-fetch.ts'
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts'
 
 const PUBLIC = '93.184.215.14'
 const resolvesTo = (...addresses: string[]): WebhookUrlPolicy['lookup'] => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
@@ -127,5 +129,22 @@ describe('checkWebhookUrl', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('createWebhookFetch', () => {
+  it('in production refuses an http URL stored in development, without connecting; https only', async () => {
+    const receiver = await startWebhookReceiver()
+    try {
+      const refused = createWebhookFetch({ production: true, allowPrivate: true }, 5000)(receiver.url, { method: 'POST', body: '{}' })
+      await expect(refused).rejects.toBeInstanceOf(UnsafeUrlError)
+      await expect(refused).rejects.toMatchObject({ reason: 'scheme' })
+      expect(receiver.received).toHaveLength(0)
+      // Outside production the same URL is delivered.
+      expect((await createWebhookFetch({ production: false, allowPrivate: true }, 5000)(receiver.url, { method: 'POST', body: '{}' })).status).toBe(200)
+      expect(receiver.received).toHaveLength(1)
+    } finally {
+      await receiver.close()
+    }
   })
 })

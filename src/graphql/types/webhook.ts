@@ -99,7 +99,7 @@ builder.node(WebhookDeliveryType, {
     attemptCount: t.exposeInt('attemptCount', { description: 'Attempts of the current schedule (a redeliverWebhook starts it again from 0); `attempts` the latest attempts logged, across schedules' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    attempts: t.field({ type: [WebhookAttemptType], description: `The latest ${ATTEMPTS_PER_DELIVERY} attempts, oldest first`, resolve: (delivery) => delivery.attempts }),
+    attempts: t.field({ type: [WebhookAttemptType], description: `The latest ${ATTEMPTS_PER_DELIVERY} attempts, oldest first`, complexity: { field: 1, multiplier: ATTEMPTS_PER_DELIVERY }, resolve: (delivery) => delivery.attempts }),
   }),
 })
 
