@@ -153,21 +153,24 @@ export interface BulkWriter {
    * the socket drains); PGlite: multi-row INSERTs.
    */
   write<Row>(spec: TableSpec<Row>, chunks: Iterable<readonly Row[]> | AsyncIterable<readonly Row[]>): Promise<number>
-  /** Inserts one row unless it conflicts on `conflictColumn` (a unique column); true when it was inserted. */
-  insertIfAbsent<Row>(spec: TableSpec<Row>, row: Row, conflictColumn: string): Promise<boolean>
+  /**
+   * Inserts one row unless it conflicts with a row on any unique column (its key too: two seeders of the same
+   * seed make the same id and e-mail, and whichever index PostgreSQL checks first must not raise); true when it
+   * was inserted.
+   */
+  insertIfAbsent<Row>(spec: TableSpec<Row>, row: Row): Promise<boolean>
 }
 
 async function insertIfAbsent<Row>(
   run: (sql: string, params: unknown[]) => Promise<unknown[]>,
   spec: TableSpec<Row>,
   row: Row,
-  conflictColumn: string,
 ): Promise<boolean> {
   const params = spec.columns.map((column) => toText(column.type, column.value(row)))
   const placeholders = params.map((_, index) => `$${index + 1}`).join(', ')
   const inserted = await run(
     `INSERT INTO ${quoteIdentifier(spec.table)} (${columnList(spec as TableSpec<unknown>)}) VALUES (${placeholders}) ` +
-      `ON CONFLICT (${quoteIdentifier(conflictColumn)}) DO NOTHING RETURNING 1 AS inserted`,
+      'ON CONFLICT DO NOTHING RETURNING 1 AS inserted',
     params,
   )
   return inserted.length === 1
@@ -243,7 +246,7 @@ export async function withBulkWriter<T>(db: Database, work: (writer: BulkWriter)
       kind: db.kind,
       query: (sql, params = []) => db.query(sql, params),
       write: (spec, chunks) => writeByInsert(run, spec, chunks),
-      insertIfAbsent: (spec, row, conflictColumn) => insertIfAbsent(run, spec, row, conflictColumn),
+      insertIfAbsent: (spec, row) => insertIfAbsent(run, spec, row),
     })
   }
   const client = await db.pool.connect()
@@ -255,7 +258,7 @@ export async function withBulkWriter<T>(db: Database, work: (writer: BulkWriter)
       kind: db.kind,
       query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[],
       write: (spec, chunks) => writeByCopy(client, spec, chunks),
-      insertIfAbsent: (spec, row, conflictColumn) => insertIfAbsent(run, spec, row, conflictColumn),
+      insertIfAbsent: (spec, row) => insertIfAbsent(run, spec, row),
     })
     await client.query('COMMIT')
     return result

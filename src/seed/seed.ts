@@ -66,7 +66,7 @@ const PARALLEL_WRITERS = 2
 /** Writes the user and what it owns besides contacts; false when the e-mail address is taken. */
 async function writeOwner(writer: BulkWriter, owner: { user: SeedUser; groups: SeedGroup[]; spec: UserSeedSpec }): Promise<boolean> {
   const { user, groups, spec } = owner
-  if (!(await writer.insertIfAbsent(userTable, user, 'email'))) return false
+  if (!(await writer.insertIfAbsent(userTable, user))) return false
   await writer.write(groupTable, [groups])
   await writer.write(availabilityTable, [generateAvailability({ seed: spec.seed, userId: user.id })])
   await writer.write(calendarEventTable, [generateCalendarEvents({ seed: spec.seed, userId: user.id, timezone: spec.timezone, now: spec.now })])
