@@ -91,9 +91,6 @@ function describe(method: string, url: string | URL): string {
   return `${method} ${target.origin}${target.pathname}`
 }
 
-/** Milliseconds a `Retry-After` asks to wait (bounded: net/retry-after.ts), or null. */
-export { parseRetryAfter }
-
 /** Throws the {@link DavHttpError} for a non-success answer (after freeing its body). */
 async function fail(response: Response, method: string, url: string | URL): Promise<never> {
   await response.body?.cancel().catch(() => {})

@@ -10,7 +10,8 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { Logger } from '../logger.ts'
 import { DAY_MS } from '../time.ts'
 import { UnsafeUrlError } from '../net/outbound-fetch.ts'
-import { nextRetryDelayMs, parseRetryAfter, RETRY_SCHEDULE_MS } from './retry-schedule.ts'
+import { parseRetryAfter } from '../net/retry-after.ts'
+import { nextRetryDelayMs, RETRY_SCHEDULE_MS } from './retry-schedule.ts'
 import { signedHeaders } from './webhook-signature.ts'
 
 /** An endpoint failing without a success for this long is disabled. */

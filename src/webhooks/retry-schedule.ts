@@ -13,8 +13,6 @@ export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5 * SECOND_MS, 5 * MINUT
 /** The share a delay is moved by jitter, either way (10 %: a burst of failures does not come back at once). */
 export const RETRY_JITTER = 0.1
 
-export { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../net/retry-after.ts'
-
 /**
  * The delay (ms) before the attempt after `attemptsMade` failed attempts, or null when the schedule is done.
  * `random` gives a number in [0, 1) (Math.random in production; fixed in tests): the delay is moved by up to

@@ -5,7 +5,8 @@
  * and discovery through the well-known redirect, the principal and its home set.
  */
 import { describe, expect, it } from 'vitest'
-import { calendarQuery, discoverCollections, listMembers, MAX_DATA_CHARS, MAX_RUN_CHARS, multiget, parseRetryAfter, readCollectionState, syncCollection } from '../../src/dav/client.ts'
+import { calendarQuery, discoverCollections, listMembers, MAX_DATA_CHARS, MAX_RUN_CHARS, multiget, readCollectionState, syncCollection } from '../../src/dav/client.ts'
+import { parseRetryAfter } from '../../src/net/retry-after.ts'
 import { DavHttpError, MULTIGET_MAX_HREFS, SyncTokenInvalidError, type DavSession } from '../../src/dav/types.ts'
 
 type Handler = (url: string, init: RequestInit) => Response | Promise<Response>

@@ -5,8 +5,8 @@
 import fc from 'fast-check'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_RETRY_AFTER_MS, nextRetryDelayMs, parseRetryAfter, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../../src/webhooks/retry-schedule.ts'
-import { parseRetryAfter as parseDavRetryAfter } from '../../src/dav/client.ts'
+import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/net/retry-after.ts'
+import { nextRetryDelayMs, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../../src/webhooks/retry-schedule.ts'
 import { signedHeaders } from '../../src/webhooks/webhook-signature.ts'
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secrets.ts'
 
@@ -75,14 +75,14 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('9'.repeat(400), now)).toBe(MAX_RETRY_AFTER_MS)
     expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(MAX_RETRY_AFTER_MS)
     // DAV reads the same header with the same bound (one parser).
-    expect(parseDavRetryAfter('99999999999999999999')).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('99999999999999999999')).toBe(MAX_RETRY_AFTER_MS)
   })
 
   it('property: whatever a remote sends, the wait is null or within [0, a day], and now + it is a valid date', () => {
     const header = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^\d{1,30}$/), fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()), fc.constantFrom('-1', '1e9', 'Infinity', ' 7 ', '0x10'))
     fc.assert(
       fc.property(header, (value) => {
-        for (const ms of [parseRetryAfter(value, now), parseDavRetryAfter(value, now.getTime())]) {
+        for (const ms of [parseRetryAfter(value, now), parseRetryAfter(value, now.getTime())]) {
           if (ms === null) continue
           expect(ms).toBeGreaterThanOrEqual(0)
           expect(ms).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
